@@ -25,7 +25,4 @@ if(EDGEFL_BUILD_TESTS)
   include(doctest)
 endif()
 
-if(EDGEFL_BUILD_SERVER)
-  find_package(tomlplusplus REQUIRED)
-endif()
 find_package(CLI11 REQUIRED)

@@ -1,0 +1,60 @@
+// OptionTable: one list of settings that both a TOML file and command-line flags fill in.
+//
+//   ServerConfig config;
+//   OptionTable table;
+//   table.add("rounds", &config.rounds, "federated rounds to run");
+//   table.add("train.learning_rate", &config.train.learning_rate, "local learning rate");
+//   EDGEFL_RETURN_IF_ERROR(table.apply_toml_file("server.toml"));   // [train] learning_rate = 0.1
+//   table.add_flags(app);                                             // --train-learning-rate 0.1
+//
+// A key "a.b_c" is `b_c` inside table `[a]` in TOML and the flag `--a-b-c`; a key without a dot
+// is a top-level TOML key and `--key`. Unknown TOML keys and values of the wrong type are
+// errors naming the file, the key and what was expected, so typos never pass silently.
+// The table stores pointers: the targets must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "edgefl/status.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace edgefl {
+
+class OptionTable {
+ public:
+  using Target = std::variant<std::string*, bool*, float*, double*, uint32_t*, uint64_t*>;
+
+  struct Entry {
+    std::string key;
+    Target target;
+    std::string help;
+  };
+
+  template <typename T>
+  void add(std::string key, T* target, std::string help) {
+    entries_.push_back(Entry{std::move(key), Target(target), std::move(help)});
+  }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  // Applies a TOML document; `origin` names it in errors (a file name).
+  Status apply_toml(std::string_view toml_text, std::string_view origin);
+  Status apply_toml_file(const std::string& path);
+
+  // Registers one CLI11 option per entry (flag name derived from the key, see above).
+  void add_flags(CLI::App& app);
+
+  static std::string flag_name(std::string_view key);
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+}  // namespace edgefl

@@ -1,0 +1,187 @@
+#include "server_config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstring>
+
+#include "edgefl/model_spec.hpp"
+
+namespace edgefl::server {
+
+void bind_server_options(ServerConfig& c, OptionTable& t) {
+  t.add("model", &c.model, "model spec, e.g. mlp:784-256-128-10:relu or linear:1000-1");
+  t.add("seed", &c.seed, "seed for initialisation, device sampling and device tasks");
+  t.add("data", &c.data, "server-side evaluation data: fashion-mnist | synthetic-blobs | none");
+  t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
+  t.add("eval_samples", &c.eval_samples, "test samples per evaluation (0: no evaluation)");
+
+  t.add("rounds", &c.rounds, "rounds (synchronous) or model versions (asynchronous) to run");
+  t.add("round.fraction", &c.fraction, "share of joined devices asked per round");
+  t.add("round.min_devices", &c.min_devices, "joined devices needed before a round opens");
+  t.add("round.min_updates", &c.min_updates, "close after this many updates + grace (0: all asked)");
+  t.add("round.deadline_s", &c.round_deadline_s, "close a round at this age whatever arrived");
+  t.add("round.grace_s", &c.grace_s, "wait this long for stragglers after min_updates");
+  t.add("round.join_timeout_s", &c.join_timeout_s, "give up if min_devices never join");
+  t.add("round.max_update_norm", &c.max_update_norm, "reject updates above this L2 norm (0: off)");
+
+  t.add("train.optimizer", &c.train.optimizer, "local optimizer: sgd | momentum | nesterov | adamw");
+  t.add("train.learning_rate", &c.train.learning_rate, "local learning rate");
+  t.add("train.momentum", &c.train.momentum, "local momentum");
+  t.add("train.weight_decay", &c.train.weight_decay, "local (decoupled for adamw) weight decay");
+  t.add("train.adam_beta1", &c.train.adam_beta1, "AdamW beta1");
+  t.add("train.adam_beta2", &c.train.adam_beta2, "AdamW beta2");
+  t.add("train.adam_epsilon", &c.train.adam_epsilon, "AdamW epsilon");
+  t.add("train.batch_size", &c.train.batch_size, "local (logical) batch size");
+  t.add("train.local_epochs", &c.train.local_epochs, "local epochs per task (if local_steps = 0)");
+  t.add("train.local_steps", &c.train.local_steps, "local steps per task (0: use local_epochs)");
+
+  t.add("codec.name", &c.codec.name, "update codec: f32 | f16 | int8 | topk");
+  t.add("codec.int8_block_size", &c.codec.int8_block_size, "values per int8 scale block");
+  t.add("codec.topk_fraction", &c.codec.topk_fraction, "share of values top-k keeps");
+
+  t.add("strategy.name", &c.strategy.name,
+        "fedavg | fedavgm | fedadam | nesterov | fedasync | fedbuff");
+  t.add("strategy.server_lr", &c.strategy.server_lr, "server (outer) learning rate");
+  t.add("strategy.momentum", &c.strategy.momentum, "server momentum (fedavgm, nesterov)");
+  t.add("strategy.adam_beta1", &c.strategy.adam_beta1, "FedAdam beta1");
+  t.add("strategy.adam_beta2", &c.strategy.adam_beta2, "FedAdam beta2");
+  t.add("strategy.adam_tau", &c.strategy.adam_tau, "FedAdam adaptivity tau");
+  t.add("strategy.async_alpha", &c.strategy.async_alpha, "FedAsync mixing weight alpha");
+  t.add("strategy.staleness", &c.strategy.staleness, "FedAsync staleness: constant | polynomial | hinge");
+  t.add("strategy.staleness_a", &c.strategy.staleness_a, "staleness function parameter a");
+  t.add("strategy.staleness_b", &c.strategy.staleness_b, "hinge staleness parameter b");
+  t.add("strategy.buffer_size", &c.strategy.buffer_size, "FedBuff: apply every K arrivals");
+  t.add("strategy.max_staleness", &c.strategy.max_staleness, "refuse updates staler than this");
+
+  t.add("palsgd.probability", &c.palsgd.probability, "PALSGD pull-step probability p (0: DiLoCo)");
+  t.add("palsgd.rho", &c.palsgd.rho, "PALSGD pull strength rho");
+  t.add("palsgd.sync_interval", &c.palsgd.sync_interval, "PALSGD H (0: from train settings)");
+  t.add("palsgd.warmup_steps", &c.palsgd.warmup_steps, "local steps before pull steps start");
+
+  t.add("adaptive_batch.test", &c.adaptive_batch.test, "none | norm | inner_product");
+  t.add("adaptive_batch.eta", &c.adaptive_batch.eta, "norm-test eta (inner-product theta)");
+  t.add("adaptive_batch.nu", &c.adaptive_batch.nu, "orthogonality-test nu (augmented test)");
+  t.add("adaptive_batch.max_batch", &c.adaptive_batch.max_batch, "batch-size cap");
+  t.add("adaptive_batch.test_interval", &c.adaptive_batch.test_interval, "steps between tests");
+
+  t.add("endpoint", &c.endpoint, "ZeroMQ endpoint to bind, e.g. tcp://0.0.0.0:5555");
+  t.add("state_dir", &c.state_dir, "write-ahead log, checkpoints and metrics live here");
+  t.add("resume", &c.resume, "continue from the last checkpoint and write-ahead log");
+  t.add("metrics", &c.metrics_path, "metrics JSON-lines file (default <state_dir>/metrics.jsonl)");
+  t.add("secret_key", &c.secret_key_file, "CURVE secret key file of the server (enables CURVE)");
+  t.add("allowed_keys", &c.allowed_keys_dir, "directory of allowed device public keys (*.pub)");
+  t.add("insecure", &c.insecure, "allow plaintext on a non-loopback endpoint");
+  t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
+  t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated devices)");
+  t.add("quiet", &c.quiet, "no progress lines on the terminal");
+}
+
+namespace {
+
+Status invalid(const std::string& message) {
+  return make_status(StatusCode::invalid_argument, message);
+}
+
+bool one_of(const std::string& value, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (value == name) return true;
+  }
+  return false;
+}
+
+bool finite_positive(double value) { return std::isfinite(value) && value > 0; }
+
+}  // namespace
+
+Status validate_server_config(const ServerConfig& c) {
+  Result<ModelSpec> spec = ModelSpec::parse(c.model);
+  if (!spec) return spec.status();
+  if (!one_of(c.data, {"fashion-mnist", "synthetic-blobs", "none"})) {
+    return invalid("data '" + c.data + "' is not fashion-mnist, synthetic-blobs or none");
+  }
+  if (c.rounds == 0) return invalid("rounds must be at least 1");
+  if (!(c.fraction > 0 && c.fraction <= 1)) return invalid("round.fraction must be in (0, 1]");
+  if (c.min_devices == 0) return invalid("round.min_devices must be at least 1");
+  if (!finite_positive(c.round_deadline_s)) return invalid("round.deadline_s must be > 0");
+  if (!(std::isfinite(c.grace_s) && c.grace_s >= 0)) return invalid("round.grace_s must be >= 0");
+  if (!finite_positive(c.join_timeout_s)) return invalid("round.join_timeout_s must be > 0");
+  if (!(std::isfinite(c.max_update_norm) && c.max_update_norm >= 0)) {
+    return invalid("round.max_update_norm must be >= 0");
+  }
+  if (!one_of(c.train.optimizer, {"sgd", "momentum", "nesterov", "adamw"})) {
+    return invalid("train.optimizer '" + c.train.optimizer +
+                   "' is not sgd, momentum, nesterov or adamw");
+  }
+  if (!finite_positive(c.train.learning_rate)) return invalid("train.learning_rate must be > 0");
+  if (!(c.train.momentum >= 0 && c.train.momentum < 1)) {
+    return invalid("train.momentum must be in [0, 1)");
+  }
+  if (c.train.batch_size == 0) return invalid("train.batch_size must be at least 1");
+  if (c.train.local_steps == 0 && c.train.local_epochs == 0) {
+    return invalid("one of train.local_steps and train.local_epochs must be > 0");
+  }
+  if (!one_of(c.codec.name, {"f32", "f16", "int8", "topk"})) {
+    return invalid("codec.name '" + c.codec.name + "' is not f32, f16, int8 or topk");
+  }
+  if (!(c.codec.topk_fraction > 0 && c.codec.topk_fraction <= 1)) {
+    return invalid("codec.topk_fraction must be in (0, 1]");
+  }
+  if (c.codec.int8_block_size == 0) return invalid("codec.int8_block_size must be at least 1");
+  if (!one_of(c.strategy.name,
+              {"fedavg", "fedavgm", "fedadam", "nesterov", "diloco", "fedasync", "fedbuff"})) {
+    return invalid("strategy.name '" + c.strategy.name +
+                   "' is not fedavg, fedavgm, fedadam, nesterov, fedasync or fedbuff");
+  }
+  if (!one_of(c.strategy.staleness, {"constant", "polynomial", "hinge"})) {
+    return invalid("strategy.staleness '" + c.strategy.staleness +
+                   "' is not constant, polynomial or hinge");
+  }
+  if (!(c.palsgd.probability >= 0 && c.palsgd.probability < 1)) {
+    return invalid("palsgd.probability must be in [0, 1)");
+  }
+  if (!one_of(c.adaptive_batch.test, {"none", "norm", "inner_product"})) {
+    return invalid("adaptive_batch.test '" + c.adaptive_batch.test +
+                   "' is not none, norm or inner_product");
+  }
+  if (c.adaptive_batch.max_batch < c.train.batch_size) {
+    return invalid("adaptive_batch.max_batch must be >= train.batch_size");
+  }
+  if (!finite_positive(c.heartbeat_s)) return invalid("heartbeat_s must be > 0");
+  if (!finite_positive(c.time_scale)) return invalid("time_scale must be > 0");
+  if (c.secret_key_file.empty() != c.allowed_keys_dir.empty()) {
+    return invalid("secret_key and allowed_keys go together (CURVE needs both)");
+  }
+  return Status();
+}
+
+Result<ServerConfig> load_server_config(int argc, const char* const* argv,
+                                        std::string* help_text) {
+  ServerConfig config;
+  OptionTable table;
+  bind_server_options(config, table);
+
+  // The file is read first so that flags, parsed afterwards, override it.
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0) {
+      EDGEFL_RETURN_IF_ERROR(table.apply_toml_file(argv[i + 1]));
+    }
+  }
+
+  CLI::App app("edgefl-server: federated aggregation server", "edgefl-server");
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML file with any of the settings below");
+  table.add_flags(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    if (help_text != nullptr) *help_text = app.help();
+    return make_status(StatusCode::cancelled, "help requested");
+  } catch (const CLI::ParseError& error) {
+    return invalid(error.what());
+  }
+  EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
+  return config;
+}
+
+}  // namespace edgefl::server

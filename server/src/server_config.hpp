@@ -1,0 +1,114 @@
+// ServerConfig: everything edgefl-server can be told, from a TOML file and/or flags.
+//
+//   Result<ServerConfig> config = load_server_config(argc, argv);   // flags override the file
+//
+// Precedence: built-in defaults < `--config file.toml` < command-line flags. Every value is
+// validated once here, so the coordinator never meets a meaningless setting.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgefl/option_table.hpp"
+#include "edgefl/status.hpp"
+
+namespace edgefl::server {
+
+struct LocalTrainingConfig {
+  std::string optimizer = "momentum";  // sgd | momentum | nesterov | adamw
+  float learning_rate = 0.05f;
+  float momentum = 0.9f;
+  float weight_decay = 0.0f;
+  float adam_beta1 = 0.9f;
+  float adam_beta2 = 0.999f;
+  float adam_epsilon = 1e-8f;
+  uint32_t batch_size = 32;
+  uint32_t local_epochs = 1;  // used when local_steps == 0
+  uint32_t local_steps = 0;
+};
+
+struct CodecConfig {
+  std::string name = "f32";  // f32 | f16 | int8 | topk
+  uint32_t int8_block_size = 256;
+  float topk_fraction = 0.01f;
+};
+
+struct StrategyConfig {
+  std::string name = "fedavg";  // fedavg | fedavgm | fedadam | nesterov | fedasync | fedbuff
+  float server_lr = 1.0f;
+  float momentum = 0.9f;         // fedavgm, nesterov
+  float adam_beta1 = 0.9f;       // fedadam
+  float adam_beta2 = 0.99f;
+  float adam_tau = 1e-3f;
+  float async_alpha = 0.6f;      // fedasync mixing weight
+  std::string staleness = "polynomial";  // constant | polynomial | hinge
+  float staleness_a = 0.5f;
+  float staleness_b = 4.0f;
+  uint32_t buffer_size = 4;      // fedbuff K
+  uint32_t max_staleness = 16;
+};
+
+struct PalsgdConfig {
+  float probability = 0.0f;  // p: chance that a local step is a pull step (0 = DiLoCo)
+  float rho = 1.0f;          // pull strength
+  uint32_t sync_interval = 0;  // H, local steps per task (0: from local_steps/epochs)
+  uint32_t warmup_steps = 0;
+};
+
+struct AdaptiveBatchConfig {
+  std::string test = "none";  // none | norm | inner_product
+  float eta = 0.1f;           // norm test parameter (theta for inner product)
+  float nu = 1.0f;            // orthogonality parameter of the augmented inner-product test
+  uint32_t max_batch = 1024;
+  uint32_t test_interval = 10;  // run the test every this many local steps
+};
+
+struct ServerConfig {
+  // Model and evaluation.
+  std::string model = "mlp:784-256-128-10:relu";
+  uint64_t seed = 1;
+  std::string data = "fashion-mnist";   // fashion-mnist | synthetic-blobs | none
+  std::string data_dir;                 // empty: Debian's /usr/share/datasets/fashion-mnist
+  uint32_t eval_samples = 10000;        // test-set samples used per evaluation (0: none)
+
+  // Rounds.
+  uint32_t rounds = 20;
+  float fraction = 1.0f;         // share of joined devices asked per round
+  uint32_t min_devices = 2;      // do not open a round with fewer joined devices
+  uint32_t min_updates = 0;      // close once this many arrived (+ grace); 0: all asked
+  double round_deadline_s = 60;  // close the round at this age whatever arrived
+  double grace_s = 2;            // wait this long after min_updates for stragglers
+  double join_timeout_s = 60;    // give up if min_devices have not joined by then
+  float max_update_norm = 0;     // reject deltas with a larger L2 norm (0: no bound)
+
+  LocalTrainingConfig train;
+  CodecConfig codec;
+  StrategyConfig strategy;
+  PalsgdConfig palsgd;
+  AdaptiveBatchConfig adaptive_batch;
+
+  // Service.
+  std::string endpoint = "tcp://127.0.0.1:5555";
+  std::string state_dir = "edgefl-server-state";
+  bool resume = false;
+  std::string metrics_path;      // empty: <state_dir>/metrics.jsonl
+  std::string secret_key_file;   // CURVE server secret key; empty: plaintext
+  std::string allowed_keys_dir;  // directory of device *.pub files (CURVE allow-list)
+  bool insecure = false;         // allow plaintext on a non-loopback endpoint
+  double heartbeat_s = 1.0;
+  double time_scale = 1.0;       // multiplies every time-out (slow emulated devices)
+  bool quiet = false;
+};
+
+// Parses flags (and the --config file they may name). `help_text` receives usage text when
+// --help was given; the returned status is then `cancelled`.
+Result<ServerConfig> load_server_config(int argc, const char* const* argv, std::string* help_text);
+
+// Registers every setting of `config` (TOML key and flag) in `table`.
+void bind_server_options(ServerConfig& config, OptionTable& table);
+
+// Range and name checks shared by both sources.
+Status validate_server_config(const ServerConfig& config);
+
+}  // namespace edgefl::server

@@ -1,0 +1,92 @@
+#include <doctest/doctest.h>
+
+#include <CLI/CLI.hpp>
+
+#include "edgefl/option_table.hpp"
+
+using edgefl::OptionTable;
+
+namespace {
+
+struct Settings {
+  std::string model = "mlp:4-3-2";
+  uint32_t rounds = 3;
+  float learning_rate = 0.1f;
+  double deadline_s = 5.0;
+  uint64_t seed = 1;
+  bool resume = false;
+};
+
+OptionTable make_table(Settings& s) {
+  OptionTable table;
+  table.add("model", &s.model, "model spec");
+  table.add("rounds", &s.rounds, "rounds");
+  table.add("train.learning_rate", &s.learning_rate, "lr");
+  table.add("round.deadline_s", &s.deadline_s, "deadline");
+  table.add("seed", &s.seed, "seed");
+  table.add("resume", &s.resume, "resume");
+  return table;
+}
+
+}  // namespace
+
+TEST_CASE("option table: TOML fills nested and top-level keys, integers count as reals") {
+  Settings s;
+  OptionTable table = make_table(s);
+  REQUIRE(table
+              .apply_toml("model = \"mlp:8-4-2\"\nrounds = 7\nseed = 99\nresume = true\n"
+                          "[train]\nlearning_rate = 0.25\n[round]\ndeadline_s = 2\n",
+                          "test.toml")
+              .ok());
+  CHECK(s.model == "mlp:8-4-2");
+  CHECK(s.rounds == 7);
+  CHECK(s.seed == 99);
+  CHECK(s.resume);
+  CHECK(s.learning_rate == doctest::Approx(0.25));
+  CHECK(s.deadline_s == doctest::Approx(2.0));
+}
+
+TEST_CASE("option table: flags override the file") {
+  Settings s;
+  OptionTable table = make_table(s);
+  REQUIRE(table.apply_toml("rounds = 7\n[train]\nlearning_rate = 0.25\n", "test.toml").ok());
+  CLI::App app;
+  table.add_flags(app);
+  const char* argv[] = {"prog", "--train-learning-rate", "0.5", "--resume"};
+  REQUIRE_NOTHROW(app.parse(4, argv));
+  CHECK(s.learning_rate == doctest::Approx(0.5));
+  CHECK(s.rounds == 7);
+  CHECK(s.resume);
+}
+
+TEST_CASE("option table: mistakes are named") {
+  Settings s;
+  OptionTable table = make_table(s);
+  struct Case {
+    const char* toml;
+    const char* fragment;
+  };
+  const Case cases[] = {
+      {"roundz = 3\n", "unknown setting 'roundz'"},
+      {"[train]\nlr = 3\n", "unknown setting 'train.lr'"},
+      {"rounds = \"three\"\n", "'rounds' must be an integer"},
+      {"rounds = -1\n", "'rounds' must be a non-negative integer"},
+      {"rounds = 99999999999\n", "in range"},
+      {"model = 3\n", "'model' must be a string"},
+      {"resume = 1\n", "'resume' must be true or false"},
+      {"[train]\nlearning_rate = \"fast\"\n", "'train.learning_rate' must be a number"},
+      {"rounds = = 3\n", "test.toml:1:"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.toml);
+    edgefl::Status status = table.apply_toml(c.toml, "test.toml");
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.message().find(c.fragment) != std::string::npos);
+  }
+  CHECK(table.apply_toml_file("/nonexistent/edgefl.toml").code() == edgefl::StatusCode::not_found);
+}
+
+TEST_CASE("option table: flag names come from keys") {
+  CHECK(OptionTable::flag_name("train.learning_rate") == "--train-learning-rate");
+  CHECK(OptionTable::flag_name("rounds") == "--rounds");
+}
