@@ -1,9 +1,6 @@
 #include "server_config.hpp"
 
-#include <CLI/CLI.hpp>
-
 #include <cmath>
-#include <cstring>
 
 #include "edgefl/model_spec.hpp"
 
@@ -160,26 +157,8 @@ Result<ServerConfig> load_server_config(int argc, const char* const* argv,
   ServerConfig config;
   OptionTable table;
   bind_server_options(config, table);
-
-  // The file is read first so that flags, parsed afterwards, override it.
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--config") == 0) {
-      EDGEFL_RETURN_IF_ERROR(table.apply_toml_file(argv[i + 1]));
-    }
-  }
-
-  CLI::App app("edgefl-server: federated aggregation server", "edgefl-server");
-  std::string config_path;
-  app.add_option("--config", config_path, "TOML file with any of the settings below");
-  table.add_flags(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    if (help_text != nullptr) *help_text = app.help();
-    return make_status(StatusCode::cancelled, "help requested");
-  } catch (const CLI::ParseError& error) {
-    return invalid(error.what());
-  }
+  EDGEFL_RETURN_IF_ERROR(table.parse_command_line(
+      argc, argv, "edgefl-server", "edgefl-server: federated aggregation server", help_text));
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   return config;
 }

@@ -51,6 +51,12 @@ class OptionTable {
   // Registers one CLI11 option per entry (flag name derived from the key, see above).
   void add_flags(CLI::App& app);
 
+  // The whole command line of a program: `--config FILE` (TOML, applied first) then every
+  // flag. Returns `cancelled` with usage text in `help_text` when --help was given, and
+  // invalid_argument naming the flag for anything else wrong.
+  Status parse_command_line(int argc, const char* const* argv, const std::string& program,
+                            const std::string& description, std::string* help_text);
+
   static std::string flag_name(std::string_view key);
 
  private:

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -137,6 +138,28 @@ void OptionTable::add_flags(CLI::App& app) {
         },
         entry.target);
   }
+}
+
+Status OptionTable::parse_command_line(int argc, const char* const* argv,
+                                       const std::string& program, const std::string& description,
+                                       std::string* help_text) {
+  // The file is applied before CLI11 parses, so that flags override it.
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0) EDGEFL_RETURN_IF_ERROR(apply_toml_file(argv[i + 1]));
+  }
+  CLI::App app(description, program);
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML file with any of the settings below");
+  add_flags(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    if (help_text != nullptr) *help_text = app.help();
+    return make_status(StatusCode::cancelled, "help requested");
+  } catch (const CLI::ParseError& error) {
+    return make_status(StatusCode::invalid_argument, error.what());
+  }
+  return Status();
 }
 
 }  // namespace edgefl

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include "edgefl/option_table.hpp"
 
 using edgefl::OptionTable;
@@ -89,4 +91,31 @@ TEST_CASE("option table: mistakes are named") {
 TEST_CASE("option table: flag names come from keys") {
   CHECK(OptionTable::flag_name("train.learning_rate") == "--train-learning-rate");
   CHECK(OptionTable::flag_name("rounds") == "--rounds");
+}
+
+TEST_CASE("option table: a command line reads --config first, then flags") {
+  Settings s;
+  OptionTable table = make_table(s);
+  std::string path = std::string(EDGEFL_BINARY_DIR) + "/option_table_test.toml";
+  {
+    FILE* file = std::fopen(path.c_str(), "w");
+    REQUIRE(file != nullptr);
+    std::fputs("rounds = 9\nseed = 4\n", file);
+    std::fclose(file);
+  }
+  const char* argv[] = {"prog", "--seed", "5", "--config", path.c_str()};
+  std::string help;
+  REQUIRE(table.parse_command_line(5, argv, "prog", "test program", &help).ok());
+  CHECK(s.rounds == 9);
+  CHECK(s.seed == 5);
+
+  const char* help_argv[] = {"prog", "--help"};
+  CHECK(table.parse_command_line(2, help_argv, "prog", "test program", &help).code() ==
+        edgefl::StatusCode::cancelled);
+  CHECK(help.find("--train-learning-rate") != std::string::npos);
+
+  const char* bad_argv[] = {"prog", "--rounds", "many"};
+  edgefl::Status bad = table.parse_command_line(3, bad_argv, "prog", "test program", &help);
+  CHECK(bad.code() == edgefl::StatusCode::invalid_argument);
+  CHECK(bad.message().find("rounds") != std::string::npos);
 }

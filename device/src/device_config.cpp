@@ -1,0 +1,117 @@
+#include "device_config.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace edgefl::device {
+
+void bind_device_options(DeviceConfig& c, OptionTable& t) {
+  t.add("endpoint", &c.endpoint, "server endpoint, e.g. tcp://192.168.1.10:5555");
+  t.add("device_id", &c.device_id, "device id (plaintext links; CURVE uses the public key)");
+  t.add("secret_key", &c.secret_key_file, "this device's CURVE secret key file (enables CURVE)");
+  t.add("server_key", &c.server_key_file, "the server's CURVE public key file");
+  t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
+  t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated boards)");
+
+  t.add("data", &c.data, "local data: fashion-mnist | synthetic-blobs | synthetic-linear");
+  t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
+  t.add("partition.scheme", &c.partition, "iid | dirichlet | shards");
+  t.add("partition.count", &c.partitions, "number of partitions the data is split into");
+  t.add("partition.index", &c.partition_index, "which partition this device trains on");
+  t.add("partition.alpha", &c.dirichlet_alpha, "Dirichlet label-skew alpha");
+  t.add("partition.shards_per_client", &c.shards_per_client, "shards per client (shards)");
+  t.add("partition.seed", &c.partition_seed, "seed of the split (same on every device)");
+  t.add("partition.max_samples", &c.max_samples, "keep at most this many samples (0: all)");
+
+  t.add("state_dir", &c.state_dir, "outbox and device state live here");
+  t.add("memory_budget", &c.memory_budget, "bytes (K/M/G suffix) training may use, or auto");
+  t.add("threads", &c.threads, "compute threads");
+
+  t.add("simulate.slowdown", &c.slowdown, "train this many times slower (simulated slow board)");
+  t.add("simulate.offline_probability", &c.offline_probability,
+        "chance to drop offline after a task (simulated flaky link)");
+  t.add("simulate.offline_s", &c.offline_s, "length of a simulated offline period");
+  t.add("simulate.seed", &c.simulation_seed, "seed of the simulated schedule");
+
+  t.add("max_tasks", &c.max_tasks, "exit after this many tasks (0: until the server ends)");
+  t.add("quiet", &c.quiet, "log only warnings and errors");
+}
+
+namespace {
+
+Status invalid(const std::string& message) {
+  return make_status(StatusCode::invalid_argument, message);
+}
+
+}  // namespace
+
+Result<uint64_t> parse_byte_size(const std::string& text) {
+  uint64_t value = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [rest, error] = std::from_chars(begin, end, value);
+  if (error != std::errc() || rest == begin) {
+    return invalid("memory size '" + text + "' is not a number of bytes (e.g. 64M)");
+  }
+  uint64_t multiplier = 1;
+  std::string suffix(rest, end);
+  if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b')) suffix.pop_back();
+  if (suffix == "K" || suffix == "k" || suffix == "Ki") {
+    multiplier = uint64_t{1} << 10;
+  } else if (suffix == "M" || suffix == "m" || suffix == "Mi") {
+    multiplier = uint64_t{1} << 20;
+  } else if (suffix == "G" || suffix == "g" || suffix == "Gi") {
+    multiplier = uint64_t{1} << 30;
+  } else if (!suffix.empty()) {
+    return invalid("memory size '" + text + "' has an unknown suffix (K, M or G)");
+  }
+  if (value > UINT64_MAX / multiplier) return invalid("memory size '" + text + "' is too large");
+  return value * multiplier;
+}
+
+Status validate_device_config(const DeviceConfig& c) {
+  if (c.endpoint.empty()) return invalid("endpoint is empty");
+  if (c.secret_key_file.empty() != c.server_key_file.empty()) {
+    return invalid("secret_key and server_key go together (CURVE needs both)");
+  }
+  if (!(std::isfinite(c.heartbeat_s) && c.heartbeat_s > 0)) return invalid("heartbeat_s must be > 0");
+  if (!(std::isfinite(c.time_scale) && c.time_scale > 0)) return invalid("time_scale must be > 0");
+  if (c.data != "fashion-mnist" && c.data != "synthetic-blobs" && c.data != "synthetic-linear") {
+    return invalid("data '" + c.data + "' is not fashion-mnist, synthetic-blobs or synthetic-linear");
+  }
+  if (c.partition != "iid" && c.partition != "dirichlet" && c.partition != "shards") {
+    return invalid("partition.scheme '" + c.partition + "' is not iid, dirichlet or shards");
+  }
+  if (c.partitions == 0) return invalid("partition.count must be at least 1");
+  if (c.partition_index >= c.partitions) {
+    return invalid("partition.index " + std::to_string(c.partition_index) +
+                   " is not below partition.count " + std::to_string(c.partitions));
+  }
+  if (!(c.dirichlet_alpha > 0 && std::isfinite(c.dirichlet_alpha))) {
+    return invalid("partition.alpha must be > 0");
+  }
+  if (c.memory_budget != "auto") {
+    Result<uint64_t> budget = parse_byte_size(c.memory_budget);
+    if (!budget) return budget.status();
+  }
+  if (c.threads == 0 || c.threads > 64) return invalid("threads must be in 1..64");
+  if (!(std::isfinite(c.slowdown) && c.slowdown >= 1)) return invalid("simulate.slowdown must be >= 1");
+  if (!(c.offline_probability >= 0 && c.offline_probability <= 1)) {
+    return invalid("simulate.offline_probability must be in [0, 1]");
+  }
+  if (!(std::isfinite(c.offline_s) && c.offline_s >= 0)) return invalid("simulate.offline_s must be >= 0");
+  return Status();
+}
+
+Result<DeviceConfig> load_device_config(int argc, const char* const* argv, std::string* help_text) {
+  DeviceConfig config;
+  OptionTable table;
+  bind_device_options(config, table);
+  EDGEFL_RETURN_IF_ERROR(table.parse_command_line(
+      argc, argv, "edgefl-device", "edgefl-device: federated learning client", help_text));
+  EDGEFL_RETURN_IF_ERROR(validate_device_config(config));
+  return config;
+}
+
+}  // namespace edgefl::device

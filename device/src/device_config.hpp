@@ -1,0 +1,58 @@
+// DeviceConfig: everything edgefl-device can be told, from a TOML file and/or flags.
+//
+//   Result<DeviceConfig> config = load_device_config(argc, argv, &help);
+//
+// Precedence: defaults < `--config device.toml` < flags (the same OptionTable as the server).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "edgefl/option_table.hpp"
+#include "edgefl/status.hpp"
+
+namespace edgefl::device {
+
+struct DeviceConfig {
+  // Link and identity.
+  std::string endpoint = "tcp://127.0.0.1:5555";
+  std::string device_id;          // empty: derived from the key, or host name + state dir
+  std::string secret_key_file;    // CURVE: this device's secret key (public key beside it)
+  std::string server_key_file;    // CURVE: the server's public key
+  double heartbeat_s = 1.0;
+  double time_scale = 1.0;        // multiplies every time-out (slow or emulated boards)
+
+  // Local data.
+  std::string data = "fashion-mnist";  // fashion-mnist | synthetic-blobs | synthetic-linear
+  std::string data_dir;                // empty: Debian's /usr/share/datasets/fashion-mnist
+  std::string partition = "dirichlet"; // iid | dirichlet | shards
+  uint32_t partitions = 10;
+  uint32_t partition_index = 0;
+  float dirichlet_alpha = 0.5f;
+  uint32_t shards_per_client = 2;
+  uint64_t partition_seed = 1;
+  uint32_t max_samples = 0;            // keep at most this many local samples (0: all)
+
+  // Resources.
+  std::string state_dir = "edgefl-device-state";
+  std::string memory_budget = "auto";  // bytes with optional K/M/G suffix, or "auto"
+  uint32_t threads = 1;
+
+  // Simulation of weak boards (seeded, for tests and experiments).
+  double slowdown = 1.0;          // train this many times slower than the hardware can
+  float offline_probability = 0;  // chance to go offline after finishing a task
+  double offline_s = 0;           // how long an offline period lasts
+  uint64_t simulation_seed = 1;
+
+  uint32_t max_tasks = 0;         // exit after this many tasks (0: until the server says bye)
+  bool quiet = false;
+};
+
+void bind_device_options(DeviceConfig& config, OptionTable& table);
+Status validate_device_config(const DeviceConfig& config);
+Result<DeviceConfig> load_device_config(int argc, const char* const* argv, std::string* help_text);
+
+// "64M" -> 67108864; "auto" is handled by the caller. Errors name the text.
+Result<uint64_t> parse_byte_size(const std::string& text);
+
+}  // namespace edgefl::device
