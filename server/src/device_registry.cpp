@@ -1,0 +1,60 @@
+#include "device_registry.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgefl::server {
+
+DeviceRecord& DeviceRegistry::join(const std::string& id, const std::string& peer,
+                                   const Join& join, Clock::time_point now) {
+  DeviceRecord& record = devices_[id];
+  record.id = id;
+  record.peer = peer;
+  record.capabilities = join.capabilities;
+  if (join.boot_counter != record.boot_counter) record.busy_task = 0;  // it rebooted
+  record.boot_counter = join.boot_counter;
+  record.last_seen = now;
+  return record;
+}
+
+DeviceRecord* DeviceRegistry::touch(const std::string& id, const std::string& peer,
+                                    Clock::time_point now) {
+  DeviceRecord* record = find(id);
+  if (record != nullptr) {
+    record->peer = peer;
+    record->last_seen = now;
+  }
+  return record;
+}
+
+DeviceRecord* DeviceRegistry::find(const std::string& id) {
+  auto it = devices_.find(id);
+  return it == devices_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> DeviceRegistry::live_ids(Clock::time_point now,
+                                                  Clock::duration liveness) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, record] : devices_) {
+    if (now - record.last_seen <= liveness) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::vector<std::string> select_devices(const std::vector<std::string>& candidates, float fraction,
+                                        std::size_t min_count, Rng& rng) {
+  std::size_t wanted = static_cast<std::size_t>(std::ceil(fraction * candidates.size()));
+  wanted = std::min(candidates.size(), std::max(wanted, min_count));
+  std::vector<std::string> pool = candidates;
+  std::sort(pool.begin(), pool.end());
+  // Partial Fisher-Yates: the first `wanted` entries become the sample.
+  for (std::size_t i = 0; i < wanted; ++i) {
+    std::size_t j = i + rng.below(static_cast<uint32_t>(pool.size() - i));
+    std::swap(pool[i], pool[j]);
+  }
+  pool.resize(wanted);
+  std::sort(pool.begin(), pool.end());
+  return pool;
+}
+
+}  // namespace edgefl::server

@@ -1,0 +1,51 @@
+// DeviceRegistry: the devices the server knows, where to reach them, and when it last heard
+// from them. Devices are keyed by their id (the CURVE public key when keys are on); the
+// routing id changes on every reconnect, so it is refreshed on every message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "edgefl/messages.hpp"
+#include "edgefl/rng.hpp"
+
+namespace edgefl::server {
+
+using Clock = std::chrono::steady_clock;
+
+struct DeviceRecord {
+  std::string id;
+  std::string peer;             // current ZeroMQ routing id
+  Capabilities capabilities;
+  uint64_t boot_counter = 0;
+  Clock::time_point last_seen;
+  uint64_t busy_task = 0;       // task the device is working on (0: idle)
+};
+
+class DeviceRegistry {
+ public:
+  // Adds or refreshes a device after a Join.
+  DeviceRecord& join(const std::string& id, const std::string& peer, const Join& join,
+                     Clock::time_point now);
+  // Refreshes the routing id and liveness of a known device; nullptr if unknown.
+  DeviceRecord* touch(const std::string& id, const std::string& peer, Clock::time_point now);
+  DeviceRecord* find(const std::string& id);
+  void forget(const std::string& id) { devices_.erase(id); }
+
+  // Ids of devices heard from within `liveness`, in id order (deterministic).
+  std::vector<std::string> live_ids(Clock::time_point now, Clock::duration liveness) const;
+  std::size_t size() const { return devices_.size(); }
+
+ private:
+  std::map<std::string, DeviceRecord> devices_;
+};
+
+// Picks max(min_count, ceil(fraction * n)) of `candidates` (all if fewer), uniformly without
+// replacement, in a way that depends only on the candidates and `rng`.
+std::vector<std::string> select_devices(const std::vector<std::string>& candidates, float fraction,
+                                        std::size_t min_count, Rng& rng);
+
+}  // namespace edgefl::server
