@@ -75,10 +75,13 @@ Result<ModelSpec> ModelSpec::parse(std::string_view text) {
     }
   }
 
-  // Checked layer by layer so the sum cannot overflow before the limit test.
-  std::size_t total = 0;
+  // Checked layer by layer so the sum cannot overflow before the limit test; in 64 bits
+  // because a product of two widths (up to 2^40) wraps a 32-bit size_t (armhf).
+  uint64_t total = 0;
   for (std::size_t i = 0; i + 1 < spec.widths.size(); ++i) {
-    total += spec.widths[i] * spec.widths[i + 1] + (spec.has_bias() ? spec.widths[i + 1] : 0);
+    uint64_t in = spec.widths[i];
+    uint64_t out = spec.widths[i + 1];
+    total += in * out + (spec.has_bias() ? out : 0);
     if (total > kMaxParameters) {
       return invalid(text, "more than " + std::to_string(kMaxParameters) + " parameters");
     }
