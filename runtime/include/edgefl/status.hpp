@@ -93,6 +93,7 @@ class [[nodiscard]] Result {
   T&& value() && { return std::move(*value_); }
   T& operator*() & { return *value_; }
   const T& operator*() const& { return *value_; }
+  T&& operator*() && { return std::move(*value_); }  // so `for (x : *f())` owns its range
   T* operator->() { return &*value_; }
   const T* operator->() const { return &*value_; }
 
