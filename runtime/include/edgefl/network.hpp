@@ -67,6 +67,7 @@ class Network {
   ModelSpec spec_;
   NetworkOptions options_;
   std::vector<DenseLayout> layouts_;
+  std::size_t parameters_;  // cached: ModelSpec::parameter_count() builds a vector
   std::unique_ptr<DenseKernels> kernels_;
   FloatBuffer arena_;
   std::vector<float*> acts_;   // acts_[0] input, acts_[i+1] output of dense i (post-ReLU)

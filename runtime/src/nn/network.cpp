@@ -32,7 +32,9 @@ void add_bias_relu(float* y, const float* bias, std::size_t n, std::size_t b, bo
 }  // namespace
 
 Network::Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels)
-    : spec_(std::move(spec)), options_(options), layouts_(spec_.dense_layouts()), kernels_(std::move(kernels)) {}
+    : spec_(std::move(spec)), options_(options), layouts_(spec_.dense_layouts()),
+      parameters_(spec_.parameter_count()),
+      kernels_(std::move(kernels)) {}
 
 Network::~Network() = default;
 
@@ -78,10 +80,10 @@ Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const Co
 std::size_t Network::workspace_bytes() const { return arena_.size_bytes() + kernels_->arena_bytes(); }
 
 Status Network::check(std::span<const float> params, std::size_t batch) const {
-  if (params.size() != spec_.parameter_count()) {
+  if (params.size() != parameters_) {
     return make_status(StatusCode::shape_mismatch,
                        "parameters have " + std::to_string(params.size()) + " floats, model " +
-                           spec_.to_string() + " has " + std::to_string(spec_.parameter_count()));
+                           spec_.to_string() + " has " + std::to_string(parameters_));
   }
   if (batch == 0 || batch > options_.max_micro_batch) {
     return make_status(StatusCode::out_of_range,
