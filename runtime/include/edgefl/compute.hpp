@@ -1,0 +1,55 @@
+// ComputeContext: which kernels run the Dense layers, and on how many threads.
+//
+//   auto ctx = edgefl::ComputeContext::create(edgefl::Backend::xnnpack, /*threads=*/1);
+//   if (!ctx) return ctx.status();
+//   (*ctx)->backend();   // Backend::reference if XNNPACK could not initialise
+//
+// One context is shared by every Network of a process (the device has one). XNNPACK is the
+// fast path; the reference backend (plain loops) is the test oracle and the fallback when
+// xnn_initialize fails or the build has no XNNPACK. Threads > 1 creates a pthreadpool used by
+// XNNPACK only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "edgefl/status.hpp"
+
+namespace edgefl {
+
+enum class Backend : uint8_t { reference, xnnpack };
+
+std::string_view backend_name(Backend backend);
+Result<Backend> parse_backend(std::string_view name);
+
+class DenseKernels;  // private: runtime/src/nn/dense_kernels.hpp
+
+class ComputeContext {
+ public:
+  // Backend::xnnpack falls back to Backend::reference (fell_back() == true) when XNNPACK cannot
+  // initialise; threads must be in [1, 256].
+  static Result<std::unique_ptr<ComputeContext>> create(Backend requested, std::size_t threads = 1);
+  ~ComputeContext();
+  ComputeContext(const ComputeContext&) = delete;
+  ComputeContext& operator=(const ComputeContext&) = delete;
+
+  Backend backend() const { return backend_; }
+  bool fell_back() const { return fell_back_; }
+  std::size_t threads() const { return threads_; }
+
+  // Kernels for one Network (each owns its own packing arena). Used by Network.
+  std::unique_ptr<DenseKernels> make_kernels() const;
+
+ private:
+  struct ThreadPool;
+  ComputeContext(Backend backend, bool fell_back, std::size_t threads, std::unique_ptr<ThreadPool> pool);
+
+  Backend backend_;
+  bool fell_back_;
+  std::size_t threads_;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+}  // namespace edgefl

@@ -1,0 +1,99 @@
+#include "edgefl/dataset.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace edgefl {
+
+namespace {
+
+Status check_shape(std::size_t dim, std::size_t features, std::size_t targets, std::size_t classes,
+                   std::span<const float> labels) {
+  if (dim == 0) return make_status(StatusCode::invalid_argument, "dataset: feature dimension is 0");
+  if (features != targets * dim) {
+    return make_status(StatusCode::shape_mismatch,
+                       "dataset: " + std::to_string(features) + " feature values for " +
+                           std::to_string(targets) + " samples of dimension " + std::to_string(dim));
+  }
+  if (targets > UINT32_MAX) return make_status(StatusCode::too_large, "dataset: more than 2^32 samples");
+  for (float y : labels) {
+    if (!std::isfinite(y)) return make_status(StatusCode::non_finite, "dataset: non-finite target");
+    if (classes > 0 && (y < 0 || y >= float(classes) || y != std::floor(y))) {
+      return make_status(StatusCode::out_of_range,
+                         "dataset: label " + std::to_string(y) + " is not a class in [0, " +
+                             std::to_string(classes) + ")");
+    }
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<Dataset> Dataset::from_bytes(std::size_t dim, std::vector<uint8_t> features,
+                                    std::vector<float> targets, float scale, std::size_t classes) {
+  EDGEFL_RETURN_IF_ERROR(check_shape(dim, features.size(), targets.size(), classes, targets));
+  Dataset d;
+  d.dim_ = dim;
+  d.classes_ = classes;
+  d.scale_ = scale;
+  d.bytes_ = std::move(features);
+  d.targets_ = std::move(targets);
+  return d;
+}
+
+Result<Dataset> Dataset::from_floats(std::size_t dim, std::vector<float> features,
+                                     std::vector<float> targets, std::size_t classes) {
+  EDGEFL_RETURN_IF_ERROR(check_shape(dim, features.size(), targets.size(), classes, targets));
+  Dataset d;
+  d.dim_ = dim;
+  d.classes_ = classes;
+  d.floats_ = std::move(features);
+  d.targets_ = std::move(targets);
+  return d;
+}
+
+std::size_t Dataset::memory_bytes() const {
+  return bytes_.capacity() + floats_.capacity() * sizeof(float) + targets_.capacity() * sizeof(float);
+}
+
+void Dataset::gather_transposed(std::span<const uint32_t> samples, float* x, float* y) const {
+  const std::size_t count = samples.size();
+  for (std::size_t s = 0; s < count; ++s) {
+    const std::size_t row = samples[s];
+    y[s] = targets_[row];
+    if (bytes_.empty()) {
+      const float* src = floats_.data() + row * dim_;
+      for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j];
+    } else {
+      const uint8_t* src = bytes_.data() + row * dim_;
+      for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j] * scale_;
+    }
+  }
+}
+
+Status DatasetView::validate() const {
+  if (all_) return Status();
+  for (uint32_t i : indices_) {
+    if (i >= dataset_->size()) {
+      return make_status(StatusCode::out_of_range,
+                         "dataset view: index " + std::to_string(i) + " beyond dataset of " +
+                             std::to_string(dataset_->size()) + " samples");
+    }
+  }
+  return Status();
+}
+
+void DatasetView::gather_transposed(std::span<const uint32_t> positions, std::span<uint32_t> scratch,
+                                    float* x, float* y) const {
+  for (std::size_t s = 0; s < positions.size(); ++s) scratch[s] = index(positions[s]);
+  dataset_->gather_transposed(scratch.first(positions.size()), x, y);
+}
+
+std::vector<std::size_t> DatasetView::label_histogram() const {
+  std::vector<std::size_t> histogram(dataset_->num_classes(), 0);
+  if (histogram.empty()) return histogram;
+  for (std::size_t p = 0; p < size(); ++p) ++histogram[static_cast<std::size_t>(dataset_->target(index(p)))];
+  return histogram;
+}
+
+}  // namespace edgefl

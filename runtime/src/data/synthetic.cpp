@@ -1,0 +1,75 @@
+#include "edgefl/synthetic.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "edgefl/rng.hpp"
+
+namespace edgefl {
+
+namespace {
+
+Status check_sizes(std::size_t samples, std::size_t dim) {
+  if (samples == 0 || dim == 0) return make_status(StatusCode::invalid_argument, "synthetic data: zero samples or dimension");
+  if (samples * dim > (std::size_t{1} << 30)) return make_status(StatusCode::too_large, "synthetic data: more than 2^30 values");
+  return Status();
+}
+
+}  // namespace
+
+Result<Dataset> make_blobs(const BlobsConfig& c) {
+  EDGEFL_RETURN_IF_ERROR(check_sizes(c.samples, c.dim));
+  if (c.classes < 2) return make_status(StatusCode::invalid_argument, "blobs: need at least 2 classes");
+  Rng rng(c.seed);
+  std::vector<float> centres(c.classes * c.dim);
+  for (float& v : centres) v = static_cast<float>(c.separation * rng.normal());
+  std::vector<float> x(c.samples * c.dim), y(c.samples);
+  for (std::size_t i = 0; i < c.samples; ++i) {
+    const std::size_t label = i % c.classes;
+    y[i] = static_cast<float>(label);
+    for (std::size_t j = 0; j < c.dim; ++j) {
+      x[i * c.dim + j] = centres[label * c.dim + j] + static_cast<float>(c.spread * rng.normal());
+    }
+  }
+  return Dataset::from_floats(c.dim, std::move(x), std::move(y), c.classes);
+}
+
+Result<LinearTask> make_linear_task(const LinearTaskConfig& c) {
+  EDGEFL_RETURN_IF_ERROR(check_sizes(c.samples, c.dim));
+  if (c.groups == 0 || c.groups > c.samples) {
+    return make_status(StatusCode::invalid_argument, "linear task: groups must be in [1, samples]");
+  }
+  Rng rng(c.seed);
+  Rng weight_rng = rng.fork(1), mean_rng = rng.fork(2), sample_rng = rng.fork(3);
+  std::vector<float> w(c.dim);
+  const double w_scale = 1.0 / std::sqrt(double(c.dim));
+  for (float& v : w) v = static_cast<float>(w_scale * weight_rng.normal());
+  std::vector<float> means(c.groups * c.dim, 0.0f);
+  if (c.group_mean_norm > 0) {
+    for (std::size_t g = 0; g < c.groups; ++g) {
+      double norm = 0;
+      for (std::size_t j = 0; j < c.dim; ++j) {
+        means[g * c.dim + j] = static_cast<float>(mean_rng.normal());
+        norm += double(means[g * c.dim + j]) * means[g * c.dim + j];
+      }
+      const float scale = static_cast<float>(c.group_mean_norm / std::sqrt(norm));
+      for (std::size_t j = 0; j < c.dim; ++j) means[g * c.dim + j] *= scale;
+    }
+  }
+  std::vector<float> x(c.samples * c.dim), y(c.samples);
+  for (std::size_t i = 0; i < c.samples; ++i) {
+    const float* mean = means.data() + (i * c.groups / c.samples) * c.dim;
+    double dot = 0;
+    for (std::size_t j = 0; j < c.dim; ++j) {
+      float v = mean[j] + static_cast<float>(sample_rng.normal());
+      x[i * c.dim + j] = v;
+      dot += double(v) * w[j];
+    }
+    y[i] = c.binary ? (dot > 0 ? 1.0f : 0.0f) : static_cast<float>(dot + c.noise * sample_rng.normal());
+  }
+  Result<Dataset> data = Dataset::from_floats(c.dim, std::move(x), std::move(y), c.binary ? 2 : 0);
+  if (!data) return data.status();
+  return LinearTask{std::move(*data), std::move(w)};
+}
+
+}  // namespace edgefl

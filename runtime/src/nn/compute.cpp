@@ -1,0 +1,87 @@
+#include "edgefl/compute.hpp"
+
+#include <mutex>
+
+#include "reference_kernels.hpp"
+
+#ifdef EDGEFL_HAVE_XNNPACK
+#include <pthreadpool.h>
+#include <xnnpack.h>
+
+#include "xnnpack_kernels.hpp"
+#endif
+
+namespace edgefl {
+
+struct ComputeContext::ThreadPool {
+#ifdef EDGEFL_HAVE_XNNPACK
+  pthreadpool_t pool = nullptr;
+  ~ThreadPool() {
+    if (pool != nullptr) pthreadpool_destroy(pool);
+  }
+#endif
+};
+
+namespace {
+
+#ifdef EDGEFL_HAVE_XNNPACK
+// xnn_initialize is process-wide and idempotent; its outcome is fixed after the first call.
+bool initialize_xnnpack() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] { ok = xnn_initialize(XnnArena::allocator()) == xnn_status_success; });
+  return ok;
+}
+#endif
+
+}  // namespace
+
+std::string_view backend_name(Backend backend) {
+  return backend == Backend::xnnpack ? "xnnpack" : "reference";
+}
+
+Result<Backend> parse_backend(std::string_view name) {
+  if (name == "xnnpack") return Backend::xnnpack;
+  if (name == "reference") return Backend::reference;
+  return make_status(StatusCode::invalid_argument,
+                     "unknown backend '" + std::string(name) + "' (xnnpack, reference)");
+}
+
+ComputeContext::ComputeContext(Backend backend, bool fell_back, std::size_t threads,
+                               std::unique_ptr<ThreadPool> pool)
+    : backend_(backend), fell_back_(fell_back), threads_(threads), pool_(std::move(pool)) {}
+
+ComputeContext::~ComputeContext() = default;
+
+Result<std::unique_ptr<ComputeContext>> ComputeContext::create(Backend requested, std::size_t threads) {
+  if (threads < 1 || threads > 256) {
+    return make_status(StatusCode::out_of_range,
+                       "compute threads must be in [1, 256], got " + std::to_string(threads));
+  }
+  auto pool = std::make_unique<ThreadPool>();
+  if (requested == Backend::reference) {
+    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, false, 1, std::move(pool)));
+  }
+#ifdef EDGEFL_HAVE_XNNPACK
+  if (initialize_xnnpack()) {
+    if (threads > 1) {
+      pool->pool = pthreadpool_create(threads);
+      if (pool->pool == nullptr) {
+        return make_status(StatusCode::resource_exhausted,
+                           "cannot create a thread pool of " + std::to_string(threads) + " threads");
+      }
+    }
+    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::xnnpack, false, threads, std::move(pool)));
+  }
+#endif
+  return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, true, 1, std::move(pool)));
+}
+
+std::unique_ptr<DenseKernels> ComputeContext::make_kernels() const {
+#ifdef EDGEFL_HAVE_XNNPACK
+  if (backend_ == Backend::xnnpack) return std::make_unique<XnnpackKernels>(pool_->pool);
+#endif
+  return std::make_unique<ReferenceKernels>();
+}
+
+}  // namespace edgefl

@@ -1,0 +1,32 @@
+// The three GEMMs of a Dense layer, on feature-major activations ([width][batch]).
+// Private to runtime/src/nn; implementations: reference (plain loops), XNNPACK.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "edgefl/model_spec.hpp"
+#include "edgefl/status.hpp"
+
+namespace edgefl {
+
+class DenseKernels {
+ public:
+  virtual ~DenseKernels() = default;
+
+  // Reserves whatever the kernels need for these layers at batch sizes up to max_batch, so
+  // that later calls do not allocate.
+  virtual Status prepare(std::span<const DenseLayout> layouts, std::size_t max_batch) = 0;
+  // yt[n][b] = sum_k w[n][k] * xt[k][b]
+  virtual Status forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
+                         std::size_t b) = 0;
+  // dw[n][k] = sum_b dyt[n][b] * xt[k][b]
+  virtual Status weight_grad(const float* dyt, const float* xt, float* dw, std::size_t n,
+                             std::size_t k, std::size_t b) = 0;
+  // dxt[k][b] = sum_n w[n][k] * dyt[n][b]; wt_scratch holds n*k floats (+ slack)
+  virtual Status input_grad(const float* w, const float* dyt, float* dxt, float* wt_scratch,
+                            std::size_t n, std::size_t k, std::size_t b) = 0;
+  virtual std::size_t arena_bytes() const { return 0; }
+};
+
+}  // namespace edgefl

@@ -1,0 +1,160 @@
+#include "edgefl/network.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "dense_kernels.hpp"
+#include "loss.hpp"
+
+namespace edgefl {
+
+namespace {
+
+// Each arena region is rounded to whole cache lines plus one line of slack, which also covers
+// XNNPACK's reads of up to XNN_EXTRA_BYTES past an input.
+constexpr std::size_t kLineFloats = 16;
+std::size_t region(std::size_t floats) {
+  return (floats + kLineFloats - 1) / kLineFloats * kLineFloats + kLineFloats;
+}
+
+void add_bias_relu(float* y, const float* bias, std::size_t n, std::size_t b, bool relu) {
+  for (std::size_t i = 0; i < n; ++i) {
+    float* row = y + i * b;
+    const float bi = bias != nullptr ? bias[i] : 0.0f;
+    if (relu) {
+      for (std::size_t s = 0; s < b; ++s) row[s] = std::max(row[s] + bi, 0.0f);
+    } else if (bias != nullptr) {
+      for (std::size_t s = 0; s < b; ++s) row[s] += bi;
+    }
+  }
+}
+
+}  // namespace
+
+Network::Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels)
+    : spec_(std::move(spec)), options_(options), layouts_(spec_.dense_layouts()),
+      parameters_(spec_.parameter_count()),
+      kernels_(std::move(kernels)) {}
+
+Network::~Network() = default;
+
+Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const ComputeContext& ctx,
+                                                 NetworkOptions options) {
+  if (options.max_micro_batch == 0 || options.max_micro_batch > (1u << 20)) {
+    return make_status(StatusCode::out_of_range,
+                       "max micro-batch must be in [1, 2^20], got " + std::to_string(options.max_micro_batch));
+  }
+  std::unique_ptr<Network> net(new Network(spec, options, ctx.make_kernels()));
+  const std::size_t b = options.max_micro_batch;
+  std::size_t widest_act = 0, widest_weight = 0, widest_inner_weight = 0;
+  for (std::size_t i = 1; i < spec.widths.size(); ++i) widest_act = std::max(widest_act, spec.widths[i]);
+  for (std::size_t i = 0; i < net->layouts_.size(); ++i) {
+    const DenseLayout& l = net->layouts_[i];
+    widest_weight = std::max(widest_weight, l.inputs * l.outputs + l.outputs);
+    if (i > 0) widest_inner_weight = std::max(widest_inner_weight, l.inputs * l.outputs);
+  }
+  std::size_t total = 0;
+  for (std::size_t w : spec.widths) total += region(w * b);
+  total += 2 * region(widest_act * b) + region(b);
+  if (widest_inner_weight > 0) total += region(widest_inner_weight);
+  if (options.accumulation) total += region(widest_weight);
+
+  net->arena_ = FloatBuffer(total);
+  float* cursor = net->arena_.data();
+  auto take = [&cursor](std::size_t floats) {
+    float* p = cursor;
+    cursor += region(floats);
+    return p;
+  };
+  for (std::size_t w : spec.widths) net->acts_.push_back(take(w * b));
+  net->grad_a_ = take(widest_act * b);
+  net->grad_b_ = take(widest_act * b);
+  net->targets_ = take(b);
+  if (widest_inner_weight > 0) net->wt_scratch_ = take(widest_inner_weight);
+  if (options.accumulation) net->acc_scratch_ = take(widest_weight);
+
+  EDGEFL_RETURN_IF_ERROR(net->kernels_->prepare(net->layouts_, b).with_context("planning kernels"));
+  return net;
+}
+
+std::size_t Network::workspace_bytes() const { return arena_.size_bytes() + kernels_->arena_bytes(); }
+
+Status Network::check(std::span<const float> params, std::size_t batch) const {
+  if (params.size() != parameters_) {
+    return make_status(StatusCode::shape_mismatch,
+                       "parameters have " + std::to_string(params.size()) + " floats, model " +
+                           spec_.to_string() + " has " + std::to_string(parameters_));
+  }
+  if (batch == 0 || batch > options_.max_micro_batch) {
+    return make_status(StatusCode::out_of_range,
+                       "batch " + std::to_string(batch) + " outside [1, " +
+                           std::to_string(options_.max_micro_batch) + "]");
+  }
+  return Status();
+}
+
+Status Network::run_forward(const float* params, std::size_t batch) {
+  const bool relu = spec_.kind == ModelKind::mlp;
+  for (std::size_t i = 0; i < layouts_.size(); ++i) {
+    const DenseLayout& l = layouts_[i];
+    EDGEFL_RETURN_IF_ERROR(kernels_->forward(params + l.weight_offset, acts_[i], acts_[i + 1],
+                                             l.outputs, l.inputs, batch));
+    add_bias_relu(acts_[i + 1], l.has_bias ? params + l.bias_offset : nullptr, l.outputs, batch,
+                  relu && i + 1 < layouts_.size());
+  }
+  return Status();
+}
+
+Result<BatchStats> Network::forward(std::span<const float> params, std::size_t batch) {
+  EDGEFL_RETURN_IF_ERROR(check(params, batch));
+  EDGEFL_RETURN_IF_ERROR(run_forward(params.data(), batch));
+  LossResult loss = compute_loss(spec_.loss, acts_.back(), targets_, spec_.output_size(), batch, 0.0f, nullptr);
+  return BatchStats{loss.loss_sum, loss.correct};
+}
+
+Result<BatchStats> Network::forward_backward(std::span<const float> params, std::span<float> grads,
+                                             std::size_t batch, float grad_scale, bool accumulate) {
+  EDGEFL_RETURN_IF_ERROR(check(params, batch));
+  if (grads.size() != params.size()) {
+    return make_status(StatusCode::shape_mismatch, "gradient buffer size differs from parameters");
+  }
+  if (accumulate && acc_scratch_ == nullptr) {
+    return make_status(StatusCode::failed_precondition,
+                       "gradient accumulation needs NetworkOptions.accumulation");
+  }
+  EDGEFL_RETURN_IF_ERROR(run_forward(params.data(), batch));
+  LossResult loss = compute_loss(spec_.loss, acts_.back(), targets_, spec_.output_size(), batch,
+                                 grad_scale, grad_a_);
+  float* dy = grad_a_;
+  float* dx = grad_b_;
+  for (std::size_t i = layouts_.size(); i-- > 0;) {
+    const DenseLayout& l = layouts_[i];
+    const std::size_t weights = l.inputs * l.outputs;
+    float* dw = accumulate ? acc_scratch_ : grads.data() + l.weight_offset;
+    EDGEFL_RETURN_IF_ERROR(kernels_->weight_grad(dy, acts_[i], dw, l.outputs, l.inputs, batch));
+    if (l.has_bias) {
+      float* db = accumulate ? acc_scratch_ + weights : grads.data() + l.bias_offset;
+      for (std::size_t n = 0; n < l.outputs; ++n) {
+        float sum = 0.0f;
+        for (std::size_t s = 0; s < batch; ++s) sum += dy[n * batch + s];
+        db[n] = sum;
+      }
+    }
+    if (accumulate) {
+      // Weights and bias are adjacent in the flat layout and in the scratch.
+      const std::size_t count = weights + (l.has_bias ? l.outputs : 0);
+      float* g = grads.data() + l.weight_offset;
+      for (std::size_t j = 0; j < count; ++j) g[j] += acc_scratch_[j];
+    }
+    if (i == 0) break;
+    EDGEFL_RETURN_IF_ERROR(kernels_->input_grad(params.data() + l.weight_offset, dy, dx,
+                                                wt_scratch_, l.outputs, l.inputs, batch));
+    // ReLU backward: the stored activation is post-ReLU, and relu(z) > 0 exactly when z > 0.
+    const float* a = acts_[i];
+    for (std::size_t j = 0; j < l.inputs * batch; ++j) dx[j] = a[j] > 0.0f ? dx[j] : 0.0f;
+    std::swap(dy, dx);
+  }
+  return BatchStats{loss.loss_sum, loss.correct};
+}
+
+}  // namespace edgefl

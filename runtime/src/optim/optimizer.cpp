@@ -1,0 +1,141 @@
+#include "edgefl/optimizer.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace edgefl {
+
+namespace {
+
+std::size_t state_floats(OptimizerKind kind, std::size_t parameters) {
+  switch (kind) {
+    case OptimizerKind::sgd: return 0;
+    case OptimizerKind::momentum:
+    case OptimizerKind::nesterov: return parameters;
+    case OptimizerKind::adamw: return 2 * parameters;
+  }
+  return 0;
+}
+
+Status validate(const OptimizerConfig& c) {
+  auto bad = [](std::string what) {
+    return make_status(StatusCode::invalid_argument, "optimizer: " + std::move(what));
+  };
+  if (!std::isfinite(c.lr) || c.lr < 0) return bad("learning rate must be finite and >= 0");
+  if (!std::isfinite(c.weight_decay) || c.weight_decay < 0) return bad("weight decay must be finite and >= 0");
+  if (!(c.momentum >= 0 && c.momentum < 1)) return bad("momentum must be in [0, 1)");
+  if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1)) return bad("betas must be in [0, 1)");
+  if (!(c.eps > 0) || !std::isfinite(c.eps)) return bad("eps must be finite and > 0");
+  if (static_cast<unsigned>(c.kind) > static_cast<unsigned>(OptimizerKind::adamw)) {
+    return make_status(StatusCode::unknown_enum, "optimizer: unknown kind");
+  }
+  return Status();
+}
+
+}  // namespace
+
+std::string_view optimizer_name(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::sgd: return "sgd";
+    case OptimizerKind::momentum: return "momentum";
+    case OptimizerKind::nesterov: return "nesterov";
+    case OptimizerKind::adamw: return "adamw";
+  }
+  return "unknown";
+}
+
+Result<OptimizerKind> parse_optimizer(std::string_view name) {
+  for (OptimizerKind k : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::nesterov,
+                          OptimizerKind::adamw}) {
+    if (optimizer_name(k) == name) return k;
+  }
+  return make_status(StatusCode::invalid_argument,
+                     "unknown optimizer '" + std::string(name) + "' (sgd, momentum, nesterov, adamw)");
+}
+
+std::size_t optimizer_state_floats(OptimizerKind kind, std::size_t parameters) {
+  return state_floats(kind, parameters);
+}
+
+Optimizer::Optimizer(const OptimizerConfig& config, std::size_t parameters)
+    : config_(config), parameters_(parameters), state_(state_floats(config.kind, parameters)) {}
+
+Result<Optimizer> Optimizer::create(const OptimizerConfig& config, std::size_t parameters) {
+  EDGEFL_RETURN_IF_ERROR(validate(config));
+  return Optimizer(config, parameters);
+}
+
+Status Optimizer::set_config(const OptimizerConfig& config) {
+  EDGEFL_RETURN_IF_ERROR(validate(config));
+  if (config.kind != config_.kind) {
+    return make_status(StatusCode::failed_precondition, "optimizer kind cannot change; create a new optimizer");
+  }
+  config_ = config;
+  return Status();
+}
+
+Status Optimizer::step(std::span<float> params, std::span<const float> grads) {
+  if (params.size() != parameters_ || grads.size() != parameters_) {
+    return make_status(StatusCode::shape_mismatch,
+                       "optimizer built for " + std::to_string(parameters_) + " parameters, got " +
+                           std::to_string(params.size()) + " parameters and " +
+                           std::to_string(grads.size()) + " gradients");
+  }
+  ++steps_;
+  const float lr = config_.lr;
+  const float wd = config_.weight_decay;
+  float* w = params.data();
+  const float* g = grads.data();
+  const std::size_t n = parameters_;
+  switch (config_.kind) {
+    case OptimizerKind::sgd:
+      for (std::size_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+      break;
+    case OptimizerKind::momentum:
+    case OptimizerKind::nesterov: {
+      const float mu = config_.momentum;
+      const bool nesterov = config_.kind == OptimizerKind::nesterov;
+      float* v = state_.data();
+      for (std::size_t i = 0; i < n; ++i) {
+        const float gi = g[i] + wd * w[i];
+        v[i] = mu * v[i] + gi;
+        w[i] -= lr * (nesterov ? gi + mu * v[i] : v[i]);
+      }
+      break;
+    }
+    case OptimizerKind::adamw: {
+      const float b1 = config_.beta1, b2 = config_.beta2;
+      const double t = static_cast<double>(steps_);
+      const float c1 = static_cast<float>(1.0 / (1.0 - std::pow(double(b1), t)));
+      const float c2 = static_cast<float>(1.0 / (1.0 - std::pow(double(b2), t)));
+      const float decay = 1.0f - lr * wd;
+      float* m = state_.data();
+      float* v = state_.data() + n;
+      for (std::size_t i = 0; i < n; ++i) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        w[i] = w[i] * decay - lr * (m[i] * c1) / (std::sqrt(v[i] * c2) + config_.eps);
+      }
+      break;
+    }
+  }
+  return Status();
+}
+
+Status Optimizer::restore(std::span<const float> state, uint64_t steps) {
+  if (state.size() != state_.size()) {
+    return make_status(StatusCode::shape_mismatch,
+                       "optimizer state has " + std::to_string(state.size()) + " floats, expected " +
+                           std::to_string(state_.size()));
+  }
+  if (!state.empty()) state_.assign(state);
+  steps_ = steps;
+  return Status();
+}
+
+void Optimizer::reset() {
+  state_.fill(0.0f);
+  steps_ = 0;
+}
+
+}  // namespace edgefl

@@ -1,0 +1,244 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "edgefl/compute.hpp"
+#include "edgefl/memory_plan.hpp"
+#include "edgefl/model.hpp"
+#include "edgefl/network.hpp"
+#include "edgefl/rng.hpp"
+
+using namespace edgefl;
+
+namespace {
+
+std::unique_ptr<ComputeContext> context(Backend backend) {
+  auto ctx = ComputeContext::create(backend, 1);
+  REQUIRE(ctx.ok());
+  return std::move(*ctx);
+}
+
+// Fills the network's input with N(0,1) features and valid targets for the spec's loss.
+void fill_batch(Network& net, std::size_t batch, uint64_t seed) {
+  Rng rng(seed);
+  const ModelSpec& spec = net.spec();
+  for (std::size_t i = 0; i < spec.input_size() * batch; ++i) net.input()[i] = static_cast<float>(rng.normal());
+  for (std::size_t s = 0; s < batch; ++s) {
+    switch (spec.loss) {
+      case LossKind::softmax_cross_entropy: net.targets()[s] = float(rng.below(uint32_t(spec.output_size()))); break;
+      case LossKind::logistic: net.targets()[s] = float(rng.below(2)); break;
+      case LossKind::squared: net.targets()[s] = static_cast<float>(rng.normal()); break;
+    }
+  }
+}
+
+FloatBuffer random_params(const ModelSpec& spec, uint64_t seed) {
+  FloatBuffer params(spec.parameter_count());
+  REQUIRE(init_parameters(spec, params.span(), seed).ok());
+  if (spec.kind == ModelKind::linear) {  // zero init would make the check trivial
+    Rng rng(seed);
+    for (float& w : params.span()) w = static_cast<float>(0.3 * rng.normal());
+  }
+  return params;
+}
+
+double rel_error(std::span<const float> a, std::span<const float> b) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(b[i]) * b[i];
+  }
+  return std::sqrt(diff / std::max(norm, 1e-30));
+}
+
+double max_rel_error(std::span<const float> a, std::span<const float> b) {
+  double max_abs = 0, max_diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(double(b[i])));
+    max_diff = std::max(max_diff, std::fabs(double(a[i]) - b[i]));
+  }
+  return max_diff / std::max(max_abs, 1e-30);
+}
+
+void gradient_check(const char* text, Backend backend) {
+  auto spec = ModelSpec::parse(text);
+  REQUIRE(spec.ok());
+  auto ctx = context(backend);
+  const std::size_t batch = 5;
+  auto net = Network::create(*spec, *ctx, {batch, false});
+  REQUIRE(net.ok());
+  fill_batch(**net, batch, 11);
+  FloatBuffer params = random_params(*spec, 3);
+  FloatBuffer grads(spec->parameter_count());
+  auto stats = (*net)->forward_backward(params.span(), grads.span(), batch, 1.0f / batch, false);
+  REQUIRE(stats.ok());
+
+  // Central differences of the mean loss, one parameter at a time.
+  FloatBuffer numeric(spec->parameter_count());
+  const float eps = 1e-2f;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const float saved = params[i];
+    params[i] = saved + eps;
+    double up = (*net)->forward(params.span(), batch)->loss_sum;
+    params[i] = saved - eps;
+    double down = (*net)->forward(params.span(), batch)->loss_sum;
+    params[i] = saved;
+    numeric[i] = static_cast<float>((up - down) / (2 * eps) / batch);
+  }
+  INFO(text << " on " << backend_name(backend));
+  CHECK(rel_error(grads.span(), numeric.span()) < 2e-3);
+  // Every layer's slice agrees on its own, so an error in a small layer cannot hide.
+  for (const DenseLayout& l : spec->dense_layouts()) {
+    auto w = [&](FloatBuffer& b) { return b.span().subspan(l.weight_offset, l.inputs * l.outputs); };
+    CHECK(rel_error(w(grads), w(numeric)) < 2e-3);
+    if (l.has_bias) {
+      CHECK(rel_error(grads.span().subspan(l.bias_offset, l.outputs),
+                      numeric.span().subspan(l.bias_offset, l.outputs)) < 2e-3);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gradients match finite differences for Dense, ReLU and every loss") {
+  for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+    gradient_check("mlp:6-7-5-4:relu", backend);      // Dense + ReLU + softmax cross-entropy
+    gradient_check("linear:9-1", backend);            // squared loss
+    gradient_check("linear:9-1:logistic", backend);   // logistic loss
+  }
+}
+
+TEST_CASE("XNNPACK and reference agree on forward, gradients and 10 SGD steps") {
+  auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
+  REQUIRE(spec.ok());
+  auto xnn_ctx = context(Backend::xnnpack);
+  REQUIRE(xnn_ctx->backend() == Backend::xnnpack);
+  auto ref_ctx = context(Backend::reference);
+  for (std::size_t batch : {1u, 7u, 32u}) {
+    auto xnn = Network::create(*spec, *xnn_ctx, {batch, false});
+    auto ref = Network::create(*spec, *ref_ctx, {batch, false});
+    REQUIRE((xnn.ok() && ref.ok()));
+    FloatBuffer px = random_params(*spec, 5), pr = px.clone();
+    FloatBuffer gx(spec->parameter_count()), gr(spec->parameter_count());
+    for (int step = 0; step < 10; ++step) {
+      fill_batch(**xnn, batch, 100 + step);
+      fill_batch(**ref, batch, 100 + step);
+      auto sx = (*xnn)->forward_backward(px.span(), gx.span(), batch, 1.0f / batch, false);
+      auto sr = (*ref)->forward_backward(pr.span(), gr.span(), batch, 1.0f / batch, false);
+      REQUIRE((sx.ok() && sr.ok()));
+      std::span<const float> lx((*xnn)->logits(), 10 * batch), lr((*ref)->logits(), 10 * batch);
+      INFO("batch " << batch << " step " << step);
+      CHECK(max_rel_error(lx, lr) < 1e-4);
+      CHECK(std::fabs(sx->loss_sum - sr->loss_sum) <= 1e-4 * std::fabs(sr->loss_sum));
+      for (const DenseLayout& l : spec->dense_layouts()) {
+        CHECK(max_rel_error(gx.span().subspan(l.weight_offset, l.inputs * l.outputs),
+                            gr.span().subspan(l.weight_offset, l.inputs * l.outputs)) < 1e-4);
+        CHECK(max_rel_error(gx.span().subspan(l.bias_offset, l.outputs),
+                            gr.span().subspan(l.bias_offset, l.outputs)) < 1e-4);
+      }
+      for (std::size_t i = 0; i < px.size(); ++i) {
+        px[i] -= 0.1f * gx[i];
+        pr[i] -= 0.1f * gr[i];
+      }
+    }
+    CHECK(max_rel_error(px.span(), pr.span()) < 1e-4);
+  }
+}
+
+TEST_CASE("accumulating micro-batches gives the gradient of the whole batch") {
+  auto spec = ModelSpec::parse("mlp:20-16-3:relu");
+  REQUIRE(spec.ok());
+  for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+    auto ctx = context(backend);
+    auto big = Network::create(*spec, *ctx, {12, false});
+    auto small = Network::create(*spec, *ctx, {4, true});
+    REQUIRE((big.ok() && small.ok()));
+    fill_batch(**big, 12, 9);
+    FloatBuffer params = random_params(*spec, 1);
+    FloatBuffer g_big(params.size()), g_acc(params.size());
+    REQUIRE((*big)->forward_backward(params.span(), g_big.span(), 12, 1.0f / 12, false).ok());
+    for (std::size_t chunk = 0; chunk < 3; ++chunk) {
+      // Copy samples [4 chunk, 4 chunk + 4) out of the feature-major big batch.
+      for (std::size_t j = 0; j < 20; ++j) {
+        for (std::size_t s = 0; s < 4; ++s) (*small)->input()[j * 4 + s] = (*big)->input()[j * 12 + chunk * 4 + s];
+      }
+      for (std::size_t s = 0; s < 4; ++s) (*small)->targets()[s] = (*big)->targets()[chunk * 4 + s];
+      REQUIRE((*small)->forward_backward(params.span(), g_acc.span(), 4, 1.0f / 12, chunk > 0).ok());
+    }
+    CHECK(rel_error(g_acc.span(), g_big.span()) < 1e-5);
+  }
+}
+
+TEST_CASE("network rejects wrong shapes and oversize batches") {
+  auto spec = ModelSpec::parse("mlp:4-3-2:relu");
+  auto ctx = context(Backend::reference);
+  auto net = Network::create(*spec, *ctx, {8, false});
+  REQUIRE(net.ok());
+  FloatBuffer params(spec->parameter_count()), wrong(3), grads(spec->parameter_count());
+  CHECK((*net)->forward(wrong.span(), 2).status().code() == StatusCode::shape_mismatch);
+  CHECK((*net)->forward(params.span(), 9).status().code() == StatusCode::out_of_range);
+  CHECK((*net)->forward(params.span(), 0).status().code() == StatusCode::out_of_range);
+  CHECK((*net)->forward_backward(params.span(), grads.span(), 2, 1.0f, true).status().code() ==
+        StatusCode::failed_precondition);
+  CHECK(Network::create(*spec, *ctx, {0, false}).status().code() == StatusCode::out_of_range);
+  CHECK(ComputeContext::create(Backend::xnnpack, 0).status().code() == StatusCode::out_of_range);
+}
+
+TEST_CASE("planned workspace stays within the memory-plan bound") {
+  for (const char* text : {"mlp:784-256-128-10:relu", "linear:1000-1", "mlp:3-2:relu"}) {
+    auto spec = ModelSpec::parse(text);
+    REQUIRE(spec.ok());
+    for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+      auto ctx = context(backend);
+      for (std::size_t batch : {1u, 32u, 100u}) {
+        auto net = Network::create(*spec, *ctx, {batch, true});
+        REQUIRE(net.ok());
+        const std::size_t bound = workspace_base_bytes(*spec, backend, true) +
+                                  batch * activation_bytes_per_sample(*spec, backend);
+        INFO(text << " " << backend_name(backend) << " batch " << batch);
+        CHECK((*net)->workspace_bytes() <= bound);
+        if (batch == 100 && spec->kind == ModelKind::mlp) {
+          CHECK((*net)->workspace_bytes() * 2 >= bound);  // a bound, not a wild over-estimate
+        }
+      }
+    }
+  }
+  auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
+  CHECK(fixed_state_bytes(*spec, OptimizerKind::adamw) == 4 * 235146 * 4);
+  const std::size_t budget = 8u << 20;
+  const std::size_t micro = max_micro_batch(budget, *spec, Backend::xnnpack, OptimizerKind::momentum);
+  CHECK(micro > 32);
+  CHECK(fixed_state_bytes(*spec, OptimizerKind::momentum) + workspace_base_bytes(*spec, Backend::xnnpack, true) +
+            micro * activation_bytes_per_sample(*spec, Backend::xnnpack) <= budget);
+  CHECK(max_micro_batch(1000, *spec, Backend::xnnpack, OptimizerKind::momentum) == 0);
+}
+
+TEST_CASE("model: builder, layers, deterministic init and per-layer views") {
+  auto built = ModelBuilder(784).dense(256).relu().dense(10).softmax_cross_entropy().build();
+  REQUIRE(built.ok());
+  CHECK(built->to_string() == "mlp:784-256-10:relu");
+  CHECK(ModelBuilder(5).dense(1, false).logistic_loss().build()->to_string() == "linear:5-1:logistic");
+  CHECK(!ModelBuilder(5).dense(4).dense(3).softmax_cross_entropy().build().ok());
+  CHECK(!ModelBuilder(5).dense(4).relu().softmax_cross_entropy().build().ok());
+  CHECK(!ModelBuilder(5).dense(2).squared_loss().build().ok());
+  CHECK(!ModelBuilder(5).dense(2).build().ok());
+
+  auto layers = layers_of(*built);
+  REQUIRE(layers.size() == 3);
+  CHECK(layers[1].kind == LayerKind::relu);
+
+  auto a = Model::create(*built, 7), b = Model::create(*built, 7), c = Model::create(*built, 8);
+  REQUIRE((a.ok() && b.ok() && c.ok()));
+  CHECK(std::equal(a->params().span().begin(), a->params().span().end(), b->params().span().begin()));
+  CHECK(!std::equal(a->params().span().begin(), a->params().span().end(), c->params().span().begin()));
+  const float bound = 1.0f / std::sqrt(784.0f);
+  for (float w : a->dense_weights(0)) CHECK(std::fabs(w) <= bound);
+  CHECK(a->dense_weights(1).data() == a->params().data() + 784 * 256 + 256);
+  CHECK(a->dense_bias(1).size() == 10);
+  CHECK(a->grads().size() == a->params().size());
+  auto linear = Model::create(*ModelSpec::parse("linear:50-1"), 1);
+  for (float w : linear->params().span()) CHECK(w == 0.0f);
+  FloatBuffer small(3);
+  CHECK(init_parameters(*built, small.span(), 1).code() == StatusCode::shape_mismatch);
+}

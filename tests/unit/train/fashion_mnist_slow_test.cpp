@@ -1,0 +1,36 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+
+#include "edgefl/idx_reader.hpp"
+#include "edgefl/model.hpp"
+#include "edgefl/trainer.hpp"
+
+using namespace edgefl;
+
+TEST_CASE("centralised mlp:784-256-128-10, SGD momentum, batch 32 reaches 88% on Fashion-MNIST in 10 epochs") {
+  auto fm = load_fashion_mnist();
+  REQUIRE_MESSAGE(fm.ok(), fm.status().to_string());
+  auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
+  auto ctx = ComputeContext::create(Backend::xnnpack, 1);
+  REQUIRE(ctx.ok());
+  auto trainer = LocalTrainer::create(*spec, **ctx, {32, false});
+  REQUIRE(trainer.ok());
+  FloatBuffer params = Model::create(*spec, 1)->params().clone();
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::momentum, 0.01f, 0.9f};
+  cfg.batch_size = 32;
+  double best = 0;
+  for (int epoch = 1; epoch <= 10; ++epoch) {
+    cfg.seed = 1000 + epoch;
+    auto m = (*trainer)->train(params.span(), DatasetView(fm->train), cfg);
+    REQUIRE(m.ok());
+    auto e = evaluate(*spec, **ctx, params.span(), DatasetView(fm->test));
+    REQUIRE(e.ok());
+    best = std::max(best, e->accuracy);
+    std::fprintf(stderr, "epoch %d train loss %.4f test loss %.4f test accuracy %.4f\n", epoch, m->mean_loss,
+                 e->loss, e->accuracy);
+    MESSAGE("epoch " << epoch << " test accuracy " << e->accuracy);
+  }
+  CHECK(best >= 0.88);
+}

@@ -1,0 +1,125 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "edgefl/model.hpp"
+#include "edgefl/partition.hpp"
+#include "edgefl/synthetic.hpp"
+#include "edgefl/trainer.hpp"
+
+using namespace edgefl;
+
+namespace {
+
+std::unique_ptr<ComputeContext> context(Backend backend) {
+  auto ctx = ComputeContext::create(backend, 1);
+  REQUIRE(ctx.ok());
+  return std::move(*ctx);
+}
+
+}  // namespace
+
+TEST_CASE("local training on blobs learns, reports metrics, and is bit-identical per seed") {
+  auto data = make_blobs({4, 8, 800, 3.0f, 1.0f, 2});
+  REQUIRE(data.ok());
+  auto part = partition_iid(*data, 2, 1);
+  DatasetView train(*data, part->clients[0]), held_out(*data, part->clients[1]);
+  auto spec = ModelSpec::parse("mlp:8-16-4:relu");
+  auto ctx = context(Backend::xnnpack);
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::momentum, 0.05f, 0.9f};
+  cfg.batch_size = 16;
+  cfg.epochs = 3;
+  cfg.seed = 11;
+
+  FloatBuffer first[2];
+  for (FloatBuffer& params : first) {
+    params = Model::create(*spec, 5)->params().clone();
+    auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+    REQUIRE(trainer.ok());
+    auto before = evaluate(*spec, *ctx, params.span(), held_out);
+    auto m = (*trainer)->train(params.span(), train, cfg);
+    REQUIRE(m.ok());
+    CHECK(m->samples == 3 * 400);
+    CHECK(m->steps == 3 * 25);
+    CHECK(m->mean_loss < before->loss);
+    auto after = evaluate(*spec, *ctx, params.span(), held_out);
+    REQUIRE(after.ok());
+    CHECK(after->samples == 400);
+    CHECK(after->accuracy > 0.9);
+    CHECK(after->loss < before->loss);
+  }
+  CHECK(std::equal(first[0].span().begin(), first[0].span().end(), first[1].span().begin()));
+
+  // Local-steps mode, and a different seed gives a different model.
+  FloatBuffer other = Model::create(*spec, 5)->params().clone();
+  auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+  cfg.seed = 12;
+  cfg.local_steps = 7;
+  auto m = (*trainer)->train(other.span(), train, cfg);
+  REQUIRE(m.ok());
+  CHECK(m->steps == 7);
+  CHECK(m->samples == 7 * 16);
+  CHECK((*trainer)->optimizer()->steps() == 7);
+}
+
+TEST_CASE("a logical batch above the micro-batch trains like the same batch in one piece") {
+  auto data = make_blobs({3, 6, 120, 2.0f, 1.0f, 3});
+  auto spec = ModelSpec::parse("mlp:6-10-3:relu");
+  auto ctx = context(Backend::reference);
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::adamw, 0.01f, 0.9f, 0.01f};
+  cfg.batch_size = 24;
+  cfg.epochs = 2;
+  FloatBuffer whole = Model::create(*spec, 1)->params().clone(), pieces = whole.clone();
+  auto big = LocalTrainer::create(*spec, *ctx, {24, false});
+  auto small = LocalTrainer::create(*spec, *ctx, {5, true});
+  REQUIRE((*big)->train(whole.span(), DatasetView(*data), cfg).ok());
+  REQUIRE((*small)->train(pieces.span(), DatasetView(*data), cfg).ok());
+  for (std::size_t i = 0; i < whole.size(); ++i) CHECK(pieces[i] == doctest::Approx(whole[i]).epsilon(1e-4));
+
+  auto no_acc = LocalTrainer::create(*spec, *ctx, {5, false});
+  CHECK((*no_acc)->train(pieces.span(), DatasetView(*data), cfg).status().code() == StatusCode::failed_precondition);
+}
+
+TEST_CASE("local GD on overparameterised linear regression approaches the min-norm interpolator") {
+  // d > n: plain GD from w0 = 0 converges to X^T (X X^T)^-1 y, which fits every sample.
+  auto task = make_linear_task({20, 60, 1, 0.0f, 0.0f, false, 3});
+  REQUIRE(task.ok());
+  auto spec = ModelSpec::parse("linear:60-1");
+  auto ctx = context(Backend::xnnpack);
+  FloatBuffer w = Model::create(*spec, 0)->params().clone();
+  auto trainer = LocalTrainer::create(*spec, *ctx, {20, false});
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::sgd, 0.2f};
+  cfg.batch_size = 20;  // full batch
+  cfg.local_steps = 500;
+  auto m = (*trainer)->train(w.span(), DatasetView(task->data), cfg);
+  REQUIRE(m.ok());
+  auto e = evaluate(*spec, *ctx, w.span(), DatasetView(task->data));
+  CHECK(e->loss < 1e-6);
+  CHECK(e->accuracy == 0.0);
+
+  auto logistic = make_linear_task({40, 80, 1, 0.0f, 0.0f, true, 5});
+  auto lspec = ModelSpec::parse("linear:80-1:logistic");
+  FloatBuffer lw = Model::create(*lspec, 0)->params().clone();
+  auto ltrainer = LocalTrainer::create(*lspec, *ctx, {40, false});
+  cfg.local_steps = 300;
+  REQUIRE((*ltrainer)->train(lw.span(), DatasetView(logistic->data), cfg).ok());
+  CHECK(evaluate(*lspec, *ctx, lw.span(), DatasetView(logistic->data))->accuracy == 1.0);
+}
+
+TEST_CASE("trainer rejects mismatched data and configs") {
+  auto data = make_blobs({3, 6, 30});
+  auto spec = ModelSpec::parse("mlp:5-4-3:relu");
+  auto ctx = context(Backend::reference);
+  auto trainer = LocalTrainer::create(*spec, *ctx);
+  FloatBuffer params(spec->parameter_count());
+  TrainConfig cfg;
+  CHECK((*trainer)->train(params.span(), DatasetView(*data), cfg).status().code() == StatusCode::shape_mismatch);
+  std::vector<uint32_t> none;
+  CHECK((*trainer)->train(params.span(), DatasetView(*data, none), cfg).status().code() == StatusCode::invalid_argument);
+  cfg.optimizer.lr = -1;
+  auto good = make_blobs({3, 5, 30});
+  CHECK((*trainer)->train(params.span(), DatasetView(*good), cfg).status().code() == StatusCode::invalid_argument);
+}
