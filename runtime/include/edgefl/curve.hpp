@@ -41,7 +41,8 @@ Status save_curve_keypair(const CurveKeyPair& keys, const std::string& base_path
 Result<CurveKeyPair> load_curve_keypair(const std::string& base_path);
 // Reads one Z85 public key (a .pub file).
 Result<std::string> load_public_key(const std::string& path);
-// Reads an allow-list: one Z85 public key per line; blank lines and '#' comments ignored.
+// Reads an allow-list: one Z85 public key per line; blank lines, lines starting with '#' and
+// '#' comments after a key are ignored (a key may itself contain '#': keys are checked first).
 Result<std::vector<std::string>> load_public_key_list(const std::string& path);
 
 }  // namespace edgefl

@@ -163,12 +163,20 @@ Result<std::vector<std::string>> load_public_key_list(const std::string& path) {
   std::vector<std::string> keys;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    if (size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    // '#' is a Z85 character, so a comment is a first word that is not a key and starts with
+    // '#', or anything after a key that starts with '#'.
     std::istringstream fields(line);
-    std::string key;
+    std::string key, rest;
     if (!(fields >> key)) continue;
-    Status ok = check_z85_key(key);
-    if (!ok.ok()) return ok.with_context(path + ":" + std::to_string(number));
+    const std::string where = path + ":" + std::to_string(number);
+    Status valid = check_z85_key(key);
+    if (!valid.ok()) {
+      if (key[0] == '#') continue;
+      return valid.with_context(where);
+    }
+    if (fields >> rest && rest[0] != '#') {
+      return make_status(StatusCode::invalid_argument, where + ": unexpected text after the key");
+    }
     keys.push_back(key);
   }
   return keys;

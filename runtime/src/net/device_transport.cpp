@@ -73,6 +73,8 @@ Result<std::optional<Bytes>> DeviceTransport::receive(std::chrono::milliseconds 
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       auto frames = receive_frames(impl_->socket, std::max(left, std::chrono::milliseconds(0)));
+      // zmq_poll may wake a millisecond early: only give up once the deadline has passed.
+      if (!frames && std::chrono::steady_clock::now() < deadline) continue;
       if (!frames) return std::optional<Bytes>();
       if (frames->size() != 1) continue;  // not our protocol: skip
       return std::optional<Bytes>(frame_bytes((*frames)[0]));

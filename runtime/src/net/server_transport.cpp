@@ -109,6 +109,8 @@ Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::millisecond
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       auto frames = receive_frames(impl_->socket, std::max(left, std::chrono::milliseconds(0)));
+      // zmq_poll may wake a millisecond early: only give up once the deadline has passed.
+      if (!frames && std::chrono::steady_clock::now() < deadline) continue;
       if (!frames) return std::optional<Inbound>();
       // [routing id, payload]; a device that sent several frames broke the protocol: skip it.
       if (frames->size() != 2) continue;
