@@ -42,7 +42,7 @@ Result<CurveKeyPair> load_curve_keypair(const std::string& base_path);
 // Reads one Z85 public key (a .pub file).
 Result<std::string> load_public_key(const std::string& path);
 // Reads an allow-list: one Z85 public key per line; blank lines, lines starting with '#' and
-// '#' comments after a key are ignored (a key may itself contain '#': keys are checked first).
+// '#' comments after a key are ignored ('#' inside a key is part of the key).
 Result<std::vector<std::string>> load_public_key_list(const std::string& path);
 
 }  // namespace edgefl

@@ -163,17 +163,15 @@ Result<std::vector<std::string>> load_public_key_list(const std::string& path) {
   std::vector<std::string> keys;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    // '#' is a Z85 character, so a comment is a first word that is not a key and starts with
-    // '#', or anything after a key that starts with '#'.
+    // '#' is a Z85 character but never the first of a 32-byte key (its value would overflow),
+    // so a comment is a first word starting with '#', or a word starting with '#' after a key.
     std::istringstream fields(line);
     std::string key, rest;
     if (!(fields >> key)) continue;
     const std::string where = path + ":" + std::to_string(number);
+    if (key[0] == '#') continue;
     Status valid = check_z85_key(key);
-    if (!valid.ok()) {
-      if (key[0] == '#') continue;
-      return valid.with_context(where);
-    }
+    if (!valid.ok()) return valid.with_context(where);
     if (fields >> rest && rest[0] != '#') {
       return make_status(StatusCode::invalid_argument, where + ": unexpected text after the key");
     }
