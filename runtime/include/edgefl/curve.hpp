@@ -3,9 +3,9 @@
 //   auto keys = edgefl::generate_curve_keypair();              // needs libzmq with CURVE
 //   EDGEFL_RETURN_IF_ERROR(edgefl::save_curve_keypair(*keys, "keys/device-7"));
 //       // keys/device-7.key (secret, mode 0600) and keys/device-7.pub (public)
-//   auto mine = edgefl::load_curve_keypair("keys/device-7");  // refuses a group/world-readable .key
-//   auto server_pub = edgefl::load_public_key("keys/server.pub");
-//   auto allowed = edgefl::load_public_key_list("allowed_devices.txt");  // one key per line, # comments
+//   auto mine = edgefl::load_curve_keypair("keys/device-7");  // refuses a group/world-readable
+//   .key auto server_pub = edgefl::load_public_key("keys/server.pub"); auto allowed =
+//   edgefl::load_public_key_list("allowed_devices.txt");  // one key per line, # comments
 //
 // A device's identity on the server is its Z85 public key (see ZapAuthenticator).
 #pragma once

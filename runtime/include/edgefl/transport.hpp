@@ -40,19 +40,19 @@ struct Inbound {
 // metrics; application-level acks stay the source of truth.
 struct LinkEvent {
   enum class Kind {
-    connected,            // device: TCP connection to the server established
-    accepted,             // server: a device's TCP connection accepted
-    handshake_succeeded,  // ZMTP (and CURVE/ZAP) handshake finished: messages can flow
+    connected,                  // device: TCP connection to the server established
+    accepted,                   // server: a device's TCP connection accepted
+    handshake_succeeded,        // ZMTP (and CURVE/ZAP) handshake finished: messages can flow
     handshake_failed_auth,      // ZAP refused the peer (unknown key)
     handshake_failed_protocol,  // mechanism mismatch or malformed handshake (e.g. plaintext)
     handshake_failed,           // other handshake failure
-    disconnected,         // an established connection died (heartbeat timeout, reset, oversize)
-    connect_retried,      // device: a reconnect attempt was scheduled
+    disconnected,     // an established connection died (heartbeat timeout, reset, oversize)
+    connect_retried,  // device: a reconnect attempt was scheduled
     closed,
     other,
   };
   Kind kind = Kind::other;
-  std::string endpoint;  // libzmq's endpoint string for the event
+  std::string endpoint;                        // libzmq's endpoint string for the event
   std::chrono::steady_clock::time_point when;  // when the transport read the event
 };
 

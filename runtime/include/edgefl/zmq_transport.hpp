@@ -27,7 +27,7 @@ namespace edgefl {
 class ZapAuthenticator;
 
 struct ServerSecurity {
-  std::optional<CurveKeyPair> curve;          // the server's long-term key pair
+  std::optional<CurveKeyPair> curve;                // the server's long-term key pair
   const ZapAuthenticator* authenticator = nullptr;  // required with `curve`; outlives the server
   bool insecure = false;  // allow plaintext on a non-loopback endpoint (tests on a LAN only)
 };

@@ -135,9 +135,9 @@ Result<CurveKeyPair> load_curve_keypair(const std::string& base_path) {
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return make_status(StatusCode::failed_precondition,
-                       "secret key file '" + secret_path + "' is readable by others (mode " +
-                           mode + "); chmod 600 it");
+    return make_status(StatusCode::failed_precondition, "secret key file '" + secret_path +
+                                                            "' is readable by others (mode " +
+                                                            mode + "); chmod 600 it");
   }
   auto secret = read_key_file(secret_path);
   if (!secret) return secret.status();
@@ -148,14 +148,16 @@ Result<CurveKeyPair> load_curve_keypair(const std::string& base_path) {
     auto stored = read_key_file(public_path);
     if (!stored) return stored.status();
     if (*stored != *derived) {
-      return make_status(StatusCode::corrupt, "'" + public_path + "' does not belong to '" +
-                                                  secret_path + "'");
+      return make_status(StatusCode::corrupt,
+                         "'" + public_path + "' does not belong to '" + secret_path + "'");
     }
   }
   return CurveKeyPair{*derived, *secret};
 }
 
-Result<std::string> load_public_key(const std::string& path) { return read_key_file(path); }
+Result<std::string> load_public_key(const std::string& path) {
+  return read_key_file(path);
+}
 
 Result<std::vector<std::string>> load_public_key_list(const std::string& path) {
   std::ifstream in(path);

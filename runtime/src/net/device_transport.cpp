@@ -17,9 +17,12 @@ struct DeviceTransport::Impl {
 namespace {
 Status check_device_security(const DeviceSecurity& security) {
   if (!security.curve) return Status();
-  EDGEFL_RETURN_IF_ERROR(check_z85_key(security.curve->public_z85).with_context("device public key"));
-  EDGEFL_RETURN_IF_ERROR(check_z85_key(security.curve->secret_z85).with_context("device secret key"));
-  EDGEFL_RETURN_IF_ERROR(check_z85_key(security.server_public_z85).with_context("server public key"));
+  EDGEFL_RETURN_IF_ERROR(
+      check_z85_key(security.curve->public_z85).with_context("device public key"));
+  EDGEFL_RETURN_IF_ERROR(
+      check_z85_key(security.curve->secret_z85).with_context("device secret key"));
+  EDGEFL_RETURN_IF_ERROR(
+      check_z85_key(security.server_public_z85).with_context("server public key"));
   if (zmq_has("curve") == 0) {
     return make_status(StatusCode::failed_precondition, "libzmq was built without CURVE");
   }

@@ -70,9 +70,8 @@ std::vector<FaultInjector::Item> FaultInjector::feed(Item item) {
 
 namespace {
 FaultStats add(const FaultStats& a, const FaultStats& b) {
-  return FaultStats{a.passed + b.passed,         a.dropped + b.dropped,
-                    a.duplicated + b.duplicated, a.delayed + b.delayed,
-                    a.reordered + b.reordered,   a.truncated + b.truncated};
+  return FaultStats{a.passed + b.passed,   a.dropped + b.dropped,     a.duplicated + b.duplicated,
+                    a.delayed + b.delayed, a.reordered + b.reordered, a.truncated + b.truncated};
 }
 
 // Streams of the seeded generator, so send and receive faults are independent.
@@ -137,12 +136,12 @@ Result<std::optional<Inbound>> FaultyServerChannel::receive(std::chrono::millise
   if (ready_.empty()) {
     auto got = inner_.receive(timeout);
     if (!got) return got.status();
-    auto out = *got ? receive_faults_.feed({(*got)->peer, (*got)->identity,
-                                            std::move((*got)->payload)})
-                    : receive_faults_.tick();
+    auto out =
+        *got ? receive_faults_.feed({(*got)->peer, (*got)->identity, std::move((*got)->payload)})
+             : receive_faults_.tick();
     for (auto& item : out) {
-      ready_.push_back(Inbound{std::move(item.peer), std::move(item.identity),
-                               std::move(item.payload)});
+      ready_.push_back(
+          Inbound{std::move(item.peer), std::move(item.identity), std::move(item.payload)});
     }
   }
   if (ready_.empty()) return std::optional<Inbound>();

@@ -36,7 +36,8 @@ namespace {
 Status check_server_security(NetContext& ctx, const std::string& endpoint,
                              const ServerSecurity& security) {
   if (security.curve) {
-    EDGEFL_RETURN_IF_ERROR(check_z85_key(security.curve->secret_z85).with_context("server secret key"));
+    EDGEFL_RETURN_IF_ERROR(
+        check_z85_key(security.curve->secret_z85).with_context("server secret key"));
     if (security.authenticator == nullptr) {
       return make_status(StatusCode::failed_precondition,
                          "CURVE keys configured but no ZapAuthenticator: refusing to start a "
@@ -82,7 +83,9 @@ Result<std::unique_ptr<ServerTransport>> ServerTransport::bind(NetContext& ctx,
 ServerTransport::ServerTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ServerTransport::~ServerTransport() = default;
 
-const std::string& ServerTransport::endpoint() const { return impl_->endpoint; }
+const std::string& ServerTransport::endpoint() const {
+  return impl_->endpoint;
+}
 
 Status ServerTransport::send(const std::string& peer, ByteView message) {
   try {

@@ -15,16 +15,26 @@ constexpr int kWatchedEvents =
 
 LinkEvent::Kind kind_of(uint16_t event) {
   switch (event) {
-    case ZMQ_EVENT_CONNECTED: return LinkEvent::Kind::connected;
-    case ZMQ_EVENT_ACCEPTED: return LinkEvent::Kind::accepted;
-    case ZMQ_EVENT_DISCONNECTED: return LinkEvent::Kind::disconnected;
-    case ZMQ_EVENT_CLOSED: return LinkEvent::Kind::closed;
-    case ZMQ_EVENT_CONNECT_RETRIED: return LinkEvent::Kind::connect_retried;
-    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return LinkEvent::Kind::handshake_succeeded;
-    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return LinkEvent::Kind::handshake_failed_auth;
-    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: return LinkEvent::Kind::handshake_failed_protocol;
-    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return LinkEvent::Kind::handshake_failed;
-    default: return LinkEvent::Kind::other;
+    case ZMQ_EVENT_CONNECTED:
+      return LinkEvent::Kind::connected;
+    case ZMQ_EVENT_ACCEPTED:
+      return LinkEvent::Kind::accepted;
+    case ZMQ_EVENT_DISCONNECTED:
+      return LinkEvent::Kind::disconnected;
+    case ZMQ_EVENT_CLOSED:
+      return LinkEvent::Kind::closed;
+    case ZMQ_EVENT_CONNECT_RETRIED:
+      return LinkEvent::Kind::connect_retried;
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+      return LinkEvent::Kind::handshake_succeeded;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      return LinkEvent::Kind::handshake_failed_auth;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      return LinkEvent::Kind::handshake_failed_protocol;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+      return LinkEvent::Kind::handshake_failed;
+    default:
+      return LinkEvent::Kind::other;
   }
 }
 }  // namespace
@@ -64,16 +74,26 @@ std::vector<LinkEvent> SocketMonitor::drain(std::chrono::milliseconds wait) {
 
 const char* link_event_name(LinkEvent::Kind kind) {
   switch (kind) {
-    case LinkEvent::Kind::connected: return "connected";
-    case LinkEvent::Kind::accepted: return "accepted";
-    case LinkEvent::Kind::handshake_succeeded: return "handshake_succeeded";
-    case LinkEvent::Kind::handshake_failed_auth: return "handshake_failed_auth";
-    case LinkEvent::Kind::handshake_failed_protocol: return "handshake_failed_protocol";
-    case LinkEvent::Kind::handshake_failed: return "handshake_failed";
-    case LinkEvent::Kind::disconnected: return "disconnected";
-    case LinkEvent::Kind::connect_retried: return "connect_retried";
-    case LinkEvent::Kind::closed: return "closed";
-    case LinkEvent::Kind::other: return "other";
+    case LinkEvent::Kind::connected:
+      return "connected";
+    case LinkEvent::Kind::accepted:
+      return "accepted";
+    case LinkEvent::Kind::handshake_succeeded:
+      return "handshake_succeeded";
+    case LinkEvent::Kind::handshake_failed_auth:
+      return "handshake_failed_auth";
+    case LinkEvent::Kind::handshake_failed_protocol:
+      return "handshake_failed_protocol";
+    case LinkEvent::Kind::handshake_failed:
+      return "handshake_failed";
+    case LinkEvent::Kind::disconnected:
+      return "disconnected";
+    case LinkEvent::Kind::connect_retried:
+      return "connect_retried";
+    case LinkEvent::Kind::closed:
+      return "closed";
+    case LinkEvent::Kind::other:
+      return "other";
   }
   return "other";
 }

@@ -16,8 +16,9 @@ int SocketPolicy::scaled(int base_ms) const {
 namespace {
 Status positive(const char* name, int ms) {
   if (ms > 0) return Status();
-  return make_status(StatusCode::out_of_range,
-                     std::string(name) + " must be > 0 ms after time_scale, got " + std::to_string(ms));
+  return make_status(
+      StatusCode::out_of_range,
+      std::string(name) + " must be > 0 ms after time_scale, got " + std::to_string(ms));
 }
 }  // namespace
 

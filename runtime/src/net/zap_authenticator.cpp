@@ -66,8 +66,8 @@ struct ZapAuthenticator::Impl {
       }
     }
     (allow ? accepted : denied)++;
-    const std::string reply[] = {"1.0", frame(1), allow ? "200" : "400",
-                                 allow ? "OK" : "key not allowed", user, ""};
+    const std::string reply[] = {
+        "1.0", frame(1), allow ? "200" : "400", allow ? "OK" : "key not allowed", user, ""};
     for (size_t i = 0; i < 6; ++i) {
       zmq::message_t part(reply[i].data(), reply[i].size());
       zap.send(part, i + 1 < 6 ? zmq::send_flags::sndmore : zmq::send_flags::none);
@@ -89,8 +89,8 @@ Result<std::unique_ptr<ZapAuthenticator>> ZapAuthenticator::start(
     NetContext& ctx, std::vector<std::string> allowed_z85) {
   EDGEFL_RETURN_IF_ERROR(check_keys(allowed_z85));
   try {
-    auto impl = std::make_unique<Impl>(
-        ctx, std::set<std::string>(allowed_z85.begin(), allowed_z85.end()));
+    auto impl =
+        std::make_unique<Impl>(ctx, std::set<std::string>(allowed_z85.begin(), allowed_z85.end()));
     for (zmq::socket_t* s : {&impl->zap, &impl->stop_sender, &impl->stop_receiver}) {
       s->set(zmq::sockopt::linger, 0);
     }
@@ -133,8 +133,14 @@ Status ZapAuthenticator::set_allowed_keys(std::vector<std::string> allowed_z85) 
   return Status();
 }
 
-const NetContext* ZapAuthenticator::context() const { return impl_->owner; }
-uint64_t ZapAuthenticator::accepted_count() const { return impl_->accepted.load(); }
-uint64_t ZapAuthenticator::denied_count() const { return impl_->denied.load(); }
+const NetContext* ZapAuthenticator::context() const {
+  return impl_->owner;
+}
+uint64_t ZapAuthenticator::accepted_count() const {
+  return impl_->accepted.load();
+}
+uint64_t ZapAuthenticator::denied_count() const {
+  return impl_->denied.load();
+}
 
 }  // namespace edgefl

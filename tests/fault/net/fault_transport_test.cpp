@@ -11,7 +11,9 @@ using namespace edgefl;
 using namespace edgefl::testing;
 
 namespace {
-FaultInjector::Item numbered(int i) { return {"", "", bytes_of("m" + std::to_string(i))}; }
+FaultInjector::Item numbered(int i) {
+  return {"", "", bytes_of("m" + std::to_string(i))};
+}
 
 // Feeds n numbered messages, then enough empty operations to release every delayed one.
 std::vector<std::string> run(FaultInjector& injector, int n, uint32_t delay_ops) {
@@ -26,8 +28,8 @@ std::vector<std::string> run(FaultInjector& injector, int n, uint32_t delay_ops)
 }  // namespace
 
 TEST_CASE("fault injector: a fixed seed gives the same faults, another seed others") {
-  FaultPlan plan{.seed = 11, .drop = 0.1, .duplicate = 0.1, .delay = 0.1, .reorder = 0.1,
-                 .truncate = 0.1};
+  FaultPlan plan{
+      .seed = 11, .drop = 0.1, .duplicate = 0.1, .delay = 0.1, .reorder = 0.1, .truncate = 0.1};
   FaultInjector a(plan, 0), b(plan, 0);
   auto out_a = run(a, 300, plan.delay_ops);
   CHECK(out_a == run(b, 300, plan.delay_ops));
@@ -37,8 +39,13 @@ TEST_CASE("fault injector: a fixed seed gives the same faults, another seed othe
 }
 
 TEST_CASE("fault injector: counts match the plan's rates and every message is accounted for") {
-  FaultPlan plan{.seed = 5, .drop = 0.2, .duplicate = 0.1, .delay = 0.1, .reorder = 0.05,
-                 .truncate = 0.1, .delay_ops = 4};
+  FaultPlan plan{.seed = 5,
+                 .drop = 0.2,
+                 .duplicate = 0.1,
+                 .delay = 0.1,
+                 .reorder = 0.05,
+                 .truncate = 0.1,
+                 .delay_ops = 4};
   FaultInjector injector(plan, 0);
   const int n = 4000;
   auto out = run(injector, n, plan.delay_ops);
@@ -96,8 +103,12 @@ TEST_CASE("faulty channels: decorators over real sockets lose, copy and reorder 
   // Device drops on send; server duplicates/reorders/delays on receive. The code using the
   // channels only sees DeviceChannel / ServerChannel.
   FaultyDeviceChannel device(**d, FaultPlan{.seed = 21, .drop = 0.25});
-  FaultyServerChannel server(**s, FaultPlan{.seed = 22, .duplicate = 0.2, .delay = 0.1,
-                                            .reorder = 0.1, .delay_ops = 2, .on_send = false,
+  FaultyServerChannel server(**s, FaultPlan{.seed = 22,
+                                            .duplicate = 0.2,
+                                            .delay = 0.1,
+                                            .reorder = 0.1,
+                                            .delay_ops = 2,
+                                            .on_send = false,
                                             .on_receive = true});
   DeviceChannel& device_side = device;
   ServerChannel& server_side = server;
@@ -129,8 +140,7 @@ TEST_CASE("faulty channels: decorators over real sockets lose, copy and reorder 
   CHECK(received == seen.size() + got.duplicated);
   CHECK(got.duplicated > 0);
   std::vector<std::string> sorted_by_number = order;
-  std::sort(sorted_by_number.begin(), sorted_by_number.end(), [](auto& a, auto& b) {
-    return std::stoi(a.substr(1)) < std::stoi(b.substr(1));
-  });
+  std::sort(sorted_by_number.begin(), sorted_by_number.end(),
+            [](auto& a, auto& b) { return std::stoi(a.substr(1)) < std::stoi(b.substr(1)); });
   CHECK(order != sorted_by_number);  // reordering and delays changed the arrival order
 }

@@ -124,7 +124,9 @@ TEST_CASE("curve: allow-list files skip comments and name the bad line") {
   for (int i = 0; i < 1000 && a.public_z85.find('#') == std::string::npos; ++i) a = new_keys();
   REQUIRE(a.public_z85.find('#') != std::string::npos);
   std::string path = (dir.path() / "allowed.txt").string();
-  std::ofstream(path.c_str()) << "# devices\n" << a.public_z85 << "  # kitchen\n\n" << b.public_z85 << "\n";
+  std::ofstream(path.c_str()) << "# devices\n"
+                              << a.public_z85 << "  # kitchen\n\n"
+                              << b.public_z85 << "\n";
   auto keys = load_public_key_list(path);
   REQUIRE(keys.ok());
   CHECK(*keys == std::vector<std::string>{a.public_z85, b.public_z85});
@@ -166,8 +168,7 @@ TEST_CASE("curve: a plaintext client is refused") {
   SecureSetup setup({new_keys().public_z85});
   auto plain = setup.device(std::nullopt);
   CHECK_FALSE(setup.try_exchange(*plain, "plaintext").has_value());
-  CHECK(wait_for_event(*setup.server, LinkEvent::Kind::handshake_failed_protocol,
-                       Clock::now() + 3s)
+  CHECK(wait_for_event(*setup.server, LinkEvent::Kind::handshake_failed_protocol, Clock::now() + 3s)
             .has_value());
   CHECK(setup.zap->accepted_count() == 0);
 }
@@ -226,8 +227,7 @@ TEST_CASE("curve: the server refuses to start with keys but no handler, or open 
   auto first = ZapAuthenticator::start(ctx, {});
   REQUIRE(first.ok());
   CHECK(ZapAuthenticator::start(ctx, {}).status().code() == StatusCode::unavailable);
-  CHECK(ZapAuthenticator::start(ctx, {"bad"}).status().code() ==
-        StatusCode::invalid_argument);
+  CHECK(ZapAuthenticator::start(ctx, {"bad"}).status().code() == StatusCode::invalid_argument);
 }
 
 TEST_CASE("curve: a device refuses malformed keys before connecting") {

@@ -12,8 +12,12 @@ SocketPolicy fast_policy() {
   return policy;
 }
 
-Bytes bytes_of(const std::string& text) { return Bytes(text.begin(), text.end()); }
-std::string text_of(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+Bytes bytes_of(const std::string& text) {
+  return Bytes(text.begin(), text.end());
+}
+std::string text_of(const Bytes& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "edgefl/transport.hpp"
 #include "edgefl/socket_policy.hpp"
+#include "edgefl/transport.hpp"
 
 namespace edgefl::testing {
 

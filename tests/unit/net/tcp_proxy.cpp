@@ -34,7 +34,9 @@ ClosedPort::~ClosedPort() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::string ClosedPort::endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+std::string ClosedPort::endpoint() const {
+  return "tcp://127.0.0.1:" + std::to_string(port_);
+}
 
 uint16_t endpoint_port(const std::string& endpoint) {
   return static_cast<uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
@@ -66,7 +68,9 @@ TcpProxy::~TcpProxy() {
   }
 }
 
-std::string TcpProxy::endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+std::string TcpProxy::endpoint() const {
+  return "tcp://127.0.0.1:" + std::to_string(port_);
+}
 
 void TcpProxy::run() {
   // Pairs of connected fds: [client, upstream]; data read from one is written to the other.
