@@ -1,0 +1,139 @@
+#include <cctype>
+
+#include "edgefl/zap_authenticator.hpp"
+#include "edgefl/zmq_transport.hpp"
+#include "net_context_impl.hpp"
+#include "socket_io.hpp"
+#include "socket_monitor.hpp"
+#include "socket_setup.hpp"
+#include "zmq_status.hpp"
+
+namespace edgefl {
+
+struct ServerTransport::Impl {
+  Impl(NetContext::Impl& ctx) : socket(ctx.zmq, zmq::socket_type::router) {}
+  zmq::socket_t socket;
+  std::unique_ptr<SocketMonitor> monitor;  // declared after the socket: destroyed before it
+  std::string endpoint;
+};
+
+bool is_loopback_endpoint(const std::string& endpoint) {
+  if (endpoint.starts_with("inproc://") || endpoint.starts_with("ipc://")) return true;
+  if (!endpoint.starts_with("tcp://")) return false;
+  std::string host = endpoint.substr(6);
+  // Drop the port: the host is everything before the last ':' (IPv6 hosts are bracketed).
+  size_t colon = host.rfind(':');
+  if (colon != std::string::npos) host.resize(colon);
+  if (host == "localhost" || host == "[::1]") return true;
+  if (!host.starts_with("127.")) return false;
+  for (char c : host) {
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') return false;
+  }
+  return true;
+}
+
+namespace {
+Status check_server_security(NetContext& ctx, const std::string& endpoint,
+                             const ServerSecurity& security) {
+  if (security.curve) {
+    EDGEFL_RETURN_IF_ERROR(
+        check_z85_key(security.curve->secret_z85).with_context("server secret key"));
+    if (security.authenticator == nullptr) {
+      return make_status(StatusCode::failed_precondition,
+                         "CURVE keys configured but no ZapAuthenticator: refusing to start a "
+                         "server that would accept any client key");
+    }
+    if (security.authenticator->context() != &ctx) {
+      return make_status(StatusCode::failed_precondition,
+                         "the ZapAuthenticator runs in another NetContext and would not be asked");
+    }
+    if (zmq_has("curve") == 0) {
+      return make_status(StatusCode::failed_precondition, "libzmq was built without CURVE");
+    }
+    return Status();
+  }
+  if (!is_loopback_endpoint(endpoint) && !security.insecure) {
+    return make_status(StatusCode::failed_precondition,
+                       "refusing to listen on '" + endpoint +
+                           "' without CURVE keys; configure keys or set insecure explicitly");
+  }
+  return Status();
+}
+}  // namespace
+
+Result<std::unique_ptr<ServerTransport>> ServerTransport::bind(NetContext& ctx,
+                                                               const std::string& endpoint,
+                                                               const SocketPolicy& policy,
+                                                               const ServerSecurity& security) {
+  EDGEFL_RETURN_IF_ERROR(policy.validate().with_context("socket policy"));
+  EDGEFL_RETURN_IF_ERROR(check_server_security(ctx, endpoint, security));
+  try {
+    auto impl = std::make_unique<Impl>(ctx.impl());
+    apply_socket_policy(impl->socket, policy, SocketRole::server);
+    if (security.curve) apply_curve_server(impl->socket, *security.curve);
+    impl->monitor = std::make_unique<SocketMonitor>(ctx.impl(), impl->socket);
+    impl->socket.bind(endpoint);
+    impl->endpoint = impl->socket.get(zmq::sockopt::last_endpoint);
+    return std::unique_ptr<ServerTransport>(new ServerTransport(std::move(impl)));
+  } catch (const zmq::error_t& e) {
+    return status_from_zmq(e, "binding server to '" + endpoint + "'");
+  }
+}
+
+ServerTransport::ServerTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ServerTransport::~ServerTransport() = default;
+
+const std::string& ServerTransport::endpoint() const {
+  return impl_->endpoint;
+}
+
+Status ServerTransport::send(const std::string& peer, ByteView message) {
+  try {
+    zmq::message_t id(peer.data(), peer.size());
+    // ROUTER_MANDATORY: an unknown peer fails here; a full queue blocks up to the send timeout.
+    if (!impl_->socket.send(id, zmq::send_flags::sndmore)) {
+      return make_status(StatusCode::unavailable, "peer's send queue stayed full");
+    }
+    zmq::message_t body(message.data(), message.size());
+    impl_->socket.send(body, zmq::send_flags::none);
+    return Status();
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) {
+      return make_status(StatusCode::unavailable, "peer has no live connection");
+    }
+    return status_from_zmq(e, "sending to peer");
+  }
+}
+
+Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  try {
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      auto frames = receive_frames(impl_->socket, std::max(left, std::chrono::milliseconds(0)));
+      // zmq_poll may wake a millisecond early: only give up once the deadline has passed.
+      if (!frames && std::chrono::steady_clock::now() < deadline) continue;
+      if (!frames) return std::optional<Inbound>();
+      // [routing id, payload]; a device that sent several frames broke the protocol: skip it.
+      if (frames->size() != 2) continue;
+      Inbound in;
+      in.peer = (*frames)[0].to_string();
+      if (const char* user = zmq_msg_gets((*frames)[1].handle(), "User-Id")) in.identity = user;
+      in.payload = frame_bytes((*frames)[1]);
+      return std::optional<Inbound>(std::move(in));
+    }
+  } catch (const zmq::error_t& e) {
+    return status_from_zmq(e, "receiving at server");
+  }
+}
+
+std::vector<LinkEvent> ServerTransport::poll_events(std::chrono::milliseconds wait) {
+  try {
+    return impl_->monitor->drain(wait);
+  } catch (const zmq::error_t&) {
+    return {};  // a monitor failure loses hints, never messages
+  }
+}
+
+}  // namespace edgefl

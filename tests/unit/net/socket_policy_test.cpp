@@ -1,0 +1,77 @@
+#include <doctest/doctest.h>
+
+#include "edgefl/socket_policy.hpp"
+#include "edgefl/zmq_transport.hpp"
+
+using edgefl::SocketPolicy;
+using edgefl::StatusCode;
+
+TEST_CASE("socket policy: defaults are valid and detect a dead peer within 3 intervals") {
+  SocketPolicy policy;
+  CHECK(policy.validate().ok());
+  CHECK(policy.heartbeat_ivl_ms() + policy.heartbeat_timeout_ms() <= 3 * policy.heartbeat_ivl_ms());
+}
+
+TEST_CASE("socket policy: time_scale multiplies every time constant") {
+  SocketPolicy base;
+  SocketPolicy slow = base;
+  slow.time_scale = 20.0;
+  CHECK(slow.validate().ok());
+  CHECK(slow.heartbeat_ivl_ms() == 20 * base.heartbeat_ivl_ms());
+  CHECK(slow.heartbeat_timeout_ms() == 20 * base.heartbeat_timeout_ms());
+  CHECK(slow.heartbeat_ttl_ms() == 20 * base.heartbeat_ttl_ms());
+  CHECK(slow.reconnect_ivl_ms() == 20 * base.reconnect_ivl_ms());
+  CHECK(slow.reconnect_ivl_max_ms() == 20 * base.reconnect_ivl_max_ms());
+  CHECK(slow.backoff_initial_ms() == 20 * base.backoff_initial_ms());
+  CHECK(slow.backoff_max_ms() == 20 * base.backoff_max_ms());
+  CHECK(slow.handshake_ivl_ms() == 20 * base.handshake_ivl_ms());
+  CHECK(slow.send_timeout_ms() == 20 * base.send_timeout_ms());
+  CHECK(slow.linger_ms() == 20 * base.linger_ms());
+}
+
+TEST_CASE("socket policy: bad values are named") {
+  SocketPolicy p;
+  p.time_scale = 0.0;
+  CHECK(p.validate().code() == StatusCode::invalid_argument);
+
+  p = SocketPolicy{};
+  p.heartbeat_timeout_base_ms = p.heartbeat_ivl_base_ms - 1;
+  CHECK(p.validate().code() == StatusCode::out_of_range);
+  CHECK(p.validate().message().find("heartbeat_timeout") != std::string::npos);
+
+  p = SocketPolicy{};
+  p.time_scale = 5000.0;  // TTL 30000 s does not fit libzmq's 16-bit deciseconds
+  CHECK(p.validate().code() == StatusCode::out_of_range);
+  CHECK(p.validate().message().find("heartbeat_ttl") != std::string::npos);
+
+  p = SocketPolicy{};
+  p.max_message_bytes = 0;
+  CHECK(p.validate().code() == StatusCode::out_of_range);
+
+  p = SocketPolicy{};
+  p.backoff_max_base_ms = 10;
+  CHECK(p.validate().message().find("backoff_max") != std::string::npos);
+}
+
+TEST_CASE("socket policy: scaled clamps instead of overflowing") {
+  SocketPolicy p;
+  p.time_scale = 1e12;
+  CHECK(p.scaled(1000) == INT_MAX);
+  p.time_scale = 0.0001;
+  CHECK(p.scaled(1000) == 0);
+}
+
+TEST_CASE("loopback endpoints are recognised") {
+  using edgefl::is_loopback_endpoint;
+  CHECK(is_loopback_endpoint("tcp://127.0.0.1:5555"));
+  CHECK(is_loopback_endpoint("tcp://127.0.0.1:*"));
+  CHECK(is_loopback_endpoint("tcp://localhost:1"));
+  CHECK(is_loopback_endpoint("tcp://[::1]:1"));
+  CHECK(is_loopback_endpoint("inproc://x"));
+  CHECK(is_loopback_endpoint("ipc:///tmp/x"));
+  CHECK_FALSE(is_loopback_endpoint("tcp://0.0.0.0:5555"));
+  CHECK_FALSE(is_loopback_endpoint("tcp://*:5555"));
+  CHECK_FALSE(is_loopback_endpoint("tcp://192.168.1.4:5555"));
+  CHECK_FALSE(is_loopback_endpoint("tcp://127.0.0.1.evil.example:5555"));
+  CHECK_FALSE(is_loopback_endpoint("tcp://eth0;127.0.0.1:5555"));
+}
