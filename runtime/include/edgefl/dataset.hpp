@@ -39,6 +39,8 @@ class Dataset {
     return bytes_.empty() ? floats_[i * dim_ + j] : bytes_[i * dim_ + j] * scale_;
   }
   std::size_t memory_bytes() const;
+  // A new dataset holding copies of the rows at `indices` (each < size(), else out_of_range).
+  Result<Dataset> select(std::span<const uint32_t> indices) const;
 
   // Writes samples[s] to x[j * count + s] (feature-major) and its target to y[s].
   void gather_transposed(std::span<const uint32_t> samples, float* x, float* y) const;

@@ -8,7 +8,10 @@
 // (bad magic, label >= 10), shape_mismatch (image and label counts differ).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "edgefl/dataset.hpp"
 #include "edgefl/status.hpp"
@@ -21,11 +24,26 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 Result<Dataset> load_idx(const std::string& images_path, const std::string& labels_path,
                          std::size_t classes);
 
+// Picks the rows to keep from a labels-only dataset (dim 1, every feature 0): sorted indices.
+using RowSelector = std::function<Result<std::vector<uint32_t>>(const Dataset& labels)>;
+
+// Loads only the rows `select` picks, streaming the image file, so a device holding one
+// partition never has the whole image set in memory (peak: labels + selected rows).
+Result<Dataset> load_idx_selected(const std::string& images_path, const std::string& labels_path,
+                                  std::size_t classes, const RowSelector& select);
+
 struct FashionMnist {
   Dataset train;
   Dataset test;
 };
 // Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (or without .gz) from `dir`.
 Result<FashionMnist> load_fashion_mnist(const std::string& dir = kFashionMnistDir);
+
+// Paths of one Fashion-MNIST split ("train" or "t10k") in `dir`, preferring the .gz files.
+struct IdxPaths {
+  std::string images;
+  std::string labels;
+};
+IdxPaths fashion_mnist_paths(const std::string& dir, const std::string& split);
 
 }  // namespace edgefl

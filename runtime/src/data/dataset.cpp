@@ -52,6 +52,28 @@ Result<Dataset> Dataset::from_floats(std::size_t dim, std::vector<float> feature
   return d;
 }
 
+Result<Dataset> Dataset::select(std::span<const uint32_t> indices) const {
+  std::vector<float> targets;
+  targets.reserve(indices.size());
+  for (uint32_t i : indices) {
+    if (i >= size()) {
+      return make_status(StatusCode::out_of_range, "dataset select: index " + std::to_string(i) +
+                                                       " of " + std::to_string(size()));
+    }
+    targets.push_back(targets_[i]);
+  }
+  if (!bytes_.empty()) {
+    std::vector<uint8_t> rows;
+    rows.reserve(indices.size() * dim_);
+    for (uint32_t i : indices) rows.insert(rows.end(), bytes_.begin() + i * dim_, bytes_.begin() + (i + 1) * dim_);
+    return from_bytes(dim_, std::move(rows), std::move(targets), scale_, classes_);
+  }
+  std::vector<float> rows;
+  rows.reserve(indices.size() * dim_);
+  for (uint32_t i : indices) rows.insert(rows.end(), floats_.begin() + i * dim_, floats_.begin() + (i + 1) * dim_);
+  return from_floats(dim_, std::move(rows), std::move(targets), classes_);
+}
+
 std::size_t Dataset::memory_bytes() const {
   return bytes_.capacity() + floats_.capacity() * sizeof(float) + targets_.capacity() * sizeof(float);
 }

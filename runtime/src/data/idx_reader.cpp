@@ -46,31 +46,68 @@ struct Idx {
   std::vector<uint8_t> data;
 };
 
-// dims: expected rank (3 for images, 1 for labels).
-Result<Idx> read_idx(const std::string& path, std::size_t rank) {
+// An open IDX file positioned after its header.
+struct IdxStream {
+  GzFile file;
+  std::vector<uint32_t> dims;
+  std::size_t total = 1;
+};
+
+// rank: 3 for images, 1 for labels.
+Result<IdxStream> open_idx(const std::string& path, std::size_t rank) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0) return make_status(StatusCode::not_found, path + ": no such file");
-  GzFile file(gzopen(path.c_str(), "rb"));
-  if (!file) return make_status(StatusCode::io_error, path + ": cannot open");
+  IdxStream idx;
+  idx.file.reset(gzopen(path.c_str(), "rb"));
+  if (!idx.file) return make_status(StatusCode::io_error, path + ": cannot open");
   unsigned char header[4];
-  EDGEFL_RETURN_IF_ERROR(read_exact(file.get(), path, header, 4, "header"));
+  EDGEFL_RETURN_IF_ERROR(read_exact(idx.file.get(), path, header, 4, "header"));
   if (header[0] != 0 || header[1] != 0 || header[2] != 0x08 || header[3] != rank) {
     return make_status(StatusCode::corrupt,
                        path + ": not an IDX file of unsigned bytes with " + std::to_string(rank) +
                            " dimensions (bad magic)");
   }
-  Idx idx;
-  std::size_t total = 1;
   for (std::size_t i = 0; i < rank; ++i) {
     unsigned char raw[4];
-    EDGEFL_RETURN_IF_ERROR(read_exact(file.get(), path, raw, 4, "header"));
+    EDGEFL_RETURN_IF_ERROR(read_exact(idx.file.get(), path, raw, 4, "header"));
     idx.dims.push_back(big_endian(raw));
-    total *= idx.dims.back();
-    if (total > (std::size_t{1} << 32)) return make_status(StatusCode::too_large, path + ": dimensions too large");
+    idx.total *= idx.dims.back();
+    if (idx.total > (std::size_t{1} << 32)) return make_status(StatusCode::too_large, path + ": dimensions too large");
   }
-  idx.data.resize(total);
-  EDGEFL_RETURN_IF_ERROR(read_exact(file.get(), path, idx.data.data(), total, "data"));
   return idx;
+}
+
+Result<Idx> read_idx(const std::string& path, std::size_t rank) {
+  Result<IdxStream> stream = open_idx(path, rank);
+  if (!stream) return stream.status();
+  Idx idx;
+  idx.dims = stream->dims;
+  idx.data.resize(stream->total);
+  EDGEFL_RETURN_IF_ERROR(read_exact(stream->file.get(), path, idx.data.data(), stream->total, "data"));
+  return idx;
+}
+
+Result<std::vector<float>> read_labels(const std::string& path, std::size_t classes) {
+  Result<Idx> labels = read_idx(path, 1);
+  if (!labels) return labels.status();
+  std::vector<float> targets(labels->data.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (labels->data[i] >= classes) {
+      return make_status(StatusCode::corrupt, path + ": label " + std::to_string(labels->data[i]) +
+                                                  " at " + std::to_string(i) + " is not below " +
+                                                  std::to_string(classes));
+    }
+    targets[i] = labels->data[i];
+  }
+  return targets;
+}
+
+Status check_counts(const std::string& images_path, std::size_t images, const std::string& labels_path,
+                    std::size_t labels) {
+  if (images == labels) return Status();
+  return make_status(StatusCode::shape_mismatch, images_path + " has " + std::to_string(images) +
+                                                     " images but " + labels_path + " has " +
+                                                     std::to_string(labels) + " labels");
 }
 
 bool exists(const std::string& path) {
@@ -84,34 +121,66 @@ Result<Dataset> load_idx(const std::string& images_path, const std::string& labe
                          std::size_t classes) {
   Result<Idx> images = read_idx(images_path, 3);
   if (!images) return images.status();
-  Result<Idx> labels = read_idx(labels_path, 1);
-  if (!labels) return labels.status();
-  if (images->dims[0] != labels->dims[0]) {
-    return make_status(StatusCode::shape_mismatch,
-                       images_path + " has " + std::to_string(images->dims[0]) + " images but " +
-                           labels_path + " has " + std::to_string(labels->dims[0]) + " labels");
-  }
-  std::vector<float> targets(labels->data.size());
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (labels->data[i] >= classes) {
-      return make_status(StatusCode::corrupt, labels_path + ": label " + std::to_string(labels->data[i]) +
-                                                  " at " + std::to_string(i) + " is not below " +
-                                                  std::to_string(classes));
-    }
-    targets[i] = labels->data[i];
-  }
+  Result<std::vector<float>> targets = read_labels(labels_path, classes);
+  if (!targets) return targets.status();
+  EDGEFL_RETURN_IF_ERROR(check_counts(images_path, images->dims[0], labels_path, targets->size()));
   const std::size_t dim = std::size_t{images->dims[1]} * images->dims[2];
-  return Dataset::from_bytes(dim, std::move(images->data), std::move(targets), 1.0f / 255.0f, classes);
+  return Dataset::from_bytes(dim, std::move(images->data), std::move(*targets), 1.0f / 255.0f, classes);
 }
 
-Result<FashionMnist> load_fashion_mnist(const std::string& dir) {
+Result<Dataset> load_idx_selected(const std::string& images_path, const std::string& labels_path,
+                                  std::size_t classes, const RowSelector& select) {
+  Result<std::vector<float>> targets = read_labels(labels_path, classes);
+  if (!targets) return targets.status();
+  const std::size_t count = targets->size();
+  Result<Dataset> labels_only =
+      Dataset::from_bytes(1, std::vector<uint8_t>(count, 0), *targets, 1.0f, classes);
+  if (!labels_only) return labels_only.status();
+  Result<std::vector<uint32_t>> rows = select(*labels_only);
+  if (!rows) return rows.status();
+  labels_only = Dataset();  // free before the images arrive
+  for (std::size_t k = 0; k < rows->size(); ++k) {
+    if ((*rows)[k] >= count || (k > 0 && (*rows)[k] <= (*rows)[k - 1])) {
+      return make_status(StatusCode::invalid_argument,
+                         "load_idx_selected: rows must be sorted, unique and below " + std::to_string(count));
+    }
+  }
+
+  Result<IdxStream> images = open_idx(images_path, 3);
+  if (!images) return images.status();
+  EDGEFL_RETURN_IF_ERROR(check_counts(images_path, images->dims[0], labels_path, count));
+  const std::size_t dim = std::size_t{images->dims[1]} * images->dims[2];
+  std::vector<uint8_t> kept(rows->size() * dim);
+  std::vector<float> kept_targets;
+  kept_targets.reserve(rows->size());
+  std::vector<uint8_t> skip(dim);
+  std::size_t next = 0;  // position in *rows
+  for (std::size_t i = 0; i < count && next < rows->size(); ++i) {
+    const bool wanted = (*rows)[next] == i;
+    uint8_t* out = wanted ? kept.data() + next * dim : skip.data();
+    EDGEFL_RETURN_IF_ERROR(read_exact(images->file.get(), images_path, out, dim, "data"));
+    if (wanted) {
+      kept_targets.push_back((*targets)[i]);
+      ++next;
+    }
+  }
+  return Dataset::from_bytes(dim, std::move(kept), std::move(kept_targets), 1.0f / 255.0f, classes);
+}
+
+IdxPaths fashion_mnist_paths(const std::string& dir, const std::string& split) {
   auto path = [&dir](const std::string& stem) {
     std::string base = dir + "/" + stem;
     return exists(base + ".gz") || !exists(base) ? base + ".gz" : base;
   };
-  Result<Dataset> train = load_idx(path("train-images-idx3-ubyte"), path("train-labels-idx1-ubyte"), 10);
+  return IdxPaths{path(split + "-images-idx3-ubyte"), path(split + "-labels-idx1-ubyte")};
+}
+
+Result<FashionMnist> load_fashion_mnist(const std::string& dir) {
+  IdxPaths train_paths = fashion_mnist_paths(dir, "train");
+  IdxPaths test_paths = fashion_mnist_paths(dir, "t10k");
+  Result<Dataset> train = load_idx(train_paths.images, train_paths.labels, 10);
   if (!train) return train.status().with_context("Fashion-MNIST training set");
-  Result<Dataset> test = load_idx(path("t10k-images-idx3-ubyte"), path("t10k-labels-idx1-ubyte"), 10);
+  Result<Dataset> test = load_idx(test_paths.images, test_paths.labels, 10);
   if (!test) return test.status().with_context("Fashion-MNIST test set");
   if (train->dim() != test->dim()) {
     return make_status(StatusCode::shape_mismatch, "Fashion-MNIST: train and test images differ in size");

@@ -1,0 +1,187 @@
+#include "edgefl/data_source.hpp"
+
+#include <charconv>
+#include <numeric>
+
+#include "edgefl/idx_reader.hpp"
+#include "edgefl/partition.hpp"
+#include "edgefl/synthetic.hpp"
+
+namespace edgefl {
+
+namespace {
+
+constexpr std::size_t kBlobsTrain = 12000;
+constexpr std::size_t kBlobsTest = 2000;
+constexpr std::size_t kLinearTrain = 200;
+constexpr std::size_t kLinearTest = 200;
+
+Result<std::size_t> parse_count(const std::string& name, std::string_view text) {
+  std::size_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value == 0 || value > (1u << 20)) {
+    return make_status(StatusCode::invalid_argument,
+                       "data '" + name + "': '" + std::string(text) + "' is not a positive size");
+  }
+  return value;
+}
+
+Result<Partition> split(const Dataset& data, const ShardSpec& s) {
+  if (s.scheme == "iid") return partition_iid(data, s.count, s.seed);
+  if (s.scheme == "dirichlet") return partition_dirichlet(data, s.count, s.alpha, s.seed);
+  if (s.scheme == "shards") return partition_shards(data, s.count, s.shards_per_client, s.seed);
+  return make_status(StatusCode::invalid_argument, "partition scheme '" + s.scheme + "' is not iid, dirichlet or shards");
+}
+
+// The rows of partition `s.index`, capped at max_samples.
+Result<std::vector<uint32_t>> shard_rows(const Dataset& data, const ShardSpec& s) {
+  if (s.index >= s.count) {
+    return make_status(StatusCode::invalid_argument, "partition index " + std::to_string(s.index) +
+                                                         " is not below the partition count " +
+                                                         std::to_string(s.count));
+  }
+  Result<Partition> partition = split(data, s);
+  if (!partition) return partition.status();
+  std::vector<uint32_t> rows = std::move(partition->clients[s.index]);
+  if (s.max_samples != 0 && rows.size() > s.max_samples) rows.resize(s.max_samples);
+  if (rows.empty()) {
+    return make_status(StatusCode::failed_precondition,
+                       "partition " + std::to_string(s.index) + " of " + std::to_string(s.count) +
+                           " (" + s.scheme + ") holds no samples; use another seed or alpha");
+  }
+  return rows;
+}
+
+Result<Dataset> head(Dataset data, std::size_t max_samples) {
+  if (max_samples == 0 || data.size() <= max_samples) return data;
+  std::vector<uint32_t> rows(max_samples);
+  std::iota(rows.begin(), rows.end(), 0u);
+  return data.select(rows);
+}
+
+}  // namespace
+
+Result<DataSource> DataSource::parse(const std::string& name, std::string dir, uint64_t seed) {
+  DataSource source;
+  source.name_ = name;
+  source.dir_ = dir.empty() ? kFashionMnistDir : std::move(dir);
+  source.seed_ = seed;
+  std::vector<std::string_view> parts;
+  std::string_view rest = name;
+  while (true) {
+    std::size_t colon = rest.find(':');
+    parts.push_back(rest.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  if (parts[0] == "fashion-mnist" && parts.size() == 1) {
+    source.kind_ = Kind::fashion_mnist;
+  } else if (parts[0] == "blobs" && parts.size() == 3) {
+    source.kind_ = Kind::blobs;
+    Result<std::size_t> dim = parse_count(name, parts[1]);
+    if (!dim) return dim.status();
+    Result<std::size_t> classes = parse_count(name, parts[2]);
+    if (!classes) return classes.status();
+    source.dim_ = *dim;
+    source.classes_ = *classes;
+  } else if (parts[0] == "linear" && parts.size() == 2) {
+    source.kind_ = Kind::linear;
+    Result<std::size_t> dim = parse_count(name, parts[1]);
+    if (!dim) return dim.status();
+    source.dim_ = *dim;
+    source.classes_ = 0;
+  } else {
+    return make_status(StatusCode::invalid_argument,
+                       "data '" + name + "' is not fashion-mnist, blobs:D:C or linear:D");
+  }
+  return source;
+}
+
+Status DataSource::check_spec(const ModelSpec& spec) const {
+  const std::size_t outputs = classes_ == 0 ? 1 : classes_;
+  const bool classifier = spec.loss == LossKind::softmax_cross_entropy;
+  if (spec.input_size() != dim_ || spec.output_size() != outputs || classifier != (classes_ > 1)) {
+    return make_status(StatusCode::shape_mismatch,
+                       "data '" + name_ + "' (" + std::to_string(dim_) + " inputs, " +
+                           (classes_ == 0 ? std::string("regression") : std::to_string(classes_) + " classes") +
+                           ") does not fit model '" + spec.to_string() + "'");
+  }
+  return Status();
+}
+
+Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_samples) const {
+  EDGEFL_RETURN_IF_ERROR(check_spec(spec));
+  switch (kind_) {
+    case Kind::fashion_mnist: {
+      IdxPaths paths = fashion_mnist_paths(dir_, "t10k");
+      Result<Dataset> test = load_idx(paths.images, paths.labels, 10);
+      if (!test) return test.status().with_context("Fashion-MNIST test set");
+      return head(std::move(*test), max_samples);
+    }
+    case Kind::blobs: {
+      Result<Dataset> all = make_blobs({classes_, dim_, kBlobsTrain + kBlobsTest, 3.0f, 1.0f, seed_});
+      if (!all) return all.status();
+      std::vector<uint32_t> rows(kBlobsTest);
+      std::iota(rows.begin(), rows.end(), static_cast<uint32_t>(kBlobsTrain));
+      Result<Dataset> test = all->select(rows);
+      if (!test) return test.status();
+      return head(std::move(*test), max_samples);
+    }
+    case Kind::linear: {
+      LinearTaskConfig config;
+      config.samples = kLinearTrain + kLinearTest;
+      config.dim = dim_;
+      config.seed = seed_;
+      Result<LinearTask> task = make_linear_task(config);
+      if (!task) return task.status();
+      std::vector<uint32_t> rows(kLinearTest);
+      std::iota(rows.begin(), rows.end(), static_cast<uint32_t>(kLinearTrain));
+      Result<Dataset> test = task->data.select(rows);
+      if (!test) return test.status();
+      return head(std::move(*test), max_samples);
+    }
+  }
+  return make_status(StatusCode::internal, "unknown data kind");
+}
+
+Result<Shard> DataSource::load_shard(const ModelSpec& spec, const ShardSpec& shard) const {
+  EDGEFL_RETURN_IF_ERROR(check_spec(spec));
+  Result<Dataset> data = Dataset();
+  if (kind_ == Kind::fashion_mnist) {
+    IdxPaths paths = fashion_mnist_paths(dir_, "train");
+    data = load_idx_selected(paths.images, paths.labels, 10,
+                             [&shard](const Dataset& labels) { return shard_rows(labels, shard); });
+    if (!data) return data.status().with_context("Fashion-MNIST training set");
+  } else {
+    Result<Dataset> all = Dataset();
+    if (kind_ == Kind::blobs) {
+      all = make_blobs({classes_, dim_, kBlobsTrain + kBlobsTest, 3.0f, 1.0f, seed_});
+    } else {
+      LinearTaskConfig config;
+      config.samples = kLinearTrain + kLinearTest;
+      config.dim = dim_;
+      config.seed = seed_;
+      Result<LinearTask> task = make_linear_task(config);
+      if (!task) return task.status();
+      all = std::move(task->data);
+    }
+    if (!all) return all.status();
+    std::vector<uint32_t> train_rows(kind_ == Kind::blobs ? kBlobsTrain : kLinearTrain);
+    std::iota(train_rows.begin(), train_rows.end(), 0u);
+    Result<Dataset> train = all->select(train_rows);
+    if (!train) return train.status();
+    // Regression targets have no labels to skew: such data is always split IID.
+    ShardSpec effective = shard;
+    if (kind_ == Kind::linear) effective.scheme = "iid";
+    Result<std::vector<uint32_t>> rows = shard_rows(*train, effective);
+    if (!rows) return rows.status();
+    data = train->select(*rows);
+    if (!data) return data.status();
+  }
+  Shard result;
+  result.label_histogram = DatasetView(*data).label_histogram();
+  result.data = std::move(*data);
+  return result;
+}
+
+}  // namespace edgefl

@@ -1,0 +1,98 @@
+#include <doctest/doctest.h>
+
+#include "edgefl/data_source.hpp"
+#include "edgefl/idx_reader.hpp"
+#include "edgefl/partition.hpp"
+
+using edgefl::DataSource;
+using edgefl::ModelSpec;
+using edgefl::ShardSpec;
+
+namespace {
+
+ModelSpec spec_of(const char* text) {
+  auto spec = ModelSpec::parse(text);
+  REQUIRE(spec.ok());
+  return *spec;
+}
+
+}  // namespace
+
+TEST_CASE("data source: a Fashion-MNIST shard equals the partition of the full set") {
+  auto source = DataSource::parse("fashion-mnist");
+  REQUIRE(source.ok());
+  ShardSpec shard;
+  shard.scheme = "dirichlet";
+  shard.count = 10;
+  shard.index = 3;
+  shard.alpha = 0.5;
+  shard.seed = 7;
+  auto loaded = source->load_shard(spec_of("mlp:784-32-10"), shard);
+  REQUIRE(loaded.ok());
+
+  auto full = edgefl::load_fashion_mnist();
+  REQUIRE(full.ok());
+  auto partition = edgefl::partition_dirichlet(full->train, 10, 0.5, 7);
+  REQUIRE(partition.ok());
+  const auto& rows = partition->clients[3];
+  REQUIRE(loaded->data.size() == rows.size());
+  CHECK(loaded->label_histogram == partition->histograms[3]);
+  for (std::size_t k = 0; k < rows.size(); k += 97) {
+    REQUIRE(loaded->data.target(k) == full->train.target(rows[k]));
+    for (std::size_t j = 0; j < 784; j += 13) {
+      REQUIRE(loaded->data.feature(k, j) == full->train.feature(rows[k], j));
+    }
+  }
+  // Only the shard is held: about one byte per pixel of its own rows.
+  CHECK(loaded->data.memory_bytes() < rows.size() * 800);
+}
+
+TEST_CASE("data source: synthetic data is the same on every load and fits its spec") {
+  auto source = DataSource::parse("blobs:16:4", "", 3);
+  REQUIRE(source.ok());
+  ModelSpec spec = spec_of("mlp:16-8-4");
+  ShardSpec shard;
+  shard.scheme = "iid";
+  shard.count = 4;
+  shard.index = 1;
+  shard.max_samples = 100;
+  auto a = source->load_shard(spec, shard);
+  auto b = source->load_shard(spec, shard);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(a->data.size() == 100);
+  for (std::size_t j = 0; j < 16; ++j) CHECK(a->data.feature(42, j) == b->data.feature(42, j));
+  auto test = source->load_test(spec, 500);
+  REQUIRE(test.ok());
+  CHECK(test->size() == 500);
+
+  auto linear = DataSource::parse("linear:50");
+  REQUIRE(linear.ok());
+  auto regression = linear->load_shard(spec_of("linear:50-1"), shard);
+  REQUIRE(regression.ok());
+  CHECK(regression->data.size() == 50);
+}
+
+TEST_CASE("data source: bad names, mismatched specs and impossible shards are named") {
+  CHECK(DataSource::parse("mnist").status().code() == edgefl::StatusCode::invalid_argument);
+  CHECK(DataSource::parse("blobs:16").status().code() == edgefl::StatusCode::invalid_argument);
+  CHECK(DataSource::parse("blobs:x:4").status().message().find("'x'") != std::string::npos);
+
+  auto fashion = DataSource::parse("fashion-mnist");
+  REQUIRE(fashion.ok());
+  auto wrong = fashion->load_test(spec_of("mlp:100-10"));
+  CHECK(wrong.status().code() == edgefl::StatusCode::shape_mismatch);
+  CHECK(wrong.status().message().find("mlp:100-10:relu") != std::string::npos);
+
+  ShardSpec shard;
+  shard.index = 10;
+  shard.count = 10;
+  CHECK(fashion->load_shard(spec_of("mlp:784-10"), shard).status().code() ==
+        edgefl::StatusCode::invalid_argument);
+
+  auto missing = DataSource::parse("fashion-mnist", "/nonexistent");
+  REQUIRE(missing.ok());
+  auto none = missing->load_test(spec_of("mlp:784-10"));
+  CHECK(none.status().code() == edgefl::StatusCode::not_found);
+  CHECK(none.status().message().find("/nonexistent") != std::string::npos);
+}
