@@ -45,15 +45,15 @@ Result<std::span<const uint8_t>> frame(std::span<const uint8_t> bytes, AlignedBy
   return scratch.assign(bytes);
 }
 
-Status classify_verify_failure(bool passes_with_loose_limits, bool passes_without_alignment,
+Status classify_verify_failure(bool passes_with_loose_limits, bool root_misaligned,
                                const Format& format) {
   const std::string what(format.what);
   if (passes_with_loose_limits) {
     return Status(StatusCode::out_of_range,
                   what + " nests deeper or holds more tables than the verifier limits allow");
   }
-  if (passes_without_alignment) {
-    return Status(StatusCode::misaligned, what + " has misaligned fields or vectors");
+  if (root_misaligned) {
+    return Status(StatusCode::misaligned, what + " is framed off its 4-byte alignment (every table and vector is shifted)");
   }
   return Status(StatusCode::corrupt, what + " failed FlatBuffers verification");
 }
