@@ -4,6 +4,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,14 @@ Result<std::vector<T>> read_list(const flatbuffers::Vector<U>* list, std::string
   if (list == nullptr) return out;
   EDGEFL_RETURN_IF_ERROR(check_list(list->size(), what, limits));
   out.reserve(list->size());
-  for (U value : *list) out.push_back(static_cast<T>(value));
+  // FlatBuffers 2.0.8's verifier checks a vector's length word, not that 8-byte elements are
+  // 8-byte aligned, so elements are copied out bytewise instead of loaded in place.
+  const uint8_t* raw = list->Data();
+  for (flatbuffers::uoffset_t i = 0; i < list->size(); ++i) {
+    U value;
+    std::memcpy(&value, raw + std::size_t{i} * sizeof(U), sizeof(U));
+    out.push_back(static_cast<T>(value));
+  }
   return out;
 }
 
