@@ -2,7 +2,10 @@
 
 # Warnings for all edgefl code (never for third-party headers, which come in as SYSTEM).
 add_library(edgefl_warnings INTERFACE)
-target_compile_options(edgefl_warnings INTERFACE -Wall -Wextra -Wshadow=local -Wnon-virtual-dtor
+# -Wshadow=local is GCC's spelling; clang (fuzz builds) has -Wshadow-uncaptured-local.
+target_compile_options(edgefl_warnings INTERFACE -Wall -Wextra -Wnon-virtual-dtor
+                       $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
+                       $<$<CXX_COMPILER_ID:Clang>:-Wshadow-uncaptured-local>
                        $<$<BOOL:${EDGEFL_WERROR}>:-Werror>)
 
 # edgefl_add_library(<name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])

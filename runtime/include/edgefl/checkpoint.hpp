@@ -1,0 +1,51 @@
+// Server checkpoint bytes: global model, optimizer state, round bookkeeping, RNG state.
+//
+//   edgefl::Checkpoint cp{.round = r, .model_version = v, .model_spec = spec.to_string(),
+//                         .params = edgefl::f32_tensor(params.span())};
+//   cp.optimizer_state.push_back({"momentum", edgefl::f32_tensor(momentum.span())});
+//   auto bytes = edgefl::encode_checkpoint(cp);        // the store writes these atomically
+//
+//   edgefl::AlignedBytes scratch;
+//   auto loaded = edgefl::decode_checkpoint(file_bytes, scratch);
+//   edgefl::decode_into(loaded->params, params.span());  // checks every value
+//
+// Decoding follows the wire path (size, alignment, verifier, version, semantic checks): the
+// spec must parse and every tensor must have exactly its parameter count (shape_mismatch),
+// state names must be non-empty and unique. Tensor views point into `bytes` or `scratch`.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "edgefl/aligned_bytes.hpp"
+#include "edgefl/codec.hpp"
+#include "edgefl/proto.hpp"
+#include "edgefl/status.hpp"
+
+namespace edgefl {
+
+inline constexpr uint16_t kCheckpointFormatVersion = 0x0100;  // major << 8 | minor
+
+struct NamedTensor {
+  std::string name;   // "momentum", "adam_m", "adam_v", ...
+  TensorView tensor;
+};
+
+struct Checkpoint {
+  uint64_t round = 0;                          // the open round
+  uint64_t model_version = 0;
+  std::string model_spec;
+  TensorView params;
+  std::vector<NamedTensor> optimizer_state;    // same length as params each
+  std::vector<uint64_t> open_round_update_ids; // accepted into the open round
+  std::vector<uint64_t> rng_state;             // opaque generator words
+  uint64_t created_unix_ms = 0;
+};
+
+Result<std::vector<uint8_t>> encode_checkpoint(const Checkpoint& checkpoint);
+Result<Checkpoint> decode_checkpoint(std::span<const uint8_t> bytes, AlignedBytes& scratch,
+                                     const DecodeLimits& limits = {});
+
+}  // namespace edgefl

@@ -1,0 +1,155 @@
+// Messages of the edgefl wire protocol as plain C++ values (docs/protocol.md is the spec).
+//
+//   edgefl::Message hello = edgefl::Join{.device_id = "pi-7", .capabilities = caps};
+//   edgefl::Message ack = edgefl::Ack{.update_id = id, .round = r};
+//   if (auto* update = std::get_if<edgefl::Update>(&decoded->message)) { ... }
+//
+// Encoding and decoding live in edgefl/proto.hpp. Task::params and Update::payload are
+// non-owning views (edgefl/codec.hpp): when encoding they point at the caller's data (or an
+// UpdateEncoder's output); after decoding they point into the verified message bytes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "edgefl/codec.hpp"
+#include "edgefl/status.hpp"
+
+namespace edgefl {
+
+// Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
+// Reject{version_mismatch}; minors only add fields at the end and interoperate.
+inline constexpr uint16_t kProtocolMajor = 1;
+inline constexpr uint16_t kProtocolMinor = 0;
+inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
+
+enum class OptimizerKind : uint8_t { sgd = 0, momentum = 1, nesterov = 2, adamw = 3 };
+enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
+enum class ByeReason : uint8_t { shutdown = 0, finished = 1, restarting = 2, evicted = 3 };
+
+struct Capabilities {
+  std::string arch;                   // "aarch64", "armv7l", "x86_64"
+  uint32_t cores = 1;
+  uint64_t memory_budget_bytes = 0;
+  uint32_t max_micro_batch = 0;       // from the device's memory plan
+  uint64_t sample_count = 0;
+  std::vector<CodecKind> codecs{CodecKind::f32};
+  std::string software_version;
+  bool operator==(const Capabilities&) const = default;
+};
+
+struct Join {
+  std::string device_id;              // advisory: with CURVE the ZAP User-Id is the identity
+  Capabilities capabilities;
+  uint64_t boot_counter = 0;          // increments on every device process start
+  bool operator==(const Join&) const = default;
+};
+
+struct Welcome {
+  std::string device_id;              // the id the server uses for this device
+  uint64_t server_session = 0;        // changes when the server restarts
+  uint32_t heartbeat_interval_ms = 5000;
+  uint32_t peer_timeout_ms = 15000;
+  uint64_t max_message_bytes = 0;
+  uint64_t server_time_ms = 0;
+  bool operator==(const Welcome&) const = default;
+};
+
+struct PalsgdConfig {
+  float p = 0.0f;                     // probability of a pull step
+  float rho = 0.0f;                   // pull strength toward the global copy
+  uint32_t h = 0;                     // local steps per synchronisation
+  uint32_t warmup_steps = 0;
+  bool operator==(const PalsgdConfig&) const = default;
+};
+
+struct AdaptiveBatchConfig {
+  float theta = 0.0f;                 // norm-test threshold
+  float eta = 0.0f;                   // growth factor
+  uint32_t batch_cap = 0;
+  uint32_t test_interval = 0;
+  bool operator==(const AdaptiveBatchConfig&) const = default;
+};
+
+struct TrainConfig {
+  OptimizerKind optimizer = OptimizerKind::sgd;
+  float lr = 0.01f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  uint32_t batch_size = 32;
+  uint32_t local_steps = 0;           // 0: run local_epochs instead
+  uint32_t local_epochs = 1;
+  CodecConfig upload;
+  uint64_t seed = 0;
+  uint32_t deadline_ms = 0;           // relative to receipt; 0 = none
+  std::optional<PalsgdConfig> palsgd = {};
+  std::optional<AdaptiveBatchConfig> adaptive_batch = {};
+  bool operator==(const TrainConfig&) const = default;
+};
+
+struct Task {
+  uint64_t task_id = 0;
+  uint64_t round = 0;
+  uint64_t model_version = 0;
+  std::string model_spec;             // ModelSpec text
+  TrainConfig config;
+  TensorView params;                  // global parameters
+};
+
+struct UpdateMetrics {
+  float train_loss = 0.0f;
+  uint32_t steps = 0;
+  std::vector<uint32_t> batch_sizes;  // batch size trajectory
+  bool operator==(const UpdateMetrics&) const = default;
+};
+
+struct Update {
+  uint64_t update_id = 0;             // chosen by the device, unique per device
+  uint64_t task_id = 0;
+  uint64_t round = 0;
+  uint64_t base_version = 0;
+  uint64_t sample_count = 0;
+  UpdateMetrics metrics;
+  TensorView payload;                 // delta = local - global
+};
+
+struct Ack {
+  uint64_t update_id = 0;
+  uint64_t round = 0;
+  AckStatus status = AckStatus::accepted;
+  bool operator==(const Ack&) const = default;
+};
+
+struct Reject {
+  StatusCode reason = StatusCode::internal;
+  std::string message;
+  std::optional<uint64_t> update_id = {};// set when the rejection is about one update
+  bool operator==(const Reject&) const = default;
+};
+
+struct Heartbeat {
+  uint64_t sequence = 0;
+  uint64_t sender_time_ms = 0;
+  bool operator==(const Heartbeat&) const = default;
+};
+
+struct Bye {
+  ByeReason reason = ByeReason::shutdown;
+  std::string message;
+  bool operator==(const Bye&) const = default;
+};
+
+// Alternatives in wire order (the FlatBuffers union type is index + 1).
+using Message = std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye>;
+
+enum class MessageType : uint8_t { join = 1, welcome, task, update, ack, reject, heartbeat, bye };
+MessageType message_type(const Message& message);
+std::string_view message_type_name(MessageType type);
+
+}  // namespace edgefl

@@ -1,0 +1,97 @@
+// Checkpoint <-> size-prefixed FlatBuffer, through the same framing and verifier as messages.
+#include "edgefl/checkpoint.hpp"
+
+#include <set>
+#include <string>
+
+#include "edgefl/schema/checkpoint_generated.h"
+#include "framing.hpp"
+#include "read_helpers.hpp"
+#include "tensor_table.hpp"
+
+namespace edgefl {
+namespace {
+
+constexpr proto_detail::Format kCheckpointFormat{"EFCK", "checkpoint", kCheckpointFormatVersion >> 8};
+
+Status validate(const Checkpoint& cp, const DecodeLimits& limits) {
+  Result<ModelSpec> spec =
+      proto_detail::check_spec_and_tensor(cp.model_spec, cp.params, "checkpoint.params", limits);
+  if (!spec) return spec.status();
+  EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(cp.optimizer_state.size(), "checkpoint.optimizer_state", limits));
+  EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(cp.open_round_update_ids.size(), "checkpoint.open_round_update_ids", limits));
+  EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(cp.rng_state.size(), "checkpoint.rng_state", limits));
+  std::set<std::string_view> names;
+  for (const NamedTensor& state : cp.optimizer_state) {
+    EDGEFL_RETURN_IF_ERROR(proto_detail::check_string(state.name, "optimizer state name", limits));
+    if (state.name.empty() || !names.insert(state.name).second) {
+      return Status(StatusCode::corrupt, "optimizer state name '" + state.name + "' is empty or repeated");
+    }
+    Result<ModelSpec> checked = proto_detail::check_spec_and_tensor(
+        cp.model_spec, state.tensor, "optimizer state " + state.name, limits);
+    if (!checked) return checked.status();
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode_checkpoint(const Checkpoint& cp) {
+  EDGEFL_RETURN_IF_ERROR(validate(cp, DecodeLimits{}).with_context("encoding checkpoint"));
+  try {
+    std::size_t hint = 4096 + proto_detail::tensor_bytes(cp.params);
+    for (const NamedTensor& state : cp.optimizer_state) hint += proto_detail::tensor_bytes(state.tensor);
+    flatbuffers::FlatBufferBuilder b(hint);
+    const auto params = proto_detail::write_tensor(b, cp.params);
+    std::vector<flatbuffers::Offset<fb::NamedTensor>> states;
+    for (const NamedTensor& state : cp.optimizer_state) {
+      const auto tensor = proto_detail::write_tensor(b, state.tensor);
+      const auto name = b.CreateString(state.name);
+      states.push_back(fb::CreateNamedTensor(b, name, tensor));
+    }
+    const auto state_vector = b.CreateVector(states);
+    const auto spec = b.CreateString(cp.model_spec);
+    const auto ids = b.CreateVector(cp.open_round_update_ids);
+    const auto rng = b.CreateVector(cp.rng_state);
+    const auto root = fb::CreateCheckpoint(b, kCheckpointFormatVersion, cp.round, cp.model_version,
+                                           spec, params, state_vector, ids, rng, cp.created_unix_ms);
+    fb::FinishSizePrefixedCheckpointBuffer(b, root);
+    return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  } catch (const std::exception& e) {  // allocation failure inside FlatBuffers
+    return Status(StatusCode::resource_exhausted, std::string("encoding checkpoint: ") + e.what());
+  }
+}
+
+Result<Checkpoint> decode_checkpoint(std::span<const uint8_t> bytes, AlignedBytes& scratch,
+                                     const DecodeLimits& limits) {
+  Result<std::span<const uint8_t>> aligned =
+      proto_detail::frame(bytes, scratch, limits, kCheckpointFormat);
+  if (!aligned) return aligned.status();
+  EDGEFL_RETURN_IF_ERROR(proto_detail::verify<fb::Checkpoint>(
+      *aligned, limits, kCheckpointFormat, fb::Checkpoint::VT_FORMAT_VERSION));
+  const fb::Checkpoint* in = fb::GetSizePrefixedCheckpoint(aligned->data());
+
+  Checkpoint cp;
+  cp.round = in->round();
+  cp.model_version = in->model_version();
+  cp.created_unix_ms = in->created_unix_ms();
+  EDGEFL_ASSIGN(cp.model_spec, proto_detail::read_string(in->model_spec(), "checkpoint.model_spec", limits));
+  EDGEFL_ASSIGN(cp.params, proto_detail::read_tensor(in->params(), limits, "checkpoint.params"));
+  if (const auto* states = in->optimizer_state()) {
+    EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(states->size(), "checkpoint.optimizer_state", limits));
+    for (const fb::NamedTensor* state : *states) {
+      NamedTensor named;
+      EDGEFL_ASSIGN(named.name, proto_detail::read_string(state->name(), "optimizer state name", limits));
+      EDGEFL_ASSIGN(named.tensor, proto_detail::read_tensor(state->tensor(), limits, "optimizer state"));
+      cp.optimizer_state.push_back(std::move(named));
+    }
+  }
+  EDGEFL_ASSIGN(cp.open_round_update_ids,
+                (proto_detail::read_list<uint64_t>(in->open_round_update_ids(),
+                                                   "checkpoint.open_round_update_ids", limits)));
+  EDGEFL_ASSIGN(cp.rng_state, (proto_detail::read_list<uint64_t>(in->rng_state(), "checkpoint.rng_state", limits)));
+  EDGEFL_RETURN_IF_ERROR(validate(cp, limits));
+  return cp;
+}
+
+}  // namespace edgefl

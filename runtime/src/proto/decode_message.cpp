@@ -1,0 +1,171 @@
+// Size-prefixed FlatBuffer envelope -> DecodedMessage (checked; payload left as a view).
+#include <string>
+
+#include "edgefl/proto.hpp"
+#include "edgefl/schema/wire_generated.h"
+#include "framing.hpp"
+#include "read_helpers.hpp"
+#include "tensor_table.hpp"
+#include "validate.hpp"
+
+namespace edgefl {
+namespace {
+
+using proto_detail::missing;
+using proto_detail::read_list;
+using proto_detail::read_string;
+
+constexpr proto_detail::Format kWireFormat{"EFLW", "message", kProtocolMajor};
+
+Result<Message> read(const fb::Join& in, const DecodeLimits& limits) {
+  Join join;
+  EDGEFL_ASSIGN(join.device_id, read_string(in.device_id(), "join.device_id", limits));
+  join.boot_counter = in.boot_counter();
+  const fb::Capabilities* caps = in.capabilities();
+  if (caps == nullptr) return missing("join.capabilities");
+  Capabilities& c = join.capabilities;
+  EDGEFL_ASSIGN(c.arch, read_string(caps->arch(), "capabilities.arch", limits));
+  c.cores = caps->cores();
+  c.memory_budget_bytes = caps->memory_budget_bytes();
+  c.max_micro_batch = caps->max_micro_batch();
+  c.sample_count = caps->sample_count();
+  EDGEFL_ASSIGN(c.codecs, (read_list<CodecKind>(caps->codecs(), "capabilities.codecs", limits)));
+  EDGEFL_ASSIGN(c.software_version,
+                read_string(caps->software_version(), "capabilities.software_version", limits));
+  return Message(std::move(join));
+}
+
+Result<Message> read(const fb::Welcome& in, const DecodeLimits& limits) {
+  Welcome w;
+  EDGEFL_ASSIGN(w.device_id, read_string(in.device_id(), "welcome.device_id", limits));
+  w.server_session = in.server_session();
+  w.heartbeat_interval_ms = in.heartbeat_interval_ms();
+  w.peer_timeout_ms = in.peer_timeout_ms();
+  w.max_message_bytes = in.max_message_bytes();
+  w.server_time_ms = in.server_time_ms();
+  return Message(std::move(w));
+}
+
+TrainConfig read_config(const fb::TrainConfig& in) {
+  TrainConfig c;
+  c.optimizer = static_cast<OptimizerKind>(in.optimizer());
+  c.lr = in.lr();
+  c.momentum = in.momentum();
+  c.weight_decay = in.weight_decay();
+  c.beta1 = in.beta1();
+  c.beta2 = in.beta2();
+  c.eps = in.eps();
+  c.batch_size = in.batch_size();
+  c.local_steps = in.local_steps();
+  c.local_epochs = in.local_epochs();
+  if (const fb::CodecConfig* upload = in.upload()) {
+    c.upload.kind = static_cast<CodecKind>(upload->codec());
+    c.upload.int8_block_size = upload->int8_block_size();
+    c.upload.topk_k = upload->topk_k();
+    c.upload.topk_fraction = upload->topk_fraction();
+  }
+  c.seed = in.seed();
+  c.deadline_ms = in.deadline_ms();
+  if (const fb::PalsgdConfig* p = in.palsgd()) {
+    c.palsgd = PalsgdConfig{p->p(), p->rho(), p->h(), p->warmup_steps()};
+  }
+  if (const fb::AdaptiveBatchConfig* a = in.adaptive_batch()) {
+    c.adaptive_batch = AdaptiveBatchConfig{a->theta(), a->eta(), a->batch_cap(), a->test_interval()};
+  }
+  return c;
+}
+
+Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
+  Task task;
+  task.task_id = in.task_id();
+  task.round = in.round();
+  task.model_version = in.model_version();
+  EDGEFL_ASSIGN(task.model_spec, read_string(in.model_spec(), "task.model_spec", limits));
+  if (in.config() == nullptr) return missing("task.config");
+  task.config = read_config(*in.config());
+  EDGEFL_ASSIGN(task.params, proto_detail::read_tensor(in.params(), limits, "task.params"));
+  return Message(std::move(task));
+}
+
+Result<Message> read(const fb::Update& in, const DecodeLimits& limits) {
+  Update u;
+  u.update_id = in.update_id();
+  u.task_id = in.task_id();
+  u.round = in.round();
+  u.base_version = in.base_version();
+  u.sample_count = in.sample_count();
+  if (const fb::Metrics* m = in.metrics()) {
+    u.metrics.train_loss = m->train_loss();
+    u.metrics.steps = m->steps();
+    EDGEFL_ASSIGN(u.metrics.batch_sizes,
+                  (read_list<uint32_t>(m->batch_sizes(), "update.metrics.batch_sizes", limits)));
+  }
+  EDGEFL_ASSIGN(u.payload, proto_detail::read_tensor(in.payload(), limits, "update.payload"));
+  return Message(std::move(u));
+}
+
+Result<Message> read(const fb::Ack& in, const DecodeLimits&) {
+  return Message(Ack{in.update_id(), in.round(), static_cast<AckStatus>(in.status())});
+}
+
+Result<Message> read(const fb::Reject& in, const DecodeLimits& limits) {
+  Reject r;
+  r.reason = static_cast<StatusCode>(in.reason());
+  EDGEFL_ASSIGN(r.message, read_string(in.message(), "reject.message", limits));
+  if (in.update_id()) r.update_id = *in.update_id();
+  return Message(std::move(r));
+}
+
+Result<Message> read(const fb::Heartbeat& in, const DecodeLimits&) {
+  return Message(Heartbeat{in.sequence(), in.sender_time_ms()});
+}
+
+Result<Message> read(const fb::Bye& in, const DecodeLimits& limits) {
+  Bye bye;
+  bye.reason = static_cast<ByeReason>(in.reason());
+  EDGEFL_ASSIGN(bye.message, read_string(in.message(), "bye.message", limits));
+  return Message(std::move(bye));
+}
+
+template <typename T>
+Result<Message> read_body(const fb::Envelope& envelope, const DecodeLimits& limits) {
+  const T* body = envelope.message_as<T>();
+  if (body == nullptr) return missing("message body");
+  return read(*body, limits);
+}
+
+Result<Message> read_message(const fb::Envelope& envelope, const DecodeLimits& limits) {
+  switch (envelope.message_type()) {
+    case fb::Message::NONE: return missing("message body");
+    case fb::Message::Join: return read_body<fb::Join>(envelope, limits);
+    case fb::Message::Welcome: return read_body<fb::Welcome>(envelope, limits);
+    case fb::Message::Task: return read_body<fb::Task>(envelope, limits);
+    case fb::Message::Update: return read_body<fb::Update>(envelope, limits);
+    case fb::Message::Ack: return read_body<fb::Ack>(envelope, limits);
+    case fb::Message::Reject: return read_body<fb::Reject>(envelope, limits);
+    case fb::Message::Heartbeat: return read_body<fb::Heartbeat>(envelope, limits);
+    case fb::Message::Bye: return read_body<fb::Bye>(envelope, limits);
+  }
+  return Status(StatusCode::unknown_enum,
+                "unknown message type " + std::to_string(static_cast<int>(envelope.message_type())));
+}
+
+}  // namespace
+
+Result<DecodedMessage> decode_message(std::span<const uint8_t> bytes, AlignedBytes& scratch,
+                                      const DecodeLimits& limits) {
+  Result<std::span<const uint8_t>> aligned = proto_detail::frame(bytes, scratch, limits, kWireFormat);
+  if (!aligned) return aligned.status();
+  EDGEFL_RETURN_IF_ERROR(proto_detail::verify<fb::Envelope>(
+      *aligned, limits, kWireFormat, fb::Envelope::VT_VERSION));
+  const fb::Envelope* envelope = fb::GetSizePrefixedEnvelope(aligned->data());
+
+  DecodedMessage decoded;
+  decoded.version = envelope->version();
+  EDGEFL_ASSIGN(decoded.message, read_message(*envelope, limits));
+  Status valid = proto_detail::validate_message(decoded.message, limits);
+  if (!valid.ok()) return valid;
+  return decoded;
+}
+
+}  // namespace edgefl

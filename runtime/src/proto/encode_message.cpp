@@ -1,0 +1,130 @@
+// Message -> size-prefixed FlatBuffer envelope.
+#include <string>
+
+#include "edgefl/proto.hpp"
+#include "edgefl/schema/wire_generated.h"
+#include "tensor_table.hpp"
+#include "validate.hpp"
+
+namespace edgefl {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+template <typename E>
+auto fb_enum(E value) {
+  return static_cast<std::underlying_type_t<E>>(value);
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Join& join) {
+  const Capabilities& c = join.capabilities;
+  std::vector<fb::Codec> codec_list;
+  for (CodecKind codec : c.codecs) codec_list.push_back(static_cast<fb::Codec>(codec));
+  const auto arch = b.CreateString(c.arch);
+  const auto codecs = b.CreateVector(codec_list);
+  const auto software = b.CreateString(c.software_version);
+  const auto caps = fb::CreateCapabilities(b, arch, c.cores, c.memory_budget_bytes,
+                                           c.max_micro_batch, c.sample_count, codecs, software);
+  const auto device_id = b.CreateString(join.device_id);
+  return fb::CreateJoin(b, device_id, caps, join.boot_counter).Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
+  const auto device_id = b.CreateString(w.device_id);
+  return fb::CreateWelcome(b, device_id, w.server_session, w.heartbeat_interval_ms,
+                                 w.peer_timeout_ms, w.max_message_bytes, w.server_time_ms)
+      .Union();
+}
+
+Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TrainConfig& c) {
+  const auto upload = fb::CreateCodecConfig(b, static_cast<fb::Codec>(c.upload.kind),
+                                            c.upload.int8_block_size, c.upload.topk_k,
+                                            c.upload.topk_fraction);
+  Offset<fb::PalsgdConfig> palsgd = 0;
+  if (c.palsgd) {
+    palsgd = fb::CreatePalsgdConfig(b, c.palsgd->p, c.palsgd->rho, c.palsgd->h, c.palsgd->warmup_steps);
+  }
+  Offset<fb::AdaptiveBatchConfig> adaptive = 0;
+  if (c.adaptive_batch) {
+    const AdaptiveBatchConfig& a = *c.adaptive_batch;
+    adaptive = fb::CreateAdaptiveBatchConfig(b, a.theta, a.eta, a.batch_cap, a.test_interval);
+  }
+  return fb::CreateTrainConfig(b, static_cast<fb::Optimizer>(c.optimizer), c.lr, c.momentum,
+                               c.weight_decay, c.beta1, c.beta2, c.eps, c.batch_size, c.local_steps,
+                               c.local_epochs, upload, c.seed, c.deadline_ms, palsgd, adaptive);
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Task& task) {
+  const auto params = proto_detail::write_tensor(b, task.params);
+  const auto config = write_config(b, task.config);
+  const auto spec = b.CreateString(task.model_spec);
+  return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config)
+      .Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Update& u) {
+  const auto payload = proto_detail::write_tensor(b, u.payload);
+  const auto batch_sizes = b.CreateVector(u.metrics.batch_sizes);
+  const auto metrics = fb::CreateMetrics(b, u.metrics.train_loss, u.metrics.steps, batch_sizes);
+  return fb::CreateUpdate(b, u.update_id, u.task_id, u.round, u.base_version, u.sample_count,
+                          metrics, payload)
+      .Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Ack& ack) {
+  return fb::CreateAck(b, ack.update_id, ack.round, static_cast<fb::AckStatus>(ack.status)).Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Reject& r) {
+  const auto text = b.CreateString(r.message);
+  return fb::CreateReject(b, fb_enum(r.reason), text,
+                                r.update_id ? flatbuffers::Optional<uint64_t>(*r.update_id)
+                                            : flatbuffers::Optional<uint64_t>(flatbuffers::nullopt))
+      .Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Heartbeat& h) {
+  return fb::CreateHeartbeat(b, h.sequence, h.sender_time_ms).Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Bye& bye) {
+  const auto text = b.CreateString(bye.message);
+  return fb::CreateBye(b, static_cast<fb::ByeReason>(bye.reason), text).Union();
+}
+
+std::size_t size_hint(const Message& message) {
+  constexpr std::size_t kHeaderBytes = 1024;
+  if (const auto* task = std::get_if<Task>(&message)) return kHeaderBytes + proto_detail::tensor_bytes(task->params);
+  if (const auto* update = std::get_if<Update>(&message)) {
+    return kHeaderBytes + proto_detail::tensor_bytes(update->payload) +
+           update->metrics.batch_sizes.size() * sizeof(uint32_t);
+  }
+  return kHeaderBytes;
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode_message(const Message& message, uint16_t version) {
+  DecodeLimits sender_limits;  // the defaults are what every receiver accepts at least
+  Status valid = proto_detail::validate_message(message, sender_limits);
+  if (!valid.ok()) {
+    return valid.with_context("encoding " + std::string(message_type_name(message_type(message))));
+  }
+  try {
+    FlatBufferBuilder builder(size_hint(message));
+    const Offset<void> body = std::visit([&](const auto& m) { return write(builder, m); }, message);
+    const auto envelope = fb::CreateEnvelope(
+        builder, version, static_cast<fb::Message>(message.index() + 1), body);
+    fb::FinishSizePrefixedEnvelopeBuffer(builder, envelope);
+    if (builder.GetSize() > sender_limits.max_message_bytes) {
+      return Status(StatusCode::too_large, "encoded message of " + std::to_string(builder.GetSize()) +
+                                               " bytes exceeds the protocol limit");
+    }
+    return std::vector<uint8_t>(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
+  } catch (const std::exception& e) {  // allocation failure inside FlatBuffers
+    return Status(StatusCode::resource_exhausted, std::string("encoding message: ") + e.what());
+  }
+}
+
+}  // namespace edgefl

@@ -1,0 +1,41 @@
+// Message helpers that need no FlatBuffers: type tags and payload access.
+#include "edgefl/messages.hpp"
+
+#include "edgefl/proto.hpp"
+
+namespace edgefl {
+
+MessageType message_type(const Message& message) {
+  return static_cast<MessageType>(message.index() + 1);
+}
+
+std::string_view message_type_name(MessageType type) {
+  switch (type) {
+    case MessageType::join: return "join";
+    case MessageType::welcome: return "welcome";
+    case MessageType::task: return "task";
+    case MessageType::update: return "update";
+    case MessageType::ack: return "ack";
+    case MessageType::reject: return "reject";
+    case MessageType::heartbeat: return "heartbeat";
+    case MessageType::bye: return "bye";
+  }
+  return "unknown_message";
+}
+
+const TensorView* DecodedMessage::payload() const {
+  if (const auto* task = std::get_if<Task>(&message)) return &task->params;
+  if (const auto* update = std::get_if<Update>(&message)) return &update->payload;
+  return nullptr;
+}
+
+Status DecodedMessage::payload_into(std::span<float> out) const {
+  const TensorView* tensor = payload();
+  if (tensor == nullptr) {
+    return Status(StatusCode::failed_precondition,
+                  std::string(message_type_name(type())) + " carries no payload");
+  }
+  return decode_into(*tensor, out);
+}
+
+}  // namespace edgefl

@@ -1,0 +1,173 @@
+#include "validate.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace edgefl::proto_detail {
+namespace {
+
+constexpr uint32_t kMaxCores = 4096;
+constexpr uint32_t kMaxBatch = 1u << 20;
+
+Status out_of_range(std::string_view what, std::string_view rule) {
+  return Status(StatusCode::out_of_range, std::string(what) + " must be " + std::string(rule));
+}
+
+Status check_finite(float value, std::string_view what) {
+  if (!std::isfinite(value)) return Status(StatusCode::non_finite, std::string(what) + " is NaN or Inf");
+  return Status();
+}
+
+// value finite and lo <= value < hi (or <= hi when hi_inclusive)
+Status check_float(float value, std::string_view what, float lo, float hi, bool hi_inclusive,
+                   std::string_view rule) {
+  EDGEFL_RETURN_IF_ERROR(check_finite(value, what));
+  const bool below_hi = hi_inclusive ? value <= hi : value < hi;
+  if (!(value >= lo && below_hi)) return out_of_range(what, rule);
+  return Status();
+}
+
+Status check_enum(uint8_t raw, uint8_t count, std::string_view what) {
+  if (raw >= count) {
+    return Status(StatusCode::unknown_enum, std::string(what) + " has unknown value " + std::to_string(raw));
+  }
+  return Status();
+}
+
+Status check_codec_list(const std::vector<CodecKind>& codecs, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(check_list(codecs.size(), "capabilities.codecs", limits));
+  for (CodecKind codec : codecs) {
+    EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(codec), kCodecKindCount, "capabilities.codecs"));
+  }
+  return Status();
+}
+
+Status validate(const Join& join, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(check_string(join.device_id, "join.device_id", limits));
+  const Capabilities& caps = join.capabilities;
+  EDGEFL_RETURN_IF_ERROR(check_string(caps.arch, "capabilities.arch", limits));
+  EDGEFL_RETURN_IF_ERROR(check_string(caps.software_version, "capabilities.software_version", limits));
+  if (caps.cores == 0 || caps.cores > kMaxCores) return out_of_range("capabilities.cores", "in 1..4096");
+  if (caps.max_micro_batch > kMaxBatch) return out_of_range("capabilities.max_micro_batch", "<= 2^20");
+  return check_codec_list(caps.codecs, limits);
+}
+
+Status validate(const Welcome& welcome, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(check_string(welcome.device_id, "welcome.device_id", limits));
+  if (welcome.heartbeat_interval_ms == 0) return out_of_range("welcome.heartbeat_interval_ms", "> 0");
+  if (welcome.peer_timeout_ms < welcome.heartbeat_interval_ms) {
+    return out_of_range("welcome.peer_timeout_ms", ">= heartbeat_interval_ms");
+  }
+  return Status();
+}
+
+Status validate(const TrainConfig& c, std::size_t parameter_count) {
+  EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(c.optimizer), 4, "train.optimizer"));
+  if (!(std::isfinite(c.lr))) return check_finite(c.lr, "train.lr");
+  if (!(c.lr > 0.0f)) return out_of_range("train.lr", "> 0");
+  EDGEFL_RETURN_IF_ERROR(check_float(c.momentum, "train.momentum", 0.0f, 1.0f, false, "in [0, 1)"));
+  EDGEFL_RETURN_IF_ERROR(check_float(c.weight_decay, "train.weight_decay", 0.0f, 1.0f, true, "in [0, 1]"));
+  EDGEFL_RETURN_IF_ERROR(check_float(c.beta1, "train.beta1", 0.0f, 1.0f, false, "in [0, 1)"));
+  EDGEFL_RETURN_IF_ERROR(check_float(c.beta2, "train.beta2", 0.0f, 1.0f, false, "in [0, 1)"));
+  EDGEFL_RETURN_IF_ERROR(check_finite(c.eps, "train.eps"));
+  if (!(c.eps > 0.0f)) return out_of_range("train.eps", "> 0");
+  if (c.batch_size == 0 || c.batch_size > kMaxBatch) return out_of_range("train.batch_size", "in 1..2^20");
+  if (c.local_steps == 0 && c.local_epochs == 0) {
+    return out_of_range("train.local_steps/local_epochs", "not both 0");
+  }
+  EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(c.upload.kind), kCodecKindCount, "train.upload.codec"));
+  Status codec = validate_codec_config(c.upload, parameter_count);
+  if (!codec.ok()) return codec.with_context("train.upload");
+  if (c.palsgd) {
+    EDGEFL_RETURN_IF_ERROR(check_float(c.palsgd->p, "palsgd.p", 0.0f, 1.0f, true, "in [0, 1]"));
+    EDGEFL_RETURN_IF_ERROR(check_float(c.palsgd->rho, "palsgd.rho", 0.0f, 1.0f, true, "in [0, 1]"));
+    if (c.palsgd->h == 0) return out_of_range("palsgd.h", ">= 1");
+  }
+  if (c.adaptive_batch) {
+    const AdaptiveBatchConfig& a = *c.adaptive_batch;
+    EDGEFL_RETURN_IF_ERROR(check_finite(a.theta, "adaptive_batch.theta"));
+    EDGEFL_RETURN_IF_ERROR(check_finite(a.eta, "adaptive_batch.eta"));
+    if (!(a.theta > 0.0f)) return out_of_range("adaptive_batch.theta", "> 0");
+    if (!(a.eta > 0.0f)) return out_of_range("adaptive_batch.eta", "> 0");
+    if (a.batch_cap == 0 || a.batch_cap > kMaxBatch) return out_of_range("adaptive_batch.batch_cap", "in 1..2^20");
+    if (a.test_interval == 0) return out_of_range("adaptive_batch.test_interval", ">= 1");
+  }
+  return Status();
+}
+
+Status validate(const Task& task, const DecodeLimits& limits) {
+  Result<ModelSpec> spec = check_spec_and_tensor(task.model_spec, task.params, "task.params", limits);
+  if (!spec) return spec.status();
+  return validate(task.config, spec->parameter_count());
+}
+
+Status validate(const Update& update, const DecodeLimits& limits) {
+  if (update.sample_count == 0) return out_of_range("update.sample_count", ">= 1");
+  EDGEFL_RETURN_IF_ERROR(check_finite(update.metrics.train_loss, "update.metrics.train_loss"));
+  EDGEFL_RETURN_IF_ERROR(check_list(update.metrics.batch_sizes.size(), "update.metrics.batch_sizes", limits));
+  Status shape = check_tensor_shape(update.payload);
+  if (!shape.ok()) return shape.with_context("update.payload");
+  if (update.payload.parameter_count > limits.max_parameters) {
+    return Status(StatusCode::too_large, "update.payload has too many parameters");
+  }
+  return Status();
+}
+
+Status validate(const Ack& ack, const DecodeLimits&) {
+  return check_enum(static_cast<uint8_t>(ack.status), 2, "ack.status");
+}
+
+Status validate(const Reject& reject, const DecodeLimits& limits) {
+  if (status_code_name(reject.reason) == "unknown_status_code") {
+    return Status(StatusCode::unknown_enum,
+                  "reject.reason has unknown status code " + std::to_string(static_cast<int>(reject.reason)));
+  }
+  return check_string(reject.message, "reject.message", limits);
+}
+
+Status validate(const Heartbeat&, const DecodeLimits&) { return Status(); }
+
+Status validate(const Bye& bye, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(bye.reason), 4, "bye.reason"));
+  return check_string(bye.message, "bye.message", limits);
+}
+
+}  // namespace
+
+Status check_string(std::string_view text, std::string_view what, const DecodeLimits& limits) {
+  if (text.size() > limits.max_string_bytes) {
+    return Status(StatusCode::too_large, std::string(what) + " is " + std::to_string(text.size()) +
+                                             " bytes, limit is " + std::to_string(limits.max_string_bytes));
+  }
+  return Status();
+}
+
+Status check_list(std::size_t entries, std::string_view what, const DecodeLimits& limits) {
+  if (entries > limits.max_list_entries) {
+    return Status(StatusCode::too_large, std::string(what) + " has " + std::to_string(entries) +
+                                             " entries, limit is " + std::to_string(limits.max_list_entries));
+  }
+  return Status();
+}
+
+Result<ModelSpec> check_spec_and_tensor(std::string_view spec_text, const TensorView& tensor,
+                                        std::string_view what, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(check_string(spec_text, "model_spec", limits));
+  Result<ModelSpec> spec = ModelSpec::parse(spec_text);
+  if (!spec) return spec.status().with_context("model_spec");
+  Status shape = check_tensor_shape(tensor);
+  if (!shape.ok()) return shape.with_context(what);
+  if (tensor.parameter_count != spec->parameter_count()) {
+    return Status(StatusCode::shape_mismatch,
+                  std::string(what) + " has " + std::to_string(tensor.parameter_count) +
+                      " parameters, model " + std::string(spec_text) + " has " +
+                      std::to_string(spec->parameter_count()));
+  }
+  return spec;
+}
+
+Status validate_message(const Message& message, const DecodeLimits& limits) {
+  return std::visit([&](const auto& body) { return validate(body, limits); }, message);
+}
+
+}  // namespace edgefl::proto_detail

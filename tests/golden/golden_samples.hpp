@@ -1,0 +1,163 @@
+// Deterministic sample messages and a checkpoint for the model mlp:4-3-2 (26 parameters).
+// The golden generator writes them, the golden test decodes the files and compares them with
+// these values, the proto tests round-trip them, and the fuzz corpus is seeded from them.
+#pragma once
+
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "edgefl/checkpoint.hpp"
+#include "edgefl/codec.hpp"
+#include "edgefl/float_buffer.hpp"
+#include "edgefl/messages.hpp"
+
+namespace edgefl::golden {
+
+inline constexpr const char* kModelSpec = "mlp:4-3-2:relu";
+inline constexpr std::size_t kParameters = 23;  // (4*3 + 3) + (3*2 + 2)
+
+struct Samples {
+  FloatBuffer params{kParameters};
+  FloatBuffer delta{kParameters};
+  FloatBuffer momentum{kParameters};
+  std::deque<UpdateEncoder> encoders;  // deque: views into encoders stay valid as it grows
+  std::vector<std::pair<std::string, Message>> messages;
+  Checkpoint checkpoint;
+};
+
+inline TrainConfig sample_config() {
+  TrainConfig c;
+  c.optimizer = OptimizerKind::nesterov;
+  c.lr = 0.05f;
+  c.momentum = 0.9f;
+  c.weight_decay = 1e-4f;
+  c.batch_size = 16;
+  c.local_steps = 20;
+  c.local_epochs = 0;
+  c.upload = CodecConfig{.kind = CodecKind::int8_block, .int8_block_size = 8};
+  c.seed = 42;
+  c.deadline_ms = 60000;
+  c.palsgd = PalsgdConfig{.p = 0.25f, .rho = 0.5f, .h = 8, .warmup_steps = 4};
+  c.adaptive_batch = AdaptiveBatchConfig{.theta = 0.9f, .eta = 2.0f, .batch_cap = 256, .test_interval = 10};
+  return c;
+}
+
+inline Update sample_update(uint64_t id, const TensorView& payload) {
+  Update u;
+  u.update_id = id;
+  u.task_id = 7;
+  u.round = 3;
+  u.base_version = 3;
+  u.sample_count = 600;
+  u.metrics = UpdateMetrics{.train_loss = 0.6931f, .steps = 20, .batch_sizes = {16, 16, 32}};
+  u.payload = payload;
+  return u;
+}
+
+inline std::unique_ptr<Samples> make_samples() {
+  auto s = std::make_unique<Samples>();
+  for (std::size_t i = 0; i < kParameters; ++i) {
+    s->params[i] = (static_cast<float>(i) - 13.0f) * 0.125f;
+    s->delta[i] = static_cast<float>(static_cast<int>((i * 7) % 13) - 6) * 0.03125f;
+    s->momentum[i] = static_cast<float>(i) * 0.001f;
+  }
+  auto encode = [&](const CodecConfig& config) {
+    s->encoders.push_back(UpdateEncoder::create(config, kParameters).value());
+    return *s->encoders.back().encode(s->delta.span());
+  };
+
+  Join join;
+  join.device_id = "pi-zero-7";
+  join.capabilities = Capabilities{.arch = "aarch64", .cores = 4, .memory_budget_bytes = 64u << 20,
+                                   .max_micro_batch = 128, .sample_count = 600,
+                                   .codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block, CodecKind::topk},
+                                   .software_version = "0.1.0"};
+  join.boot_counter = 5;
+  s->messages.emplace_back("join", join);
+  s->messages.emplace_back("welcome", Welcome{.device_id = "device-A", .server_session = 0xabcdef12u,
+                                              .heartbeat_interval_ms = 5000, .peer_timeout_ms = 15000,
+                                              .max_message_bytes = 1u << 20, .server_time_ms = 1700000000000u});
+  Task task;
+  task.task_id = 7;
+  task.round = 3;
+  task.model_version = 3;
+  task.model_spec = kModelSpec;
+  task.config = sample_config();
+  task.params = f32_tensor(s->params.span());
+  s->messages.emplace_back("task", task);
+  s->messages.emplace_back("update_f32", sample_update(101, encode({.kind = CodecKind::f32})));
+  s->messages.emplace_back("update_f16", sample_update(102, encode({.kind = CodecKind::f16})));
+  s->messages.emplace_back("update_int8", sample_update(103, encode({.kind = CodecKind::int8_block, .int8_block_size = 8})));
+  s->messages.emplace_back("update_topk", sample_update(104, encode({.kind = CodecKind::topk, .topk_k = 5})));
+  s->messages.emplace_back("ack", Ack{.update_id = 101, .round = 3, .status = AckStatus::accepted});
+  s->messages.emplace_back("ack_duplicate", Ack{.update_id = 101, .round = 3, .status = AckStatus::duplicate});
+  s->messages.emplace_back("reject", Reject{.reason = StatusCode::stale, .message = "round 3 is closed", .update_id = 104});
+  s->messages.emplace_back("heartbeat", Heartbeat{.sequence = 9, .sender_time_ms = 123456});
+  s->messages.emplace_back("bye", Bye{.reason = ByeReason::finished, .message = "training done"});
+
+  s->checkpoint.round = 4;
+  s->checkpoint.model_version = 4;
+  s->checkpoint.model_spec = kModelSpec;
+  s->checkpoint.params = f32_tensor(s->params.span());
+  s->checkpoint.optimizer_state.push_back({"momentum", f32_tensor(s->momentum.span())});
+  s->checkpoint.open_round_update_ids = {101, 102};
+  s->checkpoint.rng_state = {0x853c49e6748fea9bu, 0xda3e39cb94b95bdbu};
+  s->checkpoint.created_unix_ms = 1700000000000u;
+  return s;
+}
+
+// Dense values of a tensor (empty when it does not decode).
+inline std::vector<float> dense(const TensorView& tensor) {
+  std::vector<float> out(tensor.parameter_count);
+  if (!decode_into(tensor, out).ok()) return {};
+  return out;
+}
+
+inline bool same_tensor(const TensorView& a, const TensorView& b) {
+  const std::vector<float> values = dense(a);
+  return a.kind == b.kind && a.parameter_count == b.parameter_count && a.block_size == b.block_size &&
+         a.indices.size() == b.indices.size() && values.size() == a.parameter_count &&
+         values == dense(b);
+}
+
+inline bool same(const Task& a, const Task& b) {
+  return a.task_id == b.task_id && a.round == b.round && a.model_version == b.model_version &&
+         a.model_spec == b.model_spec && a.config == b.config && same_tensor(a.params, b.params);
+}
+inline bool same(const Update& a, const Update& b) {
+  return a.update_id == b.update_id && a.task_id == b.task_id && a.round == b.round &&
+         a.base_version == b.base_version && a.sample_count == b.sample_count &&
+         a.metrics == b.metrics && same_tensor(a.payload, b.payload);
+}
+template <typename T>
+bool same(const T& a, const T& b) {
+  return a == b;
+}
+
+// Field-by-field equality, tensors compared by their decoded values.
+inline bool same_message(const Message& a, const Message& b) {
+  if (a.index() != b.index()) return false;
+  return std::visit([&](const auto& left) {
+    using T = std::decay_t<decltype(left)>;
+    return same(left, std::get<T>(b));
+  }, a);
+}
+
+inline bool same_checkpoint(const Checkpoint& a, const Checkpoint& b) {
+  if (a.optimizer_state.size() != b.optimizer_state.size()) return false;
+  for (std::size_t i = 0; i < a.optimizer_state.size(); ++i) {
+    if (a.optimizer_state[i].name != b.optimizer_state[i].name ||
+        !same_tensor(a.optimizer_state[i].tensor, b.optimizer_state[i].tensor)) {
+      return false;
+    }
+  }
+  return a.round == b.round && a.model_version == b.model_version && a.model_spec == b.model_spec &&
+         same_tensor(a.params, b.params) && a.open_round_update_ids == b.open_round_update_ids &&
+         a.rng_state == b.rng_state && a.created_unix_ms == b.created_unix_ms;
+}
+
+}  // namespace edgefl::golden

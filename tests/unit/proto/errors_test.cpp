@@ -1,0 +1,243 @@
+// Every kind of bad input gets its own StatusCode. Hostile buffers are built with the
+// generated FlatBuffers builders directly, bypassing encode_message's sender-side checks.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "edgefl/proto.hpp"
+#include "edgefl/rng.hpp"
+#include "edgefl/schema/wire_generated.h"
+#include "golden_samples.hpp"
+#include "test_util.hpp"
+
+using namespace edgefl;
+using flatbuffers::FlatBufferBuilder;
+
+namespace {
+
+std::vector<uint8_t> finish(FlatBufferBuilder& b, fb::Message type, flatbuffers::Offset<void> body,
+                            uint16_t version = kProtocolVersion) {
+  fb::FinishSizePrefixedEnvelopeBuffer(b, fb::CreateEnvelope(b, version, type, body));
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+struct TaskParts {
+  std::string spec = golden::kModelSpec;
+  uint32_t parameter_count = golden::kParameters;
+  std::size_t values = golden::kParameters;
+  float lr = 0.1f;
+  uint32_t batch_size = 8;
+  uint8_t optimizer = 0;
+  bool with_config = true;
+};
+
+std::vector<uint8_t> hostile_task(const TaskParts& p) {
+  FlatBufferBuilder b;
+  std::vector<float> values(p.values, 0.5f);
+  const auto tensor = fb::CreateEncodedTensor(b, fb::Codec::f32, p.parameter_count, b.CreateVector(values));
+  flatbuffers::Offset<fb::TrainConfig> config = 0;
+  if (p.with_config) {
+    fb::TrainConfigBuilder c(b);
+    c.add_optimizer(static_cast<fb::Optimizer>(p.optimizer));
+    c.add_lr(p.lr);
+    c.add_batch_size(p.batch_size);
+    c.add_local_steps(5);
+    config = c.Finish();
+  }
+  const auto spec = b.CreateString(p.spec);
+  return finish(b, fb::Message::Task, fb::CreateTask(b, 1, 1, 1, spec, tensor, config).Union());
+}
+
+struct UpdateParts {
+  uint8_t codec = 0;
+  uint32_t parameter_count = golden::kParameters;
+  std::vector<float> values = std::vector<float>(golden::kParameters, 0.25f);
+  float train_loss = 0.5f;
+  uint64_t sample_count = 10;
+};
+
+std::vector<uint8_t> hostile_update(const UpdateParts& p) {
+  FlatBufferBuilder b;
+  const auto tensor = fb::CreateEncodedTensor(b, static_cast<fb::Codec>(p.codec), p.parameter_count,
+                                              b.CreateVector(p.values));
+  const auto metrics = fb::CreateMetrics(b, p.train_loss, 3);
+  return finish(b, fb::Message::Update, fb::CreateUpdate(b, 9, 1, 1, 1, p.sample_count, metrics, tensor).Union());
+}
+
+StatusCode decode_code(const std::vector<uint8_t>& bytes, const DecodeLimits& limits = {}) {
+  AlignedBytes scratch;
+  Result<DecodedMessage> decoded = decode_message(bytes, scratch, limits);
+  return decoded.ok() ? StatusCode::ok : decoded.status().code();
+}
+
+StatusCode payload_code(const std::vector<uint8_t>& bytes) {
+  AlignedBytes scratch;
+  Result<DecodedMessage> decoded = decode_message(bytes, scratch);
+  REQUIRE_MESSAGE(decoded.ok(), decoded.status().to_string());
+  FloatBuffer out(golden::kParameters);
+  return decoded->payload_into(out.span()).code();
+}
+
+std::vector<uint8_t> sample_bytes(std::size_t index) {
+  auto samples = golden::make_samples();
+  return *encode_message(samples->messages[index].second);
+}
+
+}  // namespace
+
+TEST_CASE("errors: the hostile builders make valid messages when nothing is wrong") {
+  CHECK(decode_code(hostile_task({})) == StatusCode::ok);
+  CHECK(decode_code(hostile_update({})) == StatusCode::ok);
+  CHECK(payload_code(hostile_update({})) == StatusCode::ok);
+}
+
+TEST_CASE("errors: size limit -> too_large") {
+  std::vector<uint8_t> bytes = sample_bytes(2);
+  CHECK(decode_code(bytes, {.max_message_bytes = bytes.size()}) == StatusCode::ok);
+  CHECK(decode_code(bytes, {.max_message_bytes = bytes.size() - 1}) == StatusCode::too_large);
+}
+
+TEST_CASE("errors: short input -> truncated") {
+  std::vector<uint8_t> bytes = sample_bytes(3);
+  std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 1);
+  CHECK(decode_code(cut) == StatusCode::truncated);
+  cut.resize(bytes.size() / 2);
+  CHECK(decode_code(cut) == StatusCode::truncated);
+  cut.resize(7);
+  CHECK(decode_code(cut) == StatusCode::truncated);
+  CHECK(decode_code({}) == StatusCode::truncated);
+}
+
+TEST_CASE("errors: trailing bytes, foreign identifier, broken offsets -> corrupt") {
+  std::vector<uint8_t> bytes = sample_bytes(0);
+  std::vector<uint8_t> longer = bytes;
+  longer.push_back(0);
+  CHECK(decode_code(longer) == StatusCode::corrupt);
+  std::vector<uint8_t> foreign = bytes;
+  foreign[8] = 'X';
+  CHECK(decode_code(foreign) == StatusCode::corrupt);
+  std::vector<uint8_t> broken = bytes;
+  test::write_u32(broken, 4, 0x7ffffff0u);  // root offset far outside the buffer
+  CHECK(decode_code(broken) == StatusCode::corrupt);
+  std::vector<uint8_t> noise(64, 0xab);
+  test::write_u32(noise, 0, 60);
+  std::memcpy(noise.data() + 8, "EFLW", 4);
+  CHECK(decode_code(noise) == StatusCode::corrupt);
+
+  FlatBufferBuilder b;
+  CHECK(decode_code(finish(b, fb::Message::NONE, 0)) == StatusCode::corrupt);
+  CHECK(decode_code(hostile_task({.with_config = false})) == StatusCode::corrupt);
+  // A checkpoint is not a message.
+  auto samples = golden::make_samples();
+  CHECK(decode_code(*encode_checkpoint(samples->checkpoint)) == StatusCode::corrupt);
+}
+
+TEST_CASE("errors: offsets off their natural alignment inside the buffer -> misaligned") {
+  std::vector<uint8_t> bytes = sample_bytes(3);
+  // Padding by 8 keeps every alignment: proves the re-framing itself is sound.
+  CHECK(decode_code(test::misalign_inside(bytes, 8)) == StatusCode::ok);
+  CHECK(decode_code(test::misalign_inside(bytes, 2)) == StatusCode::misaligned);
+  CHECK(decode_code(test::misalign_inside(sample_bytes(10), 1)) == StatusCode::misaligned);
+  // Shifted by 4, 8-byte fields are off but the root table is not: still refused, as corrupt.
+  CHECK(decode_code(test::misalign_inside(sample_bytes(10), 4)) == StatusCode::corrupt);
+}
+
+TEST_CASE("errors: another major version -> version_mismatch") {
+  CHECK(decode_code(*encode_message(Heartbeat{}, 0x0200)) == StatusCode::version_mismatch);
+  CHECK(decode_code(*encode_message(Heartbeat{}, 0x0000)) == StatusCode::version_mismatch);
+  // Even when the rest of the buffer does not verify, the version is read and refused.
+  std::vector<uint8_t> future = *encode_message(Task(std::get<Task>(golden::make_samples()->messages[2].second)), 0x0300);
+  std::vector<uint8_t> damaged(future.begin(), future.end());
+  test::write_u32(damaged, damaged.size() - 4, 0x7fffffffu);  // clobber the last word
+  CHECK(decode_code(damaged) == StatusCode::version_mismatch);
+}
+
+TEST_CASE("errors: enum values this build does not know -> unknown_enum") {
+  FlatBufferBuilder b1;
+  CHECK(decode_code(finish(b1, static_cast<fb::Message>(42), fb::CreateHeartbeat(b1, 1, 2).Union())) ==
+        StatusCode::unknown_enum);
+  FlatBufferBuilder b2;
+  CHECK(decode_code(finish(b2, fb::Message::Ack, fb::CreateAck(b2, 1, 1, static_cast<fb::AckStatus>(9)).Union())) ==
+        StatusCode::unknown_enum);
+  FlatBufferBuilder b3;
+  const auto text = b3.CreateString("x");
+  CHECK(decode_code(finish(b3, fb::Message::Reject, fb::CreateReject(b3, 999, text).Union())) ==
+        StatusCode::unknown_enum);
+  CHECK(decode_code(hostile_update({.codec = 9})) == StatusCode::unknown_enum);
+  CHECK(decode_code(hostile_task({.optimizer = 7})) == StatusCode::unknown_enum);
+  FlatBufferBuilder b4;
+  std::vector<fb::Codec> codecs{fb::Codec::f32, static_cast<fb::Codec>(200)};
+  const auto caps = fb::CreateCapabilities(b4, 0, 2, 0, 0, 0, b4.CreateVector(codecs));
+  CHECK(decode_code(finish(b4, fb::Message::Join, fb::CreateJoin(b4, 0, caps).Union())) ==
+        StatusCode::unknown_enum);
+}
+
+TEST_CASE("errors: NaN or Inf anywhere -> non_finite") {
+  CHECK(decode_code(hostile_task({.lr = std::numeric_limits<float>::quiet_NaN()})) == StatusCode::non_finite);
+  CHECK(decode_code(hostile_update({.train_loss = std::numeric_limits<float>::infinity()})) ==
+        StatusCode::non_finite);
+  UpdateParts nan_payload;
+  nan_payload.values[17] = std::numeric_limits<float>::quiet_NaN();
+  CHECK(decode_code(hostile_update(nan_payload)) == StatusCode::ok);  // values are checked by payload_into
+  CHECK(payload_code(hostile_update(nan_payload)) == StatusCode::non_finite);
+
+  Task task = std::get<Task>(golden::make_samples()->messages[2].second);
+  task.config.lr = std::numeric_limits<float>::infinity();
+  CHECK(encode_message(task).status().code() == StatusCode::non_finite);  // the sender refuses too
+}
+
+TEST_CASE("errors: sizes that disagree with the model or codec -> shape_mismatch") {
+  CHECK(decode_code(hostile_task({.parameter_count = 25, .values = 25})) == StatusCode::shape_mismatch);
+  CHECK(decode_code(hostile_task({.spec = "mlp:4-3-3:relu"})) == StatusCode::shape_mismatch);
+  CHECK(decode_code(hostile_update({.parameter_count = 27})) == StatusCode::shape_mismatch);
+  CHECK(payload_code(hostile_update({.parameter_count = 20, .values = std::vector<float>(20, 1.0f)})) ==
+        StatusCode::shape_mismatch);
+}
+
+TEST_CASE("errors: values outside their sane range -> out_of_range; oversize fields -> too_large") {
+  CHECK(decode_code(hostile_task({.batch_size = 0})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.lr = -1.0f})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_update({.sample_count = 0})) == StatusCode::out_of_range);
+  CHECK(decode_code(sample_bytes(2), {.max_tables = 3}) == StatusCode::out_of_range);
+  CHECK(decode_code(sample_bytes(2), {.max_depth = 2}) == StatusCode::out_of_range);
+
+  Join join = std::get<Join>(golden::make_samples()->messages[0].second);
+  join.device_id.assign(5000, 'a');
+  CHECK(encode_message(join).status().code() == StatusCode::too_large);
+  FlatBufferBuilder b;
+  const auto id = b.CreateString(std::string(5000, 'a'));
+  const auto caps = fb::CreateCapabilities(b, 0, 2);
+  CHECK(decode_code(finish(b, fb::Message::Join, fb::CreateJoin(b, id, caps).Union())) == StatusCode::too_large);
+  CHECK(decode_code(hostile_update({}), {.max_parameters = 10}) == StatusCode::too_large);
+}
+
+TEST_CASE("errors: random corruption of every sample never crashes and never yields a bad payload") {
+  auto samples = golden::make_samples();
+  Rng rng(7);
+  AlignedBytes scratch;
+  FloatBuffer out(golden::kParameters);
+  std::size_t rejected = 0, accepted = 0;
+  for (const auto& [name, message] : samples->messages) {
+    const std::vector<uint8_t> original = *encode_message(message);
+    for (int trial = 0; trial < 300; ++trial) {
+      std::vector<uint8_t> bytes = original;
+      const uint32_t flips = 1 + rng.below(4);
+      for (uint32_t f = 0; f < flips; ++f) bytes[rng.below(static_cast<uint32_t>(bytes.size()))] ^= static_cast<uint8_t>(1u << rng.below(8));
+      Result<DecodedMessage> decoded = decode_message(bytes, scratch);
+      if (!decoded.ok()) {
+        ++rejected;
+        CHECK(decoded.status().code() != StatusCode::ok);
+        continue;
+      }
+      ++accepted;
+      if (decoded->payload() != nullptr && decoded->payload()->parameter_count == golden::kParameters) {
+        if (decoded->payload_into(out.span()).ok()) {
+          for (float v : out.span()) REQUIRE(std::isfinite(v));
+        }
+      }
+    }
+  }
+  CHECK(rejected > 0);
+  CHECK(accepted > 0);  // flips in value bytes are legitimately accepted
+}
