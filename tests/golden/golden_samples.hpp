@@ -29,8 +29,8 @@ struct Samples {
   Checkpoint checkpoint;
 };
 
-inline TrainConfig sample_config() {
-  TrainConfig c;
+inline TaskConfig sample_config() {
+  TaskConfig c;
   c.optimizer = OptimizerKind::nesterov;
   c.lr = 0.05f;
   c.momentum = 0.9f;
@@ -41,8 +41,8 @@ inline TrainConfig sample_config() {
   c.upload = CodecConfig{.kind = CodecKind::int8_block, .int8_block_size = 8};
   c.seed = 42;
   c.deadline_ms = 60000;
-  c.palsgd = PalsgdConfig{.p = 0.25f, .rho = 0.5f, .h = 8, .warmup_steps = 4};
-  c.adaptive_batch = AdaptiveBatchConfig{.theta = 0.9f, .eta = 2.0f, .batch_cap = 256, .test_interval = 10};
+  c.palsgd = PalsgdSettings{.p = 0.25f, .rho = 0.5f, .h = 8, .warmup_steps = 4};
+  c.adaptive_batch = AdaptiveBatchSettings{.theta = 0.9f, .eta = 2.0f, .batch_cap = 256, .test_interval = 10};
   return c;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edgefl/codec.hpp"
+#include "edgefl/optimizer_kind.hpp"
 #include "edgefl/status.hpp"
 
 namespace edgefl {
@@ -26,7 +27,6 @@ inline constexpr uint16_t kProtocolMajor = 1;
 inline constexpr uint16_t kProtocolMinor = 0;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
-enum class OptimizerKind : uint8_t { sgd = 0, momentum = 1, nesterov = 2, adamw = 3 };
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
 enum class ByeReason : uint8_t { shutdown = 0, finished = 1, restarting = 2, evicted = 3 };
 
@@ -58,23 +58,23 @@ struct Welcome {
   bool operator==(const Welcome&) const = default;
 };
 
-struct PalsgdConfig {
+struct PalsgdSettings {
   float p = 0.0f;                     // probability of a pull step
   float rho = 0.0f;                   // pull strength toward the global copy
   uint32_t h = 0;                     // local steps per synchronisation
   uint32_t warmup_steps = 0;
-  bool operator==(const PalsgdConfig&) const = default;
+  bool operator==(const PalsgdSettings&) const = default;
 };
 
-struct AdaptiveBatchConfig {
+struct AdaptiveBatchSettings {
   float theta = 0.0f;                 // norm-test threshold
   float eta = 0.0f;                   // growth factor
   uint32_t batch_cap = 0;
   uint32_t test_interval = 0;
-  bool operator==(const AdaptiveBatchConfig&) const = default;
+  bool operator==(const AdaptiveBatchSettings&) const = default;
 };
 
-struct TrainConfig {
+struct TaskConfig {
   OptimizerKind optimizer = OptimizerKind::sgd;
   float lr = 0.01f;
   float momentum = 0.0f;
@@ -88,9 +88,9 @@ struct TrainConfig {
   CodecConfig upload;
   uint64_t seed = 0;
   uint32_t deadline_ms = 0;           // relative to receipt; 0 = none
-  std::optional<PalsgdConfig> palsgd = {};
-  std::optional<AdaptiveBatchConfig> adaptive_batch = {};
-  bool operator==(const TrainConfig&) const = default;
+  std::optional<PalsgdSettings> palsgd = {};
+  std::optional<AdaptiveBatchSettings> adaptive_batch = {};
+  bool operator==(const TaskConfig&) const = default;
 };
 
 struct Task {
@@ -98,7 +98,7 @@ struct Task {
   uint64_t round = 0;
   uint64_t model_version = 0;
   std::string model_spec;             // ModelSpec text
-  TrainConfig config;
+  TaskConfig config;
   TensorView params;                  // global parameters
 };
 

@@ -16,11 +16,11 @@
 #include <string_view>
 
 #include "edgefl/float_buffer.hpp"
+#include "edgefl/optimizer_kind.hpp"
 #include "edgefl/status.hpp"
 
 namespace edgefl {
 
-enum class OptimizerKind : uint8_t { sgd, momentum, nesterov, adamw };
 
 std::string_view optimizer_name(OptimizerKind kind);
 Result<OptimizerKind> parse_optimizer(std::string_view name);

@@ -46,8 +46,8 @@ Result<Message> read(const fb::Welcome& in, const DecodeLimits& limits) {
   return Message(std::move(w));
 }
 
-TrainConfig read_config(const fb::TrainConfig& in) {
-  TrainConfig c;
+TaskConfig read_config(const fb::TrainConfig& in) {
+  TaskConfig c;
   c.optimizer = static_cast<OptimizerKind>(in.optimizer());
   c.lr = in.lr();
   c.momentum = in.momentum();
@@ -67,10 +67,10 @@ TrainConfig read_config(const fb::TrainConfig& in) {
   c.seed = in.seed();
   c.deadline_ms = in.deadline_ms();
   if (const fb::PalsgdConfig* p = in.palsgd()) {
-    c.palsgd = PalsgdConfig{p->p(), p->rho(), p->h(), p->warmup_steps()};
+    c.palsgd = PalsgdSettings{p->p(), p->rho(), p->h(), p->warmup_steps()};
   }
   if (const fb::AdaptiveBatchConfig* a = in.adaptive_batch()) {
-    c.adaptive_batch = AdaptiveBatchConfig{a->theta(), a->eta(), a->batch_cap(), a->test_interval()};
+    c.adaptive_batch = AdaptiveBatchSettings{a->theta(), a->eta(), a->batch_cap(), a->test_interval()};
   }
   return c;
 }

@@ -37,7 +37,7 @@ Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
       .Union();
 }
 
-Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TrainConfig& c) {
+Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TaskConfig& c) {
   const auto upload = fb::CreateCodecConfig(b, static_cast<fb::Codec>(c.upload.kind),
                                             c.upload.int8_block_size, c.upload.topk_k,
                                             c.upload.topk_fraction);
@@ -47,7 +47,7 @@ Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TrainConfig& c)
   }
   Offset<fb::AdaptiveBatchConfig> adaptive = 0;
   if (c.adaptive_batch) {
-    const AdaptiveBatchConfig& a = *c.adaptive_batch;
+    const AdaptiveBatchSettings& a = *c.adaptive_batch;
     adaptive = fb::CreateAdaptiveBatchConfig(b, a.theta, a.eta, a.batch_cap, a.test_interval);
   }
   return fb::CreateTrainConfig(b, static_cast<fb::Optimizer>(c.optimizer), c.lr, c.momentum,

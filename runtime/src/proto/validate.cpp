@@ -61,7 +61,7 @@ Status validate(const Welcome& welcome, const DecodeLimits& limits) {
   return Status();
 }
 
-Status validate(const TrainConfig& c, std::size_t parameter_count) {
+Status validate(const TaskConfig& c, std::size_t parameter_count) {
   EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(c.optimizer), 4, "train.optimizer"));
   if (!(std::isfinite(c.lr))) return check_finite(c.lr, "train.lr");
   if (!(c.lr > 0.0f)) return out_of_range("train.lr", "> 0");
@@ -84,7 +84,7 @@ Status validate(const TrainConfig& c, std::size_t parameter_count) {
     if (c.palsgd->h == 0) return out_of_range("palsgd.h", ">= 1");
   }
   if (c.adaptive_batch) {
-    const AdaptiveBatchConfig& a = *c.adaptive_batch;
+    const AdaptiveBatchSettings& a = *c.adaptive_batch;
     EDGEFL_RETURN_IF_ERROR(check_finite(a.theta, "adaptive_batch.theta"));
     EDGEFL_RETURN_IF_ERROR(check_finite(a.eta, "adaptive_batch.eta"));
     if (!(a.theta > 0.0f)) return out_of_range("adaptive_batch.theta", "> 0");
