@@ -26,11 +26,17 @@
 
 namespace edgefl {
 
-inline constexpr uint16_t kCheckpointFormatVersion = 0x0100;  // major << 8 | minor
+inline constexpr uint16_t kCheckpointFormatVersion = 0x0101;  // major << 8 | minor
 
 struct NamedTensor {
   std::string name;   // "momentum", "adam_m", "adam_v", ...
   TensorView tensor;
+};
+
+struct NamedScalar {
+  std::string name;   // "fedbuff.count", ...
+  double value = 0;   // finite
+  bool operator==(const NamedScalar&) const = default;
 };
 
 struct Checkpoint {
@@ -42,6 +48,7 @@ struct Checkpoint {
   std::vector<uint64_t> open_round_update_ids; // accepted into the open round
   std::vector<uint64_t> rng_state;             // opaque generator words
   uint64_t created_unix_ms = 0;
+  std::vector<NamedScalar> scalars;            // unique non-empty names, finite values
 };
 
 Result<std::vector<uint8_t>> encode_checkpoint(const Checkpoint& checkpoint);

@@ -1,6 +1,7 @@
 // Checkpoint <-> size-prefixed FlatBuffer, through the same framing and verifier as messages.
 #include "edgefl/checkpoint.hpp"
 
+#include <cmath>
 #include <set>
 #include <string>
 
@@ -31,6 +32,17 @@ Status validate(const Checkpoint& cp, const DecodeLimits& limits) {
         cp.model_spec, state.tensor, "optimizer state " + state.name, limits);
     if (!checked) return checked.status();
   }
+  EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(cp.scalars.size(), "checkpoint.scalars", limits));
+  std::set<std::string_view> scalar_names;
+  for (const NamedScalar& scalar : cp.scalars) {
+    EDGEFL_RETURN_IF_ERROR(proto_detail::check_string(scalar.name, "scalar name", limits));
+    if (scalar.name.empty() || !scalar_names.insert(scalar.name).second) {
+      return Status(StatusCode::corrupt, "scalar name '" + scalar.name + "' is empty or repeated");
+    }
+    if (!std::isfinite(scalar.value)) {
+      return Status(StatusCode::non_finite, "checkpoint scalar '" + scalar.name + "' is not finite");
+    }
+  }
   return Status();
 }
 
@@ -53,8 +65,14 @@ Result<std::vector<uint8_t>> encode_checkpoint(const Checkpoint& cp) {
     const auto spec = b.CreateString(cp.model_spec);
     const auto ids = b.CreateVector(cp.open_round_update_ids);
     const auto rng = b.CreateVector(cp.rng_state);
-    const auto root = fb::CreateCheckpoint(b, kCheckpointFormatVersion, cp.round, cp.model_version,
-                                           spec, params, state_vector, ids, rng, cp.created_unix_ms);
+    std::vector<flatbuffers::Offset<fb::NamedScalar>> scalars;
+    for (const NamedScalar& scalar : cp.scalars) {
+      scalars.push_back(fb::CreateNamedScalar(b, b.CreateString(scalar.name), scalar.value));
+    }
+    const auto scalar_vector = b.CreateVector(scalars);
+    const auto root =
+        fb::CreateCheckpoint(b, kCheckpointFormatVersion, cp.round, cp.model_version, spec, params,
+                             state_vector, ids, rng, cp.created_unix_ms, scalar_vector);
     fb::FinishSizePrefixedCheckpointBuffer(b, root);
     return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
   } catch (const std::exception& e) {  // allocation failure inside FlatBuffers
@@ -90,6 +108,15 @@ Result<Checkpoint> decode_checkpoint(std::span<const uint8_t> bytes, AlignedByte
                 (proto_detail::read_list<uint64_t>(in->open_round_update_ids(),
                                                    "checkpoint.open_round_update_ids", limits)));
   EDGEFL_ASSIGN(cp.rng_state, (proto_detail::read_list<uint64_t>(in->rng_state(), "checkpoint.rng_state", limits)));
+  if (const auto* scalars = in->scalars()) {
+    EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(scalars->size(), "checkpoint.scalars", limits));
+    for (const fb::NamedScalar* scalar : *scalars) {
+      NamedScalar named;
+      EDGEFL_ASSIGN(named.name, proto_detail::read_string(scalar->name(), "scalar name", limits));
+      named.value = scalar->value();
+      cp.scalars.push_back(std::move(named));
+    }
+  }
   EDGEFL_RETURN_IF_ERROR(validate(cp, limits));
   return cp;
 }
