@@ -81,7 +81,8 @@ double bytes_per_parameter(const CodecConfig& config, std::size_t parameter_coun
 // decode_into. Errors: shape_mismatch, out_of_range, unknown_enum.
 Status check_tensor_shape(const TensorView& tensor);
 
-// Decodes into `out` (size must equal parameter_count: else shape_mismatch) and checks every
+// Decodes into `out` (size must equal parameter_count: else shape_mismatch; must not overlap
+// the tensor's memory) and checks every
 // value on the way (non_finite, out_of_range for bad indices or int8 values). On error the
 // contents of `out` are unspecified: decode into scratch when the target must stay intact.
 Status decode_into(const TensorView& tensor, std::span<float> out);
