@@ -24,7 +24,7 @@ namespace edgefl {
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 0;
+inline constexpr uint16_t kProtocolMinor = 1;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -136,6 +136,7 @@ struct Reject {
 struct Heartbeat {
   uint64_t sequence = 0;
   uint64_t sender_time_ms = 0;
+  uint64_t working_on = 0;            // device: the task it is training (0: idle)
   bool operator==(const Heartbeat&) const = default;
 };
 

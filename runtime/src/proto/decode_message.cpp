@@ -117,7 +117,7 @@ Result<Message> read(const fb::Reject& in, const DecodeLimits& limits) {
 }
 
 Result<Message> read(const fb::Heartbeat& in, const DecodeLimits&) {
-  return Message(Heartbeat{in.sequence(), in.sender_time_ms()});
+  return Message(Heartbeat{in.sequence(), in.sender_time_ms(), in.working_on()});
 }
 
 Result<Message> read(const fb::Bye& in, const DecodeLimits& limits) {

@@ -85,7 +85,7 @@ Offset<void> write(FlatBufferBuilder& b, const Reject& r) {
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Heartbeat& h) {
-  return fb::CreateHeartbeat(b, h.sequence, h.sender_time_ms).Union();
+  return fb::CreateHeartbeat(b, h.sequence, h.sender_time_ms, h.working_on).Union();
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Bye& bye) {
