@@ -67,7 +67,7 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("resume", &c.resume, "continue from the last checkpoint and write-ahead log");
   t.add("metrics", &c.metrics_path, "metrics JSON-lines file (default <state_dir>/metrics.jsonl)");
   t.add("secret_key", &c.secret_key_file, "CURVE secret key file of the server (enables CURVE)");
-  t.add("allowed_keys", &c.allowed_keys_dir, "directory of allowed device public keys (*.pub)");
+  t.add("allowed_keys", &c.allowed_keys_dir, "file listing allowed device public keys, one per line");
   t.add("insecure", &c.insecure, "allow plaintext on a non-loopback endpoint");
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated devices)");

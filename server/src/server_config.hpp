@@ -94,7 +94,7 @@ struct ServerConfig {
   bool resume = false;
   std::string metrics_path;      // empty: <state_dir>/metrics.jsonl
   std::string secret_key_file;   // CURVE server secret key; empty: plaintext
-  std::string allowed_keys_dir;  // directory of device *.pub files (CURVE allow-list)
+  std::string allowed_keys_dir;  // allow-list file: device public keys (Z85), one per line
   bool insecure = false;         // allow plaintext on a non-loopback endpoint
   double heartbeat_s = 1.0;
   double time_scale = 1.0;       // multiplies every time-out (slow emulated devices)

@@ -58,6 +58,8 @@ struct TensorView {
 };
 
 std::string_view codec_name(CodecKind kind);
+// "f32", "f16", "int8" (or "int8_block"), "topk"; invalid_argument naming the text otherwise.
+Result<CodecKind> parse_codec(std::string_view name);
 
 // A lossless view of plain floats (global parameters, checkpoints).
 inline TensorView f32_tensor(std::span<const float> values) {

@@ -16,6 +16,15 @@ std::string_view codec_name(CodecKind kind) {
   return "unknown_codec";
 }
 
+Result<CodecKind> parse_codec(std::string_view name) {
+  if (name == "f32") return CodecKind::f32;
+  if (name == "f16") return CodecKind::f16;
+  if (name == "int8" || name == "int8_block") return CodecKind::int8_block;
+  if (name == "topk") return CodecKind::topk;
+  return Status(StatusCode::invalid_argument,
+                "codec '" + std::string(name) + "' is not f32, f16, int8 or topk");
+}
+
 Status validate_codec_config(const CodecConfig& config, std::size_t parameter_count) {
   switch (config.kind) {
     case CodecKind::f32:

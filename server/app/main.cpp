@@ -1,0 +1,106 @@
+// edgefl-server: the aggregation server.
+//
+//   edgefl-server --model mlp:784-256-128-10:relu --rounds 20 --endpoint tcp://0.0.0.0:5555
+//                 --secret-key keys/server.key --allowed-keys keys/devices.txt   (one line)
+//   edgefl-server --config server.toml --resume
+//
+// Exit status: 0 finished, 1 a runtime failure (state is safe: restart with --resume),
+// 2 a bad flag or configuration, 130 stopped by a signal (also safe to --resume).
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "coordinator.hpp"
+#include "edgefl/curve.hpp"
+#include "edgefl/net_context.hpp"
+#include "edgefl/zap_authenticator.hpp"
+#include "edgefl/zmq_transport.hpp"
+#include "server_config.hpp"
+
+namespace {
+
+// The only process-wide state: what a signal handler may touch.
+std::atomic<bool> stop_requested{false};
+
+void on_signal(int) { stop_requested.store(true); }
+
+std::string key_base(const std::string& path) {
+  const std::string suffix = ".key";
+  if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return path.substr(0, path.size() - suffix.size());
+  }
+  return path;
+}
+
+int fail(const edgefl::Status& status, int code) {
+  std::fprintf(stderr, "edgefl-server: %s\n", status.to_string().c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace edgefl;
+  std::string help;
+  Result<server::ServerConfig> config = server::load_server_config(argc, argv, &help);
+  if (!config) {
+    if (config.status().code() == StatusCode::cancelled) {
+      std::printf("%s", help.c_str());
+      return 0;
+    }
+    return fail(config.status(), 2);
+  }
+
+  Result<std::unique_ptr<NetContext>> context = NetContext::create();
+  if (!context) return fail(context.status(), 1);
+  std::unique_ptr<ZapAuthenticator> zap;
+  ServerSecurity security;
+  security.insecure = config->insecure;
+  if (!config->secret_key_file.empty()) {
+    Result<CurveKeyPair> keys = load_curve_keypair(key_base(config->secret_key_file));
+    if (!keys) return fail(keys.status(), 2);
+    Result<std::vector<std::string>> allowed = load_public_key_list(config->allowed_keys_dir);
+    if (!allowed) return fail(allowed.status(), 2);
+    Result<std::unique_ptr<ZapAuthenticator>> started = ZapAuthenticator::start(**context, *allowed);
+    if (!started) return fail(started.status(), 1);
+    zap = std::move(*started);
+    security.curve = *keys;
+    security.authenticator = zap.get();
+  }
+  SocketPolicy policy;
+  policy.time_scale = config->time_scale;
+  Result<std::unique_ptr<ServerTransport>> transport =
+      ServerTransport::bind(**context, config->endpoint, policy, security);
+  if (!transport) return fail(transport.status(), 2);
+
+  auto log = [quiet = config->quiet](const std::string& line) {
+    if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  Result<std::unique_ptr<server::Coordinator>> coordinator =
+      server::Coordinator::create(*config, posix_file_system(), log);
+  if (!coordinator) return fail(coordinator.status(), 2);
+  std::fprintf(stderr, "edgefl-server: listening on %s, model %s, %u rounds, strategy %s%s\n",
+               (*transport)->endpoint().c_str(), config->model.c_str(), config->rounds,
+               config->strategy.name.c_str(), security.curve ? ", CURVE" : "");
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  while (!(*coordinator)->finished() && !stop_requested.load()) {
+    Status status = (*coordinator)->poll(**transport, std::chrono::milliseconds(50));
+    if (!status.ok()) return fail(status, 1);
+  }
+  if (stop_requested.load()) {
+    std::fprintf(stderr, "edgefl-server: stopped; continue with --resume\n");
+    return 130;
+  }
+  (*coordinator)->say_goodbye(**transport);
+  const auto& history = (*coordinator)->history();
+  if (!history.empty() && history.back().test_accuracy >= 0) {
+    std::printf("final test accuracy %.2f%% after %llu rounds (model version %llu)\n",
+                100.0 * history.back().test_accuracy,
+                static_cast<unsigned long long>((*coordinator)->rounds_closed()),
+                static_cast<unsigned long long>((*coordinator)->version()));
+  }
+  return 0;
+}
