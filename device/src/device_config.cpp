@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "edgefl/data_source.hpp"
+
 namespace edgefl::device {
 
 void bind_device_options(DeviceConfig& c, OptionTable& t) {
@@ -14,7 +16,7 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated boards)");
 
-  t.add("data", &c.data, "local data: fashion-mnist | synthetic-blobs | synthetic-linear");
+  t.add("data", &c.data, "local data: fashion-mnist | blobs:D:C | linear:D");
   t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
   t.add("partition.scheme", &c.partition, "iid | dirichlet | shards");
   t.add("partition.count", &c.partitions, "number of partitions the data is split into");
@@ -77,9 +79,8 @@ Status validate_device_config(const DeviceConfig& c) {
   }
   if (!(std::isfinite(c.heartbeat_s) && c.heartbeat_s > 0)) return invalid("heartbeat_s must be > 0");
   if (!(std::isfinite(c.time_scale) && c.time_scale > 0)) return invalid("time_scale must be > 0");
-  if (c.data != "fashion-mnist" && c.data != "synthetic-blobs" && c.data != "synthetic-linear") {
-    return invalid("data '" + c.data + "' is not fashion-mnist, synthetic-blobs or synthetic-linear");
-  }
+  Result<DataSource> source = DataSource::parse(c.data, c.data_dir);
+  if (!source) return source.status();
   if (c.partition != "iid" && c.partition != "dirichlet" && c.partition != "shards") {
     return invalid("partition.scheme '" + c.partition + "' is not iid, dirichlet or shards");
   }

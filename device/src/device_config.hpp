@@ -23,7 +23,7 @@ struct DeviceConfig {
   double time_scale = 1.0;        // multiplies every time-out (slow or emulated boards)
 
   // Local data.
-  std::string data = "fashion-mnist";  // fashion-mnist | synthetic-blobs | synthetic-linear
+  std::string data = "fashion-mnist";  // fashion-mnist | blobs:D:C | linear:D
   std::string data_dir;                // empty: Debian's /usr/share/datasets/fashion-mnist
   std::string partition = "dirichlet"; // iid | dirichlet | shards
   uint32_t partitions = 10;

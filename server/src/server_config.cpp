@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "edgefl/data_source.hpp"
 #include "edgefl/model_spec.hpp"
 
 namespace edgefl::server {
@@ -9,7 +10,7 @@ namespace edgefl::server {
 void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("model", &c.model, "model spec, e.g. mlp:784-256-128-10:relu or linear:1000-1");
   t.add("seed", &c.seed, "seed for initialisation, device sampling and device tasks");
-  t.add("data", &c.data, "server-side evaluation data: fashion-mnist | synthetic-blobs | none");
+  t.add("data", &c.data, "evaluation data: fashion-mnist | blobs:D:C | linear:D | none");
   t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
   t.add("eval_samples", &c.eval_samples, "test samples per evaluation (0: no evaluation)");
 
@@ -94,8 +95,10 @@ bool finite_positive(double value) { return std::isfinite(value) && value > 0; }
 Status validate_server_config(const ServerConfig& c) {
   Result<ModelSpec> spec = ModelSpec::parse(c.model);
   if (!spec) return spec.status();
-  if (!one_of(c.data, {"fashion-mnist", "synthetic-blobs", "none"})) {
-    return invalid("data '" + c.data + "' is not fashion-mnist, synthetic-blobs or none");
+  if (c.data != "none") {
+    Result<DataSource> source = DataSource::parse(c.data, c.data_dir);
+    if (!source) return source.status();
+    EDGEFL_RETURN_IF_ERROR(source->check_spec(*spec));
   }
   if (c.rounds == 0) return invalid("rounds must be at least 1");
   if (!(c.fraction > 0 && c.fraction <= 1)) return invalid("round.fraction must be in (0, 1]");

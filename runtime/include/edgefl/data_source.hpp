@@ -52,6 +52,8 @@ class DataSource {
 
   Result<Dataset> load_test(const ModelSpec& spec, std::size_t max_samples = 0) const;
   Result<Shard> load_shard(const ModelSpec& spec, const ShardSpec& shard) const;
+  // The same without a model to check against (a device loads its data before any task).
+  Result<Shard> load_shard(const ShardSpec& shard) const;
 
  private:
   Kind kind_ = Kind::fashion_mnist;

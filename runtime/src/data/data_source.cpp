@@ -146,6 +146,10 @@ Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_sam
 
 Result<Shard> DataSource::load_shard(const ModelSpec& spec, const ShardSpec& shard) const {
   EDGEFL_RETURN_IF_ERROR(check_spec(spec));
+  return load_shard(shard);
+}
+
+Result<Shard> DataSource::load_shard(const ShardSpec& shard) const {
   Result<Dataset> data = Dataset();
   if (kind_ == Kind::fashion_mnist) {
     IdxPaths paths = fashion_mnist_paths(dir_, "train");

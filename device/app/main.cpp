@@ -1,0 +1,88 @@
+// edgefl-device: the federated learning client for one board.
+//
+//   edgefl-device --endpoint tcp://192.168.1.10:5555 --device-id pi-kitchen
+//                 --partition-index 3 --state-dir /var/lib/edgefl        (one line)
+//   edgefl-device --config /etc/edgefl/device.toml
+//
+// Exit status: 0 the server finished the run, 1 an unrecoverable failure (the outbox is kept
+// and resent on the next start), 2 a bad flag or configuration, 130 stopped by a signal.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "agent.hpp"
+#include "edgefl/curve.hpp"
+#include "edgefl/net_context.hpp"
+#include "edgefl/zmq_transport.hpp"
+
+namespace {
+
+// The only process-wide state: what a signal handler may touch.
+std::atomic<bool> stop_requested{false};
+
+void on_signal(int) { stop_requested.store(true); }
+
+int fail(const edgefl::Status& status, int code) {
+  std::fprintf(stderr, "edgefl-device: %s\n", status.to_string().c_str());
+  return code;
+}
+
+std::string key_base(const std::string& path) {
+  const std::string suffix = ".key";
+  if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return path.substr(0, path.size() - suffix.size());
+  }
+  return path;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace edgefl;
+  std::string help;
+  Result<device::DeviceConfig> config = device::load_device_config(argc, argv, &help);
+  if (!config) {
+    if (config.status().code() == StatusCode::cancelled) {
+      std::printf("%s", help.c_str());
+      return 0;
+    }
+    return fail(config.status(), 2);
+  }
+  DeviceSecurity security;
+  if (!config->secret_key_file.empty()) {
+    Result<CurveKeyPair> keys = load_curve_keypair(key_base(config->secret_key_file));
+    if (!keys) return fail(keys.status(), 2);
+    Result<std::string> server_key = load_public_key(config->server_key_file);
+    if (!server_key) return fail(server_key.status(), 2);
+    security.curve = *keys;
+    security.server_public_z85 = *server_key;
+  }
+  auto log = [quiet = config->quiet](const std::string& line) {
+    if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  Result<std::unique_ptr<device::DeviceAgent>> agent =
+      device::DeviceAgent::create(*config, posix_file_system(), log);
+  if (!agent) return fail(agent.status(), 2);
+  Result<std::unique_ptr<NetContext>> context = NetContext::create();
+  if (!context) return fail(context.status(), 1);
+
+  SocketPolicy policy;
+  policy.time_scale = config->time_scale;
+  device::ChannelFactory connect = [&]() -> Result<std::unique_ptr<DeviceChannel>> {
+    Result<std::unique_ptr<DeviceTransport>> transport =
+        DeviceTransport::connect(**context, config->endpoint, policy, security);
+    if (!transport) return transport.status();
+    return std::unique_ptr<DeviceChannel>(std::move(*transport));
+  };
+  if (!config->quiet) {
+    std::fprintf(stderr, "edgefl-device %s: %zu local samples, server %s\n", (*agent)->device_id().c_str(),
+                 (*agent)->sample_count(), config->endpoint.c_str());
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  Status end = (*agent)->run(connect, stop_requested);
+  if (end.code() == StatusCode::cancelled) return 130;
+  if (!end.ok()) return fail(end, 1);
+  return 0;
+}
