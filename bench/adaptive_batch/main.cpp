@@ -2,9 +2,9 @@
 // (ALGORITHMS.md §2.7): a fixed small batch, a fixed large batch and the norm-test schedule
 // (optionally the augmented inner-product test) on the same sample budget.
 //
-//   edgefl-adaptive-batch --epochs 5 --workers 4 --local-steps 8 --eta 0.5 > results.jsonl
+//   edgefl-adaptive-batch --epochs 5 --eta 1 --lr-scaling linear --max-lr 0.8 > results.jsonl
 //   (table on stderr)
-//   scripts/plot-adaptive-batch results.jsonl --out docs/adaptive_batch.png
+//   scripts/plot-adaptive-batch results.jsonl --out docs/adaptive_batch.png   (docs/adaptive_batch.md)
 //
 // Each round every worker starts from the global model, runs H local SGD steps with its own
 // batch size (the adaptive runs test on the last local step and carry the grown batch into the
