@@ -31,6 +31,19 @@ struct NetworkOptions {
   bool accumulation = false;  // reserve the scratch gradient accumulation needs
 };
 
+// Sees each Dense layer's backward pass, so per-sample gradient statistics can be computed
+// from the layer input x and output gradient dy without materialising per-sample gradients
+// (sample s's weight gradient is dy[:,s] x[:,s]^T). Called after the layer's parameter gradient
+// is written and before the input gradient; the pointers are valid only during the call.
+class BackwardObserver {
+ public:
+  virtual ~BackwardObserver() = default;
+  // x: layer input [layout.inputs][batch]; dy: gradient of (grad_scale * summed loss) with
+  // respect to the layer's pre-activation output, [layout.outputs][batch].
+  virtual void on_dense_backward(std::size_t dense_index, const DenseLayout& layout, const float* x,
+                                 const float* dy, std::size_t batch) = 0;
+};
+
 struct BatchStats {
   double loss_sum = 0.0;     // sum over the batch of per-sample losses
   std::size_t correct = 0;   // correctly classified samples (0 for squared loss)
@@ -56,6 +69,8 @@ class Network {
   // Forward, loss, and gradients of (grad_scale * summed loss) written to (or added to) grads.
   Result<BatchStats> forward_backward(std::span<const float> params, std::span<float> grads,
                                       std::size_t batch, float grad_scale, bool accumulate);
+  // Observer of the following forward_backward calls (nullptr: none). Not owned.
+  void set_backward_observer(BackwardObserver* observer) { observer_ = observer; }
   // Output of the last forward pass: [output_size][batch].
   const float* logits() const { return acts_.back(); }
 
@@ -76,6 +91,7 @@ class Network {
   float* wt_scratch_ = nullptr;
   float* acc_scratch_ = nullptr;
   float* targets_ = nullptr;
+  BackwardObserver* observer_ = nullptr;
 };
 
 }  // namespace edgefl

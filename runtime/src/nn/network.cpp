@@ -140,6 +140,7 @@ Result<BatchStats> Network::forward_backward(std::span<const float> params, std:
         db[n] = sum;
       }
     }
+    if (observer_ != nullptr) observer_->on_dense_backward(i, l, acts_[i], dy, batch);
     if (accumulate) {
       // Weights and bias are adjacent in the flat layout and in the scratch.
       const std::size_t count = weights + (l.has_bias ? l.outputs : 0);

@@ -1,6 +1,8 @@
 #include "edgefl/memory_plan.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
 
 namespace edgefl {
 
@@ -62,6 +64,62 @@ std::size_t max_micro_batch(std::size_t budget_bytes, const ModelSpec& spec, Bac
   const std::size_t fixed = fixed_state_bytes(spec, kind) + workspace_base_bytes(spec, backend, true);
   if (budget_bytes <= fixed) return 0;
   return (budget_bytes - fixed) / activation_bytes_per_sample(spec, backend);
+}
+
+namespace {
+
+std::string megabytes(std::size_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", double(bytes) / double(1u << 20));
+  return text;
+}
+
+}  // namespace
+
+std::string MemoryPlan::describe() const {
+  std::string out = "budget " + megabytes(budget_bytes) + " MB: fixed " + megabytes(fixed_bytes) + " MB (params " +
+                    megabytes(parameter_bytes) + ", grads " + megabytes(gradient_bytes) + ", optimizer " +
+                    megabytes(optimizer_bytes) + ", global copy " + megabytes(global_copy_bytes) + ", statistics " +
+                    megabytes(statistics_bytes) + ", codec " + megabytes(codec_bytes) + ", receive " +
+                    megabytes(receive_bytes) + ", dataset " + megabytes(dataset_bytes) + ", workspace " +
+                    megabytes(workspace_bytes) + "), " + std::to_string(per_sample_bytes) +
+                    " B/sample -> micro-batch " + std::to_string(max_micro_batch);
+  return out;
+}
+
+Result<MemoryPlan> plan_memory(const MemoryPlanRequest& r, std::size_t budget_bytes) {
+  if (r.spec.widths.size() < 2) return make_status(StatusCode::invalid_argument, "memory plan: empty model spec");
+  if (r.batch_limit == 0) return make_status(StatusCode::invalid_argument, "memory plan: batch limit 0");
+  const std::size_t p = r.spec.parameter_count();
+  MemoryPlan plan;
+  plan.parameter_bytes = p * sizeof(float);
+  plan.gradient_bytes = p * sizeof(float);
+  plan.optimizer_bytes = optimizer_state_floats(r.optimizer, p) * sizeof(float);
+  plan.global_copy_bytes = r.global_copy ? p * sizeof(float) : 0;
+  plan.per_sample_bytes = activation_bytes_per_sample(r.spec, r.backend);
+  if (r.batch_test != BatchTest::none) {
+    plan.per_sample_bytes += sizeof(double);  // one running value per sample
+    if (r.batch_test == BatchTest::augmented_inner_product) {
+      plan.statistics_bytes = p * sizeof(float);                         // second-pass gradient
+      plan.per_sample_bytes += widest_activation(r.spec) * sizeof(float);  // mean-gradient product
+    }
+  }
+  plan.codec_bytes = r.codec_bytes;
+  plan.receive_bytes = r.receive_bytes;
+  plan.dataset_bytes = r.dataset_bytes;
+  plan.workspace_bytes = workspace_base_bytes(r.spec, r.backend, true);
+  plan.fixed_bytes = plan.parameter_bytes + plan.gradient_bytes + plan.optimizer_bytes + plan.global_copy_bytes +
+                     plan.statistics_bytes + plan.codec_bytes + plan.receive_bytes + plan.dataset_bytes +
+                     plan.workspace_bytes;
+  plan.budget_bytes = budget_bytes;
+  const std::size_t one_sample = plan.fixed_bytes + plan.per_sample_bytes;
+  if (budget_bytes < one_sample) {
+    return make_status(StatusCode::resource_exhausted,
+                       "memory budget " + megabytes(budget_bytes) + " MB is too small: need at least " +
+                           megabytes(one_sample) + " MB for one sample (" + plan.describe() + ")");
+  }
+  plan.max_micro_batch = std::min(r.batch_limit, (budget_bytes - plan.fixed_bytes) / plan.per_sample_bytes);
+  return plan;
 }
 
 }  // namespace edgefl

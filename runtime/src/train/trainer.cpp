@@ -1,17 +1,78 @@
 #include "edgefl/trainer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <string>
 
 #include "edgefl/rng.hpp"
+#include "per_sample_statistics.hpp"
 
 namespace edgefl {
+
+namespace {
+
+// Fork id of the PALSGD coin-flip stream: separate from the shuffle stream of the same seed.
+constexpr uint64_t kPalsgdFlagStream = 0x70616c736764ULL;  // "palsgd"
+
+// Detaches the observer on every exit path of a pass.
+class ObserverScope {
+ public:
+  ObserverScope(Network& network, BackwardObserver* observer) : network_(network) {
+    network_.set_backward_observer(observer);
+  }
+  ~ObserverScope() { network_.set_backward_observer(nullptr); }
+  ObserverScope(const ObserverScope&) = delete;
+  ObserverScope& operator=(const ObserverScope&) = delete;
+
+ private:
+  Network& network_;
+};
+
+// PALSGD pull step: x <- x - c (x - z).
+void pull_toward(std::span<float> x, std::span<const float> z, float c) {
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] -= c * (x[i] - z[i]);
+}
+
+Status validate_palsgd(const PalsgdConfig& pc, float lr, std::size_t params, std::size_t global) {
+  if (!(pc.p >= 0.0f && pc.p < 1.0f)) {
+    return make_status(StatusCode::invalid_argument, "palsgd: p must be in [0, 1), got " + std::to_string(pc.p));
+  }
+  if (!std::isfinite(pc.rho) || pc.rho < 0.0f) {
+    return make_status(StatusCode::invalid_argument, "palsgd: rho must be finite and >= 0");
+  }
+  if (pc.p == 0.0f) return Status();
+  if (global != params) {
+    return make_status(StatusCode::shape_mismatch, "palsgd: the global model has " + std::to_string(global) +
+                                                       " floats, the parameters " + std::to_string(params));
+  }
+  const double c = double(lr) * pc.rho / pc.p;
+  if (c > 1.0) {
+    return make_status(StatusCode::invalid_argument,
+                       "palsgd: pull coefficient lr*rho/p = " + std::to_string(c) +
+                           " exceeds 1 (a pull step would overshoot the global model)");
+  }
+  return Status();
+}
+
+double squared_norm(std::span<const float> v) {
+  double sum = 0.0;
+  for (float x : v) sum += double(x) * x;
+  return sum;
+}
+
+}  // namespace
+
+Rng palsgd_flag_rng(uint64_t seed) { return Rng(seed).fork(kPalsgdFlagStream); }
 
 LocalTrainer::LocalTrainer(std::unique_ptr<Network> network, TrainerOptions options)
     : network_(std::move(network)),
       options_(options),
       grads_(network_->spec().parameter_count()),
+      statistics_(std::make_unique<PerSampleStatistics>()),
       scratch_(options.max_micro_batch) {}
+
+LocalTrainer::~LocalTrainer() = default;
 
 Result<std::unique_ptr<LocalTrainer>> LocalTrainer::create(const ModelSpec& spec, const ComputeContext& ctx,
                                                            TrainerOptions options) {
@@ -24,7 +85,14 @@ void LocalTrainer::reset_optimizer() {
   if (optimizer_) optimizer_->reset();
 }
 
-Status LocalTrainer::prepare(const OptimizerConfig& config, std::size_t samples) {
+void LocalTrainer::reserve_statistics(BatchTest test) {
+  if (test == BatchTest::none) return;
+  const bool inner = test == BatchTest::augmented_inner_product;
+  statistics_->reserve(network_->spec(), network_->max_micro_batch(), inner);
+  if (inner && second_pass_grads_.size() == 0) second_pass_grads_ = FloatBuffer(grads_.size());
+}
+
+Status LocalTrainer::prepare(const OptimizerConfig& config, std::size_t samples, BatchTest test) {
   if (optimizer_ && optimizer_->config().kind == config.kind) {
     EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(config));
   } else {
@@ -33,12 +101,13 @@ Status LocalTrainer::prepare(const OptimizerConfig& config, std::size_t samples)
     optimizer_.emplace(std::move(*created));
   }
   if (order_.size() < samples) order_.resize(samples);
+  reserve_statistics(test);
   return Status();
 }
 
-Result<BatchStats> LocalTrainer::step(std::span<float> params, const DatasetView& data,
-                                      std::span<const uint32_t> positions) {
-  if (!optimizer_) return make_status(StatusCode::failed_precondition, "trainer: prepare() not called");
+Result<BatchStats> LocalTrainer::accumulate(std::span<const float> params, const DatasetView& data,
+                                            std::span<const uint32_t> positions, std::span<float> grads,
+                                            PerSampleStatistics* observer) {
   if (positions.empty()) return make_status(StatusCode::invalid_argument, "trainer: empty batch");
   const std::size_t micro = network_->max_micro_batch();
   if (positions.size() > micro && !options_.accumulation) {
@@ -46,22 +115,70 @@ Result<BatchStats> LocalTrainer::step(std::span<float> params, const DatasetView
                        "trainer: batch " + std::to_string(positions.size()) + " exceeds micro-batch " +
                            std::to_string(micro) + " and accumulation is off");
   }
+  ObserverScope scope(*network_, observer);
   const float scale = 1.0f / static_cast<float>(positions.size());
   BatchStats total;
   for (std::size_t begin = 0; begin < positions.size(); begin += micro) {
     std::span<const uint32_t> chunk = positions.subspan(begin, std::min(micro, positions.size() - begin));
     data.gather_transposed(chunk, scratch_, network_->input(), network_->targets());
-    auto stats = network_->forward_backward(params, grads_.span(), chunk.size(), scale, begin > 0);
+    if (observer != nullptr) observer->begin_micro_batch(scale);
+    auto stats = network_->forward_backward(params, grads, chunk.size(), scale, begin > 0);
     if (!stats) return stats.status();
+    if (observer != nullptr) observer->end_micro_batch(chunk.size());
     total.loss_sum += stats->loss_sum;
     total.correct += stats->correct;
   }
+  return total;
+}
+
+Result<BatchStats> LocalTrainer::measured_gradient(std::span<const float> params, const DatasetView& data,
+                                                   std::span<const uint32_t> positions, BatchTest test,
+                                                   GradientStatistics* stats) {
+  if (test == BatchTest::none || stats == nullptr) {
+    return accumulate(params, data, positions, grads_.span(), nullptr);
+  }
+  statistics_->begin(PerSampleStatistics::Mode::sq_norms, {});
+  auto total = accumulate(params, data, positions, grads_.span(), statistics_.get());
+  if (!total) return total;
+  *stats = GradientStatistics{};
+  stats->batch = positions.size();
+  stats->sum_sq_norms = statistics_->sum_sq_norms();
+  stats->mean_sq_norm = squared_norm(grads_.span());
+  if (test == BatchTest::augmented_inner_product) {
+    // ⟨g_i, ḡ⟩ needs the finished mean gradient: a second pass over the same samples.
+    statistics_->begin(PerSampleStatistics::Mode::inner, grads_.span());
+    auto again = accumulate(params, data, positions, second_pass_grads_.span(), statistics_.get());
+    if (!again) return again.status();
+    stats->has_inner = true;
+    stats->sum_inner = statistics_->sum_inner();
+    stats->sum_inner_sq = statistics_->sum_inner_sq();
+  }
+  return total;
+}
+
+Result<BatchStats> LocalTrainer::step(std::span<float> params, const DatasetView& data,
+                                      std::span<const uint32_t> positions, BatchTest test,
+                                      GradientStatistics* stats) {
+  if (!optimizer_) return make_status(StatusCode::failed_precondition, "trainer: prepare() not called");
+  reserve_statistics(stats != nullptr ? test : BatchTest::none);
+  auto total = measured_gradient(params, data, positions, test, stats);
+  if (!total) return total;
   EDGEFL_RETURN_IF_ERROR(optimizer_->step(params, grads_.span()));
   return total;
 }
 
+Result<GradientStatistics> LocalTrainer::gradient_statistics(std::span<const float> params, const DatasetView& data,
+                                                             std::span<const uint32_t> positions, BatchTest test) {
+  if (test == BatchTest::none) return make_status(StatusCode::invalid_argument, "trainer: no batch test named");
+  reserve_statistics(test);
+  GradientStatistics stats;
+  auto total = measured_gradient(params, data, positions, test, &stats);
+  if (!total) return total.status();
+  return stats;
+}
+
 Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetView& data,
-                                         const TrainConfig& config) {
+                                         const TrainConfig& config, std::span<const float> global_params) {
   const std::size_t n = data.size();
   if (n == 0) return make_status(StatusCode::invalid_argument, "trainer: empty dataset view");
   if (config.batch_size == 0) return make_status(StatusCode::invalid_argument, "trainer: batch size 0");
@@ -71,7 +188,10 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
                            std::to_string(network_->spec().input_size()));
   }
   EDGEFL_RETURN_IF_ERROR(data.validate());
-  EDGEFL_RETURN_IF_ERROR(prepare(config.optimizer, n));
+  EDGEFL_RETURN_IF_ERROR(validate(config.adaptive));
+  const PalsgdConfig& pc = config.palsgd;
+  EDGEFL_RETURN_IF_ERROR(validate_palsgd(pc, config.optimizer.lr, params.size(), global_params.size()));
+  EDGEFL_RETURN_IF_ERROR(prepare(config.optimizer, n, config.adaptive.test));
 
   Rng rng(config.seed);
   std::span<uint32_t> order(order_.data(), n);
@@ -79,17 +199,53 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
     std::iota(order.begin(), order.end(), 0u);
     for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(static_cast<uint32_t>(i))]);
   };
+  std::size_t batch = std::min(config.batch_size, n);
+  const BatchTest test = config.adaptive.test;
+  AdaptiveBatchConfig adaptive = config.adaptive;
+  adaptive.cap = std::min(adaptive.cap, n);
+
   TrainMetrics metrics;
+  if (test != BatchTest::none) {
+    // Batches only grow, so the starting batch bounds the step count of the epoch mode.
+    metrics.batch_sizes.reserve(config.local_steps > 0 ? config.local_steps
+                                                       : config.epochs * ((n + batch - 1) / batch));
+  }
+  Rng flags = palsgd_flag_rng(config.seed);
+  OptimizerConfig scaled = config.optimizer;
+  if (pc.p > 0.0f) scaled.lr = config.optimizer.lr / (1.0f - pc.p);
+  const float pull = pc.p > 0.0f ? config.optimizer.lr * pc.rho / pc.p : 0.0f;
+  bool lr_scaled = false;
   double loss_sum = 0.0;
-  auto run = [&](std::span<const uint32_t> positions) -> Status {
-    auto stats = step(params, data, positions);
-    if (!stats) return stats.status();
-    loss_sum += stats->loss_sum;
-    metrics.samples += positions.size();
+
+  auto run = [&](std::span<const uint32_t> positions, bool last) -> Status {
+    const bool palsgd = pc.p > 0.0f && pc.completed_steps + metrics.steps >= pc.warmup_steps;
+    if (test != BatchTest::none) metrics.batch_sizes.push_back(static_cast<uint32_t>(positions.size()));
     ++metrics.steps;
+    if (palsgd && flags.uniform() < pc.p) {
+      pull_toward(params, global_params, pull);  // the batch is skipped, as in the reference code
+      ++metrics.pull_steps;
+      return Status();
+    }
+    if (palsgd != lr_scaled) {
+      EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(palsgd ? scaled : config.optimizer));
+      lr_scaled = palsgd;
+    }
+    const bool test_now = test != BatchTest::none &&
+                          (adaptive.interval > 0 ? metrics.steps % adaptive.interval == 0 : last);
+    GradientStatistics stats;
+    auto result = step(params, data, positions, test, test_now ? &stats : nullptr);
+    if (!result) return result.status();
+    loss_sum += result->loss_sum;
+    metrics.samples += positions.size();
+    ++metrics.gradient_steps;
+    if (test_now) {
+      auto proposal = propose_batch_size(stats, adaptive);
+      if (!proposal) return proposal.status();
+      batch = proposal->batch;
+      ++metrics.batch_tests;
+    }
     return Status();
   };
-  const std::size_t batch = std::min(config.batch_size, n);
   if (config.local_steps > 0) {
     std::size_t cursor = n;  // forces a shuffle first
     for (std::size_t s = 0; s < config.local_steps; ++s) {
@@ -97,17 +253,22 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
         reshuffle();
         cursor = 0;
       }
-      EDGEFL_RETURN_IF_ERROR(run(order.subspan(cursor, batch)));
-      cursor += batch;
+      const std::size_t size = batch;  // run() may grow `batch` for the next step
+      EDGEFL_RETURN_IF_ERROR(run(order.subspan(cursor, size), s + 1 == config.local_steps));
+      cursor += size;
     }
   } else {
     for (std::size_t e = 0; e < config.epochs; ++e) {
       reshuffle();
-      for (std::size_t begin = 0; begin < n; begin += batch) {
-        EDGEFL_RETURN_IF_ERROR(run(order.subspan(begin, std::min(batch, n - begin))));
+      for (std::size_t begin = 0; begin < n;) {
+        const std::size_t size = std::min(batch, n - begin);
+        EDGEFL_RETURN_IF_ERROR(run(order.subspan(begin, size), e + 1 == config.epochs && begin + size == n));
+        begin += size;
       }
     }
   }
+  if (lr_scaled) EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(config.optimizer));
+  metrics.next_batch_size = batch;
   metrics.mean_loss = metrics.samples > 0 ? loss_sum / double(metrics.samples) : 0.0;
   return metrics;
 }

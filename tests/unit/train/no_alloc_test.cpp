@@ -66,6 +66,36 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace edgefl;
 
+TEST_CASE("adaptive batches and PALSGD allocate only the trajectory once per train() call") {
+  auto data = make_blobs({10, 784, 300, 1.0f, 1.0f, 4});
+  auto spec = ModelSpec::parse("mlp:784-64-10:relu");
+  for (Backend backend : {Backend::xnnpack, Backend::reference}) {
+    auto ctx = ComputeContext::create(backend, 1);
+    REQUIRE(ctx.ok());
+    auto trainer = LocalTrainer::create(*spec, **ctx, {32, true});
+    REQUIRE(trainer.ok());
+    FloatBuffer params = Model::create(*spec, 1)->params().clone(), global = params.clone();
+    TrainConfig cfg;
+    cfg.optimizer = {OptimizerKind::adamw, 0.001f};
+    cfg.batch_size = 40;
+    cfg.local_steps = 2;
+    cfg.adaptive = {BatchTest::augmented_inner_product, 0.1, 0.1, 0.1, 200, 1};
+    cfg.palsgd = {0.3f, 1.0f, 0, 0};
+    DatasetView view(*data);
+    REQUIRE((*trainer)->train(params.span(), view, cfg, global.span()).ok());
+
+    g_allocations = 0;
+    g_counting = true;
+    cfg.local_steps = 6;
+    auto m = (*trainer)->train(params.span(), view, cfg, global.span());
+    g_counting = false;
+    REQUIRE(m.ok());
+    CHECK(m->batch_tests > 0);
+    INFO(backend_name(backend) << " counting malloc: " << EDGEFL_COUNT_MALLOC);
+    CHECK(g_allocations.load() == 1);  // metrics.batch_sizes.reserve
+  }
+}
+
 TEST_CASE("no heap allocation inside training steps once training has started") {
   auto data = make_blobs({10, 784, 300, 1.0f, 1.0f, 4});
   auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");

@@ -1,0 +1,172 @@
+// MemoryPlan (itemised fixed bytes, per-sample bytes, micro-batch) and available_memory_bytes
+// against fake /proc and cgroup files.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+
+#include <unistd.h>
+
+#include "edgefl/memory_plan.hpp"
+#include "edgefl/trainer.hpp"
+
+using namespace edgefl;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t MB = uint64_t{1} << 20;
+
+// A fresh directory of fake /proc and cgroup files, removed at the end.
+struct FakeSystem {
+  FakeSystem() {
+    // ctest runs test cases as parallel processes: the pid keeps their directories apart.
+    root = fs::path(EDGEFL_BINARY_DIR) / ("memory_probe_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::error_code ignored;
+    fs::remove_all(root, ignored);
+    fs::create_directories(root);
+    probe.meminfo = (root / "meminfo").string();
+    probe.self_cgroup = (root / "self_cgroup").string();
+    probe.cgroup_root = (root / "cgroup").string();
+    probe.safety_fraction = 0.1;
+    probe.safety_min_bytes = 0;
+  }
+  ~FakeSystem() {
+    std::error_code ignored;
+    fs::remove_all(root, ignored);
+  }
+  void write(const fs::path& relative, const std::string& text) {
+    fs::create_directories((root / relative).parent_path());
+    std::ofstream(root / relative) << text;
+  }
+  void meminfo(uint64_t available_kb) {
+    write("meminfo", "MemTotal:        8000000 kB\nMemFree:          100000 kB\nMemAvailable:    " +
+                         std::to_string(available_kb) + " kB\nBuffers:           2000 kB\n");
+  }
+  static inline int counter = 0;
+  fs::path root;
+  MemoryProbe probe;
+};
+
+}  // namespace
+
+TEST_CASE("the memory plan itemises fixed bytes and fits the largest micro-batch") {
+  MemoryPlanRequest req;
+  req.spec = *ModelSpec::parse("mlp:784-256-10:relu");
+  req.backend = Backend::reference;
+  req.optimizer = OptimizerKind::adamw;
+  req.global_copy = true;
+  req.codec_bytes = 300000;
+  req.receive_bytes = 900000;
+  req.dataset_bytes = 785 * 15000;
+  const std::size_t P = req.spec.parameter_count();
+  auto plan = plan_memory(req, 64 * MB);
+  REQUIRE(plan.ok());
+  CHECK(plan->parameter_bytes == 4 * P);
+  CHECK(plan->gradient_bytes == 4 * P);
+  CHECK(plan->optimizer_bytes == 8 * P);
+  CHECK(plan->global_copy_bytes == 4 * P);
+  CHECK(plan->statistics_bytes == 0);
+  CHECK(plan->fixed_bytes == 20 * P + 300000 + 900000 + 785 * 15000 + plan->workspace_bytes);
+  CHECK(plan->per_sample_bytes == activation_bytes_per_sample(req.spec, req.backend));
+  CHECK(plan->max_micro_batch == (64 * MB - plan->fixed_bytes) / plan->per_sample_bytes);
+  CHECK(plan->describe().find("micro-batch " + std::to_string(plan->max_micro_batch)) != std::string::npos);
+
+  // The network really built for that micro-batch stays inside the planned bytes.
+  for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+    auto ctx = ComputeContext::create(backend, 1);
+    REQUIRE(ctx.ok());
+    req.backend = (*ctx)->backend();
+    auto p = plan_memory(req, 24 * MB);
+    REQUIRE(p.ok());
+    auto net = Network::create(req.spec, **ctx, {p->max_micro_batch, true});
+    REQUIRE(net.ok());
+    CHECK((*net)->workspace_bytes() <= p->workspace_bytes + p->per_sample_bytes * p->max_micro_batch);
+  }
+
+  // The augmented inner-product test needs a second-pass gradient and per-sample scratch.
+  req.backend = Backend::reference;
+  req.batch_test = BatchTest::augmented_inner_product;
+  auto with_test = plan_memory(req, 64 * MB);
+  REQUIRE(with_test.ok());
+  CHECK(with_test->statistics_bytes == 4 * P);
+  CHECK(with_test->per_sample_bytes > plan->per_sample_bytes);
+  CHECK(with_test->max_micro_batch < plan->max_micro_batch);
+
+  req.batch_limit = 100;
+  CHECK(plan_memory(req, 64 * MB)->max_micro_batch == 100);
+}
+
+TEST_CASE("a budget below one sample is refused with the bytes needed") {
+  MemoryPlanRequest req;
+  req.spec = *ModelSpec::parse("mlp:784-128-10:relu");
+  req.optimizer = OptimizerKind::momentum;
+  auto fits = plan_memory(req, 256 * MB);
+  REQUIRE(fits.ok());
+  const std::size_t one = fits->fixed_bytes + fits->per_sample_bytes;
+  auto exact = plan_memory(req, one);
+  REQUIRE(exact.ok());
+  CHECK(exact->max_micro_batch == 1);
+  auto small = plan_memory(req, one - 1);
+  CHECK(small.status().code() == StatusCode::resource_exhausted);
+  CHECK(small.status().message().find("too small: need at least") != std::string::npos);
+  CHECK(plan_memory(MemoryPlanRequest{}, 256 * MB).status().code() == StatusCode::invalid_argument);
+}
+
+TEST_CASE("available memory: MemAvailable alone, minus the safety margin") {
+  FakeSystem sys;
+  sys.meminfo(1024 * 1024);  // 1 GiB
+  auto bytes = available_memory_bytes(sys.probe);
+  REQUIRE(bytes.ok());
+  CHECK(*bytes == 1024 * MB - 1024 * MB / 10);
+  sys.probe.safety_min_bytes = 200 * MB;  // the floor wins over 10 %
+  CHECK(*available_memory_bytes(sys.probe) == 824 * MB);
+  sys.probe.safety_min_bytes = 2048 * MB;
+  CHECK(*available_memory_bytes(sys.probe) == 0);
+}
+
+TEST_CASE("available memory: cgroup v2 limit on an ancestor of the process's cgroup") {
+  FakeSystem sys;
+  sys.meminfo(1024 * 1024);
+  sys.write("self_cgroup", "0::/edge.slice/device.scope\n");
+  sys.write("cgroup/edge.slice/memory.max", std::to_string(200 * MB) + "\n");
+  sys.write("cgroup/edge.slice/memory.current", std::to_string(50 * MB) + "\n");
+  sys.write("cgroup/edge.slice/device.scope/memory.max", "max\n");
+  sys.write("cgroup/edge.slice/device.scope/memory.current", std::to_string(40 * MB) + "\n");
+  CHECK(*available_memory_bytes(sys.probe) == 150 * MB - 15 * MB);
+  sys.write("cgroup/edge.slice/device.scope/memory.max", std::to_string(100 * MB) + "\n");  // tighter
+  CHECK(*available_memory_bytes(sys.probe) == 60 * MB - 6 * MB);
+  sys.write("cgroup/edge.slice/memory.max", "lots\n");
+  CHECK(available_memory_bytes(sys.probe).status().code() == StatusCode::corrupt);
+}
+
+TEST_CASE("available memory: cgroup v1 memory controller, unlimited and limited") {
+  FakeSystem sys;
+  sys.meminfo(512 * 1024);
+  sys.write("self_cgroup", "5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n");
+  sys.write("cgroup/memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
+  sys.write("cgroup/memory/docker/abc/memory.usage_in_bytes", std::to_string(20 * MB) + "\n");
+  auto unlimited = available_memory_bytes(sys.probe);
+  REQUIRE(unlimited.ok());
+  CHECK(*unlimited == 512 * MB - 512 * MB / 10);
+  sys.write("cgroup/memory/docker/abc/memory.limit_in_bytes", std::to_string(100 * MB) + "\n");
+  CHECK(*available_memory_bytes(sys.probe) == 80 * MB - 8 * MB);
+}
+
+TEST_CASE("available memory: missing or malformed /proc/meminfo is an error") {
+  FakeSystem sys;
+  CHECK(available_memory_bytes(sys.probe).status().code() == StatusCode::not_found);
+  sys.write("meminfo", "MemTotal: 100 kB\nMemFree: 50 kB\n");
+  CHECK(available_memory_bytes(sys.probe).status().code() == StatusCode::corrupt);
+  sys.write("meminfo", "MemAvailable: many kB\n");
+  CHECK(available_memory_bytes(sys.probe).status().code() == StatusCode::corrupt);
+  sys.meminfo(1000);
+  sys.probe.safety_fraction = 1.5;
+  CHECK(available_memory_bytes(sys.probe).status().code() == StatusCode::invalid_argument);
+  // The real machine answers.
+  auto real = available_memory_bytes();
+  REQUIRE(real.ok());
+  CHECK(*real > 0);
+}
