@@ -2,7 +2,8 @@
 // machine's XNNPACK GEMM peak (a large square fully-connected op, weights packed once), so the
 // achieved fraction of peak is visible. One JSON object per line on stdout; a table on stderr.
 //
-//   edgefl-bench-train-step [--seconds 1.0]
+//   edgefl-bench-train-step [--seconds 1.0] [--backend xnnpack|reference] [--batch N]
+// (--backend/--batch restrict the run to one point, e.g. under a profiler; the peak line stays.)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -105,8 +106,12 @@ double xnnpack_gemm_peak(std::size_t size, double seconds) {
 
 int main(int argc, char** argv) {
   double seconds = 1.0;
+  const char* only_backend = nullptr;
+  std::size_t only_batch = 0;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
+    if (std::strcmp(argv[i], "--backend") == 0) only_backend = argv[i + 1];
+    if (std::strcmp(argv[i], "--batch") == 0) only_batch = std::strtoul(argv[i + 1], nullptr, 10);
   }
   const char* model = "mlp:784-256-128-10";
   auto spec = ModelSpec::parse(std::string(model) + ":relu");
@@ -125,7 +130,8 @@ int main(int argc, char** argv) {
   backends.insert(backends.begin(), Backend::xnnpack);
 #endif
   for (Backend backend : backends) {
-    for (std::size_t batch : {32u, 128u}) {
+    if (only_backend != nullptr && backend_name(backend) != only_backend) continue;
+    for (std::size_t batch : only_batch != 0 ? std::vector<std::size_t>{only_batch} : std::vector<std::size_t>{32, 128}) {
       Measurement m = measure_training(*spec, backend, batch, seconds);
       const double fraction = peak > 0 ? m.gflops / peak : 0;
       std::printf("{\"bench\":\"train_step\",\"model\":\"%s\",\"backend\":\"%s\",\"batch\":%zu,\"threads\":1,"
