@@ -29,6 +29,26 @@ void add_bias_relu(float* y, const float* bias, std::size_t n, std::size_t b, bo
   }
 }
 
+// Bias gradient db[n] = sum over the batch of dy[n][s]. Each row is summed serially from s = 0
+// (the summation order every result and test was established with), but eight rows at a time,
+// so eight independent add chains overlap instead of one latency-bound chain.
+void bias_grad(const float* dy, float* db, std::size_t rows, std::size_t batch) {
+  constexpr std::size_t kRows = 8;
+  std::size_t n = 0;
+  for (; n + kRows <= rows; n += kRows) {
+    float sums[kRows] = {};
+    for (std::size_t s = 0; s < batch; ++s) {
+      for (std::size_t l = 0; l < kRows; ++l) sums[l] += dy[(n + l) * batch + s];
+    }
+    for (std::size_t l = 0; l < kRows; ++l) db[n + l] = sums[l];
+  }
+  for (; n < rows; ++n) {
+    float sum = 0.0f;
+    for (std::size_t s = 0; s < batch; ++s) sum += dy[n * batch + s];
+    db[n] = sum;
+  }
+}
+
 }  // namespace
 
 Network::Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels)
@@ -134,11 +154,7 @@ Result<BatchStats> Network::forward_backward(std::span<const float> params, std:
     EDGEFL_RETURN_IF_ERROR(kernels_->weight_grad(dy, acts_[i], dw, l.outputs, l.inputs, batch));
     if (l.has_bias) {
       float* db = accumulate ? acc_scratch_ + weights : grads.data() + l.bias_offset;
-      for (std::size_t n = 0; n < l.outputs; ++n) {
-        float sum = 0.0f;
-        for (std::size_t s = 0; s < batch; ++s) sum += dy[n * batch + s];
-        db[n] = sum;
-      }
+      bias_grad(dy, db, l.outputs, batch);
     }
     if (observer_ != nullptr) observer_->on_dense_backward(i, l, acts_[i], dy, batch);
     if (accumulate) {

@@ -32,6 +32,44 @@ Status validate(const OptimizerConfig& c) {
   return Status();
 }
 
+// The update loops: one per rule, on restrict-qualified pointers so that the compiler
+// vectorises them (the optimizer pass streams every parameter and is a large share of a step).
+void sgd_update(float* __restrict w, const float* __restrict g, std::size_t n, float lr, float wd) {
+  for (std::size_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+}
+
+void momentum_update(float* __restrict w, const float* __restrict g, float* __restrict v, std::size_t n,
+                     float lr, float wd, float mu) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float gi = g[i] + wd * w[i];
+    const float vi = mu * v[i] + gi;
+    v[i] = vi;
+    w[i] -= lr * vi;
+  }
+}
+
+void nesterov_update(float* __restrict w, const float* __restrict g, float* __restrict v, std::size_t n,
+                     float lr, float wd, float mu) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float gi = g[i] + wd * w[i];
+    const float vi = mu * v[i] + gi;
+    v[i] = vi;
+    w[i] -= lr * (gi + mu * vi);
+  }
+}
+
+void adamw_update(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v,
+                  std::size_t n, float lr, float wd, float b1, float b2, float c1, float c2, float eps) {
+  const float decay = 1.0f - lr * wd;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float mi = b1 * m[i] + (1.0f - b1) * g[i];
+    const float vi = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] * decay - lr * (mi * c1) / (std::sqrt(vi * c2) + eps);
+  }
+}
+
 }  // namespace
 
 std::string_view optimizer_name(OptimizerKind kind) {
@@ -89,33 +127,20 @@ Status Optimizer::step(std::span<float> params, std::span<const float> grads) {
   const std::size_t n = parameters_;
   switch (config_.kind) {
     case OptimizerKind::sgd:
-      for (std::size_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+      sgd_update(w, g, n, lr, wd);
       break;
     case OptimizerKind::momentum:
-    case OptimizerKind::nesterov: {
-      const float mu = config_.momentum;
-      const bool nesterov = config_.kind == OptimizerKind::nesterov;
-      float* v = state_.data();
-      for (std::size_t i = 0; i < n; ++i) {
-        const float gi = g[i] + wd * w[i];
-        v[i] = mu * v[i] + gi;
-        w[i] -= lr * (nesterov ? gi + mu * v[i] : v[i]);
-      }
+      momentum_update(w, g, state_.data(), n, lr, wd, config_.momentum);
       break;
-    }
+    case OptimizerKind::nesterov:
+      nesterov_update(w, g, state_.data(), n, lr, wd, config_.momentum);
+      break;
     case OptimizerKind::adamw: {
       const float b1 = config_.beta1, b2 = config_.beta2;
       const double t = static_cast<double>(steps_);
       const float c1 = static_cast<float>(1.0 / (1.0 - std::pow(double(b1), t)));
       const float c2 = static_cast<float>(1.0 / (1.0 - std::pow(double(b2), t)));
-      const float decay = 1.0f - lr * wd;
-      float* m = state_.data();
-      float* v = state_.data() + n;
-      for (std::size_t i = 0; i < n; ++i) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-        w[i] = w[i] * decay - lr * (m[i] * c1) / (std::sqrt(v[i] * c2) + config_.eps);
-      }
+      adamw_update(w, g, state_.data(), state_.data() + n, n, lr, wd, b1, b2, c1, c2, config_.eps);
       break;
     }
   }

@@ -33,10 +33,11 @@ std::vector<double> run_double(OptimizerConfig c, int steps) {
   return w;
 }
 
+// Parameter i follows the same problem as parameter i % 3 of the double reference.
 void step_float(Optimizer& opt, FloatBuffer& w) {
   const float target[3] = {0.3f, 0.1f, -0.4f};
-  FloatBuffer g(3);
-  for (int i = 0; i < 3; ++i) g[i] = w[i] - target[i];
+  FloatBuffer g(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) g[i] = w[i] - target[i % 3];
   REQUIRE(opt.step(w.span(), g.span()).ok());
 }
 
@@ -44,17 +45,21 @@ void step_float(Optimizer& opt, FloatBuffer& w) {
 
 TEST_CASE("optimizers follow the PyTorch update rules") {
   for (OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::nesterov, OptimizerKind::adamw}) {
-    OptimizerConfig c{kind, 0.05f, 0.9f, 0.01f, 0.9f, 0.999f, 1e-8f};
-    auto opt = Optimizer::create(c, 3);
-    REQUIRE(opt.ok());
-    CHECK(opt->state().size() == optimizer_state_floats(kind, 3));
-    FloatBuffer w(3);
-    w[0] = 1.0f; w[1] = -2.0f; w[2] = 0.5f;
-    for (int t = 0; t < 20; ++t) step_float(*opt, w);
-    auto expected = run_double(c, 20);
-    INFO(optimizer_name(kind));
-    for (int i = 0; i < 3; ++i) CHECK(w[i] == doctest::Approx(expected[i]).epsilon(1e-5));
-    CHECK(opt->steps() == 20);
+    // 1003 parameters also run the vectorised body of the update loops, not only their tail.
+    for (std::size_t n : {std::size_t{3}, std::size_t{1003}}) {
+      OptimizerConfig c{kind, 0.05f, 0.9f, 0.01f, 0.9f, 0.999f, 1e-8f};
+      auto opt = Optimizer::create(c, n);
+      REQUIRE(opt.ok());
+      CHECK(opt->state().size() == optimizer_state_floats(kind, n));
+      FloatBuffer w(n);
+      const float w0[3] = {1.0f, -2.0f, 0.5f};
+      for (std::size_t i = 0; i < n; ++i) w[i] = w0[i % 3];
+      for (int t = 0; t < 20; ++t) step_float(*opt, w);
+      auto expected = run_double(c, 20);
+      INFO(optimizer_name(kind), " with ", n, " parameters");
+      for (std::size_t i = 0; i < n; ++i) REQUIRE(w[i] == doctest::Approx(expected[i % 3]).epsilon(1e-5));
+      CHECK(opt->steps() == 20);
+    }
   }
 }
 
