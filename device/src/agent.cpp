@@ -6,6 +6,7 @@
 
 #include "edgefl/atomic_file.hpp"
 #include "edgefl/backoff.hpp"
+#include "edgefl/memory_plan.hpp"
 #include "edgefl/proto.hpp"
 #include "edgefl/rng.hpp"
 
@@ -61,11 +62,10 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log)));
   agent->device_id_ = config.device_id.empty() ? "device-" + std::to_string(config.partition_index)
                                                : config.device_id;
-  if (config.memory_budget != "auto") {
-    Result<uint64_t> budget = parse_byte_size(config.memory_budget);
-    if (!budget) return budget.status();
-    agent->memory_budget_ = *budget;
-  }
+  Result<uint64_t> budget = config.memory_budget == "auto" ? available_memory_bytes()
+                                                           : parse_byte_size(config.memory_budget);
+  if (!budget) return budget.status().with_context("memory budget");
+  agent->memory_budget_ = *budget;
 
   Result<DataSource> source = DataSource::parse(config.data, config.data_dir);
   if (!source) return source.status();
@@ -80,6 +80,17 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   Result<Shard> loaded = source->load_shard(shard);
   if (!loaded) return loaded.status().with_context("loading local data");
   agent->shard_ = std::move(*loaded);
+  if (!config.model.empty()) {
+    // Refuse now, with the number needed, rather than at the first task.
+    ModelSpec spec = *ModelSpec::parse(config.model);
+    TaskConfig typical;
+    typical.optimizer = OptimizerKind::momentum;
+    const std::size_t message_bytes = spec.parameter_count() * sizeof(float) + 4096;
+    Result<MemoryPlan> plan = plan_device_memory(spec, Backend::xnnpack, typical, message_bytes,
+                                                 agent->shard_.data, agent->memory_budget_);
+    if (!plan) return plan.status();
+    agent->log_(agent->device_id_ + ": " + plan->describe());
+  }
 
   EDGEFL_RETURN_IF_ERROR(fs.create_dir(config.state_dir));
   Result<Outbox> outbox = Outbox::open(fs, config.state_dir + "/outbox");
@@ -264,6 +275,9 @@ Result<DeviceAgent::SessionEnd> DeviceAgent::session(DeviceChannel& channel, con
                ": " + std::string(status_code_name(reject->reason)) + ": " + reject->message);
           if (reject->reason == StatusCode::version_mismatch) {
             return make_status(StatusCode::version_mismatch, "the server speaks another protocol version");
+          }
+          if (reject->reason == StatusCode::resource_exhausted && !reject->update_id) {
+            return make_status(StatusCode::resource_exhausted, "the server will not assign work: " + reject->message);
           }
           if (reject->reason == StatusCode::unknown_device) {
             joined = false;

@@ -29,6 +29,7 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("state_dir", &c.state_dir, "outbox and device state live here");
   t.add("memory_budget", &c.memory_budget, "bytes (K/M/G suffix) training may use, or auto");
   t.add("threads", &c.threads, "compute threads");
+  t.add("model", &c.model, "the model this device will train (checked against the budget at start)");
 
   t.add("simulate.slowdown", &c.slowdown, "train this many times slower (simulated slow board)");
   t.add("simulate.offline_probability", &c.offline_probability,
@@ -95,6 +96,10 @@ Status validate_device_config(const DeviceConfig& c) {
   if (c.memory_budget != "auto") {
     Result<uint64_t> budget = parse_byte_size(c.memory_budget);
     if (!budget) return budget.status();
+  }
+  if (!c.model.empty()) {
+    Result<ModelSpec> spec = ModelSpec::parse(c.model);
+    if (!spec) return spec.status();
   }
   if (c.threads == 0 || c.threads > 64) return invalid("threads must be in 1..64");
   if (!(std::isfinite(c.slowdown) && c.slowdown >= 1)) return invalid("simulate.slowdown must be >= 1");

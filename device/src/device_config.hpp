@@ -36,6 +36,7 @@ struct DeviceConfig {
   // Resources.
   std::string state_dir = "edgefl-device-state";
   std::string memory_budget = "auto";  // bytes with optional K/M/G suffix, or "auto"
+  std::string model;                   // expected model spec: refuse at start if it cannot fit
   uint32_t threads = 1;
 
   // Simulation of weak boards (seeded, for tests and experiments).

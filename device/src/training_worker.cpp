@@ -5,12 +5,28 @@
 
 #include "edgefl/codec.hpp"
 #include "edgefl/compute.hpp"
+#include "edgefl/adaptive_batch.hpp"
 #include "edgefl/memory_plan.hpp"
 #include "edgefl/proto.hpp"
 #include "edgefl/rng.hpp"
 #include "edgefl/trainer.hpp"
 
 namespace edgefl::device {
+
+Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
+                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget) {
+  const BatchTest test =
+      task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
+  MemoryPlanRequest request = task_memory_request(
+      spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
+      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes());
+  if (budget == 0) {
+    Result<uint64_t> available = available_memory_bytes();
+    if (!available) return available.status().with_context("measuring available memory");
+    budget = *available;
+  }
+  return plan_memory(request, budget);
+}
 
 struct TrainingWorker::State {
   std::string spec_text;
@@ -22,6 +38,10 @@ struct TrainingWorker::State {
   FloatBuffer delta;
   std::optional<UpdateEncoder> encoder;
   AlignedBytes scratch;
+  std::size_t planned_micro_batch = 0;
+  uint64_t completed_steps = 0;     // local steps over the device's life (PALSGD warm-up)
+  std::size_t next_batch_size = 0;  // adaptive batches carry their size from task to task
+  std::string plan_text;
 };
 
 TrainingWorker::TrainingWorker(const WorkerOptions& options)
@@ -114,16 +134,12 @@ TrainingResult TrainingWorker::train(uint64_t task_id, const std::vector<uint8_t
       if (!compute) return failed(compute.status());
       s.compute = std::move(*compute);
     }
-    std::size_t micro_batch = task.config.batch_size;
-    if (options_.memory_budget != 0) {
-      micro_batch = max_micro_batch(options_.memory_budget, *spec, s.compute->backend(), task.config.optimizer);
-      if (micro_batch == 0) {
-        return failed(make_status(StatusCode::resource_exhausted,
-                                  "memory budget of " + std::to_string(options_.memory_budget >> 20) +
-                                      " MiB cannot hold model '" + task.model_spec + "' and one sample"));
-      }
-      micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size);
-    }
+    Result<MemoryPlan> plan = plan_device_memory(*spec, s.compute->backend(), task.config, message.size(),
+                                                 *options_.data, options_.memory_budget);
+    if (!plan) return failed(plan.status());
+    s.plan_text = plan->describe();
+    std::size_t micro_batch = plan->max_micro_batch;
+    if (!task.config.adaptive_batch) micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size);
     auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
     if (!trainer) return failed(trainer.status());
     s.trainer = std::move(*trainer);
@@ -152,10 +168,28 @@ TrainingResult TrainingWorker::train(uint64_t task_id, const std::vector<uint8_t
   config.local_steps = task.config.local_steps;
   config.epochs = task.config.local_epochs;
   config.seed = splitmix64(task.config.seed ^ options_.device_seed);
+  if (const auto& adaptive = task.config.adaptive_batch) {
+    config.adaptive.test = static_cast<BatchTest>(adaptive->test);
+    config.adaptive.eta = adaptive->eta;
+    config.adaptive.theta = adaptive->theta;
+    config.adaptive.nu = adaptive->nu;
+    config.adaptive.cap = adaptive->batch_cap;
+    config.adaptive.interval = adaptive->test_interval;
+    // The batch grows across tasks: start where the last test left it.
+    config.batch_size = std::max<std::size_t>(config.batch_size, s.next_batch_size);
+  }
+  std::span<const float> pull_target;
+  if (const auto& palsgd = task.config.palsgd) {
+    config.palsgd = PalsgdConfig{palsgd->p, palsgd->rho, palsgd->warmup_steps, s.completed_steps};
+    if (palsgd->h > 0) config.local_steps = palsgd->h;
+    pull_target = s.global.span();
+  }
 
   s.local.assign(s.global.span());
-  Result<TrainMetrics> metrics = s.trainer->train(s.local.span(), DatasetView(*options_.data), config);
+  Result<TrainMetrics> metrics = s.trainer->train(s.local.span(), DatasetView(*options_.data), config, pull_target);
   if (!metrics) return failed(metrics.status());
+  s.completed_steps += metrics->steps;
+  s.next_batch_size = metrics->next_batch_size;
   for (std::size_t i = 0; i < s.delta.size(); ++i) s.delta[i] = s.local[i] - s.global[i];
   Result<TensorView> encoded = s.encoder->encode(s.delta.span());
   if (!encoded) return failed(encoded.status());
@@ -168,7 +202,9 @@ TrainingResult TrainingWorker::train(uint64_t task_id, const std::vector<uint8_t
   update.sample_count = options_.data->size();
   update.metrics.train_loss = static_cast<float>(metrics->mean_loss);
   update.metrics.steps = static_cast<uint32_t>(metrics->steps);
-  update.metrics.batch_sizes = {task.config.batch_size};
+  update.metrics.batch_sizes = metrics->batch_sizes.empty()
+                                   ? std::vector<uint32_t>{static_cast<uint32_t>(config.batch_size)}
+                                   : metrics->batch_sizes;
   update.payload = *encoded;
   Result<std::vector<uint8_t>> bytes = encode_message(update);
   if (!bytes) return failed(bytes.status());

@@ -21,10 +21,18 @@
 #include <thread>
 #include <vector>
 
+#include "edgefl/compute.hpp"
 #include "edgefl/dataset.hpp"
+#include "edgefl/memory_plan.hpp"
+#include "edgefl/messages.hpp"
 #include "edgefl/status.hpp"
 
 namespace edgefl::device {
+
+// The memory plan for training `task` on `data` within `budget` bytes (0: what the system has
+// available). resource_exhausted, naming the bytes needed, when not even one sample fits.
+Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
+                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget);
 
 struct WorkerOptions {
   const Dataset* data = nullptr;   // the device's shard; outlives the worker

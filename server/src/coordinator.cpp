@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "edgefl/adaptive_batch.hpp"
 #include "edgefl/atomic_file.hpp"
+#include "edgefl/memory_plan.hpp"
 #include "edgefl/checkpoint.hpp"
 #include "edgefl/data_source.hpp"
 #include "edgefl/model.hpp"
@@ -211,6 +213,12 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
       reject(channel, inbound.peer, make_status(StatusCode::invalid_argument, "join without a device id"), std::nullopt);
       return Status();
     }
+    Status fits = check_fits(join->capabilities);
+    if (!fits.ok()) {
+      warn("device " + id + " cannot train this model: " + fits.to_string());
+      reject(channel, inbound.peer, fits, std::nullopt);
+      return Status();
+    }
     DeviceRecord& device = devices_.join(id, inbound.peer, *join, now);
     Welcome welcome;
     welcome.device_id = id;
@@ -386,6 +394,16 @@ Status Coordinator::open_round(ServerChannel& channel) {
     c.palsgd = PalsgdSettings{config_.palsgd.probability, config_.palsgd.rho, config_.palsgd.sync_interval,
                               config_.palsgd.warmup_steps};
   }
+  if (config_.adaptive_batch.test != "none") {
+    AdaptiveBatchSettings adaptive;
+    adaptive.test = static_cast<uint8_t>(*parse_batch_test(config_.adaptive_batch.test));
+    adaptive.eta = config_.adaptive_batch.eta;
+    adaptive.theta = config_.adaptive_batch.theta;
+    adaptive.nu = config_.adaptive_batch.nu;
+    adaptive.batch_cap = config_.adaptive_batch.max_batch;
+    adaptive.test_interval = config_.adaptive_batch.test_interval;
+    c.adaptive_batch = adaptive;
+  }
   Result<std::vector<uint8_t>> bytes = encode_message(task);
   if (!bytes) return bytes.status().with_context("encoding the round's task");
   task_bytes_ = std::move(*bytes);
@@ -515,6 +533,20 @@ void Coordinator::reject(ServerChannel& channel, const std::string& peer, const 
   reject.message = why.message().substr(0, 1024);
   reject.update_id = update_id;
   (void)send(channel, peer, reject);
+}
+
+Status Coordinator::check_fits(const Capabilities& capabilities) const {
+  if (capabilities.memory_budget_bytes == 0) return Status();  // the device sizes itself
+  Result<OptimizerKind> optimizer = parse_optimizer(config_.train.optimizer);
+  Result<BatchTest> test = parse_batch_test(config_.adaptive_batch.test);
+  if (!optimizer || !test) return make_status(StatusCode::internal, "validated settings failed to parse");
+  const std::size_t message_bytes = spec_.parameter_count() * sizeof(float) + 4096;
+  const std::size_t dataset_bytes = capabilities.sample_count * spec_.input_size();
+  MemoryPlanRequest request =
+      task_memory_request(spec_, Backend::xnnpack, *optimizer, *test, config_.adaptive_batch.max_batch,
+                          config_.codec.name != "f32", message_bytes, dataset_bytes);
+  Result<MemoryPlan> plan = plan_memory(request, capabilities.memory_budget_bytes);
+  return plan.ok() ? Status() : plan.status();
 }
 
 void Coordinator::warn(const std::string& line) { log_("warning: " + line); }

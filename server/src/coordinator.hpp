@@ -83,6 +83,8 @@ class Coordinator {
               std::optional<uint64_t> update_id);
   Status write_checkpoint();
   Status evaluate(RoundMetrics& metrics);
+  // resource_exhausted when a device's memory budget cannot hold this run's training.
+  Status check_fits(const Capabilities& capabilities) const;
   void warn(const std::string& line);
   Clock::duration scaled(double seconds) const;
 

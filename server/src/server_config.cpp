@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "edgefl/adaptive_batch.hpp"
 #include "edgefl/data_source.hpp"
 #include "edgefl/model_spec.hpp"
 
@@ -57,8 +58,9 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("palsgd.sync_interval", &c.palsgd.sync_interval, "PALSGD H (0: from train settings)");
   t.add("palsgd.warmup_steps", &c.palsgd.warmup_steps, "local steps before pull steps start");
 
-  t.add("adaptive_batch.test", &c.adaptive_batch.test, "none | norm | inner_product");
-  t.add("adaptive_batch.eta", &c.adaptive_batch.eta, "norm-test eta (inner-product theta)");
+  t.add("adaptive_batch.test", &c.adaptive_batch.test, "none | norm | augmented_inner_product");
+  t.add("adaptive_batch.eta", &c.adaptive_batch.eta, "norm-test eta");
+  t.add("adaptive_batch.theta", &c.adaptive_batch.theta, "inner-product test theta (augmented)");
   t.add("adaptive_batch.nu", &c.adaptive_batch.nu, "orthogonality-test nu (augmented test)");
   t.add("adaptive_batch.max_batch", &c.adaptive_batch.max_batch, "batch-size cap");
   t.add("adaptive_batch.test_interval", &c.adaptive_batch.test_interval, "steps between tests");
@@ -140,10 +142,8 @@ Status validate_server_config(const ServerConfig& c) {
   if (!(c.palsgd.probability >= 0 && c.palsgd.probability < 1)) {
     return invalid("palsgd.probability must be in [0, 1)");
   }
-  if (!one_of(c.adaptive_batch.test, {"none", "norm", "inner_product"})) {
-    return invalid("adaptive_batch.test '" + c.adaptive_batch.test +
-                   "' is not none, norm or inner_product");
-  }
+  Result<BatchTest> test = parse_batch_test(c.adaptive_batch.test);
+  if (!test) return test.status();
   if (c.adaptive_batch.max_batch < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }

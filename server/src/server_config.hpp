@@ -57,11 +57,12 @@ struct PalsgdConfig {
 };
 
 struct AdaptiveBatchConfig {
-  std::string test = "none";  // none | norm | inner_product
-  float eta = 0.1f;           // norm test parameter (theta for inner product)
+  std::string test = "none";  // none | norm | augmented_inner_product
+  float eta = 0.1f;           // norm test eta
+  float theta = 0.5f;         // inner-product test theta (augmented test)
   float nu = 1.0f;            // orthogonality parameter of the augmented inner-product test
   uint32_t max_batch = 1024;
-  uint32_t test_interval = 10;  // run the test every this many local steps
+  uint32_t test_interval = 0;   // local steps between tests; 0: the last step of each task
 };
 
 struct ServerConfig {

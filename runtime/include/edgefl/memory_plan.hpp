@@ -76,6 +76,13 @@ struct MemoryPlan {
   std::string describe() const;
 };
 
+// The request for a federated task: the received model is kept (delta base, PALSGD's z),
+// lossy upload codecs keep a residual and a work buffer, messages arrive whole.
+// Device and server both plan with it, so the server never assigns work that cannot fit.
+MemoryPlanRequest task_memory_request(const ModelSpec& spec, Backend backend, OptimizerKind optimizer,
+                                      BatchTest batch_test, std::size_t batch_cap, bool lossy_codec,
+                                      std::size_t receive_bytes, std::size_t dataset_bytes);
+
 // resource_exhausted "memory budget X MB is too small: need at least Y MB for one sample" when
 // not even one sample fits; invalid_argument for a zero batch_limit.
 Result<MemoryPlan> plan_memory(const MemoryPlanRequest& request, std::size_t budget_bytes);

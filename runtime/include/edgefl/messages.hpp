@@ -67,10 +67,12 @@ struct PalsgdSettings {
 };
 
 struct AdaptiveBatchSettings {
-  float theta = 0.0f;                 // norm-test threshold
-  float eta = 0.0f;                   // growth factor
-  uint32_t batch_cap = 0;
-  uint32_t test_interval = 0;
+  float theta = 0.5f;                 // inner-product test theta (augmented test)
+  float eta = 0.1f;                   // norm test eta
+  uint32_t batch_cap = 1024;
+  uint32_t test_interval = 0;         // local steps between tests; 0: last step of each task
+  uint8_t test = 1;                   // edgefl::BatchTest: 1 norm, 2 augmented inner product
+  float nu = 1.0f;                    // orthogonality test nu (augmented test)
   bool operator==(const AdaptiveBatchSettings&) const = default;
 };
 

@@ -70,7 +70,8 @@ TaskConfig read_config(const fb::TrainConfig& in) {
     c.palsgd = PalsgdSettings{p->p(), p->rho(), p->h(), p->warmup_steps()};
   }
   if (const fb::AdaptiveBatchConfig* a = in.adaptive_batch()) {
-    c.adaptive_batch = AdaptiveBatchSettings{a->theta(), a->eta(), a->batch_cap(), a->test_interval()};
+    c.adaptive_batch = AdaptiveBatchSettings{a->theta(), a->eta(), a->batch_cap(), a->test_interval(), a->test(),
+                                             a->nu()};
   }
   return c;
 }

@@ -90,7 +90,11 @@ Status validate(const TaskConfig& c, std::size_t parameter_count) {
     if (!(a.theta > 0.0f)) return out_of_range("adaptive_batch.theta", "> 0");
     if (!(a.eta > 0.0f)) return out_of_range("adaptive_batch.eta", "> 0");
     if (a.batch_cap == 0 || a.batch_cap > kMaxBatch) return out_of_range("adaptive_batch.batch_cap", "in 1..2^20");
-    if (a.test_interval == 0) return out_of_range("adaptive_batch.test_interval", ">= 1");
+    EDGEFL_RETURN_IF_ERROR(check_finite(a.nu, "adaptive_batch.nu"));
+    if (!(a.nu > 0.0f)) return out_of_range("adaptive_batch.nu", "> 0");
+    if (a.test > 2) {
+      return Status(StatusCode::unknown_enum, "adaptive_batch.test " + std::to_string(a.test) + " is unknown");
+    }
   }
   return Status();
 }

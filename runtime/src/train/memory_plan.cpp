@@ -87,6 +87,22 @@ std::string MemoryPlan::describe() const {
   return out;
 }
 
+MemoryPlanRequest task_memory_request(const ModelSpec& spec, Backend backend, OptimizerKind optimizer,
+                                      BatchTest batch_test, std::size_t batch_cap, bool lossy_codec,
+                                      std::size_t receive_bytes, std::size_t dataset_bytes) {
+  MemoryPlanRequest request;
+  request.spec = spec;
+  request.backend = backend;
+  request.optimizer = optimizer;
+  request.global_copy = true;
+  request.batch_test = batch_test;
+  request.codec_bytes = lossy_codec ? 2 * spec.parameter_count() * sizeof(float) : 0;
+  request.receive_bytes = receive_bytes;
+  request.dataset_bytes = dataset_bytes;
+  if (batch_test != BatchTest::none && batch_cap > 0) request.batch_limit = batch_cap;
+  return request;
+}
+
 Result<MemoryPlan> plan_memory(const MemoryPlanRequest& r, std::size_t budget_bytes) {
   if (r.spec.widths.size() < 2) return make_status(StatusCode::invalid_argument, "memory plan: empty model spec");
   if (r.batch_limit == 0) return make_status(StatusCode::invalid_argument, "memory plan: batch limit 0");
