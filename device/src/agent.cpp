@@ -62,6 +62,9 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log)));
   agent->device_id_ = config.device_id.empty() ? "device-" + std::to_string(config.partition_index)
                                                : config.device_id;
+  // What the process holds before any data or training state: the plan counts it too.
+  Result<uint64_t> resident = resident_memory_bytes();
+  const uint64_t process_bytes = resident.ok() ? *resident : 0;
   Result<uint64_t> budget = config.memory_budget == "auto" ? available_memory_bytes()
                                                            : parse_byte_size(config.memory_budget);
   if (!budget) return budget.status().with_context("memory budget");
@@ -87,7 +90,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
     typical.optimizer = OptimizerKind::momentum;
     const std::size_t message_bytes = spec.parameter_count() * sizeof(float) + 4096;
     Result<MemoryPlan> plan = plan_device_memory(spec, Backend::xnnpack, typical, message_bytes,
-                                                 agent->shard_.data, agent->memory_budget_);
+                                                 agent->shard_.data, agent->memory_budget_, process_bytes);
     if (!plan) return plan.status();
     agent->log_(agent->device_id_ + ": " + plan->describe());
   }
@@ -114,6 +117,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.threads = config.threads;
   options.device_seed = hash_text(agent->device_id_);
   options.slowdown = config.slowdown;
+  options.process_bytes = process_bytes;
   Result<std::unique_ptr<TrainingWorker>> worker = TrainingWorker::create(options);
   if (!worker) return worker.status();
   agent->worker_ = std::move(*worker);
@@ -262,7 +266,7 @@ Result<DeviceAgent::SessionEnd> DeviceAgent::session(DeviceChannel& channel, con
             // Trained before (maybe before a reboot): send that update, never train twice.
             (void)channel.send(std::span(reinterpret_cast<const uint8_t*>(stored->data()), stored->size()));
           } else if (worker_->working_on() != task->task_id && !finishing_) {
-            Status submitted = worker_->submit(task->task_id, raw);
+            Status submitted = worker_->submit(task->task_id, std::move(**received));
             if (!submitted.ok()) log_("warning: task " + std::to_string(task->task_id) + ": " + submitted.to_string());
           }
         } else if (const Ack* ack = std::get_if<Ack>(&message)) {

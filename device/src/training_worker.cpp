@@ -14,12 +14,13 @@
 namespace edgefl::device {
 
 Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
-                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget) {
+                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget,
+                                      uint64_t process_bytes) {
   const BatchTest test =
       task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
   MemoryPlanRequest request = task_memory_request(
       spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
-      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes());
+      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes(), process_bytes);
   if (budget == 0) {
     Result<uint64_t> available = available_memory_bytes();
     if (!available) return available.status().with_context("measuring available memory");
@@ -35,7 +36,6 @@ struct TrainingWorker::State {
   std::unique_ptr<LocalTrainer> trainer;
   FloatBuffer global;
   FloatBuffer local;
-  FloatBuffer delta;
   std::optional<UpdateEncoder> encoder;
   AlignedBytes scratch;
   std::size_t planned_micro_batch = 0;
@@ -80,6 +80,7 @@ std::optional<TrainingResult> TrainingWorker::take_result() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::optional<TrainingResult> result = std::move(result_);
   result_.reset();
+  if (result) working_on_.store(0);
   return result;
 }
 
@@ -93,7 +94,7 @@ void TrainingWorker::run() {
       job = std::move(*job_);
       job_.reset();
     }
-    TrainingResult result = train(job.first, job.second);
+    TrainingResult result = train(job.first, std::move(job.second));
     if (result.status.ok() && options_.slowdown > 1.0) {
       // A simulated slow board takes `slowdown` times as long; a stop request cuts it short.
       auto extra = std::chrono::duration<double>(result.seconds * (options_.slowdown - 1.0));
@@ -102,12 +103,11 @@ void TrainingWorker::run() {
       if (stopping_) return;
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    result_ = std::move(result);
-    working_on_.store(0);
+    result_ = std::move(result);  // working_on_ stays set until the agent takes the result
   }
 }
 
-TrainingResult TrainingWorker::train(uint64_t task_id, const std::vector<uint8_t>& message) {
+TrainingResult TrainingWorker::train(uint64_t task_id, std::vector<uint8_t> message) {
   const auto started = std::chrono::steady_clock::now();
   TrainingResult result;
   result.task_id = task_id;
@@ -135,7 +135,7 @@ TrainingResult TrainingWorker::train(uint64_t task_id, const std::vector<uint8_t
       s.compute = std::move(*compute);
     }
     Result<MemoryPlan> plan = plan_device_memory(*spec, s.compute->backend(), task.config, message.size(),
-                                                 *options_.data, options_.memory_budget);
+                                                 *options_.data, options_.memory_budget, options_.process_bytes);
     if (!plan) return failed(plan.status());
     s.plan_text = plan->describe();
     std::size_t micro_batch = plan->max_micro_batch;
@@ -145,13 +145,16 @@ TrainingResult TrainingWorker::train(uint64_t task_id, const std::vector<uint8_t
     s.trainer = std::move(*trainer);
     s.global = FloatBuffer(spec->parameter_count());
     s.local = FloatBuffer(spec->parameter_count());
-    s.delta = FloatBuffer(spec->parameter_count());
     s.encoder.reset();
     s.spec = *spec;
     s.spec_text = task.model_spec;
   }
   Status payload = decoded->payload_into(s.global.span());
   if (!payload.ok()) return failed(payload);
+  // The model is in s.global now: give the message's memory back before training needs it
+  // (the decoded Task keeps its own copies of everything but the params view).
+  std::vector<uint8_t>().swap(message);
+  s.scratch = AlignedBytes();
   if (!s.encoder || !(s.encoder->config() == task.config.upload)) {
     auto encoder = UpdateEncoder::create(task.config.upload, s.spec.parameter_count());
     if (!encoder) return failed(encoder.status());
@@ -190,8 +193,9 @@ TrainingResult TrainingWorker::train(uint64_t task_id, const std::vector<uint8_t
   if (!metrics) return failed(metrics.status());
   s.completed_steps += metrics->steps;
   s.next_batch_size = metrics->next_batch_size;
-  for (std::size_t i = 0; i < s.delta.size(); ++i) s.delta[i] = s.local[i] - s.global[i];
-  Result<TensorView> encoded = s.encoder->encode(s.delta.span());
+  // The delta is formed in place: the trained copy is not needed once it is encoded.
+  for (std::size_t i = 0; i < s.local.size(); ++i) s.local[i] -= s.global[i];
+  Result<TensorView> encoded = s.encoder->encode(s.local.span());
   if (!encoded) return failed(encoded.status());
 
   Update update;

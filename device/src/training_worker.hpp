@@ -32,7 +32,8 @@ namespace edgefl::device {
 // The memory plan for training `task` on `data` within `budget` bytes (0: what the system has
 // available). resource_exhausted, naming the bytes needed, when not even one sample fits.
 Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
-                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget);
+                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget,
+                                      uint64_t process_bytes);
 
 struct WorkerOptions {
   const Dataset* data = nullptr;   // the device's shard; outlives the worker
@@ -40,6 +41,7 @@ struct WorkerOptions {
   uint32_t threads = 1;
   uint64_t device_seed = 0;        // mixed into every task seed so devices shuffle differently
   double slowdown = 1.0;           // simulated slow board: total time = slowdown x compute time
+  uint64_t process_bytes = 0;      // resident size before training state (for the memory plan)
 };
 
 struct TrainingResult {
@@ -57,14 +59,14 @@ class TrainingWorker {
 
   // Starts training `task_message` (an encoded Task). failed_precondition while busy.
   Status submit(uint64_t task_id, std::vector<uint8_t> task_message);
-  // The task being trained (0 when idle or done).
+  // The task being trained, until its result is taken (0 when idle).
   uint64_t working_on() const { return working_on_.load(); }
   std::optional<TrainingResult> take_result();
 
  private:
   explicit TrainingWorker(const WorkerOptions& options);
   void run();
-  TrainingResult train(uint64_t task_id, const std::vector<uint8_t>& message);
+  TrainingResult train(uint64_t task_id, std::vector<uint8_t> message);
 
   struct State;  // trainer, buffers, encoder: created on the worker thread
   WorkerOptions options_;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "coordinator.hpp"
+#include "edgefl/atomic_file.hpp"
 #include "edgefl/curve.hpp"
 #include "edgefl/net_context.hpp"
 #include "edgefl/zap_authenticator.hpp"
@@ -74,6 +75,11 @@ int main(int argc, char** argv) {
       ServerTransport::bind(**context, config->endpoint, policy, security);
   if (!transport) return fail(transport.status(), 2);
 
+  if (!config->endpoint_file.empty()) {
+    const std::string& bound = (*transport)->endpoint();
+    Status written = atomic_write_file(config->endpoint_file, std::as_bytes(std::span(bound)));
+    if (!written.ok()) return fail(written, 2);
+  }
   auto log = [quiet = config->quiet](const std::string& line) {
     if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());
   };

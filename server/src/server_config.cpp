@@ -66,6 +66,7 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("adaptive_batch.test_interval", &c.adaptive_batch.test_interval, "steps between tests");
 
   t.add("endpoint", &c.endpoint, "ZeroMQ endpoint to bind, e.g. tcp://0.0.0.0:5555");
+  t.add("endpoint_file", &c.endpoint_file, "write the endpoint actually bound to this file");
   t.add("state_dir", &c.state_dir, "write-ahead log, checkpoints and metrics live here");
   t.add("resume", &c.resume, "continue from the last checkpoint and write-ahead log");
   t.add("metrics", &c.metrics_path, "metrics JSON-lines file (default <state_dir>/metrics.jsonl)");
@@ -144,7 +145,7 @@ Status validate_server_config(const ServerConfig& c) {
   }
   Result<BatchTest> test = parse_batch_test(c.adaptive_batch.test);
   if (!test) return test.status();
-  if (c.adaptive_batch.max_batch < c.train.batch_size) {
+  if (c.adaptive_batch.test != "none" && c.adaptive_batch.max_batch < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }
   if (!finite_positive(c.heartbeat_s)) return invalid("heartbeat_s must be > 0");

@@ -91,6 +91,7 @@ struct ServerConfig {
 
   // Service.
   std::string endpoint = "tcp://127.0.0.1:5555";
+  std::string endpoint_file;     // write the bound endpoint here (for tcp://...:* binds)
   std::string state_dir = "edgefl-server-state";
   bool resume = false;
   std::string metrics_path;      // empty: <state_dir>/metrics.jsonl

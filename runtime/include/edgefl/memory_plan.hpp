@@ -55,6 +55,8 @@ struct MemoryPlanRequest {
   std::size_t codec_bytes = 0;           // upload codec: error-feedback residual + encode work
   std::size_t receive_bytes = 0;         // receive buffer: the largest message accepted
   std::size_t dataset_bytes = 0;         // the local shard, when it counts against the budget
+  std::size_t send_bytes = 0;            // an outgoing update while it is encoded (builder + copy)
+  std::size_t process_bytes = 0;         // the process itself: code, libraries, runtime (measured)
   std::size_t batch_limit = std::size_t{1} << 20;  // never plan a micro-batch above this
 };
 
@@ -67,10 +69,13 @@ struct MemoryPlan {
   std::size_t codec_bytes = 0;
   std::size_t receive_bytes = 0;
   std::size_t dataset_bytes = 0;
+  std::size_t send_bytes = 0;
+  std::size_t process_bytes = 0;
   std::size_t workspace_bytes = 0;   // batch-independent network workspace
   std::size_t fixed_bytes = 0;       // sum of the above
   std::size_t per_sample_bytes = 0;
   std::size_t budget_bytes = 0;
+  std::size_t reserve_bytes = 0;     // 1/12 of the budget kept back for what the items miss
   std::size_t max_micro_batch = 0;   // >= 1
   // One line, e.g. "budget 64.0 MB: fixed 3.3 MB (params 0.8, grads 0.8, ...), 5.1 KB/sample -> micro-batch 12000".
   std::string describe() const;
@@ -79,9 +84,13 @@ struct MemoryPlan {
 // The request for a federated task: the received model is kept (delta base, PALSGD's z),
 // lossy upload codecs keep a residual and a work buffer, messages arrive whole.
 // Device and server both plan with it, so the server never assigns work that cannot fit.
+// `process_bytes` is what the process holds before training state exists (its resident size
+// at start, without the dataset); the request adds the measured growth of a running device
+// (kernel code pages, thread stacks, allocator arenas) to it.
 MemoryPlanRequest task_memory_request(const ModelSpec& spec, Backend backend, OptimizerKind optimizer,
                                       BatchTest batch_test, std::size_t batch_cap, bool lossy_codec,
-                                      std::size_t receive_bytes, std::size_t dataset_bytes);
+                                      std::size_t receive_bytes, std::size_t dataset_bytes,
+                                      std::size_t process_bytes);
 
 // resource_exhausted "memory budget X MB is too small: need at least Y MB for one sample" when
 // not even one sample fits; invalid_argument for a zero batch_limit.
@@ -101,5 +110,10 @@ struct MemoryProbe {
 // memory.limit_in_bytes/memory.usage_in_bytes), minus max(fraction · that, min bytes), floored
 // at 0. Errors: not_found / io_error (no meminfo), corrupt (no MemAvailable line, bad numbers).
 Result<uint64_t> available_memory_bytes(const MemoryProbe& probe = {});
+
+// This process's resident set (VmRSS of /proc/self/status, or `status_path`), and its peak
+// (VmHWM). Errors: not_found / io_error, corrupt (no such line).
+Result<uint64_t> resident_memory_bytes(const std::string& status_path = "/proc/self/status");
+Result<uint64_t> peak_resident_memory_bytes(const std::string& status_path = "/proc/self/status");
 
 }  // namespace edgefl

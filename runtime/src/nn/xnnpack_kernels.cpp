@@ -1,5 +1,6 @@
 #include "xnnpack_kernels.hpp"
 
+#include <sys/mman.h>
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -64,6 +65,26 @@ void transpose(const float* src, float* dst, std::size_t rows, std::size_t cols)
   }
 }
 
+// Read-only zero pages: operands for planning runs that cost no resident memory (untouched
+// anonymous pages all map the kernel's shared zero page).
+class ZeroPages {
+ public:
+  explicit ZeroPages(std::size_t bytes) : bytes_(std::max<std::size_t>(bytes, 1)) {
+    void* p = mmap(nullptr, bytes_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    data_ = p == MAP_FAILED ? nullptr : static_cast<float*>(p);
+  }
+  ~ZeroPages() {
+    if (data_ != nullptr) munmap(data_, bytes_);
+  }
+  ZeroPages(const ZeroPages&) = delete;
+  ZeroPages& operator=(const ZeroPages&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  std::size_t bytes_;
+  float* data_ = nullptr;
+};
+
 }  // namespace
 
 Status XnnpackKernels::gemm(const float* in, const float* kernel, bool kernel_transposed, float* out,
@@ -78,6 +99,7 @@ Status XnnpackKernels::gemm(const float* in, const float* kernel, bool kernel_tr
   Operator op(raw);
   status = xnn_setup_fully_connected_nc_f32(op.get(), rows, in, out, pool_);
   if (status != xnn_status_success) return xnn_error("setup_fully_connected", status);
+  if (plan_only_) return Status();
   status = xnn_run_operator(op.get(), pool_);
   if (status != xnn_status_success) return xnn_error("run_operator", status);
   return Status();
@@ -90,13 +112,24 @@ Status XnnpackKernels::prepare(std::span<const DenseLayout> layouts, std::size_t
   for (const DenseLayout& l : layouts) widest = std::max(widest, l.inputs * l.outputs);
   std::size_t act = 0;
   for (const DenseLayout& l : layouts) act = std::max({act, l.inputs, l.outputs});
-  std::vector<float> w(widest + 64, 0.0f), a(act * max_batch + 64, 0.0f), b(act * max_batch + 64, 0.0f),
-      out(std::max(widest, act * max_batch) + 64, 0.0f);
-  for (const DenseLayout& l : layouts) {
-    EDGEFL_RETURN_IF_ERROR(forward(w.data(), a.data(), out.data(), l.outputs, l.inputs, max_batch));
-    EDGEFL_RETURN_IF_ERROR(weight_grad(b.data(), a.data(), out.data(), l.outputs, l.inputs, max_batch));
-    EDGEFL_RETURN_IF_ERROR(gemm(w.data(), b.data(), true, out.data(), l.inputs, l.outputs, max_batch));
+  // Operands are zero pages and nothing runs, so planning a large micro-batch does not itself
+  // raise the process's peak memory (the budget test measures that peak).
+  const std::size_t floats = std::max(widest, act * max_batch) + 64;
+  ZeroPages w(floats * sizeof(float)), a(floats * sizeof(float)), b(floats * sizeof(float)),
+      out(floats * sizeof(float));
+  if (!w.data() || !a.data() || !b.data() || !out.data()) {
+    return make_status(StatusCode::resource_exhausted, "XNNPACK planning: cannot map address space");
   }
+  plan_only_ = true;
+  Status planned;
+  for (const DenseLayout& l : layouts) {
+    planned = forward(w.data(), a.data(), out.data(), l.outputs, l.inputs, max_batch);
+    if (planned.ok()) planned = weight_grad(b.data(), a.data(), out.data(), l.outputs, l.inputs, max_batch);
+    if (planned.ok()) planned = gemm(w.data(), b.data(), true, out.data(), l.inputs, l.outputs, max_batch);
+    if (!planned.ok()) break;
+  }
+  plan_only_ = false;
+  EDGEFL_RETURN_IF_ERROR(planned);
   arena_.reserve(arena_.needed() + 4096);
   return Status();
 }

@@ -34,6 +34,7 @@ class XnnpackKernels final : public DenseKernels {
  private:
   pthreadpool_t pool_;
   XnnArena arena_;
+  bool plan_only_ = false;  // prepare(): create and set up operators, never run them
 };
 
 }  // namespace edgefl

@@ -38,24 +38,28 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
-Result<uint64_t> mem_available(const std::string& path) {
+// A "Name:   1234 kB" line of a /proc file, in bytes.
+Result<uint64_t> kilobyte_field(const std::string& path, std::string_view field) {
   auto text = read_text(path);
   if (!text) return make_status(StatusCode::not_found, "memory probe: cannot read " + path);
   std::istringstream lines(*text);
   std::string line;
+  const std::string prefix = std::string(field) + ":";
   while (std::getline(lines, line)) {
     std::string_view l = line;
-    if (l.rfind("MemAvailable:", 0) != 0) continue;
-    l = trim(l.substr(13));
+    if (l.rfind(prefix, 0) != 0) continue;
+    l = trim(l.substr(prefix.size()));
     if (l.size() > 3 && l.substr(l.size() - 3) == " kB") l = trim(l.substr(0, l.size() - 3));
     auto kb = parse_u64(l);
     if (!kb || *kb > std::numeric_limits<uint64_t>::max() / 1024) {
-      return make_status(StatusCode::corrupt, "memory probe: bad MemAvailable line in " + path + ": " + line);
+      return make_status(StatusCode::corrupt, "memory probe: bad " + std::string(field) + " line in " + path + ": " + line);
     }
     return *kb * 1024;
   }
-  return make_status(StatusCode::corrupt, "memory probe: no MemAvailable line in " + path);
+  return make_status(StatusCode::corrupt, "memory probe: no " + std::string(field) + " line in " + path);
 }
+
+Result<uint64_t> mem_available(const std::string& path) { return kilobyte_field(path, "MemAvailable"); }
 
 // Headroom (limit − usage) of one cgroup directory; nullopt when it has no (finite) limit.
 Result<std::optional<uint64_t>> headroom(const std::string& dir, const char* limit_file, const char* usage_file) {
@@ -129,6 +133,14 @@ Result<uint64_t> available_memory_bytes(const MemoryProbe& probe) {
   const uint64_t margin =
       std::max(probe.safety_min_bytes, static_cast<uint64_t>(double(usable) * probe.safety_fraction));
   return usable > margin ? usable - margin : 0;
+}
+
+Result<uint64_t> resident_memory_bytes(const std::string& status_path) {
+  return kilobyte_field(status_path, "VmRSS");
+}
+
+Result<uint64_t> peak_resident_memory_bytes(const std::string& status_path) {
+  return kilobyte_field(status_path, "VmHWM");
 }
 
 }  // namespace edgefl

@@ -71,7 +71,8 @@ TEST_CASE("the memory plan itemises fixed bytes and fits the largest micro-batch
   CHECK(plan->statistics_bytes == 0);
   CHECK(plan->fixed_bytes == 20 * P + 300000 + 900000 + 785 * 15000 + plan->workspace_bytes);
   CHECK(plan->per_sample_bytes == activation_bytes_per_sample(req.spec, req.backend));
-  CHECK(plan->max_micro_batch == (64 * MB - plan->fixed_bytes) / plan->per_sample_bytes);
+  CHECK(plan->reserve_bytes == 64 * MB / 12);
+  CHECK(plan->max_micro_batch == (64 * MB - plan->reserve_bytes - plan->fixed_bytes) / plan->per_sample_bytes);
   CHECK(plan->describe().find("micro-batch " + std::to_string(plan->max_micro_batch)) != std::string::npos);
 
   // The network really built for that micro-batch stays inside the planned bytes.
