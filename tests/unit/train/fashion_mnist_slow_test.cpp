@@ -22,6 +22,9 @@ TEST_CASE("centralised mlp:784-256-128-10, SGD momentum, batch 32 reaches 88% on
   cfg.batch_size = 32;
   double best = 0;
   for (int epoch = 1; epoch <= 10; ++epoch) {
+    // Step decay (0.02, then halved every 4 epochs): the constant-rate run ends within a few
+    // tenths of a point of 88% (88.3-88.6% at 0.005-0.02), too close for a test to rely on.
+    cfg.optimizer.lr = 0.02f / static_cast<float>(1 << ((epoch - 1) / 4));
     cfg.seed = 1000 + epoch;
     auto m = (*trainer)->train(params.span(), DatasetView(fm->train), cfg);
     REQUIRE(m.ok());
