@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "async_coordinator.hpp"
 #include "edgefl/adaptive_batch.hpp"
 #include "edgefl/atomic_file.hpp"
-#include "edgefl/memory_plan.hpp"
-#include "edgefl/checkpoint.hpp"
 #include "edgefl/data_source.hpp"
+#include "edgefl/memory_plan.hpp"
 #include "edgefl/model.hpp"
 #include "edgefl/optimizer.hpp"
 #include "edgefl/rng.hpp"
 #include "edgefl/trainer.hpp"
+#include "round_coordinator.hpp"
 #include "update_log.hpp"
 
 namespace edgefl::server {
@@ -22,6 +23,8 @@ constexpr uint64_t kMaxCheckpointBytes = uint64_t{1} << 31;
 // An edgefl-device's resident size before data and training state (code, libraries, ZeroMQ),
 // measured on x86-64 and aarch64: the server's fit check adds it to the device's plan.
 constexpr std::size_t kTypicalDeviceProcessBytes = std::size_t{8} << 20;
+// Checkpoint scalar naming the schedule that wrote it: a run cannot switch schedules on --resume.
+constexpr const char* kModeScalar = "coordinator.asynchronous";
 
 uint64_t unix_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,14 +53,15 @@ Result<StrategySettings> strategy_settings(const ServerConfig& config) {
 
 }  // namespace
 
-Coordinator::Coordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec)
+Coordinator::Coordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
+                         std::unique_ptr<ServerStrategy> strategy)
     : config_(config),
       fs_(&fs),
       log_(std::move(log)),
       spec_(std::move(spec)),
+      strategy_(std::move(strategy)),
       global_(spec_.parameter_count()),
-      scratch_(spec_.parameter_count()),
-      mean_delta_(spec_.parameter_count()) {
+      scratch_(spec_.parameter_count()) {
   limits_.max_parameters = spec_.parameter_count();
 }
 
@@ -70,43 +74,47 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   Result<ModelSpec> spec = ModelSpec::parse(config.model);
   if (!spec) return spec.status();
-  std::unique_ptr<Coordinator> c(new Coordinator(config, fs, std::move(log), std::move(*spec)));
-
   Result<StrategySettings> settings = strategy_settings(config);
   if (!settings) return settings.status();
-  auto strategy = make_server_strategy(config.strategy.name, *settings, c->spec_.parameter_count());
+  auto strategy = make_server_strategy(config.strategy.name, *settings, spec->parameter_count());
   if (!strategy) return strategy.status();
-  if ((*strategy)->asynchronous()) {
-    return make_status(StatusCode::invalid_argument, "strategy '" + config.strategy.name +
-                                                         "' is asynchronous; this coordinator runs rounds");
-  }
-  c->strategy_ = std::move(*strategy);
-  c->mean_ = std::make_unique<ExactMean>(c->spec_.parameter_count(),
-                                         UpdateChecks{config.max_update_norm, false});
-  c->session_ = splitmix64(unix_ms());
 
-  if (config.data != "none" && config.eval_samples > 0) {
-    Result<DataSource> source = DataSource::parse(config.data, config.data_dir);
+  std::unique_ptr<Coordinator> c;
+  if ((*strategy)->asynchronous()) {
+    c = std::make_unique<AsyncCoordinator>(config, fs, std::move(log), std::move(*spec), std::move(*strategy));
+  } else {
+    c = std::make_unique<RoundCoordinator>(config, fs, std::move(log), std::move(*spec), std::move(*strategy));
+  }
+  EDGEFL_RETURN_IF_ERROR(c->open_services());
+  return c;
+}
+
+Status Coordinator::open_services() {
+  session_ = splitmix64(unix_ms());
+  if (config_.data != "none" && config_.eval_samples > 0) {
+    Result<DataSource> source = DataSource::parse(config_.data, config_.data_dir);
     if (!source) return source.status();
-    Result<Dataset> test = source->load_test(c->spec_, config.eval_samples);
+    Result<Dataset> test = source->load_test(spec_, config_.eval_samples);
     if (!test) return test.status().with_context("server evaluation data");
-    c->test_data_ = std::move(*test);
+    test_data_ = std::move(*test);
     auto compute = ComputeContext::create(Backend::xnnpack, 1);
     if (!compute) return compute.status();
-    c->compute_ = std::move(*compute);
+    compute_ = std::move(*compute);
   }
 
-  EDGEFL_RETURN_IF_ERROR(c->load_state());
+  EDGEFL_RETURN_IF_ERROR(load_state());
 
   std::string metrics_path =
-      config.metrics_path.empty() ? config.state_dir + "/metrics.jsonl" : config.metrics_path;
-  c->metrics_file_ = std::fopen(metrics_path.c_str(), config.resume ? "a" : "w");
-  if (c->metrics_file_ == nullptr) {
+      config_.metrics_path.empty() ? config_.state_dir + "/metrics.jsonl" : config_.metrics_path;
+  metrics_file_ = std::fopen(metrics_path.c_str(), config_.resume ? "a" : "w");
+  if (metrics_file_ == nullptr) {
     return make_status(StatusCode::io_error, "cannot open metrics file '" + metrics_path + "'");
   }
-  c->started_at_ = Clock::now();
-  c->waiting_since_ = c->started_at_;
-  return c;
+  current_.strategy = config_.strategy.name;
+  current_.asynchronous = asynchronous();
+  started_at_ = Clock::now();
+  waiting_since_ = started_at_;
+  return after_recovery();
 }
 
 Status Coordinator::load_state() {
@@ -131,6 +139,15 @@ Status Coordinator::load_state() {
                                                          checkpoint->model_spec + "', not '" +
                                                          spec_.to_string() + "'");
     }
+    double mode = 0;
+    for (const NamedScalar& scalar : checkpoint->scalars) {
+      if (scalar.name == kModeScalar) mode = scalar.value;
+    }
+    if ((mode != 0) != asynchronous()) {
+      return make_status(StatusCode::failed_precondition,
+                         checkpoint_path + " was written by a" + (mode != 0 ? "n asynchronous" : " synchronous") +
+                             " run; strategy '" + config_.strategy.name + "' cannot resume it");
+    }
     EDGEFL_RETURN_IF_ERROR(decode_into(checkpoint->params, global_.span()));
     StrategyState state;
     for (const NamedTensor& named : checkpoint->optimizer_state) {
@@ -141,7 +158,8 @@ Status Coordinator::load_state() {
     for (const NamedScalar& scalar : checkpoint->scalars) state.scalars.emplace_back(scalar.name, scalar.value);
     EDGEFL_RETURN_IF_ERROR(strategy_->restore_state(state).with_context("restoring strategy state"));
     version_ = checkpoint->model_version;
-    rounds_closed_ = checkpoint->round;
+    generation_ = checkpoint->round;
+    EDGEFL_RETURN_IF_ERROR(restore_extras(*checkpoint).with_context(checkpoint_path));
   } else if (bytes.status().code() != StatusCode::not_found) {
     return bytes.status();
   } else {
@@ -149,15 +167,14 @@ Status Coordinator::load_state() {
   }
 
   Result<WriteAheadLog> wal = WriteAheadLog::open(
-      *fs_, wal_dir, rounds_closed_ + 1,
-      [this](std::span<const std::byte> record) { return replay(record); });
+      *fs_, wal_dir, generation_ + 1, [this](std::span<const std::byte> record) { return replay(record); });
   if (!wal) return wal.status().with_context("opening the write-ahead log");
   wal_.emplace(std::move(*wal));
   const WalRecovery& recovery = wal_->recovery();
   if (config_.resume) {
-    log_("resumed at round " + std::to_string(rounds_closed_ + 1) + " (model version " +
-         std::to_string(version_) + "), " + std::to_string(recovery.records) +
-         " logged updates replayed");
+    log_("resumed at " + std::string(asynchronous() ? "model version " : "round ") +
+         std::to_string(asynchronous() ? version_ : rounds_closed_ + 1) + ", " +
+         std::to_string(recovery.records) + " logged updates replayed");
   }
   if (recovery.tail_dropped) {
     warn("write-ahead log: dropped a torn tail of " + std::to_string(recovery.dropped_bytes) +
@@ -172,27 +189,32 @@ Status Coordinator::replay(std::span<const std::byte> record) {
   Result<DecodedMessage> decoded = decode_message(entry->update_message, decode_scratch_, limits_);
   if (!decoded) return decoded.status().with_context("replaying the write-ahead log");
   const Update* update = std::get_if<Update>(&decoded->message);
-  const uint64_t round = rounds_closed_ + 1;
-  if (update == nullptr || update->round != round) {
-    return make_status(StatusCode::corrupt, "write-ahead log of round " + std::to_string(round) +
-                                                " holds a record of another round or type");
-  }
-  EDGEFL_RETURN_IF_ERROR(decoded->payload_into(scratch_.span()));
-  EDGEFL_RETURN_IF_ERROR(mean_->add(scratch_.span(), update->sample_count));
+  if (update == nullptr) return make_status(StatusCode::corrupt, "write-ahead log holds a record that is not an update");
   const std::string device(entry->device_id);
-  answered_.insert(device);
-  accepted_[{device, round}] = update->update_id;
-  loss_sum_ += update->metrics.train_loss * static_cast<double>(update->sample_count);
-  return Status();
+  // The log holds only updates that were admitted and folded in live, in the same order and
+  // from the same state, so each must be admitted and fold the same way again.
+  const Admission admission = admit(*update);
+  if (!admission.refusal.ok()) {
+    return make_status(StatusCode::corrupt, "write-ahead log of generation " + std::to_string(generation_ + 1) +
+                                                " holds an update its state refuses: " +
+                                                admission.refusal.to_string());
+  }
+  Status folded = verify_and_fold(device, *update, *decoded, admission);
+  if (!folded.ok()) return folded.with_context("replaying the write-ahead log");
+  accepted_[dedupe_key(device, *update)] = update->update_id;
+  note_accepted(*update, admission.staleness);
+  return after_logged(device, *update, admission, true);
 }
 
 Status Coordinator::poll(ServerChannel& channel, std::chrono::milliseconds wait) {
+  // After the end this still answers, with Bye: devices that were offline hear it too.
   Result<std::optional<Inbound>> inbound = channel.receive(wait);
   if (!inbound) {
     warn("receive: " + inbound.status().to_string());
   } else if (inbound->has_value()) {
     EDGEFL_RETURN_IF_ERROR(handle(channel, **inbound));
   }
+  if (finished()) return Status();
   return run_timers(channel);
 }
 
@@ -208,34 +230,12 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
     reject(channel, inbound.peer, decoded.status(), std::nullopt);
     return Status();
   }
-  const Clock::time_point now = Clock::now();
-
-  if (const Join* join = std::get_if<Join>(&decoded->message)) {
-    std::string id = inbound.identity.empty() ? join->device_id : inbound.identity;
-    if (id.empty()) {
-      reject(channel, inbound.peer, make_status(StatusCode::invalid_argument, "join without a device id"), std::nullopt);
-      return Status();
-    }
-    Status fits = check_fits(join->capabilities);
-    if (!fits.ok()) {
-      warn("device " + id + " cannot train this model: " + fits.to_string());
-      reject(channel, inbound.peer, fits, std::nullopt);
-      return Status();
-    }
-    DeviceRecord& device = devices_.join(id, inbound.peer, *join, now);
-    Welcome welcome;
-    welcome.device_id = id;
-    welcome.server_session = session_;
-    welcome.heartbeat_interval_ms = static_cast<uint32_t>(config_.heartbeat_s * config_.time_scale * 1000);
-    welcome.peer_timeout_ms = 3 * welcome.heartbeat_interval_ms;
-    welcome.max_message_bytes = limits_.max_message_bytes;
-    welcome.server_time_ms = unix_ms();
-    EDGEFL_RETURN_IF_ERROR(send(channel, inbound.peer, welcome));
-    if (round_open_ && asked_.count(id) != 0 && answered_.count(id) == 0) {
-      return send_task(channel, device);
-    }
-    return Status();
+  if (finished() && !std::holds_alternative<Bye>(decoded->message)) {
+    // Devices that were away when the run ended learn it at their next word.
+    return send(channel, inbound.peer, Bye{ByeReason::finished, "training finished"});
   }
+  const Clock::time_point now = Clock::now();
+  if (const Join* join = std::get_if<Join>(&decoded->message)) return handle_join(channel, inbound, *join, now);
 
   // Every other message comes from a device that joined: by key (CURVE) or by routing id.
   std::string id = inbound.identity;
@@ -255,11 +255,7 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   }
 
   if (const Heartbeat* heartbeat = std::get_if<Heartbeat>(&decoded->message)) {
-    const uint64_t round = rounds_closed_ + 1;
-    if (round_open_ && asked_.count(id) != 0 && answered_.count(id) == 0 && heartbeat->working_on != round) {
-      // The device is idle but owes this round an update: its Task was lost on the way.
-      EDGEFL_RETURN_IF_ERROR(send_task(channel, *device));
-    }
+    if (!finished()) EDGEFL_RETURN_IF_ERROR(on_heartbeat(channel, *device, heartbeat->working_on));
     return send(channel, inbound.peer, Heartbeat{heartbeat->sequence, unix_ms(), 0});
   }
   if (std::holds_alternative<Update>(decoded->message)) {
@@ -277,98 +273,149 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   return Status();
 }
 
-Status Coordinator::handle_update(ServerChannel& channel, const std::string& device_id,
-                                  const std::string& peer, const DecodedMessage& decoded,
-                                  std::span<const uint8_t> raw) {
-  const Update& update = std::get<Update>(decoded.message);
-  const uint64_t round = rounds_closed_ + 1;
-  auto refuse = [&](const Status& why) {
-    ++current_.rejected;
-    warn("rejected update " + std::to_string(update.update_id) + " of " + device_id + ": " + why.to_string());
-    reject(channel, peer, why, update.update_id);
+Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
+                                Clock::time_point now) {
+  std::string id = inbound.identity.empty() ? join.device_id : inbound.identity;
+  if (id.empty()) {
+    reject(channel, inbound.peer, make_status(StatusCode::invalid_argument, "join without a device id"), std::nullopt);
     return Status();
-  };
+  }
+  Status fits = check_fits(join.capabilities);
+  if (!fits.ok()) {
+    warn("device " + id + " cannot train this model: " + fits.to_string());
+    reject(channel, inbound.peer, fits, std::nullopt);
+    return Status();
+  }
+  DeviceRecord& device = devices_.join(id, inbound.peer, join, now);
+  Welcome welcome;
+  welcome.device_id = id;
+  welcome.server_session = session_;
+  welcome.heartbeat_interval_ms = static_cast<uint32_t>(config_.heartbeat_s * config_.time_scale * 1000);
+  welcome.peer_timeout_ms = 3 * welcome.heartbeat_interval_ms;
+  welcome.max_message_bytes = limits_.max_message_bytes;
+  welcome.server_time_ms = unix_ms();
+  EDGEFL_RETURN_IF_ERROR(send(channel, inbound.peer, welcome));
+  if (finished()) return Status();
+  return on_joined(channel, device);
+}
 
-  auto previous = accepted_.find({device_id, update.round});
+Status Coordinator::handle_update(ServerChannel& channel, const std::string& device_id, const std::string& peer,
+                                  const DecodedMessage& decoded, std::span<const uint8_t> raw) {
+  const Update& update = std::get<Update>(decoded.message);
+  const AcceptedKey key = dedupe_key(device_id, update);
+  auto previous = accepted_.find(key);
   if (previous != accepted_.end()) {
     // A resend after a lost Ack (or a restart): acknowledge again, never apply again.
     ++current_.duplicates;
-    return send(channel, peer, Ack{previous->second, update.round, AckStatus::duplicate});
+    return send(channel, peer, Ack{previous->second, ack_round(update), AckStatus::duplicate});
   }
-  if (update.round < round) {
-    ++current_.late;
-    reject(channel, peer,
-           make_status(StatusCode::stale, "round " + std::to_string(update.round) + " is closed"),
-           update.update_id);
-    return Status();
+  const Admission admission = admit(update);
+  Status refusal = admission.refusal;
+  if (refusal.ok()) refusal = verify_and_fold(device_id, update, decoded, admission);
+  if (!refusal.ok()) {
+    if (admission.late) {
+      ++current_.late;
+    } else {
+      ++current_.rejected;
+      warn("rejected update " + std::to_string(update.update_id) + " of " + device_id + ": " + refusal.to_string());
+    }
+    reject(channel, peer, refusal, update.update_id);
+    return after_refusal(channel, device_id, update);
   }
-  if (update.round > round) {
-    return refuse(make_status(StatusCode::out_of_range, "round " + std::to_string(update.round) +
-                                                            " has not started (open: " + std::to_string(round) + ")"));
-  }
-  if (update.base_version != version_) {
-    return refuse(make_status(StatusCode::stale, "computed on model version " +
-                                                     std::to_string(update.base_version) + ", current is " +
-                                                     std::to_string(version_)));
-  }
-  Status decoded_payload = decoded.payload_into(scratch_.span());
-  if (!decoded_payload.ok()) return refuse(decoded_payload);
-  Status added = mean_->add(scratch_.span(), update.sample_count);
-  if (!added.ok()) return refuse(added);
 
   // Durable before the Ack: a crash after this line replays the update, before it the device resends.
   std::vector<std::byte> record = encode_log_record(device_id, raw);
   EDGEFL_RETURN_IF_ERROR(wal_->append(record).with_context("write-ahead log append"));
   EDGEFL_RETURN_IF_ERROR(wal_->sync().with_context("write-ahead log sync"));
+  accepted_[key] = update.update_id;
+  note_accepted(update, admission.staleness);
+  EDGEFL_RETURN_IF_ERROR(after_logged(device_id, update, admission, false));
+  EDGEFL_RETURN_IF_ERROR(send(channel, peer, Ack{update.update_id, ack_round(update), AckStatus::accepted}));
+  return after_ack(channel, device_id, update);
+}
 
-  accepted_[{device_id, round}] = update.update_id;
-  answered_.insert(device_id);
+Status Coordinator::verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,
+                                    const Admission& admission) {
+  EDGEFL_RETURN_IF_ERROR(decoded.payload_into(scratch_.span()));
+  return fold(device_id, update, scratch_.span(), admission);
+}
+
+void Coordinator::note_accepted(const Update& update, uint64_t staleness) {
+  ++current_.answered;
+  current_.samples += update.sample_count;
   loss_sum_ += update.metrics.train_loss * static_cast<double>(update.sample_count);
+  staleness_sum_ += staleness;
+  current_.max_staleness = std::max(current_.max_staleness, staleness);
   if (!update.metrics.batch_sizes.empty()) {
     const uint32_t last = update.metrics.batch_sizes.back();
     batch_sum_ += last;
     current_.max_batch = std::max(current_.max_batch, last);
   }
-  if (DeviceRecord* device = devices_.find(device_id)) device->busy_task = 0;
-  const std::size_t wanted = config_.min_updates == 0 ? asked_.size() : config_.min_updates;
-  if (!enough_at_ && answered_.size() >= wanted) enough_at_ = Clock::now();
-  return send(channel, peer, Ack{update.update_id, round, AckStatus::accepted});
 }
 
-Status Coordinator::run_timers(ServerChannel& channel) {
-  if (finished()) return Status();
+Status Coordinator::publish_metrics(Clock::time_point started_at) {
   const Clock::time_point now = Clock::now();
-  if (!round_open_) {
-    const std::size_t live = devices_.live_ids(now, scaled(3 * config_.heartbeat_s)).size();
-    if (live >= config_.min_devices) return open_round(channel);
-    if (now - waiting_since_ > scaled(config_.join_timeout_s)) {
-      return make_status(StatusCode::timeout, "only " + std::to_string(live) + " of the " +
-                                                  std::to_string(config_.min_devices) +
-                                                  " devices a round needs are connected");
-    }
-    return Status();
+  RoundMetrics metrics = std::move(current_);
+  metrics.version = version_;
+  if (metrics.samples > 0) metrics.train_loss = loss_sum_ / static_cast<double>(metrics.samples);
+  if (metrics.answered > 0) {
+    metrics.mean_batch = static_cast<uint32_t>(batch_sum_ / metrics.answered);
+    metrics.mean_staleness = static_cast<double>(staleness_sum_) / metrics.answered;
   }
-  std::size_t asked_answered = 0;
-  for (const std::string& id : asked_) asked_answered += answered_.count(id);
-  const bool all_answered = asked_answered == asked_.size();
-  const bool grace_over = config_.min_updates > 0 && answered_.size() >= config_.min_updates &&
-                          enough_at_ && now - *enough_at_ >= scaled(config_.grace_s);
-  const bool deadline = now - round_opened_at_ >= scaled(config_.round_deadline_s);
-  if (all_answered || grace_over || deadline) return close_round(channel);
+  EDGEFL_RETURN_IF_ERROR(evaluate(metrics));
+  metrics.wall_s = std::chrono::duration<double>(now - started_at).count();
+  metrics.elapsed_s = std::chrono::duration<double>(now - started_at_).count();
+  std::string line = metrics_json(metrics);
+  std::fprintf(metrics_file_, "%s\n", line.c_str());
+  std::fflush(metrics_file_);
+  if (!config_.quiet) log_(metrics_progress_line(metrics, config_.rounds));
+  history_.push_back(std::move(metrics));
+
+  current_ = RoundMetrics{};
+  current_.strategy = config_.strategy.name;
+  current_.asynchronous = asynchronous();
+  loss_sum_ = 0;
+  batch_sum_ = 0;
+  staleness_sum_ = 0;
   return Status();
 }
 
-Status Coordinator::open_round(ServerChannel& channel) {
-  const uint64_t round = rounds_closed_ + 1;
-  const Clock::time_point now = Clock::now();
-  Rng rng(config_.seed, round);
-  std::vector<std::string> selected = select_devices(devices_.live_ids(now, scaled(3 * config_.heartbeat_s)),
-                                                     config_.fraction, config_.min_devices, rng);
-  asked_ = std::set<std::string>(selected.begin(), selected.end());
-  asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
+Status Coordinator::evaluate(RoundMetrics& metrics) {
+  if (!test_data_) return Status();
+  Result<Evaluation> evaluation = edgefl::evaluate(spec_, *compute_, global_.span(), DatasetView(*test_data_));
+  if (!evaluation) return evaluation.status().with_context("evaluating the global model");
+  metrics.test_loss = evaluation->loss;
+  metrics.test_accuracy = evaluation->accuracy;
+  return Status();
+}
 
+Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
+  Checkpoint checkpoint;
+  checkpoint.round = generation;
+  checkpoint.model_version = version_;
+  checkpoint.model_spec = spec_.to_string();
+  checkpoint.params = f32_tensor(global_.span());
+  checkpoint.created_unix_ms = unix_ms();
+  StrategyState state = strategy_->save_state();
+  for (const auto& [name, buffer] : state.buffers) {
+    checkpoint.optimizer_state.push_back(NamedTensor{name, f32_tensor(buffer.span())});
+  }
+  for (const auto& [name, value] : state.scalars) checkpoint.scalars.push_back(NamedScalar{name, value});
+  if (asynchronous()) checkpoint.scalars.push_back(NamedScalar{kModeScalar, 1.0});
+  save_extras(checkpoint);
+  Result<std::vector<uint8_t>> bytes = encode_checkpoint(checkpoint);
+  if (!bytes) return bytes.status().with_context("encoding the checkpoint");
+  // Checkpoint first, then the log: a crash in between leaves the old log, which the next
+  // start deletes unread because the checkpoint names the newer generation.
+  EDGEFL_RETURN_IF_ERROR(
+      atomic_write_file(*fs_, config_.state_dir + "/checkpoint.bin", std::as_bytes(std::span(*bytes))));
+  generation_ = generation;
+  return wal_->rotate(generation + 1).with_context("rotating the write-ahead log");
+}
+
+Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round) const {
   Task task;
-  task.task_id = round;
+  task.task_id = task_id;
   task.round = round;
   task.model_version = version_;
   task.model_spec = spec_.to_string();
@@ -391,9 +438,10 @@ Status Coordinator::open_round(ServerChannel& channel) {
   c.upload.kind = *codec;
   c.upload.int8_block_size = config_.codec.int8_block_size;
   c.upload.topk_fraction = *codec == CodecKind::topk ? config_.codec.topk_fraction : 0.0f;
-  c.seed = splitmix64(config_.seed ^ (round * 0x9E3779B97F4A7C15ull));
+  c.seed = splitmix64(config_.seed ^ (task_id * 0x9E3779B97F4A7C15ull));
   c.deadline_ms = static_cast<uint32_t>(config_.round_deadline_s * config_.time_scale * 1000);
-  if (config_.palsgd.probability > 0 || config_.palsgd.warmup_steps > 0) {
+  // Any PALSGD setting (a sync interval H alone included) sends the section: p = 0 is DiLoCo.
+  if (config_.palsgd.probability > 0 || config_.palsgd.warmup_steps > 0 || config_.palsgd.sync_interval > 0) {
     c.palsgd = PalsgdSettings{config_.palsgd.probability, config_.palsgd.rho, config_.palsgd.sync_interval,
                               config_.palsgd.warmup_steps};
   }
@@ -408,104 +456,37 @@ Status Coordinator::open_round(ServerChannel& channel) {
     c.adaptive_batch = adaptive;
   }
   Result<std::vector<uint8_t>> bytes = encode_message(task);
-  if (!bytes) return bytes.status().with_context("encoding the round's task");
-  task_bytes_ = std::move(*bytes);
-
-  round_open_ = true;
-  round_opened_at_ = now;
-  enough_at_.reset();
-  current_ = RoundMetrics{};
-  current_.round = round;
-  current_.strategy = config_.strategy.name;
-  current_.asked = static_cast<uint32_t>(asked_.size());
-  for (const std::string& id : selected) {
-    if (answered_.count(id) != 0) continue;
-    if (DeviceRecord* device = devices_.find(id)) EDGEFL_RETURN_IF_ERROR(send_task(channel, *device));
-  }
-  return Status();
+  if (!bytes) return bytes.status().with_context("encoding a task");
+  return bytes;
 }
 
-Status Coordinator::send_task(ServerChannel& channel, const DeviceRecord& device) {
-  Status sent = channel.send(device.peer, task_bytes_);
+Status Coordinator::send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,
+                                    uint64_t task_id) {
+  device.busy_task = task_id;
+  Status sent = channel.send(device.peer, task);
   if (!sent.ok()) {
     // The device's link is down; it gets the task again when it rejoins or heartbeats.
     warn("task for " + device.id + " not sent: " + sent.to_string());
     return Status();
   }
-  current_.bytes_out += task_bytes_.size();
-  if (DeviceRecord* record = devices_.find(device.id)) record->busy_task = rounds_closed_ + 1;
+  current_.bytes_out += task.size();
+  ++current_.asked;
   return Status();
 }
 
-Status Coordinator::close_round(ServerChannel& channel) {
-  (void)channel;
-  const Clock::time_point now = Clock::now();
-  RoundMetrics metrics = current_;
-  metrics.answered = static_cast<uint32_t>(answered_.size());
-  metrics.samples = mean_->total_weight();
-  if (mean_->count() > 0) {
-    EDGEFL_RETURN_IF_ERROR(mean_->mean_into(mean_delta_.span()));
-    EDGEFL_RETURN_IF_ERROR(strategy_->apply(global_.span(), mean_delta_.span()));
-    ++version_;
-    metrics.train_loss = loss_sum_ / static_cast<double>(mean_->total_weight());
-    metrics.mean_batch = metrics.answered == 0 ? 0 : static_cast<uint32_t>(batch_sum_ / metrics.answered);
-  } else {
-    warn("round " + std::to_string(metrics.round) + " closed without updates; the model is unchanged");
+Result<bool> Coordinator::enough_devices(Clock::time_point now) {
+  const std::size_t live = live_devices(now).size();
+  if (live >= config_.min_devices) return true;
+  if (now - waiting_since_ > scaled(config_.join_timeout_s)) {
+    return make_status(StatusCode::timeout, "only " + std::to_string(live) + " of the " +
+                                                std::to_string(config_.min_devices) +
+                                                " devices the run needs are connected");
   }
-  ++rounds_closed_;
-  metrics.version = version_;
-  EDGEFL_RETURN_IF_ERROR(evaluate(metrics));
-  // Checkpoint first, then the log: a crash in between leaves the old log, which the next
-  // start deletes unread because the checkpoint names the newer generation.
-  EDGEFL_RETURN_IF_ERROR(write_checkpoint());
-  EDGEFL_RETURN_IF_ERROR(wal_->rotate(rounds_closed_ + 1).with_context("rotating the write-ahead log"));
-
-  mean_->reset();
-  answered_.clear();
-  asked_.clear();
-  loss_sum_ = 0;
-  batch_sum_ = 0;
-  round_open_ = false;
-  waiting_since_ = now;
-  // Keep two closed rounds of ids to answer late resends with Ack(duplicate).
-  for (auto it = accepted_.begin(); it != accepted_.end();) {
-    it = it->first.second + 2 < rounds_closed_ ? accepted_.erase(it) : std::next(it);
-  }
-
-  metrics.wall_s = std::chrono::duration<double>(now - round_opened_at_).count();
-  metrics.elapsed_s = std::chrono::duration<double>(now - started_at_).count();
-  std::string line = metrics_json(metrics);
-  std::fprintf(metrics_file_, "%s\n", line.c_str());
-  std::fflush(metrics_file_);
-  if (!config_.quiet) log_(metrics_progress_line(metrics, config_.rounds));
-  history_.push_back(std::move(metrics));
-  return Status();
+  return false;
 }
 
-Status Coordinator::evaluate(RoundMetrics& metrics) {
-  if (!test_data_) return Status();
-  Result<Evaluation> evaluation = edgefl::evaluate(spec_, *compute_, global_.span(), DatasetView(*test_data_));
-  if (!evaluation) return evaluation.status().with_context("evaluating the global model");
-  metrics.test_loss = evaluation->loss;
-  metrics.test_accuracy = evaluation->accuracy;
-  return Status();
-}
-
-Status Coordinator::write_checkpoint() {
-  Checkpoint checkpoint;
-  checkpoint.round = rounds_closed_;
-  checkpoint.model_version = version_;
-  checkpoint.model_spec = spec_.to_string();
-  checkpoint.params = f32_tensor(global_.span());
-  checkpoint.created_unix_ms = unix_ms();
-  StrategyState state = strategy_->save_state();
-  for (const auto& [name, buffer] : state.buffers) {
-    checkpoint.optimizer_state.push_back(NamedTensor{name, f32_tensor(buffer.span())});
-  }
-  for (const auto& [name, value] : state.scalars) checkpoint.scalars.push_back(NamedScalar{name, value});
-  Result<std::vector<uint8_t>> bytes = encode_checkpoint(checkpoint);
-  if (!bytes) return bytes.status().with_context("encoding the checkpoint");
-  return atomic_write_file(*fs_, config_.state_dir + "/checkpoint.bin", std::as_bytes(std::span(*bytes)));
+std::vector<std::string> Coordinator::live_devices(Clock::time_point now) {
+  return devices_.live_ids(now, scaled(3 * config_.heartbeat_s));
 }
 
 void Coordinator::say_goodbye(ServerChannel& channel) {
@@ -555,8 +536,7 @@ Status Coordinator::check_fits(const Capabilities& capabilities) const {
 void Coordinator::warn(const std::string& line) { log_("warning: " + line); }
 
 Clock::duration Coordinator::scaled(double seconds) const {
-  return std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(seconds * config_.time_scale));
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds * config_.time_scale));
 }
 
 }  // namespace edgefl::server

@@ -1,5 +1,7 @@
-// Coordinator: the synchronous-round server. Owns the global model, the round state machine,
-// the write-ahead log and checkpoints; talks to devices through a ServerChannel.
+// Coordinator: the server. Owns the global model, the write-ahead log and checkpoints; talks
+// to devices through a ServerChannel. `create` picks the scheduling from the strategy:
+// synchronous strategies (fedavg, fedavgm, fedadam, nesterov) run rounds (RoundCoordinator),
+// asynchronous ones (fedasync, fedbuff) fold updates in as they arrive (AsyncCoordinator).
 //
 //   auto coordinator = Coordinator::create(config, fs, log);      // loads --resume state
 //   while (!coordinator->finished() && !stop) {
@@ -7,11 +9,11 @@
 //   }
 //   coordinator->say_goodbye(channel);
 //
-// A round: open (select devices, send Task) -> collect Updates (verify, dedupe, WAL + fsync,
-// Ack, accumulate) -> close at all-answered, min_updates + grace, or the deadline -> apply the
-// strategy -> evaluate -> checkpoint (atomic) -> rotate the WAL -> metrics. The WAL generation
-// of a round is its number, so a restart replays exactly the updates of the round that was
-// open and none of a closed one (write_ahead_log.hpp). Not thread-safe: one thread polls.
+// This class does what both schedules share, once: Join/Welcome and the capacity check,
+// heartbeats, update verification, dedupe, the write-ahead log (append + fsync before the
+// Ack), checkpoints, evaluation and metrics lines. A schedule decides which task a device
+// gets, whether an update is admitted, what it changes, and when a model version is done.
+// Not thread-safe: one thread polls.
 #pragma once
 
 #include <chrono>
@@ -21,15 +23,14 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "device_registry.hpp"
 #include "edgefl/aligned_bytes.hpp"
+#include "edgefl/checkpoint.hpp"
 #include "edgefl/compute.hpp"
 #include "edgefl/dataset.hpp"
-#include "edgefl/exact_mean.hpp"
 #include "edgefl/file_system.hpp"
 #include "edgefl/float_buffer.hpp"
 #include "edgefl/model_spec.hpp"
@@ -45,46 +46,84 @@ namespace edgefl::server {
 // Where the coordinator reports: human lines (progress, warnings). Metrics go to their file.
 using LogSink = std::function<void(const std::string& line)>;
 
+// Dedupe key: (device id, round) for rounds, (device id, update id) asynchronously.
+using AcceptedKey = std::pair<std::string, uint64_t>;
+
 class Coordinator {
  public:
   static Result<std::unique_ptr<Coordinator>> create(const ServerConfig& config, FileSystem& fs,
                                                      LogSink log);
-  ~Coordinator();
+  virtual ~Coordinator();
 
-  // Waits up to `wait` for one message, handles it, then runs the round timers. Errors are
-  // fatal (the WAL or a checkpoint could not be written): stop serving, restart with --resume.
+  // Waits up to `wait` for one message, handles it, then runs the timers. Errors are fatal
+  // (the WAL or a checkpoint could not be written): stop serving, restart with --resume.
+  // Once finished, every message is answered with Bye(finished).
   Status poll(ServerChannel& channel, std::chrono::milliseconds wait);
+  // Rounds closed (synchronous) or model versions produced (asynchronous) reached `rounds`.
   bool finished() const;
   // Tells every known device the run is over (Bye finished).
   void say_goodbye(ServerChannel& channel);
 
+  bool asynchronous() const { return strategy_->asynchronous(); }
   std::span<const float> global() const { return global_.span(); }
   uint64_t version() const { return version_; }
+  // Synchronous: rounds closed. Asynchronous: model versions produced (== version()).
   uint64_t rounds_closed() const { return rounds_closed_; }
   const std::vector<RoundMetrics>& history() const { return history_; }
-  // Update ids accepted per (device, round), for exactly-once checks in tests.
-  const std::map<std::pair<std::string, uint64_t>, uint64_t>& accepted() const { return accepted_; }
+  // Update ids accepted per dedupe key, for exactly-once checks in tests. Entries too old to
+  // matter (two rounds back; beyond max_staleness) are dropped.
+  const std::map<AcceptedKey, uint64_t>& accepted() const { return accepted_; }
   const WalRecovery& recovery() const { return wal_->recovery(); }
 
- private:
-  Coordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec);
+ protected:
+  Coordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
+              std::unique_ptr<ServerStrategy> strategy);
 
-  Status load_state();
-  Status replay(std::span<const std::byte> record);
-  Status handle(ServerChannel& channel, Inbound& inbound);
-  Status handle_update(ServerChannel& channel, const std::string& device_id, const std::string& peer,
-                       const DecodedMessage& decoded, std::span<const uint8_t> raw);
-  Status run_timers(ServerChannel& channel);
-  Status open_round(ServerChannel& channel);
-  Status close_round(ServerChannel& channel);
-  Status send_task(ServerChannel& channel, const DeviceRecord& device);
+  // What a schedule says about an arriving update.
+  struct Admission {
+    Status refusal;          // not ok: reject with this status
+    bool late = false;       // the refusal is for a closed round (counted as late)
+    uint64_t staleness = 0;  // versions between the update's base and the current model
+  };
+
+  // ---- The schedule's hooks ----
+  virtual AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const = 0;
+  virtual uint64_t ack_round(const Update& update) const = 0;
+  virtual Admission admit(const Update& update) const = 0;
+  // Folds verified update values into the state. An error refuses the update (nothing changed).
+  virtual Status fold(const std::string& device_id, const Update& update, std::span<const float> values,
+                      const Admission& admission) = 0;
+  // After the update is durable (live) or replayed from the log.
+  virtual Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
+                              bool replaying) = 0;
+  // After the Ack (live only): hand out the next task, publish a new version.
+  virtual Status after_ack(ServerChannel& channel, const std::string& device_id, const Update& update) = 0;
+  // After an update from `device_id` was refused.
+  virtual Status after_refusal(ServerChannel& channel, const std::string& device_id, const Update& update) = 0;
+  virtual Status on_joined(ServerChannel& channel, DeviceRecord& device) = 0;
+  virtual Status on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) = 0;
+  virtual Status run_timers(ServerChannel& channel) = 0;
+  // Checkpoint extras: scalars only this schedule needs, read back before the log replays.
+  virtual void save_extras(Checkpoint& checkpoint) const = 0;
+  virtual Status restore_extras(const Checkpoint& checkpoint) = 0;
+  // After the checkpoint and the log were recovered, before the first message.
+  virtual Status after_recovery() = 0;
+
+  // ---- Shared machinery for the schedules ----
+  // A Task for `task_id` with the run's training settings and the current global model.
+  Result<std::vector<uint8_t>> encode_task(uint64_t task_id, uint64_t round) const;
+  // Sends an encoded task to a device; a dead link is only a warning (resent on rejoin).
+  Status send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,
+                         uint64_t task_id);
   Status send(ServerChannel& channel, const std::string& peer, const Message& message);
-  void reject(ServerChannel& channel, const std::string& peer, const Status& why,
-              std::optional<uint64_t> update_id);
-  Status write_checkpoint();
-  Status evaluate(RoundMetrics& metrics);
-  // resource_exhausted when a device's memory budget cannot hold this run's training.
-  Status check_fits(const Capabilities& capabilities) const;
+  void reject(ServerChannel& channel, const std::string& peer, const Status& why, std::optional<uint64_t> update_id);
+  // Checkpoint (atomic) naming `generation` as the log that follows, then rotate the log.
+  Status checkpoint_and_rotate(uint64_t generation);
+  // Completes `current_` (loss, evaluation, timing), writes the metrics line and starts a new one.
+  Status publish_metrics(Clock::time_point started_at);
+  // Live devices, and whether enough of them (min_devices) have joined; times out the wait.
+  Result<bool> enough_devices(Clock::time_point now);
+  std::vector<std::string> live_devices(Clock::time_point now);
   void warn(const std::string& line);
   Clock::duration scaled(double seconds) const;
 
@@ -93,37 +132,43 @@ class Coordinator {
   LogSink log_;
   ModelSpec spec_;
   DecodeLimits limits_;
-  uint64_t session_ = 0;
-
-  FloatBuffer global_;
-  FloatBuffer scratch_;   // one decoded update
-  FloatBuffer mean_delta_;
   std::unique_ptr<ServerStrategy> strategy_;
-  std::unique_ptr<ExactMean> mean_;
-  std::optional<WriteAheadLog> wal_;
-  AlignedBytes decode_scratch_;
-
-  std::unique_ptr<ComputeContext> compute_;
-  std::optional<Dataset> test_data_;
-
+  FloatBuffer global_;
   DeviceRegistry devices_;
   uint64_t version_ = 0;
-  uint64_t rounds_closed_ = 0;  // the open round is rounds_closed_ + 1
-
-  // The open round.
-  bool round_open_ = false;
-  Clock::time_point round_opened_at_;
-  std::optional<Clock::time_point> enough_at_;  // when min_updates was reached
-  std::vector<uint8_t> task_bytes_;             // the round's Task, encoded once
-  std::set<std::string> asked_;
-  std::set<std::string> answered_;
-  std::map<std::pair<std::string, uint64_t>, uint64_t> accepted_;  // (device, round) -> update id
-  RoundMetrics current_;
-  double loss_sum_ = 0;  // sample-weighted train loss of the round
-  uint64_t batch_sum_ = 0;
-
+  uint64_t rounds_closed_ = 0;
+  uint64_t generation_ = 0;  // the checkpoint's sequence: its log generation is this + 1
+  std::map<AcceptedKey, uint64_t> accepted_;
+  RoundMetrics current_;     // the round or version being built
   Clock::time_point started_at_;
   Clock::time_point waiting_since_;
+
+ private:
+  Status open_services();
+  Status load_state();
+  Status replay(std::span<const std::byte> record);
+  Status handle(ServerChannel& channel, Inbound& inbound);
+  Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, Clock::time_point now);
+  Status handle_update(ServerChannel& channel, const std::string& device_id, const std::string& peer,
+                       const DecodedMessage& decoded, std::span<const uint8_t> raw);
+  // Decodes the payload and folds it in, or says why not.
+  Status verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,
+                         const Admission& admission);
+  void note_accepted(const Update& update, uint64_t staleness);
+  Status evaluate(RoundMetrics& metrics);
+  // resource_exhausted when a device's memory budget cannot hold this run's training.
+  Status check_fits(const Capabilities& capabilities) const;
+
+  uint64_t session_ = 0;
+  FloatBuffer scratch_;  // one decoded update
+  std::optional<WriteAheadLog> wal_;
+  AlignedBytes decode_scratch_;
+  std::unique_ptr<ComputeContext> compute_;
+  std::optional<Dataset> test_data_;
+  // Per version/round statistics of accepted updates.
+  double loss_sum_ = 0;  // sample-weighted train loss
+  uint64_t batch_sum_ = 0;
+  uint64_t staleness_sum_ = 0;
   std::vector<RoundMetrics> history_;
   std::FILE* metrics_file_ = nullptr;
 };

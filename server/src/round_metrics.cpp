@@ -21,6 +21,7 @@ std::string metrics_json(const RoundMetrics& m) {
   if (m.test_accuracy >= 0) {
     line.add("test_loss", m.test_loss).add("test_accuracy", m.test_accuracy);
   }
+  if (m.asynchronous) line.add("mean_staleness", m.mean_staleness).add("max_staleness", m.max_staleness);
   line.add("mean_batch", m.mean_batch)
       .add("max_batch", m.max_batch)
       .add("wall_s", m.wall_s)
@@ -31,7 +32,8 @@ std::string metrics_json(const RoundMetrics& m) {
 std::string metrics_progress_line(const RoundMetrics& m, uint64_t total_rounds) {
   char text[256];
   int used = std::snprintf(text, sizeof text,
-                           "round %3llu/%llu  devices %u/%u  train loss %.4f",
+                           m.asynchronous ? "version %3llu/%llu  updates %u tasks %u  train loss %.4f"
+                                          : "round %3llu/%llu  devices %u/%u  train loss %.4f",
                            static_cast<unsigned long long>(m.round),
                            static_cast<unsigned long long>(total_rounds), m.answered, m.asked,
                            m.train_loss);
@@ -39,6 +41,11 @@ std::string metrics_progress_line(const RoundMetrics& m, uint64_t total_rounds) 
   if (m.test_accuracy >= 0) {
     std::snprintf(text, sizeof text, "  test acc %5.2f%%  test loss %.4f", 100.0 * m.test_accuracy,
                   m.test_loss);
+    line += text;
+  }
+  if (m.asynchronous) {
+    std::snprintf(text, sizeof text, "  staleness %.1f (max %llu)", m.mean_staleness,
+                  static_cast<unsigned long long>(m.max_staleness));
     line += text;
   }
   if (m.late + m.rejected + m.duplicates > 0) {

@@ -1,4 +1,4 @@
-// RoundMetrics: what the server reports for each closed round (or async model version):
+// RoundMetrics: what the server reports for each closed round (or asynchronous model version):
 // one JSON object per line in the metrics file, and one readable progress line.
 #pragma once
 
@@ -28,6 +28,10 @@ struct RoundMetrics {
   uint32_t mean_batch = 0;       // mean local batch size reported (adaptive batches)
   uint32_t max_batch = 0;
   std::string strategy;
+  // Asynchronous runs: one line per model version; staleness of the updates folded into it.
+  bool asynchronous = false;
+  double mean_staleness = 0;
+  uint64_t max_staleness = 0;
 };
 
 std::string metrics_json(const RoundMetrics& metrics);

@@ -1,0 +1,135 @@
+#include "round_coordinator.hpp"
+
+#include "edgefl/rng.hpp"
+
+namespace edgefl::server {
+
+RoundCoordinator::RoundCoordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
+                                   std::unique_ptr<ServerStrategy> strategy)
+    : Coordinator(config, fs, std::move(log), std::move(spec), std::move(strategy)),
+      mean_(spec_.parameter_count(), UpdateChecks{config.max_update_norm, false}),
+      mean_delta_(spec_.parameter_count()) {}
+
+AcceptedKey RoundCoordinator::dedupe_key(const std::string& device_id, const Update& update) const {
+  return {device_id, update.round};
+}
+
+Coordinator::Admission RoundCoordinator::admit(const Update& update) const {
+  const uint64_t round = open_round_number();
+  Admission admission;
+  if (update.round < round) {
+    admission.late = true;
+    admission.refusal = make_status(StatusCode::stale, "round " + std::to_string(update.round) + " is closed");
+  } else if (update.round > round) {
+    admission.refusal = make_status(StatusCode::out_of_range, "round " + std::to_string(update.round) +
+                                                                  " has not started (open: " + std::to_string(round) +
+                                                                  ")");
+  } else if (update.base_version != version_) {
+    admission.refusal = make_status(StatusCode::stale, "computed on model version " +
+                                                           std::to_string(update.base_version) + ", current is " +
+                                                           std::to_string(version_));
+  }
+  return admission;
+}
+
+Status RoundCoordinator::fold(const std::string&, const Update& update, std::span<const float> values,
+                              const Admission&) {
+  return mean_.add(values, update.sample_count);
+}
+
+Status RoundCoordinator::after_logged(const std::string& device_id, const Update&, const Admission&, bool) {
+  answered_.insert(device_id);
+  if (DeviceRecord* device = devices_.find(device_id)) device->busy_task = 0;
+  const std::size_t wanted = config_.min_updates == 0 ? asked_.size() : config_.min_updates;
+  if (round_open_ && !enough_at_ && answered_.size() >= wanted) enough_at_ = Clock::now();
+  return Status();
+}
+
+Status RoundCoordinator::restore_extras(const Checkpoint& checkpoint) {
+  rounds_closed_ = checkpoint.round;
+  return Status();
+}
+
+bool RoundCoordinator::owes_update(const std::string& id) const {
+  return round_open_ && asked_.count(id) != 0 && answered_.count(id) == 0;
+}
+
+Status RoundCoordinator::on_joined(ServerChannel& channel, DeviceRecord& device) {
+  if (!owes_update(device.id)) return Status();
+  return send_task_bytes(channel, device, task_bytes_, open_round_number());
+}
+
+Status RoundCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) {
+  // The device is idle but owes this round an update: its Task was lost on the way.
+  if (!owes_update(device.id) || working_on == open_round_number()) return Status();
+  return send_task_bytes(channel, device, task_bytes_, open_round_number());
+}
+
+Status RoundCoordinator::run_timers(ServerChannel& channel) {
+  const Clock::time_point now = Clock::now();
+  if (!round_open_) {
+    Result<bool> enough = enough_devices(now);
+    if (!enough) return enough.status();
+    return *enough ? open_round(channel) : Status();
+  }
+  std::size_t asked_answered = 0;
+  for (const std::string& id : asked_) asked_answered += answered_.count(id);
+  const bool all_answered = asked_answered == asked_.size();
+  const bool grace_over = config_.min_updates > 0 && answered_.size() >= config_.min_updates && enough_at_ &&
+                          now - *enough_at_ >= scaled(config_.grace_s);
+  const bool deadline = now - round_opened_at_ >= scaled(config_.round_deadline_s);
+  if (all_answered || grace_over || deadline) return close_round();
+  return Status();
+}
+
+Status RoundCoordinator::open_round(ServerChannel& channel) {
+  const uint64_t round = open_round_number();
+  const Clock::time_point now = Clock::now();
+  Rng rng(config_.seed, round);
+  std::vector<std::string> selected = select_devices(live_devices(now), config_.fraction, config_.min_devices, rng);
+  asked_ = std::set<std::string>(selected.begin(), selected.end());
+  asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
+
+  Result<std::vector<uint8_t>> bytes = encode_task(round, round);
+  if (!bytes) return bytes.status().with_context("the task of round " + std::to_string(round));
+  task_bytes_ = std::move(*bytes);
+  round_open_ = true;
+  round_opened_at_ = now;
+  enough_at_.reset();
+  current_.round = round;
+  current_.asked = static_cast<uint32_t>(asked_.size());
+  for (const std::string& id : selected) {
+    if (answered_.count(id) != 0) continue;
+    if (DeviceRecord* device = devices_.find(id)) {
+      EDGEFL_RETURN_IF_ERROR(send_task_bytes(channel, *device, task_bytes_, round));
+    }
+  }
+  return Status();
+}
+
+Status RoundCoordinator::close_round() {
+  current_.round = open_round_number();
+  if (mean_.count() > 0) {
+    EDGEFL_RETURN_IF_ERROR(mean_.mean_into(mean_delta_.span()));
+    EDGEFL_RETURN_IF_ERROR(strategy_->apply(global_.span(), mean_delta_.span()));
+    ++version_;
+  } else {
+    warn("round " + std::to_string(current_.round) + " closed without updates; the model is unchanged");
+  }
+  ++rounds_closed_;
+  EDGEFL_RETURN_IF_ERROR(checkpoint_and_rotate(rounds_closed_));
+
+  mean_.reset();
+  answered_.clear();
+  asked_.clear();
+  round_open_ = false;
+  // Keep two closed rounds of ids to answer late resends with Ack(duplicate).
+  for (auto it = accepted_.begin(); it != accepted_.end();) {
+    it = it->first.second + 2 < rounds_closed_ ? accepted_.erase(it) : std::next(it);
+  }
+  const Clock::time_point opened = round_opened_at_;
+  waiting_since_ = Clock::now();
+  return publish_metrics(opened);
+}
+
+}  // namespace edgefl::server

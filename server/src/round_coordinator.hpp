@@ -1,0 +1,56 @@
+// RoundCoordinator: the synchronous schedule (fedavg, fedavgm, fedadam, nesterov/DiLoCo/PALSGD).
+//
+// A round: open (select devices, send the round's Task) -> collect Updates (admitted only for
+// the open round and the current model version; dedupe by (device, round); ExactMean) -> close
+// at all-answered, min_updates + grace, or the deadline -> apply the strategy -> checkpoint
+// (atomic) -> rotate the WAL -> metrics. The task id is the round number and the WAL
+// generation of a round is its number, so a restart replays exactly the updates of the round
+// that was open and none of a closed one. Built by Coordinator::create.
+#pragma once
+
+#include <memory>
+#include <set>
+
+#include "coordinator.hpp"
+#include "edgefl/exact_mean.hpp"
+
+namespace edgefl::server {
+
+class RoundCoordinator final : public Coordinator {
+ public:
+  RoundCoordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
+                   std::unique_ptr<ServerStrategy> strategy);
+
+ private:
+  AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;
+  uint64_t ack_round(const Update& update) const override { return update.round; }
+  Admission admit(const Update& update) const override;
+  Status fold(const std::string& device_id, const Update& update, std::span<const float> values,
+              const Admission& admission) override;
+  Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
+                      bool replaying) override;
+  Status after_ack(ServerChannel&, const std::string&, const Update&) override { return Status(); }
+  Status after_refusal(ServerChannel&, const std::string&, const Update&) override { return Status(); }
+  Status on_joined(ServerChannel& channel, DeviceRecord& device) override;
+  Status on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) override;
+  Status run_timers(ServerChannel& channel) override;
+  void save_extras(Checkpoint&) const override {}
+  Status restore_extras(const Checkpoint&) override;
+  Status after_recovery() override { return Status(); }
+
+  uint64_t open_round_number() const { return rounds_closed_ + 1; }
+  bool owes_update(const std::string& id) const;
+  Status open_round(ServerChannel& channel);
+  Status close_round();
+
+  ExactMean mean_;
+  FloatBuffer mean_delta_;
+  bool round_open_ = false;
+  Clock::time_point round_opened_at_;
+  std::optional<Clock::time_point> enough_at_;  // when min_updates was reached
+  std::vector<uint8_t> task_bytes_;             // the round's Task, encoded once
+  std::set<std::string> asked_;
+  std::set<std::string> answered_;
+};
+
+}  // namespace edgefl::server
