@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -123,6 +124,31 @@ std::vector<float> read_checkpoint_params(const std::string& path) {
   FloatBuffer params(checkpoint->params.parameter_count);
   if (!decode_into(checkpoint->params, params.span()).ok()) return {};
   return std::vector<float>(params.span().begin(), params.span().end());
+}
+
+std::optional<int64_t> json_int_field(const std::string& line, const std::string& key) {
+  const std::string marker = "\"" + key + "\":";
+  const std::size_t at = line.find(marker);
+  if (at == std::string::npos) return std::nullopt;
+  const char* begin = line.c_str() + at + marker.size();
+  char* end = nullptr;
+  const long long value = std::strtoll(begin, &end, 10);
+  if (end == begin) return std::nullopt;
+  return value;
+}
+
+std::vector<std::string> outbox_entries(const std::string& outbox_dir) {
+  std::vector<std::string> ids;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(outbox_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const std::string suffix = ".upd";
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      ids.push_back(name.substr(0, name.size() - suffix.size()));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 std::vector<std::string> read_lines(const std::string& path) {

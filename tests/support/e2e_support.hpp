@@ -83,6 +83,13 @@ std::optional<MessageType> type_of(ByteView bytes);
 // The global parameters saved in a checkpoint file, as raw float bytes (for bytewise checks).
 std::vector<float> read_checkpoint_params(const std::string& path);
 
+// The integer value of "key": in a flat JSON line (metrics), nullopt if absent.
+std::optional<int64_t> json_int_field(const std::string& line, const std::string& key);
+
+// The ids in a device's outbox directory, sorted, read without Outbox::open (which would
+// delete the temp file of a write the running agent has in flight).
+std::vector<std::string> outbox_entries(const std::string& outbox_dir);
+
 // Every line of a text file.
 std::vector<std::string> read_lines(const std::string& path);
 

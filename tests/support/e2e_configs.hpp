@@ -1,6 +1,8 @@
 // Settings shared by the end-to-end tests: a small blobs problem that trains in milliseconds.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -43,6 +45,12 @@ inline sim::SimulationOptions blobs_cluster(const std::string& root, uint32_t de
   o.devices = devices;
   o.state_root = root;
   o.socket_time_scale = 0.1;  // sends to a dead server fail in 0.5 s, reconnects start at 0.1 s
+  if (std::getenv("EDGEFL_E2E_LOG") != nullptr) {  // for debugging a failing scenario
+    o.server.quiet = false;
+    o.device.quiet = false;
+    o.server_log = [](const std::string& line) { std::fprintf(stderr, "server: %s\n", line.c_str()); };
+    o.device_log = [](const std::string& line) { std::fprintf(stderr, "device: %s\n", line.c_str()); };
+  }
   return o;
 }
 
