@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   }
   if (!end.ok()) return fail(end, 1);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  (void)(*simulation)->wait_devices(std::chrono::seconds(5));
+  (void)(*simulation)->wait_devices(std::chrono::seconds(2));
   double accuracy = -1;
   uint64_t rounds = 0;
   (*simulation)->inspect([&](const server::Coordinator& c) {
