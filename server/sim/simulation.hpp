@@ -1,0 +1,118 @@
+// Simulation: one Coordinator and N DeviceAgents in one process, each on its own thread,
+// talking over real ZeroMQ on tcp://127.0.0.1:* — the same code paths as edgefl-server and
+// edgefl-device, for experiments with many devices (edgefl-sim) and end-to-end tests.
+//
+//   SimulationOptions options;
+//   options.server = server_config;            // endpoint is replaced by tcp://127.0.0.1:*
+//   options.device = device_template;          // endpoint, partition, state dir set per device
+//   options.devices = 10;
+//   options.state_root = "/tmp/run";           // server in <root>/server, devices in <root>/device-<i>
+//   auto sim = Simulation::start(options);
+//   Status end = (*sim)->wait_server(std::chrono::minutes(5));   // ok once the run finished
+//   (*sim)->inspect([](const server::Coordinator& c) { ... });    // under the server's lock
+//
+// Devices can be stopped (a crash: their link is cut first, so nothing more leaves them) and
+// started again on the same state directory (a reboot); the server can be crashed and resumed
+// on the same port. Faults: a seeded FaultPlan per device link and/or on the server channel,
+// and a `wrap` hook that puts any DeviceChannel decorator around a device's link.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent.hpp"
+#include "coordinator.hpp"
+#include "edgefl/fault_transport.hpp"
+#include "edgefl/net_context.hpp"
+#include "edgefl/transport.hpp"
+
+namespace edgefl::sim {
+
+// Puts a decorator around device `index`'s fresh link; returns the channel the agent uses.
+using ChannelWrapper =
+    std::function<std::unique_ptr<DeviceChannel>(uint32_t index, std::unique_ptr<DeviceChannel> link)>;
+
+struct SimulationOptions {
+  server::ServerConfig server;   // endpoint and state_dir are set by the simulation
+  device::DeviceConfig device;   // template for every device
+  uint32_t devices = 2;           // 0: the server only (tests with hand-made clients)
+  std::string state_root;        // must exist or be creatable
+  // Slow boards: round(slow_fraction * devices) devices, chosen with `seed`, get `slowdown`.
+  double slow_fraction = 0;
+  double slowdown = 1;
+  uint64_t seed = 1;
+  std::optional<FaultPlan> device_faults;  // per link; the seed is mixed with device and connection
+  std::optional<FaultPlan> server_faults;
+  ChannelWrapper wrap;
+  // Multiplies the ZeroMQ socket times (send timeout, reconnect, backoff) of the devices.
+  double socket_time_scale = 1;
+  // Non-empty: devices connect here and no server thread runs (an edgefl-server process).
+  std::string external_endpoint;
+  server::LogSink server_log;
+  device::LogSink device_log;
+};
+
+class Simulation {
+ public:
+  static Result<std::unique_ptr<Simulation>> start(SimulationOptions options);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  const std::string& endpoint() const { return endpoint_; }
+  std::string server_state_dir() const { return options_.state_root + "/server"; }
+  std::string device_state_dir(uint32_t index) const;
+  uint32_t device_count() const { return options_.devices; }
+
+  // Waits until the server thread ends: ok when the run finished, the coordinator's error
+  // otherwise, timeout if it is still running after `limit`.
+  Status wait_server(std::chrono::milliseconds limit);
+  // Runs `f(coordinator)` under the lock the server thread polls with.
+  void inspect(const std::function<void(const server::Coordinator&)>& f);
+  // Destroys the coordinator mid-run without a goodbye (state on disk stays, like a crash).
+  void crash_server();
+  // A new coordinator on the same state directory and port, with resume = true.
+  Status restart_server();
+
+  // Cuts the device's link (nothing more is sent or received), stops and destroys its agent.
+  // Returns what the agent's run() returned.
+  Status stop_device(uint32_t index);
+  // A new DeviceAgent on the device's state directory (a reboot).
+  Status start_device(uint32_t index);
+  bool device_running(uint32_t index) const;
+  // ok once every device's run() ended (the server said the run is over), else timeout.
+  Status wait_devices(std::chrono::milliseconds limit);
+
+ private:
+  struct Device;
+  explicit Simulation(SimulationOptions options);
+  Status start_server_thread(const std::string& endpoint);
+  void serve(std::string endpoint, std::promise<Result<std::string>>* bound);
+  device::DeviceConfig device_config(uint32_t index) const;
+
+  SimulationOptions options_;
+  std::unique_ptr<NetContext> context_;
+  std::string endpoint_;
+
+  std::mutex server_mutex_;  // held while the coordinator polls; inspect() takes it
+  std::unique_ptr<server::Coordinator> coordinator_;
+  std::atomic<bool> server_stop_{false};
+  std::atomic<bool> server_done_{false};
+  Status server_status_;
+  std::thread server_thread_;
+  bool resume_ = false;
+
+  std::vector<std::unique_ptr<Device>> devices_;
+  std::vector<bool> slow_;
+};
+
+}  // namespace edgefl::sim
