@@ -37,7 +37,8 @@ def device_argv(launch, endpoint, index, work, run):
                      "--partition-index", str(index), "--partition-max-samples", str(SAMPLES),
                      "--state-dir", os.path.join(work, run, "state-d%d" % index),
                      "--save-updates", os.path.join(work, run, "updates-d%d" % index),
-                     "--memory-budget", "64M", "--time-scale", str(TIME_SCALE), "--quiet"]
+                     "--memory-budget", "64M", "--max-tasks", str(ROUNDS),
+                     "--time-scale", str(TIME_SCALE), "--quiet"]
 
 
 def federation(args, run, launchers, deadline_s):

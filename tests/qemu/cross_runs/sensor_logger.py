@@ -63,7 +63,7 @@ def main():
             write_readings(readings, phase=index, seed=index + 1)
             processes.start(arch, launch + ["--endpoint", endpoint, "--device-id", "logger-" + arch,
                                             "--sensor-source", "csv:" + readings, "--sensor-readings", "0",
-                                            "--sensor-capacity", "256",
+                                            "--sensor-capacity", "256", "--max-tasks", str(ROUNDS),
                                             "--state-dir", os.path.join(args.work, "state-" + arch),
                                             "--time-scale", str(TIME_SCALE), "--quiet"])
         codes = processes.wait_all(300)
