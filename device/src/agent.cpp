@@ -59,17 +59,6 @@ DeviceAgent::~DeviceAgent() = default;
 Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& config, FileSystem& fs,
                                                          LogSink log) {
   EDGEFL_RETURN_IF_ERROR(validate_device_config(config));
-  std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log)));
-  agent->device_id_ = config.device_id.empty() ? "device-" + std::to_string(config.partition_index)
-                                               : config.device_id;
-  // What the process holds before any data or training state: the plan counts it too.
-  Result<uint64_t> resident = resident_memory_bytes();
-  const uint64_t process_bytes = resident.ok() ? *resident : 0;
-  Result<uint64_t> budget = config.memory_budget == "auto" ? available_memory_bytes()
-                                                           : parse_byte_size(config.memory_budget);
-  if (!budget) return budget.status().with_context("memory budget");
-  agent->memory_budget_ = *budget;
-
   Result<DataSource> source = DataSource::parse(config.data, config.data_dir);
   if (!source) return source.status();
   ShardSpec shard;
@@ -82,7 +71,28 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   shard.max_samples = config.max_samples;
   Result<Shard> loaded = source->load_shard(shard);
   if (!loaded) return loaded.status().with_context("loading local data");
-  agent->shard_ = std::move(*loaded);
+  return create(config, std::move(loaded->data), fs, std::move(log));
+}
+
+Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& config, Dataset local_data,
+                                                         FileSystem& fs, LogSink log) {
+  EDGEFL_RETURN_IF_ERROR(validate_device_config(config));
+  if (local_data.size() == 0) {
+    return make_status(StatusCode::invalid_argument, "the device has no local samples to train on");
+  }
+  std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log)));
+  agent->device_id_ = config.device_id.empty() ? "device-" + std::to_string(config.partition_index)
+                                               : config.device_id;
+  Result<uint64_t> budget = config.memory_budget == "auto" ? available_memory_bytes()
+                                                           : parse_byte_size(config.memory_budget);
+  if (!budget) return budget.status().with_context("memory budget");
+  agent->memory_budget_ = *budget;
+  // What the process holds besides its data (already resident here): the plan counts it too.
+  Result<uint64_t> resident = resident_memory_bytes();
+  const uint64_t process_bytes = resident.ok() && *resident > local_data.memory_bytes()
+                                     ? *resident - local_data.memory_bytes()
+                                     : 0;
+  agent->data_ = std::move(local_data);
   if (!config.model.empty()) {
     // Refuse now, with the number needed, rather than at the first task.
     ModelSpec spec = *ModelSpec::parse(config.model);
@@ -90,7 +100,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
     typical.optimizer = OptimizerKind::momentum;
     const std::size_t message_bytes = spec.parameter_count() * sizeof(float) + 4096;
     Result<MemoryPlan> plan = plan_device_memory(spec, Backend::xnnpack, typical, message_bytes,
-                                                 agent->shard_.data, agent->memory_budget_, process_bytes);
+                                                 agent->data_, agent->memory_budget_, process_bytes);
     if (!plan) return plan.status();
     agent->log_(agent->device_id_ + ": " + plan->describe());
   }
@@ -99,6 +109,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   Result<Outbox> outbox = Outbox::open(fs, config.state_dir + "/outbox");
   if (!outbox) return outbox.status().with_context("opening the outbox");
   agent->outbox_.emplace(std::move(*outbox));
+  if (!config.save_updates_dir.empty()) EDGEFL_RETURN_IF_ERROR(fs.create_dir(config.save_updates_dir));
 
   // The boot counter tells the server this is a new process (it drops stale busy state).
   const std::string counter_path = config.state_dir + "/boot_counter";
@@ -112,7 +123,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   EDGEFL_RETURN_IF_ERROR(atomic_write_file(fs, counter_path, std::as_bytes(std::span(text))));
 
   WorkerOptions options;
-  options.data = &agent->shard_.data;
+  options.data = &agent->data_;
   options.memory_budget = agent->memory_budget_;
   options.threads = config.threads;
   options.device_seed = hash_text(agent->device_id_);
@@ -168,7 +179,7 @@ Status DeviceAgent::send_join(DeviceChannel& channel) {
   join.capabilities.arch = host_arch();
   join.capabilities.cores = std::max(1u, std::thread::hardware_concurrency());
   join.capabilities.memory_budget_bytes = memory_budget_;
-  join.capabilities.sample_count = shard_.data.size();
+  join.capabilities.sample_count = data_.size();
   join.capabilities.codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block, CodecKind::topk};
   join.capabilities.software_version = kSoftwareVersion;
   (void)kSoftwareVersionMajor;
@@ -221,6 +232,11 @@ Result<DeviceAgent::SessionEnd> DeviceAgent::session(DeviceChannel& channel, con
         // Durable before it leaves the device: an update survives a crash or reboot from here on.
         Status stored = outbox_->put(id, std::as_bytes(std::span(done->update_message)));
         if (!stored.ok() && stored.code() != StatusCode::duplicate) return stored.with_context("outbox");
+        if (!config_.save_updates_dir.empty()) {
+          Status saved = atomic_write_file(*fs_, config_.save_updates_dir + "/" + id + ".update",
+                                           std::as_bytes(std::span(done->update_message)));
+          if (!saved.ok()) log_("warning: save_updates: " + saved.to_string());
+        }
         ++stats_.tasks_trained;
         if (!config_.quiet) {
           char line[160];

@@ -10,6 +10,7 @@
 // byte it receives is verified before use.
 //
 //   auto agent = DeviceAgent::create(config, posix_file_system(), log);
+//   auto agent = DeviceAgent::create(config, std::move(my_dataset), posix_file_system(), log);
 //   Status end = agent->run(connect, stop);   // ok: the server finished the run
 #pragma once
 
@@ -46,8 +47,13 @@ struct AgentStats {
 
 class DeviceAgent {
  public:
+  // Loads the local data named by config (data, partition.*).
   static Result<std::unique_ptr<DeviceAgent>> create(const DeviceConfig& config, FileSystem& fs,
                                                      LogSink log);
+  // Trains on `local_data` instead (an application embedding the agent with its own samples);
+  // config's data and partition settings are then unused.
+  static Result<std::unique_ptr<DeviceAgent>> create(const DeviceConfig& config, Dataset local_data,
+                                                     FileSystem& fs, LogSink log);
   ~DeviceAgent();
 
   // Runs until the server ends the run (ok), max_tasks are done and acknowledged (ok), `stop`
@@ -57,7 +63,7 @@ class DeviceAgent {
 
   const AgentStats& stats() const { return stats_; }
   const std::string& device_id() const { return device_id_; }
-  std::size_t sample_count() const { return shard_.data.size(); }
+  std::size_t sample_count() const { return data_.size(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -76,7 +82,7 @@ class DeviceAgent {
   std::string device_id_;
   uint64_t boot_counter_ = 0;
   uint64_t memory_budget_ = 0;
-  Shard shard_;
+  Dataset data_;
   std::optional<Outbox> outbox_;
   std::unique_ptr<TrainingWorker> worker_;
   AgentStats stats_;

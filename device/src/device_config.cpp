@@ -38,6 +38,7 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("simulate.seed", &c.simulation_seed, "seed of the simulated schedule");
 
   t.add("max_tasks", &c.max_tasks, "exit after this many tasks (0: until the server ends)");
+  t.add("save_updates", &c.save_updates_dir, "also write every encoded Update to this directory");
   t.add("quiet", &c.quiet, "log only warnings and errors");
 }
 

@@ -46,6 +46,7 @@ struct DeviceConfig {
   uint64_t simulation_seed = 1;
 
   uint32_t max_tasks = 0;         // exit after this many tasks (0: until the server says bye)
+  std::string save_updates_dir;   // also keep a copy of every encoded Update here (tests, audits)
   bool quiet = false;
 };
 

@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <sys/stat.h>
 #include <vector>
@@ -71,8 +73,12 @@ Result<IdxStream> open_idx(const std::string& path, std::size_t rank) {
     unsigned char raw[4];
     EDGEFL_RETURN_IF_ERROR(read_exact(idx.file.get(), path, raw, 4, "header"));
     idx.dims.push_back(big_endian(raw));
-    idx.total *= idx.dims.back();
-    if (idx.total > (std::size_t{1} << 32)) return make_status(StatusCode::too_large, path + ": dimensions too large");
+    // In 64 bits also where size_t has 32 (armhf), so the product cannot wrap before the check.
+    const uint64_t total = uint64_t{idx.total} * idx.dims.back();
+    if (total > std::min<uint64_t>(uint64_t{1} << 32, SIZE_MAX)) {
+      return make_status(StatusCode::too_large, path + ": dimensions too large");
+    }
+    idx.total = static_cast<std::size_t>(total);
   }
   return idx;
 }
