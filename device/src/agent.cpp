@@ -162,8 +162,12 @@ Status DeviceAgent::run(const ChannelFactory& connect, const std::atomic<bool>& 
       continue;
     }
     ++stats_.connections;
+    joined_this_session_ = false;
     Result<SessionEnd> end = session(**channel, stop);
     if (!end) return end.status();
+    // The backoff grows only while the server cannot be reached; a session that joined proves
+    // the link works, so the next reconnect starts from the shortest wait again.
+    if (joined_this_session_) backoff.reset();
     if (*end == SessionEnd::finished) return Status();
     if (*end == SessionEnd::stopped) break;
     channel->reset();  // drop the link (and anything queued on it) before waiting
@@ -272,6 +276,7 @@ Result<DeviceAgent::SessionEnd> DeviceAgent::session(DeviceChannel& channel, con
         const Message& message = decoded->message;
         if (const Welcome* welcome = std::get_if<Welcome>(&message)) {
           joined = true;
+          joined_this_session_ = true;
           heartbeat_interval_ = std::chrono::milliseconds(welcome->heartbeat_interval_ms);
           peer_timeout_ = std::chrono::milliseconds(welcome->peer_timeout_ms);
           resend_outbox(channel);

@@ -89,7 +89,8 @@ class DeviceAgent {
   uint64_t heartbeat_sequence_ = 0;
   Clock::duration heartbeat_interval_;
   Clock::duration peer_timeout_;
-  bool finishing_ = false;  // max_tasks reached: leave once the outbox is acknowledged
+  bool finishing_ = false;
+  bool joined_this_session_ = false;  // a Welcome arrived on the current link  // max_tasks reached: leave once the outbox is acknowledged
 };
 
 }  // namespace edgefl::device
