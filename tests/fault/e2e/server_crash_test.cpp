@@ -22,6 +22,9 @@ std::vector<float> two_device_round(bool crash_after_ack) {
   TempDir dir;
   sim::SimulationOptions options = blobs_cluster(dir.path(), 0, 2);
   options.server.min_devices = 2;
+  // Hand-made clients never heartbeat: keep them live for the whole test, however loaded
+  // the machine is (a 0.2 s heartbeat counts them gone after 0.6 s of silence).
+  options.server.heartbeat_s = 10.0;
   auto simulation = sim::Simulation::start(options);
   REQUIRE(simulation.ok());
   auto context = NetContext::create();

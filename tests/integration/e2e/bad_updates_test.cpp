@@ -49,6 +49,7 @@ std::vector<float> hand_round(bool send_bad_updates, Logged& logged) {
   TempDir dir;
   sim::SimulationOptions options = blobs_cluster(dir.path(), 0, 2);
   options.server.min_devices = 1;
+  options.server.heartbeat_s = 10.0;  // the hand-made client never heartbeats
   options.server_log = [&logged](const std::string& line) {
     std::lock_guard<std::mutex> lock(logged.mutex);
     logged.lines.push_back(line);
