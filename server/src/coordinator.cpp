@@ -248,7 +248,13 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   DeviceRecord* device = id.empty() ? nullptr : devices_.touch(id, inbound.peer, now);
   if (device == nullptr) {
     std::optional<uint64_t> update_id;
-    if (const Update* update = std::get_if<Update>(&decoded->message)) update_id = update->update_id;
+    if (const Update* update = std::get_if<Update>(&decoded->message)) {
+      update_id = update->update_id;
+      ++current_.rejected;
+      warn("rejected update " + std::to_string(update->update_id) + " from " +
+           (id.empty() ? std::string("a connection that has not joined") : "unknown device " + id) +
+           ": unknown_device");
+    }
     reject(channel, inbound.peer,
            make_status(StatusCode::unknown_device, "join first: this connection has not joined"), update_id);
     return Status();
