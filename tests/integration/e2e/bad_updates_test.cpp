@@ -86,6 +86,7 @@ std::vector<float> hand_round(bool send_bad_updates, Logged& logged) {
     CHECK(logged.contains("rejected update 102", "non_finite"));
     CHECK(logged.contains("rejected update 103", "out_of_range"));
     CHECK(logged.contains("rejected update 104", "stale"));
+    CHECK(logged.contains("rejected update 105", "unknown_device"));
   }
 
   const Update good = make_update(200, 1, task->version, delta);
@@ -122,8 +123,8 @@ std::vector<float> hand_round(bool send_bad_updates, Logged& logged) {
   }
   uint32_t rejected = 0;
   (*simulation)->inspect([&](const server::Coordinator& c) { rejected = c.history().at(0).rejected; });
-  // The unknown device is refused before it counts as a round's rejection.
-  CHECK(rejected == (send_bad_updates ? 4u : 0u));
+  // Wrong shape, NaN, future round, wrong base version, and the unknown device.
+  CHECK(rejected == (send_bad_updates ? 5u : 0u));
   return after;
 }
 
