@@ -28,13 +28,6 @@ int fail(const edgefl::Status& status, int code) {
   return code;
 }
 
-std::string key_base(const std::string& path) {
-  const std::string suffix = ".key";
-  if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    return path.substr(0, path.size() - suffix.size());
-  }
-  return path;
-}
 
 }  // namespace
 
@@ -51,7 +44,7 @@ int main(int argc, char** argv) {
   }
   DeviceSecurity security;
   if (!config->secret_key_file.empty()) {
-    Result<CurveKeyPair> keys = load_curve_keypair(key_base(config->secret_key_file));
+    Result<CurveKeyPair> keys = load_curve_keypair(config->secret_key_file);
     if (!keys) return fail(keys.status(), 2);
     Result<std::string> server_key = load_public_key(config->server_key_file);
     if (!server_key) return fail(server_key.status(), 2);

@@ -26,13 +26,6 @@ std::atomic<bool> stop_requested{false};
 
 void on_signal(int) { stop_requested.store(true); }
 
-std::string key_base(const std::string& path) {
-  const std::string suffix = ".key";
-  if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    return path.substr(0, path.size() - suffix.size());
-  }
-  return path;
-}
 
 int fail(const edgefl::Status& status, int code) {
   std::fprintf(stderr, "edgefl-server: %s\n", status.to_string().c_str());
@@ -59,7 +52,7 @@ int main(int argc, char** argv) {
   ServerSecurity security;
   security.insecure = config->insecure;
   if (!config->secret_key_file.empty()) {
-    Result<CurveKeyPair> keys = load_curve_keypair(key_base(config->secret_key_file));
+    Result<CurveKeyPair> keys = load_curve_keypair(config->secret_key_file);
     if (!keys) return fail(keys.status(), 2);
     Result<std::vector<std::string>> allowed = load_public_key_list(config->allowed_keys_dir);
     if (!allowed) return fail(allowed.status(), 2);

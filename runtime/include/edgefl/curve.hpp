@@ -36,9 +36,9 @@ Result<std::string> curve_public_from_secret(std::string_view secret_z85);
 // `overwrite` is set.
 Status save_curve_keypair(const CurveKeyPair& keys, const std::string& base_path,
                           bool overwrite = false);
-// Reads <base>.key; checks it is not readable by group/others and that <base>.pub, when
-// present, matches it.
-Result<CurveKeyPair> load_curve_keypair(const std::string& base_path);
+// Reads <base>.key (`path` is <base> or <base>.key); checks it is not readable by group/others
+// and that <base>.pub, when present, matches it.
+Result<CurveKeyPair> load_curve_keypair(const std::string& path);
 // Reads one Z85 public key (a .pub file).
 Result<std::string> load_public_key(const std::string& path);
 // Reads an allow-list: one Z85 public key per line; blank lines, lines starting with '#' and

@@ -56,6 +56,9 @@ class DataSource {
   Result<Shard> load_shard(const ShardSpec& shard) const;
 
  private:
+  // All samples of a synthetic source, training rows first (the same on every machine).
+  Result<Dataset> generate() const;
+
   Kind kind_ = Kind::fashion_mnist;
   std::string name_;
   std::string dir_;

@@ -109,6 +109,17 @@ Status DataSource::check_spec(const ModelSpec& spec) const {
   return Status();
 }
 
+Result<Dataset> DataSource::generate() const {
+  if (kind_ == Kind::blobs) return make_blobs({classes_, dim_, kBlobsTrain + kBlobsTest, 3.0f, 1.0f, seed_});
+  LinearTaskConfig config;
+  config.samples = kLinearTrain + kLinearTest;
+  config.dim = dim_;
+  config.seed = seed_;
+  Result<LinearTask> task = make_linear_task(config);
+  if (!task) return task.status();
+  return std::move(task->data);
+}
+
 Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_samples) const {
   EDGEFL_RETURN_IF_ERROR(check_spec(spec));
   switch (kind_) {
@@ -119,7 +130,7 @@ Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_sam
       return head(std::move(*test), max_samples);
     }
     case Kind::blobs: {
-      Result<Dataset> all = make_blobs({classes_, dim_, kBlobsTrain + kBlobsTest, 3.0f, 1.0f, seed_});
+      Result<Dataset> all = generate();
       if (!all) return all.status();
       std::vector<uint32_t> rows(kBlobsTest);
       std::iota(rows.begin(), rows.end(), static_cast<uint32_t>(kBlobsTrain));
@@ -128,15 +139,11 @@ Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_sam
       return head(std::move(*test), max_samples);
     }
     case Kind::linear: {
-      LinearTaskConfig config;
-      config.samples = kLinearTrain + kLinearTest;
-      config.dim = dim_;
-      config.seed = seed_;
-      Result<LinearTask> task = make_linear_task(config);
-      if (!task) return task.status();
+      Result<Dataset> all = generate();
+      if (!all) return all.status();
       std::vector<uint32_t> rows(kLinearTest);
       std::iota(rows.begin(), rows.end(), static_cast<uint32_t>(kLinearTrain));
-      Result<Dataset> test = task->data.select(rows);
+      Result<Dataset> test = all->select(rows);
       if (!test) return test.status();
       return head(std::move(*test), max_samples);
     }
@@ -157,18 +164,7 @@ Result<Shard> DataSource::load_shard(const ShardSpec& shard) const {
                              [&shard](const Dataset& labels) { return shard_rows(labels, shard); });
     if (!data) return data.status().with_context("Fashion-MNIST training set");
   } else {
-    Result<Dataset> all = Dataset();
-    if (kind_ == Kind::blobs) {
-      all = make_blobs({classes_, dim_, kBlobsTrain + kBlobsTest, 3.0f, 1.0f, seed_});
-    } else {
-      LinearTaskConfig config;
-      config.samples = kLinearTrain + kLinearTest;
-      config.dim = dim_;
-      config.seed = seed_;
-      Result<LinearTask> task = make_linear_task(config);
-      if (!task) return task.status();
-      all = std::move(task->data);
-    }
+    Result<Dataset> all = generate();
     if (!all) return all.status();
     std::vector<uint32_t> train_rows(kind_ == Kind::blobs ? kBlobsTrain : kLinearTrain);
     std::iota(train_rows.begin(), train_rows.end(), 0u);

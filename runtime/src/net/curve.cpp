@@ -126,7 +126,12 @@ Status save_curve_keypair(const CurveKeyPair& keys, const std::string& base_path
   return write_key_file(public_path, keys.public_z85, 0644, overwrite);
 }
 
-Result<CurveKeyPair> load_curve_keypair(const std::string& base_path) {
+Result<CurveKeyPair> load_curve_keypair(const std::string& path) {
+  // "keys/pi-3" and "keys/pi-3.key" name the same pair.
+  const std::string suffix = ".key";
+  const bool has_suffix = path.size() > suffix.size() &&
+                          path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  const std::string base_path = has_suffix ? path.substr(0, path.size() - suffix.size()) : path;
   const std::string secret_path = base_path + ".key";
   struct stat st {};
   if (::stat(secret_path.c_str(), &st) != 0) {
