@@ -172,10 +172,15 @@ class PosixFileSystem final : public FileSystem {
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), &::closedir);
     if (!dir) return errno_status("list directory", path, errno);
     std::vector<std::string> names;
+    // readdir returns null both at the end and on error; only errno tells them apart (a 32-bit
+    // build without large-file offsets fails here with EOVERFLOW on a 64-bit file system).
+    errno = 0;
     while (const dirent* entry = ::readdir(dir.get())) {
       std::string name = entry->d_name;
       if (name != "." && name != "..") names.push_back(std::move(name));
+      errno = 0;
     }
+    if (errno != 0) return errno_status("list directory", path, errno);
     return names;
   }
 };
