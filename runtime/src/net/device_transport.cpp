@@ -70,18 +70,10 @@ Status DeviceTransport::send(ByteView message) {
 }
 
 Result<std::optional<Bytes>> DeviceTransport::receive(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   try {
-    while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      auto frames = receive_frames(impl_->socket, std::max(left, std::chrono::milliseconds(0)));
-      // zmq_poll may wake a millisecond early: only give up once the deadline has passed.
-      if (!frames && std::chrono::steady_clock::now() < deadline) continue;
-      if (!frames) return std::optional<Bytes>();
-      if (frames->size() != 1) continue;  // not our protocol: skip
-      return std::optional<Bytes>(frame_bytes((*frames)[0]));
-    }
+    auto frames = receive_message(impl_->socket, timeout, 1);
+    if (!frames) return std::optional<Bytes>();
+    return std::optional<Bytes>(frame_bytes((*frames)[0]));
   } catch (const zmq::error_t& e) {
     return status_from_zmq(e, "receiving at device");
   }

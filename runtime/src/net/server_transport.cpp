@@ -106,23 +106,15 @@ Status ServerTransport::send(const std::string& peer, ByteView message) {
 }
 
 Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   try {
-    while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      auto frames = receive_frames(impl_->socket, std::max(left, std::chrono::milliseconds(0)));
-      // zmq_poll may wake a millisecond early: only give up once the deadline has passed.
-      if (!frames && std::chrono::steady_clock::now() < deadline) continue;
-      if (!frames) return std::optional<Inbound>();
-      // [routing id, payload]; a device that sent several frames broke the protocol: skip it.
-      if (frames->size() != 2) continue;
-      Inbound in;
-      in.peer = (*frames)[0].to_string();
-      if (const char* user = zmq_msg_gets((*frames)[1].handle(), "User-Id")) in.identity = user;
-      in.payload = frame_bytes((*frames)[1]);
-      return std::optional<Inbound>(std::move(in));
-    }
+    // [routing id, payload]; a device that sent several frames broke the protocol: skipped.
+    auto frames = receive_message(impl_->socket, timeout, 2);
+    if (!frames) return std::optional<Inbound>();
+    Inbound in;
+    in.peer = (*frames)[0].to_string();
+    if (const char* user = zmq_msg_gets((*frames)[1].handle(), "User-Id")) in.identity = user;
+    in.payload = frame_bytes((*frames)[1]);
+    return std::optional<Inbound>(std::move(in));
   } catch (const zmq::error_t& e) {
     return status_from_zmq(e, "receiving at server");
   }

@@ -25,6 +25,19 @@ std::optional<std::vector<zmq::message_t>> receive_frames(zmq::socket_t& socket,
   return frames;
 }
 
+std::optional<std::vector<zmq::message_t>> receive_message(zmq::socket_t& socket,
+                                                           std::chrono::milliseconds timeout,
+                                                           std::size_t frame_count) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto frames = receive_frames(socket, std::max(left, std::chrono::milliseconds(0)));
+    // zmq_poll may wake a millisecond early: only give up once the deadline has passed.
+    if (!frames && std::chrono::steady_clock::now() < deadline) continue;
+    if (!frames || frames->size() == frame_count) return frames;
+  }
+}
+
 Bytes frame_bytes(const zmq::message_t& frame) {
   const auto* data = static_cast<const uint8_t*>(frame.data());
   return Bytes(data, data + frame.size());

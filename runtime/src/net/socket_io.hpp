@@ -16,6 +16,12 @@ namespace edgefl {
 std::optional<std::vector<zmq::message_t>> receive_frames(zmq::socket_t& socket,
                                                           std::chrono::milliseconds timeout);
 
+// Waits until `timeout` has passed for a message of exactly `frame_count` frames, skipping
+// messages of any other shape (a peer that broke the protocol); nullopt on timeout.
+std::optional<std::vector<zmq::message_t>> receive_message(zmq::socket_t& socket,
+                                                           std::chrono::milliseconds timeout,
+                                                           std::size_t frame_count);
+
 // Copies a frame into owned bytes (the message layer then aligns and verifies).
 Bytes frame_bytes(const zmq::message_t& frame);
 
