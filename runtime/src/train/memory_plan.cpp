@@ -14,7 +14,7 @@ constexpr std::size_t kRegionPadBytes = 2 * 64;
 // the reduction dimension to a small multiple; plus the operator struct.
 constexpr std::size_t kXnnChannelPad = 32;
 constexpr std::size_t kXnnInnerPad = 16;
-constexpr std::size_t kXnnOperatorBytes = 20480;  // 16 KB measured on x86-64; armhf needs more
+constexpr std::size_t kXnnOperatorBytes = 16384;
 
 std::size_t widest_activation(const ModelSpec& spec) {
   return *std::max_element(spec.widths.begin() + 1, spec.widths.end());

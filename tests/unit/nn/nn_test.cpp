@@ -198,8 +198,10 @@ TEST_CASE("planned workspace stays within the memory-plan bound") {
                                   batch * activation_bytes_per_sample(*spec, backend);
         INFO(text << " " << backend_name(backend) << " batch " << batch);
         CHECK((*net)->workspace_bytes() <= bound);
-        if (batch == 100 && spec->kind == ModelKind::mlp) {
-          CHECK((*net)->workspace_bytes() * 2 >= bound);  // a bound, not a wild over-estimate
+        // A bound, not a wild over-estimate, where it matters (for a 3-2 model the fixed
+        // XNNPACK padding allowance dominates; on armhf the real tiles are smaller still).
+        if (batch == 100 && spec->parameter_count() > 100000) {
+          CHECK((*net)->workspace_bytes() * 2 >= bound);
         }
       }
     }
