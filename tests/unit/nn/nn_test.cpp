@@ -9,15 +9,12 @@
 #include "edgefl/network.hpp"
 #include "edgefl/rng.hpp"
 
+#include "compute_support.hpp"
+
 using namespace edgefl;
+using edgefl::testing::context;
 
 namespace {
-
-std::unique_ptr<ComputeContext> context(Backend backend) {
-  auto ctx = ComputeContext::create(backend, 1);
-  REQUIRE(ctx.ok());
-  return std::move(*ctx);
-}
 
 // Fills the network's input with N(0,1) features and valid targets for the spec's loss.
 void fill_batch(Network& net, std::size_t batch, uint64_t seed) {

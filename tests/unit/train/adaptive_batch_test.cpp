@@ -12,15 +12,12 @@
 #include "edgefl/synthetic.hpp"
 #include "edgefl/trainer.hpp"
 
+#include "compute_support.hpp"
+
 using namespace edgefl;
+using edgefl::testing::context;
 
 namespace {
-
-std::unique_ptr<ComputeContext> context(Backend backend) {
-  auto ctx = ComputeContext::create(backend, 1);
-  REQUIRE(ctx.ok());
-  return std::move(*ctx);
-}
 
 // Per-sample gradients g_i, one batch-1 backward pass each.
 std::vector<std::vector<double>> per_sample_gradients(const ModelSpec& spec, const ComputeContext& ctx,
