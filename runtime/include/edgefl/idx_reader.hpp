@@ -2,7 +2,8 @@
 //
 //   auto fm = edgefl::load_fashion_mnist();                    // Debian's dataset-fashion-mnist
 //   auto fm = edgefl::load_fashion_mnist("/data/fashion");     // or another folder
-//   fm->train.size();  // 60000, fm->test.size() 10000; pixels kept as uint8, scale 1/255
+//   fm->train.size();  // 60000, fm->test.size() 10000; pixels kept as uint8, standardised
+//                      // (kFashionMnistStandardised) when they become floats
 //
 // Errors: not_found (missing file), truncated (file shorter than its header says), corrupt
 // (bad magic, label >= 10), shape_mismatch (image and label counts differ).
@@ -20,9 +21,10 @@ namespace edgefl {
 
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
-// images: idx3 ubyte (magic 0x803), labels: idx1 ubyte (magic 0x801).
+// images: idx3 ubyte (magic 0x803), labels: idx1 ubyte (magic 0x801). Pixels become
+// byte * scaling.scale + scaling.offset (default: [0, 1]).
 Result<Dataset> load_idx(const std::string& images_path, const std::string& labels_path,
-                         std::size_t classes);
+                         std::size_t classes, ByteScaling scaling = {});
 
 // Picks the rows to keep from a labels-only dataset (dim 1, every feature 0): sorted indices.
 using RowSelector = std::function<Result<std::vector<uint32_t>>(const Dataset& labels)>;
@@ -30,7 +32,7 @@ using RowSelector = std::function<Result<std::vector<uint32_t>>(const Dataset& l
 // Loads only the rows `select` picks, streaming the image file, so a device holding one
 // partition never has the whole image set in memory (peak: labels + selected rows).
 Result<Dataset> load_idx_selected(const std::string& images_path, const std::string& labels_path,
-                                  std::size_t classes, const RowSelector& select);
+                                  std::size_t classes, const RowSelector& select, ByteScaling scaling = {});
 
 struct FashionMnist {
   Dataset train;

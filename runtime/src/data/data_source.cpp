@@ -125,7 +125,7 @@ Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_sam
   switch (kind_) {
     case Kind::fashion_mnist: {
       IdxPaths paths = fashion_mnist_paths(dir_, "t10k");
-      Result<Dataset> test = load_idx(paths.images, paths.labels, 10);
+      Result<Dataset> test = load_idx(paths.images, paths.labels, 10, kFashionMnistStandardised);
       if (!test) return test.status().with_context("Fashion-MNIST test set");
       return head(std::move(*test), max_samples);
     }
@@ -161,7 +161,8 @@ Result<Shard> DataSource::load_shard(const ShardSpec& shard) const {
   if (kind_ == Kind::fashion_mnist) {
     IdxPaths paths = fashion_mnist_paths(dir_, "train");
     data = load_idx_selected(paths.images, paths.labels, 10,
-                             [&shard](const Dataset& labels) { return shard_rows(labels, shard); });
+                             [&shard](const Dataset& labels) { return shard_rows(labels, shard); },
+                             kFashionMnistStandardised);
     if (!data) return data.status().with_context("Fashion-MNIST training set");
   } else {
     Result<Dataset> all = generate();

@@ -30,12 +30,12 @@ Status check_shape(std::size_t dim, std::size_t features, std::size_t targets, s
 }  // namespace
 
 Result<Dataset> Dataset::from_bytes(std::size_t dim, std::vector<uint8_t> features,
-                                    std::vector<float> targets, float scale, std::size_t classes) {
+                                    std::vector<float> targets, ByteScaling scaling, std::size_t classes) {
   EDGEFL_RETURN_IF_ERROR(check_shape(dim, features.size(), targets.size(), classes, targets));
   Dataset d;
   d.dim_ = dim;
   d.classes_ = classes;
-  d.scale_ = scale;
+  d.scaling_ = scaling;
   d.bytes_ = std::move(features);
   d.targets_ = std::move(targets);
   return d;
@@ -66,7 +66,7 @@ Result<Dataset> Dataset::select(std::span<const uint32_t> indices) const {
     std::vector<uint8_t> rows;
     rows.reserve(indices.size() * dim_);
     for (uint32_t i : indices) rows.insert(rows.end(), bytes_.begin() + i * dim_, bytes_.begin() + (i + 1) * dim_);
-    return from_bytes(dim_, std::move(rows), std::move(targets), scale_, classes_);
+    return from_bytes(dim_, std::move(rows), std::move(targets), scaling_, classes_);
   }
   std::vector<float> rows;
   rows.reserve(indices.size() * dim_);
@@ -88,7 +88,8 @@ void Dataset::gather_transposed(std::span<const uint32_t> samples, float* x, flo
       for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j];
     } else {
       const uint8_t* src = bytes_.data() + row * dim_;
-      for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j] * scale_;
+      const float scale = scaling_.scale, offset = scaling_.offset;
+      for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j] * scale + offset;
     }
   }
 }

@@ -124,23 +124,23 @@ bool exists(const std::string& path) {
 }  // namespace
 
 Result<Dataset> load_idx(const std::string& images_path, const std::string& labels_path,
-                         std::size_t classes) {
+                         std::size_t classes, ByteScaling scaling) {
   Result<Idx> images = read_idx(images_path, 3);
   if (!images) return images.status();
   Result<std::vector<float>> targets = read_labels(labels_path, classes);
   if (!targets) return targets.status();
   EDGEFL_RETURN_IF_ERROR(check_counts(images_path, images->dims[0], labels_path, targets->size()));
   const std::size_t dim = std::size_t{images->dims[1]} * images->dims[2];
-  return Dataset::from_bytes(dim, std::move(images->data), std::move(*targets), 1.0f / 255.0f, classes);
+  return Dataset::from_bytes(dim, std::move(images->data), std::move(*targets), scaling, classes);
 }
 
 Result<Dataset> load_idx_selected(const std::string& images_path, const std::string& labels_path,
-                                  std::size_t classes, const RowSelector& select) {
+                                  std::size_t classes, const RowSelector& select, ByteScaling scaling) {
   Result<std::vector<float>> targets = read_labels(labels_path, classes);
   if (!targets) return targets.status();
   const std::size_t count = targets->size();
   Result<Dataset> labels_only =
-      Dataset::from_bytes(1, std::vector<uint8_t>(count, 0), *targets, 1.0f, classes);
+      Dataset::from_bytes(1, std::vector<uint8_t>(count, 0), *targets, {1.0f, 0.0f}, classes);
   if (!labels_only) return labels_only.status();
   Result<std::vector<uint32_t>> rows = select(*labels_only);
   if (!rows) return rows.status();
@@ -170,7 +170,7 @@ Result<Dataset> load_idx_selected(const std::string& images_path, const std::str
       ++next;
     }
   }
-  return Dataset::from_bytes(dim, std::move(kept), std::move(kept_targets), 1.0f / 255.0f, classes);
+  return Dataset::from_bytes(dim, std::move(kept), std::move(kept_targets), scaling, classes);
 }
 
 IdxPaths fashion_mnist_paths(const std::string& dir, const std::string& split) {
@@ -184,9 +184,9 @@ IdxPaths fashion_mnist_paths(const std::string& dir, const std::string& split) {
 Result<FashionMnist> load_fashion_mnist(const std::string& dir) {
   IdxPaths train_paths = fashion_mnist_paths(dir, "train");
   IdxPaths test_paths = fashion_mnist_paths(dir, "t10k");
-  Result<Dataset> train = load_idx(train_paths.images, train_paths.labels, 10);
+  Result<Dataset> train = load_idx(train_paths.images, train_paths.labels, 10, kFashionMnistStandardised);
   if (!train) return train.status().with_context("Fashion-MNIST training set");
-  Result<Dataset> test = load_idx(test_paths.images, test_paths.labels, 10);
+  Result<Dataset> test = load_idx(test_paths.images, test_paths.labels, 10, kFashionMnistStandardised);
   if (!test) return test.status().with_context("Fashion-MNIST test set");
   if (train->dim() != test->dim()) {
     return make_status(StatusCode::shape_mismatch, "Fashion-MNIST: train and test images differ in size");
