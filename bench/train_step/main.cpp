@@ -1,10 +1,12 @@
 // Training-step throughput of mlp:784-256-128-10 per backend and batch, one thread, and the
 // machine's XNNPACK GEMM peak (a large square fully-connected op, weights packed once), so the
-// achieved fraction of peak is visible. Each point alternates slices of the peak GEMM and of
-// training and keeps the best of each (robust on a shared machine). One JSON object per line on
-// stdout; a table on stderr.
+// achieved fraction of peak is visible. A step is Network::train_step (optimizer fused into the
+// backward pass, what LocalTrainer runs); "fused":false points run forward_backward and then
+// Optimizer::step, to show what the fusion is worth. Each point alternates slices of the peak
+// GEMM and of training and keeps the best of each (robust on a shared machine). One JSON object
+// per line on stdout; a table on stderr.
 //
-//   edgefl-bench-train-step [--seconds 1.0 per point] [--backend xnnpack|reference] [--batch N]
+//   edgefl-bench-train-step [--seconds 1.0 per point] [--backend direct|xnnpack|reference] [--batch N]
 // (--backend/--batch restrict the run to one point, e.g. under a profiler; the peak line stays.)
 #include <algorithm>
 #include <chrono>
@@ -55,7 +57,8 @@ struct Measurement {
 // One training point (backend, batch) with its network and optimizer, measured in slices.
 class TrainPoint {
  public:
-  TrainPoint(const ModelSpec& spec, Backend backend, std::size_t batch) : spec_(spec), batch_(batch) {
+  TrainPoint(const ModelSpec& spec, Backend backend, std::size_t batch, bool fused)
+      : spec_(spec), batch_(batch), fused_(fused) {
     auto ctx = ComputeContext::create(backend, 1);
     if (!ctx || (*ctx)->backend() != backend) {
       std::fprintf(stderr, "backend %s unavailable\n", std::string(backend_name(backend)).c_str());
@@ -91,12 +94,18 @@ class TrainPoint {
 
  private:
   void step() {
-    auto stats = net_->forward_backward(model_->params().span(), model_->grads().span(), batch_, 1.0f / batch_, false);
+    const float scale = 1.0f / float(batch_);
+    if (fused_) {
+      if (!net_->train_step(model_->params().span(), model_->grads().span(), batch_, scale, *opt_)) std::exit(1);
+      return;
+    }
+    auto stats = net_->forward_backward(model_->params().span(), model_->grads().span(), batch_, scale, false);
     if (!stats || !opt_->step(model_->params().span(), model_->grads().span()).ok()) std::exit(1);
   }
 
   const ModelSpec& spec_;
   std::size_t batch_;
+  bool fused_;
   std::unique_ptr<ComputeContext> ctx_;
   std::unique_ptr<Network> net_;
   std::optional<Model> model_;
@@ -176,43 +185,51 @@ int main(int argc, char** argv) {
 #else
   auto peak_slice = [] {};
 #endif
-  std::vector<Backend> backends = {Backend::reference};
+  std::vector<Backend> backends = {Backend::direct, Backend::reference};
 #ifdef EDGEFL_HAVE_XNNPACK
-  backends.insert(backends.begin(), Backend::xnnpack);
+  backends.insert(backends.begin() + 1, Backend::xnnpack);
 #endif
   struct Point {
     Backend backend;
     std::size_t batch;
+    bool fused;
     Measurement best;
   };
   std::vector<Point> points;
   for (Backend backend : backends) {
     if (only_backend != nullptr && backend_name(backend) != only_backend) continue;
     for (std::size_t batch : only_batch != 0 ? std::vector<std::size_t>{only_batch} : std::vector<std::size_t>{32, 128}) {
-      TrainPoint train(*spec, backend, batch);
-      Point p{backend, batch, {}};
-      for (int r = 0; r < kRounds; ++r) {
-        peak_slice();
-        Measurement m = train.run_for(slice);
-        if (m.samples_per_s > p.best.samples_per_s) p.best = m;
+      // The unfused ablation at batch 32 for the fast backends.
+      for (bool fused : {true, false}) {
+        if (!fused && (backend == Backend::reference || batch != 32)) continue;
+        TrainPoint train(*spec, backend, batch, fused);
+        Point p{backend, batch, fused, {}};
+        for (int r = 0; r < kRounds; ++r) {
+          peak_slice();
+          Measurement m = train.run_for(slice);
+          if (m.samples_per_s > p.best.samples_per_s) p.best = m;
+        }
+        points.push_back(p);
       }
-      points.push_back(p);
     }
   }
 #ifdef EDGEFL_HAVE_XNNPACK
   std::printf("{\"bench\":\"gemm_peak\",\"backend\":\"xnnpack\",\"size\":%zu,\"threads\":1,\"gflops\":%.2f}\n",
               gemm_peak.size(), peak);
 #endif
-  std::fprintf(stderr, "%-10s %5s %14s %8s %8s\n", "backend", "batch", "samples/s", "GFLOP/s", "of peak");
+  std::fprintf(stderr, "%-10s %5s %6s %14s %8s %8s\n", "backend", "batch", "fused", "samples/s", "GFLOP/s",
+               "of peak");
   for (const Point& p : points) {
     const std::string backend(backend_name(p.backend));
     const double fraction = peak > 0 ? p.best.gflops / peak : 0;
     std::printf("{\"bench\":\"train_step\",\"model\":\"%s\",\"backend\":\"%s\",\"batch\":%zu,\"threads\":1,"
-                "\"samples_per_s\":%.1f,\"gflops\":%.2f,\"fraction_of_peak\":%.3f}\n",
-                model, backend.c_str(), p.batch, p.best.samples_per_s, p.best.gflops, fraction);
-    std::fprintf(stderr, "%-10s %5zu %14.0f %8.2f %7.1f%%\n", backend.c_str(), p.batch, p.best.samples_per_s,
-                 p.best.gflops, 100 * fraction);
+                "\"fused\":%s,\"samples_per_s\":%.1f,\"gflops\":%.2f,\"fraction_of_peak\":%.3f}\n",
+                model, backend.c_str(), p.batch, p.fused ? "true" : "false", p.best.samples_per_s, p.best.gflops,
+                fraction);
+    std::fprintf(stderr, "%-10s %5zu %6s %14.0f %8.2f %7.1f%%\n", backend.c_str(), p.batch, p.fused ? "yes" : "no",
+                 p.best.samples_per_s, p.best.gflops, 100 * fraction);
   }
-  std::printf("{\"bench\":\"train_step_info\",\"gemm_peak_gflops\":%.2f}\n", peak);
+  std::printf("{\"bench\":\"train_step_info\",\"gemm_peak_gflops\":%.2f,\"direct_isa\":\"%s\"}\n", peak,
+              std::string(direct_kernel_isa()).c_str());
   return 0;
 }

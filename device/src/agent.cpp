@@ -99,7 +99,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
     TaskConfig typical;
     typical.optimizer = OptimizerKind::momentum;
     const std::size_t message_bytes = spec.parameter_count() * sizeof(float) + 4096;
-    Result<MemoryPlan> plan = plan_device_memory(spec, Backend::xnnpack, typical, message_bytes,
+    Result<MemoryPlan> plan = plan_device_memory(spec, *resolve_backend(config.backend, config.threads), typical,
+                                                 message_bytes,
                                                  agent->data_, agent->memory_budget_, process_bytes);
     if (!plan) return plan.status();
     agent->log_(agent->device_id_ + ": " + plan->describe());
@@ -126,6 +127,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.data = &agent->data_;
   options.memory_budget = agent->memory_budget_;
   options.threads = config.threads;
+  options.backend = *resolve_backend(config.backend, config.threads);  // validated with the config
   options.device_seed = hash_text(agent->device_id_);
   options.slowdown = config.slowdown;
   options.process_bytes = process_bytes;

@@ -38,6 +38,7 @@ struct DeviceConfig {
   std::string memory_budget = "auto";  // bytes with optional K/M/G suffix, or "auto"
   std::string model;                   // expected model spec: refuse at start if it cannot fit
   uint32_t threads = 1;
+  std::string backend = "auto";
 
   // Simulation of weak boards (seeded, for tests and experiments).
   double slowdown = 1.0;          // train this many times slower than the hardware can

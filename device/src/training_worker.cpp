@@ -130,7 +130,7 @@ TrainingResult TrainingWorker::train(uint64_t task_id, std::vector<uint8_t> mess
                                     " inputs, the local data has " + std::to_string(options_.data->dim())));
     }
     if (!s.compute) {
-      auto compute = ComputeContext::create(Backend::xnnpack, options_.threads);
+      auto compute = ComputeContext::create(options_.backend, options_.threads);
       if (!compute) return failed(compute.status());
       s.compute = std::move(*compute);
     }

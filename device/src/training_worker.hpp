@@ -39,6 +39,7 @@ struct WorkerOptions {
   const Dataset* data = nullptr;   // the device's shard; outlives the worker
   uint64_t memory_budget = 0;      // bytes training may use (0: no limit)
   uint32_t threads = 1;
+  Backend backend = Backend::xnnpack;
   uint64_t device_seed = 0;        // mixed into every task seed so devices shuffle differently
   double slowdown = 1.0;           // simulated slow board: total time = slowdown x compute time
   uint64_t process_bytes = 0;      // resident size before training state (for the memory plan)

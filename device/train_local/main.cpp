@@ -29,15 +29,15 @@ int fail(const Status& status) {
 int main(int argc, char** argv) {
   CLI::App app{"edgefl-train: train a model spec centrally and print per-epoch test accuracy"};
   std::string spec_text = "mlp:784-256-128-10:relu", data_kind = "fashion-mnist", data_dir = kFashionMnistDir;
-  std::string backend_text = "xnnpack", optimizer_text = "momentum";
+  std::string backend_text = "auto", optimizer_text = "momentum";
   std::size_t epochs = 10, batch = 32, micro = 0, threads = 1;
   float lr = 0.01f, momentum = 0.9f, weight_decay = 0.0f;
   uint64_t seed = 1;
   app.add_option("--spec", spec_text, "model spec")->capture_default_str();
   app.add_option("--data", data_kind, "fashion-mnist or blobs")->check(CLI::IsMember({"fashion-mnist", "blobs"}))->capture_default_str();
   app.add_option("--data-dir", data_dir, "folder with the Fashion-MNIST IDX files")->capture_default_str();
-  app.add_option("--backend", backend_text, "xnnpack or reference")->capture_default_str();
-  app.add_option("--threads", threads, "XNNPACK threads")->capture_default_str();
+  app.add_option("--backend", backend_text, "auto, direct, xnnpack or reference")->capture_default_str();
+  app.add_option("--threads", threads, "compute threads (xnnpack)")->capture_default_str();
   app.add_option("--optimizer", optimizer_text, "sgd, momentum, nesterov, adamw")->capture_default_str();
   app.add_option("--epochs", epochs)->capture_default_str();
   app.add_option("--batch", batch, "logical batch size")->capture_default_str();
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
 
   auto spec = ModelSpec::parse(spec_text);
   if (!spec) return fail(spec.status());
-  auto backend = parse_backend(backend_text);
+  auto backend = resolve_backend(backend_text, threads);
   if (!backend) return fail(backend.status());
   auto kind = parse_optimizer(optimizer_text);
   if (!kind) return fail(kind.status());

@@ -4,10 +4,12 @@
 //   if (!ctx) return ctx.status();
 //   (*ctx)->backend();   // Backend::reference if XNNPACK could not initialise
 //
-// One context is shared by every Network of a process (the device has one). XNNPACK is the
-// fast path; the reference backend (plain loops) is the test oracle and the fallback when
-// xnn_initialize fails or the build has no XNNPACK. Threads > 1 creates a pthreadpool used by
-// XNNPACK only.
+// One context is shared by every Network of a process (the device has one). Backends:
+//   direct     edgefl's own packing-free GEMM (AVX-512 / AVX2+FMA / portable vector code), the
+//              fastest on x86-64 (bench/train_step); one thread.
+//   xnnpack    XNNPACK fully-connected operators; threads > 1 uses a pthreadpool.
+//   reference  plain loops: the test oracle, and the fallback when xnn_initialize fails or the
+//              build has no XNNPACK.
 #pragma once
 
 #include <cstddef>
@@ -19,10 +21,18 @@
 
 namespace edgefl {
 
-enum class Backend : uint8_t { reference, xnnpack };
+enum class Backend : uint8_t { reference, xnnpack, direct };
 
 std::string_view backend_name(Backend backend);
 Result<Backend> parse_backend(std::string_view name);
+// What devices and the server use unless told otherwise ("auto"): on one thread, direct where
+// its vector kernels run (x86-64 with AVX2+FMA or AVX-512, where it measured fastest); XNNPACK
+// elsewhere and for more threads (direct runs on one).
+Backend default_backend(std::size_t threads = 1);
+// A backend name, or "auto" for default_backend(threads).
+Result<Backend> resolve_backend(std::string_view name, std::size_t threads);
+// The instruction set the direct backend's kernels use here: "avx512f", "avx2+fma" or "portable".
+std::string_view direct_kernel_isa();
 
 class DenseKernels;  // private: runtime/src/nn/dense_kernels.hpp
 

@@ -12,6 +12,8 @@
 // (weights change every step and packing them would cost more than the GEMM at small batch).
 // Gradient accumulation: call forward_backward for each micro-batch with grad_scale =
 // 1/logical_batch and accumulate = true after the first (needs options.accumulation).
+// A whole batch in one micro-batch: train_step(params, grads, batch, 1.0f / batch, optimizer)
+// is forward_backward + optimizer.step fused, bit for bit the same result, faster.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +24,7 @@
 #include "edgefl/compute.hpp"
 #include "edgefl/float_buffer.hpp"
 #include "edgefl/model_spec.hpp"
+#include "edgefl/optimizer.hpp"
 #include "edgefl/status.hpp"
 
 namespace edgefl {
@@ -69,7 +72,13 @@ class Network {
   // Forward, loss, and gradients of (grad_scale * summed loss) written to (or added to) grads.
   Result<BatchStats> forward_backward(std::span<const float> params, std::span<float> grads,
                                       std::size_t batch, float grad_scale, bool accumulate);
-  // Observer of the following forward_backward calls (nullptr: none). Not owned.
+  // forward_backward (accumulate = false) and optimizer.step in one pass: each layer's
+  // parameters are updated as soon as their gradient is final (a layer's input gradient is
+  // computed first, from the old weights), in row panels with the direct backend so the update
+  // reads each gradient while it is in cache. grads still receives the whole gradient.
+  Result<BatchStats> train_step(std::span<float> params, std::span<float> grads, std::size_t batch,
+                                float grad_scale, Optimizer& optimizer);
+  // Observer of the following forward_backward and train_step calls (nullptr: none). Not owned.
   void set_backward_observer(BackwardObserver* observer) { observer_ = observer; }
   // Output of the last forward pass: [output_size][batch].
   const float* logits() const { return acts_.back(); }
@@ -78,6 +87,11 @@ class Network {
   Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels);
   Status check(std::span<const float> params, std::size_t batch) const;
   Status run_forward(const float* params, std::size_t batch);
+  // Loss, its gradient and the backward pass; with an optimizer, the fused update of train_step.
+  Result<BatchStats> run_backward(std::span<float> params, std::span<float> grads, std::size_t batch,
+                                  float grad_scale, bool accumulate, Optimizer* optimizer);
+  // dx = gradient of dense `layer`'s input (through the ReLU before it) from its output's dy.
+  Status input_grad(const float* params, std::size_t layer, const float* dy, float* dx, std::size_t batch);
 
   ModelSpec spec_;
   NetworkOptions options_;

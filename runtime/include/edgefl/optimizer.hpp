@@ -47,6 +47,11 @@ class Optimizer {
   // Hyper-parameters may change between steps (schedules); the kind may not.
   Status set_config(const OptimizerConfig& config);
   Status step(std::span<float> params, std::span<const float> grads);
+  // step() in parts, so the update can follow the backward pass while each gradient is still in
+  // cache (Network::train_step): begin_step() once (checks sizes, counts the step), then update()
+  // over disjoint ranges [begin, end) of the flat buffers that together cover every parameter.
+  Status begin_step(std::span<float> params, std::span<const float> grads);
+  void update(std::span<float> params, std::span<const float> grads, std::size_t begin, std::size_t end);
 
   std::span<const float> state() const { return state_.span(); }
   uint64_t steps() const { return steps_; }
@@ -59,6 +64,7 @@ class Optimizer {
   std::size_t parameters_;
   FloatBuffer state_;
   uint64_t steps_ = 0;
+  float correction1_ = 1.0f, correction2_ = 1.0f;  // AdamW bias corrections of the current step
 };
 
 }  // namespace edgefl

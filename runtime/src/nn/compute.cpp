@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "direct_gemm.hpp"
+#include "direct_kernels.hpp"
 #include "reference_kernels.hpp"
 
 #ifdef EDGEFL_HAVE_XNNPACK
@@ -37,14 +39,34 @@ bool initialize_xnnpack() {
 }  // namespace
 
 std::string_view backend_name(Backend backend) {
-  return backend == Backend::xnnpack ? "xnnpack" : "reference";
+  switch (backend) {
+    case Backend::xnnpack:
+      return "xnnpack";
+    case Backend::direct:
+      return "direct";
+    case Backend::reference:
+      break;
+  }
+  return "reference";
 }
 
 Result<Backend> parse_backend(std::string_view name) {
   if (name == "xnnpack") return Backend::xnnpack;
+  if (name == "direct") return Backend::direct;
   if (name == "reference") return Backend::reference;
   return make_status(StatusCode::invalid_argument,
-                     "unknown backend '" + std::string(name) + "' (xnnpack, reference)");
+                     "unknown backend '" + std::string(name) + "' (auto, direct, xnnpack, reference)");
+}
+
+std::string_view direct_kernel_isa() { return direct_gemm_isa(); }
+
+Backend default_backend(std::size_t threads) {
+  return threads == 1 && std::string_view(direct_gemm_isa()) != "portable" ? Backend::direct : Backend::xnnpack;
+}
+
+Result<Backend> resolve_backend(std::string_view name, std::size_t threads) {
+  if (name == "auto") return default_backend(threads);
+  return parse_backend(name);
 }
 
 ComputeContext::ComputeContext(Backend backend, bool fell_back, std::size_t threads,
@@ -59,8 +81,8 @@ Result<std::unique_ptr<ComputeContext>> ComputeContext::create(Backend requested
                        "compute threads must be in [1, 256], got " + std::to_string(threads));
   }
   auto pool = std::make_unique<ThreadPool>();
-  if (requested == Backend::reference) {
-    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, false, 1, std::move(pool)));
+  if (requested == Backend::reference || requested == Backend::direct) {
+    return std::unique_ptr<ComputeContext>(new ComputeContext(requested, false, 1, std::move(pool)));
   }
 #ifdef EDGEFL_HAVE_XNNPACK
   if (initialize_xnnpack()) {
@@ -78,6 +100,7 @@ Result<std::unique_ptr<ComputeContext>> ComputeContext::create(Backend requested
 }
 
 std::unique_ptr<DenseKernels> ComputeContext::make_kernels() const {
+  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>();
 #ifdef EDGEFL_HAVE_XNNPACK
   if (backend_ == Backend::xnnpack) return std::make_unique<XnnpackKernels>(pool_->pool);
 #endif

@@ -1,5 +1,6 @@
 // The three GEMMs of a Dense layer, on feature-major activations ([width][batch]).
-// Private to runtime/src/nn; implementations: reference (plain loops), XNNPACK.
+// Private to runtime/src/nn; implementations: reference (plain loops), XNNPACK, direct (own
+// packing-free GEMM).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +10,16 @@
 #include "edgefl/status.hpp"
 
 namespace edgefl {
+
+// Told when rows [begin, end) of a weight gradient are final (in order, together covering every
+// row), so the caller can use them while they are still in cache: the fused optimizer update.
+class GradientRowsSink {
+ public:
+  virtual void rows_ready(std::size_t begin, std::size_t end) = 0;
+
+ protected:
+  ~GradientRowsSink() = default;
+};
 
 class DenseKernels {
  public:
@@ -20,9 +31,9 @@ class DenseKernels {
   // yt[n][b] = sum_k w[n][k] * xt[k][b]
   virtual Status forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                          std::size_t b) = 0;
-  // dw[n][k] = sum_b dyt[n][b] * xt[k][b]
+  // dw[n][k] = sum_b dyt[n][b] * xt[k][b]; sink (may be null) hears of finished rows.
   virtual Status weight_grad(const float* dyt, const float* xt, float* dw, std::size_t n,
-                             std::size_t k, std::size_t b) = 0;
+                             std::size_t k, std::size_t b, GradientRowsSink* sink) = 0;
   // dxt[k][b] = sum_n w[n][k] * dyt[n][b]; wt_scratch holds n*k floats (+ slack)
   virtual Status input_grad(const float* w, const float* dyt, float* dxt, float* wt_scratch,
                             std::size_t n, std::size_t k, std::size_t b) = 0;

@@ -49,6 +49,23 @@ void bias_grad(const float* dy, float* db, std::size_t rows, std::size_t batch) 
   }
 }
 
+// The fused optimizer step over weight rows as the kernels finish them.
+class RowUpdate final : public GradientRowsSink {
+ public:
+  RowUpdate(Optimizer* optimizer, std::span<float> params, std::span<const float> grads,
+            std::size_t offset, std::size_t row_floats)
+      : optimizer_(optimizer), params_(params), grads_(grads), offset_(offset), row_floats_(row_floats) {}
+  void rows_ready(std::size_t begin, std::size_t end) override {
+    optimizer_->update(params_, grads_, offset_ + begin * row_floats_, offset_ + end * row_floats_);
+  }
+
+ private:
+  Optimizer* optimizer_;
+  std::span<float> params_;
+  std::span<const float> grads_;
+  std::size_t offset_, row_floats_;
+};
+
 }  // namespace
 
 Network::Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels)
@@ -134,6 +151,19 @@ Result<BatchStats> Network::forward(std::span<const float> params, std::size_t b
 
 Result<BatchStats> Network::forward_backward(std::span<const float> params, std::span<float> grads,
                                              std::size_t batch, float grad_scale, bool accumulate) {
+  // run_backward writes params only when given an optimizer.
+  std::span<float> unchanged(const_cast<float*>(params.data()), params.size());
+  return run_backward(unchanged, grads, batch, grad_scale, accumulate, nullptr);
+}
+
+Result<BatchStats> Network::train_step(std::span<float> params, std::span<float> grads, std::size_t batch,
+                                       float grad_scale, Optimizer& optimizer) {
+  EDGEFL_RETURN_IF_ERROR(optimizer.begin_step(params, grads));
+  return run_backward(params, grads, batch, grad_scale, false, &optimizer);
+}
+
+Result<BatchStats> Network::run_backward(std::span<float> params, std::span<float> grads, std::size_t batch,
+                                         float grad_scale, bool accumulate, Optimizer* optimizer) {
   EDGEFL_RETURN_IF_ERROR(check(params, batch));
   if (grads.size() != params.size()) {
     return make_status(StatusCode::shape_mismatch, "gradient buffer size differs from parameters");
@@ -150,11 +180,18 @@ Result<BatchStats> Network::forward_backward(std::span<const float> params, std:
   for (std::size_t i = layouts_.size(); i-- > 0;) {
     const DenseLayout& l = layouts_[i];
     const std::size_t weights = l.inputs * l.outputs;
+    // Fused: the input gradient first, while the weights are still this step's.
+    if (optimizer != nullptr && i > 0) {
+      EDGEFL_RETURN_IF_ERROR(input_grad(params.data(), i, dy, dx, batch));
+    }
     float* dw = accumulate ? acc_scratch_ : grads.data() + l.weight_offset;
-    EDGEFL_RETURN_IF_ERROR(kernels_->weight_grad(dy, acts_[i], dw, l.outputs, l.inputs, batch));
+    RowUpdate rows(optimizer, params, grads, l.weight_offset, l.inputs);
+    EDGEFL_RETURN_IF_ERROR(kernels_->weight_grad(dy, acts_[i], dw, l.outputs, l.inputs, batch,
+                                                 optimizer != nullptr ? &rows : nullptr));
     if (l.has_bias) {
       float* db = accumulate ? acc_scratch_ + weights : grads.data() + l.bias_offset;
       bias_grad(dy, db, l.outputs, batch);
+      if (optimizer != nullptr) optimizer->update(params, grads, l.bias_offset, l.bias_offset + l.outputs);
     }
     if (observer_ != nullptr) observer_->on_dense_backward(i, l, acts_[i], dy, batch);
     if (accumulate) {
@@ -164,14 +201,21 @@ Result<BatchStats> Network::forward_backward(std::span<const float> params, std:
       for (std::size_t j = 0; j < count; ++j) g[j] += acc_scratch_[j];
     }
     if (i == 0) break;
-    EDGEFL_RETURN_IF_ERROR(kernels_->input_grad(params.data() + l.weight_offset, dy, dx,
-                                                wt_scratch_, l.outputs, l.inputs, batch));
-    // ReLU backward: the stored activation is post-ReLU, and relu(z) > 0 exactly when z > 0.
-    const float* a = acts_[i];
-    for (std::size_t j = 0; j < l.inputs * batch; ++j) dx[j] = a[j] > 0.0f ? dx[j] : 0.0f;
+    if (optimizer == nullptr) EDGEFL_RETURN_IF_ERROR(input_grad(params.data(), i, dy, dx, batch));
     std::swap(dy, dx);
   }
   return BatchStats{loss.loss_sum, loss.correct};
+}
+
+Status Network::input_grad(const float* params, std::size_t layer, const float* dy, float* dx,
+                           std::size_t batch) {
+  const DenseLayout& l = layouts_[layer];
+  EDGEFL_RETURN_IF_ERROR(kernels_->input_grad(params + l.weight_offset, dy, dx, wt_scratch_, l.outputs,
+                                              l.inputs, batch));
+  // ReLU backward: the stored activation is post-ReLU, and relu(z) > 0 exactly when z > 0.
+  const float* a = acts_[layer];
+  for (std::size_t j = 0; j < l.inputs * batch; ++j) dx[j] = a[j] > 0.0f ? dx[j] : 0.0f;
+  return Status();
 }
 
 }  // namespace edgefl

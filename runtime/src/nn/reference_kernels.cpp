@@ -21,7 +21,7 @@ Status ReferenceKernels::forward(const float* w, const float* xt, float* yt, std
 }
 
 Status ReferenceKernels::weight_grad(const float* dyt, const float* xt, float* dw, std::size_t n,
-                                     std::size_t k, std::size_t b) {
+                                     std::size_t k, std::size_t b, GradientRowsSink* sink) {
   for (std::size_t i = 0; i < n; ++i) {
     const float* dy = dyt + i * b;
     for (std::size_t j = 0; j < k; ++j) {
@@ -31,6 +31,7 @@ Status ReferenceKernels::weight_grad(const float* dyt, const float* xt, float* d
       dw[i * k + j] = sum;
     }
   }
+  if (sink != nullptr) sink->rows_ready(0, n);
   return Status();
 }
 

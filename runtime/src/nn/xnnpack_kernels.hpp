@@ -21,7 +21,7 @@ class XnnpackKernels final : public DenseKernels {
   Status forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                  std::size_t b) override;
   Status weight_grad(const float* dyt, const float* xt, float* dw, std::size_t n, std::size_t k,
-                     std::size_t b) override;
+                     std::size_t b, GradientRowsSink* sink) override;
   Status input_grad(const float* w, const float* dyt, float* dxt, float* wt_scratch,
                     std::size_t n, std::size_t k, std::size_t b) override;
   std::size_t arena_bytes() const override { return arena_.capacity(); }

@@ -1,5 +1,6 @@
 #include "edgefl/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -112,7 +113,7 @@ Status Optimizer::set_config(const OptimizerConfig& config) {
   return Status();
 }
 
-Status Optimizer::step(std::span<float> params, std::span<const float> grads) {
+Status Optimizer::begin_step(std::span<float> params, std::span<const float> grads) {
   if (params.size() != parameters_ || grads.size() != parameters_) {
     return make_status(StatusCode::shape_mismatch,
                        "optimizer built for " + std::to_string(parameters_) + " parameters, got " +
@@ -120,30 +121,44 @@ Status Optimizer::step(std::span<float> params, std::span<const float> grads) {
                            std::to_string(grads.size()) + " gradients");
   }
   ++steps_;
+  if (config_.kind == OptimizerKind::adamw) {
+    const double t = static_cast<double>(steps_);
+    correction1_ = static_cast<float>(1.0 / (1.0 - std::pow(double(config_.beta1), t)));
+    correction2_ = static_cast<float>(1.0 / (1.0 - std::pow(double(config_.beta2), t)));
+  }
+  return Status();
+}
+
+void Optimizer::update(std::span<float> params, std::span<const float> grads, std::size_t begin,
+                       std::size_t end) {
+  end = std::min({end, parameters_, params.size(), grads.size()});
+  if (begin >= end) return;
   const float lr = config_.lr;
   const float wd = config_.weight_decay;
-  float* w = params.data();
-  const float* g = grads.data();
-  const std::size_t n = parameters_;
+  float* w = params.data() + begin;
+  const float* g = grads.data() + begin;
+  float* state = state_.empty() ? nullptr : state_.data() + begin;  // sgd keeps none
+  const std::size_t n = end - begin;
   switch (config_.kind) {
     case OptimizerKind::sgd:
       sgd_update(w, g, n, lr, wd);
       break;
     case OptimizerKind::momentum:
-      momentum_update(w, g, state_.data(), n, lr, wd, config_.momentum);
+      momentum_update(w, g, state, n, lr, wd, config_.momentum);
       break;
     case OptimizerKind::nesterov:
-      nesterov_update(w, g, state_.data(), n, lr, wd, config_.momentum);
+      nesterov_update(w, g, state, n, lr, wd, config_.momentum);
       break;
-    case OptimizerKind::adamw: {
-      const float b1 = config_.beta1, b2 = config_.beta2;
-      const double t = static_cast<double>(steps_);
-      const float c1 = static_cast<float>(1.0 / (1.0 - std::pow(double(b1), t)));
-      const float c2 = static_cast<float>(1.0 / (1.0 - std::pow(double(b2), t)));
-      adamw_update(w, g, state_.data(), state_.data() + n, n, lr, wd, b1, b2, c1, c2, config_.eps);
+    case OptimizerKind::adamw:
+      adamw_update(w, g, state, state + parameters_, n, lr, wd, config_.beta1, config_.beta2, correction1_,
+                   correction2_, config_.eps);
       break;
-    }
   }
+}
+
+Status Optimizer::step(std::span<float> params, std::span<const float> grads) {
+  EDGEFL_RETURN_IF_ERROR(begin_step(params, grads));
+  update(params, grads, 0, parameters_);
   return Status();
 }
 

@@ -20,6 +20,10 @@ std::size_t widest_activation(const ModelSpec& spec) {
   return *std::max_element(spec.widths.begin() + 1, spec.widths.end());
 }
 
+std::size_t widest_input(const ModelSpec& spec) {
+  return *std::max_element(spec.widths.begin(), spec.widths.end() - 1);
+}
+
 std::size_t widest_dim(const ModelSpec& spec) {
   return *std::max_element(spec.widths.begin(), spec.widths.end());
 }
@@ -39,6 +43,7 @@ std::size_t activation_bytes_per_sample(const ModelSpec& spec, Backend backend) 
     // One packed operand at a time: an activation (or its gradient) plus one bias per sample.
     floats += widest_dim(spec) + 1;
   }
+  if (backend == Backend::direct) floats += widest_input(spec);  // X[B][K] for a weight gradient
   return floats * sizeof(float);
 }
 

@@ -161,6 +161,13 @@ Result<BatchStats> LocalTrainer::step(std::span<float> params, const DatasetView
                                       GradientStatistics* stats) {
   if (!optimizer_) return make_status(StatusCode::failed_precondition, "trainer: prepare() not called");
   reserve_statistics(stats != nullptr ? test : BatchTest::none);
+  const bool measured = test != BatchTest::none && stats != nullptr;
+  if (!measured && !positions.empty() && positions.size() <= network_->max_micro_batch()) {
+    // One micro-batch and no statistics: the optimizer update fused into the backward pass.
+    data.gather_transposed(positions, scratch_, network_->input(), network_->targets());
+    return network_->train_step(params, grads_.span(), positions.size(),
+                                1.0f / static_cast<float>(positions.size()), *optimizer_);
+  }
   auto total = measured_gradient(params, data, positions, test, stats);
   if (!total) return total;
   EDGEFL_RETURN_IF_ERROR(optimizer_->step(params, grads_.span()));

@@ -1,12 +1,16 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "edgefl/compute.hpp"
 #include "edgefl/memory_plan.hpp"
 #include "edgefl/model.hpp"
 #include "edgefl/network.hpp"
+#include "edgefl/optimizer.hpp"
 #include "edgefl/rng.hpp"
 
 #include "compute_support.hpp"
@@ -99,54 +103,114 @@ void gradient_check(const char* text, Backend backend) {
 }  // namespace
 
 TEST_CASE("gradients match finite differences for Dense, ReLU and every loss") {
-  for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+  for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
     gradient_check("mlp:6-7-5-4:relu", backend);      // Dense + ReLU + softmax cross-entropy
     gradient_check("linear:9-1", backend);            // squared loss
     gradient_check("linear:9-1:logistic", backend);   // logistic loss
   }
 }
 
-TEST_CASE("XNNPACK and reference agree on forward, gradients and 10 SGD steps") {
-  auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
-  REQUIRE(spec.ok());
-  auto xnn_ctx = context(Backend::xnnpack);
-  REQUIRE(xnn_ctx->backend() == Backend::xnnpack);
-  auto ref_ctx = context(Backend::reference);
-  for (std::size_t batch : {1u, 7u, 32u}) {
-    auto xnn = Network::create(*spec, *xnn_ctx, {batch, false});
-    auto ref = Network::create(*spec, *ref_ctx, {batch, false});
-    REQUIRE((xnn.ok() && ref.ok()));
-    FloatBuffer px = random_params(*spec, 5), pr = px.clone();
-    FloatBuffer gx(spec->parameter_count()), gr(spec->parameter_count());
-    for (int step = 0; step < 10; ++step) {
-      fill_batch(**xnn, batch, 100 + step);
-      fill_batch(**ref, batch, 100 + step);
-      auto sx = (*xnn)->forward_backward(px.span(), gx.span(), batch, 1.0f / batch, false);
-      auto sr = (*ref)->forward_backward(pr.span(), gr.span(), batch, 1.0f / batch, false);
-      REQUIRE((sx.ok() && sr.ok()));
-      std::span<const float> lx((*xnn)->logits(), 10 * batch), lr((*ref)->logits(), 10 * batch);
-      INFO("batch " << batch << " step " << step);
-      CHECK(max_rel_error(lx, lr) < 1e-4);
-      CHECK(std::fabs(sx->loss_sum - sr->loss_sum) <= 1e-4 * std::fabs(sr->loss_sum));
-      for (const DenseLayout& l : spec->dense_layouts()) {
-        CHECK(max_rel_error(gx.span().subspan(l.weight_offset, l.inputs * l.outputs),
-                            gr.span().subspan(l.weight_offset, l.inputs * l.outputs)) < 1e-4);
-        CHECK(max_rel_error(gx.span().subspan(l.bias_offset, l.outputs),
-                            gr.span().subspan(l.bias_offset, l.outputs)) < 1e-4);
-      }
-      for (std::size_t i = 0; i < px.size(); ++i) {
-        px[i] -= 0.1f * gx[i];
-        pr[i] -= 0.1f * gr[i];
+// Both fast backends against the reference: the real model, and odd widths and batches that
+// leave every remainder tile of the direct kernels (rows, vector columns, scalar columns).
+TEST_CASE("XNNPACK and direct agree with reference on forward, gradients and 10 SGD steps") {
+  for (Backend backend : {Backend::xnnpack, Backend::direct}) {
+    for (const char* text : {"mlp:784-256-128-10:relu", "mlp:37-29-13-5:relu"}) {
+      auto spec = ModelSpec::parse(text);
+      REQUIRE(spec.ok());
+      auto fast_ctx = context(backend);
+      REQUIRE(fast_ctx->backend() == backend);
+      auto ref_ctx = context(Backend::reference);
+      const std::size_t outputs = spec->output_size();
+      for (std::size_t batch : {1u, 7u, 32u, 45u}) {
+        auto fast = Network::create(*spec, *fast_ctx, {batch, false});
+        auto ref = Network::create(*spec, *ref_ctx, {batch, false});
+        REQUIRE((fast.ok() && ref.ok()));
+        FloatBuffer px = random_params(*spec, 5), pr = px.clone();
+        FloatBuffer gx(spec->parameter_count()), gr(spec->parameter_count());
+        for (int step = 0; step < 10; ++step) {
+          fill_batch(**fast, batch, 100 + step);
+          fill_batch(**ref, batch, 100 + step);
+          auto sx = (*fast)->forward_backward(px.span(), gx.span(), batch, 1.0f / batch, false);
+          auto sr = (*ref)->forward_backward(pr.span(), gr.span(), batch, 1.0f / batch, false);
+          REQUIRE((sx.ok() && sr.ok()));
+          std::span<const float> lx((*fast)->logits(), outputs * batch), lr((*ref)->logits(), outputs * batch);
+          INFO(backend_name(backend) << " " << text << " batch " << batch << " step " << step);
+          CHECK(max_rel_error(lx, lr) < 1e-4);
+          CHECK(std::fabs(sx->loss_sum - sr->loss_sum) <= 1e-4 * std::fabs(sr->loss_sum));
+          for (const DenseLayout& l : spec->dense_layouts()) {
+            CHECK(max_rel_error(gx.span().subspan(l.weight_offset, l.inputs * l.outputs),
+                                gr.span().subspan(l.weight_offset, l.inputs * l.outputs)) < 1e-4);
+            CHECK(max_rel_error(gx.span().subspan(l.bias_offset, l.outputs),
+                                gr.span().subspan(l.bias_offset, l.outputs)) < 1e-4);
+          }
+          for (std::size_t i = 0; i < px.size(); ++i) {
+            px[i] -= 0.1f * gx[i];
+            pr[i] -= 0.1f * gr[i];
+          }
+        }
+        CHECK(max_rel_error(px.span(), pr.span()) < 1e-4);
       }
     }
-    CHECK(max_rel_error(px.span(), pr.span()) < 1e-4);
   }
+}
+
+// train_step runs the same arithmetic in another order (input gradient before the update of
+// each layer, the update in row panels), so it must match the two-call step exactly.
+TEST_CASE("train_step is forward_backward then the optimizer step, bit for bit") {
+  for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
+    for (OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::nesterov,
+                               OptimizerKind::adamw}) {
+      for (const char* text : {"mlp:784-256-128-10:relu", "mlp:37-29-13-5:relu", "linear:9-1:logistic"}) {
+        auto spec = ModelSpec::parse(text);
+        REQUIRE(spec.ok());
+        auto ctx = context(backend);
+        const std::size_t batch = 13;
+        auto net = Network::create(*spec, *ctx, {batch, false});
+        REQUIRE(net.ok());
+        OptimizerConfig config{kind, 0.05f, 0.9f, 1e-3f};
+        auto fused_opt = Optimizer::create(config, spec->parameter_count());
+        auto plain_opt = Optimizer::create(config, spec->parameter_count());
+        REQUIRE((fused_opt.ok() && plain_opt.ok()));
+        FloatBuffer fused = random_params(*spec, 2), plain = fused.clone();
+        FloatBuffer fused_grads(fused.size()), plain_grads(fused.size());
+        INFO(backend_name(backend) << " " << optimizer_name(kind) << " " << text);
+        for (int step = 0; step < 4; ++step) {
+          fill_batch(**net, batch, 40 + step);
+          auto a = (*net)->train_step(fused.span(), fused_grads.span(), batch, 1.0f / batch, *fused_opt);
+          auto b = (*net)->forward_backward(plain.span(), plain_grads.span(), batch, 1.0f / batch, false);
+          REQUIRE((a.ok() && b.ok()));
+          REQUIRE(plain_opt->step(plain.span(), plain_grads.span()).ok());
+          CHECK(a->loss_sum == b->loss_sum);
+          CHECK(a->correct == b->correct);
+        }
+        CHECK(std::equal(fused.span().begin(), fused.span().end(), plain.span().begin()));
+        CHECK(std::equal(fused_grads.span().begin(), fused_grads.span().end(), plain_grads.span().begin()));
+        CHECK(std::equal(fused_opt->state().begin(), fused_opt->state().end(), plain_opt->state().begin()));
+        CHECK(fused_opt->steps() == 4);
+      }
+    }
+  }
+}
+
+TEST_CASE("train_step refuses a mismatched optimizer and leaves the parameters alone") {
+  auto spec = ModelSpec::parse("mlp:6-5-3:relu");
+  auto ctx = context(Backend::direct);
+  auto net = Network::create(*spec, *ctx, {4, false});
+  REQUIRE(net.ok());
+  auto opt = Optimizer::create({OptimizerKind::momentum, 0.1f, 0.9f}, spec->parameter_count() + 1);
+  REQUIRE(opt.ok());
+  FloatBuffer params = random_params(*spec, 1), before = params.clone(), grads(params.size());
+  fill_batch(**net, 4, 1);
+  CHECK((*net)->train_step(params.span(), grads.span(), 4, 0.25f, *opt).status().code() ==
+        StatusCode::shape_mismatch);
+  CHECK(std::equal(params.span().begin(), params.span().end(), before.span().begin()));
+  CHECK(opt->steps() == 0);
 }
 
 TEST_CASE("accumulating micro-batches gives the gradient of the whole batch") {
   auto spec = ModelSpec::parse("mlp:20-16-3:relu");
   REQUIRE(spec.ok());
-  for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+  for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
     auto ctx = context(backend);
     auto big = Network::create(*spec, *ctx, {12, false});
     auto small = Network::create(*spec, *ctx, {4, true});
@@ -186,7 +250,7 @@ TEST_CASE("planned workspace stays within the memory-plan bound") {
   for (const char* text : {"mlp:784-256-128-10:relu", "linear:1000-1", "mlp:3-2:relu"}) {
     auto spec = ModelSpec::parse(text);
     REQUIRE(spec.ok());
-    for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+    for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
       auto ctx = context(backend);
       for (std::size_t batch : {1u, 32u, 100u}) {
         auto net = Network::create(*spec, *ctx, {batch, true});
@@ -231,8 +295,12 @@ TEST_CASE("model: builder, layers, deterministic init and per-layer views") {
   REQUIRE((a.ok() && b.ok() && c.ok()));
   CHECK(std::equal(a->params().span().begin(), a->params().span().end(), b->params().span().begin()));
   CHECK(!std::equal(a->params().span().begin(), a->params().span().end(), c->params().span().begin()));
-  const float bound = 1.0f / std::sqrt(784.0f);
-  for (float w : a->dense_weights(0)) CHECK(std::fabs(w) <= bound);
+  const float bound = std::sqrt(6.0f / 784.0f);  // He-uniform over the layer's fan-in
+  float largest = 0.0f;
+  for (float w : a->dense_weights(0)) largest = std::max(largest, std::fabs(w));
+  CHECK(largest <= bound);
+  CHECK(largest > 0.99f * bound);  // 200k draws reach the edge of the range
+  for (float bias : a->dense_bias(0)) CHECK(bias == 0.0f);
   CHECK(a->dense_weights(1).data() == a->params().data() + 784 * 256 + 256);
   CHECK(a->dense_bias(1).size() == 10);
   CHECK(a->grads().size() == a->params().size());
@@ -240,4 +308,17 @@ TEST_CASE("model: builder, layers, deterministic init and per-layer views") {
   for (float w : linear->params().span()) CHECK(w == 0.0f);
   FloatBuffer small(3);
   CHECK(init_parameters(*built, small.span(), 1).code() == StatusCode::shape_mismatch);
+}
+
+TEST_CASE("direct backend runs the kernel asked for, or the widest the CPU has") {
+  const std::string_view isa = direct_kernel_isa();
+  CHECK((isa == "avx512f" || isa == "avx2+fma" || isa == "portable"));
+  const char* wanted = std::getenv("EDGEFL_DIRECT_ISA");
+  if (wanted != nullptr && std::string_view(wanted) == "portable") CHECK(isa == "portable");
+  if (wanted != nullptr && std::string_view(wanted) == "avx2") CHECK(isa != "avx512f");
+  // auto picks direct exactly where it has vector kernels, and XNNPACK for several threads.
+  CHECK((default_backend(1) == Backend::direct) == (isa != "portable"));
+  CHECK(default_backend(4) == Backend::xnnpack);
+  CHECK(resolve_backend("auto", 1).value() == default_backend(1));
+  CHECK(resolve_backend("fast", 1).status().code() == StatusCode::invalid_argument);
 }

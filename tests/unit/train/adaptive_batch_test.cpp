@@ -75,7 +75,7 @@ TEST_CASE("per-sample gradient statistics match materialised per-sample gradient
     REQUIRE(spec.ok());
     auto data = make_blobs({c.classes, c.dim, 60, 1.5f, 1.0f, 4});
     REQUIRE(data.ok());
-    for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+    for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
       auto ctx = context(backend);
       FloatBuffer params(spec->parameter_count());
       REQUIRE(init_parameters(*spec, params.span(), 2).ok());
@@ -166,7 +166,7 @@ TEST_CASE("a logical batch by gradient accumulation equals the single large batc
   auto data = make_blobs({4, 12, 200, 2.0f, 1.0f, 6});
   std::vector<uint32_t> positions(150);
   std::iota(positions.begin(), positions.end(), 20u);
-  for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+  for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
     auto ctx = context(backend);
     FloatBuffer params = Model::create(*spec, 3)->params().clone();
     auto whole = LocalTrainer::create(*spec, *ctx, {150, false});

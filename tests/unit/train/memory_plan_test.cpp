@@ -76,7 +76,7 @@ TEST_CASE("the memory plan itemises fixed bytes and fits the largest micro-batch
   CHECK(plan->describe().find("micro-batch " + std::to_string(plan->max_micro_batch)) != std::string::npos);
 
   // The network really built for that micro-batch stays inside the planned bytes.
-  for (Backend backend : {Backend::reference, Backend::xnnpack}) {
+  for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
     auto ctx = ComputeContext::create(backend, 1);
     REQUIRE(ctx.ok());
     req.backend = (*ctx)->backend();

@@ -69,7 +69,7 @@ using namespace edgefl;
 TEST_CASE("adaptive batches and PALSGD allocate only the trajectory once per train() call") {
   auto data = make_blobs({10, 784, 300, 1.0f, 1.0f, 4});
   auto spec = ModelSpec::parse("mlp:784-64-10:relu");
-  for (Backend backend : {Backend::xnnpack, Backend::reference}) {
+  for (Backend backend : {Backend::direct, Backend::xnnpack, Backend::reference}) {
     auto ctx = ComputeContext::create(backend, 1);
     REQUIRE(ctx.ok());
     auto trainer = LocalTrainer::create(*spec, **ctx, {32, true});
@@ -99,7 +99,7 @@ TEST_CASE("adaptive batches and PALSGD allocate only the trajectory once per tra
 TEST_CASE("no heap allocation inside training steps once training has started") {
   auto data = make_blobs({10, 784, 300, 1.0f, 1.0f, 4});
   auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
-  for (Backend backend : {Backend::xnnpack, Backend::reference}) {
+  for (Backend backend : {Backend::direct, Backend::xnnpack, Backend::reference}) {
     for (OptimizerKind kind : {OptimizerKind::nesterov, OptimizerKind::adamw}) {
       auto ctx = ComputeContext::create(backend, 1);
       REQUIRE(ctx.ok());

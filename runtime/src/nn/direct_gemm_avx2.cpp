@@ -1,0 +1,13 @@
+// direct_gemm's tiles for AVX2 + FMA (Haswell and later, Zen): this file alone is built with
+// -mavx2 -mfma -ffp-contract=fast, so Vec8 is one register and acc += a * b is one vfmadd.
+#include "direct_gemm_tiles.hpp"
+
+namespace edgefl {
+
+#if defined(__x86_64__)
+void direct_gemm_avx2(const GemmOperands& g, std::size_t begin, std::size_t end) {
+  gemm_rows<Vec8, kAvx2Rows, 2>(g, begin, end);
+}
+#endif
+
+}  // namespace edgefl

@@ -1,0 +1,130 @@
+// The register tiles of direct_gemm, as templates over the tile shape. Included by
+// direct_gemm.cpp (portable build) and direct_gemm_avx2.cpp (built with -mavx2 -mfma): GCC
+// lowers vector code to the ISA of the translation unit, so each ISA needs its own unit, and the
+// unnamed namespace keeps the two instantiations apart.
+#pragma once
+
+#include <cstring>
+#include <utility>
+
+#include "direct_gemm.hpp"
+
+namespace edgefl {
+
+// Tile rows of the x86 kernels (direct_gemm_avx2.cpp, direct_gemm_avx512.cpp).
+inline constexpr int kAvx2Rows = 6;
+inline constexpr int kAvx512Rows = 12;
+
+namespace {
+
+// Floats in GCC's vector extension. Vec8: one AVX register, two SSE or NEON registers;
+// Vec16: one AVX-512 register.
+typedef float Vec8 __attribute__((vector_size(32)));
+typedef float Vec16 __attribute__((vector_size(64)));
+
+template <typename V>
+constexpr int kLanes = sizeof(V) / sizeof(float);
+
+template <typename V>
+[[gnu::always_inline]] inline V load(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename V>
+[[gnu::always_inline]] inline void store(float* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
+// V{x, x, ..., x}: GCC turns that initialiser into one broadcast (V{} + x would add 0.0 and
+// shuffle, and a loop over the lanes becomes masked broadcasts).
+template <typename V, std::size_t... I>
+[[gnu::always_inline]] inline V splat_lanes(float x, std::index_sequence<I...>) {
+  return V{((void)I, x)...};
+}
+template <typename V>
+[[gnu::always_inline]] inline V splat(float x) {
+  return splat_lanes<V>(x, std::make_index_sequence<kLanes<V>>{});
+}
+
+// One MR x (lanes * NV) tile of C: per step of the inner dimension, NV vector loads of a B row and MR
+// broadcasts of A, MR * NV multiply-adds into accumulators that stay in registers.
+template <typename V, int MR, int NV>
+[[gnu::always_inline]] inline void tile(const GemmOperands& g, std::size_t m0, std::size_t j0) {
+  V acc[MR][NV] = {};
+  const float* a = g.a + m0 * g.a_row;
+  const float* b = g.b + j0;
+  for (std::size_t p = 0; p < g.inner; ++p) {
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = load<V>(b + kLanes<V> * v);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const V ai = splat<V>(a[i * g.a_row]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] += ai * bv[v];
+    }
+    a += g.a_inner;
+    b += g.ldb;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    float* c = g.c + (m0 + i) * g.ldc + j0;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) store<V>(c + kLanes<V> * v, acc[i][v]);
+  }
+}
+
+// The last width < 16 columns of MR rows, in scalar code.
+template <int MR>
+[[gnu::always_inline]] inline void column_tail(const GemmOperands& g, std::size_t m0, std::size_t j0,
+                                               std::size_t width) {
+  float acc[MR][16] = {};
+  const float* a = g.a + m0 * g.a_row;
+  const float* b = g.b + j0;
+  for (std::size_t p = 0; p < g.inner; ++p) {
+    for (int i = 0; i < MR; ++i) {
+      const float ai = a[i * g.a_row];
+      for (std::size_t j = 0; j < width; ++j) acc[i][j] += ai * b[j];
+    }
+    a += g.a_inner;
+    b += g.ldb;
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* c = g.c + (m0 + i) * g.ldc + j0;
+    for (std::size_t j = 0; j < width; ++j) c[j] = acc[i][j];
+  }
+}
+
+// MR rows of C, all columns.
+template <typename V, int MR, int NV>
+[[gnu::always_inline]] inline void row_block(const GemmOperands& g, std::size_t m0) {
+  constexpr int L = kLanes<V>;
+  std::size_t j = 0;
+  for (; j + L * NV <= g.cols; j += L * NV) tile<V, MR, NV>(g, m0, j);
+  if constexpr (NV > 1) {
+    for (; j + L <= g.cols; j += L) tile<V, MR, 1>(g, m0, j);
+  }
+  if (j < g.cols) column_tail<MR>(g, m0, j, g.cols - j);
+}
+
+// The last count < MR rows.
+template <typename V, int R, int NV>
+[[gnu::always_inline]] inline void row_tail(const GemmOperands& g, std::size_t m0, std::size_t count) {
+  if constexpr (R > 0) {
+    if (count == R) {
+      row_block<V, R, NV>(g, m0);
+    } else {
+      row_tail<V, R - 1, NV>(g, m0, count);
+    }
+  }
+}
+
+template <typename V, int MR, int NV>
+[[gnu::always_inline]] inline void gemm_rows(const GemmOperands& g, std::size_t begin, std::size_t end) {
+  std::size_t m = begin;
+  for (; m + MR <= end; m += MR) row_block<V, MR, NV>(g, m);
+  if (m < end) row_tail<V, MR - 1, NV>(g, m, end - m);
+}
+
+}  // namespace
+}  // namespace edgefl

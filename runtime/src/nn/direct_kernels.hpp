@@ -1,0 +1,29 @@
+// Dense kernels on direct_gemm: both operands are read in place, so nothing is packed per step.
+//   forward      Y^T[N][B]  = W[N][K]   X^T[K][B]
+//   input grad   dX^T[K][B] = W^T[K][N] dY^T[N][B]   (W read with swapped strides, no transpose)
+//   weight grad  dW[N][K]   = dY^T[N][B] X[B][K]      (X: one transpose of the small X^T)
+// The weight gradient is produced in row panels of about 32 KB, each reported to the sink as
+// soon as it is written, so a fused optimizer update finds it in L1.
+#pragma once
+
+#include "dense_kernels.hpp"
+#include "edgefl/float_buffer.hpp"
+
+namespace edgefl {
+
+class DirectKernels final : public DenseKernels {
+ public:
+  Status prepare(std::span<const DenseLayout> layouts, std::size_t max_batch) override;
+  Status forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
+                 std::size_t b) override;
+  Status weight_grad(const float* dyt, const float* xt, float* dw, std::size_t n, std::size_t k,
+                     std::size_t b, GradientRowsSink* sink) override;
+  Status input_grad(const float* w, const float* dyt, float* dxt, float* wt_scratch,
+                    std::size_t n, std::size_t k, std::size_t b) override;
+  std::size_t arena_bytes() const override { return x_scratch_.size_bytes(); }
+
+ private:
+  FloatBuffer x_scratch_;  // X[B][K] of the layer whose weight gradient is being computed
+};
+
+}  // namespace edgefl
