@@ -3,7 +3,8 @@
 clients with a per-class Dirichlet(alpha) split (the same scheme as edgefl's partition, drawn
 with numpy: statistically the same, not the same rows), each round every client trains
 `--epochs` local epochs from the global model (batch 32, shuffled, fresh optimizer), the server
-takes the sample-weighted mean of the deltas. Prints one JSON object per round and a summary
+takes the sample-weighted mean of the deltas. Pixels standardised and weights He-uniform with
+zero biases, as edgefl does. Prints one JSON object per round and a summary
 line ("bench":"fedavg_quality","backend":"pytorch"); a table on stderr."""
 import argparse
 import gzip
@@ -42,7 +43,10 @@ def dirichlet_split(labels, clients, alpha, rng):
 def build(widths):
     layers = []
     for i in range(len(widths) - 1):
-        layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
+        layer = torch.nn.Linear(widths[i], widths[i + 1])
+        torch.nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu")  # bound sqrt(6 / fan_in)
+        torch.nn.init.zeros_(layer.bias)
+        layers.append(layer)
         if i + 2 < len(widths):
             layers.append(torch.nn.ReLU())
     return torch.nn.Sequential(*layers)
@@ -65,9 +69,12 @@ def main():
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     d = args.data_dir
-    x_train = torch.from_numpy(load_idx(d + "/train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
+    # edgefl's kFashionMnistStandardised: (pixel / 255 - 0.2860) / 0.3530
+    def standardise(images):
+        return torch.from_numpy((images.reshape(-1, 784).astype(np.float32) / 255 - 0.2860) / 0.3530)
+    x_train = standardise(load_idx(d + "/train-images-idx3-ubyte.gz"))
     y_train = load_idx(d + "/train-labels-idx1-ubyte.gz").astype(np.int64)
-    x_test = torch.from_numpy(load_idx(d + "/t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
+    x_test = standardise(load_idx(d + "/t10k-images-idx3-ubyte.gz"))
     y_test = torch.from_numpy(load_idx(d + "/t10k-labels-idx1-ubyte.gz").astype(np.int64))
     shards = dirichlet_split(y_train, args.clients, args.alpha, rng)
     y_train = torch.from_numpy(y_train)

@@ -81,7 +81,7 @@ TEST_CASE("fedasync refuses updates beyond max_staleness with the reason and sti
   config.strategy.name = "fedasync";
   config.strategy.staleness = "hinge";
   config.strategy.max_staleness = 1;
-  config.rounds = 25;
+  config.rounds = 40;
   auto cluster = LocalCluster::start();
   REQUIRE(cluster.ok());
   test::RecordingChannel channel((*cluster)->channel());
@@ -89,7 +89,7 @@ TEST_CASE("fedasync refuses updates beyond max_staleness with the reason and sti
   REQUIRE(coordinator.ok());
   for (uint32_t i = 0; i < devices; ++i) {
     device::DeviceConfig d = test::small_device(dir, i, devices);
-    if (i == 0) d.slowdown = 400;  // the others produce several versions while it trains
+    if (i == 0) d.slowdown = 100;  // the others produce several versions while it trains
     REQUIRE((*cluster)->add_device(d, test::quiet_log).ok());
   }
   const Steady::time_point deadline = Steady::now() + seconds(30);
