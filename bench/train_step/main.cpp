@@ -6,7 +6,7 @@
 // GEMM and of training and keeps the best of each (robust on a shared machine). One JSON object
 // per line on stdout; a table on stderr.
 //
-//   edgefl-bench-train-step [--seconds 1.0 per point] [--backend direct|xnnpack|reference] [--batch N]
+//   edgefl-bench-train-step [--seconds 2.0 per point] [--backend direct|xnnpack|reference] [--batch N]
 // (--backend/--batch restrict the run to one point, e.g. under a profiler; the peak line stays.)
 #include <algorithm>
 #include <chrono>
@@ -161,7 +161,7 @@ class GemmPeak {
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = 1.0;
+  double seconds = 2.0;
   const char* only_backend = nullptr;
   std::size_t only_batch = 0;
   for (int i = 1; i + 1 < argc; ++i) {
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
   // The machine may be shared: each point alternates slices of the GEMM peak and of training,
   // and keeps the best slice of each, so both sides of the ratio see the same conditions. The
   // peak reported (and divided by) is the best slice over the whole run.
-  constexpr int kRounds = 5;
+  constexpr int kRounds = 10;
   const double slice = seconds / kRounds;
   double peak = 0;
 #ifdef EDGEFL_HAVE_XNNPACK
