@@ -71,11 +71,12 @@ Status AsyncCoordinator::after_logged(const std::string& device_id, const Update
   rounds_closed_ = version_;
   prune_dedupe();
   if (replaying) return Status();  // after_recovery checkpoints once the log is read
-  EDGEFL_RETURN_IF_ERROR(checkpoint_and_rotate(generation_ + 1));
+  // The metrics line first: a crash before the checkpoint replays the version from the log.
   current_.round = version_;
   const Clock::time_point started = version_started_at_;
   version_started_at_ = Clock::now();
-  return publish_metrics(started);
+  EDGEFL_RETURN_IF_ERROR(publish_metrics(started));
+  return checkpoint_and_rotate(generation_ + 1);
 }
 
 void AsyncCoordinator::prune_dedupe() {

@@ -1,7 +1,11 @@
 #include "coordinator.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
 
 #include "async_coordinator.hpp"
 #include "edgefl/adaptive_batch.hpp"
@@ -106,6 +110,7 @@ Status Coordinator::open_services() {
 
   std::string metrics_path =
       config_.metrics_path.empty() ? config_.state_dir + "/metrics.jsonl" : config_.metrics_path;
+  if (config_.resume) EDGEFL_RETURN_IF_ERROR(trim_metrics(metrics_path).with_context("resuming the metrics file"));
   metrics_file_ = std::fopen(metrics_path.c_str(), config_.resume ? "a" : "w");
   if (metrics_file_ == nullptr) {
     return make_status(StatusCode::io_error, "cannot open metrics file '" + metrics_path + "'");
@@ -372,8 +377,11 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
   metrics.wall_s = std::chrono::duration<double>(now - started_at).count();
   metrics.elapsed_s = std::chrono::duration<double>(now - started_at_).count();
   std::string line = metrics_json(metrics);
-  std::fprintf(metrics_file_, "%s\n", line.c_str());
-  std::fflush(metrics_file_);
+  // Durable before the round's checkpoint (see trim_metrics): then no crash loses the line.
+  if (std::fprintf(metrics_file_, "%s\n", line.c_str()) < 0 || std::fflush(metrics_file_) != 0 ||
+      ::fsync(fileno(metrics_file_)) != 0) {
+    return make_status(StatusCode::io_error, "cannot write the metrics line of round " + std::to_string(metrics.round));
+  }
   if (!config_.quiet) log_(metrics_progress_line(metrics, config_.rounds));
   history_.push_back(std::move(metrics));
 
@@ -384,6 +392,34 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
   batch_sum_ = 0;
   staleness_sum_ = 0;
   return Status();
+}
+
+namespace {
+
+// The "round" field of a metrics line (0 when absent: such a line is kept).
+uint64_t metrics_line_round(std::string_view line) {
+  constexpr std::string_view kKey = "\"round\":";
+  const std::size_t at = line.find(kKey);
+  if (at == std::string_view::npos) return 0;
+  return std::strtoull(std::string(line.substr(at + kKey.size(), 24)).c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+Status Coordinator::trim_metrics(const std::string& path) {
+  Result<std::vector<std::byte>> bytes = read_file(*fs_, path, uint64_t{1} << 30);
+  if (!bytes) return bytes.status().code() == StatusCode::not_found ? Status() : bytes.status();
+  const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  std::string kept;
+  for (std::size_t begin = 0; begin < text.size();) {
+    const std::size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) break;  // a line torn by the crash
+    const std::string_view line = text.substr(begin, end + 1 - begin);
+    if (metrics_line_round(line) <= rounds_closed_) kept.append(line);
+    begin = end + 1;
+  }
+  if (kept.size() == text.size()) return Status();
+  return atomic_write_file(*fs_, path, std::as_bytes(std::span(kept.data(), kept.size())));
 }
 
 Status Coordinator::evaluate(RoundMetrics& metrics) {

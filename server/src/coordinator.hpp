@@ -146,6 +146,9 @@ class Coordinator {
  private:
   Status open_services();
   Status load_state();
+  // Metrics lines are written before their round's checkpoint; on resume, lines of rounds past
+  // the checkpoint (and the log replay) are dropped, since those rounds close, and log, again.
+  Status trim_metrics(const std::string& path);
   Status replay(std::span<const std::byte> record);
   Status handle(ServerChannel& channel, Inbound& inbound);
   Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, Clock::time_point now);

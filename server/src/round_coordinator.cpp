@@ -117,6 +117,8 @@ Status RoundCoordinator::close_round() {
     warn("round " + std::to_string(current_.round) + " closed without updates; the model is unchanged");
   }
   ++rounds_closed_;
+  // The metrics line first: a crash before the checkpoint replays the round and rewrites it.
+  EDGEFL_RETURN_IF_ERROR(publish_metrics(round_opened_at_));
   EDGEFL_RETURN_IF_ERROR(checkpoint_and_rotate(rounds_closed_));
 
   mean_.reset();
@@ -127,9 +129,8 @@ Status RoundCoordinator::close_round() {
   for (auto it = accepted_.begin(); it != accepted_.end();) {
     it = it->first.second + 2 < rounds_closed_ ? accepted_.erase(it) : std::next(it);
   }
-  const Clock::time_point opened = round_opened_at_;
   waiting_since_ = Clock::now();
-  return publish_metrics(opened);
+  return Status();
 }
 
 }  // namespace edgefl::server

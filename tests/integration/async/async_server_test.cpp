@@ -2,6 +2,10 @@
 // that drop offline and reconnect, a server restart from checkpoint + WAL, stale refusals.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <set>
+#include <string>
+
 #include "cluster_fixture.hpp"
 #include "local_cluster.hpp"
 #include "recording_channel.hpp"
@@ -49,6 +53,13 @@ TEST_CASE("fedbuff with reconnecting devices and a server restart applies every 
   const std::size_t accepted_at_stop = channel.accepted.size();
   REQUIRE_FALSE((*first)->finished());
   first->reset();
+  // As if the server had died after a version's metrics line but before its checkpoint, in the
+  // middle of writing the next: resume must drop both, and the run then logs every version once.
+  const std::string metrics = config.state_dir + "/metrics.jsonl";
+  {
+    std::ofstream out(metrics, std::ios::app);
+    out << "{\"round\":" << version_at_stop + 1 << ",\"test_accuracy\":0}\n{\"round\":" << version_at_stop + 2;
+  }
 
   config.resume = true;
   auto second = Coordinator::create(config, posix_file_system(), test::quiet_log);
@@ -72,6 +83,15 @@ TEST_CASE("fedbuff with reconnecting devices and a server restart applies every 
   for (const Reject& reject : channel.rejects) {
     CHECK_MESSAGE(reject.reason != StatusCode::stale, reject.message);
   }
+  std::ifstream in(metrics);
+  std::multiset<uint64_t> logged;
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t at = line.find("\"round\":");
+    REQUIRE(at != std::string::npos);
+    logged.insert(std::stoull(line.substr(at + 8)));
+  }
+  CHECK(logged.size() == config.rounds);
+  for (uint64_t v = 1; v <= config.rounds; ++v) CHECK_MESSAGE(logged.count(v) == 1, "version " << v);
 }
 
 TEST_CASE("fedasync refuses updates beyond max_staleness with the reason and still finishes") {
