@@ -1,6 +1,8 @@
-// Deterministic sample messages and a checkpoint for the model mlp:4-3-2 (26 parameters).
-// The golden generator writes them, the golden test decodes the files and compares them with
-// these values, the proto tests round-trip them, and the fuzz corpus is seeded from them.
+// Deterministic sample messages and a checkpoint for the model mlp:4-3-2 (26 parameters), as
+// of a schema version: fields a version added are set only in the samples of that version and
+// later (older buffers decode them as their defaults). The golden generator writes them, the
+// golden test decodes the files and compares them with these values, the proto tests
+// round-trip them, and the fuzz corpus is seeded from them.
 #pragma once
 
 #include <cmath>
@@ -29,7 +31,7 @@ struct Samples {
   Checkpoint checkpoint;
 };
 
-inline TaskConfig sample_config() {
+inline TaskConfig sample_config(uint16_t version) {
   TaskConfig c;
   c.optimizer = OptimizerKind::nesterov;
   c.lr = 0.05f;
@@ -43,6 +45,10 @@ inline TaskConfig sample_config() {
   c.deadline_ms = 60000;
   c.palsgd = PalsgdSettings{.p = 0.25f, .rho = 0.5f, .h = 8, .warmup_steps = 4};
   c.adaptive_batch = AdaptiveBatchSettings{.theta = 0.9f, .eta = 2.0f, .batch_cap = 256, .test_interval = 10};
+  if (version >= 0x0101) {
+    c.adaptive_batch->test = 2;  // augmented inner product
+    c.adaptive_batch->nu = 0.25f;
+  }
   return c;
 }
 
@@ -58,7 +64,7 @@ inline Update sample_update(uint64_t id, const TensorView& payload) {
   return u;
 }
 
-inline std::unique_ptr<Samples> make_samples() {
+inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion) {
   auto s = std::make_unique<Samples>();
   for (std::size_t i = 0; i < kParameters; ++i) {
     s->params[i] = (static_cast<float>(i) - 13.0f) * 0.125f;
@@ -86,7 +92,7 @@ inline std::unique_ptr<Samples> make_samples() {
   task.round = 3;
   task.model_version = 3;
   task.model_spec = kModelSpec;
-  task.config = sample_config();
+  task.config = sample_config(version);
   task.params = f32_tensor(s->params.span());
   s->messages.emplace_back("task", task);
   s->messages.emplace_back("update_f32", sample_update(101, encode({.kind = CodecKind::f32})));
@@ -96,7 +102,8 @@ inline std::unique_ptr<Samples> make_samples() {
   s->messages.emplace_back("ack", Ack{.update_id = 101, .round = 3, .status = AckStatus::accepted});
   s->messages.emplace_back("ack_duplicate", Ack{.update_id = 101, .round = 3, .status = AckStatus::duplicate});
   s->messages.emplace_back("reject", Reject{.reason = StatusCode::stale, .message = "round 3 is closed", .update_id = 104});
-  s->messages.emplace_back("heartbeat", Heartbeat{.sequence = 9, .sender_time_ms = 123456});
+  s->messages.emplace_back("heartbeat", Heartbeat{.sequence = 9, .sender_time_ms = 123456,
+                                                  .working_on = version >= 0x0101 ? 7u : 0u});
   s->messages.emplace_back("bye", Bye{.reason = ByeReason::finished, .message = "training done"});
 
   s->checkpoint.round = 4;
@@ -107,6 +114,7 @@ inline std::unique_ptr<Samples> make_samples() {
   s->checkpoint.open_round_update_ids = {101, 102};
   s->checkpoint.rng_state = {0x853c49e6748fea9bu, 0xda3e39cb94b95bdbu};
   s->checkpoint.created_unix_ms = 1700000000000u;
+  if (version >= 0x0101) s->checkpoint.scalars = {{"fedbuff.count", 2.0}, {"async.epoch", 3.0}};
   return s;
 }
 
@@ -157,7 +165,7 @@ inline bool same_checkpoint(const Checkpoint& a, const Checkpoint& b) {
   }
   return a.round == b.round && a.model_version == b.model_version && a.model_spec == b.model_spec &&
          same_tensor(a.params, b.params) && a.open_round_update_ids == b.open_round_update_ids &&
-         a.rng_state == b.rng_state && a.created_unix_ms == b.created_unix_ms;
+         a.rng_state == b.rng_state && a.created_unix_ms == b.created_unix_ms && a.scalars == b.scalars;
 }
 
 }  // namespace edgefl::golden

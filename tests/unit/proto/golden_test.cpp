@@ -11,30 +11,57 @@
 using namespace edgefl;
 
 namespace {
-const std::string kGoldenDir = std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/v1_0/";
+
+// Every released version's folder and the version its buffers carry.
+struct GoldenVersion {
+  const char* folder;
+  uint16_t version;
+};
+constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}};
+
+std::string golden_dir(const GoldenVersion& v) {
+  return std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + v.folder + "/";
 }
 
-TEST_CASE("golden v1.0: every message file decodes to the sample it was made from") {
-  auto samples = golden::make_samples();
-  for (const auto& [name, message] : samples->messages) {
-    CAPTURE(name);
-    const std::vector<uint8_t> bytes = test::read_file(kGoldenDir + name + ".bin");
-    REQUIRE_FALSE(bytes.empty());
-    CHECK(bytes.size() < 1024);
-    AlignedBytes scratch;
-    Result<DecodedMessage> decoded = decode_message(bytes, scratch);
-    REQUIRE_MESSAGE(decoded.ok(), decoded.status().to_string());
-    CHECK(decoded->version == 0x0100);
-    CHECK(golden::same_message(decoded->message, message));
+}  // namespace
+
+TEST_CASE("golden buffers: every message file of every version decodes to the sample it was made from") {
+  for (const GoldenVersion& v : kVersions) {
+    auto samples = golden::make_samples(v.version);
+    for (const auto& [name, message] : samples->messages) {
+      CAPTURE(v.folder);
+      CAPTURE(name);
+      const std::vector<uint8_t> bytes = test::read_file(golden_dir(v) + name + ".bin");
+      REQUIRE_FALSE(bytes.empty());
+      CHECK(bytes.size() < 1024);
+      AlignedBytes scratch;
+      Result<DecodedMessage> decoded = decode_message(bytes, scratch);
+      REQUIRE_MESSAGE(decoded.ok(), decoded.status().to_string());
+      CHECK(decoded->version == v.version);
+      CHECK(golden::same_message(decoded->message, message));
+    }
   }
 }
 
-TEST_CASE("golden v1.0: the checkpoint file decodes to the sample checkpoint") {
-  auto samples = golden::make_samples();
-  const std::vector<uint8_t> bytes = test::read_file(kGoldenDir + "checkpoint.bin");
-  REQUIRE_FALSE(bytes.empty());
-  AlignedBytes scratch;
-  Result<Checkpoint> decoded = decode_checkpoint(bytes, scratch);
-  REQUIRE_MESSAGE(decoded.ok(), decoded.status().to_string());
-  CHECK(golden::same_checkpoint(*decoded, samples->checkpoint));
+TEST_CASE("golden buffers: the checkpoint file of every version decodes to the sample checkpoint") {
+  for (const GoldenVersion& v : kVersions) {
+    CAPTURE(v.folder);
+    auto samples = golden::make_samples(v.version);
+    const std::vector<uint8_t> bytes = test::read_file(golden_dir(v) + "checkpoint.bin");
+    REQUIRE_FALSE(bytes.empty());
+    AlignedBytes scratch;
+    Result<Checkpoint> decoded = decode_checkpoint(bytes, scratch);
+    REQUIRE_MESSAGE(decoded.ok(), decoded.status().to_string());
+    CHECK(golden::same_checkpoint(*decoded, samples->checkpoint));
+  }
+}
+
+TEST_CASE("golden buffers: the v1.1 samples differ from v1.0 in the fields 1.1 added") {
+  auto old_samples = golden::make_samples(0x0100), new_samples = golden::make_samples(0x0101);
+  CHECK_FALSE(golden::same_checkpoint(old_samples->checkpoint, new_samples->checkpoint));
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
+    if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
+  }
+  CHECK(differing == 2);  // task (adaptive batch test, nu) and heartbeat (working_on)
 }
