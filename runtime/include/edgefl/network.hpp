@@ -86,6 +86,8 @@ class Network {
  private:
   Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels);
   Status check(std::span<const float> params, std::size_t batch) const;
+  Status check_backward(std::span<const float> params, std::span<const float> grads, std::size_t batch,
+                        bool accumulate) const;
   Status run_forward(const float* params, std::size_t batch);
   // Loss, its gradient and the backward pass; with an optimizer, the fused update of train_step.
   Result<BatchStats> run_backward(std::span<float> params, std::span<float> grads, std::size_t batch,

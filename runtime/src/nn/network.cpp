@@ -158,12 +158,14 @@ Result<BatchStats> Network::forward_backward(std::span<const float> params, std:
 
 Result<BatchStats> Network::train_step(std::span<float> params, std::span<float> grads, std::size_t batch,
                                        float grad_scale, Optimizer& optimizer) {
+  // Every refusal before the optimizer counts a step.
+  EDGEFL_RETURN_IF_ERROR(check_backward(params, grads, batch, false));
   EDGEFL_RETURN_IF_ERROR(optimizer.begin_step(params, grads));
   return run_backward(params, grads, batch, grad_scale, false, &optimizer);
 }
 
-Result<BatchStats> Network::run_backward(std::span<float> params, std::span<float> grads, std::size_t batch,
-                                         float grad_scale, bool accumulate, Optimizer* optimizer) {
+Status Network::check_backward(std::span<const float> params, std::span<const float> grads, std::size_t batch,
+                               bool accumulate) const {
   EDGEFL_RETURN_IF_ERROR(check(params, batch));
   if (grads.size() != params.size()) {
     return make_status(StatusCode::shape_mismatch, "gradient buffer size differs from parameters");
@@ -172,6 +174,12 @@ Result<BatchStats> Network::run_backward(std::span<float> params, std::span<floa
     return make_status(StatusCode::failed_precondition,
                        "gradient accumulation needs NetworkOptions.accumulation");
   }
+  return Status();
+}
+
+Result<BatchStats> Network::run_backward(std::span<float> params, std::span<float> grads, std::size_t batch,
+                                         float grad_scale, bool accumulate, Optimizer* optimizer) {
+  EDGEFL_RETURN_IF_ERROR(check_backward(params, grads, batch, accumulate));
   EDGEFL_RETURN_IF_ERROR(run_forward(params.data(), batch));
   LossResult loss = compute_loss(spec_.loss, acts_.back(), targets_, spec_.output_size(), batch,
                                  grad_scale, grad_a_);

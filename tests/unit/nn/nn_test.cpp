@@ -192,7 +192,7 @@ TEST_CASE("train_step is forward_backward then the optimizer step, bit for bit")
   }
 }
 
-TEST_CASE("train_step refuses a mismatched optimizer and leaves the parameters alone") {
+TEST_CASE("train_step refuses a mismatched optimizer or batch and leaves parameters and optimizer alone") {
   auto spec = ModelSpec::parse("mlp:6-5-3:relu");
   auto ctx = context(Backend::direct);
   auto net = Network::create(*spec, *ctx, {4, false});
@@ -203,8 +203,13 @@ TEST_CASE("train_step refuses a mismatched optimizer and leaves the parameters a
   fill_batch(**net, 4, 1);
   CHECK((*net)->train_step(params.span(), grads.span(), 4, 0.25f, *opt).status().code() ==
         StatusCode::shape_mismatch);
+  auto fitting = Optimizer::create({OptimizerKind::momentum, 0.1f, 0.9f}, spec->parameter_count());
+  REQUIRE(fitting.ok());
+  CHECK((*net)->train_step(params.span(), grads.span(), 5, 0.2f, *fitting).status().code() ==
+        StatusCode::out_of_range);  // batch above the planned 4
   CHECK(std::equal(params.span().begin(), params.span().end(), before.span().begin()));
   CHECK(opt->steps() == 0);
+  CHECK(fitting->steps() == 0);
 }
 
 TEST_CASE("accumulating micro-batches gives the gradient of the whole batch") {
