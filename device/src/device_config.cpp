@@ -105,7 +105,7 @@ Status validate_device_config(const DeviceConfig& c) {
     if (!spec) return spec.status();
   }
   if (c.threads == 0 || c.threads > 64) return invalid("threads must be in 1..64");
-  if (Result<Backend> backend = resolve_backend(c.backend, c.threads); !backend) return backend.status();
+  if (Result<Backend> backend = resolve_backend(c.backend); !backend) return backend.status();
   if (!(std::isfinite(c.slowdown) && c.slowdown >= 1)) return invalid("simulate.slowdown must be >= 1");
   if (!(c.offline_probability >= 0 && c.offline_probability <= 1)) {
     return invalid("simulate.offline_probability must be in [0, 1]");

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_kind, "fashion-mnist or blobs")->check(CLI::IsMember({"fashion-mnist", "blobs"}))->capture_default_str();
   app.add_option("--data-dir", data_dir, "folder with the Fashion-MNIST IDX files")->capture_default_str();
   app.add_option("--backend", backend_text, "auto, direct, xnnpack or reference")->capture_default_str();
-  app.add_option("--threads", threads, "compute threads (xnnpack)")->capture_default_str();
+  app.add_option("--threads", threads, "compute threads")->capture_default_str();
   app.add_option("--optimizer", optimizer_text, "sgd, momentum, nesterov, adamw")->capture_default_str();
   app.add_option("--epochs", epochs)->capture_default_str();
   app.add_option("--batch", batch, "logical batch size")->capture_default_str();
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
 
   auto spec = ModelSpec::parse(spec_text);
   if (!spec) return fail(spec.status());
-  auto backend = resolve_backend(backend_text, threads);
+  auto backend = resolve_backend(backend_text);
   if (!backend) return fail(backend.status());
   auto kind = parse_optimizer(optimizer_text);
   if (!kind) return fail(kind.status());

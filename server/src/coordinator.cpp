@@ -101,7 +101,7 @@ Status Coordinator::open_services() {
     Result<Dataset> test = source->load_test(spec_, config_.eval_samples);
     if (!test) return test.status().with_context("server evaluation data");
     test_data_ = std::move(*test);
-    auto compute = ComputeContext::create(default_backend(1), 1);
+    auto compute = ComputeContext::create(default_backend(), 1);
     if (!compute) return compute.status();
     compute_ = std::move(*compute);
   }

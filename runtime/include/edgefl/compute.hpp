@@ -6,8 +6,10 @@
 //
 // One context is shared by every Network of a process (the device has one). Backends:
 //   direct     edgefl's own packing-free GEMM (AVX-512 / AVX2+FMA / portable vector code), the
-//              fastest on x86-64 (bench/train_step); one thread.
-//   xnnpack    XNNPACK fully-connected operators; threads > 1 uses a pthreadpool.
+//              fastest on x86-64 (bench/train_step).
+//   xnnpack    XNNPACK fully-connected operators.
+// threads > 1 creates a pthreadpool both use (builds without XNNPACK have no pthreadpool and run
+// direct on one thread).
 //   reference  plain loops: the test oracle, and the fallback when xnn_initialize fails or the
 //              build has no XNNPACK.
 #pragma once
@@ -25,12 +27,12 @@ enum class Backend : uint8_t { reference, xnnpack, direct };
 
 std::string_view backend_name(Backend backend);
 Result<Backend> parse_backend(std::string_view name);
-// What devices and the server use unless told otherwise ("auto"): on one thread, direct where
-// its vector kernels run (x86-64 with AVX2+FMA or AVX-512, where it measured fastest); XNNPACK
-// elsewhere and for more threads (direct runs on one).
-Backend default_backend(std::size_t threads = 1);
-// A backend name, or "auto" for default_backend(threads).
-Result<Backend> resolve_backend(std::string_view name, std::size_t threads);
+// What devices and the server use unless told otherwise ("auto"): direct where its vector
+// kernels run (x86-64 with AVX2+FMA or AVX-512, where it measured fastest), XNNPACK elsewhere
+// (ARM boards: XNNPACK's hand-written NEON kernels, not measurable here against ours).
+Backend default_backend();
+// A backend name, or "auto" for default_backend().
+Result<Backend> resolve_backend(std::string_view name);
 // The instruction set the direct backend's kernels use here: "avx512f", "avx2+fma" or "portable".
 std::string_view direct_kernel_isa();
 

@@ -60,12 +60,12 @@ Result<Backend> parse_backend(std::string_view name) {
 
 std::string_view direct_kernel_isa() { return direct_gemm_isa(); }
 
-Backend default_backend(std::size_t threads) {
-  return threads == 1 && std::string_view(direct_gemm_isa()) != "portable" ? Backend::direct : Backend::xnnpack;
+Backend default_backend() {
+  return std::string_view(direct_gemm_isa()) != "portable" ? Backend::direct : Backend::xnnpack;
 }
 
-Result<Backend> resolve_backend(std::string_view name, std::size_t threads) {
-  if (name == "auto") return default_backend(threads);
+Result<Backend> resolve_backend(std::string_view name) {
+  if (name == "auto") return default_backend();
   return parse_backend(name);
 }
 
@@ -81,26 +81,38 @@ Result<std::unique_ptr<ComputeContext>> ComputeContext::create(Backend requested
                        "compute threads must be in [1, 256], got " + std::to_string(threads));
   }
   auto pool = std::make_unique<ThreadPool>();
-  if (requested == Backend::reference || requested == Backend::direct) {
-    return std::unique_ptr<ComputeContext>(new ComputeContext(requested, false, 1, std::move(pool)));
+  if (requested == Backend::reference) {
+    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, false, 1, std::move(pool)));
   }
 #ifdef EDGEFL_HAVE_XNNPACK
-  if (initialize_xnnpack()) {
-    if (threads > 1) {
-      pool->pool = pthreadpool_create(threads);
-      if (pool->pool == nullptr) {
-        return make_status(StatusCode::resource_exhausted,
-                           "cannot create a thread pool of " + std::to_string(threads) + " threads");
-      }
+  // XNNPACK and the direct kernels share one pthreadpool (none for one thread: they run on the
+  // caller's).
+  const bool xnnpack_ok = requested == Backend::direct || initialize_xnnpack();
+  if (xnnpack_ok && threads > 1) {
+    pool->pool = pthreadpool_create(threads);
+    if (pool->pool == nullptr) {
+      return make_status(StatusCode::resource_exhausted,
+                         "cannot create a thread pool of " + std::to_string(threads) + " threads");
     }
-    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::xnnpack, false, threads, std::move(pool)));
+  }
+  if (xnnpack_ok) {
+    return std::unique_ptr<ComputeContext>(new ComputeContext(requested, false, threads, std::move(pool)));
+  }
+#else
+  // Without pthreadpool (a build without XNNPACK) the direct kernels run on one thread.
+  if (requested == Backend::direct) {
+    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::direct, false, 1, std::move(pool)));
   }
 #endif
   return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, true, 1, std::move(pool)));
 }
 
 std::unique_ptr<DenseKernels> ComputeContext::make_kernels() const {
-  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>();
+#ifdef EDGEFL_HAVE_XNNPACK
+  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>(pool_->pool);
+#else
+  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>(nullptr);
+#endif
 #ifdef EDGEFL_HAVE_XNNPACK
   if (backend_ == Backend::xnnpack) return std::make_unique<XnnpackKernels>(pool_->pool);
 #endif

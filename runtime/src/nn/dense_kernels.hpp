@@ -11,8 +11,9 @@
 
 namespace edgefl {
 
-// Told when rows [begin, end) of a weight gradient are final (in order, together covering every
-// row), so the caller can use them while they are still in cache: the fused optimizer update.
+// Told when rows [begin, end) of a weight gradient are final (the ranges together cover every
+// row; with a thread pool they may come in any order and at once from several threads), so the
+// caller can use them while they are still in cache: the fused optimizer update.
 class GradientRowsSink {
  public:
   virtual void rows_ready(std::size_t begin, std::size_t end) = 0;

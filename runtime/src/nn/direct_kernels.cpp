@@ -3,12 +3,48 @@
 #include <algorithm>
 #include <string>
 
+#ifdef EDGEFL_HAVE_XNNPACK
+#include <pthreadpool.h>
+#endif
+
 #include "direct_gemm.hpp"
 #include "transpose.hpp"
 
 namespace edgefl {
 
 namespace {
+
+// task(begin, count) over [0, range) in tiles of `tile`, on the pool's threads (in any order)
+// or, without a pool, here in order.
+template <typename Task>
+void for_each_tile(pthreadpool_t pool, std::size_t range, std::size_t tile, const Task& task) {
+#ifdef EDGEFL_HAVE_XNNPACK
+  if (pool != nullptr) {
+    pthreadpool_parallelize_1d_tile_1d(pool, task, range, tile);
+    return;
+  }
+#endif
+  (void)pool;
+  for (std::size_t begin = 0; begin < range; begin += tile) task(begin, std::min(tile, range - begin));
+}
+
+// Rows of C per task: whole register tiles, one share per thread.
+std::size_t rows_per_task(pthreadpool_t pool, std::size_t rows) {
+  const std::size_t tile = direct_gemm_row_tile();
+#ifdef EDGEFL_HAVE_XNNPACK
+  const std::size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
+#else
+  (void)pool;
+  const std::size_t threads = 1;
+#endif
+  const std::size_t tiles = (rows + tile - 1) / tile;
+  return tile * std::max<std::size_t>(1, (tiles + threads - 1) / threads);
+}
+
+void run_gemm(pthreadpool_t pool, const GemmOperands& g) {
+  for_each_tile(pool, g.rows, rows_per_task(pool, g.rows),
+                [&g](std::size_t begin, std::size_t count) { direct_gemm(g, begin, begin + count); });
+}
 
 // Weight-gradient rows per panel: whole register tiles, about 8192 floats (32 KB) per panel.
 std::size_t panel_rows(std::size_t k) {
@@ -27,9 +63,8 @@ Status DirectKernels::prepare(std::span<const DenseLayout> layouts, std::size_t 
 
 Status DirectKernels::forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                               std::size_t b) {
-  direct_gemm({.rows = n, .cols = b, .inner = k, .a = w, .a_row = k, .a_inner = 1, .b = xt, .ldb = b,
-               .c = yt, .ldc = b},
-              0, n);
+  run_gemm(pool_, {.rows = n, .cols = b, .inner = k, .a = w, .a_row = k, .a_inner = 1, .b = xt, .ldb = b,
+                  .c = yt, .ldc = b});
   return Status();
 }
 
@@ -42,20 +77,17 @@ Status DirectKernels::weight_grad(const float* dyt, const float* xt, float* dw, 
   transpose(xt, x_scratch_.data(), k, b);
   const GemmOperands g{.rows = n, .cols = k, .inner = b, .a = dyt, .a_row = b, .a_inner = 1,
                        .b = x_scratch_.data(), .ldb = k, .c = dw, .ldc = k};
-  const std::size_t step = panel_rows(k);
-  for (std::size_t begin = 0; begin < n; begin += step) {
-    const std::size_t end = std::min(n, begin + step);
-    direct_gemm(g, begin, end);
-    if (sink != nullptr) sink->rows_ready(begin, end);
-  }
+  for_each_tile(pool_, n, panel_rows(k), [&g, sink](std::size_t begin, std::size_t count) {
+    direct_gemm(g, begin, begin + count);
+    if (sink != nullptr) sink->rows_ready(begin, begin + count);
+  });
   return Status();
 }
 
 Status DirectKernels::input_grad(const float* w, const float* dyt, float* dxt, float*, std::size_t n,
                                  std::size_t k, std::size_t b) {
-  direct_gemm({.rows = k, .cols = b, .inner = n, .a = w, .a_row = 1, .a_inner = k, .b = dyt, .ldb = b,
-               .c = dxt, .ldc = b},
-              0, k);
+  run_gemm(pool_, {.rows = k, .cols = b, .inner = n, .a = w, .a_row = 1, .a_inner = k, .b = dyt, .ldb = b,
+                  .c = dxt, .ldc = b});
   return Status();
 }
 

@@ -3,16 +3,22 @@
 //   input grad   dX^T[K][B] = W^T[K][N] dY^T[N][B]   (W read with swapped strides, no transpose)
 //   weight grad  dW[N][K]   = dY^T[N][B] X[B][K]      (X: one transpose of the small X^T)
 // The weight gradient is produced in row panels of about 32 KB, each reported to the sink as
-// soon as it is written, so a fused optimizer update finds it in L1.
+// soon as it is written, so a fused optimizer update finds it in L1. With a thread pool, row
+// blocks (and panels) are spread over its threads; every output is computed the same way on
+// any number of threads, so results do not depend on it.
 #pragma once
 
 #include "dense_kernels.hpp"
 #include "edgefl/float_buffer.hpp"
 
+typedef struct pthreadpool* pthreadpool_t;
+
 namespace edgefl {
 
 class DirectKernels final : public DenseKernels {
  public:
+  // pool: nullptr runs on the calling thread.
+  explicit DirectKernels(pthreadpool_t pool) : pool_(pool) {}
   Status prepare(std::span<const DenseLayout> layouts, std::size_t max_batch) override;
   Status forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                  std::size_t b) override;
@@ -23,6 +29,7 @@ class DirectKernels final : public DenseKernels {
   std::size_t arena_bytes() const override { return x_scratch_.size_bytes(); }
 
  private:
+  pthreadpool_t pool_;
   FloatBuffer x_scratch_;  // X[B][K] of the layer whose weight gradient is being computed
 };
 

@@ -12,7 +12,7 @@ TEST_CASE("centralised mlp:784-256-128-10, SGD momentum, batch 32 reaches 88% on
   auto fm = load_fashion_mnist();
   REQUIRE_MESSAGE(fm.ok(), fm.status().to_string());
   auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
-  auto ctx = ComputeContext::create(default_backend(1), 1);  // what a one-thread device runs
+  auto ctx = ComputeContext::create(default_backend(), 1);  // what a device runs
   REQUIRE(ctx.ok());
   auto trainer = LocalTrainer::create(*spec, **ctx, {32, false});
   REQUIRE(trainer.ok());
