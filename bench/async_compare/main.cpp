@@ -30,6 +30,7 @@ struct Options {
   uint32_t devices = 8;
   uint32_t local_steps = 50;
   uint32_t eval_samples = 2000;
+  uint64_t seed = 1;  // the split, the outage schedules and the server's task seeds
 };
 
 struct Summary {
@@ -46,6 +47,7 @@ server::ServerConfig method_config(const std::string& method, const Options& o) 
   c.model = "mlp:784-64-10:relu";
   c.data = "fashion-mnist";
   c.eval_samples = o.eval_samples;
+  c.seed = o.seed;
   c.rounds = 100000;  // the time limit or the target ends a run
   c.min_devices = o.devices;
   c.heartbeat_s = 0.5;
@@ -95,11 +97,11 @@ device::DeviceConfig device_config(uint32_t index, const Options& o, const std::
   d.dirichlet_alpha = 0.5f;
   d.partitions = o.devices;
   d.partition_index = index;
-  d.partition_seed = 1;
+  d.partition_seed = o.seed;
   d.slowdown = kSlowdown[index % 8];
   d.offline_probability = 0.1f;  // after a task: 10 % chance of a 3 s outage (seeded)
   d.offline_s = 3.0;
-  d.simulation_seed = 11 + index;
+  d.simulation_seed = 10 * o.seed + 1 + index;
   d.heartbeat_s = 0.5;
   d.memory_budget = "512M";
   d.state_dir = dir + "/device-" + std::to_string(index);
@@ -144,7 +146,7 @@ Summary run_method(const std::string& method, const Options& o) {
       const server::RoundMetrics& m = history[seen];
       bytes += m.bytes_in + m.bytes_out;
       JsonLine point;
-      point.add("kind", std::string("point")).add("method", method).add("version", m.version)
+      point.add("kind", std::string("point")).add("method", method).add("seed", o.seed).add("version", m.version)
           .add("elapsed_s", m.elapsed_s).add("test_accuracy", m.test_accuracy).add("bytes", bytes)
           .add("mean_staleness", m.mean_staleness);
       std::printf("%s\n", point.str().c_str());
@@ -167,7 +169,7 @@ Summary run_method(const std::string& method, const Options& o) {
   (*coordinator)->say_goodbye((*cluster)->channel());
   (void)(*cluster)->join_devices(Steady::now() + std::chrono::seconds(2));
   JsonLine line;
-  line.add("kind", std::string("summary")).add("method", method).add("target", o.target)
+  line.add("kind", std::string("summary")).add("method", method).add("seed", o.seed).add("target", o.target)
       .add("time_to_target_s", summary.time_to_target).add("bytes_to_target", summary.bytes_to_target)
       .add("final_accuracy", summary.final_accuracy).add("versions", summary.versions)
       .add("elapsed_s", summary.elapsed);
@@ -187,6 +189,7 @@ int main(int argc, char** argv) {
   app.add_option("--work-dir", o.work_dir, "state directories (wiped per method)");
   app.add_option("--local-steps", o.local_steps, "local steps per task (H)");
   app.add_option("--eval-samples", o.eval_samples, "test samples per evaluation");
+  app.add_option("--seed", o.seed, "seed of the split, outages and tasks");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<Summary> summaries;

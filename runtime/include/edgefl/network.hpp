@@ -89,9 +89,15 @@ class Network {
   Status check_backward(std::span<const float> params, std::span<const float> grads, std::size_t batch,
                         bool accumulate) const;
   Status run_forward(const float* params, std::size_t batch);
-  // Loss, its gradient and the backward pass; with an optimizer, the fused update of train_step.
-  Result<BatchStats> run_backward(std::span<float> params, std::span<float> grads, std::size_t batch,
-                                  float grad_scale, bool accumulate, Optimizer* optimizer);
+  // train_step's optimizer and the parameters it updates (the same memory as run_backward's
+  // read-only params, written only after each layer's last read).
+  struct FusedUpdate {
+    Optimizer& optimizer;
+    std::span<float> params;
+  };
+  // Loss, its gradient and the backward pass; with an update, the fused update of train_step.
+  Result<BatchStats> run_backward(std::span<const float> params, std::span<float> grads, std::size_t batch,
+                                  float grad_scale, bool accumulate, const FusedUpdate* update);
   // dx = gradient of dense `layer`'s input (through the ReLU before it) from its output's dy.
   Status input_grad(const float* params, std::size_t layer, const float* dy, float* dx, std::size_t batch);
 

@@ -1,6 +1,7 @@
 #include "edgefl/network.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "dense_kernels.hpp"
@@ -52,15 +53,15 @@ void bias_grad(const float* dy, float* db, std::size_t rows, std::size_t batch) 
 // The fused optimizer step over weight rows as the kernels finish them.
 class RowUpdate final : public GradientRowsSink {
  public:
-  RowUpdate(Optimizer* optimizer, std::span<float> params, std::span<const float> grads,
-            std::size_t offset, std::size_t row_floats)
+  RowUpdate(Optimizer& optimizer, std::span<float> params, std::span<const float> grads, std::size_t offset,
+            std::size_t row_floats)
       : optimizer_(optimizer), params_(params), grads_(grads), offset_(offset), row_floats_(row_floats) {}
   void rows_ready(std::size_t begin, std::size_t end) override {
-    optimizer_->update(params_, grads_, offset_ + begin * row_floats_, offset_ + end * row_floats_);
+    optimizer_.update(params_, grads_, offset_ + begin * row_floats_, offset_ + end * row_floats_);
   }
 
  private:
-  Optimizer* optimizer_;
+  Optimizer& optimizer_;
   std::span<float> params_;
   std::span<const float> grads_;
   std::size_t offset_, row_floats_;
@@ -151,9 +152,7 @@ Result<BatchStats> Network::forward(std::span<const float> params, std::size_t b
 
 Result<BatchStats> Network::forward_backward(std::span<const float> params, std::span<float> grads,
                                              std::size_t batch, float grad_scale, bool accumulate) {
-  // run_backward writes params only when given an optimizer.
-  std::span<float> unchanged(const_cast<float*>(params.data()), params.size());
-  return run_backward(unchanged, grads, batch, grad_scale, accumulate, nullptr);
+  return run_backward(params, grads, batch, grad_scale, accumulate, nullptr);
 }
 
 Result<BatchStats> Network::train_step(std::span<float> params, std::span<float> grads, std::size_t batch,
@@ -161,7 +160,8 @@ Result<BatchStats> Network::train_step(std::span<float> params, std::span<float>
   // Every refusal before the optimizer counts a step.
   EDGEFL_RETURN_IF_ERROR(check_backward(params, grads, batch, false));
   EDGEFL_RETURN_IF_ERROR(optimizer.begin_step(params, grads));
-  return run_backward(params, grads, batch, grad_scale, false, &optimizer);
+  const FusedUpdate update{optimizer, params};
+  return run_backward(params, grads, batch, grad_scale, false, &update);
 }
 
 Status Network::check_backward(std::span<const float> params, std::span<const float> grads, std::size_t batch,
@@ -177,8 +177,8 @@ Status Network::check_backward(std::span<const float> params, std::span<const fl
   return Status();
 }
 
-Result<BatchStats> Network::run_backward(std::span<float> params, std::span<float> grads, std::size_t batch,
-                                         float grad_scale, bool accumulate, Optimizer* optimizer) {
+Result<BatchStats> Network::run_backward(std::span<const float> params, std::span<float> grads, std::size_t batch,
+                                         float grad_scale, bool accumulate, const FusedUpdate* update) {
   EDGEFL_RETURN_IF_ERROR(check_backward(params, grads, batch, accumulate));
   EDGEFL_RETURN_IF_ERROR(run_forward(params.data(), batch));
   LossResult loss = compute_loss(spec_.loss, acts_.back(), targets_, spec_.output_size(), batch,
@@ -189,17 +189,20 @@ Result<BatchStats> Network::run_backward(std::span<float> params, std::span<floa
     const DenseLayout& l = layouts_[i];
     const std::size_t weights = l.inputs * l.outputs;
     // Fused: the input gradient first, while the weights are still this step's.
-    if (optimizer != nullptr && i > 0) {
+    if (update != nullptr && i > 0) {
       EDGEFL_RETURN_IF_ERROR(input_grad(params.data(), i, dy, dx, batch));
     }
     float* dw = accumulate ? acc_scratch_ : grads.data() + l.weight_offset;
-    RowUpdate rows(optimizer, params, grads, l.weight_offset, l.inputs);
+    std::optional<RowUpdate> rows;
+    if (update != nullptr) rows.emplace(update->optimizer, update->params, grads, l.weight_offset, l.inputs);
     EDGEFL_RETURN_IF_ERROR(kernels_->weight_grad(dy, acts_[i], dw, l.outputs, l.inputs, batch,
-                                                 optimizer != nullptr ? &rows : nullptr));
+                                                 rows ? &*rows : nullptr));
     if (l.has_bias) {
       float* db = accumulate ? acc_scratch_ + weights : grads.data() + l.bias_offset;
       bias_grad(dy, db, l.outputs, batch);
-      if (optimizer != nullptr) optimizer->update(params, grads, l.bias_offset, l.bias_offset + l.outputs);
+      if (update != nullptr) {
+        update->optimizer.update(update->params, grads, l.bias_offset, l.bias_offset + l.outputs);
+      }
     }
     if (observer_ != nullptr) observer_->on_dense_backward(i, l, acts_[i], dy, batch);
     if (accumulate) {
@@ -209,7 +212,7 @@ Result<BatchStats> Network::run_backward(std::span<float> params, std::span<floa
       for (std::size_t j = 0; j < count; ++j) g[j] += acc_scratch_[j];
     }
     if (i == 0) break;
-    if (optimizer == nullptr) EDGEFL_RETURN_IF_ERROR(input_grad(params.data(), i, dy, dx, batch));
+    if (update == nullptr) EDGEFL_RETURN_IF_ERROR(input_grad(params.data(), i, dy, dx, batch));
     std::swap(dy, dx);
   }
   return BatchStats{loss.loss_sum, loss.correct};
