@@ -31,6 +31,7 @@ struct Options {
   uint32_t local_steps = 50;
   uint32_t eval_samples = 2000;
   uint64_t seed = 1;  // the split, the outage schedules and the server's task seeds
+  float sgd_lr = 0.02f;  // inner lr of the momentum-SGD methods (fedavg, fedasync, fedbuff)
 };
 
 struct Summary {
@@ -56,7 +57,7 @@ server::ServerConfig method_config(const std::string& method, const Options& o) 
   c.train.batch_size = 32;
   c.train.local_steps = o.local_steps;
   c.train.optimizer = "momentum";
-  c.train.learning_rate = 0.05f;
+  c.train.learning_rate = o.sgd_lr;
   c.train.momentum = 0.9f;
   // Synchronous rounds over-select: close once 6 of 8 answered plus 0.5 s grace (or at 20 s).
   c.min_updates = o.devices - 2;
@@ -190,6 +191,7 @@ int main(int argc, char** argv) {
   app.add_option("--local-steps", o.local_steps, "local steps per task (H)");
   app.add_option("--eval-samples", o.eval_samples, "test samples per evaluation");
   app.add_option("--seed", o.seed, "seed of the split, outages and tasks");
+  app.add_option("--sgd-lr", o.sgd_lr, "inner lr of fedavg, fedasync and fedbuff (momentum 0.9)");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<Summary> summaries;
