@@ -114,6 +114,9 @@ TEST_CASE("gradients match finite differences for Dense, ReLU and every loss") {
 // leave every remainder tile of the direct kernels (rows, vector columns, scalar columns).
 TEST_CASE("XNNPACK and direct agree with reference on forward, gradients and 10 SGD steps") {
   for (Backend backend : {Backend::xnnpack, Backend::direct}) {
+#ifndef EDGEFL_HAVE_XNNPACK
+    if (backend == Backend::xnnpack) continue;  // a build without XNNPACK (EDGEFL_WITH_XNNPACK=OFF)
+#endif
     for (const char* text : {"mlp:784-256-128-10:relu", "mlp:37-29-13-5:relu"}) {
       auto spec = ModelSpec::parse(text);
       REQUIRE(spec.ok());
