@@ -1,7 +1,7 @@
-// The register tiles of direct_gemm, as templates over the tile shape. Included by
-// direct_gemm.cpp (portable build) and direct_gemm_avx2.cpp (built with -mavx2 -mfma): GCC
-// lowers vector code to the ISA of the translation unit, so each ISA needs its own unit, and the
-// unnamed namespace keeps the two instantiations apart.
+// The register tiles of direct_gemm, as templates over the vector type and tile shape. Included
+// by direct_gemm.cpp (portable build), direct_gemm_avx2.cpp (-mavx2 -mfma) and
+// direct_gemm_avx512.cpp (-mavx512f -mfma): GCC lowers vector code to the ISA of the translation
+// unit, so each ISA needs its own unit, and the unnamed namespace keeps the instantiations apart.
 #pragma once
 
 #include <cstring>
