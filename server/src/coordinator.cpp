@@ -318,7 +318,7 @@ Status Coordinator::handle_update(ServerChannel& channel, const std::string& dev
   if (previous != accepted_.end()) {
     // A resend after a lost Ack (or a restart): acknowledge again, never apply again.
     ++current_.duplicates;
-    return send(channel, peer, Ack{previous->second, ack_round(update), AckStatus::duplicate});
+    return send(channel, peer, Ack{previous->second, update.round, AckStatus::duplicate});
   }
   const Admission admission = admit(update);
   Status refusal = admission.refusal;
@@ -341,7 +341,7 @@ Status Coordinator::handle_update(ServerChannel& channel, const std::string& dev
   accepted_[key] = update.update_id;
   note_accepted(update, admission.staleness);
   EDGEFL_RETURN_IF_ERROR(after_logged(device_id, update, admission, false));
-  EDGEFL_RETURN_IF_ERROR(send(channel, peer, Ack{update.update_id, ack_round(update), AckStatus::accepted}));
+  EDGEFL_RETURN_IF_ERROR(send(channel, peer, Ack{update.update_id, update.round, AckStatus::accepted}));
   return after_ack(channel, device_id, update);
 }
 

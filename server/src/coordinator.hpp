@@ -88,7 +88,6 @@ class Coordinator {
 
   // ---- The schedule's hooks ----
   virtual AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const = 0;
-  virtual uint64_t ack_round(const Update& update) const = 0;
   virtual Admission admit(const Update& update) const = 0;
   // Folds verified update values into the state. An error refuses the update (nothing changed).
   virtual Status fold(const std::string& device_id, const Update& update, std::span<const float> values,

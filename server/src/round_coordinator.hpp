@@ -23,7 +23,6 @@ class RoundCoordinator final : public Coordinator {
 
  private:
   AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;
-  uint64_t ack_round(const Update& update) const override { return update.round; }
   Admission admit(const Update& update) const override;
   Status fold(const std::string& device_id, const Update& update, std::span<const float> values,
               const Admission& admission) override;
