@@ -14,9 +14,10 @@ constexpr std::string_view kLastPrefix = "async.last:";
 
 }  // namespace
 
-AsyncCoordinator::AsyncCoordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
-                                   std::unique_ptr<ServerStrategy> strategy)
-    : Coordinator(config, fs, std::move(log), std::move(spec), std::move(strategy)) {}
+AsyncCoordinator::AsyncCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
+                                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator)
+    : Coordinator(config, std::move(log), clock, std::move(spec), std::move(strategy), std::move(tasks),
+                  std::move(evaluator)) {}
 
 AcceptedKey AsyncCoordinator::dedupe_key(const std::string& device_id, const Update& update) const {
   return {device_id, update.update_id};
@@ -72,18 +73,18 @@ Status AsyncCoordinator::after_logged(const std::string& device_id, const Update
   prune_dedupe();
   if (replaying) return Status();  // after_recovery checkpoints once the log is read
   // The metrics line first: a crash before the checkpoint replays the version from the log.
-  current_.round = version_;
+  tally_.set_round(version_);
   const Clock::time_point started = version_started_at_;
-  version_started_at_ = Clock::now();
+  version_started_at_ = now();
   EDGEFL_RETURN_IF_ERROR(publish_metrics(started));
-  return checkpoint_and_rotate(generation_ + 1);
+  return checkpoint_and_rotate(generation() + 1);
 }
 
 void AsyncCoordinator::prune_dedupe() {
   const uint64_t window = config_.strategy.max_staleness;
   for (auto it = base_of_.begin(); it != base_of_.end();) {
     if (it->second + window < version_) {
-      accepted_.erase(it->first);
+      ledger_->forget(it->first);
       it = base_of_.erase(it);
     } else {
       ++it;
@@ -112,8 +113,8 @@ Status AsyncCoordinator::send_task(ServerChannel& channel, DeviceRecord& device,
   if (fresh) task_id = (task_epoch_ << 32) | ++tasks_issued_;
   Result<std::vector<uint8_t>> bytes = encode_task(task_id, version_ + 1);
   if (!bytes) return bytes.status();
-  if (fresh) ++current_.asked;
-  sent_at_[device.id] = Clock::now();
+  if (fresh) tally_.ask(device.id);
+  sent_at_[device.id] = now();
   return send_task_bytes(channel, device, *bytes, task_id);
 }
 
@@ -127,14 +128,14 @@ Status AsyncCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& devi
   if (device.busy_task == 0 && working_on != 0) return Status();  // finishing something older
   // A heartbeat sent before the task arrived says idle too: give the task time to land.
   auto sent = sent_at_.find(device.id);
-  if (sent != sent_at_.end() && Clock::now() - sent->second < scaled(2 * config_.heartbeat_s)) return Status();
+  if (sent != sent_at_.end() && now() - sent->second < scaled(2 * config_.heartbeat_s)) return Status();
   // Idle with a task it never received (lost on the way), or idle without one.
   return send_task(channel, device, device.busy_task);
 }
 
 Status AsyncCoordinator::run_timers(ServerChannel& channel) {
   if (started_) return Status();
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = this->now();
   Result<bool> enough = enough_devices(now);
   if (!enough) return enough.status();
   if (!*enough) return Status();
@@ -177,7 +178,7 @@ Status AsyncCoordinator::restore_extras(const Checkpoint& checkpoint) {
       return make_status(StatusCode::corrupt, "malformed dedupe entry '" + scalar.name + "'");
     }
     const AcceptedKey key{std::string(end + 1), update_id};
-    accepted_[key] = update_id;
+    ledger_->remember(key, update_id);
     base_of_[key] = static_cast<uint64_t>(scalar.value);
   }
   return Status();
@@ -188,8 +189,8 @@ Status AsyncCoordinator::after_recovery() {
   // whatever the log replay produced (FedBuff versions completed by replayed arrivals).
   ++task_epoch_;
   tasks_issued_ = 0;
-  current_.round = version_ + 1;
-  return checkpoint_and_rotate(generation_ + 1);
+  tally_.set_round(version_ + 1);
+  return checkpoint_and_rotate(generation() + 1);
 }
 
 }  // namespace edgefl::server

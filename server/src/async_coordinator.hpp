@@ -27,8 +27,8 @@ namespace edgefl::server {
 
 class AsyncCoordinator final : public Coordinator {
  public:
-  AsyncCoordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
-                   std::unique_ptr<ServerStrategy> strategy);
+  AsyncCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
+                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator);
 
  private:
   AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;

@@ -9,16 +9,18 @@
 //   }
 //   coordinator->say_goodbye(channel);
 //
-// This class does what both schedules share, once: Join/Welcome and the capacity check,
-// heartbeats, update verification, dedupe, the write-ahead log (append + fsync before the
-// Ack), checkpoints, evaluation and metrics lines. A schedule decides which task a device
-// gets, whether an update is admitted, what it changes, and when a model version is done.
+// This class dispatches messages and does what both schedules share, once: Join/Welcome and
+// the capacity check, heartbeats, update verification, and the order of durability around an
+// update (dedupe, log, Ack). Its parts each do one job: UpdateLedger (checkpoint, write-ahead
+// log, dedupe), TaskFactory (settings -> Task), Evaluator (held-out score), MetricsSink and
+// RoundTally (metrics lines), DeviceRegistry (who is there). A schedule decides which task a
+// device gets, whether an update is admitted, what it changes, and when a model version is
+// done. Time comes from a TimeSource, so tests drive it over in-memory channels.
 // Not thread-safe: one thread polls.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,30 +31,29 @@
 #include "device_registry.hpp"
 #include "edgefl/aligned_bytes.hpp"
 #include "edgefl/checkpoint.hpp"
-#include "edgefl/compute.hpp"
-#include "edgefl/dataset.hpp"
 #include "edgefl/file_system.hpp"
 #include "edgefl/float_buffer.hpp"
 #include "edgefl/model_spec.hpp"
 #include "edgefl/proto.hpp"
 #include "edgefl/server_strategy.hpp"
+#include "edgefl/time_source.hpp"
 #include "edgefl/transport.hpp"
-#include "edgefl/write_ahead_log.hpp"
+#include "evaluator.hpp"
+#include "metrics_sink.hpp"
 #include "round_metrics.hpp"
 #include "server_config.hpp"
+#include "task_factory.hpp"
+#include "update_ledger.hpp"
 
 namespace edgefl::server {
 
 // Where the coordinator reports: human lines (progress, warnings). Metrics go to their file.
 using LogSink = std::function<void(const std::string& line)>;
 
-// Dedupe key: (device id, round) for rounds, (device id, update id) asynchronously.
-using AcceptedKey = std::pair<std::string, uint64_t>;
-
 class Coordinator {
  public:
   static Result<std::unique_ptr<Coordinator>> create(const ServerConfig& config, FileSystem& fs,
-                                                     LogSink log);
+                                                     LogSink log, TimeSource& clock = steady_time_source());
   virtual ~Coordinator();
 
   // Waits up to `wait` for one message, handles it, then runs the timers. Errors are fatal
@@ -72,12 +73,12 @@ class Coordinator {
   const std::vector<RoundMetrics>& history() const { return history_; }
   // Update ids accepted per dedupe key, for exactly-once checks in tests. Entries too old to
   // matter (two rounds back; beyond max_staleness) are dropped.
-  const std::map<AcceptedKey, uint64_t>& accepted() const { return accepted_; }
-  const WalRecovery& recovery() const { return wal_->recovery(); }
+  const std::map<AcceptedKey, uint64_t>& accepted() const { return ledger_->accepted_map(); }
+  const WalRecovery& recovery() const { return ledger_->recovery(); }
 
  protected:
-  Coordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
-              std::unique_ptr<ServerStrategy> strategy);
+  Coordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
+              std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator);
 
   // What a schedule says about an arriving update.
   struct Admission {
@@ -96,30 +97,33 @@ class Coordinator {
   virtual Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
                               bool replaying) = 0;
   // After the Ack (live only): hand out the next task, publish a new version.
-  virtual Status after_ack(ServerChannel& channel, const std::string& device_id, const Update& update) = 0;
+  virtual Status after_ack(ServerChannel&, const std::string& /*device_id*/, const Update&) { return Status(); }
   // After an update from `device_id` was refused.
-  virtual Status after_refusal(ServerChannel& channel, const std::string& device_id, const Update& update) = 0;
+  virtual Status after_refusal(ServerChannel&, const std::string& /*device_id*/, const Update&) { return Status(); }
   virtual Status on_joined(ServerChannel& channel, DeviceRecord& device) = 0;
   virtual Status on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) = 0;
   virtual Status run_timers(ServerChannel& channel) = 0;
   // Checkpoint extras: scalars only this schedule needs, read back before the log replays.
-  virtual void save_extras(Checkpoint& checkpoint) const = 0;
+  virtual void save_extras(Checkpoint&) const {}
   virtual Status restore_extras(const Checkpoint& checkpoint) = 0;
   // After the checkpoint and the log were recovered, before the first message.
-  virtual Status after_recovery() = 0;
+  virtual Status after_recovery() { return Status(); }
 
   // ---- Shared machinery for the schedules ----
   // A Task for `task_id` with the run's training settings and the current global model.
   Result<std::vector<uint8_t>> encode_task(uint64_t task_id, uint64_t round) const;
-  // Sends an encoded task to a device; a dead link is only a warning (resent on rejoin).
+  // Sends an encoded task to a device; a dead link is only a warning (resent on rejoin). A
+  // task the device was already sent counts as a resend in the metrics.
   Status send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,
                          uint64_t task_id);
   Status send(ServerChannel& channel, const std::string& peer, const Message& message);
   void reject(ServerChannel& channel, const std::string& peer, const Status& why, std::optional<uint64_t> update_id);
   // Checkpoint (atomic) naming `generation` as the log that follows, then rotate the log.
   Status checkpoint_and_rotate(uint64_t generation);
-  // Completes `current_` (loss, evaluation, timing), writes the metrics line and starts a new one.
+  uint64_t generation() const { return ledger_->generation(); }
+  // Completes the tally (loss, evaluation, timing), writes the metrics line and starts a new one.
   Status publish_metrics(Clock::time_point started_at);
+  Clock::time_point now() const { return clock_->now(); }
   // Live devices, and whether enough of them (min_devices) have joined; times out the wait.
   Result<bool> enough_devices(Clock::time_point now);
   std::vector<std::string> live_devices(Clock::time_point now);
@@ -127,8 +131,8 @@ class Coordinator {
   Clock::duration scaled(double seconds) const;
 
   ServerConfig config_;
-  FileSystem* fs_;
   LogSink log_;
+  TimeSource* clock_;
   ModelSpec spec_;
   DecodeLimits limits_;
   std::unique_ptr<ServerStrategy> strategy_;
@@ -136,19 +140,15 @@ class Coordinator {
   DeviceRegistry devices_;
   uint64_t version_ = 0;
   uint64_t rounds_closed_ = 0;
-  uint64_t generation_ = 0;  // the checkpoint's sequence: its log generation is this + 1
-  std::map<AcceptedKey, uint64_t> accepted_;
-  RoundMetrics current_;     // the round or version being built
+  std::optional<UpdateLedger> ledger_;
+  RoundTally tally_;         // the round or version being built
   Clock::time_point started_at_;
   Clock::time_point waiting_since_;
 
  private:
-  Status open_services();
-  Status load_state();
-  // Metrics lines are written before their round's checkpoint; on resume, lines of rounds past
-  // the checkpoint (and the log replay) are dropped, since those rounds close, and log, again.
-  Status trim_metrics(const std::string& path);
-  Status replay(std::span<const std::byte> record);
+  Status open_services(FileSystem& fs);
+  Status restore(const Checkpoint& checkpoint);
+  Status replay(const std::string& device_id, std::span<const uint8_t> update_message);
   Status handle(ServerChannel& channel, Inbound& inbound);
   Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, Clock::time_point now);
   Status handle_update(ServerChannel& channel, const std::string& device_id, const std::string& peer,
@@ -156,23 +156,18 @@ class Coordinator {
   // Decodes the payload and folds it in, or says why not.
   Status verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,
                          const Admission& admission);
-  void note_accepted(const Update& update, uint64_t staleness);
-  Status evaluate(RoundMetrics& metrics);
   // resource_exhausted when a device's memory budget cannot hold this run's training.
   Status check_fits(const Capabilities& capabilities) const;
+  // The device a message came from: by authenticated identity, else by routing id.
+  DeviceRecord* sender(const Inbound& inbound, Clock::time_point now);
 
   uint64_t session_ = 0;
   FloatBuffer scratch_;  // one decoded update
-  std::optional<WriteAheadLog> wal_;
   AlignedBytes decode_scratch_;
-  std::unique_ptr<ComputeContext> compute_;
-  std::optional<Dataset> test_data_;
-  // Per version/round statistics of accepted updates.
-  double loss_sum_ = 0;  // sample-weighted train loss
-  uint64_t batch_sum_ = 0;
-  uint64_t staleness_sum_ = 0;
+  TaskFactory tasks_;
+  Evaluator evaluator_;
+  std::optional<MetricsSink> metrics_;
   std::vector<RoundMetrics> history_;
-  std::FILE* metrics_file_ = nullptr;
 };
 
 }  // namespace edgefl::server

@@ -9,7 +9,7 @@ DeviceRecord& DeviceRegistry::join(const std::string& id, const std::string& pee
                                    const Join& join, Clock::time_point now) {
   DeviceRecord& record = devices_[id];
   record.id = id;
-  record.peer = peer;
+  set_peer(record, peer);
   record.capabilities = join.capabilities;
   if (join.boot_counter != record.boot_counter) record.busy_task = 0;  // it rebooted
   record.boot_counter = join.boot_counter;
@@ -21,10 +21,31 @@ DeviceRecord* DeviceRegistry::touch(const std::string& id, const std::string& pe
                                     Clock::time_point now) {
   DeviceRecord* record = find(id);
   if (record != nullptr) {
-    record->peer = peer;
+    set_peer(*record, peer);
     record->last_seen = now;
   }
   return record;
+}
+
+void DeviceRegistry::set_peer(DeviceRecord& record, const std::string& peer) {
+  if (record.peer == peer && !peer.empty()) return;
+  auto old = by_peer_.find(record.peer);
+  if (old != by_peer_.end() && old->second == record.id) by_peer_.erase(old);
+  record.peer = peer;
+  by_peer_[peer] = record.id;
+}
+
+DeviceRecord* DeviceRegistry::find_by_peer(const std::string& peer) {
+  auto it = by_peer_.find(peer);
+  return it == by_peer_.end() ? nullptr : find(it->second);
+}
+
+void DeviceRegistry::forget(const std::string& id) {
+  auto it = devices_.find(id);
+  if (it == devices_.end()) return;
+  auto peer = by_peer_.find(it->second.peer);
+  if (peer != by_peer_.end() && peer->second == id) by_peer_.erase(peer);
+  devices_.erase(it);
 }
 
 DeviceRecord* DeviceRegistry::find(const std::string& id) {

@@ -33,14 +33,19 @@ class DeviceRegistry {
   // Refreshes the routing id and liveness of a known device; nullptr if unknown.
   DeviceRecord* touch(const std::string& id, const std::string& peer, Clock::time_point now);
   DeviceRecord* find(const std::string& id);
-  void forget(const std::string& id) { devices_.erase(id); }
+  // The device whose current routing id is `peer` (plaintext links name no identity).
+  DeviceRecord* find_by_peer(const std::string& peer);
+  void forget(const std::string& id);
 
   // Ids of devices heard from within `liveness`, in id order (deterministic).
   std::vector<std::string> live_ids(Clock::time_point now, Clock::duration liveness) const;
   std::size_t size() const { return devices_.size(); }
 
  private:
+  void set_peer(DeviceRecord& record, const std::string& peer);
+
   std::map<std::string, DeviceRecord> devices_;
+  std::map<std::string, std::string> by_peer_;  // routing id -> device id
 };
 
 // Picks max(min_count, ceil(fraction * n)) of `candidates` (all if fewer), uniformly without

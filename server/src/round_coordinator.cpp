@@ -4,9 +4,10 @@
 
 namespace edgefl::server {
 
-RoundCoordinator::RoundCoordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
-                                   std::unique_ptr<ServerStrategy> strategy)
-    : Coordinator(config, fs, std::move(log), std::move(spec), std::move(strategy)),
+RoundCoordinator::RoundCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
+                                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator)
+    : Coordinator(config, std::move(log), clock, std::move(spec), std::move(strategy), std::move(tasks),
+                  std::move(evaluator)),
       mean_(spec_.parameter_count(), UpdateChecks{config.max_update_norm, false}),
       mean_delta_(spec_.parameter_count()) {}
 
@@ -41,7 +42,7 @@ Status RoundCoordinator::after_logged(const std::string& device_id, const Update
   answered_.insert(device_id);
   if (DeviceRecord* device = devices_.find(device_id)) device->busy_task = 0;
   const std::size_t wanted = config_.min_updates == 0 ? asked_.size() : config_.min_updates;
-  if (round_open_ && !enough_at_ && answered_.size() >= wanted) enough_at_ = Clock::now();
+  if (round_open_ && !enough_at_ && answered_.size() >= wanted) enough_at_ = now();
   return Status();
 }
 
@@ -66,7 +67,7 @@ Status RoundCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& devi
 }
 
 Status RoundCoordinator::run_timers(ServerChannel& channel) {
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = this->now();
   if (!round_open_) {
     Result<bool> enough = enough_devices(now);
     if (!enough) return enough.status();
@@ -84,7 +85,7 @@ Status RoundCoordinator::run_timers(ServerChannel& channel) {
 
 Status RoundCoordinator::open_round(ServerChannel& channel) {
   const uint64_t round = open_round_number();
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = this->now();
   Rng rng(config_.seed, round);
   std::vector<std::string> selected = select_devices(live_devices(now), config_.fraction, config_.min_devices, rng);
   asked_ = std::set<std::string>(selected.begin(), selected.end());
@@ -96,8 +97,8 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
   round_open_ = true;
   round_opened_at_ = now;
   enough_at_.reset();
-  current_.round = round;
-  current_.asked = static_cast<uint32_t>(asked_.size());
+  tally_.set_round(round);
+  for (const std::string& id : asked_) tally_.ask(id);
   for (const std::string& id : selected) {
     if (answered_.count(id) != 0) continue;
     if (DeviceRecord* device = devices_.find(id)) {
@@ -108,13 +109,14 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
 }
 
 Status RoundCoordinator::close_round() {
-  current_.round = open_round_number();
+  const uint64_t round = open_round_number();
+  tally_.set_round(round);
   if (mean_.count() > 0) {
     EDGEFL_RETURN_IF_ERROR(mean_.mean_into(mean_delta_.span()));
     EDGEFL_RETURN_IF_ERROR(strategy_->apply(global_.span(), mean_delta_.span()));
     ++version_;
   } else {
-    warn("round " + std::to_string(current_.round) + " closed without updates; the model is unchanged");
+    warn("round " + std::to_string(round) + " closed without updates; the model is unchanged");
   }
   ++rounds_closed_;
   // The metrics line first: a crash before the checkpoint replays the round and rewrites it.
@@ -126,10 +128,8 @@ Status RoundCoordinator::close_round() {
   asked_.clear();
   round_open_ = false;
   // Keep two closed rounds of ids to answer late resends with Ack(duplicate).
-  for (auto it = accepted_.begin(); it != accepted_.end();) {
-    it = it->first.second + 2 < rounds_closed_ ? accepted_.erase(it) : std::next(it);
-  }
-  waiting_since_ = Clock::now();
+  ledger_->forget_if([this](const AcceptedKey& key) { return key.second + 2 < rounds_closed_; });
+  waiting_since_ = now();
   return Status();
 }
 

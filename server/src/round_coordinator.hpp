@@ -18,8 +18,8 @@ namespace edgefl::server {
 
 class RoundCoordinator final : public Coordinator {
  public:
-  RoundCoordinator(const ServerConfig& config, FileSystem& fs, LogSink log, ModelSpec spec,
-                   std::unique_ptr<ServerStrategy> strategy);
+  RoundCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
+                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator);
 
  private:
   AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;
@@ -28,14 +28,10 @@ class RoundCoordinator final : public Coordinator {
               const Admission& admission) override;
   Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
                       bool replaying) override;
-  Status after_ack(ServerChannel&, const std::string&, const Update&) override { return Status(); }
-  Status after_refusal(ServerChannel&, const std::string&, const Update&) override { return Status(); }
   Status on_joined(ServerChannel& channel, DeviceRecord& device) override;
   Status on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) override;
   Status run_timers(ServerChannel& channel) override;
-  void save_extras(Checkpoint&) const override {}
   Status restore_extras(const Checkpoint&) override;
-  Status after_recovery() override { return Status(); }
 
   uint64_t open_round_number() const { return rounds_closed_ + 1; }
   bool owes_update(const std::string& id) const;

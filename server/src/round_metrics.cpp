@@ -1,8 +1,55 @@
 #include "round_metrics.hpp"
 
+#include <algorithm>
+
 #include "edgefl/json_line.hpp"
 
 namespace edgefl::server {
+
+RoundTally::RoundTally(std::string strategy, bool asynchronous)
+    : strategy_(std::move(strategy)), asynchronous_(asynchronous), metrics_(fresh()) {}
+
+RoundMetrics RoundTally::fresh() const {
+  RoundMetrics m;
+  m.strategy = strategy_;
+  m.asynchronous = asynchronous_;
+  return m;
+}
+
+void RoundTally::task_sent(bool resend, std::size_t bytes) {
+  ++(resend ? metrics_.tasks_resent : metrics_.tasks_sent);
+  metrics_.bytes_out += bytes;
+}
+
+void RoundTally::accepted(const Update& update, uint64_t staleness) {
+  ++metrics_.answered;
+  metrics_.samples += update.sample_count;
+  loss_sum_ += update.metrics.train_loss * static_cast<double>(update.sample_count);
+  staleness_sum_ += staleness;
+  metrics_.max_staleness = std::max(metrics_.max_staleness, staleness);
+  if (!update.metrics.batch_sizes.empty()) {
+    const uint32_t last = update.metrics.batch_sizes.back();
+    batch_sum_ += last;
+    metrics_.max_batch = std::max(metrics_.max_batch, last);
+  }
+}
+
+RoundMetrics RoundTally::finish(uint64_t version) {
+  RoundMetrics m = std::move(metrics_);
+  m.version = version;
+  m.asked = static_cast<uint32_t>(asked_.size());
+  if (m.samples > 0) m.train_loss = loss_sum_ / static_cast<double>(m.samples);
+  if (m.answered > 0) {
+    m.mean_batch = static_cast<uint32_t>(batch_sum_ / m.answered);
+    m.mean_staleness = static_cast<double>(staleness_sum_) / m.answered;
+  }
+  metrics_ = fresh();
+  asked_.clear();
+  loss_sum_ = 0;
+  batch_sum_ = 0;
+  staleness_sum_ = 0;
+  return m;
+}
 
 std::string metrics_json(const RoundMetrics& m) {
   JsonLine line;
@@ -10,6 +57,8 @@ std::string metrics_json(const RoundMetrics& m) {
       .add("version", m.version)
       .add("strategy", m.strategy)
       .add("asked", m.asked)
+      .add("tasks_sent", m.tasks_sent)
+      .add("tasks_resent", m.tasks_resent)
       .add("answered", m.answered)
       .add("late", m.late)
       .add("rejected", m.rejected)
@@ -32,7 +81,7 @@ std::string metrics_json(const RoundMetrics& m) {
 std::string metrics_progress_line(const RoundMetrics& m, uint64_t total_rounds) {
   char text[256];
   int used = std::snprintf(text, sizeof text,
-                           m.asynchronous ? "version %3llu/%llu  updates %u tasks %u  train loss %.4f"
+                           m.asynchronous ? "version %3llu/%llu  updates %u from %u new tasks  train loss %.4f"
                                           : "round %3llu/%llu  devices %u/%u  train loss %.4f",
                            static_cast<unsigned long long>(m.round),
                            static_cast<unsigned long long>(total_rounds), m.answered, m.asked,
@@ -51,6 +100,10 @@ std::string metrics_progress_line(const RoundMetrics& m, uint64_t total_rounds) 
   if (m.late + m.rejected + m.duplicates > 0) {
     std::snprintf(text, sizeof text, "  late %u rejected %u dup %u", m.late, m.rejected,
                   m.duplicates);
+    line += text;
+  }
+  if (m.tasks_resent > 0) {
+    std::snprintf(text, sizeof text, "  tasks resent %u", m.tasks_resent);
     line += text;
   }
   std::snprintf(text, sizeof text, "  %.1f s", m.wall_s);

@@ -4,15 +4,20 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "edgefl/messages.hpp"
 
 namespace edgefl::server {
 
 struct RoundMetrics {
   uint64_t round = 0;
   uint64_t version = 0;          // model version after this round
-  uint32_t asked = 0;            // devices sent a task
+  uint32_t asked = 0;            // distinct devices asked (rounds) or given a new task (async)
+  uint32_t tasks_sent = 0;       // Task messages sent for the first time to a device
+  uint32_t tasks_resent = 0;     // the same Task sent again (lost on the link, rejoin)
   uint32_t answered = 0;         // updates accepted into the aggregate
   uint32_t late = 0;             // updates that arrived after the round closed
   uint32_t rejected = 0;         // updates refused (shape, NaN, norm, unknown device, ...)
@@ -32,6 +37,36 @@ struct RoundMetrics {
   bool asynchronous = false;
   double mean_staleness = 0;
   uint64_t max_staleness = 0;
+};
+
+// Builds one RoundMetrics from what happens during a round or model version.
+class RoundTally {
+ public:
+  RoundTally(std::string strategy, bool asynchronous);
+
+  void set_round(uint64_t round) { metrics_.round = round; }
+  // `device` is asked for an update in this period (counted once however often).
+  void ask(const std::string& device) { asked_.insert(device); }
+  void task_sent(bool resend, std::size_t bytes);
+  void bytes_in(std::size_t bytes) { metrics_.bytes_in += bytes; }
+  void bytes_out(std::size_t bytes) { metrics_.bytes_out += bytes; }
+  void accepted(const Update& update, uint64_t staleness);
+  void late() { ++metrics_.late; }
+  void rejected() { ++metrics_.rejected; }
+  void duplicate() { ++metrics_.duplicates; }
+  // The finished period's metrics (means computed, version set); the tally starts afresh.
+  RoundMetrics finish(uint64_t version);
+
+ private:
+  RoundMetrics fresh() const;
+
+  std::string strategy_;
+  bool asynchronous_;
+  RoundMetrics metrics_;
+  std::set<std::string> asked_;
+  double loss_sum_ = 0;  // sample-weighted train loss
+  uint64_t batch_sum_ = 0;
+  uint64_t staleness_sum_ = 0;
 };
 
 std::string metrics_json(const RoundMetrics& metrics);

@@ -1,0 +1,38 @@
+// Evaluator: the server's held-out data and the compute to score a global model on it.
+//
+//   Result<Evaluator> eval = Evaluator::create(config, spec);   // loads the test split once
+//   EDGEFL_RETURN_IF_ERROR(eval->score(global, metrics));        // fills test loss/accuracy
+//
+// With `data = none` or `eval_samples = 0` it holds nothing and score() leaves the metrics
+// unevaluated (test_accuracy < 0).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "edgefl/compute.hpp"
+#include "edgefl/dataset.hpp"
+#include "edgefl/model_spec.hpp"
+#include "edgefl/status.hpp"
+#include "round_metrics.hpp"
+#include "server_config.hpp"
+
+namespace edgefl::server {
+
+class Evaluator {
+ public:
+  static Result<Evaluator> create(const ServerConfig& config, const ModelSpec& spec);
+
+  Status score(std::span<const float> global, RoundMetrics& metrics) const;
+  bool enabled() const { return test_data_.has_value(); }
+
+ private:
+  Evaluator(ModelSpec spec) : spec_(std::move(spec)) {}
+
+  ModelSpec spec_;
+  std::unique_ptr<ComputeContext> compute_;
+  std::optional<Dataset> test_data_;
+};
+
+}  // namespace edgefl::server

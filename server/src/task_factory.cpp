@@ -1,0 +1,66 @@
+#include "task_factory.hpp"
+
+#include "edgefl/adaptive_batch.hpp"
+#include "edgefl/codec.hpp"
+#include "edgefl/optimizer.hpp"
+#include "edgefl/proto.hpp"
+#include "edgefl/rng.hpp"
+
+namespace edgefl::server {
+
+Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelSpec& spec) {
+  TaskConfig c;
+  Result<OptimizerKind> optimizer = parse_optimizer(config.train.optimizer);
+  if (!optimizer) return optimizer.status();
+  c.optimizer = *optimizer;
+  c.lr = config.train.learning_rate;
+  c.momentum = config.train.momentum;
+  c.weight_decay = config.train.weight_decay;
+  c.beta1 = config.train.adam_beta1;
+  c.beta2 = config.train.adam_beta2;
+  c.eps = config.train.adam_epsilon;
+  c.batch_size = config.train.batch_size;
+  c.local_steps = config.train.local_steps;
+  c.local_epochs = config.train.local_epochs;
+  Result<CodecKind> codec = parse_codec(config.codec.name);
+  if (!codec) return codec.status();
+  c.upload.kind = *codec;
+  c.upload.int8_block_size = config.codec.int8_block_size;
+  c.upload.topk_fraction = *codec == CodecKind::topk ? config.codec.topk_fraction : 0.0f;
+  c.deadline_ms = static_cast<uint32_t>(config.round_deadline_s * config.time_scale * 1000);
+  // Any PALSGD setting (a sync interval H alone included) sends the section: p = 0 is DiLoCo.
+  if (config.palsgd.probability > 0 || config.palsgd.warmup_steps > 0 || config.palsgd.sync_interval > 0) {
+    c.palsgd = PalsgdSettings{config.palsgd.probability, config.palsgd.rho, config.palsgd.sync_interval,
+                              config.palsgd.warmup_steps};
+  }
+  Result<BatchTest> test = parse_batch_test(config.adaptive_batch.test);
+  if (!test) return test.status();
+  if (*test != BatchTest::none) {
+    AdaptiveBatchSettings adaptive;
+    adaptive.test = static_cast<uint8_t>(*test);
+    adaptive.eta = config.adaptive_batch.eta;
+    adaptive.theta = config.adaptive_batch.theta;
+    adaptive.nu = config.adaptive_batch.nu;
+    adaptive.batch_cap = config.adaptive_batch.max_batch;
+    adaptive.test_interval = config.adaptive_batch.test_interval;
+    c.adaptive_batch = adaptive;
+  }
+  return TaskFactory(std::move(c), spec.to_string(), config.seed);
+}
+
+Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t round, uint64_t model_version,
+                                                 std::span<const float> params) const {
+  Task task;
+  task.task_id = task_id;
+  task.round = round;
+  task.model_version = model_version;
+  task.model_spec = model_spec_;
+  task.params = f32_tensor(params);
+  task.config = settings_;
+  task.config.seed = splitmix64(seed_ ^ (task_id * 0x9E3779B97F4A7C15ull));
+  Result<std::vector<uint8_t>> bytes = encode_message(task);
+  if (!bytes) return bytes.status().with_context("encoding a task");
+  return bytes;
+}
+
+}  // namespace edgefl::server

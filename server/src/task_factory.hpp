@@ -1,0 +1,39 @@
+// TaskFactory: the run's training settings, mapped once from ServerConfig to the wire's
+// TaskConfig, and the Tasks built from them.
+//
+//   Result<TaskFactory> tasks = TaskFactory::create(config, spec);
+//   Result<Bytes> task = tasks->encode(task_id, round, version, global_params);
+//
+// Every Task of a run carries the same settings; only the ids, the model and the seed differ
+// (seed = splitmix64(run seed ^ task_id * golden ratio), so a resent Task trains identically).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "edgefl/messages.hpp"
+#include "edgefl/model_spec.hpp"
+#include "edgefl/status.hpp"
+#include "server_config.hpp"
+
+namespace edgefl::server {
+
+class TaskFactory {
+ public:
+  static Result<TaskFactory> create(const ServerConfig& config, const ModelSpec& spec);
+
+  Result<std::vector<uint8_t>> encode(uint64_t task_id, uint64_t round, uint64_t model_version,
+                                      std::span<const float> params) const;
+  const TaskConfig& settings() const { return settings_; }
+
+ private:
+  TaskFactory(TaskConfig settings, std::string model_spec, uint64_t seed)
+      : settings_(std::move(settings)), model_spec_(std::move(model_spec)), seed_(seed) {}
+
+  TaskConfig settings_;  // seed left 0: set per task
+  std::string model_spec_;
+  uint64_t seed_;
+};
+
+}  // namespace edgefl::server

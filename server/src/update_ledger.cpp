@@ -1,0 +1,87 @@
+#include "update_ledger.hpp"
+
+#include "edgefl/atomic_file.hpp"
+#include "update_log.hpp"
+
+namespace edgefl::server {
+
+namespace {
+
+constexpr uint64_t kMaxCheckpointBytes = uint64_t{1} << 31;
+
+}  // namespace
+
+Result<UpdateLedger> UpdateLedger::open(FileSystem& fs, std::string state_dir, bool resume,
+                                        const DecodeLimits& limits) {
+  UpdateLedger ledger(fs, std::move(state_dir));
+  EDGEFL_RETURN_IF_ERROR(fs.create_dir(ledger.state_dir_));
+  const std::string path = ledger.checkpoint_path();
+  Result<std::vector<std::byte>> bytes = read_file(fs, path, kMaxCheckpointBytes);
+  if (!bytes && bytes.status().code() != StatusCode::not_found) return bytes.status();
+  Result<std::vector<std::string>> wal_files = fs.list_dir(ledger.wal_dir());
+  const bool has_log = wal_files.ok() && !wal_files->empty();
+  if (!resume && (bytes.ok() || has_log)) {
+    return make_status(StatusCode::failed_precondition,
+                       "state directory '" + ledger.state_dir_ +
+                           "' holds an earlier run: pass --resume to continue it, or use an empty directory");
+  }
+  if (resume && !bytes.ok() && !has_log) {
+    return make_status(StatusCode::not_found, "--resume: state directory '" + ledger.state_dir_ +
+                                                  "' holds no checkpoint and no write-ahead log to continue from");
+  }
+  if (bytes.ok()) {
+    ledger.checkpoint_bytes_ = std::move(*bytes);
+    std::span<const uint8_t> raw(reinterpret_cast<const uint8_t*>(ledger.checkpoint_bytes_.data()),
+                                 ledger.checkpoint_bytes_.size());
+    Result<Checkpoint> checkpoint = decode_checkpoint(raw, ledger.checkpoint_scratch_, limits);
+    if (!checkpoint) return checkpoint.status().with_context(path);
+    ledger.generation_ = checkpoint->round;
+    ledger.checkpoint_.emplace(std::move(*checkpoint));
+  }
+  return ledger;
+}
+
+Status UpdateLedger::open_log(const Replay& replay) {
+  Result<WriteAheadLog> wal =
+      WriteAheadLog::open(*fs_, wal_dir(), generation_ + 1, [&replay](std::span<const std::byte> record) {
+        Result<LogRecord> entry = decode_log_record(record);
+        if (!entry) return entry.status();
+        return replay(std::string(entry->device_id), entry->update_message);
+      });
+  if (!wal) return wal.status().with_context("opening the write-ahead log");
+  wal_.emplace(std::move(*wal));
+  return Status();
+}
+
+Status UpdateLedger::log(const std::string& device_id, std::span<const uint8_t> update_message) {
+  std::vector<std::byte> record = encode_log_record(device_id, update_message);
+  EDGEFL_RETURN_IF_ERROR(wal_->append(record).with_context("write-ahead log append"));
+  return wal_->sync().with_context("write-ahead log sync");
+}
+
+Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {
+  checkpoint.round = generation;
+  Result<std::vector<uint8_t>> bytes = encode_checkpoint(checkpoint);
+  if (!bytes) return bytes.status().with_context("encoding the checkpoint");
+  // Checkpoint first, then the log: a crash in between leaves the old log, which the next
+  // start deletes unread because the checkpoint names the newer generation.
+  EDGEFL_RETURN_IF_ERROR(atomic_write_file(*fs_, checkpoint_path(), std::as_bytes(std::span(*bytes))));
+  generation_ = generation;
+  checkpoint_.reset();  // its views pointed into the bytes read at open
+  checkpoint_bytes_.clear();
+  return wal_->rotate(generation + 1).with_context("rotating the write-ahead log");
+}
+
+std::optional<uint64_t> UpdateLedger::accepted(const AcceptedKey& key) const {
+  auto it = accepted_.find(key);
+  if (it == accepted_.end()) return std::nullopt;
+  return it->second;
+}
+
+void UpdateLedger::forget_if(const std::function<bool(const AcceptedKey&)>& stale) {
+  for (auto it = accepted_.begin(); it != accepted_.end();) {
+    it = stale(it->first) ? accepted_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace edgefl::server

@@ -1,0 +1,82 @@
+// UpdateLedger: what the server has accepted, durably. Owns the state directory: the
+// checkpoint, the write-ahead log of updates accepted since it, and the dedupe map.
+//
+//   Result<UpdateLedger> ledger = UpdateLedger::open(fs, state_dir, resume, limits);
+//   if (const Checkpoint* cp = ledger->checkpoint()) restore(*cp);          // resume
+//   EDGEFL_RETURN_IF_ERROR(ledger->open_log(replay));                       // replays the log
+//   ...
+//   EDGEFL_RETURN_IF_ERROR(ledger->log(device_id, raw_update));   // appended + fsynced: now Ack
+//   ledger->remember(key, update_id);
+//   ...
+//   EDGEFL_RETURN_IF_ERROR(ledger->commit(checkpoint));           // atomic checkpoint, new log
+//
+// Order of durability: an update is in the log before its Ack; a checkpoint is written
+// (temp, fsync, rename, fsync dir) before the log it covers is rotated away, and names the
+// log generation that follows it, so a crash anywhere replays each accepted update once.
+// A run refuses a state directory that holds an earlier run unless resuming, and a resume
+// with no state at all (a mistyped path would otherwise start a new run silently).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "edgefl/aligned_bytes.hpp"
+#include "edgefl/checkpoint.hpp"
+#include "edgefl/file_system.hpp"
+#include "edgefl/proto.hpp"
+#include "edgefl/write_ahead_log.hpp"
+
+namespace edgefl::server {
+
+// Dedupe key: (device id, round) for rounds, (device id, update id) asynchronously.
+using AcceptedKey = std::pair<std::string, uint64_t>;
+
+class UpdateLedger {
+ public:
+  // Called for every logged update on open_log, in order: the device id and the raw Update.
+  using Replay = std::function<Status(const std::string& device_id, std::span<const uint8_t> update_message)>;
+
+  static Result<UpdateLedger> open(FileSystem& fs, std::string state_dir, bool resume, const DecodeLimits& limits);
+
+  // The checkpoint found at open (resume), or nullptr. Views stay valid until commit().
+  const Checkpoint* checkpoint() const { return checkpoint_ ? &*checkpoint_ : nullptr; }
+  // The log generation after the loaded checkpoint (0 on a fresh run).
+  uint64_t generation() const { return generation_; }
+  // Opens the write-ahead log that follows the checkpoint and replays it through `replay`.
+  Status open_log(const Replay& replay);
+  const WalRecovery& recovery() const { return wal_->recovery(); }
+
+  // Appends the update and fsyncs: it survives any crash from here on.
+  Status log(const std::string& device_id, std::span<const uint8_t> update_message);
+  // Writes `checkpoint` atomically as generation `generation`, then starts log generation + 1.
+  Status commit(Checkpoint& checkpoint, uint64_t generation);
+
+  // Dedupe: the update id accepted under `key`, if any.
+  std::optional<uint64_t> accepted(const AcceptedKey& key) const;
+  void remember(const AcceptedKey& key, uint64_t update_id) { accepted_[key] = update_id; }
+  void forget(const AcceptedKey& key) { accepted_.erase(key); }
+  // Drops every entry `stale` says no update can match any more.
+  void forget_if(const std::function<bool(const AcceptedKey&)>& stale);
+  const std::map<AcceptedKey, uint64_t>& accepted_map() const { return accepted_; }
+
+ private:
+  UpdateLedger(FileSystem& fs, std::string state_dir) : fs_(&fs), state_dir_(std::move(state_dir)) {}
+  std::string checkpoint_path() const { return state_dir_ + "/checkpoint.bin"; }
+  std::string wal_dir() const { return state_dir_ + "/wal"; }
+
+  FileSystem* fs_;
+  std::string state_dir_;
+  std::vector<std::byte> checkpoint_bytes_;
+  AlignedBytes checkpoint_scratch_;
+  std::optional<Checkpoint> checkpoint_;
+  uint64_t generation_ = 0;
+  std::optional<WriteAheadLog> wal_;
+  std::map<AcceptedKey, uint64_t> accepted_;
+};
+
+}  // namespace edgefl::server

@@ -1,0 +1,156 @@
+// The synchronous schedule, driven message by message over in-memory channels with a manual
+// clock: each case runs in milliseconds, without sockets, threads or sleeps.
+#include <doctest/doctest.h>
+
+#include "memory_device.hpp"
+
+namespace edgefl::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::vector<float> kDelta{0.1f, -0.2f, 0.3f, 0.5f};  // linear:4-1 has 4 parameters
+
+struct Fleet {
+  MemoryServer server;
+  std::vector<std::unique_ptr<MemoryDevice>> devices;
+
+  explicit Fleet(std::size_t n, server::ServerConfig config = MemoryServer::config()) {
+    config.min_devices = static_cast<uint32_t>(n);
+    REQUIRE(server.start(config).ok());
+    for (std::size_t i = 0; i < n; ++i) {
+      devices.push_back(std::make_unique<MemoryDevice>(server.net, "dev-" + std::to_string(i)));
+      devices.back()->join();
+    }
+    server.deliver();  // joins handled, round 1 opened, tasks sent
+  }
+  MemoryDevice& operator[](std::size_t i) { return *devices[i]; }
+  const std::vector<server::RoundMetrics>& history() { return server.coordinator->history(); }
+};
+
+TEST_CASE("round: every joined device is asked once and the round closes when all answered") {
+  Fleet fleet(4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    std::vector<Task> tasks = fleet[i].tasks();
+    REQUIRE(tasks.size() == 1);
+    CHECK(tasks[0].round == 1);
+    fleet[i].answer(tasks[0], kDelta);
+  }
+  fleet.server.deliver();
+  REQUIRE(fleet.history().size() == 1);
+  const server::RoundMetrics& m = fleet.history()[0];
+  CHECK(m.asked == 4);
+  CHECK(m.answered == 4);
+  CHECK(m.tasks_sent == 4);
+  CHECK(m.tasks_resent == 0);
+  CHECK(fleet.server.coordinator->version() == 1);
+  CHECK(server::metrics_progress_line(m, 20).find("devices 4/4") != std::string::npos);
+}
+
+TEST_CASE("round: closes at min_updates plus grace, not before") {
+  server::ServerConfig config = MemoryServer::config();
+  config.min_updates = 2;
+  config.grace_s = 2;
+  Fleet fleet(3, config);
+  for (std::size_t i = 0; i < 2; ++i) fleet[i].answer(fleet[i].tasks().at(0), kDelta);
+  fleet.server.run_for(1900ms);
+  CHECK(fleet.history().empty());
+  fleet.server.run_for(200ms);
+  REQUIRE(fleet.history().size() == 1);
+  CHECK(fleet.history()[0].answered == 2);
+  CHECK(fleet.history()[0].asked == 3);
+}
+
+TEST_CASE("round: the deadline closes a round nobody answered, and the model stays") {
+  server::ServerConfig config = MemoryServer::config();
+  config.round_deadline_s = 5;
+  Fleet fleet(2, config);
+  fleet.server.run_for(4900ms);
+  CHECK(fleet.history().empty());
+  fleet.server.run_for(200ms);
+  REQUIRE(fleet.history().size() == 1);
+  CHECK(fleet.history()[0].answered == 0);
+  CHECK(fleet.server.coordinator->version() == 0);
+}
+
+TEST_CASE("round: an update for a closed round is refused as stale and counted late") {
+  server::ServerConfig config = MemoryServer::config();
+  config.min_updates = 1;
+  config.grace_s = 0;
+  Fleet fleet(2, config);
+  std::vector<Task> late = fleet[1].tasks();
+  fleet[0].answer(fleet[0].tasks().at(0), kDelta);
+  fleet.server.deliver();
+  REQUIRE(fleet.history().size() == 1);
+  fleet[1].answer(late.at(0), kDelta);
+  fleet.server.deliver();
+  std::vector<Reject> rejects = fleet[1].take<Reject>();
+  REQUIRE(rejects.size() == 1);
+  CHECK(rejects[0].reason == StatusCode::stale);
+  CHECK(rejects[0].update_id == late[0].task_id);
+}
+
+TEST_CASE("round: a device that rejoins under a new connection gets its task again, counted as a resend") {
+  Fleet fleet(2);
+  std::vector<Task> first = fleet[0].tasks();
+  REQUIRE(first.size() == 1);
+  fleet[0].cut();
+  fleet[0].reconnect();
+  fleet[0].join();
+  fleet.server.deliver();
+  std::vector<Task> again = fleet[0].tasks();
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].task_id == first[0].task_id);
+  fleet[0].answer(again[0], kDelta);
+  fleet[1].answer(fleet[1].tasks().at(0), kDelta);
+  fleet.server.deliver();
+  REQUIRE(fleet.history().size() == 1);
+  CHECK(fleet.history()[0].asked == 2);
+  CHECK(fleet.history()[0].tasks_sent == 2);
+  CHECK(fleet.history()[0].tasks_resent == 1);
+}
+
+TEST_CASE("round: a resent update is acknowledged as a duplicate of its own id and applied once") {
+  server::ServerConfig config = MemoryServer::config();
+  config.min_updates = 1;
+  config.grace_s = 10;
+  Fleet fleet(2, config);
+  const std::span<const float> start = fleet.server.coordinator->global();
+  const std::vector<float> before(start.begin(), start.end());
+  Task task = fleet[0].tasks().at(0);
+  fleet[0].answer(task, kDelta);
+  fleet[0].answer(task, kDelta);
+  fleet.server.deliver();
+  std::vector<Ack> acks = fleet[0].take<Ack>();
+  REQUIRE(acks.size() == 2);
+  CHECK(acks[0].status == AckStatus::accepted);
+  CHECK(acks[1].status == AckStatus::duplicate);
+  CHECK(acks[1].update_id == task.task_id);
+  fleet.server.run_for(10s);
+  REQUIRE(fleet.history().size() == 1);
+  CHECK(fleet.history()[0].answered == 1);
+  CHECK(fleet.history()[0].duplicates == 1);
+  // FedAvg of one update of kDelta: the model moved by exactly kDelta, once.
+  std::span<const float> global = fleet.server.coordinator->global();
+  REQUIRE(global.size() == kDelta.size());
+  for (std::size_t i = 0; i < kDelta.size(); ++i) CHECK(global[i] == doctest::Approx(before[i] + kDelta[i]));
+}
+
+TEST_CASE("round: a heartbeat naming the task it trains gets no resend; an idle asked device gets one") {
+  Fleet fleet(2);
+  Task task = fleet[0].tasks().at(0);
+  for (int i = 0; i < 5; ++i) fleet[0].heartbeat(task.task_id);
+  fleet.server.deliver();
+  CHECK(fleet[0].tasks().empty());
+  fleet[0].heartbeat(0);  // idle: its Task was lost
+  fleet.server.deliver();
+  CHECK(fleet[0].tasks().size() == 1);
+  fleet[0].answer(task, kDelta);
+  fleet[1].answer(fleet[1].tasks().at(0), kDelta);
+  fleet.server.deliver();
+  REQUIRE(fleet.history().size() == 1);
+  CHECK(fleet.history()[0].tasks_resent == 1);
+}
+
+}  // namespace
+}  // namespace edgefl::testing
