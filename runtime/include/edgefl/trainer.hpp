@@ -15,7 +15,7 @@
 // Optimizer state persists across train() calls (DiLoCo keeps its inner AdamW state) until
 // reset_optimizer(). params must come from a FloatBuffer (XNNPACK reads past the end).
 //
-// PALSGD local steps (ALGORITHMS.md §3.2), with z = the global model the device last received:
+// PALSGD local steps (docs/algorithms.md §3), with z = the global model the device last received:
 //   cfg.local_steps = H; cfg.palsgd = {.p = 0.2f, .rho = 1.0f, .warmup_steps = 32,
 //                                      .completed_steps = steps_run_before};
 //   auto m = trainer->train(params, data, cfg, z.span());   // m->pull_steps, m->gradient_steps
