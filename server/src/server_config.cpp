@@ -157,8 +157,9 @@ Status validate_server_config(const ServerConfig& c) {
 }
 
 Result<ServerConfig> load_server_config(int argc, const char* const* argv,
-                                        std::string* help_text) {
+                                        std::string* help_text, double default_time_scale) {
   ServerConfig config;
+  config.time_scale = default_time_scale;
   OptionTable table;
   bind_server_options(config, table);
   EDGEFL_RETURN_IF_ERROR(table.parse_command_line(
