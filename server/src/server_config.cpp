@@ -5,6 +5,7 @@
 #include "edgefl/adaptive_batch.hpp"
 #include "edgefl/data_source.hpp"
 #include "edgefl/model_spec.hpp"
+#include "edgefl/trainer.hpp"
 
 namespace edgefl::server {
 
@@ -143,8 +144,15 @@ Status validate_server_config(const ServerConfig& c) {
   if (!(c.palsgd.probability >= 0 && c.palsgd.probability < 1)) {
     return invalid("palsgd.probability must be in [0, 1)");
   }
+  // What the devices will check, checked here first: a bad setting fails at start, not on
+  // every device in every round.
+  const edgefl::PalsgdConfig palsgd{c.palsgd.probability, c.palsgd.rho, c.palsgd.warmup_steps, 0};
+  EDGEFL_RETURN_IF_ERROR(validate(palsgd, c.train.learning_rate).with_context("palsgd.* and train.learning_rate"));
   Result<BatchTest> test = parse_batch_test(c.adaptive_batch.test);
   if (!test) return test.status();
+  const edgefl::AdaptiveBatchConfig adaptive{*test, c.adaptive_batch.eta, c.adaptive_batch.theta, c.adaptive_batch.nu,
+                                             c.adaptive_batch.max_batch, c.adaptive_batch.test_interval};
+  EDGEFL_RETURN_IF_ERROR(validate(adaptive).with_context("adaptive_batch.*"));
   if (c.adaptive_batch.test != "none" && c.adaptive_batch.max_batch < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }

@@ -74,6 +74,10 @@ struct TrainMetrics {
   std::vector<uint32_t> batch_sizes;      // batch of every local step (only with an adaptive test)
 };
 
+// invalid_argument unless p is in [0, 1), rho >= 0 and the pull coefficient lr * rho / p <= 1
+// (train() checks this too; the server checks its settings with it before sending any Task).
+Status validate(const PalsgdConfig& config, float lr);
+
 // The PALSGD coin-flip stream of a train() call with this seed.
 Rng palsgd_flag_rng(uint64_t seed);
 
