@@ -147,11 +147,13 @@ Status validate_server_config(const ServerConfig& c) {
   // What the devices will check, checked here first: a bad setting fails at start, not on
   // every device in every round.
   const edgefl::PalsgdConfig palsgd{c.palsgd.probability, c.palsgd.rho, c.palsgd.warmup_steps, 0};
-  EDGEFL_RETURN_IF_ERROR(validate(palsgd, c.train.learning_rate).with_context("palsgd.* and train.learning_rate"));
+  EDGEFL_RETURN_IF_ERROR(validate(palsgd, c.train.learning_rate)
+                             .with_context("palsgd.* and train.learning_rate"));
   Result<BatchTest> test = parse_batch_test(c.adaptive_batch.test);
   if (!test) return test.status();
-  const edgefl::AdaptiveBatchConfig adaptive{*test, c.adaptive_batch.eta, c.adaptive_batch.theta, c.adaptive_batch.nu,
-                                             c.adaptive_batch.max_batch, c.adaptive_batch.test_interval};
+  const AdaptiveBatchConfig& ab = c.adaptive_batch;
+  const edgefl::AdaptiveBatchConfig adaptive{*test, ab.eta, ab.theta, ab.nu, ab.max_batch,
+                                             ab.test_interval};
   EDGEFL_RETURN_IF_ERROR(validate(adaptive).with_context("adaptive_batch.*"));
   if (c.adaptive_batch.test != "none" && c.adaptive_batch.max_batch < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
