@@ -65,8 +65,8 @@ else()
   set(_edgefl_cpu cortex-a76)
 endif()
 
-# Tests run under qemu-user. Time-outs in ctest (EDGEFL_TIMEOUT_SCALE) and inside the runtime
-# (EDGEFL_TIME_SCALE, read by edgefl::time_scale_from_env) stretch by these factors.
+# Tests run under qemu-user. Time-outs in ctest (EDGEFL_TIMEOUT_SCALE) and in edgefl-server and
+# edgefl-device (EDGEFL_TIME_SCALE: their time_scale default, read in main) stretch by these.
 set(EDGEFL_TIMEOUT_SCALE 10 CACHE STRING "edgefl: factor on every ctest TIMEOUT (emulation is slow)")
 set(EDGEFL_QEMU_TIME_SCALE 20 CACHE STRING "edgefl: EDGEFL_TIME_SCALE for programs run under qemu")
 find_program(EDGEFL_QEMU ${EDGEFL_RPI_QEMU} NO_CMAKE_FIND_ROOT_PATH)

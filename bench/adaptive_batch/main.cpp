@@ -1,5 +1,5 @@
 // edgefl-adaptive-batch: Local SGD on Fashion-MNIST with simulated workers in one process
-// (ALGORITHMS.md §2.7): a fixed small batch, a fixed large batch and the norm-test schedule
+// (docs/algorithms.md §5): a fixed small batch, a fixed large batch and the norm-test schedule
 // (optionally the augmented inner-product test) on the same sample budget.
 //
 //   edgefl-adaptive-batch --epochs 5 --eta 1 --lr-scaling linear --max-lr 0.8 > results.jsonl

@@ -4,7 +4,7 @@
 // and bytes until the global model first reaches the target test accuracy.
 //
 //   edgefl-async-compare --time-limit 150 --target 0.85 > docs/async_compare.jsonl
-//   scripts/plot-async-compare docs/async_compare.jsonl --out docs/async_compare.png
+//   scripts/plot-async-compare docs/async_compare.jsonl --out docs/async.png
 //
 // stdout: one JSON object per evaluation ("kind":"point") and per method ("kind":"summary");
 // stderr: a table. Ratios are against FedAvg measured in the same invocation.

@@ -114,8 +114,10 @@ Status validate_device_config(const DeviceConfig& c) {
   return Status();
 }
 
-Result<DeviceConfig> load_device_config(int argc, const char* const* argv, std::string* help_text) {
+Result<DeviceConfig> load_device_config(int argc, const char* const* argv, std::string* help_text,
+                                        double default_time_scale) {
   DeviceConfig config;
+  config.time_scale = default_time_scale;
   OptionTable table;
   bind_device_options(config, table);
   EDGEFL_RETURN_IF_ERROR(table.parse_command_line(

@@ -53,7 +53,10 @@ struct DeviceConfig {
 
 void bind_device_options(DeviceConfig& config, OptionTable& table);
 Status validate_device_config(const DeviceConfig& config);
-Result<DeviceConfig> load_device_config(int argc, const char* const* argv, std::string* help_text);
+// `default_time_scale` replaces the built-in time_scale default (main passes
+// EDGEFL_TIME_SCALE, edgefl/timing.hpp); the file and flags still win.
+Result<DeviceConfig> load_device_config(int argc, const char* const* argv, std::string* help_text,
+                                        double default_time_scale = 1.0);
 
 // "64M" -> 67108864; "auto" is handled by the caller. Errors name the text.
 Result<uint64_t> parse_byte_size(const std::string& text);

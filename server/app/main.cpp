@@ -15,6 +15,7 @@
 #include "edgefl/atomic_file.hpp"
 #include "edgefl/curve.hpp"
 #include "edgefl/net_context.hpp"
+#include "edgefl/timing.hpp"
 #include "edgefl/zap_authenticator.hpp"
 #include "edgefl/zmq_transport.hpp"
 #include "server_config.hpp"
@@ -37,7 +38,9 @@ int fail(const edgefl::Status& status, int code) {
 int main(int argc, char** argv) {
   using namespace edgefl;
   std::string help;
-  Result<server::ServerConfig> config = server::load_server_config(argc, argv, &help);
+  Result<double> time_scale = time_scale_from_env();  // the time_scale default (qemu runs)
+  if (!time_scale) return fail(time_scale.status(), 2);
+  Result<server::ServerConfig> config = server::load_server_config(argc, argv, &help, *time_scale);
   if (!config) {
     if (config.status().code() == StatusCode::cancelled) {
       std::printf("%s", help.c_str());

@@ -5,6 +5,7 @@
 #include "edgefl/adaptive_batch.hpp"
 #include "edgefl/data_source.hpp"
 #include "edgefl/model_spec.hpp"
+#include "edgefl/trainer.hpp"
 
 namespace edgefl::server {
 
@@ -143,8 +144,17 @@ Status validate_server_config(const ServerConfig& c) {
   if (!(c.palsgd.probability >= 0 && c.palsgd.probability < 1)) {
     return invalid("palsgd.probability must be in [0, 1)");
   }
+  // What the devices will check, checked here first: a bad setting fails at start, not on
+  // every device in every round.
+  const edgefl::PalsgdConfig palsgd{c.palsgd.probability, c.palsgd.rho, c.palsgd.warmup_steps, 0};
+  EDGEFL_RETURN_IF_ERROR(validate(palsgd, c.train.learning_rate)
+                             .with_context("palsgd.* and train.learning_rate"));
   Result<BatchTest> test = parse_batch_test(c.adaptive_batch.test);
   if (!test) return test.status();
+  const AdaptiveBatchConfig& ab = c.adaptive_batch;
+  const edgefl::AdaptiveBatchConfig adaptive{*test, ab.eta, ab.theta, ab.nu, ab.max_batch,
+                                             ab.test_interval};
+  EDGEFL_RETURN_IF_ERROR(validate(adaptive).with_context("adaptive_batch.*"));
   if (c.adaptive_batch.test != "none" && c.adaptive_batch.max_batch < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }
@@ -157,8 +167,9 @@ Status validate_server_config(const ServerConfig& c) {
 }
 
 Result<ServerConfig> load_server_config(int argc, const char* const* argv,
-                                        std::string* help_text) {
+                                        std::string* help_text, double default_time_scale) {
   ServerConfig config;
+  config.time_scale = default_time_scale;
   OptionTable table;
   bind_server_options(config, table);
   EDGEFL_RETURN_IF_ERROR(table.parse_command_line(

@@ -104,8 +104,10 @@ struct ServerConfig {
 };
 
 // Parses flags (and the --config file they may name). `help_text` receives usage text when
-// --help was given; the returned status is then `cancelled`.
-Result<ServerConfig> load_server_config(int argc, const char* const* argv, std::string* help_text);
+// --help was given; the returned status is then `cancelled`. `default_time_scale` replaces
+// the built-in time_scale default (main passes EDGEFL_TIME_SCALE, edgefl/timing.hpp).
+Result<ServerConfig> load_server_config(int argc, const char* const* argv, std::string* help_text,
+                                        double default_time_scale = 1.0);
 
 // Registers every setting of `config` (TOML key and flag) in `table`.
 void bind_server_options(ServerConfig& config, OptionTable& table);

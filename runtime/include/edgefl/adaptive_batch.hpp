@@ -1,4 +1,4 @@
-// Adaptive local batch sizes (ALGORITHMS.md §2): the norm test and the augmented inner-product
+// Adaptive local batch sizes (docs/algorithms.md §5): the norm test and the augmented inner-product
 // test, from per-sample gradient statistics of one batch.
 //
 //   edgefl::TrainConfig cfg;  cfg.batch_size = 16;

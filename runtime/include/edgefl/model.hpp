@@ -7,8 +7,8 @@
 //
 // The textual form ("mlp:784-256-10:relu", "linear:D-1[:logistic]") is ModelSpec; the builder
 // is the C++ way to write the same thing and checks the layers fit a spec.
-// Init: MLP weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's nn.Linear
-// default), one Rng sub-stream per layer; linear models start at zero (Local-GD's w0 = 0).
+// Init: MLP weights He-uniform, U(-sqrt(6/fan_in), sqrt(6/fan_in)), biases zero, one Rng
+// sub-stream per layer; linear models start at zero (Local-GD's w0 = 0).
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,7 @@
 //   if (!strategy) return strategy.status();     // unknown name or bad setting, named
 //
 //   Synchronous (fedavg, fedavgm, fedadam, nesterov/diloco): per round
-//     StreamingMean mean(P); mean.add(delta, samples)...; mean.mean_into(mean_delta);
+//     ExactMean mean(P); mean.add(delta, samples)...; mean.mean_into(mean_delta);
 //     EDGEFL_RETURN_IF_ERROR((*strategy)->apply(global, mean_delta));
 //   Asynchronous (fedasync, fedbuff): per arriving update
 //     Result<bool> changed = (*strategy)->arrive(global, {delta, UpdateForm::delta, staleness});
@@ -19,13 +19,13 @@
 //   fedavgm   v = β·v + d;  global += lr·v
 //   fedadam   m = β1·m + (1−β1)·d;  v = β2·v + (1−β2)·d²;  global += lr·m/(√v + τ)  (Reddi et al.)
 //   nesterov  v = μ·v + Δ;  global −= γ·(Δ + μ·v)    (PyTorch SGD nesterov, dampening 0;
-//             ALGORITHMS.md §3.2; γ = server_lr, μ = momentum; γ=1, μ=0 is fedavg)
+//             docs/algorithms.md §2.2; γ = server_lr, μ = momentum; γ=1, μ=0 is fedavg)
 //   fedasync  α_t = α·s(τ); model form: x = (1−α_t)·x + α_t·x_new; delta form uses
 //             x_new = x + delta, i.e. x += α_t·delta (exact when τ = 0; the server keeps no
 //             old versions). s: constant 1, polynomial (1+τ)^−a, hinge 1 if τ ≤ b else
-//             1/(a(τ−b)+1) (ALGORITHMS.md §5.3).
+//             1/(a(τ−b)+1) (docs/algorithms.md §4.1).
 //   fedbuff   sum += delta/√(1+τ); after K arrivals: buffer_optimizer.apply(global, sum/K),
-//             sum = 0 (ALGORITHMS.md §5.4; buffer_optimizer is any synchronous rule).
+//             sum = 0 (docs/algorithms.md §4.2; buffer_optimizer is any synchronous rule).
 // Every strategy keeps O(P) state (at most two buffers besides FedBuff's sum) and stores no
 // update. save_state/restore_state carry that state through a checkpoint.
 #pragma once
@@ -63,7 +63,7 @@ struct StrategySettings {
   std::uint32_t buffer_size = 10;                // fedbuff K, >= 1
   std::string buffer_optimizer = "fedavg";       // fedbuff: which synchronous rule applies sum/K
   std::uint64_t max_staleness = std::numeric_limits<std::uint64_t>::max();  // async: older -> stale
-  UpdateChecks checks;  // async: per-update norm bound or clip (sync: give them to StreamingMean)
+  UpdateChecks checks;  // async: per-update norm bound or clip (sync: give them to ExactMean)
 };
 
 // The form of an asynchronously arriving update.

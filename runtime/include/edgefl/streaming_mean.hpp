@@ -1,4 +1,5 @@
-// StreamingMean: the weighted mean of a round's deltas in O(P) memory, one update at a time.
+// StreamingMean: a weighted sum or mean of deltas in O(P) float memory, one update at a time:
+// FedBuff's buffer. Synchronous rounds use ExactMean instead (order-free, exact_mean.hpp).
 //
 //   edgefl::StreamingMean mean(params.size(), checks);         // checks: update_checks.hpp
 //   for each accepted update:  EDGEFL_RETURN_IF_ERROR(mean.add(delta, sample_count));

@@ -5,9 +5,10 @@
 //   reg->data; reg->w_true;
 //
 // Blobs: class centres ~ separation * N(0, I), samples = centre + spread * N(0, I), balanced.
-// Linear task (ALGORITHMS.md §1.6): sample i belongs to group i * groups / samples; each group
-// has a mean of norm group_mean_norm in a random direction; x ~ N(mean, I); w_true ~ N(0, I/d);
-// target y = x.w_true + noise * N(0,1) (regression) or 1[x.w_true > 0] (binary = true).
+// Linear task (the Local-GD test bed, docs/algorithms.md §2.2): sample i belongs to group
+// i * groups / samples; each group has a mean of norm group_mean_norm in a random direction;
+// x ~ N(mean, I); w_true ~ N(0, I/d); target y = x.w_true + noise * N(0,1) (regression) or
+// 1[x.w_true > 0] (binary = true).
 #pragma once
 
 #include <cstddef>

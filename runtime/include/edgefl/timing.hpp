@@ -1,7 +1,8 @@
-// Time scale: how many times slower than a real device this process runs. Every deadline,
-// heartbeat interval and time-out in the runtime is multiplied by it, so the same code and
-// the same configured values work on a Pi (scale 1) and under qemu-user (the cross test
-// set-up exports EDGEFL_TIME_SCALE=20).
+// Time scale: how many times slower than a real device this process runs. edgefl-server and
+// edgefl-device read EDGEFL_TIME_SCALE in main() as the default of their `time_scale` setting
+// (a configured value wins), which multiplies every deadline, heartbeat interval and time-out,
+// so the same code and configured values work on a Pi (scale 1) and under qemu-user (the cross
+// builds' emulator command sets EDGEFL_TIME_SCALE=20).
 //
 //   Result<double> scale = edgefl::time_scale_from_env();    // EDGEFL_TIME_SCALE, default 1
 //   if (!scale) return scale.status();                        // e.g. EDGEFL_TIME_SCALE=fast

@@ -15,7 +15,7 @@
 // Optimizer state persists across train() calls (DiLoCo keeps its inner AdamW state) until
 // reset_optimizer(). params must come from a FloatBuffer (XNNPACK reads past the end).
 //
-// PALSGD local steps (ALGORITHMS.md §3.2), with z = the global model the device last received:
+// PALSGD local steps (docs/algorithms.md §3), with z = the global model the device last received:
 //   cfg.local_steps = H; cfg.palsgd = {.p = 0.2f, .rho = 1.0f, .warmup_steps = 32,
 //                                      .completed_steps = steps_run_before};
 //   auto m = trainer->train(params, data, cfg, z.span());   // m->pull_steps, m->gradient_steps
@@ -73,6 +73,10 @@ struct TrainMetrics {
   std::size_t batch_tests = 0;            // adaptive tests run
   std::vector<uint32_t> batch_sizes;      // batch of every local step (only with an adaptive test)
 };
+
+// invalid_argument unless p is in [0, 1), rho >= 0 and the pull coefficient lr * rho / p <= 1
+// (train() checks this too; the server checks its settings with it before sending any Task).
+Status validate(const PalsgdConfig& config, float lr);
 
 // The PALSGD coin-flip stream of a train() call with this seed.
 Rng palsgd_flag_rng(uint64_t seed);

@@ -9,7 +9,7 @@
 //
 // One pass over the values (norm in double precision); nothing is modified, so a rejected
 // update never changes a running sum. Norm clipping bounds any single device's influence at
-// O(P) cost (anchors-reliability §8), the cheap streaming alternative to trimmed means.
+// O(P) cost, the cheap streaming alternative to trimmed means.
 #pragma once
 
 #include <cstddef>

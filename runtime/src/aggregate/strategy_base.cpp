@@ -39,7 +39,7 @@ Status SynchronousStrategy::apply(std::span<float> global, std::span<const float
 
 Result<bool> SynchronousStrategy::arrive(std::span<float>, const Arrival&) {
   return Status(StatusCode::failed_precondition,
-                std::string(name()) + " is synchronous: average the round with StreamingMean and call apply");
+                std::string(name()) + " is synchronous: average the round with ExactMean and call apply");
 }
 
 Status AsynchronousStrategy::apply(std::span<float>, std::span<const float>) {

@@ -35,22 +35,10 @@ void pull_toward(std::span<float> x, std::span<const float> z, float c) {
 }
 
 Status validate_palsgd(const PalsgdConfig& pc, float lr, std::size_t params, std::size_t global) {
-  if (!(pc.p >= 0.0f && pc.p < 1.0f)) {
-    return make_status(StatusCode::invalid_argument, "palsgd: p must be in [0, 1), got " + std::to_string(pc.p));
-  }
-  if (!std::isfinite(pc.rho) || pc.rho < 0.0f) {
-    return make_status(StatusCode::invalid_argument, "palsgd: rho must be finite and >= 0");
-  }
-  if (pc.p == 0.0f) return Status();
-  if (global != params) {
+  EDGEFL_RETURN_IF_ERROR(validate(pc, lr));
+  if (pc.p > 0.0f && global != params) {
     return make_status(StatusCode::shape_mismatch, "palsgd: the global model has " + std::to_string(global) +
                                                        " floats, the parameters " + std::to_string(params));
-  }
-  const double c = double(lr) * pc.rho / pc.p;
-  if (c > 1.0) {
-    return make_status(StatusCode::invalid_argument,
-                       "palsgd: pull coefficient lr*rho/p = " + std::to_string(c) +
-                           " exceeds 1 (a pull step would overshoot the global model)");
   }
   return Status();
 }
@@ -62,6 +50,23 @@ double squared_norm(std::span<const float> v) {
 }
 
 }  // namespace
+
+Status validate(const PalsgdConfig& pc, float lr) {
+  if (!(pc.p >= 0.0f && pc.p < 1.0f)) {
+    return make_status(StatusCode::invalid_argument, "palsgd: p must be in [0, 1), got " + std::to_string(pc.p));
+  }
+  if (!std::isfinite(pc.rho) || pc.rho < 0.0f) {
+    return make_status(StatusCode::invalid_argument, "palsgd: rho must be finite and >= 0");
+  }
+  if (pc.p == 0.0f) return Status();
+  const double c = double(lr) * pc.rho / pc.p;
+  if (c > 1.0) {
+    return make_status(StatusCode::invalid_argument,
+                       "palsgd: pull coefficient lr*rho/p = " + std::to_string(c) +
+                           " exceeds 1 (a pull step would overshoot the global model)");
+  }
+  return Status();
+}
 
 Rng palsgd_flag_rng(uint64_t seed) { return Rng(seed).fork(kPalsgdFlagStream); }
 

@@ -73,7 +73,7 @@ TEST_CASE("fedadam: Reddi et al. adaptive server step") {
   check_close(global, {1.4895423, -1.2480185, 0.5});
 }
 
-TEST_CASE("nesterov: PyTorch SGD nesterov on the pseudo-gradient, as ALGORITHMS.md 3.2") {
+TEST_CASE("nesterov: PyTorch SGD nesterov on the pseudo-gradient, as docs/algorithms.md 2.2") {
   StrategySettings settings;
   settings.momentum = 0.5;
   for (double lr : {1.0, 0.5}) {

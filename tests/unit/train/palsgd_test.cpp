@@ -1,4 +1,4 @@
-// PALSGD local steps (ALGORITHMS.md §3.2) and their composition with the server's outer step.
+// PALSGD local steps (docs/algorithms.md §3) and their composition with the server's outer step.
 #include <doctest/doctest.h>
 
 #include <algorithm>
