@@ -162,7 +162,7 @@ Summary run_method(const std::string& method, const Options& o) {
     std::fflush(stdout);
     return summary.time_to_target >= 0;
   };
-  Status served = server::serve(**coordinator, (*cluster)->channel(), deadline, reached);
+  Status served = server::serve(**coordinator, (*cluster)->channel(), {.deadline = deadline, .stop = reached});
   (void)reached();
   if (!served.ok() && served.code() != StatusCode::timeout) {
     std::fprintf(stderr, "%s: %s\n", method.c_str(), served.to_string().c_str());

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "coordinator.hpp"
+#include "serve_loop.hpp"
 #include "edgefl/atomic_file.hpp"
 #include "edgefl/curve.hpp"
 #include "edgefl/net_context.hpp"
@@ -88,15 +89,15 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  while (!(*coordinator)->finished() && !stop_requested.load()) {
-    Status status = (*coordinator)->poll(**transport, std::chrono::milliseconds(50));
-    if (!status.ok()) return fail(status, 1);
-  }
+  server::ServeOptions options;
+  options.poll_wait = std::chrono::milliseconds(50);
+  options.stop = [] { return stop_requested.load(); };
+  Status served = server::serve(**coordinator, **transport, options);
+  if (!served.ok()) return fail(served, 1);
   if (stop_requested.load()) {
     std::fprintf(stderr, "edgefl-server: stopped; continue with --resume\n");
     return 130;
   }
-  (*coordinator)->say_goodbye(**transport);
   const auto& history = (*coordinator)->history();
   if (!history.empty() && history.back().test_accuracy >= 0) {
     std::printf("final test accuracy %.2f%% after %llu rounds (model version %llu)\n",

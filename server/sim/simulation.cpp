@@ -1,5 +1,7 @@
 #include "simulation.hpp"
 
+#include "serve_loop.hpp"
+
 #include <future>
 
 #include "edgefl/rng.hpp"
@@ -172,17 +174,15 @@ void Simulation::serve(std::string endpoint, std::promise<Result<std::string>>* 
   std::optional<FaultyServerChannel> faulty;
   if (options_.server_faults) faulty.emplace(**transport, *options_.server_faults);
   ServerChannel& channel = faulty ? static_cast<ServerChannel&>(*faulty) : **transport;
-  Status status;
+  server::ServeOptions serve_options;
+  serve_options.poll_wait = std::chrono::milliseconds(10);
+  serve_options.stop = [this] { return server_stop_.load(); };
+  serve_options.poll_lock = &server_mutex_;
+  Status status = server::serve(*coordinator_, channel, serve_options);
   bool finished = false;
-  while (!server_stop_.load()) {
+  {
     std::lock_guard<std::mutex> lock(server_mutex_);
-    if (coordinator_->finished()) {
-      coordinator_->say_goodbye(channel);
-      finished = true;
-      break;
-    }
-    status = coordinator_->poll(channel, std::chrono::milliseconds(10));
-    if (!status.ok()) break;
+    finished = status.ok() && coordinator_->finished();
   }
   server_status_ = finished || !status.ok() ? status : make_status(StatusCode::cancelled, "server stopped");
   if (!finished) {

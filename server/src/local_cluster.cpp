@@ -74,17 +74,4 @@ std::vector<DeviceOutcome> LocalCluster::join_devices(std::chrono::steady_clock:
   return outcomes;
 }
 
-Status serve(Coordinator& coordinator, ServerChannel& channel, std::chrono::steady_clock::time_point deadline,
-             const std::function<bool()>& stop_when) {
-  while (!coordinator.finished()) {
-    if (stop_when && stop_when()) return Status();
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return make_status(StatusCode::timeout, "the run did not finish in time (" +
-                                                  std::to_string(coordinator.rounds_closed()) + " done)");
-    }
-    EDGEFL_RETURN_IF_ERROR(coordinator.poll(channel, std::chrono::milliseconds(20)));
-  }
-  return Status();
-}
-
 }  // namespace edgefl::server

@@ -5,8 +5,7 @@
 //   config.endpoint = cluster->endpoint();
 //   auto coordinator = Coordinator::create(config, posix_file_system(), log);
 //   for (auto& d : devices) cluster->add_device(d, log);        // endpoint filled in
-//   Status s = serve(**coordinator, cluster->channel(), deadline);
-//   (*coordinator)->say_goodbye(cluster->channel());
+//   Status s = serve(**coordinator, cluster->channel(), {.deadline = deadline});   // serve_loop.hpp
 //   std::vector<DeviceOutcome> outcomes = cluster->join_devices(deadline, coordinator->get());
 //
 // The coordinator is not owned: a test may drop it and create a fresh one from the state
@@ -23,6 +22,7 @@
 
 #include "agent.hpp"
 #include "coordinator.hpp"
+#include "serve_loop.hpp"
 #include "edgefl/net_context.hpp"
 #include "edgefl/zmq_transport.hpp"
 
@@ -59,9 +59,5 @@ class LocalCluster {
   std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<Running>> devices_;
 };
-
-// Polls `coordinator` until it finishes, `deadline` passes (timeout) or `stop_when` says so.
-Status serve(Coordinator& coordinator, ServerChannel& channel, std::chrono::steady_clock::time_point deadline,
-             const std::function<bool()>& stop_when = {});
 
 }  // namespace edgefl::server

@@ -48,7 +48,7 @@ TEST_CASE("fedbuff with reconnecting devices and a server restart applies every 
   auto mid_buffer = [&] {
     return (*first)->version() >= 4 && channel.accepted.size() % config.strategy.buffer_size != 0;
   };
-  REQUIRE(serve(**first, channel, deadline, mid_buffer).ok());
+  REQUIRE(serve(**first, channel, {.deadline = deadline, .stop = mid_buffer}).ok());
   const uint64_t version_at_stop = (*first)->version();
   const std::size_t accepted_at_stop = channel.accepted.size();
   REQUIRE_FALSE((*first)->finished());
@@ -66,7 +66,7 @@ TEST_CASE("fedbuff with reconnecting devices and a server restart applies every 
   REQUIRE(second.ok());
   CHECK((*second)->version() == version_at_stop);
   CHECK((*second)->recovery().records == accepted_at_stop % config.strategy.buffer_size);
-  REQUIRE(serve(**second, channel, deadline).ok());
+  REQUIRE(serve(**second, channel, {.deadline = deadline}).ok());
   (*second)->say_goodbye(channel);
   std::vector<DeviceOutcome> outcomes = (*cluster)->join_devices(deadline, second->get());
 
@@ -113,7 +113,7 @@ TEST_CASE("fedasync refuses updates beyond max_staleness with the reason and sti
     REQUIRE((*cluster)->add_device(d, test::quiet_log).ok());
   }
   const Steady::time_point deadline = Steady::now() + seconds(30);
-  REQUIRE(serve(**coordinator, channel, deadline).ok());
+  REQUIRE(serve(**coordinator, channel, {.deadline = deadline}).ok());
   (*coordinator)->say_goodbye(channel);
   (void)(*cluster)->join_devices(deadline, coordinator->get());
 

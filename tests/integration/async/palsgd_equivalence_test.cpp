@@ -27,7 +27,7 @@ std::vector<float> run_sync(const std::string& name, const ServerConfig& base) {
     REQUIRE((*cluster)->add_device(test::small_device(dir, i, devices), test::quiet_log).ok());
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  REQUIRE(serve(**coordinator, (*cluster)->channel(), deadline).ok());
+  REQUIRE(serve(**coordinator, (*cluster)->channel(), {.deadline = deadline}).ok());
   (*coordinator)->say_goodbye((*cluster)->channel());
   (void)(*cluster)->join_devices(deadline, coordinator->get());
   for (const RoundMetrics& m : (*coordinator)->history()) REQUIRE(m.answered == devices);

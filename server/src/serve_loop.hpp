@@ -1,0 +1,32 @@
+// serve: the one loop that drives a Coordinator — used by edgefl-server, the simulation and
+// the benches.
+//
+//   ServeOptions options;
+//   options.stop = [&] { return stop_requested.load(); };     // a signal, a test's condition
+//   options.deadline = steady_clock::now() + 5min;             // optional
+//   Status end = serve(*coordinator, channel, options);
+//
+// Returns OK when the run finished (every known device was then told Bye) or when `stop` said
+// so (no Bye: the devices keep their state for a resumed server); timeout when the deadline
+// passed first; the coordinator's error otherwise (state is safe: resume).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+
+#include "coordinator.hpp"
+
+namespace edgefl::server {
+
+struct ServeOptions {
+  std::chrono::milliseconds poll_wait{20};     // longest wait for one message
+  std::optional<SteadyTime> deadline = {};     // give up (timeout) after this
+  std::function<bool()> stop = {};             // checked before every poll
+  std::mutex* poll_lock = nullptr;             // held around each poll (for inspecting threads)
+};
+
+Status serve(Coordinator& coordinator, ServerChannel& channel, const ServeOptions& options);
+
+}  // namespace edgefl::server
