@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "edgefl/json_line.hpp"
-#include "local_cluster.hpp"
+#include "serve_loop.hpp"
+#include "simulation.hpp"
 
 namespace {
 
@@ -119,17 +120,15 @@ Summary run_method(const std::string& method, const Options& o) {
   auto log = [](const std::string& line) {
     if (line.rfind("warning", 0) != 0) std::fprintf(stderr, "  %s\n", line.c_str());
   };
-  auto cluster = server::LocalCluster::start();
+  sim::SimulationOptions options;
+  options.drive_server = true;
+  options.devices = o.devices;
+  options.state_root = dir;
+  options.configure_device = [&o, &dir](uint32_t index, device::DeviceConfig& d) { d = device_config(index, o, dir); };
+  auto cluster = sim::Simulation::start(std::move(options));
   if (!cluster) {
     std::fprintf(stderr, "%s: %s\n", method.c_str(), cluster.status().to_string().c_str());
     return summary;
-  }
-  for (uint32_t i = 0; i < o.devices; ++i) {
-    Status added = (*cluster)->add_device(device_config(i, o, dir), [](const std::string&) {});
-    if (!added.ok()) {
-      std::fprintf(stderr, "%s: %s\n", method.c_str(), added.to_string().c_str());
-      return summary;
-    }
   }
   // The server starts once every device has loaded its data: elapsed_s counts training only.
   auto coordinator = server::Coordinator::create(config, posix_file_system(), log);
@@ -167,8 +166,7 @@ Summary run_method(const std::string& method, const Options& o) {
   if (!served.ok() && served.code() != StatusCode::timeout) {
     std::fprintf(stderr, "%s: %s\n", method.c_str(), served.to_string().c_str());
   }
-  (*coordinator)->say_goodbye((*cluster)->channel());
-  (void)(*cluster)->join_devices(Steady::now() + std::chrono::seconds(2));
+  (void)(*cluster)->finish(Steady::now() + std::chrono::seconds(2), coordinator->get());
   JsonLine line;
   line.add("kind", std::string("summary")).add("method", method).add("seed", o.seed).add("target", o.target)
       .add("time_to_target_s", summary.time_to_target).add("bytes_to_target", summary.bytes_to_target)

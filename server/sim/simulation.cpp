@@ -71,6 +71,7 @@ struct Simulation::Device {
   std::atomic<bool> done{false};
   std::atomic<uint64_t> connections{0};
   Status result;
+  DeviceOutcome outcome;  // filled when it stops
   std::thread thread;
 };
 
@@ -111,10 +112,18 @@ Result<std::unique_ptr<Simulation>> Simulation::start(SimulationOptions options)
   Result<std::unique_ptr<NetContext>> context = NetContext::create();
   if (!context) return context.status();
   sim->context_ = std::move(*context);
-  if (o.external_endpoint.empty()) {
-    EDGEFL_RETURN_IF_ERROR(sim->start_server_thread("tcp://127.0.0.1:*"));
-  } else {
+  if (!o.external_endpoint.empty()) {
     sim->endpoint_ = o.external_endpoint;
+  } else if (o.drive_server) {
+    SocketPolicy policy;
+    policy.time_scale = o.server.time_scale;
+    Result<std::unique_ptr<ServerTransport>> transport =
+        ServerTransport::bind(*sim->context_, "tcp://127.0.0.1:*", policy, ServerSecurity{});
+    if (!transport) return transport.status();
+    sim->caller_transport_ = std::move(*transport);
+    sim->endpoint_ = sim->caller_transport_->endpoint();
+  } else {
+    EDGEFL_RETURN_IF_ERROR(sim->start_server_thread("tcp://127.0.0.1:*"));
   }
   for (uint32_t i = 0; i < o.devices; ++i) {
     sim->devices_.push_back(std::make_unique<Device>());
@@ -221,6 +230,7 @@ Status Simulation::restart_server() {
 
 device::DeviceConfig Simulation::device_config(uint32_t index) const {
   device::DeviceConfig config = options_.device;
+  if (options_.configure_device) options_.configure_device(index, config);
   config.endpoint = endpoint_;
   config.partitions = options_.devices;
   config.partition_index = index;
@@ -271,6 +281,7 @@ Status Simulation::stop_device(uint32_t index) {
   d.cut = true;
   d.stop = true;
   if (d.thread.joinable()) d.thread.join();
+  if (d.agent) d.outcome = DeviceOutcome{d.agent->device_id(), d.result, d.agent->stats()};
   d.agent.reset();
   return d.result;
 }
@@ -291,6 +302,29 @@ Status Simulation::wait_devices(std::chrono::milliseconds limit) {
     if (d->thread.joinable()) d->thread.join();
   }
   return Status();
+}
+
+std::vector<DeviceOutcome> Simulation::finish(std::chrono::steady_clock::time_point deadline,
+                                              server::Coordinator* coordinator) {
+  auto all_done = [this] {
+    for (const auto& d : devices_) {
+      if (d->thread.joinable() && !d->done.load()) return false;
+    }
+    return true;
+  };
+  while (!all_done() && std::chrono::steady_clock::now() < deadline) {
+    if (coordinator != nullptr && caller_transport_ != nullptr) {
+      (void)coordinator->poll(*caller_transport_, std::chrono::milliseconds(20));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::vector<DeviceOutcome> outcomes;
+  for (uint32_t i = 0; i < devices_.size(); ++i) {
+    (void)stop_device(i);
+    outcomes.push_back(devices_[i]->outcome);
+  }
+  return outcomes;
 }
 
 }  // namespace edgefl::sim

@@ -11,6 +11,10 @@
 //   Status end = (*sim)->wait_server(std::chrono::minutes(5));   // ok once the run finished
 //   (*sim)->inspect([](const server::Coordinator& c) { ... });    // under the server's lock
 //
+// With `drive_server` the simulation binds the server's socket but runs no server thread: the
+// caller creates coordinators on channel() and serves them (serve_loop.hpp), e.g. to drop one
+// mid-run and resume another on the same socket, then collects the devices with finish().
+//
 // Devices can be stopped (a crash: their link is cut first, so nothing more leaves them) and
 // started again on the same state directory (a reboot); the server can be crashed and resumed
 // on the same port. Faults: a seeded FaultPlan per device link and/or on the server channel,
@@ -34,6 +38,7 @@
 #include "edgefl/fault_transport.hpp"
 #include "edgefl/net_context.hpp"
 #include "edgefl/transport.hpp"
+#include "edgefl/zmq_transport.hpp"
 
 namespace edgefl::sim {
 
@@ -57,8 +62,20 @@ struct SimulationOptions {
   double socket_time_scale = 1;
   // Non-empty: devices connect here and no server thread runs (an edgefl-server process).
   std::string external_endpoint;
+  // The caller drives coordinators on channel(); no server thread.
+  bool drive_server = false;
+  // Adjusts device `index`'s configuration after the template; endpoint, partitions,
+  // partition_index, state_dir and slowdown are the simulation's and set afterwards.
+  std::function<void(uint32_t index, device::DeviceConfig& config)> configure_device;
   server::LogSink server_log;
   device::LogSink device_log;
+};
+
+// How one device's run ended.
+struct DeviceOutcome {
+  std::string device_id;
+  Status status;  // what DeviceAgent::run returned
+  device::AgentStats stats;
 };
 
 class Simulation {
@@ -92,6 +109,13 @@ class Simulation {
   // ok once every device's run() ended (the server said the run is over), else timeout.
   Status wait_devices(std::chrono::milliseconds limit);
 
+  // drive_server: the server socket the caller's coordinators use.
+  ServerChannel& channel() { return *caller_transport_; }
+  // Waits until every device's run() ended or `deadline`, polling `coordinator` meanwhile (if
+  // given) so late devices hear Bye; stops the rest. One outcome per device, in index order.
+  std::vector<DeviceOutcome> finish(std::chrono::steady_clock::time_point deadline,
+                                    server::Coordinator* coordinator = nullptr);
+
  private:
   struct Device;
   explicit Simulation(SimulationOptions options);
@@ -111,6 +135,7 @@ class Simulation {
   std::thread server_thread_;
   bool resume_ = false;
 
+  std::unique_ptr<ServerTransport> caller_transport_;  // drive_server only
   std::vector<std::unique_ptr<Device>> devices_;
   std::vector<bool> slow_;
 };

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "cluster_fixture.hpp"
-#include "local_cluster.hpp"
+#include "serve_loop.hpp"
 #include "recording_channel.hpp"
 
 namespace edgefl::server {
@@ -30,18 +30,14 @@ TEST_CASE("fedbuff with reconnecting devices and a server restart applies every 
   config.strategy.buffer_size = 3;
   config.strategy.max_staleness = 1000;  // nothing refused: every update must land
   config.rounds = 12;
-  auto cluster = LocalCluster::start();
-  REQUIRE(cluster.ok());
-  test::RecordingChannel channel((*cluster)->channel());
+  auto cluster = test::start_devices(dir, devices, [](uint32_t, device::DeviceConfig& d) {
+    d.offline_probability = 0.3f;  // seeded: some devices drop right after sending an update
+    d.offline_s = 0.3;
+  });
+  test::RecordingChannel channel(cluster->channel());
   auto first = Coordinator::create(config, posix_file_system(), test::quiet_log);
   REQUIRE(first.ok());
   REQUIRE((*first)->asynchronous());
-  for (uint32_t i = 0; i < devices; ++i) {
-    device::DeviceConfig d = test::small_device(dir, i, devices);
-    d.offline_probability = 0.3f;  // seeded: some devices drop right after sending an update
-    d.offline_s = 0.3;
-    REQUIRE((*cluster)->add_device(d, test::quiet_log).ok());
-  }
   const Steady::time_point deadline = Steady::now() + seconds(40);
 
   // Stop the first server with a partly filled buffer, so the restart must replay the WAL.
@@ -67,15 +63,14 @@ TEST_CASE("fedbuff with reconnecting devices and a server restart applies every 
   CHECK((*second)->version() == version_at_stop);
   CHECK((*second)->recovery().records == accepted_at_stop % config.strategy.buffer_size);
   REQUIRE(serve(**second, channel, {.deadline = deadline}).ok());
-  (*second)->say_goodbye(channel);
-  std::vector<DeviceOutcome> outcomes = (*cluster)->join_devices(deadline, second->get());
+  std::vector<sim::DeviceOutcome> outcomes = cluster->finish(deadline, second->get());
 
   CHECK((*second)->version() == config.rounds);
   // Each version consumed exactly K updates, and every accepted Ack stands for one of them.
   CHECK(channel.accepted.size() == config.rounds * config.strategy.buffer_size);
   CHECK(max_count(channel.accepted) == 1);
   uint64_t offline = 0;
-  for (const DeviceOutcome& outcome : outcomes) {
+  for (const sim::DeviceOutcome& outcome : outcomes) {
     CHECK_MESSAGE(outcome.status.ok(), outcome.device_id << ": " << outcome.status.to_string());
     offline += outcome.stats.offline_periods;
   }
@@ -102,20 +97,15 @@ TEST_CASE("fedasync refuses updates beyond max_staleness with the reason and sti
   config.strategy.staleness = "hinge";
   config.strategy.max_staleness = 1;
   config.rounds = 40;
-  auto cluster = LocalCluster::start();
-  REQUIRE(cluster.ok());
-  test::RecordingChannel channel((*cluster)->channel());
+  auto cluster = test::start_devices(dir, devices, [](uint32_t index, device::DeviceConfig& d) {
+    if (index == 0) d.slowdown = 100;  // the others produce several versions while it trains
+  });
+  test::RecordingChannel channel(cluster->channel());
   auto coordinator = Coordinator::create(config, posix_file_system(), test::quiet_log);
   REQUIRE(coordinator.ok());
-  for (uint32_t i = 0; i < devices; ++i) {
-    device::DeviceConfig d = test::small_device(dir, i, devices);
-    if (i == 0) d.slowdown = 100;  // the others produce several versions while it trains
-    REQUIRE((*cluster)->add_device(d, test::quiet_log).ok());
-  }
   const Steady::time_point deadline = Steady::now() + seconds(30);
   REQUIRE(serve(**coordinator, channel, {.deadline = deadline}).ok());
-  (*coordinator)->say_goodbye(channel);
-  (void)(*cluster)->join_devices(deadline, coordinator->get());
+  (void)cluster->finish(deadline, coordinator->get());
 
   CHECK((*coordinator)->version() == config.rounds);
   // FedAsync: one version per applied update.

@@ -2,11 +2,16 @@
 // trains in milliseconds, fresh state directories, a quiet log.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "device_config.hpp"
 #include "server_config.hpp"
+#include "simulation.hpp"
 
 namespace edgefl::test {
 
@@ -51,5 +56,24 @@ inline device::DeviceConfig small_device(const std::string& dir, uint32_t index,
 }
 
 inline void quiet_log(const std::string&) {}
+
+// `devices` small_device()s on threads against a server socket the test drives
+// (Simulation::channel()); `tweak` adjusts device i's configuration.
+inline std::unique_ptr<sim::Simulation> start_devices(
+    const std::string& dir, uint32_t devices,
+    const std::function<void(uint32_t, device::DeviceConfig&)>& tweak = {}) {
+  sim::SimulationOptions options;
+  options.drive_server = true;
+  options.devices = devices;
+  options.state_root = dir;
+  options.device = small_device(dir, 0, devices);
+  options.configure_device = [tweak](uint32_t index, device::DeviceConfig& config) {
+    config.simulation_seed = 7 + index;
+    if (tweak) tweak(index, config);
+  };
+  Result<std::unique_ptr<sim::Simulation>> simulation = sim::Simulation::start(std::move(options));
+  REQUIRE(simulation.ok());
+  return std::move(*simulation);
+}
 
 }  // namespace edgefl::test

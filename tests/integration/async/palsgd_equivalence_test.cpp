@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "cluster_fixture.hpp"
-#include "local_cluster.hpp"
+#include "serve_loop.hpp"
 
 namespace edgefl::server {
 namespace {
@@ -18,18 +18,13 @@ std::vector<float> run_sync(const std::string& name, const ServerConfig& base) {
   const uint32_t devices = 3;
   ServerConfig config = base;
   config.state_dir = dir + "/server";
-  auto cluster = LocalCluster::start();
-  REQUIRE(cluster.ok());
+  auto cluster = test::start_devices(dir, devices);
   auto coordinator = Coordinator::create(config, posix_file_system(), test::quiet_log);
   REQUIRE(coordinator.ok());
   REQUIRE_FALSE((*coordinator)->asynchronous());
-  for (uint32_t i = 0; i < devices; ++i) {
-    REQUIRE((*cluster)->add_device(test::small_device(dir, i, devices), test::quiet_log).ok());
-  }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  REQUIRE(serve(**coordinator, (*cluster)->channel(), {.deadline = deadline}).ok());
-  (*coordinator)->say_goodbye((*cluster)->channel());
-  (void)(*cluster)->join_devices(deadline, coordinator->get());
+  REQUIRE(serve(**coordinator, cluster->channel(), {.deadline = deadline}).ok());
+  (void)cluster->finish(deadline, coordinator->get());
   for (const RoundMetrics& m : (*coordinator)->history()) REQUIRE(m.answered == devices);
   std::span<const float> global = (*coordinator)->global();
   return std::vector<float>(global.begin(), global.end());
