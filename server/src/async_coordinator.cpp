@@ -114,7 +114,6 @@ Status AsyncCoordinator::send_task(ServerChannel& channel, DeviceRecord& device,
   Result<std::vector<uint8_t>> bytes = encode_task(task_id, version_ + 1);
   if (!bytes) return bytes.status();
   if (fresh) tally_.ask(device.id);
-  sent_at_[device.id] = now();
   return send_task_bytes(channel, device, *bytes, task_id);
 }
 
@@ -127,8 +126,7 @@ Status AsyncCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& devi
   if (!started_ || (device.busy_task != 0 && working_on == device.busy_task)) return Status();
   if (device.busy_task == 0 && working_on != 0) return Status();  // finishing something older
   // A heartbeat sent before the task arrived says idle too: give the task time to land.
-  auto sent = sent_at_.find(device.id);
-  if (sent != sent_at_.end() && now() - sent->second < scaled(2 * config_.heartbeat_s)) return Status();
+  if (!may_resend(device)) return Status();
   // Idle with a task it never received (lost on the way), or idle without one.
   return send_task(channel, device, device.busy_task);
 }

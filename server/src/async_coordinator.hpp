@@ -59,7 +59,6 @@ class AsyncCoordinator final : public Coordinator {
   uint64_t tasks_issued_ = 0;     // in this epoch
   std::map<AcceptedKey, uint64_t> base_of_;  // dedupe window: key -> base version
   std::map<std::string, uint64_t> last_accepted_;  // device -> newest accepted update id
-  std::map<std::string, Clock::time_point> sent_at_;  // device -> when its task was last sent
   Clock::time_point version_started_at_;
 };
 

@@ -3,10 +3,7 @@
 #include <algorithm>
 
 #include "async_coordinator.hpp"
-#include "edgefl/adaptive_batch.hpp"
-#include "edgefl/memory_plan.hpp"
 #include "edgefl/model.hpp"
-#include "edgefl/optimizer.hpp"
 #include "edgefl/rng.hpp"
 #include "round_coordinator.hpp"
 
@@ -14,9 +11,6 @@ namespace edgefl::server {
 
 namespace {
 
-// An edgefl-device's resident size before data and training state (code, libraries, ZeroMQ),
-// measured on x86-64 and aarch64: the server's fit check adds it to the device's plan.
-constexpr std::size_t kTypicalDeviceProcessBytes = std::size_t{8} << 20;
 // Checkpoint scalar naming the schedule that wrote it: a run cannot switch schedules on --resume.
 constexpr const char* kModeScalar = "coordinator.asynchronous";
 
@@ -58,7 +52,8 @@ Coordinator::Coordinator(const ServerConfig& config, LogSink log, TimeSource& cl
       tally_(config.strategy.name, strategy_->asynchronous()),
       scratch_(spec_.parameter_count()),
       tasks_(std::move(tasks)),
-      evaluator_(std::move(evaluator)) {
+      evaluator_(std::move(evaluator)),
+      join_check_(config_, spec_) {
   limits_.max_parameters = spec_.parameter_count();
 }
 
@@ -230,7 +225,7 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
     return send(channel, inbound.peer, Heartbeat{heartbeat->sequence, unix_ms(), 0});
   }
   if (std::holds_alternative<Update>(decoded->message)) {
-    return handle_update(channel, id, inbound.peer, *decoded, inbound.payload);
+    return handle_update(channel, *device, inbound.peer, *decoded, inbound.payload);
   }
   if (std::holds_alternative<Bye>(decoded->message)) {
     log_("device " + id + " said bye");
@@ -247,14 +242,19 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
 Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
                                 Clock::time_point at) {
   std::string id = inbound.identity.empty() ? join.device_id : inbound.identity;
-  if (id.empty()) {
-    reject(channel, inbound.peer, make_status(StatusCode::invalid_argument, "join without a device id"), std::nullopt);
+  Status admissible = join_check_.check(id, join.capabilities);
+  if (!admissible.ok()) {
+    // The id is not printed: it may be anything a peer chose to send.
+    warn("refused a join: " + admissible.to_string());
+    reject(channel, inbound.peer, admissible, std::nullopt);
     return Status();
   }
-  Status fits = check_fits(join.capabilities);
-  if (!fits.ok()) {
-    warn("device " + id + " cannot train this model: " + fits.to_string());
-    reject(channel, inbound.peer, fits, std::nullopt);
+  if (devices_.find(id) == nullptr && devices_.size() >= config_.max_devices &&
+      !devices_.evict_oldest(at - scaled(3 * config_.heartbeat_s))) {
+    warn("refused a join of " + id + ": " + std::to_string(config_.max_devices) + " devices are connected");
+    reject(channel, inbound.peer,
+           make_status(StatusCode::resource_exhausted, "the server holds its maximum of devices; retry later"),
+           std::nullopt);
     return Status();
   }
   DeviceRecord& device = devices_.join(id, inbound.peer, join, at);
@@ -270,8 +270,9 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
   return on_joined(channel, device);
 }
 
-Status Coordinator::handle_update(ServerChannel& channel, const std::string& device_id, const std::string& peer,
+Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& device, const std::string& peer,
                                   const DecodedMessage& decoded, std::span<const uint8_t> raw) {
+  const std::string device_id = device.id;
   const Update& update = std::get<Update>(decoded.message);  // the caller checked the type
   const AcceptedKey key = dedupe_key(device_id, update);
   if (std::optional<uint64_t> previous = ledger_->accepted(key)) {
@@ -279,7 +280,8 @@ Status Coordinator::handle_update(ServerChannel& channel, const std::string& dev
     tally_.duplicate();
     return send(channel, peer, Ack{*previous, update.round, AckStatus::duplicate});
   }
-  const Admission admission = admit(update);
+  Admission admission = admit(update);
+  if (admission.refusal.ok()) admission.refusal = check_sample_weight(device, update);
   Status refusal = admission.refusal;
   if (refusal.ok()) refusal = verify_and_fold(device_id, update, decoded, admission);
   if (!refusal.ok()) {
@@ -294,7 +296,14 @@ Status Coordinator::handle_update(ServerChannel& channel, const std::string& dev
   }
 
   // Durable before the Ack: a crash after this line replays the update, before it the device resends.
-  EDGEFL_RETURN_IF_ERROR(ledger_->log(device_id, raw));
+  Status logged = ledger_->log(device_id, raw);
+  if (!logged.ok()) {
+    // The disk is full or failing: the device keeps its update (no Ack) and hears why; the
+    // server stops, since nothing more can be made durable. Resume after freeing space.
+    reject(channel, peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"),
+           update.update_id);
+    return logged;
+  }
   ledger_->remember(key, update.update_id);
   tally_.accepted(update, admission.staleness);
   EDGEFL_RETURN_IF_ERROR(after_logged(device_id, update, admission, false));
@@ -346,6 +355,7 @@ Status Coordinator::send_task_bytes(ServerChannel& channel, DeviceRecord& device
                                     uint64_t task_id) {
   const bool resend = device.busy_task == task_id;
   device.busy_task = task_id;
+  device.task_sent_at = now();
   Status sent = channel.send(device.peer, task);
   if (!sent.ok()) {
     // The device's link is down; it gets the task again when it rejoins or heartbeats.
@@ -354,6 +364,10 @@ Status Coordinator::send_task_bytes(ServerChannel& channel, DeviceRecord& device
   }
   tally_.task_sent(resend, task.size());
   return Status();
+}
+
+bool Coordinator::may_resend(const DeviceRecord& device) const {
+  return now() - device.task_sent_at >= scaled(2 * config_.heartbeat_s);
 }
 
 Result<bool> Coordinator::enough_devices(Clock::time_point at) {
@@ -400,18 +414,21 @@ void Coordinator::reject(ServerChannel& channel, const std::string& peer, const 
   (void)send(channel, peer, reject);
 }
 
-Status Coordinator::check_fits(const Capabilities& capabilities) const {
-  if (capabilities.memory_budget_bytes == 0) return Status();  // the device sizes itself
-  Result<OptimizerKind> optimizer = parse_optimizer(config_.train.optimizer);
-  Result<BatchTest> test = parse_batch_test(config_.adaptive_batch.test);
-  if (!optimizer || !test) return make_status(StatusCode::internal, "validated settings failed to parse");
-  const std::size_t message_bytes = spec_.parameter_count() * sizeof(float) + 4096;
-  const std::size_t dataset_bytes = capabilities.sample_count * spec_.input_size();
-  MemoryPlanRequest request =
-      task_memory_request(spec_, Backend::xnnpack, *optimizer, *test, config_.adaptive_batch.max_batch,
-                          config_.codec.name != "f32", message_bytes, dataset_bytes, kTypicalDeviceProcessBytes);
-  Result<MemoryPlan> plan = plan_memory(request, capabilities.memory_budget_bytes);
-  return plan.ok() ? Status() : plan.status();
+Status Coordinator::check_sample_weight(const DeviceRecord& device, const Update& update) const {
+  // A consistency check, not a defence against a lying device: it stops one device from
+  // claiming more data than it declared (or than the operator allows) to dominate the mean.
+  const uint64_t declared = device.capabilities.sample_count;
+  if (declared > 0 && update.sample_count > declared) {
+    return make_status(StatusCode::out_of_range, "sample_count " + std::to_string(update.sample_count) +
+                                                     " is above the " + std::to_string(declared) +
+                                                     " samples declared at Join");
+  }
+  if (config_.max_sample_weight > 0 && update.sample_count > config_.max_sample_weight) {
+    return make_status(StatusCode::out_of_range, "sample_count " + std::to_string(update.sample_count) +
+                                                     " is above round.max_sample_weight " +
+                                                     std::to_string(config_.max_sample_weight));
+  }
+  return Status();
 }
 
 void Coordinator::warn(const std::string& line) { log_("warning: " + line); }

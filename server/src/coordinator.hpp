@@ -39,6 +39,7 @@
 #include "edgefl/time_source.hpp"
 #include "edgefl/transport.hpp"
 #include "evaluator.hpp"
+#include "join_check.hpp"
 #include "metrics_sink.hpp"
 #include "round_metrics.hpp"
 #include "server_config.hpp"
@@ -116,6 +117,9 @@ class Coordinator {
   // task the device was already sent counts as a resend in the metrics.
   Status send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,
                          uint64_t task_id);
+  // Whether a device that says it is idle may be sent its task again: once per two heartbeat
+  // intervals, so a device heartbeating fast cannot make the server stream Tasks at it.
+  bool may_resend(const DeviceRecord& device) const;
   Status send(ServerChannel& channel, const std::string& peer, const Message& message);
   void reject(ServerChannel& channel, const std::string& peer, const Status& why, std::optional<uint64_t> update_id);
   // Checkpoint (atomic) naming `generation` as the log that follows, then rotate the log.
@@ -151,13 +155,13 @@ class Coordinator {
   Status replay(const std::string& device_id, std::span<const uint8_t> update_message);
   Status handle(ServerChannel& channel, Inbound& inbound);
   Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, Clock::time_point now);
-  Status handle_update(ServerChannel& channel, const std::string& device_id, const std::string& peer,
+  Status handle_update(ServerChannel& channel, const DeviceRecord& device, const std::string& peer,
                        const DecodedMessage& decoded, std::span<const uint8_t> raw);
   // Decodes the payload and folds it in, or says why not.
   Status verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,
                          const Admission& admission);
-  // resource_exhausted when a device's memory budget cannot hold this run's training.
-  Status check_fits(const Capabilities& capabilities) const;
+  // out_of_range when an update claims more samples than its device declared or the cap.
+  Status check_sample_weight(const DeviceRecord& device, const Update& update) const;
   // The device a message came from: by authenticated identity, else by routing id.
   DeviceRecord* sender(const Inbound& inbound, Clock::time_point now);
 
@@ -166,6 +170,7 @@ class Coordinator {
   AlignedBytes decode_scratch_;
   TaskFactory tasks_;
   Evaluator evaluator_;
+  JoinCheck join_check_;
   std::optional<MetricsSink> metrics_;
   std::vector<RoundMetrics> history_;
 };

@@ -53,6 +53,16 @@ DeviceRecord* DeviceRegistry::find(const std::string& id) {
   return it == devices_.end() ? nullptr : &it->second;
 }
 
+bool DeviceRegistry::evict_oldest(Clock::time_point cutoff) {
+  const DeviceRecord* oldest = nullptr;
+  for (const auto& [id, record] : devices_) {
+    if (oldest == nullptr || record.last_seen < oldest->last_seen) oldest = &record;
+  }
+  if (oldest == nullptr || oldest->last_seen >= cutoff) return false;
+  forget(std::string(oldest->id));
+  return true;
+}
+
 std::vector<std::string> DeviceRegistry::live_ids(Clock::time_point now,
                                                   Clock::duration liveness) const {
   std::vector<std::string> ids;

@@ -23,6 +23,7 @@ struct DeviceRecord {
   uint64_t boot_counter = 0;
   Clock::time_point last_seen;
   uint64_t busy_task = 0;       // task the device is working on (0: idle)
+  Clock::time_point task_sent_at;  // when busy_task was last sent (resends are spaced)
 };
 
 class DeviceRegistry {
@@ -37,6 +38,8 @@ class DeviceRegistry {
   DeviceRecord* find_by_peer(const std::string& peer);
   void forget(const std::string& id);
 
+  // Forgets the device heard from longest ago, if that was before `cutoff`; false if none.
+  bool evict_oldest(Clock::time_point cutoff);
   // Ids of devices heard from within `liveness`, in id order (deterministic).
   std::vector<std::string> live_ids(Clock::time_point now, Clock::duration liveness) const;
   std::size_t size() const { return devices_.size(); }

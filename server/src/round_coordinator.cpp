@@ -62,7 +62,7 @@ Status RoundCoordinator::on_joined(ServerChannel& channel, DeviceRecord& device)
 
 Status RoundCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) {
   // The device is idle but owes this round an update: its Task was lost on the way.
-  if (!owes_update(device.id) || working_on == open_round_number()) return Status();
+  if (!owes_update(device.id) || working_on == open_round_number() || !may_resend(device)) return Status();
   return send_task_bytes(channel, device, task_bytes_, open_round_number());
 }
 

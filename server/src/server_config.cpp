@@ -24,6 +24,9 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("round.grace_s", &c.grace_s, "wait this long for stragglers after min_updates");
   t.add("round.join_timeout_s", &c.join_timeout_s, "give up if min_devices never join");
   t.add("round.max_update_norm", &c.max_update_norm, "reject updates above this L2 norm (0: off)");
+  t.add("round.max_sample_weight", &c.max_sample_weight,
+        "refuse an update claiming more samples than this (0: only the count declared at Join)");
+  t.add("max_devices", &c.max_devices, "devices the server keeps track of at once");
 
   t.add("train.optimizer", &c.train.optimizer, "local optimizer: sgd | momentum | nesterov | adamw");
   t.add("train.learning_rate", &c.train.learning_rate, "local learning rate");
@@ -96,6 +99,28 @@ bool finite_positive(double value) { return std::isfinite(value) && value > 0; }
 
 }  // namespace
 
+namespace {
+
+// Every duration goes on the wire or into timers as milliseconds after time_scale: keep each
+// within what those fields hold, and heartbeats within what a link can carry.
+Status validate_times(const ServerConfig& c) {
+  constexpr double kMaxMs = 4294967295.0;  // uint32 milliseconds on the wire
+  if (!(std::isfinite(c.time_scale) && c.time_scale >= 0.01 && c.time_scale <= 1000)) {
+    return invalid("time_scale must be in [0.01, 1000]");
+  }
+  if (!(std::isfinite(c.heartbeat_s) && c.heartbeat_s >= 0.01 && c.heartbeat_s <= 3600)) {
+    return invalid("heartbeat_s must be in [0.01, 3600] seconds");
+  }
+  if (3 * c.heartbeat_s * c.time_scale * 1000 > kMaxMs) return invalid("heartbeat_s * time_scale is too long");
+  if (c.round_deadline_s * c.time_scale * 1000 > kMaxMs) {
+    return invalid("round.deadline_s * time_scale must stay below 49 days");
+  }
+  if (c.join_timeout_s * c.time_scale > 365.0 * 86400) return invalid("round.join_timeout_s is over a year");
+  return Status();
+}
+
+}  // namespace
+
 Status validate_server_config(const ServerConfig& c) {
   Result<ModelSpec> spec = ModelSpec::parse(c.model);
   if (!spec) return spec.status();
@@ -158,8 +183,8 @@ Status validate_server_config(const ServerConfig& c) {
   if (c.adaptive_batch.test != "none" && c.adaptive_batch.max_batch < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }
-  if (!finite_positive(c.heartbeat_s)) return invalid("heartbeat_s must be > 0");
-  if (!finite_positive(c.time_scale)) return invalid("time_scale must be > 0");
+  EDGEFL_RETURN_IF_ERROR(validate_times(c));
+  if (c.max_devices == 0) return invalid("max_devices must be at least 1");
   if (c.secret_key_file.empty() != c.allowed_keys_dir.empty()) {
     return invalid("secret_key and allowed_keys go together (CURVE needs both)");
   }

@@ -82,6 +82,8 @@ struct ServerConfig {
   double grace_s = 2;            // wait this long after min_updates for stragglers
   double join_timeout_s = 60;    // give up if min_devices have not joined by then
   float max_update_norm = 0;     // reject deltas with a larger L2 norm (0: no bound)
+  uint64_t max_sample_weight = 0;  // cap on one update's sample_count (0: only the Join's)
+  uint32_t max_devices = 10000;    // registry bound: devices known at once
 
   LocalTrainingConfig train;
   CodecConfig codec;

@@ -142,7 +142,8 @@ TEST_CASE("round: a heartbeat naming the task it trains gets no resend; an idle 
   for (int i = 0; i < 5; ++i) fleet[0].heartbeat(task.task_id);
   fleet.server.deliver();
   CHECK(fleet[0].tasks().empty());
-  fleet[0].heartbeat(0);  // idle: its Task was lost
+  fleet.server.run_for(2s);  // resends are spaced by two heartbeat intervals
+  fleet[0].heartbeat(0);     // idle: its Task was lost
   fleet.server.deliver();
   CHECK(fleet[0].tasks().size() == 1);
   fleet[0].answer(task, kDelta);
@@ -150,6 +151,110 @@ TEST_CASE("round: a heartbeat naming the task it trains gets no resend; an idle 
   fleet.server.deliver();
   REQUIRE(fleet.history().size() == 1);
   CHECK(fleet.history()[0].tasks_resent == 1);
+}
+
+TEST_CASE("round: a device heartbeating idle at full speed gets its task resent at most once per two intervals") {
+  Fleet fleet(2);
+  REQUIRE(fleet[0].tasks().size() == 1);
+  // 200 idle heartbeats over 4 s: before the fix each one was answered with the whole Task.
+  for (int i = 0; i < 200; ++i) {
+    fleet[0].heartbeat(0);
+    fleet.server.run_for(20ms);
+  }
+  const std::size_t resent = fleet[0].tasks().size();
+  CHECK(resent >= 1);
+  CHECK(resent <= 2);
+}
+
+TEST_CASE("round: an update claiming more samples than its device declared is refused and changes nothing") {
+  server::ServerConfig config = MemoryServer::config();
+  config.min_updates = 1;
+  config.grace_s = 5;
+  Fleet fleet(2, config);
+  const std::vector<float> before(fleet.server.coordinator->global().begin(), fleet.server.coordinator->global().end());
+  Task task = fleet[0].tasks().at(0);
+  fleet[0].answer(task, kDelta, uint64_t{1} << 29);  // declared 100 at Join
+  fleet.server.deliver();
+  std::vector<Reject> rejects = fleet[0].take<Reject>();
+  REQUIRE(rejects.size() == 1);
+  CHECK(rejects[0].reason == StatusCode::out_of_range);
+  // The honest device's update alone makes the round: the model moves by its delta only.
+  const std::vector<float> honest{0.01f, 0.02f, 0.03f, 0.04f};
+  fleet[1].answer(fleet[1].tasks().at(0), honest);
+  fleet.server.run_for(6s);
+  REQUIRE(fleet.history().size() == 1);
+  CHECK(fleet.history()[0].answered == 1);
+  std::span<const float> global = fleet.server.coordinator->global();
+  for (std::size_t i = 0; i < honest.size(); ++i) CHECK(global[i] == doctest::Approx(before[i] + honest[i]));
+}
+
+TEST_CASE("round: round.max_sample_weight caps what a device may declare") {
+  server::ServerConfig config = MemoryServer::config();
+  config.max_sample_weight = 50;
+  Fleet fleet(2, config);
+  fleet[0].answer(fleet[0].tasks().at(0), kDelta, 100);  // declared 100, cap 50
+  fleet.server.deliver();
+  std::vector<Reject> rejects = fleet[0].take<Reject>();
+  REQUIRE(rejects.size() == 1);
+  CHECK(rejects[0].message.find("max_sample_weight") != std::string::npos);
+}
+
+TEST_CASE("join: ids that are empty, too long or carry control characters are refused") {
+  MemoryServer server;
+  REQUIRE(server.start(MemoryServer::config()).ok());
+  for (const std::string& id : {std::string(), std::string(65, 'a'), std::string("evil\nline"), std::string("a b")}) {
+    MemoryDevice device(server.net, id.empty() ? "anonymous" : "x");
+    Join join;
+    join.device_id = id;
+    device.send(join);
+    server.deliver();
+    std::vector<Reject> rejects = device.take<Reject>();
+    REQUIRE(rejects.size() == 1);
+    CHECK(rejects[0].reason == StatusCode::invalid_argument);
+  }
+}
+
+TEST_CASE("join: the registry holds at most max_devices, evicting only devices gone silent") {
+  server::ServerConfig config = MemoryServer::config();
+  config.max_devices = 2;
+  config.min_devices = 5;  // no round opens: only joins matter here
+  MemoryServer server;
+  REQUIRE(server.start(config).ok());
+  MemoryDevice a(server.net, "a"), b(server.net, "b"), c(server.net, "c");
+  a.join();
+  b.join();
+  server.deliver();
+  c.join();
+  server.deliver();
+  std::vector<Reject> full = c.take<Reject>();
+  REQUIRE(full.size() == 1);
+  CHECK(full[0].reason == StatusCode::resource_exhausted);
+  server.run_for(4s);  // a and b fall silent for more than three heartbeat intervals
+  c.join();
+  server.deliver();
+  CHECK(c.take<Reject>().empty());
+  CHECK(c.take<Welcome>().size() == 1);
+}
+
+}  // namespace
+}  // namespace edgefl::testing
+
+namespace edgefl::testing {
+namespace {
+
+TEST_CASE("config: heartbeat and time settings outside what the wire holds are refused at start") {
+  for (double heartbeat : {0.0009, 1e7}) {
+    server::ServerConfig config = MemoryServer::config();
+    config.heartbeat_s = heartbeat;
+    MemoryServer server;
+    Status started = server.start(config);
+    CHECK(started.code() == StatusCode::invalid_argument);
+    CHECK(started.message().find("heartbeat_s") != std::string::npos);
+  }
+  server::ServerConfig config = MemoryServer::config();
+  config.round_deadline_s = 1e8;
+  MemoryServer server;
+  CHECK(server.start(config).code() == StatusCode::invalid_argument);
 }
 
 }  // namespace
