@@ -131,6 +131,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.device_seed = hash_text(agent->device_id_);
   options.slowdown = config.slowdown;
   options.process_bytes = process_bytes;
+  agent->process_bytes_ = process_bytes;
+  agent->backend_ = options.backend;
   Result<std::unique_ptr<TrainingWorker>> worker = TrainingWorker::create(options);
   if (!worker) return worker.status();
   agent->worker_ = std::move(*worker);
@@ -188,6 +190,9 @@ Status DeviceAgent::send_join(DeviceChannel& channel) {
   join.capabilities.sample_count = data_.size();
   join.capabilities.codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block, CodecKind::topk};
   join.capabilities.software_version = kSoftwareVersion;
+  join.capabilities.backend = static_cast<uint8_t>(static_cast<uint8_t>(backend_) + 1);
+  join.capabilities.dataset_bytes = data_.memory_bytes();
+  join.capabilities.process_bytes = process_bytes_;
   (void)kSoftwareVersionMajor;
   Result<std::vector<uint8_t>> bytes = encode_message(join);
   if (!bytes) return bytes.status();

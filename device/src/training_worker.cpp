@@ -203,6 +203,8 @@ TrainingResult TrainingWorker::train(uint64_t task_id, std::vector<uint8_t> mess
   update.task_id = task_id;
   update.round = task.round;
   update.base_version = task.model_version;
+  update.run_id = task.run_id;
+  update.base_hash = task.base_hash;
   update.sample_count = options_.data->size();
   update.metrics.train_loss = static_cast<float>(metrics->mean_loss);
   update.metrics.steps = static_cast<uint32_t>(metrics->steps);

@@ -4,6 +4,7 @@
 
 #include "async_coordinator.hpp"
 #include "edgefl/model.hpp"
+#include "edgefl/model_hash.hpp"
 #include "edgefl/rng.hpp"
 #include "round_coordinator.hpp"
 
@@ -90,6 +91,7 @@ Status Coordinator::open_services(FileSystem& fs) {
   Result<UpdateLedger> ledger = UpdateLedger::open(fs, config_.state_dir, config_.resume, limits_);
   if (!ledger) return ledger.status();
   ledger_.emplace(std::move(*ledger));
+  tasks_.set_run_id(ledger_->run_id());
   if (const Checkpoint* checkpoint = ledger_->checkpoint()) {
     EDGEFL_RETURN_IF_ERROR(restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
   } else {
@@ -281,6 +283,7 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
     return send(channel, peer, Ack{*previous, update.round, AckStatus::duplicate});
   }
   Admission admission = admit(update);
+  if (admission.refusal.ok()) admission.refusal = check_binding(update);
   if (admission.refusal.ok()) admission.refusal = check_sample_weight(device, update);
   Status refusal = admission.refusal;
   if (refusal.ok()) refusal = verify_and_fold(device_id, update, decoded, admission);
@@ -348,7 +351,32 @@ Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
 }
 
 Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round) const {
-  return tasks_.encode(task_id, round, version_, global_.span());
+  return tasks_.encode(task_id, round, version_, global_.span(), current_hash());
+}
+
+uint32_t Coordinator::current_hash() const {
+  auto known = version_hashes_.find(version_);
+  if (known != version_hashes_.end()) return known->second;
+  const uint32_t hash = model_hash(global_.span());
+  version_hashes_[version_] = hash;
+  // Updates older than the staleness window are refused anyway: keep only what can matter.
+  const uint64_t keep = std::max<uint64_t>(2, uint64_t{config_.strategy.max_staleness} + 2);
+  while (version_hashes_.size() > keep) version_hashes_.erase(version_hashes_.begin());
+  return hash;
+}
+
+Status Coordinator::check_binding(const Update& update) const {
+  if (update.run_id == 0) return Status();  // a 1.1 device: nothing to check against
+  if (update.run_id != ledger_->run_id()) {
+    return make_status(StatusCode::stale, "trained for another run (" + std::to_string(update.run_id) +
+                                              "; this run is " + std::to_string(ledger_->run_id()) + ")");
+  }
+  auto known = version_hashes_.find(update.base_version);
+  if (known != version_hashes_.end() && known->second != update.base_hash) {
+    return make_status(StatusCode::stale, "computed on a model other than version " +
+                                              std::to_string(update.base_version) + " of this run");
+  }
+  return Status();
 }
 
 Status Coordinator::send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,

@@ -162,6 +162,11 @@ class Coordinator {
                          const Admission& admission);
   // out_of_range when an update claims more samples than its device declared or the cap.
   Status check_sample_weight(const DeviceRecord& device, const Update& update) const;
+  // stale when an update was trained for another run or on a model other than its base
+  // version's (updates from 1.1 devices carry no run id and are not checked).
+  Status check_binding(const Update& update) const;
+  // model_hash of the current global model, remembered per version for check_binding.
+  uint32_t current_hash() const;
   // The device a message came from: by authenticated identity, else by routing id.
   DeviceRecord* sender(const Inbound& inbound, Clock::time_point now);
 
@@ -171,6 +176,7 @@ class Coordinator {
   TaskFactory tasks_;
   Evaluator evaluator_;
   JoinCheck join_check_;
+  mutable std::map<uint64_t, uint32_t> version_hashes_;  // recent versions' model_hash
   std::optional<MetricsSink> metrics_;
   std::vector<RoundMetrics> history_;
 };

@@ -6,14 +6,6 @@
 
 namespace edgefl::server {
 
-namespace {
-
-// An edgefl-device's resident size before data and training state (code, libraries, ZeroMQ),
-// measured on x86-64 and aarch64: the fit check adds it to the device's plan.
-constexpr std::size_t kTypicalDeviceProcessBytes = std::size_t{8} << 20;
-
-}  // namespace
-
 Status check_device_id(const std::string& id) {
   bool printable = !id.empty() && id.size() <= kMaxDeviceIdBytes;
   for (char c : id) printable = printable && c > 0x20 && c < 0x7f;
@@ -25,6 +17,9 @@ Status check_device_id(const std::string& id) {
 
 Status JoinCheck::check(const std::string& id, const Capabilities& capabilities) const {
   EDGEFL_RETURN_IF_ERROR(check_device_id(id));
+  if (capabilities.dataset_bytes > kMaxDeclaredBytes || capabilities.process_bytes > kMaxDeclaredBytes) {
+    return make_status(StatusCode::out_of_range, "declared dataset or process bytes above 2^50");
+  }
   if (capabilities.sample_count > kMaxDeclaredSamples) {
     return make_status(StatusCode::out_of_range, "declared sample_count " + std::to_string(capabilities.sample_count) +
                                                      " is above " + std::to_string(kMaxDeclaredSamples));
@@ -33,16 +28,17 @@ Status JoinCheck::check(const std::string& id, const Capabilities& capabilities)
 }
 
 Status JoinCheck::check_fits(const Capabilities& capabilities) const {
-  if (capabilities.memory_budget_bytes == 0) return Status();  // the device sizes itself
+  // The device plans with its own backend, data and process size (protocol 1.2). A device that
+  // does not say them (1.1), or sizes itself from what is free, checks its own plan at start.
+  if (capabilities.memory_budget_bytes == 0 || capabilities.backend == 0) return Status();
   Result<OptimizerKind> optimizer = parse_optimizer(config_->train.optimizer);
   Result<BatchTest> test = parse_batch_test(config_->adaptive_batch.test);
   if (!optimizer || !test) return make_status(StatusCode::internal, "validated settings failed to parse");
   const std::size_t message_bytes = spec_->parameter_count() * sizeof(float) + 4096;
-  // One byte per feature: the smallest a stored sample can be (bounded above, no overflow).
-  const std::size_t dataset_bytes = capabilities.sample_count * spec_->input_size();
-  MemoryPlanRequest request =
-      task_memory_request(*spec_, Backend::xnnpack, *optimizer, *test, config_->adaptive_batch.max_batch,
-                          config_->codec.name != "f32", message_bytes, dataset_bytes, kTypicalDeviceProcessBytes);
+  const auto backend = static_cast<Backend>(capabilities.backend - 1);
+  MemoryPlanRequest request = task_memory_request(
+      *spec_, backend, *optimizer, *test, config_->adaptive_batch.max_batch, config_->codec.name != "f32",
+      message_bytes, capabilities.dataset_bytes, capabilities.process_bytes);
   Result<MemoryPlan> plan = plan_memory(request, capabilities.memory_budget_bytes);
   return plan.ok() ? Status() : plan.status();
 }

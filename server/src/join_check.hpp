@@ -1,6 +1,7 @@
 // JoinCheck: what a Join must satisfy before the device is registered — an id that is safe
 // to store and print, declared sizes within sane bounds, and a memory budget that can hold
-// this run's training (resource_exhausted otherwise: the device cannot ever train this model).
+// this run's training (resource_exhausted otherwise: the device cannot ever train this model),
+// planned with the backend, data and process sizes the device declares in its Join.
 //
 //   JoinCheck check(config, spec);
 //   Status ok = check.check(id, join.capabilities);
@@ -19,6 +20,7 @@ namespace edgefl::server {
 inline constexpr std::size_t kMaxDeviceIdBytes = 64;
 // Most local samples a device may declare: 2^40 (a trillion; far past any edge device).
 inline constexpr uint64_t kMaxDeclaredSamples = uint64_t{1} << 40;
+inline constexpr uint64_t kMaxDeclaredBytes = uint64_t{1} << 50;
 
 // invalid_argument unless `id` is 1..kMaxDeviceIdBytes printable ASCII characters (no spaces
 // or control characters: ids go into logs and file names as they are).

@@ -49,13 +49,15 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
 }
 
 Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t round, uint64_t model_version,
-                                                 std::span<const float> params) const {
+                                                 std::span<const float> params, uint32_t base_hash) const {
   Task task;
   task.task_id = task_id;
   task.round = round;
   task.model_version = model_version;
   task.model_spec = model_spec_;
   task.params = f32_tensor(params);
+  task.run_id = run_id_;
+  task.base_hash = base_hash;
   task.config = settings_;
   task.config.seed = splitmix64(seed_ ^ (task_id * 0x9E3779B97F4A7C15ull));
   Result<std::vector<uint8_t>> bytes = encode_message(task);

@@ -23,8 +23,10 @@ class TaskFactory {
  public:
   static Result<TaskFactory> create(const ServerConfig& config, const ModelSpec& spec);
 
+  // A Task on `params` (model version `model_version`, whose model_hash is `base_hash`).
   Result<std::vector<uint8_t>> encode(uint64_t task_id, uint64_t round, uint64_t model_version,
-                                      std::span<const float> params) const;
+                                      std::span<const float> params, uint32_t base_hash) const;
+  void set_run_id(uint64_t run_id) { run_id_ = run_id; }
   const TaskConfig& settings() const { return settings_; }
 
  private:
@@ -34,6 +36,7 @@ class TaskFactory {
   TaskConfig settings_;  // seed left 0: set per task
   std::string model_spec_;
   uint64_t seed_;
+  uint64_t run_id_ = 0;
 };
 
 }  // namespace edgefl::server

@@ -1,6 +1,12 @@
 #include "update_ledger.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+
 #include "edgefl/atomic_file.hpp"
+#include "edgefl/rng.hpp"
 #include "update_log.hpp"
 
 namespace edgefl::server {
@@ -38,7 +44,27 @@ Result<UpdateLedger> UpdateLedger::open(FileSystem& fs, std::string state_dir, b
     ledger.generation_ = checkpoint->round;
     ledger.checkpoint_.emplace(std::move(*checkpoint));
   }
+  EDGEFL_RETURN_IF_ERROR(ledger.load_or_create_run_id());
   return ledger;
+}
+
+Status UpdateLedger::load_or_create_run_id() {
+  Result<std::vector<std::byte>> bytes = read_file(*fs_, run_id_path(), 64);
+  if (bytes.ok()) {
+    const std::string text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    char* end = nullptr;
+    run_id_ = std::strtoull(text.c_str(), &end, 10);
+    if (run_id_ == 0 || end == text.c_str() || (*end != '\n' && *end != '\0')) {
+      return make_status(StatusCode::corrupt, run_id_path() + " does not hold a run id");
+    }
+    return Status();
+  }
+  if (bytes.status().code() != StatusCode::not_found) return bytes.status();
+  // A new run (or state from before run ids): a fresh id, durable before any Task names it.
+  const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+  run_id_ = (splitmix64(static_cast<uint64_t>(now) ^ (static_cast<uint64_t>(::getpid()) << 40)) >> 12) | 1;
+  const std::string text = std::to_string(run_id_) + "\n";
+  return atomic_write_file(*fs_, run_id_path(), std::as_bytes(std::span(text.data(), text.size())));
 }
 
 Status UpdateLedger::open_log(const Replay& replay) {

@@ -47,6 +47,9 @@ class UpdateLedger {
   const Checkpoint* checkpoint() const { return checkpoint_ ? &*checkpoint_ : nullptr; }
   // The log generation after the loaded checkpoint (0 on a fresh run).
   uint64_t generation() const { return generation_; }
+  // This run's id: drawn when the state directory is new, read back on resume (file run_id).
+  // Tasks carry it and Updates echo it, so an update trained for another run is refused.
+  uint64_t run_id() const { return run_id_; }
   // Opens the write-ahead log that follows the checkpoint and replays it through `replay`.
   Status open_log(const Replay& replay);
   const WalRecovery& recovery() const { return wal_->recovery(); }
@@ -68,6 +71,8 @@ class UpdateLedger {
   UpdateLedger(FileSystem& fs, std::string state_dir) : fs_(&fs), state_dir_(std::move(state_dir)) {}
   std::string checkpoint_path() const { return state_dir_ + "/checkpoint.bin"; }
   std::string wal_dir() const { return state_dir_ + "/wal"; }
+  std::string run_id_path() const { return state_dir_ + "/run_id"; }
+  Status load_or_create_run_id();
 
   FileSystem* fs_;
   std::string state_dir_;
@@ -75,6 +80,7 @@ class UpdateLedger {
   AlignedBytes checkpoint_scratch_;
   std::optional<Checkpoint> checkpoint_;
   uint64_t generation_ = 0;
+  uint64_t run_id_ = 0;
   std::optional<WriteAheadLog> wal_;
   std::map<AcceptedKey, uint64_t> accepted_;
 };

@@ -52,7 +52,7 @@ inline TaskConfig sample_config(uint16_t version) {
   return c;
 }
 
-inline Update sample_update(uint64_t id, const TensorView& payload) {
+inline Update sample_update(uint64_t id, const TensorView& payload, uint16_t version) {
   Update u;
   u.update_id = id;
   u.task_id = 7;
@@ -61,6 +61,10 @@ inline Update sample_update(uint64_t id, const TensorView& payload) {
   u.sample_count = 600;
   u.metrics = UpdateMetrics{.train_loss = 0.6931f, .steps = 20, .batch_sizes = {16, 16, 32}};
   u.payload = payload;
+  if (version >= 0x0102) {
+    u.run_id = 0x1234567890abcull;
+    u.base_hash = 0xdeadbeefu;
+  }
   return u;
 }
 
@@ -83,6 +87,11 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
                                    .codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block, CodecKind::topk},
                                    .software_version = "0.1.0"};
   join.boot_counter = 5;
+  if (version >= 0x0102) {
+    join.capabilities.backend = 2;
+    join.capabilities.dataset_bytes = 470400;
+    join.capabilities.process_bytes = 9u << 20;
+  }
   s->messages.emplace_back("join", join);
   s->messages.emplace_back("welcome", Welcome{.device_id = "device-A", .server_session = 0xabcdef12u,
                                               .heartbeat_interval_ms = 5000, .peer_timeout_ms = 15000,
@@ -94,11 +103,15 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
   task.model_spec = kModelSpec;
   task.config = sample_config(version);
   task.params = f32_tensor(s->params.span());
+  if (version >= 0x0102) {
+    task.run_id = 0x1234567890abcull;
+    task.base_hash = 0xdeadbeefu;
+  }
   s->messages.emplace_back("task", task);
-  s->messages.emplace_back("update_f32", sample_update(101, encode({.kind = CodecKind::f32})));
-  s->messages.emplace_back("update_f16", sample_update(102, encode({.kind = CodecKind::f16})));
-  s->messages.emplace_back("update_int8", sample_update(103, encode({.kind = CodecKind::int8_block, .int8_block_size = 8})));
-  s->messages.emplace_back("update_topk", sample_update(104, encode({.kind = CodecKind::topk, .topk_k = 5})));
+  s->messages.emplace_back("update_f32", sample_update(101, encode({.kind = CodecKind::f32}), version));
+  s->messages.emplace_back("update_f16", sample_update(102, encode({.kind = CodecKind::f16}), version));
+  s->messages.emplace_back("update_int8", sample_update(103, encode({.kind = CodecKind::int8_block, .int8_block_size = 8}), version));
+  s->messages.emplace_back("update_topk", sample_update(104, encode({.kind = CodecKind::topk, .topk_k = 5}), version));
   s->messages.emplace_back("ack", Ack{.update_id = 101, .round = 3, .status = AckStatus::accepted});
   s->messages.emplace_back("ack_duplicate", Ack{.update_id = 101, .round = 3, .status = AckStatus::duplicate});
   s->messages.emplace_back("reject", Reject{.reason = StatusCode::stale, .message = "round 3 is closed", .update_id = 104});
@@ -134,12 +147,14 @@ inline bool same_tensor(const TensorView& a, const TensorView& b) {
 
 inline bool same(const Task& a, const Task& b) {
   return a.task_id == b.task_id && a.round == b.round && a.model_version == b.model_version &&
-         a.model_spec == b.model_spec && a.config == b.config && same_tensor(a.params, b.params);
+         a.model_spec == b.model_spec && a.config == b.config && same_tensor(a.params, b.params) &&
+         a.run_id == b.run_id && a.base_hash == b.base_hash;
 }
 inline bool same(const Update& a, const Update& b) {
   return a.update_id == b.update_id && a.task_id == b.task_id && a.round == b.round &&
          a.base_version == b.base_version && a.sample_count == b.sample_count &&
-         a.metrics == b.metrics && same_tensor(a.payload, b.payload);
+         a.metrics == b.metrics && same_tensor(a.payload, b.payload) && a.run_id == b.run_id &&
+         a.base_hash == b.base_hash;
 }
 template <typename T>
 bool same(const T& a, const T& b) {

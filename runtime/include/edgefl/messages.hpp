@@ -24,7 +24,7 @@ namespace edgefl {
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 1;
+inline constexpr uint16_t kProtocolMinor = 2;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -38,6 +38,10 @@ struct Capabilities {
   uint64_t sample_count = 0;
   std::vector<CodecKind> codecs{CodecKind::f32};
   std::string software_version;
+  // 1.2: what the server's fit check needs to plan the device's memory as the device does.
+  uint8_t backend = 0;                // edgefl::Backend + 1; 0: not said
+  uint64_t dataset_bytes = 0;         // local data in memory
+  uint64_t process_bytes = 0;         // resident size besides data and training state
   bool operator==(const Capabilities&) const = default;
 };
 
@@ -102,6 +106,8 @@ struct Task {
   std::string model_spec;             // ModelSpec text
   TaskConfig config;
   TensorView params;                  // global parameters
+  uint64_t run_id = 0;                // 1.2: the server's run (Updates echo it)
+  uint32_t base_hash = 0;             // 1.2: model_hash(params) (Updates echo it)
 };
 
 struct UpdateMetrics {
@@ -119,6 +125,8 @@ struct Update {
   uint64_t sample_count = 0;
   UpdateMetrics metrics;
   TensorView payload;                 // delta = local - global
+  uint64_t run_id = 0;                // 1.2: the Task's run_id (0 from a 1.1 device)
+  uint32_t base_hash = 0;             // 1.2: the Task's base_hash
 };
 
 struct Ack {

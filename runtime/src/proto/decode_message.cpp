@@ -32,6 +32,9 @@ Result<Message> read(const fb::Join& in, const DecodeLimits& limits) {
   EDGEFL_ASSIGN(c.codecs, (read_list<CodecKind>(caps->codecs(), "capabilities.codecs", limits)));
   EDGEFL_ASSIGN(c.software_version,
                 read_string(caps->software_version(), "capabilities.software_version", limits));
+  c.backend = caps->backend();
+  c.dataset_bytes = caps->dataset_bytes();
+  c.process_bytes = caps->process_bytes();
   return Message(std::move(join));
 }
 
@@ -85,6 +88,8 @@ Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
   if (in.config() == nullptr) return missing("task.config");
   task.config = read_config(*in.config());
   EDGEFL_ASSIGN(task.params, proto_detail::read_tensor(in.params(), limits, "task.params"));
+  task.run_id = in.run_id();
+  task.base_hash = in.base_hash();
   return Message(std::move(task));
 }
 
@@ -102,6 +107,8 @@ Result<Message> read(const fb::Update& in, const DecodeLimits& limits) {
                   (read_list<uint32_t>(m->batch_sizes(), "update.metrics.batch_sizes", limits)));
   }
   EDGEFL_ASSIGN(u.payload, proto_detail::read_tensor(in.payload(), limits, "update.payload"));
+  u.run_id = in.run_id();
+  u.base_hash = in.base_hash();
   return Message(std::move(u));
 }
 

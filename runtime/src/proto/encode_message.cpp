@@ -24,8 +24,9 @@ Offset<void> write(FlatBufferBuilder& b, const Join& join) {
   const auto arch = b.CreateString(c.arch);
   const auto codecs = b.CreateVector(codec_list);
   const auto software = b.CreateString(c.software_version);
-  const auto caps = fb::CreateCapabilities(b, arch, c.cores, c.memory_budget_bytes,
-                                           c.max_micro_batch, c.sample_count, codecs, software);
+  const auto caps = fb::CreateCapabilities(b, arch, c.cores, c.memory_budget_bytes, c.max_micro_batch,
+                                           c.sample_count, codecs, software, c.backend, c.dataset_bytes,
+                                           c.process_bytes);
   const auto device_id = b.CreateString(join.device_id);
   return fb::CreateJoin(b, device_id, caps, join.boot_counter).Union();
 }
@@ -59,7 +60,8 @@ Offset<void> write(FlatBufferBuilder& b, const Task& task) {
   const auto params = proto_detail::write_tensor(b, task.params);
   const auto config = write_config(b, task.config);
   const auto spec = b.CreateString(task.model_spec);
-  return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config)
+  return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config, task.run_id,
+                        task.base_hash)
       .Union();
 }
 
@@ -68,7 +70,7 @@ Offset<void> write(FlatBufferBuilder& b, const Update& u) {
   const auto batch_sizes = b.CreateVector(u.metrics.batch_sizes);
   const auto metrics = fb::CreateMetrics(b, u.metrics.train_loss, u.metrics.steps, batch_sizes);
   return fb::CreateUpdate(b, u.update_id, u.task_id, u.round, u.base_version, u.sample_count,
-                          metrics, payload)
+                          metrics, payload, u.run_id, u.base_hash)
       .Union();
 }
 

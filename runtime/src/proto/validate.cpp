@@ -8,6 +8,8 @@ namespace {
 
 constexpr uint32_t kMaxCores = 4096;
 constexpr uint32_t kMaxBatch = 1u << 20;
+// Capabilities.backend: 0 unknown, else edgefl::Backend + 1 (reference, xnnpack, direct).
+constexpr uint8_t kMaxBackendCode = 3;
 
 Status out_of_range(std::string_view what, std::string_view rule) {
   return Status(StatusCode::out_of_range, std::string(what) + " must be " + std::string(rule));
@@ -49,6 +51,7 @@ Status validate(const Join& join, const DecodeLimits& limits) {
   EDGEFL_RETURN_IF_ERROR(check_string(caps.software_version, "capabilities.software_version", limits));
   if (caps.cores == 0 || caps.cores > kMaxCores) return out_of_range("capabilities.cores", "in 1..4096");
   if (caps.max_micro_batch > kMaxBatch) return out_of_range("capabilities.max_micro_batch", "<= 2^20");
+  if (caps.backend > kMaxBackendCode) return out_of_range("capabilities.backend", "0..3");
   return check_codec_list(caps.codecs, limits);
 }
 

@@ -17,7 +17,7 @@ struct GoldenVersion {
   const char* folder;
   uint16_t version;
 };
-constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}};
+constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}};
 
 std::string golden_dir(const GoldenVersion& v) {
   return std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + v.folder + "/";
@@ -64,4 +64,13 @@ TEST_CASE("golden buffers: the v1.1 samples differ from v1.0 in the fields 1.1 a
     if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
   }
   CHECK(differing == 2);  // task (adaptive batch test, nu) and heartbeat (working_on)
+}
+
+TEST_CASE("golden buffers: the v1.2 samples differ from v1.1 in the fields 1.2 added") {
+  auto old_samples = golden::make_samples(0x0101), new_samples = golden::make_samples(0x0102);
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
+    if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
+  }
+  CHECK(differing == 6);  // join (backend, sizes), task and the four updates (run id, base hash)
 }

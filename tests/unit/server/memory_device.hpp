@@ -48,6 +48,8 @@ class MemoryDevice {
     update.metrics.train_loss = 0.5f;
     update.metrics.steps = 1;
     update.payload = f32_tensor(delta);
+    update.run_id = task.run_id;
+    update.base_hash = task.base_hash;
     send(update);
   }
 

@@ -236,6 +236,38 @@ TEST_CASE("join: the registry holds at most max_devices, evicting only devices g
   CHECK(c.take<Welcome>().size() == 1);
 }
 
+
+TEST_CASE("round: an update trained in a previous run is refused in a fresh run with the same rounds") {
+  Task old_task;
+  {
+    Fleet previous(2);
+    old_task = previous[0].tasks().at(0);
+  }
+  Fleet fresh(2);  // a new state directory: round 1, version 0 again
+  Task task = fresh[0].tasks().at(0);
+  REQUIRE(task.round == old_task.round);
+  REQUIRE(task.model_version == old_task.model_version);
+  CHECK(task.run_id != old_task.run_id);
+  fresh[0].answer(old_task, kDelta);  // the outbox of the previous run, resent
+  fresh.server.deliver();
+  std::vector<Reject> rejects = fresh[0].take<Reject>();
+  REQUIRE(rejects.size() == 1);
+  CHECK(rejects[0].reason == StatusCode::stale);
+  CHECK(rejects[0].message.find("another run") != std::string::npos);
+  CHECK(fresh[0].take<Ack>().empty());
+}
+
+TEST_CASE("round: an update naming a base model other than the task's is refused") {
+  Fleet fleet(2);
+  Task task = fleet[0].tasks().at(0);
+  task.base_hash ^= 1;
+  fleet[0].answer(task, kDelta);
+  fleet.server.deliver();
+  std::vector<Reject> rejects = fleet[0].take<Reject>();
+  REQUIRE(rejects.size() == 1);
+  CHECK(rejects[0].reason == StatusCode::stale);
+}
+
 }  // namespace
 }  // namespace edgefl::testing
 
