@@ -31,7 +31,7 @@ struct Fixture {
   }
   FloatBuffer init(uint64_t seed) { return Model::create(spec, seed)->params().clone(); }
 
-  ModelSpec spec = *ModelSpec::parse("mlp:6-10-3:relu");
+  ModelSpec spec = ModelSpec::parse("mlp:6-10-3:relu").value();
   Dataset data;
   std::unique_ptr<ComputeContext> ctx;
 };
