@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -15,8 +14,10 @@
 #include "edgefl/idx_reader.hpp"
 #include "edgefl/partition.hpp"
 #include "edgefl/synthetic.hpp"
+#include "temp_dir.hpp"
 
 using namespace edgefl;
+using edgefl::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -41,21 +42,16 @@ void write_gz(const fs::path& p, const std::vector<uint8_t>& bytes) {
   gzclose(f);
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("edgefl_idx_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 }  // namespace
 
 TEST_CASE("IDX reader: plain and gzip files, and clear errors for bad files") {
   TempDir dir;
-  write_plain(dir.path / "img", idx_bytes(3, {4, 2, 3}, 24, 0));
-  write_gz(dir.path / "img.gz", idx_bytes(3, {4, 2, 3}, 24, 0));
-  write_plain(dir.path / "lab", idx_bytes(1, {4}, 4, 3));
+  write_plain(dir.file("img"), idx_bytes(3, {4, 2, 3}, 24, 0));
+  write_gz(dir.file("img.gz"), idx_bytes(3, {4, 2, 3}, 24, 0));
+  write_plain(dir.file("lab"), idx_bytes(1, {4}, 4, 3));
   for (const char* images : {"img", "img.gz"}) {
-    auto d = load_idx((dir.path / images).string(), (dir.path / "lab").string(), 10);
+    auto d = load_idx(dir.file(images), dir.file("lab"), 10);
     REQUIRE(d.ok());
     CHECK(d->size() == 4);
     CHECK(d->dim() == 6);
@@ -63,19 +59,19 @@ TEST_CASE("IDX reader: plain and gzip files, and clear errors for bad files") {
     CHECK(d->feature(1, 0) == doctest::Approx(6.0 / 255));
     CHECK(d->memory_bytes() < 4 * 6 + 4 * 4 + 64);  // bytes, not floats
   }
-  auto missing = load_idx((dir.path / "nope").string(), (dir.path / "lab").string(), 10);
+  auto missing = load_idx(dir.file("nope"), dir.file("lab"), 10);
   CHECK(missing.status().code() == StatusCode::not_found);
   CHECK(missing.status().message().find("nope") != std::string::npos);
 
-  write_plain(dir.path / "short", idx_bytes(3, {4, 2, 3}, 20, 0));
-  CHECK(load_idx((dir.path / "short").string(), (dir.path / "lab").string(), 10).status().code() == StatusCode::truncated);
-  write_plain(dir.path / "header_only", {0, 0, 8});
-  CHECK(load_idx((dir.path / "header_only").string(), (dir.path / "lab").string(), 10).status().code() == StatusCode::truncated);
-  CHECK(load_idx((dir.path / "lab").string(), (dir.path / "lab").string(), 10).status().code() == StatusCode::corrupt);
-  write_plain(dir.path / "lab5", idx_bytes(1, {5}, 5, 0));
-  CHECK(load_idx((dir.path / "img").string(), (dir.path / "lab5").string(), 10).status().code() == StatusCode::shape_mismatch);
-  CHECK(load_idx((dir.path / "img").string(), (dir.path / "lab").string(), 5).status().code() == StatusCode::corrupt);
-  CHECK(load_fashion_mnist(dir.path.string()).status().code() == StatusCode::not_found);
+  write_plain(dir.file("short"), idx_bytes(3, {4, 2, 3}, 20, 0));
+  CHECK(load_idx(dir.file("short"), dir.file("lab"), 10).status().code() == StatusCode::truncated);
+  write_plain(dir.file("header_only"), {0, 0, 8});
+  CHECK(load_idx(dir.file("header_only"), dir.file("lab"), 10).status().code() == StatusCode::truncated);
+  CHECK(load_idx(dir.file("lab"), dir.file("lab"), 10).status().code() == StatusCode::corrupt);
+  write_plain(dir.file("lab5"), idx_bytes(1, {5}, 5, 0));
+  CHECK(load_idx(dir.file("img"), dir.file("lab5"), 10).status().code() == StatusCode::shape_mismatch);
+  CHECK(load_idx(dir.file("img"), dir.file("lab"), 5).status().code() == StatusCode::corrupt);
+  CHECK(load_fashion_mnist(dir.path()).status().code() == StatusCode::not_found);
 }
 
 TEST_CASE("Fashion-MNIST from Debian's dataset-fashion-mnist package") {

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "edgefl/fault_file_system.hpp"
-#include "temp_dir.hpp"
+#include "byte_text.hpp"
 
 using namespace edgefl;
 using edgefl::test::bytes_of;
