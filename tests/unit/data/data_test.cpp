@@ -91,7 +91,7 @@ TEST_CASE("synthetic data is deterministic and shaped as asked") {
   CHECK(a->size() == 30);
   CHECK(a->num_classes() == 3);
   for (std::size_t i = 0; i < 30; ++i) CHECK(a->feature(i, 2) == b->feature(i, 2));
-  CHECK(make_blobs({3, 5, 30, 3.0f, 1.0f, 10})->feature(0, 0) != a->feature(0, 0));
+  CHECK(make_blobs({3, 5, 30, 3.0f, 1.0f, 10}).value().feature(0, 0) != a->feature(0, 0));
 
   auto reg = make_linear_task({50, 200, 5, 3.0f, 0.0f, false, 4});
   REQUIRE(reg.ok());
@@ -101,6 +101,7 @@ TEST_CASE("synthetic data is deterministic and shaped as asked") {
   for (std::size_t j = 0; j < 200; ++j) dot += reg->data.feature(7, j) * reg->w_true[j];
   CHECK(reg->data.target(7) == doctest::Approx(dot).epsilon(1e-4));
   auto cls = make_linear_task({40, 100, 1, 0.0f, 0.0f, true, 4});
+  REQUIRE(cls.ok());
   for (float y : cls->data.targets()) CHECK((y == 0.0f || y == 1.0f));
   CHECK(!make_blobs({1, 5, 30}).ok());
   CHECK(!make_linear_task({10, 5, 20}).ok());
@@ -149,6 +150,7 @@ TEST_CASE("partitioners cover every sample once, deterministically, with label h
   CHECK(partition_iid(*data, 0, 5).status().code() == StatusCode::invalid_argument);
   CHECK(partition_shards(*data, 10, 1000, 5).status().code() == StatusCode::invalid_argument);
   auto reg = make_linear_task({50, 10, 1});
+  REQUIRE(reg.ok());
   CHECK(partition_dirichlet(reg->data, 2, 1.0, 1).status().code() == StatusCode::invalid_argument);
 
   std::vector<uint32_t> bad = {0, 5000};

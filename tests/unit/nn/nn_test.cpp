@@ -198,6 +198,7 @@ TEST_CASE("train_step is forward_backward then the optimizer step, bit for bit")
 
 TEST_CASE("train_step refuses a mismatched optimizer or batch and leaves parameters and optimizer alone") {
   auto spec = ModelSpec::parse("mlp:6-5-3:relu");
+  REQUIRE(spec.ok());
   auto ctx = context(Backend::direct);
   auto net = Network::create(*spec, *ctx, {4, false});
   REQUIRE(net.ok());
@@ -242,6 +243,7 @@ TEST_CASE("accumulating micro-batches gives the gradient of the whole batch") {
 
 TEST_CASE("network rejects wrong shapes and oversize batches") {
   auto spec = ModelSpec::parse("mlp:4-3-2:relu");
+  REQUIRE(spec.ok());
   auto ctx = context(Backend::reference);
   auto net = Network::create(*spec, *ctx, {8, false});
   REQUIRE(net.ok());
@@ -277,6 +279,7 @@ TEST_CASE("planned workspace stays within the memory-plan bound") {
     }
   }
   auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
+  REQUIRE(spec.ok());
   CHECK(fixed_state_bytes(*spec, OptimizerKind::adamw) == 4 * 235146 * 4);
   const std::size_t budget = 8u << 20;
   const std::size_t micro = max_micro_batch(budget, *spec, Backend::xnnpack, OptimizerKind::momentum);
@@ -314,6 +317,7 @@ TEST_CASE("model: builder, layers, deterministic init and per-layer views") {
   CHECK(a->dense_bias(1).size() == 10);
   CHECK(a->grads().size() == a->params().size());
   auto linear = Model::create(ModelSpec::parse("linear:50-1").value(), 1);
+  REQUIRE(linear.ok());
   for (float w : linear->params().span()) CHECK(w == 0.0f);
   FloatBuffer small(3);
   CHECK(init_parameters(*built, small.span(), 1).code() == StatusCode::shape_mismatch);
