@@ -339,7 +339,9 @@ TEST_CASE("direct backend runs the kernel asked for, or the widest the CPU has")
 }
 
 TEST_CASE("the ISA cap given to the compute context decides which direct kernel computes") {
-  // Portable code has no FMA: on a CPU with AVX2 or AVX-512 its step differs in the last bits.
+  // Portable code has no FMA, while optimised builds fuse the AVX kernels' multiply-adds: on a
+  // CPU with AVX2 or AVX-512 the two steps then differ in the last bits. (Unoptimised builds
+  // fuse nothing, and every kernel gives the same bits.)
   const ModelSpec spec = ModelSpec::parse("mlp:784-256-10:relu").value();
   const std::size_t batch = 32;
   std::vector<FloatBuffer> stepped;
@@ -355,7 +357,11 @@ TEST_CASE("the ISA cap given to the compute context decides which direct kernel 
     stepped.push_back(std::move(params));
   }
   const bool same = std::equal(stepped[0].span().begin(), stepped[0].span().end(), stepped[1].span().begin());
+#if defined(__OPTIMIZE__)
   CHECK(same == (direct_kernel_isa(DirectIsa::best) == "portable"));
+#else
+  CHECK(same);
+#endif
 }
 
 TEST_CASE("the direct backend gives the same bits on one thread and on three") {
