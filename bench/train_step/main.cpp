@@ -7,6 +7,7 @@
 // per line on stdout; a table on stderr.
 //
 //   edgefl-bench-train-step [--seconds 2.0 per point] [--backend direct|xnnpack|reference] [--batch N]
+//                           [--direct-isa best|avx2|portable, default $EDGEFL_DIRECT_ISA or best]
 // (--backend/--batch restrict the run to one point, e.g. under a profiler; the peak line stays.)
 #include <algorithm>
 #include <chrono>
@@ -57,9 +58,9 @@ struct Measurement {
 // One training point (backend, batch) with its network and optimizer, measured in slices.
 class TrainPoint {
  public:
-  TrainPoint(const ModelSpec& spec, Backend backend, std::size_t batch, bool fused)
+  TrainPoint(const ModelSpec& spec, Backend backend, DirectIsa isa, std::size_t batch, bool fused)
       : spec_(spec), batch_(batch), fused_(fused) {
-    auto ctx = ComputeContext::create(backend, 1);
+    auto ctx = ComputeContext::create(backend, 1, isa);
     if (!ctx || (*ctx)->backend() != backend) {
       std::fprintf(stderr, "backend %s unavailable\n", std::string(backend_name(backend)).c_str());
       std::exit(1);
@@ -164,10 +165,17 @@ int main(int argc, char** argv) {
   double seconds = 2.0;
   const char* only_backend = nullptr;
   std::size_t only_batch = 0;
+  const char* isa_text = std::getenv("EDGEFL_DIRECT_ISA");  // or --direct-isa
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
     if (std::strcmp(argv[i], "--backend") == 0) only_backend = argv[i + 1];
     if (std::strcmp(argv[i], "--batch") == 0) only_batch = std::strtoul(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--direct-isa") == 0) isa_text = argv[i + 1];
+  }
+  auto isa = parse_direct_isa(isa_text != nullptr ? isa_text : "best");
+  if (!isa) {
+    std::fprintf(stderr, "edgefl-bench-train-step: %s\n", isa.status().to_string().c_str());
+    return 2;
   }
   const char* model = "mlp:784-256-128-10";
   auto spec = ModelSpec::parse(std::string(model) + ":relu");
@@ -202,7 +210,7 @@ int main(int argc, char** argv) {
       // The unfused ablation at batch 32 for the fast backends.
       for (bool fused : {true, false}) {
         if (!fused && (backend == Backend::reference || batch != 32)) continue;
-        TrainPoint train(*spec, backend, batch, fused);
+        TrainPoint train(*spec, backend, *isa, batch, fused);
         Point p{backend, batch, fused, {}};
         for (int r = 0; r < kRounds; ++r) {
           peak_slice();
@@ -230,6 +238,6 @@ int main(int argc, char** argv) {
                  p.best.samples_per_s, p.best.gflops, 100 * fraction);
   }
   std::printf("{\"bench\":\"train_step_info\",\"gemm_peak_gflops\":%.2f,\"direct_isa\":\"%s\"}\n", peak,
-              std::string(direct_kernel_isa()).c_str());
+              std::string(direct_kernel_isa(*isa)).c_str());
   return 0;
 }

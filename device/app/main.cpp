@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "agent.hpp"
@@ -44,6 +45,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     return fail(config.status(), 2);
+  }
+  // EDGEFL_DIRECT_ISA stands in for --direct-isa (to compare kernels without editing configs).
+  if (const char* isa = std::getenv("EDGEFL_DIRECT_ISA"); isa != nullptr && config->direct_isa == "best") {
+    if (Result<DirectIsa> parsed = parse_direct_isa(isa); !parsed) {
+      return fail(parsed.status().with_context("EDGEFL_DIRECT_ISA"), 2);
+    }
+    config->direct_isa = isa;
   }
   DeviceSecurity security;
   if (!config->secret_key_file.empty()) {

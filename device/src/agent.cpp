@@ -128,6 +128,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.memory_budget = agent->memory_budget_;
   options.threads = config.threads;
   options.backend = *resolve_backend(config.backend);  // validated with the config
+  options.direct_isa = config.direct_isa;
   options.device_seed = hash_text(agent->device_id_);
   options.slowdown = config.slowdown;
   options.process_bytes = process_bytes;

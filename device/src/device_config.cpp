@@ -31,6 +31,7 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("memory_budget", &c.memory_budget, "bytes (K/M/G suffix) training may use, or auto");
   t.add("threads", &c.threads, "compute threads");
   t.add("backend", &c.backend, "compute kernels: auto | direct | xnnpack | reference");
+  t.add("direct_isa", &c.direct_isa, "widest kernel of the direct backend: best | avx2 | portable");
   t.add("model", &c.model, "the model this device will train (checked against the budget at start)");
 
   t.add("simulate.slowdown", &c.slowdown, "train this many times slower (simulated slow board)");
@@ -106,6 +107,7 @@ Status validate_device_config(const DeviceConfig& c) {
   }
   if (c.threads == 0 || c.threads > 64) return invalid("threads must be in 1..64");
   if (Result<Backend> backend = resolve_backend(c.backend); !backend) return backend.status();
+  if (Result<DirectIsa> isa = parse_direct_isa(c.direct_isa); !isa) return isa.status();
   if (!(std::isfinite(c.slowdown) && c.slowdown >= 1)) return invalid("simulate.slowdown must be >= 1");
   if (!(c.offline_probability >= 0 && c.offline_probability <= 1)) {
     return invalid("simulate.offline_probability must be in [0, 1]");

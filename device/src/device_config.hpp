@@ -39,6 +39,7 @@ struct DeviceConfig {
   std::string model;                   // expected model spec: refuse at start if it cannot fit
   uint32_t threads = 1;
   std::string backend = "auto";
+  std::string direct_isa = "best";     // widest kernel of the direct backend: best | avx2 | portable
 
   // Simulation of weak boards (seeded, for tests and experiments).
   double slowdown = 1.0;          // train this many times slower than the hardware can

@@ -119,7 +119,11 @@ TrainingResult TrainingWorker::train(uint64_t task_id, std::vector<uint8_t> mess
 
   Result<DecodedMessage> decoded = decode_message(message, s.scratch);
   if (!decoded) return failed(decoded.status());
-  const Task& task = std::get<Task>(decoded->message);
+  const Task* task_message = std::get_if<Task>(&decoded->message);
+  if (task_message == nullptr) {
+    return failed(make_status(StatusCode::invalid_argument, "the worker was handed a message that is not a Task"));
+  }
+  const Task& task = *task_message;
 
   if (task.model_spec != s.spec_text) {
     Result<ModelSpec> spec = ModelSpec::parse(task.model_spec);
@@ -130,7 +134,9 @@ TrainingResult TrainingWorker::train(uint64_t task_id, std::vector<uint8_t> mess
                                     " inputs, the local data has " + std::to_string(options_.data->dim())));
     }
     if (!s.compute) {
-      auto compute = ComputeContext::create(options_.backend, options_.threads);
+      Result<DirectIsa> isa = parse_direct_isa(options_.direct_isa);
+      if (!isa) return failed(isa.status());
+      auto compute = ComputeContext::create(options_.backend, options_.threads, *isa);
       if (!compute) return failed(compute.status());
       s.compute = std::move(*compute);
     }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "edgefl/idx_reader.hpp"
@@ -33,11 +34,15 @@ int main(int argc, char** argv) {
   std::size_t epochs = 10, batch = 32, micro = 0, threads = 1;
   float lr = 0.01f, momentum = 0.9f, weight_decay = 0.0f;
   uint64_t seed = 1;
+  const char* isa_from_env = std::getenv("EDGEFL_DIRECT_ISA");  // kept for comparing kernels
+  std::string isa_text = isa_from_env != nullptr ? isa_from_env : "best";
   app.add_option("--spec", spec_text, "model spec")->capture_default_str();
   app.add_option("--data", data_kind, "fashion-mnist or blobs")->check(CLI::IsMember({"fashion-mnist", "blobs"}))->capture_default_str();
   app.add_option("--data-dir", data_dir, "folder with the Fashion-MNIST IDX files")->capture_default_str();
   app.add_option("--backend", backend_text, "auto, direct, xnnpack or reference")->capture_default_str();
   app.add_option("--threads", threads, "compute threads")->capture_default_str();
+  app.add_option("--direct-isa", isa_text, "widest direct kernel: best, avx2 or portable (default: $EDGEFL_DIRECT_ISA)")
+      ->capture_default_str();
   app.add_option("--optimizer", optimizer_text, "sgd, momentum, nesterov, adamw")->capture_default_str();
   app.add_option("--epochs", epochs)->capture_default_str();
   app.add_option("--batch", batch, "logical batch size")->capture_default_str();
@@ -52,6 +57,8 @@ int main(int argc, char** argv) {
   if (!spec) return fail(spec.status());
   auto backend = resolve_backend(backend_text);
   if (!backend) return fail(backend.status());
+  auto isa = parse_direct_isa(isa_text);
+  if (!isa) return fail(isa.status());
   auto kind = parse_optimizer(optimizer_text);
   if (!kind) return fail(kind.status());
 
@@ -85,7 +92,7 @@ int main(int argc, char** argv) {
     if (!s.ok()) return fail(s);
   }
 
-  auto ctx = ComputeContext::create(*backend, threads);
+  auto ctx = ComputeContext::create(*backend, threads, *isa);
   if (!ctx) return fail(ctx.status());
   if ((*ctx)->fell_back()) std::fprintf(stderr, "edgefl-train: XNNPACK unavailable, using the reference backend\n");
   auto trainer = LocalTrainer::create(*spec, **ctx, {micro == 0 ? batch : micro, true});

@@ -1,21 +1,18 @@
-// Helpers for the end-to-end tests: fresh temp directories, waiting on state with a deadline,
-// a tapping device link that counts (and can hold back) message types, the final parameters
-// of a server state directory, and edgefl-server as a real child process.
+// Helpers for the end-to-end tests: a tapping device link that counts (and can hold back)
+// message types, and what a run leaves behind (the final parameters of a server state
+// directory, a device's outbox, log lines). Temp directories, waiting on state and child
+// processes: temp_dir.hpp, wait_until.hpp, child_process.hpp.
 //
-//   TempDir dir;                                            // removed with everything in it
-//   REQUIRE(wait_until([&] { return tap->received(MessageType::ack) > 0; }, 10s));
-//   std::vector<float> params = read_checkpoint_params(dir.path() + "/server/checkpoint.bin");
-//   ServerProcess server(EDGEFL_SERVER_BINARY, {"--rounds", "3", ...}, dir.path() + "/server.log");
-//   std::string where = server.wait_endpoint(10s);          // parsed from its "listening on" line
+//   LinkTap tap;  options.wrap = [&](uint32_t, auto link) { return tap.wrap(std::move(link)); };
+//   REQUIRE(wait_until([&] { return tap.received(MessageType::ack) > 0; }, 10s));
+//   std::vector<float> params = read_checkpoint_params(dir.file("server/checkpoint.bin"));
 #pragma once
-
-#include <sys/types.h>
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -24,21 +21,6 @@
 #include "edgefl/transport.hpp"
 
 namespace edgefl::testing {
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Polls `done` every few milliseconds until it holds or `limit` passed.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
 
 // Counts the messages, by type, that pass a device link both ways (`sent` counts attempts,
 // swallowed or not). Filters make the link lose chosen messages (e.g. every Ack).
@@ -83,37 +65,9 @@ std::optional<MessageType> type_of(ByteView bytes);
 // The global parameters saved in a checkpoint file, as raw float bytes (for bytewise checks).
 std::vector<float> read_checkpoint_params(const std::string& path);
 
-// The integer value of "key": in a flat JSON line (metrics), nullopt if absent.
-std::optional<int64_t> json_int_field(const std::string& line, const std::string& key);
-
 // The ids in a device's outbox directory, sorted, read without Outbox::open (which would
 // delete the temp file of a write the running agent has in flight).
 std::vector<std::string> outbox_entries(const std::string& outbox_dir);
 
-// Every line of a text file.
-std::vector<std::string> read_lines(const std::string& path);
-
-// A program run as a child process with stdout+stderr to `log_path`.
-class ChildProcess {
- public:
-  ChildProcess(const std::string& program, const std::vector<std::string>& args, const std::string& log_path);
-  ~ChildProcess();  // SIGKILLs the child if it is still running
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  void kill();  // SIGKILL and reap
-  // The exit status once it ended within `limit` (-1: still running; 128+n: killed by signal n).
-  int wait(std::chrono::milliseconds limit);
-  bool running();
-  pid_t pid() const { return pid_; }
-  // Waits for "listening on <endpoint>," in the log and returns the endpoint ("" on timeout).
-  std::string wait_endpoint(std::chrono::milliseconds limit) const;
-  const std::string& log_path() const { return log_path_; }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = -1;
-  std::string log_path_;
-};
 
 }  // namespace edgefl::testing

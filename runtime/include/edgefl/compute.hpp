@@ -33,16 +33,24 @@ Result<Backend> parse_backend(std::string_view name);
 Backend default_backend();
 // A backend name, or "auto" for default_backend().
 Result<Backend> resolve_backend(std::string_view name);
-// The instruction set the direct backend's kernels use here: "avx512f", "avx2+fma" or "portable".
-std::string_view direct_kernel_isa();
+
+// The widest instruction set the direct backend may use: `best` is the widest this CPU runs;
+// the caps make a narrower kernel run (to cover or compare every kernel on one machine).
+enum class DirectIsa : uint8_t { best, avx2, portable };
+// "best", "avx2" or "portable".
+Result<DirectIsa> parse_direct_isa(std::string_view name);
+// The instruction set the direct backend's kernels use here under `cap`: "avx512f", "avx2+fma"
+// or "portable".
+std::string_view direct_kernel_isa(DirectIsa cap = DirectIsa::best);
 
 class DenseKernels;  // private: runtime/src/nn/dense_kernels.hpp
 
 class ComputeContext {
  public:
   // Backend::xnnpack falls back to Backend::reference (fell_back() == true) when XNNPACK cannot
-  // initialise; threads must be in [1, 256].
-  static Result<std::unique_ptr<ComputeContext>> create(Backend requested, std::size_t threads = 1);
+  // initialise; threads must be in [1, 256]. `direct_isa` caps the direct backend's kernels.
+  static Result<std::unique_ptr<ComputeContext>> create(Backend requested, std::size_t threads = 1,
+                                                        DirectIsa direct_isa = DirectIsa::best);
   ~ComputeContext();
   ComputeContext(const ComputeContext&) = delete;
   ComputeContext& operator=(const ComputeContext&) = delete;
@@ -50,17 +58,21 @@ class ComputeContext {
   Backend backend() const { return backend_; }
   bool fell_back() const { return fell_back_; }
   std::size_t threads() const { return threads_; }
+  // What the direct backend's kernels run here ("avx512f", "avx2+fma" or "portable").
+  std::string_view direct_kernel_isa() const { return edgefl::direct_kernel_isa(direct_isa_); }
 
   // Kernels for one Network (each owns its own packing arena). Used by Network.
   std::unique_ptr<DenseKernels> make_kernels() const;
 
  private:
   struct ThreadPool;
-  ComputeContext(Backend backend, bool fell_back, std::size_t threads, std::unique_ptr<ThreadPool> pool);
+  ComputeContext(Backend backend, bool fell_back, std::size_t threads, DirectIsa direct_isa,
+                 std::unique_ptr<ThreadPool> pool);
 
   Backend backend_;
   bool fell_back_;
   std::size_t threads_;
+  DirectIsa direct_isa_;
   std::unique_ptr<ThreadPool> pool_;
 };
 

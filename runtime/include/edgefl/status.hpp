@@ -7,10 +7,15 @@
 //   if (!spec) return spec.status();
 //   use(*spec);
 //
+// Reading the value of a Result that holds an error is a bug: check ok() first. operator* and
+// operator-> assert that in debug builds; value() checks in every build and aborts naming the
+// Status (for programs, such as benchmarks, where an error can only mean a broken build).
+//
 // OK is cheap (no allocation). An error carries one code from StatusCode and a short message
 // naming the problem. Library code never throws across its API and never aborts on bad input.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,6 +82,9 @@ inline Status make_status(StatusCode code, std::string message) {
   return Status(code, std::move(message));
 }
 
+// Prints "<what>: <status>" to stderr and aborts: Result::value() on an error.
+[[noreturn]] void abort_on_error(const Status& status, const char* what);
+
 // A value or the Status that explains why there is none.
 template <typename T>
 class [[nodiscard]] Result {
@@ -88,16 +96,36 @@ class [[nodiscard]] Result {
   explicit operator bool() const { return ok(); }
   const Status& status() const { return status_; }
 
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-  T&& operator*() && { return std::move(*value_); }  // so `for (x : *f())` owns its range
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
+  // Precondition (all accessors): ok(). value() checks it in every build, the operators in
+  // debug builds.
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T& operator*() & { return unchecked(); }
+  const T& operator*() const& { return unchecked(); }
+  T&& operator*() && { return std::move(unchecked()); }  // so `for (x : *f())` owns its range
+  T* operator->() { return &unchecked(); }
+  const T* operator->() const { return &unchecked(); }
 
  private:
+  static constexpr const char* kNoValue = "Result holds an error: check ok() before reading the value";
+  T& unchecked() {
+    assert(value_.has_value() && kNoValue);
+    return *value_;
+  }
+  const T& unchecked() const {
+    assert(value_.has_value() && kNoValue);
+    return *value_;
+  }
+  T& checked() {
+    if (!value_.has_value()) abort_on_error(status_, "Result::value() on an error");
+    return *value_;
+  }
+  const T& checked() const {
+    if (!value_.has_value()) abort_on_error(status_, "Result::value() on an error");
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

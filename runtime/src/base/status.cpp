@@ -1,5 +1,8 @@
 #include "edgefl/status.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace edgefl {
 
 std::string_view status_code_name(StatusCode code) {
@@ -48,6 +51,11 @@ Status Status::with_context(std::string_view context) const {
   message += ": ";
   message += message_;
   return Status(code_, std::move(message));
+}
+
+void abort_on_error(const Status& status, const char* what) {
+  std::fprintf(stderr, "%s: %s\n", what, status.to_string().c_str());
+  std::abort();
 }
 
 }  // namespace edgefl

@@ -12,19 +12,13 @@
 
 #include <zmq.h>
 
+#include "edgefl/unique_fd.hpp"
+
 namespace edgefl {
 
 namespace {
 
 constexpr size_t kZ85KeyLength = 40;
-
-// Owns a file descriptor.
-struct FileDescriptor {
-  int fd = -1;
-  ~FileDescriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 Status os_error(const std::string& doing, const std::string& path) {
   return make_status(StatusCode::io_error, doing + " '" + path + "': " + std::strerror(errno));
@@ -33,8 +27,8 @@ Status os_error(const std::string& doing, const std::string& path) {
 Status write_key_file(const std::string& path, const std::string& key, mode_t mode,
                       bool overwrite) {
   int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (overwrite ? 0 : O_EXCL);
-  FileDescriptor file{::open(path.c_str(), flags, mode)};
-  if (file.fd < 0) {
+  UniqueFd file(::open(path.c_str(), flags, mode));
+  if (!file.valid()) {
     if (errno == EEXIST) {
       return make_status(StatusCode::failed_precondition,
                          "key file '" + path + "' already exists; refusing to overwrite it");
@@ -42,12 +36,12 @@ Status write_key_file(const std::string& path, const std::string& key, mode_t mo
     return os_error("creating key file", path);
   }
   // The file may have existed with looser bits (overwrite): set them explicitly.
-  if (::fchmod(file.fd, mode) != 0) return os_error("setting permissions on", path);
+  if (::fchmod(file.get(), mode) != 0) return os_error("setting permissions on", path);
   std::string text = key + "\n";
-  if (::write(file.fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     return os_error("writing key file", path);
   }
-  if (::fsync(file.fd) != 0) return os_error("syncing key file", path);
+  if (::fsync(file.get()) != 0) return os_error("syncing key file", path);
   return Status();
 }
 

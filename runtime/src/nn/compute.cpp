@@ -58,10 +58,18 @@ Result<Backend> parse_backend(std::string_view name) {
                      "unknown backend '" + std::string(name) + "' (auto, direct, xnnpack, reference)");
 }
 
-std::string_view direct_kernel_isa() { return direct_gemm_isa(); }
+Result<DirectIsa> parse_direct_isa(std::string_view name) {
+  if (name == "best") return DirectIsa::best;
+  if (name == "avx2") return DirectIsa::avx2;
+  if (name == "portable") return DirectIsa::portable;
+  return make_status(StatusCode::invalid_argument,
+                     "unknown direct kernel ISA '" + std::string(name) + "' (best, avx2, portable)");
+}
+
+std::string_view direct_kernel_isa(DirectIsa cap) { return select_direct_gemm(cap).isa; }
 
 Backend default_backend() {
-  return std::string_view(direct_gemm_isa()) != "portable" ? Backend::direct : Backend::xnnpack;
+  return direct_kernel_isa(DirectIsa::best) != "portable" ? Backend::direct : Backend::xnnpack;
 }
 
 Result<Backend> resolve_backend(std::string_view name) {
@@ -69,20 +77,21 @@ Result<Backend> resolve_backend(std::string_view name) {
   return parse_backend(name);
 }
 
-ComputeContext::ComputeContext(Backend backend, bool fell_back, std::size_t threads,
+ComputeContext::ComputeContext(Backend backend, bool fell_back, std::size_t threads, DirectIsa direct_isa,
                                std::unique_ptr<ThreadPool> pool)
-    : backend_(backend), fell_back_(fell_back), threads_(threads), pool_(std::move(pool)) {}
+    : backend_(backend), fell_back_(fell_back), threads_(threads), direct_isa_(direct_isa), pool_(std::move(pool)) {}
 
 ComputeContext::~ComputeContext() = default;
 
-Result<std::unique_ptr<ComputeContext>> ComputeContext::create(Backend requested, std::size_t threads) {
+Result<std::unique_ptr<ComputeContext>> ComputeContext::create(Backend requested, std::size_t threads,
+                                                                DirectIsa direct_isa) {
   if (threads < 1 || threads > 256) {
     return make_status(StatusCode::out_of_range,
                        "compute threads must be in [1, 256], got " + std::to_string(threads));
   }
   auto pool = std::make_unique<ThreadPool>();
   if (requested == Backend::reference) {
-    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, false, 1, std::move(pool)));
+    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, false, 1, direct_isa, std::move(pool)));
   }
 #ifdef EDGEFL_HAVE_XNNPACK
   // XNNPACK and the direct kernels share one pthreadpool (none for one thread: they run on the
@@ -96,22 +105,22 @@ Result<std::unique_ptr<ComputeContext>> ComputeContext::create(Backend requested
     }
   }
   if (xnnpack_ok) {
-    return std::unique_ptr<ComputeContext>(new ComputeContext(requested, false, threads, std::move(pool)));
+    return std::unique_ptr<ComputeContext>(new ComputeContext(requested, false, threads, direct_isa, std::move(pool)));
   }
 #else
   // Without pthreadpool (a build without XNNPACK) the direct kernels run on one thread.
   if (requested == Backend::direct) {
-    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::direct, false, 1, std::move(pool)));
+    return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::direct, false, 1, direct_isa, std::move(pool)));
   }
 #endif
-  return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, true, 1, std::move(pool)));
+  return std::unique_ptr<ComputeContext>(new ComputeContext(Backend::reference, true, 1, direct_isa, std::move(pool)));
 }
 
 std::unique_ptr<DenseKernels> ComputeContext::make_kernels() const {
 #ifdef EDGEFL_HAVE_XNNPACK
-  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>(pool_->pool);
+  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>(pool_->pool, select_direct_gemm(direct_isa_));
 #else
-  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>(nullptr);
+  if (backend_ == Backend::direct) return std::make_unique<DirectKernels>(nullptr, select_direct_gemm(direct_isa_));
 #endif
 #ifdef EDGEFL_HAVE_XNNPACK
   if (backend_ == Backend::xnnpack) return std::make_unique<XnnpackKernels>(pool_->pool);

@@ -9,8 +9,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace edgefl {
+
+// edgefl/compute.hpp, not included: this header is also compiled with -mavx2 / -mavx512f, where
+// inline library code from other headers must not be instantiated.
+enum class DirectIsa : uint8_t;
 
 struct GemmOperands {
   std::size_t rows = 0, cols = 0, inner = 0;
@@ -22,15 +27,18 @@ struct GemmOperands {
   std::size_t ldc = 0;
 };
 
-// Rows [row_begin, row_end) of C. Uses AVX-512 or AVX2+FMA code when the CPU has them, portable
-// vector code otherwise.
-void direct_gemm(const GemmOperands& g, std::size_t row_begin, std::size_t row_end);
+// Computes rows [row_begin, row_end) of C.
+using GemmFunction = void (*)(const GemmOperands& g, std::size_t row_begin, std::size_t row_end);
 
-// Rows of C per register tile of the kernel this CPU runs: row ranges that are multiples of it
-// run without remainder tiles.
-std::size_t direct_gemm_row_tile();
+// One kernel of direct_gemm: AVX-512, AVX2+FMA or portable vector code.
+struct DirectGemm {
+  GemmFunction run = nullptr;
+  // Rows of C per register tile: row ranges that are multiples of it run without remainder tiles.
+  std::size_t row_tile = 0;
+  const char* isa = "";  // "avx512f", "avx2+fma" or "portable"
+};
 
-// "avx512f", "avx2+fma" or "portable": which kernel direct_gemm runs on this CPU.
-const char* direct_gemm_isa();
+// The widest kernel this CPU runs, but none wider than `cap`.
+DirectGemm select_direct_gemm(DirectIsa cap);
 
 }  // namespace edgefl

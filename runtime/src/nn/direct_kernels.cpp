@@ -29,8 +29,7 @@ void for_each_tile(pthreadpool_t pool, std::size_t range, std::size_t tile, cons
 }
 
 // Rows of C per task: whole register tiles, one share per thread.
-std::size_t rows_per_task(pthreadpool_t pool, std::size_t rows) {
-  const std::size_t tile = direct_gemm_row_tile();
+std::size_t rows_per_task(pthreadpool_t pool, std::size_t tile, std::size_t rows) {
 #ifdef EDGEFL_HAVE_XNNPACK
   const std::size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
 #else
@@ -41,14 +40,13 @@ std::size_t rows_per_task(pthreadpool_t pool, std::size_t rows) {
   return tile * std::max<std::size_t>(1, (tiles + threads - 1) / threads);
 }
 
-void run_gemm(pthreadpool_t pool, const GemmOperands& g) {
-  for_each_tile(pool, g.rows, rows_per_task(pool, g.rows),
-                [&g](std::size_t begin, std::size_t count) { direct_gemm(g, begin, begin + count); });
+void run_gemm(pthreadpool_t pool, const DirectGemm& gemm, const GemmOperands& g) {
+  for_each_tile(pool, g.rows, rows_per_task(pool, gemm.row_tile, g.rows),
+                [&](std::size_t begin, std::size_t count) { gemm.run(g, begin, begin + count); });
 }
 
 // Weight-gradient rows per panel: whole register tiles, about 8192 floats (32 KB) per panel.
-std::size_t panel_rows(std::size_t k) {
-  const std::size_t tile = direct_gemm_row_tile();
+std::size_t panel_rows(std::size_t tile, std::size_t k) {
   return tile * std::max<std::size_t>(1, 8192 / (k * tile));
 }
 
@@ -63,7 +61,7 @@ Status DirectKernels::prepare(std::span<const DenseLayout> layouts, std::size_t 
 
 Status DirectKernels::forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                               std::size_t b) {
-  run_gemm(pool_, {.rows = n, .cols = b, .inner = k, .a = w, .a_row = k, .a_inner = 1, .b = xt, .ldb = b,
+  run_gemm(pool_, gemm_, {.rows = n, .cols = b, .inner = k, .a = w, .a_row = k, .a_inner = 1, .b = xt, .ldb = b,
                   .c = yt, .ldc = b});
   return Status();
 }
@@ -77,8 +75,8 @@ Status DirectKernels::weight_grad(const float* dyt, const float* xt, float* dw, 
   transpose(xt, x_scratch_.data(), k, b);
   const GemmOperands g{.rows = n, .cols = k, .inner = b, .a = dyt, .a_row = b, .a_inner = 1,
                        .b = x_scratch_.data(), .ldb = k, .c = dw, .ldc = k};
-  for_each_tile(pool_, n, panel_rows(k), [&g, sink](std::size_t begin, std::size_t count) {
-    direct_gemm(g, begin, begin + count);
+  for_each_tile(pool_, n, panel_rows(gemm_.row_tile, k), [&](std::size_t begin, std::size_t count) {
+    gemm_.run(g, begin, begin + count);
     if (sink != nullptr) sink->rows_ready(begin, begin + count);
   });
   return Status();
@@ -86,7 +84,7 @@ Status DirectKernels::weight_grad(const float* dyt, const float* xt, float* dw, 
 
 Status DirectKernels::input_grad(const float* w, const float* dyt, float* dxt, float*, std::size_t n,
                                  std::size_t k, std::size_t b) {
-  run_gemm(pool_, {.rows = k, .cols = b, .inner = n, .a = w, .a_row = 1, .a_inner = k, .b = dyt, .ldb = b,
+  run_gemm(pool_, gemm_, {.rows = k, .cols = b, .inner = n, .a = w, .a_row = 1, .a_inner = k, .b = dyt, .ldb = b,
                   .c = dxt, .ldc = b});
   return Status();
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "dense_kernels.hpp"
+#include "direct_gemm.hpp"
 #include "edgefl/float_buffer.hpp"
 
 typedef struct pthreadpool* pthreadpool_t;
@@ -17,8 +18,8 @@ namespace edgefl {
 
 class DirectKernels final : public DenseKernels {
  public:
-  // pool: nullptr runs on the calling thread.
-  explicit DirectKernels(pthreadpool_t pool) : pool_(pool) {}
+  // pool: nullptr runs on the calling thread. gemm: the kernel for this CPU (select_direct_gemm).
+  DirectKernels(pthreadpool_t pool, DirectGemm gemm) : pool_(pool), gemm_(gemm) {}
   Status prepare(std::span<const DenseLayout> layouts, std::size_t max_batch) override;
   Status forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                  std::size_t b) override;
@@ -30,6 +31,7 @@ class DirectKernels final : public DenseKernels {
 
  private:
   pthreadpool_t pool_;
+  DirectGemm gemm_;
   FloatBuffer x_scratch_;  // X[B][K] of the layer whose weight gradient is being computed
 };
 

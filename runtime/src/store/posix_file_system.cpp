@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "edgefl/file_system.hpp"
+#include "edgefl/unique_fd.hpp"
 
 namespace edgefl {
 
@@ -20,33 +21,13 @@ Status errno_status(const char* operation, const std::string& path, int error) {
   return Status(code, std::string(operation) + " " + path + ": " + std::strerror(error));
 }
 
-// Owns one file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
-Result<int> open_fd(const std::string& path, int flags, const char* operation) {
+Result<UniqueFd> open_fd(const std::string& path, int flags, const char* operation) {
   int fd;
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return errno_status(operation, path, errno);
-  return fd;
+  return UniqueFd(fd);
 }
 
 Status fsync_fd(int fd, const std::string& path) {
@@ -60,10 +41,10 @@ Status fsync_fd(int fd, const std::string& path) {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  PosixWritableFile(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
 
   Status append(std::span<const std::byte> data) override {
-    if (fd_.get() < 0) return Status(StatusCode::failed_precondition, "write to closed file " + path_);
+    if (!fd_.valid()) return Status(StatusCode::failed_precondition, "write to closed file " + path_);
     while (!data.empty()) {
       ssize_t written = ::write(fd_.get(), data.data(), data.size());
       if (written < 0) {
@@ -76,24 +57,23 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status sync() override {
-    if (fd_.get() < 0) return Status(StatusCode::failed_precondition, "sync of closed file " + path_);
+    if (!fd_.valid()) return Status(StatusCode::failed_precondition, "sync of closed file " + path_);
     return fsync_fd(fd_.get(), path_);
   }
 
   Status close() override {
-    int fd = fd_.release();
-    if (fd >= 0 && ::close(fd) != 0) return errno_status("close", path_, errno);
+    if (fd_.close() != 0) return errno_status("close", path_, errno);
     return {};
   }
 
  private:
-  Fd fd_;
+  UniqueFd fd_;
   std::string path_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
  public:
-  PosixSequentialFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  PosixSequentialFile(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
 
   Result<std::size_t> read(std::span<std::byte> out) override {
     for (;;) {
@@ -104,28 +84,28 @@ class PosixSequentialFile final : public SequentialFile {
   }
 
  private:
-  Fd fd_;
+  UniqueFd fd_;
   std::string path_;
 };
 
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> new_writable(const std::string& path) override {
-    Result<int> fd = open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, "create");
+    Result<UniqueFd> fd = open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, "create");
     if (!fd) return fd.status();
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(*fd, path));
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(std::move(*fd), path));
   }
 
   Result<std::unique_ptr<WritableFile>> open_appendable(const std::string& path) override {
-    Result<int> fd = open_fd(path, O_WRONLY | O_APPEND, "open for append");
+    Result<UniqueFd> fd = open_fd(path, O_WRONLY | O_APPEND, "open for append");
     if (!fd) return fd.status();
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(*fd, path));
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(std::move(*fd), path));
   }
 
   Result<std::unique_ptr<SequentialFile>> open_sequential(const std::string& path) override {
-    Result<int> fd = open_fd(path, O_RDONLY, "open");
+    Result<UniqueFd> fd = open_fd(path, O_RDONLY, "open");
     if (!fd) return fd.status();
-    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(*fd, path));
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(std::move(*fd), path));
   }
 
   Result<std::uint64_t> file_size(const std::string& path) override {
@@ -135,11 +115,10 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status truncate(const std::string& path, std::uint64_t size) override {
-    Result<int> opened = open_fd(path, O_WRONLY, "open for truncate");
-    if (!opened) return opened.status();
-    Fd fd(*opened);
-    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return errno_status("truncate", path, errno);
-    return fsync_fd(fd.get(), path);
+    Result<UniqueFd> fd = open_fd(path, O_WRONLY, "open for truncate");
+    if (!fd) return fd.status();
+    if (::ftruncate(fd->get(), static_cast<off_t>(size)) != 0) return errno_status("truncate", path, errno);
+    return fsync_fd(fd->get(), path);
   }
 
   Status rename(const std::string& from, const std::string& to) override {
@@ -162,10 +141,9 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status sync_dir(const std::string& path) override {
-    Result<int> opened = open_fd(path, O_RDONLY | O_DIRECTORY, "open directory");
-    if (!opened) return opened.status();
-    Fd fd(*opened);
-    return fsync_fd(fd.get(), path);
+    Result<UniqueFd> fd = open_fd(path, O_RDONLY | O_DIRECTORY, "open directory");
+    if (!fd) return fd.status();
+    return fsync_fd(fd->get(), path);
   }
 
   Result<std::vector<std::string>> list_dir(const std::string& path) override {

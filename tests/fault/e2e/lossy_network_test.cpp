@@ -4,6 +4,7 @@
 
 #include "e2e_configs.hpp"
 #include "e2e_support.hpp"
+#include "temp_dir.hpp"
 
 using namespace edgefl;
 using namespace edgefl::testing;

@@ -2,10 +2,15 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
+#include "child_process.hpp"
 #include "e2e_configs.hpp"
 #include "e2e_support.hpp"
 #include "hand_client.hpp"
+#include "json_lines.hpp"
+#include "temp_dir.hpp"
+#include "wait_until.hpp"
 #include "edgefl/rng.hpp"
 
 using namespace edgefl;
@@ -31,7 +36,7 @@ std::vector<std::string> server_args(const std::string& endpoint, const std::str
 struct KillRun {
   std::vector<float> params;
   uint32_t kills = 0;
-  std::vector<std::string> metrics;
+  std::vector<JsonFields> metrics;
   std::map<uint64_t, std::set<uint64_t>> acked;  // round -> update ids the devices saw acknowledged
 };
 
@@ -40,8 +45,8 @@ struct KillRun {
 // restarts it with --resume on the same port.
 KillRun run(uint32_t kills, uint64_t seed) {
   TempDir dir;
-  const std::string state = dir.path() + "/server";
-  const std::string log = dir.path() + "/server.log";
+  const std::string state = dir.file("server");
+  const std::string log = dir.file("server.log");
   auto server = std::make_unique<ChildProcess>(EDGEFL_SERVER_BINARY, server_args("tcp://127.0.0.1:*", state, false), log);
   const std::string endpoint = server->wait_endpoint(20s);
   REQUIRE_MESSAGE(!endpoint.empty(), "edgefl-server did not start; see ", log);
@@ -74,7 +79,7 @@ KillRun run(uint32_t kills, uint64_t seed) {
   const int exit_code = server->wait(60s);
   REQUIRE_MESSAGE(exit_code == 0, "edgefl-server exit ", exit_code, "; see ", log);
   result.params = read_checkpoint_params(state + "/checkpoint.bin");
-  result.metrics = read_lines(state + "/metrics.jsonl");
+  result.metrics = read_json_lines(state + "/metrics.jsonl");
   for (const auto& tap : taps) {
     for (const Bytes& bytes : tap->received_messages(MessageType::ack)) {
       std::optional<Ack> ack = decode_as<Ack>(bytes);
@@ -98,9 +103,9 @@ TEST_CASE("e2e fault: edgefl-server SIGKILLed at seeded points and resumed: ever
     // Every round closed once, with all three updates, and one metrics line each (written
     // before the checkpoint; a line of a round the crash undid is dropped on resume).
     std::set<int64_t> rounds;
-    for (const std::string& line : killed.metrics) {
-      auto round = json_int_field(line, "round");
-      auto answered = json_int_field(line, "answered");
+    for (const JsonFields& line : killed.metrics) {
+      auto round = json_int(line, "round");
+      auto answered = json_int(line, "answered");
       REQUIRE((round && answered));
       CHECK(rounds.insert(*round).second);
       CHECK(*answered == kDevices);

@@ -3,12 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "cluster_fixture.hpp"
+#include "json_lines.hpp"
 #include "serve_loop.hpp"
 #include "recording_channel.hpp"
+#include "temp_dir.hpp"
 
 namespace edgefl::server {
 namespace {
@@ -23,7 +26,8 @@ int max_count(const std::map<uint64_t, int>& counts) {
 }
 
 TEST_CASE("fedbuff with reconnecting devices and a server restart applies every acked update exactly once") {
-  const std::string dir = test::fresh_dir("fedbuff_restart");
+  const testing::TempDir tmp;
+  const std::string& dir = tmp.path();
   const uint32_t devices = 4;
   ServerConfig config = test::small_server(dir, devices);
   config.strategy.name = "fedbuff";
@@ -78,19 +82,19 @@ TEST_CASE("fedbuff with reconnecting devices and a server restart applies every 
   for (const Reject& reject : channel.rejects) {
     CHECK_MESSAGE(reject.reason != StatusCode::stale, reject.message);
   }
-  std::ifstream in(metrics);
   std::multiset<uint64_t> logged;
-  for (std::string line; std::getline(in, line);) {
-    const std::size_t at = line.find("\"round\":");
-    REQUIRE(at != std::string::npos);
-    logged.insert(std::stoull(line.substr(at + 8)));
+  for (const testing::JsonFields& line : testing::read_json_lines(metrics)) {
+    const std::optional<int64_t> round = testing::json_int(line, "round");
+    REQUIRE(round.has_value());
+    logged.insert(static_cast<uint64_t>(*round));
   }
   CHECK(logged.size() == config.rounds);
   for (uint64_t v = 1; v <= config.rounds; ++v) CHECK_MESSAGE(logged.count(v) == 1, "version " << v);
 }
 
 TEST_CASE("fedasync refuses updates beyond max_staleness with the reason and still finishes") {
-  const std::string dir = test::fresh_dir("fedasync_stale");
+  const testing::TempDir tmp;
+  const std::string& dir = tmp.path();
   const uint32_t devices = 3;
   ServerConfig config = test::small_server(dir, devices);
   config.strategy.name = "fedasync";

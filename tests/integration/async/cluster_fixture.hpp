@@ -1,10 +1,9 @@
 // Small settings shared by the async and PALSGD integration tests: a blobs problem that
-// trains in milliseconds, fresh state directories, a quiet log.
+// trains in milliseconds, state directories under a given root, a quiet log.
 #pragma once
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,13 +13,6 @@
 #include "simulation.hpp"
 
 namespace edgefl::test {
-
-inline std::string fresh_dir(const std::string& name) {
-  std::string dir = std::string(EDGEFL_BINARY_DIR) + "/async_integration/" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 inline server::ServerConfig small_server(const std::string& dir, uint32_t devices) {
   server::ServerConfig c;

@@ -9,12 +9,14 @@
 
 #include "cluster_fixture.hpp"
 #include "serve_loop.hpp"
+#include "temp_dir.hpp"
 
 namespace edgefl::server {
 namespace {
 
-std::vector<float> run_sync(const std::string& name, const ServerConfig& base) {
-  const std::string dir = test::fresh_dir(name);
+std::vector<float> run_sync(const ServerConfig& base) {
+  const testing::TempDir tmp;
+  const std::string& dir = tmp.path();
   const uint32_t devices = 3;
   ServerConfig config = base;
   config.state_dir = dir + "/server";
@@ -50,15 +52,15 @@ TEST_CASE("PALSGD with p = 0, outer lr 1 and momentum 0 equals FedAvg (Local SGD
   palsgd.palsgd.sync_interval = 6;
   palsgd.train.local_steps = 0;  // H comes from palsgd.sync_interval in the Task
 
-  std::vector<float> a = run_sync("equivalence_fedavg", fedavg);
-  std::vector<float> b = run_sync("equivalence_palsgd", palsgd);
+  std::vector<float> a = run_sync(fedavg);
+  std::vector<float> b = run_sync(palsgd);
   REQUIRE(a.size() == b.size());
   CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 
   // The check can fail: a real outer momentum moves the model elsewhere.
   ServerConfig diloco = palsgd;
   diloco.strategy.momentum = 0.9f;
-  std::vector<float> c = run_sync("equivalence_diloco", diloco);
+  std::vector<float> c = run_sync(diloco);
   CHECK(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)) != 0);
 }
 

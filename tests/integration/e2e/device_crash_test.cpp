@@ -2,6 +2,8 @@
 
 #include "e2e_configs.hpp"
 #include "e2e_support.hpp"
+#include "temp_dir.hpp"
+#include "wait_until.hpp"
 
 using namespace edgefl;
 using namespace edgefl::testing;

@@ -1,5 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+
 #include "edgefl/status.hpp"
 
 using edgefl::Result;
@@ -48,4 +54,19 @@ TEST_CASE("result: holds a value or a status") {
   Result<int> bad = parse_positive(0);
   CHECK_FALSE(bad.ok());
   CHECK(bad.status().code() == StatusCode::out_of_range);
+}
+
+TEST_CASE("result: value() on an error aborts, naming the status, in every build") {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const int null_fd = ::open("/dev/null", O_WRONLY);
+    ::dup2(null_fd, STDERR_FILENO);  // the message is for people, not for this log
+    const Result<int> bad = parse_positive(0);
+    ::_exit(bad.value() == 0 ? 3 : 4);  // reached only if value() did not check
+  }
+  int raw = 0;
+  REQUIRE(::waitpid(child, &raw, 0) == child);
+  CHECK(WIFSIGNALED(raw));
+  CHECK(WTERMSIG(raw) == SIGABRT);
 }

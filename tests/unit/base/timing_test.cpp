@@ -40,10 +40,10 @@ class ScopedTimeScaleEnv {
 }  // namespace
 
 TEST_CASE("timing: parse_time_scale accepts numbers from 1 to the maximum") {
-  CHECK(*edgefl::parse_time_scale("1") == 1.0);
-  CHECK(*edgefl::parse_time_scale("20") == 20.0);
-  CHECK(*edgefl::parse_time_scale("2.5") == 2.5);
-  CHECK(*edgefl::parse_time_scale("1000") == edgefl::kMaxTimeScale);
+  CHECK(edgefl::parse_time_scale("1").value() == 1.0);
+  CHECK(edgefl::parse_time_scale("20").value() == 20.0);
+  CHECK(edgefl::parse_time_scale("2.5").value() == 2.5);
+  CHECK(edgefl::parse_time_scale("1000").value() == edgefl::kMaxTimeScale);
 }
 
 TEST_CASE("timing: parse_time_scale names the variable and the bad value") {
@@ -66,15 +66,15 @@ TEST_CASE("timing: parse_time_scale names the variable and the bad value") {
 TEST_CASE("timing: time_scale_from_env defaults to 1 and reads EDGEFL_TIME_SCALE") {
   {
     ScopedTimeScaleEnv env(nullptr);
-    CHECK(*edgefl::time_scale_from_env() == 1.0);
+    CHECK(edgefl::time_scale_from_env().value() == 1.0);
   }
   {
     ScopedTimeScaleEnv env("");
-    CHECK(*edgefl::time_scale_from_env() == 1.0);
+    CHECK(edgefl::time_scale_from_env().value() == 1.0);
   }
   {
     ScopedTimeScaleEnv env("12.5");
-    CHECK(*edgefl::time_scale_from_env() == 12.5);
+    CHECK(edgefl::time_scale_from_env().value() == 12.5);
   }
   {
     ScopedTimeScaleEnv env("slow");

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -15,8 +14,10 @@
 #include "edgefl/idx_reader.hpp"
 #include "edgefl/partition.hpp"
 #include "edgefl/synthetic.hpp"
+#include "temp_dir.hpp"
 
 using namespace edgefl;
+using edgefl::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -41,21 +42,16 @@ void write_gz(const fs::path& p, const std::vector<uint8_t>& bytes) {
   gzclose(f);
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("edgefl_idx_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 }  // namespace
 
 TEST_CASE("IDX reader: plain and gzip files, and clear errors for bad files") {
   TempDir dir;
-  write_plain(dir.path / "img", idx_bytes(3, {4, 2, 3}, 24, 0));
-  write_gz(dir.path / "img.gz", idx_bytes(3, {4, 2, 3}, 24, 0));
-  write_plain(dir.path / "lab", idx_bytes(1, {4}, 4, 3));
+  write_plain(dir.file("img"), idx_bytes(3, {4, 2, 3}, 24, 0));
+  write_gz(dir.file("img.gz"), idx_bytes(3, {4, 2, 3}, 24, 0));
+  write_plain(dir.file("lab"), idx_bytes(1, {4}, 4, 3));
   for (const char* images : {"img", "img.gz"}) {
-    auto d = load_idx((dir.path / images).string(), (dir.path / "lab").string(), 10);
+    auto d = load_idx(dir.file(images), dir.file("lab"), 10);
     REQUIRE(d.ok());
     CHECK(d->size() == 4);
     CHECK(d->dim() == 6);
@@ -63,19 +59,19 @@ TEST_CASE("IDX reader: plain and gzip files, and clear errors for bad files") {
     CHECK(d->feature(1, 0) == doctest::Approx(6.0 / 255));
     CHECK(d->memory_bytes() < 4 * 6 + 4 * 4 + 64);  // bytes, not floats
   }
-  auto missing = load_idx((dir.path / "nope").string(), (dir.path / "lab").string(), 10);
+  auto missing = load_idx(dir.file("nope"), dir.file("lab"), 10);
   CHECK(missing.status().code() == StatusCode::not_found);
   CHECK(missing.status().message().find("nope") != std::string::npos);
 
-  write_plain(dir.path / "short", idx_bytes(3, {4, 2, 3}, 20, 0));
-  CHECK(load_idx((dir.path / "short").string(), (dir.path / "lab").string(), 10).status().code() == StatusCode::truncated);
-  write_plain(dir.path / "header_only", {0, 0, 8});
-  CHECK(load_idx((dir.path / "header_only").string(), (dir.path / "lab").string(), 10).status().code() == StatusCode::truncated);
-  CHECK(load_idx((dir.path / "lab").string(), (dir.path / "lab").string(), 10).status().code() == StatusCode::corrupt);
-  write_plain(dir.path / "lab5", idx_bytes(1, {5}, 5, 0));
-  CHECK(load_idx((dir.path / "img").string(), (dir.path / "lab5").string(), 10).status().code() == StatusCode::shape_mismatch);
-  CHECK(load_idx((dir.path / "img").string(), (dir.path / "lab").string(), 5).status().code() == StatusCode::corrupt);
-  CHECK(load_fashion_mnist(dir.path.string()).status().code() == StatusCode::not_found);
+  write_plain(dir.file("short"), idx_bytes(3, {4, 2, 3}, 20, 0));
+  CHECK(load_idx(dir.file("short"), dir.file("lab"), 10).status().code() == StatusCode::truncated);
+  write_plain(dir.file("header_only"), {0, 0, 8});
+  CHECK(load_idx(dir.file("header_only"), dir.file("lab"), 10).status().code() == StatusCode::truncated);
+  CHECK(load_idx(dir.file("lab"), dir.file("lab"), 10).status().code() == StatusCode::corrupt);
+  write_plain(dir.file("lab5"), idx_bytes(1, {5}, 5, 0));
+  CHECK(load_idx(dir.file("img"), dir.file("lab5"), 10).status().code() == StatusCode::shape_mismatch);
+  CHECK(load_idx(dir.file("img"), dir.file("lab"), 5).status().code() == StatusCode::corrupt);
+  CHECK(load_fashion_mnist(dir.path()).status().code() == StatusCode::not_found);
 }
 
 TEST_CASE("Fashion-MNIST from Debian's dataset-fashion-mnist package") {
@@ -95,7 +91,7 @@ TEST_CASE("synthetic data is deterministic and shaped as asked") {
   CHECK(a->size() == 30);
   CHECK(a->num_classes() == 3);
   for (std::size_t i = 0; i < 30; ++i) CHECK(a->feature(i, 2) == b->feature(i, 2));
-  CHECK(make_blobs({3, 5, 30, 3.0f, 1.0f, 10})->feature(0, 0) != a->feature(0, 0));
+  CHECK(make_blobs({3, 5, 30, 3.0f, 1.0f, 10}).value().feature(0, 0) != a->feature(0, 0));
 
   auto reg = make_linear_task({50, 200, 5, 3.0f, 0.0f, false, 4});
   REQUIRE(reg.ok());
@@ -105,6 +101,7 @@ TEST_CASE("synthetic data is deterministic and shaped as asked") {
   for (std::size_t j = 0; j < 200; ++j) dot += reg->data.feature(7, j) * reg->w_true[j];
   CHECK(reg->data.target(7) == doctest::Approx(dot).epsilon(1e-4));
   auto cls = make_linear_task({40, 100, 1, 0.0f, 0.0f, true, 4});
+  REQUIRE(cls.ok());
   for (float y : cls->data.targets()) CHECK((y == 0.0f || y == 1.0f));
   CHECK(!make_blobs({1, 5, 30}).ok());
   CHECK(!make_linear_task({10, 5, 20}).ok());
@@ -153,6 +150,7 @@ TEST_CASE("partitioners cover every sample once, deterministically, with label h
   CHECK(partition_iid(*data, 0, 5).status().code() == StatusCode::invalid_argument);
   CHECK(partition_shards(*data, 10, 1000, 5).status().code() == StatusCode::invalid_argument);
   auto reg = make_linear_task({50, 10, 1});
+  REQUIRE(reg.ok());
   CHECK(partition_dirichlet(reg->data, 2, 1.0, 1).status().code() == StatusCode::invalid_argument);
 
   std::vector<uint32_t> bad = {0, 5000};

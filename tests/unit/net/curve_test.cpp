@@ -8,6 +8,7 @@
 #include "edgefl/zap_authenticator.hpp"
 #include "edgefl/zmq_transport.hpp"
 #include "net_test_support.hpp"
+#include "temp_dir.hpp"
 
 using namespace edgefl;
 using namespace edgefl::testing;
@@ -73,7 +74,7 @@ TEST_CASE("curve: generated keys are Z85 and the public key derives from the sec
 TEST_CASE("curve: key files round-trip, the secret is 0600 and never silently replaced") {
   TempDir dir;
   CurveKeyPair keys = new_keys();
-  std::string base = (dir.path() / "device-1").string();
+  std::string base = dir.file("device-1");
   REQUIRE(save_curve_keypair(keys, base).ok());
 
   struct stat st {};
@@ -98,7 +99,7 @@ TEST_CASE("curve: key files round-trip, the secret is 0600 and never silently re
 
 TEST_CASE("curve: unsafe or broken key files are refused with a clear error") {
   TempDir dir;
-  std::string base = (dir.path() / "k").string();
+  std::string base = dir.file("k");
   CHECK(load_curve_keypair(base).status().code() == StatusCode::not_found);
 
   REQUIRE(save_curve_keypair(new_keys(), base).ok());
@@ -112,8 +113,8 @@ TEST_CASE("curve: unsafe or broken key files are refused with a clear error") {
   std::ofstream((base + ".pub").c_str()) << new_keys().public_z85 << "\n";
   CHECK(load_curve_keypair(base).status().code() == StatusCode::corrupt);
 
-  std::ofstream((dir.path() / "bad.pub").c_str()) << "not-a-key\n";
-  CHECK(load_public_key((dir.path() / "bad.pub").string()).status().code() ==
+  std::ofstream(dir.file("bad.pub")) << "not-a-key\n";
+  CHECK(load_public_key(dir.file("bad.pub")).status().code() ==
         StatusCode::invalid_argument);
 }
 
@@ -123,7 +124,7 @@ TEST_CASE("curve: allow-list files skip comments and name the bad line") {
   // '#' is a Z85 character (never the first one of a 32-byte key): it must not start a comment.
   for (int i = 0; i < 1000 && a.public_z85.find('#') == std::string::npos; ++i) a = new_keys();
   REQUIRE(a.public_z85.find('#') != std::string::npos);
-  std::string path = (dir.path() / "allowed.txt").string();
+  std::string path = dir.file("allowed.txt");
   std::ofstream(path.c_str()) << "# devices\n"
                               << a.public_z85 << "  # kitchen\n\n"
                               << b.public_z85 << "\n";

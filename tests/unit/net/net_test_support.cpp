@@ -1,9 +1,5 @@
 #include "net_test_support.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
-
 namespace edgefl::testing {
 
 SocketPolicy fast_policy() {
@@ -17,19 +13,6 @@ Bytes bytes_of(const std::string& text) {
 }
 std::string text_of(const Bytes& bytes) {
   return std::string(bytes.begin(), bytes.end());
-}
-
-TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  path_ = std::filesystem::temp_directory_path() /
-          ("edgefl-net-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace edgefl::testing

@@ -1,8 +1,7 @@
-// Helpers for the net tests: a fast policy, waiting on state with deadlines, temp dirs.
+// Helpers for the net tests: a fast policy, waiting for link events with deadlines.
 #pragma once
 
 #include <chrono>
-#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -34,16 +33,5 @@ std::optional<Clock::time_point> wait_for_event(Channel& channel, LinkEvent::Kin
   }
   return std::nullopt;
 }
-
-// A fresh empty directory removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace edgefl::testing

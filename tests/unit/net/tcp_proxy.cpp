@@ -1,11 +1,13 @@
 #include "tcp_proxy.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <utility>
 #include <vector>
 
 namespace edgefl::testing {
@@ -20,18 +22,13 @@ sockaddr_in loopback(uint16_t port) {
 }
 }  // namespace
 
-ClosedPort::ClosedPort() {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+ClosedPort::ClosedPort() : socket_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
   sockaddr_in addr = loopback(0);
   socklen_t len = sizeof addr;
-  if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+  if (socket_.valid() && ::bind(socket_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(socket_.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
     port_ = ntohs(addr.sin_port);
   }
-}
-
-ClosedPort::~ClosedPort() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string ClosedPort::endpoint() const {
@@ -43,28 +40,28 @@ uint16_t endpoint_port(const std::string& endpoint) {
 }
 
 TcpProxy::TcpProxy(uint16_t upstream_port) : upstream_port_(upstream_port) {
-  if (::pipe(wake_fds_) != 0) return;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+  wake_read_ = UniqueFd(pipe_fds[0]);
+  wake_write_ = UniqueFd(pipe_fds[1]);
+  UniqueFd listening(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr = loopback(0);
   socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(fd, 16) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
+  if (!listening.valid() || ::bind(listening.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listening.get(), 16) != 0 ||
+      ::getsockname(listening.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     return;
   }
   port_ = ntohs(addr.sin_port);
-  listen_fd_ = fd;
+  listen_ = std::move(listening);
   thread_ = std::thread([this] { run(); });
 }
 
 TcpProxy::~TcpProxy() {
   if (thread_.joinable()) {
     char stop = 1;
-    (void)::write(wake_fds_[1], &stop, 1);
+    (void)::write(wake_write_.get(), &stop, 1);
     thread_.join();
-  }
-  for (int fd : {listen_fd_, wake_fds_[0], wake_fds_[1]}) {
-    if (fd >= 0) ::close(fd);
   }
 }
 
@@ -73,52 +70,46 @@ std::string TcpProxy::endpoint() const {
 }
 
 void TcpProxy::run() {
-  // Pairs of connected fds: [client, upstream]; data read from one is written to the other.
-  std::vector<std::pair<int, int>> links;
+  // Connected pairs: data read from one side is written to the other.
+  struct Link {
+    UniqueFd client, upstream;
+  };
+  std::vector<Link> links;
   char buffer[64 * 1024];
   while (true) {
-    std::vector<pollfd> fds = {{wake_fds_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+    std::vector<pollfd> fds = {{wake_read_.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}};
     if (!frozen_) {
-      for (auto [a, b] : links) {
-        fds.push_back({a, POLLIN, 0});
-        fds.push_back({b, POLLIN, 0});
+      for (const Link& link : links) {
+        fds.push_back({link.client.get(), POLLIN, 0});
+        fds.push_back({link.upstream.get(), POLLIN, 0});
       }
     }
     // Short timeout so freeze() takes effect promptly even while data is flowing.
     if (::poll(fds.data(), fds.size(), 20) < 0) break;
     if (fds[0].revents != 0) break;
     if (fds[1].revents & POLLIN) {
-      int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      UniqueFd client(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      UniqueFd upstream(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
       sockaddr_in addr = loopback(upstream_port_);
-      if (client >= 0 && upstream >= 0 &&
-          ::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-        links.emplace_back(client, upstream);
-      } else {
-        if (client >= 0) ::close(client);
-        if (upstream >= 0) ::close(upstream);
+      if (client.valid() && upstream.valid() &&
+          ::connect(upstream.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        links.push_back({std::move(client), std::move(upstream)});
       }
     }
     if (frozen_) continue;
     for (size_t i = 2; i < fds.size(); ++i) {
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      auto& link = links[(i - 2) / 2];
-      if (link.first < 0) continue;  // closed earlier in this round
-      int from = fds[i].fd;
-      int to = from == link.first ? link.second : link.first;
+      Link& link = links[(i - 2) / 2];
+      if (!link.client.valid()) continue;  // closed earlier in this round
+      const int from = fds[i].fd;
+      const int to = from == link.client.get() ? link.upstream.get() : link.client.get();
       ssize_t n = ::read(from, buffer, sizeof buffer);
       if (n <= 0 || ::send(to, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
         // One side closed: close both, as a real link drop would.
-        ::close(link.first);
-        ::close(link.second);
-        link = {-1, -1};
+        link = Link{};
       }
     }
-    std::erase_if(links, [](const auto& link) { return link.first < 0; });
-  }
-  for (auto [a, b] : links) {
-    ::close(a);
-    ::close(b);
+    std::erase_if(links, [](const Link& link) { return !link.client.valid(); });
   }
 }
 

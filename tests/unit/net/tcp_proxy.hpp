@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include "edgefl/unique_fd.hpp"
+
 namespace edgefl::testing {
 
 class TcpProxy {
@@ -17,7 +19,7 @@ class TcpProxy {
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
 
-  bool ok() const { return listen_fd_ >= 0; }
+  bool ok() const { return listen_.valid(); }
   std::string endpoint() const;  // "tcp://127.0.0.1:<port>"
   // Stops forwarding in both directions; connections stay open and unread.
   void freeze() { frozen_ = true; }
@@ -27,8 +29,8 @@ class TcpProxy {
 
   uint16_t upstream_port_;
   uint16_t port_ = 0;
-  int listen_fd_ = -1;
-  int wake_fds_[2] = {-1, -1};  // pipe: the destructor writes to stop the thread
+  UniqueFd listen_;
+  UniqueFd wake_read_, wake_write_;  // a pipe: the destructor writes to stop the thread
   std::atomic<bool> frozen_{false};
   std::thread thread_;
 };
@@ -38,13 +40,10 @@ class TcpProxy {
 class ClosedPort {
  public:
   ClosedPort();
-  ~ClosedPort();
-  ClosedPort(const ClosedPort&) = delete;
-  ClosedPort& operator=(const ClosedPort&) = delete;
   std::string endpoint() const;
 
  private:
-  int fd_ = -1;
+  UniqueFd socket_;
   uint16_t port_ = 0;
 };
 

@@ -17,6 +17,7 @@
 
 using namespace edgefl;
 using edgefl::testing::context;
+using edgefl::testing::direct_isa_under_test;
 
 namespace {
 
@@ -197,6 +198,7 @@ TEST_CASE("train_step is forward_backward then the optimizer step, bit for bit")
 
 TEST_CASE("train_step refuses a mismatched optimizer or batch and leaves parameters and optimizer alone") {
   auto spec = ModelSpec::parse("mlp:6-5-3:relu");
+  REQUIRE(spec.ok());
   auto ctx = context(Backend::direct);
   auto net = Network::create(*spec, *ctx, {4, false});
   REQUIRE(net.ok());
@@ -241,6 +243,7 @@ TEST_CASE("accumulating micro-batches gives the gradient of the whole batch") {
 
 TEST_CASE("network rejects wrong shapes and oversize batches") {
   auto spec = ModelSpec::parse("mlp:4-3-2:relu");
+  REQUIRE(spec.ok());
   auto ctx = context(Backend::reference);
   auto net = Network::create(*spec, *ctx, {8, false});
   REQUIRE(net.ok());
@@ -276,6 +279,7 @@ TEST_CASE("planned workspace stays within the memory-plan bound") {
     }
   }
   auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
+  REQUIRE(spec.ok());
   CHECK(fixed_state_bytes(*spec, OptimizerKind::adamw) == 4 * 235146 * 4);
   const std::size_t budget = 8u << 20;
   const std::size_t micro = max_micro_batch(budget, *spec, Backend::xnnpack, OptimizerKind::momentum);
@@ -312,36 +316,64 @@ TEST_CASE("model: builder, layers, deterministic init and per-layer views") {
   CHECK(a->dense_weights(1).data() == a->params().data() + 784 * 256 + 256);
   CHECK(a->dense_bias(1).size() == 10);
   CHECK(a->grads().size() == a->params().size());
-  auto linear = Model::create(*ModelSpec::parse("linear:50-1"), 1);
+  auto linear = Model::create(ModelSpec::parse("linear:50-1").value(), 1);
+  REQUIRE(linear.ok());
   for (float w : linear->params().span()) CHECK(w == 0.0f);
   FloatBuffer small(3);
   CHECK(init_parameters(*built, small.span(), 1).code() == StatusCode::shape_mismatch);
 }
 
 TEST_CASE("direct backend runs the kernel asked for, or the widest the CPU has") {
-  const std::string_view isa = direct_kernel_isa();
-  CHECK((isa == "avx512f" || isa == "avx2+fma" || isa == "portable"));
-  const char* wanted = std::getenv("EDGEFL_DIRECT_ISA");
-  if (wanted != nullptr && std::string_view(wanted) == "portable") CHECK(isa == "portable");
-  if (wanted != nullptr && std::string_view(wanted) == "avx2") CHECK(isa != "avx512f");
+  const std::string_view best = direct_kernel_isa(DirectIsa::best);
+  CHECK((best == "avx512f" || best == "avx2+fma" || best == "portable"));
+  CHECK(direct_kernel_isa(DirectIsa::portable) == "portable");
+  CHECK(direct_kernel_isa(DirectIsa::avx2) != "avx512f");
+  CHECK(context(Backend::direct)->direct_kernel_isa() == direct_kernel_isa(direct_isa_under_test()));
+  CHECK(parse_direct_isa("avx2").value() == DirectIsa::avx2);
+  CHECK(parse_direct_isa("sse9").status().code() == StatusCode::invalid_argument);
   // auto picks direct exactly where it has vector kernels.
-  CHECK((default_backend() == Backend::direct) == (isa != "portable"));
+  CHECK((default_backend() == Backend::direct) == (best != "portable"));
   CHECK(resolve_backend("auto").value() == default_backend());
   CHECK(resolve_backend("direct").value() == Backend::direct);
   CHECK(resolve_backend("fast").status().code() == StatusCode::invalid_argument);
+}
+
+TEST_CASE("the ISA cap given to the compute context decides which direct kernel computes") {
+  // Portable code has no FMA, while optimised builds fuse the AVX kernels' multiply-adds: on a
+  // CPU with AVX2 or AVX-512 the two steps then differ in the last bits. (Unoptimised builds
+  // fuse nothing, and every kernel gives the same bits.)
+  const ModelSpec spec = ModelSpec::parse("mlp:784-256-10:relu").value();
+  const std::size_t batch = 32;
+  std::vector<FloatBuffer> stepped;
+  for (DirectIsa isa : {DirectIsa::portable, DirectIsa::best}) {
+    auto ctx = ComputeContext::create(Backend::direct, 1, isa);
+    REQUIRE(ctx.ok());
+    auto net = Network::create(spec, **ctx, {batch, false});
+    auto opt = Optimizer::create({OptimizerKind::sgd, 0.1f, 0.0f, 0.0f}, spec.parameter_count());
+    REQUIRE((net.ok() && opt.ok()));
+    FloatBuffer params = random_params(spec, 3), grads(params.size());
+    fill_batch(**net, batch, 9);
+    REQUIRE((*net)->train_step(params.span(), grads.span(), batch, 1.0f / batch, *opt).ok());
+    stepped.push_back(std::move(params));
+  }
+  const bool same = std::equal(stepped[0].span().begin(), stepped[0].span().end(), stepped[1].span().begin());
+#if defined(__OPTIMIZE__)
+  CHECK(same == (direct_kernel_isa(DirectIsa::best) == "portable"));
+#else
+  CHECK(same);
+#endif
 }
 
 TEST_CASE("the direct backend gives the same bits on one thread and on three") {
   for (const char* text : {"mlp:784-256-128-10:relu", "mlp:37-29-13-5:relu"}) {
     auto spec = ModelSpec::parse(text);
     REQUIRE(spec.ok());
-    auto one = ComputeContext::create(Backend::direct, 1);
-    auto three = ComputeContext::create(Backend::direct, 3);
-    REQUIRE((one.ok() && three.ok()));
-    REQUIRE((*three)->backend() == Backend::direct);
+    auto one = context(Backend::direct, 1);
+    auto three = context(Backend::direct, 3);
+    REQUIRE(three->backend() == Backend::direct);
     const std::size_t batch = 45;
-    auto net_one = Network::create(*spec, **one, {batch, false});
-    auto net_three = Network::create(*spec, **three, {batch, false});
+    auto net_one = Network::create(*spec, *one, {batch, false});
+    auto net_three = Network::create(*spec, *three, {batch, false});
     REQUIRE((net_one.ok() && net_three.ok()));
     OptimizerConfig config{OptimizerKind::adamw, 0.01f, 0.9f, 1e-2f};
     auto opt_one = Optimizer::create(config, spec->parameter_count());

@@ -67,6 +67,7 @@ TEST_CASE("optimizer state saved and restored continues bit-identically") {
   for (OptimizerKind kind : {OptimizerKind::nesterov, OptimizerKind::adamw}) {
     OptimizerConfig c{kind, 0.01f, 0.9f, 0.1f, 0.9f, 0.99f, 1e-8f};
     auto a = Optimizer::create(c, 3);
+    REQUIRE(a.ok());
     FloatBuffer w(3);
     w.fill(1.0f);
     for (int t = 0; t < 5; ++t) step_float(*a, w);

@@ -8,7 +8,7 @@ using namespace edgefl;
 
 TEST_CASE("checkpoint: round-trips and decodes state straight into flat buffers") {
   auto samples = golden::make_samples();
-  std::vector<uint8_t> bytes = *encode_checkpoint(samples->checkpoint);
+  std::vector<uint8_t> bytes = encode_checkpoint(samples->checkpoint).value();
   for (std::size_t offset : {0, 1, 4}) {
     test::Shifted input(bytes, offset);
     AlignedBytes scratch;
@@ -30,12 +30,12 @@ TEST_CASE("checkpoint: bad state is refused when writing and when reading") {
   cp.optimizer_state.back() = {"momentum", f32_tensor(samples->momentum.span())};
   CHECK(encode_checkpoint(cp).status().code() == StatusCode::corrupt);  // repeated name
 
-  std::vector<uint8_t> bytes = *encode_checkpoint(samples->checkpoint);
+  std::vector<uint8_t> bytes = encode_checkpoint(samples->checkpoint).value();
   AlignedBytes scratch;
   std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 3);
   CHECK(decode_checkpoint(cut, scratch).status().code() == StatusCode::truncated);
   CHECK(decode_checkpoint(bytes, scratch, {.max_message_bytes = 64}).status().code() == StatusCode::too_large);
   CHECK(decode_checkpoint(test::misalign_inside(bytes, 2), scratch).status().code() == StatusCode::misaligned);
-  std::vector<uint8_t> message = *encode_message(Heartbeat{});
+  std::vector<uint8_t> message = encode_message(Heartbeat{}).value();
   CHECK(decode_checkpoint(message, scratch).status().code() == StatusCode::corrupt);
 }

@@ -81,7 +81,7 @@ StatusCode payload_code(const std::vector<uint8_t>& bytes) {
 
 std::vector<uint8_t> sample_bytes(std::size_t index) {
   auto samples = golden::make_samples();
-  return *encode_message(samples->messages[index].second);
+  return encode_message(samples->messages[index].second).value();
 }
 
 }  // namespace
@@ -130,7 +130,7 @@ TEST_CASE("errors: trailing bytes, foreign identifier, broken offsets -> corrupt
   CHECK(decode_code(hostile_task({.with_config = false})) == StatusCode::corrupt);
   // A checkpoint is not a message.
   auto samples = golden::make_samples();
-  CHECK(decode_code(*encode_checkpoint(samples->checkpoint)) == StatusCode::corrupt);
+  CHECK(decode_code(encode_checkpoint(samples->checkpoint).value()) == StatusCode::corrupt);
 }
 
 TEST_CASE("errors: offsets off their natural alignment inside the buffer -> misaligned") {
@@ -144,10 +144,10 @@ TEST_CASE("errors: offsets off their natural alignment inside the buffer -> misa
 }
 
 TEST_CASE("errors: another major version -> version_mismatch") {
-  CHECK(decode_code(*encode_message(Heartbeat{}, 0x0200)) == StatusCode::version_mismatch);
-  CHECK(decode_code(*encode_message(Heartbeat{}, 0x0000)) == StatusCode::version_mismatch);
+  CHECK(decode_code(encode_message(Heartbeat{}, 0x0200).value()) == StatusCode::version_mismatch);
+  CHECK(decode_code(encode_message(Heartbeat{}, 0x0000).value()) == StatusCode::version_mismatch);
   // Even when the rest of the buffer does not verify, the version is read and refused.
-  std::vector<uint8_t> future = *encode_message(Task(std::get<Task>(golden::make_samples()->messages[2].second)), 0x0300);
+  std::vector<uint8_t> future = encode_message(Task(std::get<Task>(golden::make_samples()->messages[2].second)), 0x0300).value();
   std::vector<uint8_t> damaged(future.begin(), future.end());
   test::write_u32(damaged, damaged.size() - 4, 0x7fffffffu);  // clobber the last word
   CHECK(decode_code(damaged) == StatusCode::version_mismatch);
@@ -219,7 +219,7 @@ TEST_CASE("errors: random corruption of every sample never crashes and never yie
   FloatBuffer out(golden::kParameters);
   std::size_t rejected = 0, accepted = 0;
   for (const auto& [name, message] : samples->messages) {
-    const std::vector<uint8_t> original = *encode_message(message);
+    const std::vector<uint8_t> original = encode_message(message).value();
     for (int trial = 0; trial < 300; ++trial) {
       std::vector<uint8_t> bytes = original;
       const uint32_t flips = 1 + rng.below(4);

@@ -30,7 +30,7 @@ TEST_CASE("proto: payloads are read in place from aligned input and from scratch
   auto samples = golden::make_samples();
   const Message& update = samples->messages[3].second;  // update_f32
   REQUIRE(std::holds_alternative<Update>(update));
-  std::vector<uint8_t> bytes = *encode_message(update);
+  std::vector<uint8_t> bytes = encode_message(update).value();
 
   auto inside = [](const float* p, std::span<const uint8_t> range) {
     auto* b = reinterpret_cast<const uint8_t*>(p);
@@ -57,13 +57,13 @@ TEST_CASE("proto: payloads are read in place from aligned input and from scratch
 TEST_CASE("proto: payload_into checks the destination size and the message kind") {
   auto samples = golden::make_samples();
   AlignedBytes scratch;
-  std::vector<uint8_t> update = *encode_message(samples->messages[5].second);  // update_int8
+  std::vector<uint8_t> update = encode_message(samples->messages[5].second).value();  // update_int8
   auto decoded = decode_message(update, scratch);
   REQUIRE(decoded.ok());
   FloatBuffer wrong(golden::kParameters + 1);
   CHECK(decoded->payload_into(wrong.span()).code() == StatusCode::shape_mismatch);
 
-  std::vector<uint8_t> ack = *encode_message(Ack{.update_id = 1, .round = 1});
+  std::vector<uint8_t> ack = encode_message(Ack{.update_id = 1, .round = 1}).value();
   auto decoded_ack = decode_message(ack, scratch);
   REQUIRE(decoded_ack.ok());
   CHECK(decoded_ack->payload() == nullptr);
@@ -76,14 +76,14 @@ TEST_CASE("proto: optional fields survive: absent PALSGD/adaptive settings and r
   task.config.palsgd.reset();
   task.config.adaptive_batch.reset();
   AlignedBytes scratch;
-  std::vector<uint8_t> bytes = *encode_message(task);
+  std::vector<uint8_t> bytes = encode_message(task).value();
   auto decoded = decode_message(bytes, scratch);
   REQUIRE(decoded.ok());
   CHECK_FALSE(std::get<Task>(decoded->message).config.palsgd.has_value());
   CHECK_FALSE(std::get<Task>(decoded->message).config.adaptive_batch.has_value());
   CHECK(golden::same_message(decoded->message, task));
 
-  std::vector<uint8_t> reject = *encode_message(Reject{.reason = StatusCode::corrupt, .message = "bad"});
+  std::vector<uint8_t> reject = encode_message(Reject{.reason = StatusCode::corrupt, .message = "bad"}).value();
   auto decoded_reject = decode_message(reject, scratch);
   REQUIRE(decoded_reject.ok());
   CHECK_FALSE(std::get<Reject>(decoded_reject->message).update_id.has_value());
@@ -92,7 +92,7 @@ TEST_CASE("proto: optional fields survive: absent PALSGD/adaptive settings and r
 
 TEST_CASE("proto: a newer minor version is accepted") {
   AlignedBytes scratch;
-  std::vector<uint8_t> bytes = *encode_message(Heartbeat{.sequence = 1}, kProtocolVersion + 3);
+  std::vector<uint8_t> bytes = encode_message(Heartbeat{.sequence = 1}, kProtocolVersion + 3).value();
   auto decoded = decode_message(bytes, scratch);
   REQUIRE(decoded.ok());
   CHECK(decoded->version == kProtocolVersion + 3);

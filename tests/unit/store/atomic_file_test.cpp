@@ -5,6 +5,7 @@
 
 #include "edgefl/atomic_file.hpp"
 #include "edgefl/fault_file_system.hpp"
+#include "byte_text.hpp"
 #include "temp_dir.hpp"
 
 using namespace edgefl;
@@ -12,7 +13,7 @@ using edgefl::test::bytes_of;
 using edgefl::test::text_of;
 
 TEST_CASE("atomic file: write, replace and read back on the real disk") {
-  test::TempDir dir;
+  testing::TempDir dir;
   const std::string path = dir.file("checkpoint.bin");
   REQUIRE(atomic_write_file(path, bytes_of("first version")).ok());
   REQUIRE(atomic_write_file(path, bytes_of("second")).ok());
@@ -23,7 +24,7 @@ TEST_CASE("atomic file: write, replace and read back on the real disk") {
 }
 
 TEST_CASE("atomic file: read limits and missing files give typed errors") {
-  test::TempDir dir;
+  testing::TempDir dir;
   const std::string path = dir.file("big.bin");
   REQUIRE(atomic_write_file(path, bytes_of("0123456789")).ok());
   CHECK(read_file(path, 10).ok());
@@ -39,7 +40,7 @@ TEST_CASE("atomic file: an unwritable directory gives io_error naming the path a
   CHECK(status.code() == StatusCode::not_found);
   CHECK(status.message().find("/proc/edgefl-cannot-write-here/x.bin") != std::string::npos);
   CHECK(status.message().find("No such file or directory") != std::string::npos);
-  test::TempDir dir;
+  testing::TempDir dir;
   const std::string blocker = dir.file("is-a-file");
   REQUIRE(atomic_write_file(blocker, bytes_of("x")).ok());
   Status under_file = atomic_write_file(blocker + "/child.bin", bytes_of("x"));

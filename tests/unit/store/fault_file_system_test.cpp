@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "edgefl/fault_file_system.hpp"
-#include "temp_dir.hpp"
+#include "byte_text.hpp"
 
 using namespace edgefl;
 using edgefl::test::bytes_of;
@@ -27,6 +27,7 @@ TEST_CASE("fault fs: a crash drops unsynced bytes and names whose directory was 
   CHECK(fs.contents("d/synced-unnamed").status().code() == StatusCode::not_found);
 
   auto file = fs.open_appendable("d/synced-named");
+  REQUIRE(file.ok());
   REQUIRE((*file)->append(bytes_of(" more")).ok());
   CHECK(text_of(*fs.contents("d/synced-named")) == "kept more");
   fs.crash();
@@ -58,6 +59,7 @@ TEST_CASE("fault fs: torn crashes keep a prefix of the unsynced bytes") {
     write(fs, "d/f", "base", true);
     REQUIRE(fs.sync_dir("d").ok());
     auto file = fs.open_appendable("d/f");
+    REQUIRE(file.ok());
     REQUIRE((*file)->append(bytes_of("0123456789")).ok());
     Rng rng(seed);
     fs.crash(&rng);

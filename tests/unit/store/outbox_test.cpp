@@ -5,6 +5,7 @@
 
 #include "edgefl/fault_file_system.hpp"
 #include "edgefl/outbox.hpp"
+#include "byte_text.hpp"
 #include "temp_dir.hpp"
 
 using namespace edgefl;
@@ -12,7 +13,7 @@ using edgefl::test::bytes_of;
 using edgefl::test::text_of;
 
 TEST_CASE("outbox: put, list in id order, read, remove on the real disk") {
-  test::TempDir dir;
+  testing::TempDir dir;
   const std::string path = dir.file("outbox");
   {
     Result<Outbox> outbox = Outbox::open(posix_file_system(), path);
@@ -51,7 +52,7 @@ TEST_CASE("outbox: duplicates, bad ids and oversized entries are refused") {
 }
 
 TEST_CASE("outbox: stray temp files are removed on open and never listed") {
-  test::TempDir dir;
+  testing::TempDir dir;
   const std::string path = dir.file("outbox");
   std::filesystem::create_directories(path);
   std::ofstream(path + "/r1.upd.tmp") << "half-written";

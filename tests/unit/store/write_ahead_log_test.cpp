@@ -5,6 +5,7 @@
 
 #include "edgefl/fault_file_system.hpp"
 #include "edgefl/write_ahead_log.hpp"
+#include "byte_text.hpp"
 #include "temp_dir.hpp"
 
 using namespace edgefl;
@@ -39,7 +40,7 @@ void append_synced(WriteAheadLog& wal, const std::vector<std::string>& records) 
 }  // namespace
 
 TEST_CASE("wal: records come back in order after reopen on the real disk") {
-  test::TempDir dir;
+  testing::TempDir dir;
   {
     Opened opened = open_collect(posix_file_system(), dir.path(), 0);
     REQUIRE(opened.wal.ok());
@@ -58,7 +59,7 @@ TEST_CASE("wal: records come back in order after reopen on the real disk") {
 }
 
 TEST_CASE("wal: a torn tail is cut off, reported, and later appends are readable") {
-  test::TempDir dir;
+  testing::TempDir dir;
   {
     Opened opened = open_collect(posix_file_system(), dir.path(), 0);
     REQUIRE(opened.wal.ok());

@@ -163,14 +163,17 @@ TEST_CASE("norm and augmented inner-product tests propose batches by their formu
 
 TEST_CASE("a logical batch by gradient accumulation equals the single large batch within 1e-5") {
   auto spec = ModelSpec::parse("mlp:12-20-10-4:relu");
+  REQUIRE(spec.ok());
   auto data = make_blobs({4, 12, 200, 2.0f, 1.0f, 6});
   std::vector<uint32_t> positions(150);
   std::iota(positions.begin(), positions.end(), 20u);
   for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
     auto ctx = context(backend);
-    FloatBuffer params = Model::create(*spec, 3)->params().clone();
+    FloatBuffer params = Model::create(*spec, 3).value().params().clone();
     auto whole = LocalTrainer::create(*spec, *ctx, {150, false});
+    REQUIRE(whole.ok());
     auto pieces = LocalTrainer::create(*spec, *ctx, {16, true});
+    REQUIRE(pieces.ok());
     REQUIRE((*whole)->gradient_statistics(params.span(), DatasetView(*data), positions, BatchTest::norm).ok());
     REQUIRE((*pieces)->gradient_statistics(params.span(), DatasetView(*data), positions, BatchTest::norm).ok());
     double diff = 0.0, norm = 0.0;
@@ -194,8 +197,9 @@ TEST_CASE("the trainer grows the batch by the norm test and records the trajecto
   cfg.batch_size = 4;
   cfg.local_steps = 12;
   cfg.adaptive = {BatchTest::norm, 0.2, 0.5, 1.0, 64, /*interval=*/3};
-  FloatBuffer params = Model::create(*spec, 1)->params().clone();
+  FloatBuffer params = Model::create(*spec, 1).value().params().clone();
   auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+  REQUIRE(trainer.ok());
   auto m = (*trainer)->train(params.span(), DatasetView(*data), cfg);
   REQUIRE(m.ok());
   CHECK(m->batch_tests == 4);

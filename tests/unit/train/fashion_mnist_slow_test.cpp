@@ -12,11 +12,12 @@ TEST_CASE("centralised mlp:784-256-128-10, SGD momentum, batch 32 reaches 88% on
   auto fm = load_fashion_mnist();
   REQUIRE_MESSAGE(fm.ok(), fm.status().to_string());
   auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
+  REQUIRE(spec.ok());
   auto ctx = ComputeContext::create(default_backend(), 1);  // what a device runs
   REQUIRE(ctx.ok());
   auto trainer = LocalTrainer::create(*spec, **ctx, {32, false});
   REQUIRE(trainer.ok());
-  FloatBuffer params = Model::create(*spec, 1)->params().clone();
+  FloatBuffer params = Model::create(*spec, 1).value().params().clone();
   TrainConfig cfg;
   cfg.optimizer = {OptimizerKind::momentum, 0.01f, 0.9f};
   cfg.batch_size = 32;

@@ -7,10 +7,9 @@
 #include <string>
 #include <system_error>
 
-#include <unistd.h>
-
 #include "edgefl/memory_plan.hpp"
 #include "edgefl/trainer.hpp"
+#include "temp_dir.hpp"
 
 using namespace edgefl;
 namespace fs = std::filesystem;
@@ -22,20 +21,11 @@ constexpr uint64_t MB = uint64_t{1} << 20;
 // A fresh directory of fake /proc and cgroup files, removed at the end.
 struct FakeSystem {
   FakeSystem() {
-    // ctest runs test cases as parallel processes: the pid keeps their directories apart.
-    root = fs::path(EDGEFL_BINARY_DIR) / ("memory_probe_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::error_code ignored;
-    fs::remove_all(root, ignored);
-    fs::create_directories(root);
     probe.meminfo = (root / "meminfo").string();
     probe.self_cgroup = (root / "self_cgroup").string();
     probe.cgroup_root = (root / "cgroup").string();
     probe.safety_fraction = 0.1;
     probe.safety_min_bytes = 0;
-  }
-  ~FakeSystem() {
-    std::error_code ignored;
-    fs::remove_all(root, ignored);
   }
   void write(const fs::path& relative, const std::string& text) {
     fs::create_directories((root / relative).parent_path());
@@ -45,8 +35,8 @@ struct FakeSystem {
     write("meminfo", "MemTotal:        8000000 kB\nMemFree:          100000 kB\nMemAvailable:    " +
                          std::to_string(available_kb) + " kB\nBuffers:           2000 kB\n");
   }
-  static inline int counter = 0;
-  fs::path root;
+  edgefl::testing::TempDir dir;
+  fs::path root{dir.path()};
   MemoryProbe probe;
 };
 
@@ -54,7 +44,7 @@ struct FakeSystem {
 
 TEST_CASE("the memory plan itemises fixed bytes and fits the largest micro-batch") {
   MemoryPlanRequest req;
-  req.spec = *ModelSpec::parse("mlp:784-256-10:relu");
+  req.spec = ModelSpec::parse("mlp:784-256-10:relu").value();
   req.backend = Backend::reference;
   req.optimizer = OptimizerKind::adamw;
   req.global_copy = true;
@@ -102,7 +92,7 @@ TEST_CASE("the memory plan itemises fixed bytes and fits the largest micro-batch
 
 TEST_CASE("a budget below one sample is refused with the bytes needed") {
   MemoryPlanRequest req;
-  req.spec = *ModelSpec::parse("mlp:784-128-10:relu");
+  req.spec = ModelSpec::parse("mlp:784-128-10:relu").value();
   req.optimizer = OptimizerKind::momentum;
   auto fits = plan_memory(req, 256 * MB);
   REQUIRE(fits.ok());
@@ -123,9 +113,9 @@ TEST_CASE("available memory: MemAvailable alone, minus the safety margin") {
   REQUIRE(bytes.ok());
   CHECK(*bytes == 1024 * MB - 1024 * MB / 10);
   sys.probe.safety_min_bytes = 200 * MB;  // the floor wins over 10 %
-  CHECK(*available_memory_bytes(sys.probe) == 824 * MB);
+  CHECK(available_memory_bytes(sys.probe).value() == 824 * MB);
   sys.probe.safety_min_bytes = 2048 * MB;
-  CHECK(*available_memory_bytes(sys.probe) == 0);
+  CHECK(available_memory_bytes(sys.probe).value() == 0);
 }
 
 TEST_CASE("available memory: cgroup v2 limit on an ancestor of the process's cgroup") {
@@ -136,9 +126,9 @@ TEST_CASE("available memory: cgroup v2 limit on an ancestor of the process's cgr
   sys.write("cgroup/edge.slice/memory.current", std::to_string(50 * MB) + "\n");
   sys.write("cgroup/edge.slice/device.scope/memory.max", "max\n");
   sys.write("cgroup/edge.slice/device.scope/memory.current", std::to_string(40 * MB) + "\n");
-  CHECK(*available_memory_bytes(sys.probe) == 150 * MB - 15 * MB);
+  CHECK(available_memory_bytes(sys.probe).value() == 150 * MB - 15 * MB);
   sys.write("cgroup/edge.slice/device.scope/memory.max", std::to_string(100 * MB) + "\n");  // tighter
-  CHECK(*available_memory_bytes(sys.probe) == 60 * MB - 6 * MB);
+  CHECK(available_memory_bytes(sys.probe).value() == 60 * MB - 6 * MB);
   sys.write("cgroup/edge.slice/memory.max", "lots\n");
   CHECK(available_memory_bytes(sys.probe).status().code() == StatusCode::corrupt);
 }
@@ -153,7 +143,7 @@ TEST_CASE("available memory: cgroup v1 memory controller, unlimited and limited"
   REQUIRE(unlimited.ok());
   CHECK(*unlimited == 512 * MB - 512 * MB / 10);
   sys.write("cgroup/memory/docker/abc/memory.limit_in_bytes", std::to_string(100 * MB) + "\n");
-  CHECK(*available_memory_bytes(sys.probe) == 80 * MB - 8 * MB);
+  CHECK(available_memory_bytes(sys.probe).value() == 80 * MB - 8 * MB);
 }
 
 TEST_CASE("available memory: missing or malformed /proc/meminfo is an error") {

@@ -69,12 +69,13 @@ using namespace edgefl;
 TEST_CASE("adaptive batches and PALSGD allocate only the trajectory once per train() call") {
   auto data = make_blobs({10, 784, 300, 1.0f, 1.0f, 4});
   auto spec = ModelSpec::parse("mlp:784-64-10:relu");
+  REQUIRE(spec.ok());
   for (Backend backend : {Backend::direct, Backend::xnnpack, Backend::reference}) {
     auto ctx = ComputeContext::create(backend, 1);
     REQUIRE(ctx.ok());
     auto trainer = LocalTrainer::create(*spec, **ctx, {32, true});
     REQUIRE(trainer.ok());
-    FloatBuffer params = Model::create(*spec, 1)->params().clone(), global = params.clone();
+    FloatBuffer params = Model::create(*spec, 1).value().params().clone(), global = params.clone();
     TrainConfig cfg;
     cfg.optimizer = {OptimizerKind::adamw, 0.001f};
     cfg.batch_size = 40;
@@ -99,13 +100,14 @@ TEST_CASE("adaptive batches and PALSGD allocate only the trajectory once per tra
 TEST_CASE("no heap allocation inside training steps once training has started") {
   auto data = make_blobs({10, 784, 300, 1.0f, 1.0f, 4});
   auto spec = ModelSpec::parse("mlp:784-256-128-10:relu");
+  REQUIRE(spec.ok());
   for (Backend backend : {Backend::direct, Backend::xnnpack, Backend::reference}) {
     for (OptimizerKind kind : {OptimizerKind::nesterov, OptimizerKind::adamw}) {
       auto ctx = ComputeContext::create(backend, 1);
       REQUIRE(ctx.ok());
       auto trainer = LocalTrainer::create(*spec, **ctx, {32, true});
       REQUIRE(trainer.ok());
-      FloatBuffer params = Model::create(*spec, 1)->params().clone();
+      FloatBuffer params = Model::create(*spec, 1).value().params().clone();
       TrainConfig cfg;
       cfg.optimizer = {kind, 0.01f};
       cfg.batch_size = 64;  // two micro-batches: accumulation is on the path too

@@ -29,9 +29,9 @@ struct Fixture {
     REQUIRE(t.ok());
     return std::move(*t);
   }
-  FloatBuffer init(uint64_t seed) { return Model::create(spec, seed)->params().clone(); }
+  FloatBuffer init(uint64_t seed) { return Model::create(spec, seed).value().params().clone(); }
 
-  ModelSpec spec = *ModelSpec::parse("mlp:6-10-3:relu");
+  ModelSpec spec = ModelSpec::parse("mlp:6-10-3:relu").value();
   Dataset data;
   std::unique_ptr<ComputeContext> ctx;
 };

@@ -31,10 +31,11 @@ TEST_CASE("local training on blobs learns, reports metrics, and is bit-identical
 
   FloatBuffer first[2];
   for (FloatBuffer& params : first) {
-    params = Model::create(*spec, 5)->params().clone();
+    params = Model::create(*spec, 5).value().params().clone();
     auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
     REQUIRE(trainer.ok());
     auto before = evaluate(*spec, *ctx, params.span(), held_out);
+    REQUIRE(before.ok());
     auto m = (*trainer)->train(params.span(), train, cfg);
     REQUIRE(m.ok());
     CHECK(m->samples == 3 * 400);
@@ -49,8 +50,9 @@ TEST_CASE("local training on blobs learns, reports metrics, and is bit-identical
   CHECK(std::equal(first[0].span().begin(), first[0].span().end(), first[1].span().begin()));
 
   // Local-steps mode, and a different seed gives a different model.
-  FloatBuffer other = Model::create(*spec, 5)->params().clone();
+  FloatBuffer other = Model::create(*spec, 5).value().params().clone();
   auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+  REQUIRE(trainer.ok());
   cfg.seed = 12;
   cfg.local_steps = 7;
   auto m = (*trainer)->train(other.span(), train, cfg);
@@ -63,19 +65,23 @@ TEST_CASE("local training on blobs learns, reports metrics, and is bit-identical
 TEST_CASE("a logical batch above the micro-batch trains like the same batch in one piece") {
   auto data = make_blobs({3, 6, 120, 2.0f, 1.0f, 3});
   auto spec = ModelSpec::parse("mlp:6-10-3:relu");
+  REQUIRE(spec.ok());
   auto ctx = context(Backend::reference);
   TrainConfig cfg;
   cfg.optimizer = {OptimizerKind::adamw, 0.01f, 0.9f, 0.01f};
   cfg.batch_size = 24;
   cfg.epochs = 2;
-  FloatBuffer whole = Model::create(*spec, 1)->params().clone(), pieces = whole.clone();
+  FloatBuffer whole = Model::create(*spec, 1).value().params().clone(), pieces = whole.clone();
   auto big = LocalTrainer::create(*spec, *ctx, {24, false});
+  REQUIRE(big.ok());
   auto small = LocalTrainer::create(*spec, *ctx, {5, true});
+  REQUIRE(small.ok());
   REQUIRE((*big)->train(whole.span(), DatasetView(*data), cfg).ok());
   REQUIRE((*small)->train(pieces.span(), DatasetView(*data), cfg).ok());
   for (std::size_t i = 0; i < whole.size(); ++i) CHECK(pieces[i] == doctest::Approx(whole[i]).epsilon(1e-4));
 
   auto no_acc = LocalTrainer::create(*spec, *ctx, {5, false});
+  REQUIRE(no_acc.ok());
   CHECK((*no_acc)->train(pieces.span(), DatasetView(*data), cfg).status().code() == StatusCode::failed_precondition);
 }
 
@@ -84,9 +90,11 @@ TEST_CASE("local GD on overparameterised linear regression approaches the min-no
   auto task = make_linear_task({20, 60, 1, 0.0f, 0.0f, false, 3});
   REQUIRE(task.ok());
   auto spec = ModelSpec::parse("linear:60-1");
+  REQUIRE(spec.ok());
   auto ctx = context(Backend::xnnpack);
-  FloatBuffer w = Model::create(*spec, 0)->params().clone();
+  FloatBuffer w = Model::create(*spec, 0).value().params().clone();
   auto trainer = LocalTrainer::create(*spec, *ctx, {20, false});
+  REQUIRE(trainer.ok());
   TrainConfig cfg;
   cfg.optimizer = {OptimizerKind::sgd, 0.2f};
   cfg.batch_size = 20;  // full batch
@@ -98,19 +106,25 @@ TEST_CASE("local GD on overparameterised linear regression approaches the min-no
   CHECK(e->accuracy == 0.0);
 
   auto logistic = make_linear_task({40, 80, 1, 0.0f, 0.0f, true, 5});
+  REQUIRE(logistic.ok());
   auto lspec = ModelSpec::parse("linear:80-1:logistic");
-  FloatBuffer lw = Model::create(*lspec, 0)->params().clone();
+  REQUIRE(lspec.ok());
+  FloatBuffer lw = Model::create(*lspec, 0).value().params().clone();
   auto ltrainer = LocalTrainer::create(*lspec, *ctx, {40, false});
+  REQUIRE(ltrainer.ok());
   cfg.local_steps = 300;
   REQUIRE((*ltrainer)->train(lw.span(), DatasetView(logistic->data), cfg).ok());
-  CHECK(evaluate(*lspec, *ctx, lw.span(), DatasetView(logistic->data))->accuracy == 1.0);
+  CHECK(evaluate(*lspec, *ctx, lw.span(), DatasetView(logistic->data)).value().accuracy == 1.0);
 }
 
 TEST_CASE("trainer rejects mismatched data and configs") {
   auto data = make_blobs({3, 6, 30});
+  REQUIRE(data.ok());
   auto spec = ModelSpec::parse("mlp:5-4-3:relu");
+  REQUIRE(spec.ok());
   auto ctx = context(Backend::reference);
   auto trainer = LocalTrainer::create(*spec, *ctx);
+  REQUIRE(trainer.ok());
   FloatBuffer params(spec->parameter_count());
   TrainConfig cfg;
   CHECK((*trainer)->train(params.span(), DatasetView(*data), cfg).status().code() == StatusCode::shape_mismatch);
@@ -118,5 +132,6 @@ TEST_CASE("trainer rejects mismatched data and configs") {
   CHECK((*trainer)->train(params.span(), DatasetView(*data, none), cfg).status().code() == StatusCode::invalid_argument);
   cfg.optimizer.lr = -1;
   auto good = make_blobs({3, 5, 30});
+  REQUIRE(good.ok());
   CHECK((*trainer)->train(params.span(), DatasetView(*good), cfg).status().code() == StatusCode::invalid_argument);
 }
