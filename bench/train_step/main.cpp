@@ -217,8 +217,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--batch") == 0) only_batch = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::strtoul(argv[i + 1], nullptr, 10);
   }
-  if (threads == 0 || threads > 256) {
-    std::fprintf(stderr, "edgefl-bench-train-step: --threads must be in 1..256\n");
+  if (threads == 0 || threads > 256 || (threads != 1 && !serve_mode)) {
+    std::fprintf(stderr, "edgefl-bench-train-step: --threads (1..256) applies to --serve; the table is one thread\n");
     return 2;
   }
   const char* model = "mlp:784-256-128-10";
