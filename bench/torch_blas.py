@@ -3,7 +3,7 @@ against a slow one by accident. Debian's torch calls whatever /usr/lib/<arch>/li
 points to (the alternatives system): the netlib reference BLAS (package libblas3) is 14-20x
 slower than OpenBLAS at these sizes, and nothing in torch says so.
 
-    info = blas_info()        # after torch is imported; runs a small matmul first
+    info = blas_info()        # imports torch, runs a small matmul first
     info["blas"]              # "openblas-openmp", "openblas-pthread", "reference", "static (mkl)", ...
     info["blas_library"]      # the file torch's sgemm_ resolves to, and its real path
     ratio_refusal(info)       # None, or the reason a ratio against this baseline is not quoted
@@ -11,8 +11,6 @@ slower than OpenBLAS at these sizes, and nothing in torch says so.
 import ctypes
 import os
 import re
-
-import torch
 
 _BLAS_NAME = re.compile(r"lib(open)?blas|libblis|libmkl|libatlas|libsatlas|libtatlas")
 
@@ -71,6 +69,7 @@ def _sgemm_provider():
 
 def blas_info():
     """The BLAS library torch's sgemm_ calls, resolved through the alternatives symlinks."""
+    import torch  # here, so that ratio_refusal needs no torch
     a = torch.ones(64, 64)
     (a @ a).sum().item()  # loads a lazily bound BLAS
     provider = _sgemm_provider()

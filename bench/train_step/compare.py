@@ -17,6 +17,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
+import torch_blas  # noqa: E402  (bench/torch_blas.py)
 
 
 def parse_cpus(text):
@@ -68,17 +69,14 @@ def main():
     pin = ["taskset", "-c", ",".join(map(str, cpus))]
     baseline_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     edgefl = Server("edgefl-bench-train-step", pin + [args.bin, "--serve", "--threads", str(args.threads)])
-    torch = Server("torch_train_step.py", pin + [args.python, os.path.join(HERE, "torch_train_step.py"),
+    baseline = Server("torch_train_step.py", pin + [args.python, os.path.join(HERE, "torch_train_step.py"),
                                                  "--serve", "--threads", str(args.threads)], env=baseline_env)
-    blas = torch.read()
-    refusal = None
-    if blas["blas"] == "reference":
-        import torch_blas  # noqa: E402  (bench/torch_blas.py; imports torch, so only when needed)
-        refusal = torch_blas.ratio_refusal(blas)
+    blas = baseline.read()
+    refusal = torch_blas.ratio_refusal(blas)
     print(json.dumps(blas))
 
     backends = args.backends.split(",")
-    sides = [(edgefl, b) for b in backends] + [(torch, "pytorch")]
+    sides = [(edgefl, b) for b in backends] + [(baseline, "pytorch")]
     rates = {}
     for batch in (32, 128):
         for r in range(args.slices):
@@ -87,7 +85,7 @@ def main():
                 m = server.slice(backend, batch, args.slice_seconds)
                 rates.setdefault((backend, batch), []).append(m["samples_per_s"])
     edgefl.close()
-    torch.close()
+    baseline.close()
 
     table = {}
     if args.table:
