@@ -2,22 +2,30 @@
 // machine's XNNPACK GEMM peak (a large square fully-connected op, weights packed once), so the
 // achieved fraction of peak is visible. A step is Network::train_step (optimizer fused into the
 // backward pass, what LocalTrainer runs); "fused":false points run forward_backward and then
-// Optimizer::step, to show what the fusion is worth. Each point alternates slices of the peak
-// GEMM and of training and keeps the best of each (robust on a shared machine). One JSON object
-// per line on stdout; a table on stderr.
+// Optimizer::step, to show what the fusion is worth. Each point alternates 10 slices of the peak
+// GEMM and of training and reports the median slice of each (the statistic bench/train_step/run
+// also uses for PyTorch). One JSON object per line on stdout; a table on stderr.
 //
 //   edgefl-bench-train-step [--seconds 2.0 per point] [--backend direct|xnnpack|reference] [--batch N]
 //                           [--direct-isa best|avx2|portable, default $EDGEFL_DIRECT_ISA or best]
 // (--backend/--batch restrict the run to one point, e.g. under a profiler; the peak line stays.)
+//   edgefl-bench-train-step --serve [--threads N]
+// answers stdin requests "BACKEND BATCH SECONDS" with one timed slice each
+// ({"bench":"train_step_slice",...}), so bench/train_step/run can alternate slices with a live
+// PyTorch process; each (backend, batch) is built and warmed up once, on its first request.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgefl/compute.hpp"
@@ -55,12 +63,21 @@ struct Measurement {
   double gflops = 0;
 };
 
+// The median (the upper middle value for an even count).
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
 // One training point (backend, batch) with its network and optimizer, measured in slices.
 class TrainPoint {
  public:
-  TrainPoint(const ModelSpec& spec, Backend backend, DirectIsa isa, std::size_t batch, bool fused)
+  TrainPoint(const ModelSpec& spec, Backend backend, DirectIsa isa, std::size_t batch, bool fused,
+             std::size_t threads = 1)
       : spec_(spec), batch_(batch), fused_(fused) {
-    auto ctx = ComputeContext::create(backend, 1, isa);
+    auto ctx = ComputeContext::create(backend, threads, isa);
     if (!ctx || (*ctx)->backend() != backend) {
       std::fprintf(stderr, "backend %s unavailable\n", std::string(backend_name(backend)).c_str());
       std::exit(1);
@@ -159,6 +176,33 @@ class GemmPeak {
 };
 #endif
 
+// --serve: one slice per stdin request "BACKEND BATCH SECONDS", one JSON line per answer.
+int serve(const ModelSpec& spec, const char* model, std::size_t threads, DirectIsa isa) {
+  std::map<std::pair<Backend, std::size_t>, std::unique_ptr<TrainPoint>> points;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream request(line);
+    std::string name;
+    std::size_t batch = 0;
+    double seconds = 0;
+    Result<Backend> backend = make_status(StatusCode::invalid_argument, "no backend");
+    if (request >> name >> batch >> seconds) backend = parse_backend(name);
+    if (!backend || batch == 0 || batch > 65536 || !(seconds > 0 && seconds < 600)) {
+      std::fprintf(stderr, "edgefl-bench-train-step: bad request '%s': expected BACKEND BATCH SECONDS\n",
+                   line.c_str());
+      return 2;
+    }
+    auto& point = points[{*backend, batch}];
+    if (!point) point = std::make_unique<TrainPoint>(spec, *backend, isa, batch, true, threads);
+    const Measurement m = point->run_for(seconds);
+    std::printf("{\"bench\":\"train_step_slice\",\"model\":\"%s\",\"backend\":\"%s\",\"batch\":%zu,\"threads\":%zu,"
+                "\"seconds\":%.3f,\"samples_per_s\":%.1f,\"gflops\":%.3f}\n",
+                model, name.c_str(), batch, threads, seconds, m.samples_per_s, m.gflops);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -166,10 +210,15 @@ int main(int argc, char** argv) {
   const char* only_backend = nullptr;
   std::size_t only_batch = 0;
   const char* isa_text = std::getenv("EDGEFL_DIRECT_ISA");  // or --direct-isa
-  for (int i = 1; i + 1 < argc; ++i) {
+  std::size_t threads = 1;
+  bool serve_mode = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--serve") == 0) serve_mode = true;
+    if (i + 1 == argc) continue;
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
     if (std::strcmp(argv[i], "--backend") == 0) only_backend = argv[i + 1];
     if (std::strcmp(argv[i], "--batch") == 0) only_batch = std::strtoul(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--threads") == 0) threads = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--direct-isa") == 0) isa_text = argv[i + 1];
   }
   auto isa = parse_direct_isa(isa_text != nullptr ? isa_text : "best");
@@ -177,19 +226,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "edgefl-bench-train-step: %s\n", isa.status().to_string().c_str());
     return 2;
   }
+  if (threads == 0 || threads > 256 || (threads != 1 && !serve_mode)) {
+    std::fprintf(stderr, "edgefl-bench-train-step: --threads (1..256) applies to --serve; the table is one thread\n");
+    return 2;
+  }
   const char* model = "mlp:784-256-128-10";
   auto spec = ModelSpec::parse(std::string(model) + ":relu");
   if (!spec) return 1;
+  if (serve_mode) return serve(*spec, model, threads, *isa);
 
   // The machine may be shared: each point alternates slices of the GEMM peak and of training,
-  // and keeps the best slice of each, so both sides of the ratio see the same conditions. The
-  // peak reported (and divided by) is the best slice over the whole run.
+  // and reports the median slice of each, so both sides of the ratio see the same conditions.
+  // The peak reported (and divided by) is the median of all peak slices of the run.
   constexpr int kRounds = 10;
   const double slice = seconds / kRounds;
-  double peak = 0;
+  std::vector<double> peak_slices;
 #ifdef EDGEFL_HAVE_XNNPACK
   GemmPeak gemm_peak(1024);
-  auto peak_slice = [&] { peak = std::max(peak, gemm_peak.run_for(slice)); };
+  auto peak_slice = [&] { peak_slices.push_back(gemm_peak.run_for(slice)); };
 #else
   auto peak_slice = [] {};
 #endif
@@ -201,7 +255,7 @@ int main(int argc, char** argv) {
     Backend backend;
     std::size_t batch;
     bool fused;
-    Measurement best;
+    Measurement median;
   };
   std::vector<Point> points;
   for (Backend backend : backends) {
@@ -211,16 +265,18 @@ int main(int argc, char** argv) {
       for (bool fused : {true, false}) {
         if (!fused && (backend == Backend::reference || batch != 32)) continue;
         TrainPoint train(*spec, backend, *isa, batch, fused);
-        Point p{backend, batch, fused, {}};
+        std::vector<double> samples, gflops;
         for (int r = 0; r < kRounds; ++r) {
           peak_slice();
           Measurement m = train.run_for(slice);
-          if (m.samples_per_s > p.best.samples_per_s) p.best = m;
+          samples.push_back(m.samples_per_s);
+          gflops.push_back(m.gflops);
         }
-        points.push_back(p);
+        points.push_back({backend, batch, fused, {median(samples), median(gflops)}});
       }
     }
   }
+  const double peak = median(peak_slices);
 #ifdef EDGEFL_HAVE_XNNPACK
   std::printf("{\"bench\":\"gemm_peak\",\"backend\":\"xnnpack\",\"size\":%zu,\"threads\":1,\"gflops\":%.2f}\n",
               gemm_peak.size(), peak);
@@ -229,13 +285,13 @@ int main(int argc, char** argv) {
                "of peak");
   for (const Point& p : points) {
     const std::string backend(backend_name(p.backend));
-    const double fraction = peak > 0 ? p.best.gflops / peak : 0;
+    const double fraction = peak > 0 ? p.median.gflops / peak : 0;
     std::printf("{\"bench\":\"train_step\",\"model\":\"%s\",\"backend\":\"%s\",\"batch\":%zu,\"threads\":1,"
                 "\"fused\":%s,\"samples_per_s\":%.1f,\"gflops\":%.2f,\"fraction_of_peak\":%.3f}\n",
-                model, backend.c_str(), p.batch, p.fused ? "true" : "false", p.best.samples_per_s, p.best.gflops,
+                model, backend.c_str(), p.batch, p.fused ? "true" : "false", p.median.samples_per_s, p.median.gflops,
                 fraction);
     std::fprintf(stderr, "%-10s %5zu %6s %14.0f %8.2f %7.1f%%\n", backend.c_str(), p.batch, p.fused ? "yes" : "no",
-                 p.best.samples_per_s, p.best.gflops, 100 * fraction);
+                 p.median.samples_per_s, p.median.gflops, 100 * fraction);
   }
   std::printf("{\"bench\":\"train_step_info\",\"gemm_peak_gflops\":%.2f,\"direct_isa\":\"%s\"}\n", peak,
               std::string(direct_kernel_isa(*isa)).c_str());

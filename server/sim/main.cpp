@@ -6,6 +6,7 @@
 //              --model mlp:784-256-128-10 --train-optimizer sgd --state-dir /tmp/sim  (one line)
 //   edgefl-sim --devices 50 --round-fraction 0.2 --slow 0.3:4 --offline-probability 0.1
 //              --fault-drop 0.2 --fault-duplicate 0.05 --fault-seed 7 --data blobs:32:4 ...
+//   edgefl-sim ... --write-split split.jsonl   (also writes each device's training-set rows)
 //
 // Every edgefl-server setting works (flags or --config file). The server's state and metrics go
 // to <state-dir>/server (metrics.jsonl unless --metrics), the devices' to <state-dir>/device-<i>.
@@ -19,6 +20,7 @@
 #include "edgefl/option_table.hpp"
 #include "server_config.hpp"
 #include "simulation.hpp"
+#include "split_file.hpp"
 
 namespace {
 
@@ -47,6 +49,7 @@ struct SimFlags {
   uint32_t device_threads = 1;
   std::string memory_budget = "auto";
   bool device_log = false;
+  std::string write_split;
 };
 
 void bind_sim_options(SimFlags& f, edgefl::OptionTable& t) {
@@ -65,6 +68,7 @@ void bind_sim_options(SimFlags& f, edgefl::OptionTable& t) {
   t.add("device_threads", &f.device_threads, "compute threads per device");
   t.add("memory_budget", &f.memory_budget, "memory budget per device (bytes, K/M/G) or auto");
   t.add("device_log", &f.device_log, "print the devices' log lines too");
+  t.add("write_split", &f.write_split, "write each device's training-set rows to this file (JSON lines)");
 }
 
 edgefl::Status parse_slow(const std::string& text, double& fraction, double& slowdown) {
@@ -142,6 +146,19 @@ int main(int argc, char** argv) {
   d.simulation_seed = flags.fault_seed;
   d.quiet = !flags.device_log;
   options.socket_time_scale = config.time_scale;
+  if (!flags.write_split.empty()) {
+    Result<DataSource> source = DataSource::parse(d.data, d.data_dir);
+    if (!source) return fail(source.status(), 2);
+    ShardSpec shard;
+    shard.scheme = d.partition;
+    shard.count = flags.devices;
+    shard.alpha = d.dirichlet_alpha;
+    shard.shards_per_client = d.shards_per_client;
+    shard.seed = d.partition_seed;
+    shard.max_samples = d.max_samples;
+    Status written = sim::write_split_file(flags.write_split, *source, shard);
+    if (!written.ok()) return fail(written, 1);
+  }
   if (flags.fault_drop > 0 || flags.fault_duplicate > 0) {
     if (!(flags.fault_drop < 1 && flags.fault_duplicate <= 1 && flags.fault_drop >= 0 && flags.fault_duplicate >= 0)) {
       return fail(make_status(StatusCode::invalid_argument, "--fault-drop must be in [0, 1), --fault-duplicate in [0, 1]"), 2);

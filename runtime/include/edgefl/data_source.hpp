@@ -3,6 +3,7 @@
 //   auto source = edgefl::DataSource::parse("fashion-mnist");      // or "blobs:32:4", "linear:1000"
 //   auto test = source->load_test(spec, /*max_samples=*/10000);     // server-side evaluation
 //   auto shard = source->load_shard(spec, shard_spec);              // one device's partition
+//   auto rows = source->shard_rows(shard_spec);                     // its training-set rows
 //
 // Names:
 //   fashion-mnist          Debian's dataset-fashion-mnist (or `dir`), 784 inputs, 10 classes
@@ -54,10 +55,16 @@ class DataSource {
   Result<Shard> load_shard(const ModelSpec& spec, const ShardSpec& shard) const;
   // The same without a model to check against (a device loads its data before any task).
   Result<Shard> load_shard(const ShardSpec& shard) const;
+  // The training-set rows load_shard keeps (sorted), computed from the labels alone; lets
+  // another program (e.g. a baseline) train on exactly the same split.
+  Result<std::vector<uint32_t>> shard_rows(const ShardSpec& shard) const;
 
  private:
   // All samples of a synthetic source, training rows first (the same on every machine).
   Result<Dataset> generate() const;
+  // A synthetic source's training rows, and the split actually applied to them.
+  Result<Dataset> synthetic_train() const;
+  ShardSpec synthetic_shard(ShardSpec shard) const;
 
   Kind kind_ = Kind::fashion_mnist;
   std::string name_;

@@ -26,7 +26,10 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 Result<Dataset> load_idx(const std::string& images_path, const std::string& labels_path,
                          std::size_t classes, ByteScaling scaling = {});
 
-// Picks the rows to keep from a labels-only dataset (dim 1, every feature 0): sorted indices.
+// The labels alone, as a dataset of dim 1 (every feature 0): enough to compute a partition.
+Result<Dataset> load_idx_labels(const std::string& labels_path, std::size_t classes);
+
+// Picks the rows to keep from a labels-only dataset (load_idx_labels): sorted indices.
 using RowSelector = std::function<Result<std::vector<uint32_t>>(const Dataset& labels)>;
 
 // Loads only the rows `select` picks, streaming the image file, so a device holding one

@@ -34,7 +34,7 @@ Result<Partition> split(const Dataset& data, const ShardSpec& s) {
 }
 
 // The rows of partition `s.index`, capped at max_samples.
-Result<std::vector<uint32_t>> shard_rows(const Dataset& data, const ShardSpec& s) {
+Result<std::vector<uint32_t>> rows_of(const Dataset& data, const ShardSpec& s) {
   if (s.index >= s.count) {
     return make_status(StatusCode::invalid_argument, "partition index " + std::to_string(s.index) +
                                                          " is not below the partition count " +
@@ -151,6 +151,31 @@ Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_sam
   return make_status(StatusCode::internal, "unknown data kind");
 }
 
+Result<Dataset> DataSource::synthetic_train() const {
+  Result<Dataset> all = generate();
+  if (!all) return all.status();
+  std::vector<uint32_t> train_rows(kind_ == Kind::blobs ? kBlobsTrain : kLinearTrain);
+  std::iota(train_rows.begin(), train_rows.end(), 0u);
+  return all->select(train_rows);
+}
+
+ShardSpec DataSource::synthetic_shard(ShardSpec shard) const {
+  // Regression targets have no labels to skew: such data is always split IID.
+  if (kind_ == Kind::linear) shard.scheme = "iid";
+  return shard;
+}
+
+Result<std::vector<uint32_t>> DataSource::shard_rows(const ShardSpec& shard) const {
+  if (kind_ == Kind::fashion_mnist) {
+    Result<Dataset> labels = load_idx_labels(fashion_mnist_paths(dir_, "train").labels, 10);
+    if (!labels) return labels.status().with_context("Fashion-MNIST training labels");
+    return rows_of(*labels, shard);
+  }
+  Result<Dataset> train = synthetic_train();
+  if (!train) return train.status();
+  return rows_of(*train, synthetic_shard(shard));
+}
+
 Result<Shard> DataSource::load_shard(const ModelSpec& spec, const ShardSpec& shard) const {
   EDGEFL_RETURN_IF_ERROR(check_spec(spec));
   return load_shard(shard);
@@ -161,20 +186,13 @@ Result<Shard> DataSource::load_shard(const ShardSpec& shard) const {
   if (kind_ == Kind::fashion_mnist) {
     IdxPaths paths = fashion_mnist_paths(dir_, "train");
     data = load_idx_selected(paths.images, paths.labels, 10,
-                             [&shard](const Dataset& labels) { return shard_rows(labels, shard); },
+                             [&shard](const Dataset& labels) { return rows_of(labels, shard); },
                              kFashionMnistStandardised);
     if (!data) return data.status().with_context("Fashion-MNIST training set");
   } else {
-    Result<Dataset> all = generate();
-    if (!all) return all.status();
-    std::vector<uint32_t> train_rows(kind_ == Kind::blobs ? kBlobsTrain : kLinearTrain);
-    std::iota(train_rows.begin(), train_rows.end(), 0u);
-    Result<Dataset> train = all->select(train_rows);
+    Result<Dataset> train = synthetic_train();
     if (!train) return train.status();
-    // Regression targets have no labels to skew: such data is always split IID.
-    ShardSpec effective = shard;
-    if (kind_ == Kind::linear) effective.scheme = "iid";
-    Result<std::vector<uint32_t>> rows = shard_rows(*train, effective);
+    Result<std::vector<uint32_t>> rows = rows_of(*train, synthetic_shard(shard));
     if (!rows) return rows.status();
     data = train->select(*rows);
     if (!data) return data.status();

@@ -134,14 +134,19 @@ Result<Dataset> load_idx(const std::string& images_path, const std::string& labe
   return Dataset::from_bytes(dim, std::move(images->data), std::move(*targets), scaling, classes);
 }
 
-Result<Dataset> load_idx_selected(const std::string& images_path, const std::string& labels_path,
-                                  std::size_t classes, const RowSelector& select, ByteScaling scaling) {
+Result<Dataset> load_idx_labels(const std::string& labels_path, std::size_t classes) {
   Result<std::vector<float>> targets = read_labels(labels_path, classes);
   if (!targets) return targets.status();
   const std::size_t count = targets->size();
-  Result<Dataset> labels_only =
-      Dataset::from_bytes(1, std::vector<uint8_t>(count, 0), *targets, {1.0f, 0.0f}, classes);
+  return Dataset::from_bytes(1, std::vector<uint8_t>(count, 0), std::move(*targets), {1.0f, 0.0f}, classes);
+}
+
+Result<Dataset> load_idx_selected(const std::string& images_path, const std::string& labels_path,
+                                  std::size_t classes, const RowSelector& select, ByteScaling scaling) {
+  Result<Dataset> labels_only = load_idx_labels(labels_path, classes);
   if (!labels_only) return labels_only.status();
+  const std::size_t count = labels_only->size();
+  std::vector<float> targets(labels_only->targets().begin(), labels_only->targets().end());
   Result<std::vector<uint32_t>> rows = select(*labels_only);
   if (!rows) return rows.status();
   labels_only = Dataset();  // free before the images arrive
@@ -166,7 +171,7 @@ Result<Dataset> load_idx_selected(const std::string& images_path, const std::str
     uint8_t* out = wanted ? kept.data() + next * dim : skip.data();
     EDGEFL_RETURN_IF_ERROR(read_exact(images->file.get(), images_path, out, dim, "data"));
     if (wanted) {
-      kept_targets.push_back((*targets)[i]);
+      kept_targets.push_back(targets[i]);
       ++next;
     }
   }

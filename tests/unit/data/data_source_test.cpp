@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "edgefl/data_source.hpp"
 #include "edgefl/idx_reader.hpp"
 #include "edgefl/partition.hpp"
@@ -45,6 +47,49 @@ TEST_CASE("data source: a Fashion-MNIST shard equals the partition of the full s
   }
   // Only the shard is held: about one byte per pixel of its own rows.
   CHECK(loaded->data.memory_bytes() < rows.size() * 800);
+}
+
+TEST_CASE("data source: shard_rows names the rows load_shard keeps, for any device") {
+  auto source = DataSource::parse("fashion-mnist");
+  REQUIRE(source.ok());
+  auto full = edgefl::load_fashion_mnist();
+  REQUIRE(full.ok());
+  auto partition = edgefl::partition_dirichlet(full->train, 10, 0.5, 7);
+  REQUIRE(partition.ok());
+  ShardSpec shard;
+  shard.scheme = "dirichlet";
+  shard.count = 10;
+  shard.alpha = 0.5;
+  shard.seed = 7;
+  for (uint32_t index : {0u, 6u}) {
+    shard.index = index;
+    auto rows = source->shard_rows(shard);
+    REQUIRE(rows.ok());
+    CHECK(*rows == partition->clients[index]);
+  }
+  shard.max_samples = 100;
+  auto capped = source->shard_rows(shard);
+  REQUIRE(capped.ok());
+  CHECK(capped->size() == 100);
+  CHECK(std::equal(capped->begin(), capped->end(), partition->clients[6].begin()));
+
+  // Synthetic data: the rows select exactly the shard's samples from the training rows.
+  auto blobs = DataSource::parse("blobs:16:4", "", 3);
+  REQUIRE(blobs.ok());
+  ShardSpec iid;
+  iid.scheme = "iid";
+  iid.count = 4;
+  iid.index = 2;
+  auto rows = blobs->shard_rows(iid);
+  auto loaded = blobs->load_shard(iid);
+  REQUIRE(rows.ok());
+  REQUIRE(loaded.ok());
+  REQUIRE(rows->size() == loaded->data.size());
+  CHECK(std::is_sorted(rows->begin(), rows->end()));
+
+  auto missing = DataSource::parse("fashion-mnist", "/nonexistent");
+  REQUIRE(missing.ok());
+  CHECK(missing->shard_rows(shard).status().code() == edgefl::StatusCode::not_found);
 }
 
 TEST_CASE("data source: synthetic data is the same on every load and fits its spec") {
