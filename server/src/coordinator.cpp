@@ -29,9 +29,7 @@ Result<StrategySettings> strategy_settings(const ServerConfig& config) {
   s.beta2 = config.strategy.adam_beta2;
   s.tau = config.strategy.adam_tau;
   s.alpha = config.strategy.async_alpha;
-  Result<StalenessFunction> staleness = parse_staleness_function(config.strategy.staleness);
-  if (!staleness) return staleness.status();
-  s.staleness_function = *staleness;
+  s.staleness_function = config.strategy.staleness;
   s.staleness_a = config.strategy.staleness_a;
   s.staleness_b = config.strategy.staleness_b;
   s.buffer_size = config.strategy.buffer_size;

@@ -1,8 +1,6 @@
 #include "join_check.hpp"
 
-#include "edgefl/adaptive_batch.hpp"
 #include "edgefl/memory_plan.hpp"
-#include "edgefl/optimizer.hpp"
 
 namespace edgefl::server {
 
@@ -31,13 +29,11 @@ Status JoinCheck::check_fits(const Capabilities& capabilities) const {
   // The device plans with its own backend, data and process size (protocol 1.2). A device that
   // does not say them (1.1), or sizes itself from what is free, checks its own plan at start.
   if (capabilities.memory_budget_bytes == 0 || capabilities.backend == 0) return Status();
-  Result<OptimizerKind> optimizer = parse_optimizer(config_->train.optimizer);
-  Result<BatchTest> test = parse_batch_test(config_->adaptive_batch.test);
-  if (!optimizer || !test) return make_status(StatusCode::internal, "validated settings failed to parse");
   const std::size_t message_bytes = spec_->parameter_count() * sizeof(float) + 4096;
   const auto backend = static_cast<Backend>(capabilities.backend - 1);
   MemoryPlanRequest request = task_memory_request(
-      *spec_, backend, *optimizer, *test, config_->adaptive_batch.max_batch, config_->codec.name != "f32",
+      *spec_, backend, config_->train.optimizer, config_->adaptive_batch.test, config_->adaptive_batch.cap,
+      config_->codec.kind != CodecKind::f32,
       message_bytes, capabilities.dataset_bytes, capabilities.process_bytes);
   Result<MemoryPlan> plan = plan_memory(request, capabilities.memory_budget_bytes);
   return plan.ok() ? Status() : plan.status();
