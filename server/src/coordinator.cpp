@@ -195,12 +195,22 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
     reject(channel, inbound.peer, decoded.status(), std::nullopt);
     return Status();
   }
+  const Clock::time_point at = now();
+  // A Join is answered even after the end (Welcome, no task): the device's next word, e.g. the
+  // resend of an update whose Ack a crash took, then finds it known.
+  if (const Join* join = std::get_if<Join>(&decoded->message)) return handle_join(channel, inbound, *join, at);
   if (finished() && !std::holds_alternative<Bye>(decoded->message)) {
-    // Devices that were away when the run ended learn it at their next word.
+    // A resend of an update the run took (its Ack was lost) is still acknowledged, so the
+    // device can clear its outbox; then, as every other word, it hears that the run is over.
+    if (const Update* update = std::get_if<Update>(&decoded->message)) {
+      if (DeviceRecord* device = sender(inbound, at)) {
+        if (std::optional<uint64_t> previous = ledger_->accepted(dedupe_key(device->id, *update))) {
+          EDGEFL_RETURN_IF_ERROR(send(channel, inbound.peer, Ack{*previous, update->round, AckStatus::duplicate}));
+        }
+      }
+    }
     return send(channel, inbound.peer, Bye{ByeReason::finished, "training finished"});
   }
-  const Clock::time_point at = now();
-  if (const Join* join = std::get_if<Join>(&decoded->message)) return handle_join(channel, inbound, *join, at);
 
   // Every other message comes from a device that joined: by key (CURVE) or by routing id.
   DeviceRecord* device = sender(inbound, at);
