@@ -15,9 +15,11 @@ using namespace edgefl;
 TEST_CASE("training worker: a message that is not a Task gives invalid_argument, not a crash") {
   Result<Dataset> data = make_blobs({.classes = 4, .dim = 16, .samples = 100, .seed = 1});
   REQUIRE(data.ok());
-  device::WorkerOptions options;
+  device::LocalTrainingOptions options;
   options.data = &*data;
-  auto worker = device::TrainingWorker::create(options);
+  auto trainer = device::LocalTaskTrainer::create(options);
+  REQUIRE(trainer.ok());
+  auto worker = device::TrainingWorker::create(std::move(*trainer));
   REQUIRE(worker.ok());
   Result<std::vector<uint8_t>> heartbeat = encode_message(Heartbeat{.sequence = 1});
   REQUIRE(heartbeat.ok());

@@ -1,0 +1,196 @@
+#include "task_trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "edgefl/adaptive_batch.hpp"
+#include "edgefl/codec.hpp"
+#include "edgefl/compute.hpp"
+#include "edgefl/memory_plan.hpp"
+#include "edgefl/proto.hpp"
+#include "edgefl/rng.hpp"
+#include "edgefl/trainer.hpp"
+
+namespace edgefl::device {
+
+Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
+                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget,
+                                      uint64_t process_bytes) {
+  const BatchTest test =
+      task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
+  MemoryPlanRequest request = task_memory_request(
+      spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
+      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes(), process_bytes);
+  if (budget == 0) {
+    Result<uint64_t> available = available_memory_bytes();
+    if (!available) return available.status().with_context("measuring available memory");
+    budget = *available;
+  }
+  return plan_memory(request, budget);
+}
+
+void StopSignal::request() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool StopSignal::requested() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return requested_;
+}
+
+bool StopSignal::wait_for(std::chrono::duration<double> duration) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return !wake_.wait_for(lock, duration, [this] { return requested_; });
+}
+
+struct LocalTaskTrainer::State {
+  std::string spec_text;
+  ModelSpec spec;
+  std::unique_ptr<ComputeContext> compute;
+  std::unique_ptr<LocalTrainer> trainer;
+  FloatBuffer global;
+  FloatBuffer local;
+  std::optional<UpdateEncoder> encoder;
+  AlignedBytes scratch;
+  std::size_t planned_micro_batch = 0;
+  uint64_t completed_steps = 0;     // local steps over the device's life (PALSGD warm-up)
+  std::size_t next_batch_size = 0;  // adaptive batches carry their size from task to task
+  std::string plan_text;
+};
+
+LocalTaskTrainer::LocalTaskTrainer(const LocalTrainingOptions& options)
+    : options_(options), state_(std::make_unique<State>()) {}
+
+LocalTaskTrainer::~LocalTaskTrainer() = default;
+
+Result<std::unique_ptr<LocalTaskTrainer>> LocalTaskTrainer::create(const LocalTrainingOptions& options) {
+  if (options.data == nullptr || options.data->size() == 0) {
+    return make_status(StatusCode::invalid_argument, "training worker: no local data");
+  }
+  return std::unique_ptr<LocalTaskTrainer>(new LocalTaskTrainer(options));
+}
+
+TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> message, StopSignal&) {
+  const auto started = std::chrono::steady_clock::now();
+  TrainingResult result;
+  result.task_id = task_id;
+  auto failed = [&result](Status status) {
+    result.status = std::move(status);
+    return std::move(result);
+  };
+  State& s = *state_;
+
+  Result<DecodedMessage> decoded = decode_message(message, s.scratch);
+  if (!decoded) return failed(decoded.status());
+  const Task* task_in_message = std::get_if<Task>(&decoded->message);
+  if (task_in_message == nullptr) {
+    return failed(make_status(StatusCode::invalid_argument, "the worker was handed a message that is not a Task"));
+  }
+  const Task& task = *task_in_message;
+
+  if (task.model_spec != s.spec_text) {
+    Result<ModelSpec> spec = ModelSpec::parse(task.model_spec);
+    if (!spec) return failed(spec.status());
+    if (spec->input_size() != options_.data->dim()) {
+      return failed(make_status(StatusCode::shape_mismatch,
+                                "model '" + task.model_spec + "' takes " + std::to_string(spec->input_size()) +
+                                    " inputs, the local data has " + std::to_string(options_.data->dim())));
+    }
+    if (!s.compute) {
+      Result<DirectIsa> isa = parse_direct_isa(options_.direct_isa);
+      if (!isa) return failed(isa.status());
+      auto compute = ComputeContext::create(options_.backend, options_.threads, *isa);
+      if (!compute) return failed(compute.status());
+      s.compute = std::move(*compute);
+    }
+    Result<MemoryPlan> plan = plan_device_memory(*spec, s.compute->backend(), task.config, message.size(),
+                                                 *options_.data, options_.memory_budget, options_.process_bytes);
+    if (!plan) return failed(plan.status());
+    s.plan_text = plan->describe();
+    std::size_t micro_batch = plan->max_micro_batch;
+    if (!task.config.adaptive_batch) micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size);
+    auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
+    if (!trainer) return failed(trainer.status());
+    s.trainer = std::move(*trainer);
+    s.global = FloatBuffer(spec->parameter_count());
+    s.local = FloatBuffer(spec->parameter_count());
+    s.encoder.reset();
+    s.spec = *spec;
+    s.spec_text = task.model_spec;
+  }
+  Status payload = decoded->payload_into(s.global.span());
+  if (!payload.ok()) return failed(payload);
+  // The model is in s.global now: give the message's memory back before training needs it
+  // (the decoded Task keeps its own copies of everything but the params view).
+  std::vector<uint8_t>().swap(message);
+  s.scratch = AlignedBytes();
+  if (!s.encoder || !(s.encoder->config() == task.config.upload)) {
+    auto encoder = UpdateEncoder::create(task.config.upload, s.spec.parameter_count());
+    if (!encoder) return failed(encoder.status());
+    s.encoder.emplace(std::move(*encoder));
+  }
+
+  // DiLoCo keeps its inner AdamW state across rounds; FedAvg-style clients start fresh.
+  if (task.config.optimizer != OptimizerKind::adamw) s.trainer->reset_optimizer();
+  TrainConfig config;
+  config.optimizer = OptimizerConfig{task.config.optimizer, task.config.lr, task.config.momentum,
+                                     task.config.weight_decay, task.config.beta1, task.config.beta2,
+                                     task.config.eps};
+  config.batch_size = task.config.batch_size;
+  config.local_steps = task.config.local_steps;
+  config.epochs = task.config.local_epochs;
+  config.seed = splitmix64(task.config.seed ^ options_.device_seed);
+  if (const auto& adaptive = task.config.adaptive_batch) {
+    config.adaptive.test = static_cast<BatchTest>(adaptive->test);
+    config.adaptive.eta = adaptive->eta;
+    config.adaptive.theta = adaptive->theta;
+    config.adaptive.nu = adaptive->nu;
+    config.adaptive.cap = adaptive->batch_cap;
+    config.adaptive.interval = adaptive->test_interval;
+    // The batch grows across tasks: start where the last test left it.
+    config.batch_size = std::max<std::size_t>(config.batch_size, s.next_batch_size);
+  }
+  std::span<const float> pull_target;
+  if (const auto& palsgd = task.config.palsgd) {
+    config.palsgd = PalsgdConfig{palsgd->p, palsgd->rho, palsgd->warmup_steps, s.completed_steps};
+    if (palsgd->h > 0) config.local_steps = palsgd->h;
+    pull_target = s.global.span();
+  }
+
+  s.local.assign(s.global.span());
+  Result<TrainMetrics> metrics = s.trainer->train(s.local.span(), DatasetView(*options_.data), config, pull_target);
+  if (!metrics) return failed(metrics.status());
+  s.completed_steps += metrics->steps;
+  s.next_batch_size = metrics->next_batch_size;
+  // The delta is formed in place: the trained copy is not needed once it is encoded.
+  for (std::size_t i = 0; i < s.local.size(); ++i) s.local[i] -= s.global[i];
+  Result<TensorView> encoded = s.encoder->encode(s.local.span());
+  if (!encoded) return failed(encoded.status());
+
+  Update update;
+  update.update_id = task_id;
+  update.task_id = task_id;
+  update.round = task.round;
+  update.base_version = task.model_version;
+  update.run_id = task.run_id;
+  update.base_hash = task.base_hash;
+  update.sample_count = options_.data->size();
+  update.metrics.train_loss = static_cast<float>(metrics->mean_loss);
+  update.metrics.steps = static_cast<uint32_t>(metrics->steps);
+  update.metrics.batch_sizes = metrics->batch_sizes.empty()
+                                   ? std::vector<uint32_t>{static_cast<uint32_t>(config.batch_size)}
+                                   : metrics->batch_sizes;
+  update.payload = *encoded;
+  Result<std::vector<uint8_t>> bytes = encode_message(update);
+  if (!bytes) return failed(bytes.status());
+  result.update_message = std::move(*bytes);
+  result.train_loss = metrics->mean_loss;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace edgefl::device

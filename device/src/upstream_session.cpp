@@ -1,0 +1,226 @@
+#include "upstream_session.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "edgefl/backoff.hpp"
+#include "edgefl/proto.hpp"
+#include "stoppable_sleep.hpp"
+
+namespace edgefl::device {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// Rejections after which the update can never be accepted: delete it from the outbox.
+bool final_rejection(StatusCode code) {
+  return code != StatusCode::unavailable && code != StatusCode::resource_exhausted &&
+         code != StatusCode::timeout && code != StatusCode::unknown_device;
+}
+
+ByteView as_message(const std::vector<std::byte>& bytes) {
+  return ByteView(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+}  // namespace
+
+UpstreamSession::UpstreamSession(UpstreamOptions options, Outbox& outbox, TimeSource& clock, LogSink log)
+    : options_(std::move(options)),
+      outbox_(&outbox),
+      clock_(&clock),
+      log_(std::move(log)),
+      heartbeat_interval_(options_.heartbeat_interval),
+      peer_timeout_(3 * options_.heartbeat_interval) {}
+
+std::string UpstreamSession::outbox_id(uint64_t update_id) {
+  char text[32];
+  std::snprintf(text, sizeof text, "u%020" PRIu64, update_id);
+  return text;
+}
+
+Status UpstreamSession::run(const ChannelFactory& connect, UpstreamClient& client, const std::atomic<bool>& stop) {
+  SocketPolicy policy;
+  policy.time_scale = options_.time_scale;
+  Backoff backoff(policy, options_.backoff_seed);
+  while (!stop.load()) {
+    Result<std::unique_ptr<DeviceChannel>> channel = connect();
+    if (!channel) {
+      log_("warning: cannot open a link to " + options_.endpoint + ": " + channel.status().to_string());
+      if (!sleep_unless_stopped(backoff.next(), stop)) break;
+      continue;
+    }
+    ++stats_.connections;
+    Result<LinkEnd> end = serve(**channel, client, stop);
+    if (!end) return end.status();
+    // The backoff grows only while the server cannot be reached; a link that was welcomed
+    // proves the path works, so the next reconnect starts from the shortest wait again.
+    if (welcomed_) backoff.reset();
+    if (*end == LinkEnd::finished) return Status();
+    if (*end == LinkEnd::stopped) break;
+    channel->reset();  // drop the link (and anything queued on it) before waiting
+    if (!sleep_unless_stopped(backoff.next(), stop)) break;
+  }
+  return make_status(StatusCode::cancelled, "stopped");
+}
+
+Result<LinkEnd> UpstreamSession::serve(DeviceChannel& channel, UpstreamClient& client, const std::atomic<bool>& stop) {
+  open(channel);
+  Result<std::optional<LinkEnd>> end = std::optional<LinkEnd>();
+  while (end.ok() && !end->has_value()) end = turn(client, stop);
+  channel_ = nullptr;  // the caller drops the channel next
+  if (!end) return end.status();
+  return **end;
+}
+
+void UpstreamSession::open(DeviceChannel& channel) {
+  channel_ = &channel;
+  joined_ = false;
+  welcomed_ = false;
+  const SteadyTime now = clock_->now();
+  last_join_ = last_heard_ = last_heartbeat_ = last_resend_ = now;
+  Status sent = send_join();
+  if (!sent.ok()) log_("warning: join not sent: " + sent.to_string());
+}
+
+Status UpstreamSession::send_join() {
+  Result<std::vector<uint8_t>> bytes = encode_message(options_.join);
+  if (!bytes) return bytes.status();
+  return channel_->send(*bytes);
+}
+
+void UpstreamSession::resend_outbox() {
+  Result<std::vector<std::string>> pending = outbox_->list();
+  if (!pending) {
+    log_("warning: outbox: " + pending.status().to_string());
+    return;
+  }
+  for (const std::string& id : *pending) {
+    Result<std::vector<std::byte>> bytes = outbox_->read(id);
+    if (!bytes) {
+      log_("warning: outbox entry " + id + ": " + bytes.status().to_string());
+      continue;
+    }
+    if (channel_->send(as_message(*bytes)).ok()) ++stats_.updates_resent;
+  }
+}
+
+Status UpstreamSession::deliver(uint64_t update_id, ByteView update) {
+  // Durable before it leaves the device: an update survives a crash or reboot from here on.
+  Status stored = outbox_->put(outbox_id(update_id), std::as_bytes(update));
+  if (!stored.ok() && stored.code() != StatusCode::duplicate) return stored.with_context("outbox");
+  if (channel_ != nullptr) {
+    (void)channel_->send(update);
+    last_resend_ = clock_->now();
+  }
+  return Status();
+}
+
+Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client, const std::atomic<bool>& stop) {
+  if (stop.load()) {
+    Result<std::vector<uint8_t>> bye = encode_message(Bye{ByeReason::shutdown, "device stopping"});
+    if (bye) (void)channel_->send(*bye);
+    return std::optional<LinkEnd>(LinkEnd::stopped);
+  }
+  EDGEFL_RETURN_IF_ERROR(client.turn(*this));
+
+  Result<std::optional<Bytes>> received = channel_->receive(milliseconds(50));
+  if (!received) {
+    if (received.status().code() == StatusCode::unavailable) return std::optional<LinkEnd>(LinkEnd::reconnect);
+    log_("warning: receive: " + received.status().to_string());
+  } else if (received->has_value()) {
+    Result<std::optional<LinkEnd>> end = handle(std::move(**received), client);
+    if (!end || end->has_value()) return end;
+  }
+
+  if (client.finishing() && client.working_on() == 0) {
+    Result<std::vector<std::string>> pending = outbox_->list();
+    if (pending.ok() && pending->empty()) return std::optional<LinkEnd>(LinkEnd::finished);
+  }
+  return run_timers(client);
+}
+
+Result<std::optional<LinkEnd>> UpstreamSession::handle(Bytes raw, UpstreamClient& client) {
+  const SteadyTime now = clock_->now();
+  Result<DecodedMessage> decoded = decode_message(raw, scratch_);
+  if (!decoded) {
+    log_("warning: dropped a message from the server: " + decoded.status().to_string());
+    return std::optional<LinkEnd>();
+  }
+  last_heard_ = now;
+  const Message& message = decoded->message;
+  if (const Welcome* welcome = std::get_if<Welcome>(&message)) {
+    joined_ = true;
+    welcomed_ = true;
+    heartbeat_interval_ = milliseconds(welcome->heartbeat_interval_ms);
+    peer_timeout_ = milliseconds(welcome->peer_timeout_ms);
+    resend_outbox();
+    last_resend_ = now;
+  } else if (const Task* task = std::get_if<Task>(&message)) {
+    Result<std::vector<std::byte>> stored = outbox_->read(outbox_id(task->task_id));
+    if (stored.ok()) {
+      // Done before (maybe before a reboot): send that update, never do the work twice.
+      (void)channel_->send(as_message(*stored));
+    } else {
+      client.on_task(*task, std::move(raw));
+    }
+  } else if (const Ack* ack = std::get_if<Ack>(&message)) {
+    Status removed = outbox_->remove(outbox_id(ack->update_id));
+    if (!removed.ok()) return removed.with_context("outbox");
+    ++stats_.updates_acked;
+  } else if (const Reject* reject = std::get_if<Reject>(&message)) {
+    return handle_reject(*reject);
+  } else if (const Bye* bye = std::get_if<Bye>(&message)) {
+    return std::optional<LinkEnd>(bye->reason == ByeReason::finished ? LinkEnd::finished : LinkEnd::reconnect);
+  }
+  return std::optional<LinkEnd>();
+}
+
+Result<std::optional<LinkEnd>> UpstreamSession::handle_reject(const Reject& reject) {
+  log_("warning: server rejected " +
+       (reject.update_id ? "update " + std::to_string(*reject.update_id) : std::string("a message")) + ": " +
+       std::string(status_code_name(reject.reason)) + ": " + reject.message);
+  if (reject.reason == StatusCode::version_mismatch) {
+    return make_status(StatusCode::version_mismatch, "the server speaks another protocol version");
+  }
+  if (reject.reason == StatusCode::resource_exhausted && !reject.update_id) {
+    return make_status(StatusCode::resource_exhausted, "the server will not assign work: " + reject.message);
+  }
+  if (reject.reason == StatusCode::unknown_device) {
+    joined_ = false;
+    (void)send_join();
+    last_join_ = clock_->now();
+  }
+  if (reject.update_id && final_rejection(reject.reason)) {
+    ++stats_.updates_rejected;
+    Status removed = outbox_->remove(outbox_id(*reject.update_id));
+    if (!removed.ok()) return removed.with_context("outbox");
+  }
+  return std::optional<LinkEnd>();
+}
+
+std::optional<LinkEnd> UpstreamSession::run_timers(UpstreamClient& client) {
+  const SteadyTime now = clock_->now();
+  if (!joined_ && now - last_join_ >= heartbeat_interval_) {
+    (void)send_join();
+    last_join_ = now;
+  }
+  if (joined_ && now - last_heartbeat_ >= heartbeat_interval_) {
+    Result<std::vector<uint8_t>> bytes = encode_message(Heartbeat{++heartbeat_sequence_, 0, client.working_on()});
+    if (bytes) (void)channel_->send(*bytes);
+    last_heartbeat_ = now;
+  }
+  if (joined_ && now - last_resend_ >= 3 * heartbeat_interval_) {
+    resend_outbox();  // acks can be lost too; the server answers a resend with Ack(duplicate)
+    last_resend_ = now;
+  }
+  if (now - last_heard_ >= peer_timeout_) {
+    log_("warning: " + options_.join.device_id + ": no word from the server for " +
+         std::to_string(std::chrono::duration_cast<milliseconds>(now - last_heard_).count()) +
+         " ms; reconnecting");
+    return LinkEnd::reconnect;
+  }
+  return std::nullopt;
+}
+
+}  // namespace edgefl::device
