@@ -57,7 +57,7 @@ class DeviceAgent final : private UpstreamClient {
 
   // Runs until the server ends the run (ok), max_tasks are done and acknowledged (ok), `stop`
   // is set (cancelled), or something unrecoverable happens (the outbox cannot be written, the
-  // server speaks another protocol version). Call once.
+  // server speaks another protocol version).
   Status run(const ChannelFactory& connect, const std::atomic<bool>& stop);
 
   AgentStats stats() const;
