@@ -8,7 +8,8 @@ namespace edgefl::device {
 
 class SimulatedOutages::Link final : public DeviceChannel {
  public:
-  Link(std::unique_ptr<DeviceChannel> inner, SimulatedOutages& owner, Rng rng, const std::atomic<bool>& stop)
+  Link(std::unique_ptr<DeviceChannel> inner, SimulatedOutages& owner, Rng rng,
+       const std::atomic<bool>& stop)
       : inner_(std::move(inner)), owner_(&owner), rng_(rng), stop_(&stop) {}
 
   Status send(ByteView message) override {
@@ -30,7 +31,9 @@ class SimulatedOutages::Link final : public DeviceChannel {
     return make_status(StatusCode::unavailable, "offline (simulated outage)");
   }
 
-  std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) override { return inner_->poll_events(wait); }
+  std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) override {
+    return inner_->poll_events(wait);
+  }
 
  private:
   std::unique_ptr<DeviceChannel> inner_;
@@ -41,8 +44,11 @@ class SimulatedOutages::Link final : public DeviceChannel {
   bool waited_ = false;
 };
 
-SimulatedOutages::SimulatedOutages(OutageOptions options, std::vector<std::string> sent_before, LogSink log)
-    : options_(std::move(options)), sent_(sent_before.begin(), sent_before.end()), log_(std::move(log)) {}
+SimulatedOutages::SimulatedOutages(OutageOptions options, std::vector<std::string> sent_before,
+                                   LogSink log)
+    : options_(std::move(options)),
+      sent_(sent_before.begin(), sent_before.end()),
+      log_(std::move(log)) {}
 
 ChannelFactory SimulatedOutages::wrap(ChannelFactory connect, const std::atomic<bool>& stop) {
   return [this, connect = std::move(connect), &stop]() -> Result<std::unique_ptr<DeviceChannel>> {
@@ -50,7 +56,8 @@ ChannelFactory SimulatedOutages::wrap(ChannelFactory connect, const std::atomic<
     if (!link) return link.status();
     ++links_;
     Rng rng(options_.seed, options_.stream + links_);
-    return std::unique_ptr<DeviceChannel>(std::make_unique<Link>(std::move(*link), *this, rng, stop));
+    return std::unique_ptr<DeviceChannel>(
+        std::make_unique<Link>(std::move(*link), *this, rng, stop));
   };
 }
 
@@ -64,7 +71,8 @@ bool SimulatedOutages::first_send(ByteView message) {
 
 void SimulatedOutages::went_offline() {
   ++periods_;
-  log_(options_.device_id + ": going offline for " + std::to_string(options_.offline_s) + " s (simulated)");
+  log_(options_.device_id + ": going offline for " + std::to_string(options_.offline_s) +
+       " s (simulated)");
 }
 
 }  // namespace edgefl::device

@@ -24,12 +24,12 @@
 namespace edgefl::device {
 
 struct OutageOptions {
-  float probability = 0;        // chance to go offline after an update leaves
-  double offline_s = 0;         // how long an outage lasts (for the log line)
+  float probability = 0;                  // chance to go offline after an update leaves
+  double offline_s = 0;                   // how long an outage lasts (for the log line)
   std::chrono::milliseconds duration{0};  // offline_s with the time scale applied
-  uint64_t seed = 0;            // simulate.seed
-  uint64_t stream = 0;          // per device; the link number is added
-  std::string device_id;        // for the log line
+  uint64_t seed = 0;                      // simulate.seed
+  uint64_t stream = 0;                    // per device; the link number is added
+  std::string device_id;                  // for the log line
 };
 
 class SimulatedOutages {

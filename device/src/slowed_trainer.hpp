@@ -16,7 +16,8 @@ class SlowedTaskTrainer final : public TaskTrainer {
   SlowedTaskTrainer(std::unique_ptr<TaskTrainer> inner, double slowdown)
       : inner_(std::move(inner)), slowdown_(slowdown) {}
 
-  TrainingResult train(uint64_t task_id, std::vector<uint8_t> task_message, StopSignal& stop) override {
+  TrainingResult train(uint64_t task_id, std::vector<uint8_t> task_message,
+                       StopSignal& stop) override {
     TrainingResult result = inner_->train(task_id, std::move(task_message), stop);
     if (result.status.ok() && slowdown_ > 1.0) {
       (void)stop.wait_for(std::chrono::duration<double>(result.seconds * (slowdown_ - 1.0)));

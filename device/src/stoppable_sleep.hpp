@@ -9,12 +9,14 @@
 namespace edgefl::device {
 
 // False when `stop` was set before `duration` passed.
-inline bool sleep_unless_stopped(std::chrono::steady_clock::duration duration, const std::atomic<bool>& stop) {
+inline bool sleep_unless_stopped(std::chrono::steady_clock::duration duration,
+                                 const std::atomic<bool>& stop) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point until = Clock::now() + duration;
   while (Clock::now() < until) {
     if (stop.load()) return false;
-    std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
   }
   return !stop.load();
 }

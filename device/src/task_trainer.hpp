@@ -27,16 +27,16 @@ namespace edgefl::device {
 
 // The memory plan for training `task` on `data` within `budget` bytes (0: what the system has
 // available). resource_exhausted, naming the bytes needed, when not even one sample fits.
-Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
-                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget,
-                                      uint64_t process_bytes);
+Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend,
+                                      const TaskConfig& task, std::size_t receive_bytes,
+                                      const Dataset& data, uint64_t budget, uint64_t process_bytes);
 
 struct TrainingResult {
   uint64_t task_id = 0;
   Status status;                        // why no update was made
   std::vector<uint8_t> update_message;  // the encoded Update
   double train_loss = 0;
-  double seconds = 0;                   // compute time
+  double seconds = 0;  // compute time
 };
 
 // Set once, when the worker shuts down; waits inside training end early on it.
@@ -56,7 +56,8 @@ class StopSignal {
 class TaskTrainer {
  public:
   virtual ~TaskTrainer() = default;
-  virtual TrainingResult train(uint64_t task_id, std::vector<uint8_t> task_message, StopSignal& stop) = 0;
+  virtual TrainingResult train(uint64_t task_id, std::vector<uint8_t> task_message,
+                               StopSignal& stop) = 0;
 };
 
 struct LocalTrainingOptions {
@@ -65,8 +66,8 @@ struct LocalTrainingOptions {
   uint32_t threads = 1;
   Backend backend = Backend::xnnpack;
   std::string direct_isa = "best";  // parse_direct_isa: the widest kernel of the direct backend
-  uint64_t device_seed = 0;       // mixed into every task seed so devices shuffle differently
-  uint64_t process_bytes = 0;     // resident size before training state (for the memory plan)
+  uint64_t device_seed = 0;         // mixed into every task seed so devices shuffle differently
+  uint64_t process_bytes = 0;       // resident size before training state (for the memory plan)
 };
 
 class LocalTaskTrainer final : public TaskTrainer {
@@ -74,7 +75,8 @@ class LocalTaskTrainer final : public TaskTrainer {
   // invalid_argument without local data.
   static Result<std::unique_ptr<LocalTaskTrainer>> create(const LocalTrainingOptions& options);
   ~LocalTaskTrainer() override;
-  TrainingResult train(uint64_t task_id, std::vector<uint8_t> task_message, StopSignal& stop) override;
+  TrainingResult train(uint64_t task_id, std::vector<uint8_t> task_message,
+                       StopSignal& stop) override;
 
  private:
   explicit LocalTaskTrainer(const LocalTrainingOptions& options);

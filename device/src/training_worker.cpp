@@ -2,8 +2,10 @@
 
 namespace edgefl::device {
 
-Result<std::unique_ptr<TrainingWorker>> TrainingWorker::create(std::unique_ptr<TaskTrainer> trainer) {
-  if (trainer == nullptr) return make_status(StatusCode::invalid_argument, "training worker: no trainer");
+Result<std::unique_ptr<TrainingWorker>> TrainingWorker::create(
+    std::unique_ptr<TaskTrainer> trainer) {
+  if (trainer == nullptr)
+    return make_status(StatusCode::invalid_argument, "training worker: no trainer");
   std::unique_ptr<TrainingWorker> worker(new TrainingWorker(std::move(trainer)));
   worker->thread_ = std::thread([w = worker.get()] { w->run(); });
   return worker;

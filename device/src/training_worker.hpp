@@ -1,8 +1,9 @@
 // TrainingWorker: runs a device's local training on its own thread, so the agent's thread
 // keeps answering heartbeats and acks while a task trains (minutes on a slow board).
 //
-//   auto worker = TrainingWorker::create(std::move(trainer));    // a TaskTrainer (task_trainer.hpp)
-//   worker->submit(task_id, std::move(task_message_bytes));      // an encoded Task
+//   auto worker = TrainingWorker::create(std::move(trainer));    // a TaskTrainer
+//   (task_trainer.hpp) worker->submit(task_id, std::move(task_message_bytes));      // an encoded
+//   Task
 //   ... later, from the agent loop:
 //   if (auto done = worker->take_result()) send(done->update_message);
 //

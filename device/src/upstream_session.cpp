@@ -25,7 +25,8 @@ ByteView as_message(const std::vector<std::byte>& bytes) {
 
 }  // namespace
 
-UpstreamSession::UpstreamSession(UpstreamOptions options, Outbox& outbox, TimeSource& clock, LogSink log)
+UpstreamSession::UpstreamSession(UpstreamOptions options, Outbox& outbox, TimeSource& clock,
+                                 LogSink log)
     : options_(std::move(options)),
       outbox_(&outbox),
       clock_(&clock),
@@ -39,14 +40,16 @@ std::string UpstreamSession::outbox_id(uint64_t update_id) {
   return text;
 }
 
-Status UpstreamSession::run(const ChannelFactory& connect, UpstreamClient& client, const std::atomic<bool>& stop) {
+Status UpstreamSession::run(const ChannelFactory& connect, UpstreamClient& client,
+                            const std::atomic<bool>& stop) {
   SocketPolicy policy;
   policy.time_scale = options_.time_scale;
   Backoff backoff(policy, options_.backoff_seed);
   while (!stop.load()) {
     Result<std::unique_ptr<DeviceChannel>> channel = connect();
     if (!channel) {
-      log_("warning: cannot open a link to " + options_.endpoint + ": " + channel.status().to_string());
+      log_("warning: cannot open a link to " + options_.endpoint + ": " +
+           channel.status().to_string());
       if (!sleep_unless_stopped(backoff.next(), stop)) break;
       continue;
     }
@@ -64,7 +67,8 @@ Status UpstreamSession::run(const ChannelFactory& connect, UpstreamClient& clien
   return make_status(StatusCode::cancelled, "stopped");
 }
 
-Result<LinkEnd> UpstreamSession::serve(DeviceChannel& channel, UpstreamClient& client, const std::atomic<bool>& stop) {
+Result<LinkEnd> UpstreamSession::serve(DeviceChannel& channel, UpstreamClient& client,
+                                       const std::atomic<bool>& stop) {
   open(channel);
   Result<std::optional<LinkEnd>> end = std::optional<LinkEnd>();
   while (end.ok() && !end->has_value()) end = turn(client, stop);
@@ -116,7 +120,8 @@ Status UpstreamSession::deliver(uint64_t update_id, ByteView update) {
   return Status();
 }
 
-Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client, const std::atomic<bool>& stop) {
+Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client,
+                                                     const std::atomic<bool>& stop) {
   if (stop.load()) {
     Result<std::vector<uint8_t>> bye = encode_message(Bye{ByeReason::shutdown, "device stopping"});
     if (bye) (void)channel_->send(*bye);
@@ -126,7 +131,8 @@ Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client, con
 
   Result<std::optional<Bytes>> received = channel_->receive(milliseconds(50));
   if (!received) {
-    if (received.status().code() == StatusCode::unavailable) return std::optional<LinkEnd>(LinkEnd::reconnect);
+    if (received.status().code() == StatusCode::unavailable)
+      return std::optional<LinkEnd>(LinkEnd::reconnect);
     log_("warning: receive: " + received.status().to_string());
   } else if (received->has_value()) {
     Result<std::optional<LinkEnd>> end = handle(std::move(**received), client);
@@ -171,20 +177,23 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle(Bytes raw, UpstreamClient
   } else if (const Reject* reject = std::get_if<Reject>(&message)) {
     return handle_reject(*reject);
   } else if (const Bye* bye = std::get_if<Bye>(&message)) {
-    return std::optional<LinkEnd>(bye->reason == ByeReason::finished ? LinkEnd::finished : LinkEnd::reconnect);
+    return std::optional<LinkEnd>(bye->reason == ByeReason::finished ? LinkEnd::finished
+                                                                     : LinkEnd::reconnect);
   }
   return std::optional<LinkEnd>();
 }
 
 Result<std::optional<LinkEnd>> UpstreamSession::handle_reject(const Reject& reject) {
   log_("warning: server rejected " +
-       (reject.update_id ? "update " + std::to_string(*reject.update_id) : std::string("a message")) + ": " +
-       std::string(status_code_name(reject.reason)) + ": " + reject.message);
+       (reject.update_id ? "update " + std::to_string(*reject.update_id)
+                         : std::string("a message")) +
+       ": " + std::string(status_code_name(reject.reason)) + ": " + reject.message);
   if (reject.reason == StatusCode::version_mismatch) {
     return make_status(StatusCode::version_mismatch, "the server speaks another protocol version");
   }
   if (reject.reason == StatusCode::resource_exhausted && !reject.update_id) {
-    return make_status(StatusCode::resource_exhausted, "the server will not assign work: " + reject.message);
+    return make_status(StatusCode::resource_exhausted,
+                       "the server will not assign work: " + reject.message);
   }
   if (reject.reason == StatusCode::unknown_device) {
     joined_ = false;
@@ -206,7 +215,8 @@ std::optional<LinkEnd> UpstreamSession::run_timers(UpstreamClient& client) {
     last_join_ = now;
   }
   if (joined_ && now - last_heartbeat_ >= heartbeat_interval_) {
-    Result<std::vector<uint8_t>> bytes = encode_message(Heartbeat{++heartbeat_sequence_, 0, client.working_on()});
+    Result<std::vector<uint8_t>> bytes =
+        encode_message(Heartbeat{++heartbeat_sequence_, 0, client.working_on()});
     if (bytes) (void)channel_->send(*bytes);
     last_heartbeat_ = now;
   }

@@ -99,7 +99,8 @@ class UpstreamSession {
   static std::string outbox_id(uint64_t update_id);
 
  private:
-  Result<LinkEnd> serve(DeviceChannel& channel, UpstreamClient& client, const std::atomic<bool>& stop);
+  Result<LinkEnd> serve(DeviceChannel& channel, UpstreamClient& client,
+                        const std::atomic<bool>& stop);
   Status send_join();
   void resend_outbox();
   Result<std::optional<LinkEnd>> handle(Bytes raw, UpstreamClient& client);

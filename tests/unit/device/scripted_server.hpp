@@ -156,8 +156,8 @@ struct SessionRig {
     options.join.device_id = "dev";
     options.join.boot_counter = 3;
     options.heartbeat_interval = 1000ms;
-    session = std::make_unique<device::UpstreamSession>(options, *outbox, clock,
-                                                        [this](const std::string& line) { log.push_back(line); });
+    session = std::make_unique<device::UpstreamSession>(
+        options, *outbox, clock, [this](const std::string& line) { log.push_back(line); });
   }
 
   // A new link (a fresh routing id, as a DEALER gets after a drop); the session sends Join.

@@ -26,7 +26,7 @@ device::OutageOptions outage_options(float probability, uint64_t seed = 1, uint6
   return options;
 }
 
-TEST_CASE("outage: a fresh update can take the link down and the session reconnects and a resend draws nothing") {
+TEST_CASE("outage: a new update can take the link down, the session reconnects, a resend draws nothing") {
   SessionRig rig;
   device::SimulatedOutages outages(outage_options(1.0f), {}, [&](const std::string& line) { rig.log.push_back(line); });
   rig.factory = outages.wrap(rig.memory_links(), rig.stop);
@@ -139,7 +139,7 @@ double timed_train(double seconds, double slowdown, Status status, bool stopped)
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
-TEST_CASE("slowdown: a slow board takes slowdown times the compute time and failures and stops do not wait") {
+TEST_CASE("slowdown: slowdown times the compute time, no wait after a failure or a stop") {
   CHECK(timed_train(0.01, 3.0, Status(), false) >= 0.02);
   CHECK(timed_train(3600, 2.0, Status(), true) < 60);
   CHECK(timed_train(3600, 2.0, make_status(StatusCode::shape_mismatch, "no"), false) < 60);

@@ -43,7 +43,7 @@ TEST_CASE("session: heartbeats at the interval, numbered, naming the task being 
   }
 }
 
-TEST_CASE("session: a Task lost on the link leaves the device idle in its heartbeats and the resent one reaches the client") {
+TEST_CASE("session: a Task lost on the link leaves heartbeats idle until the resent one arrives") {
   SessionRig rig;
   rig.join();
   rig.server.task(7);
@@ -73,7 +73,7 @@ TEST_CASE("session: a Task lost on the link leaves the device idle in its heartb
   CHECK(beats[0].working_on == 7);
 }
 
-TEST_CASE("session: an update is durable before it leaves, resent after a reconnect until acked, deleted on Ack") {
+TEST_CASE("session: an update is stored before it leaves and resent after a reconnect until its Ack") {
   SessionRig rig;
   rig.join();
   rig.client.results.emplace_back(9, update_bytes(9));
@@ -132,7 +132,7 @@ TEST_CASE("session: a Task whose update is in the outbox is answered from there,
   CHECK(again[0].update_id == 5);
 }
 
-TEST_CASE("session: the link ends on Bye, on silence and on stop and a finished, idle client with an empty outbox leaves") {
+TEST_CASE("session: the link ends on Bye, silence, stop, or a finished client with an empty outbox") {
   SUBCASE("Bye(finished) ends the run, any other Bye the link") {
     SessionRig rig;
     rig.join();
