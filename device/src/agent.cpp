@@ -135,6 +135,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   upstream.heartbeat_interval = seconds_to_ms(config.heartbeat_s * config.time_scale);
   upstream.time_scale = config.time_scale;
   upstream.backoff_seed = hash_text(agent->device_id_) ^ config.simulation_seed;
+  upstream.give_up_after = seconds_to_ms(config.give_up_s * config.time_scale);
   agent->session_ = std::make_unique<UpstreamSession>(std::move(upstream), *agent->outbox_, clock, agent->log_);
 
   if (config.offline_probability > 0) {

@@ -16,6 +16,7 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("server_key", &c.server_key_file, "the server's CURVE public key file");
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated boards)");
+  t.add("give_up_s", &c.give_up_s, "exit after this long without a word from the server (0: never)");
 
   t.add("data", &c.data, "local data: fashion-mnist | blobs:D:C | linear:D");
   t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
@@ -82,8 +83,15 @@ Status validate_device_config(const DeviceConfig& c) {
   if (c.secret_key_file.empty() != c.server_key_file.empty()) {
     return invalid("secret_key and server_key go together (CURVE needs both)");
   }
-  if (!(std::isfinite(c.heartbeat_s) && c.heartbeat_s > 0)) return invalid("heartbeat_s must be > 0");
-  if (!(std::isfinite(c.time_scale) && c.time_scale > 0)) return invalid("time_scale must be > 0");
+  if (!(std::isfinite(c.heartbeat_s) && c.heartbeat_s >= 0.01 && c.heartbeat_s <= 3600)) {
+    return invalid("heartbeat_s must be in [0.01, 3600] seconds");
+  }
+  if (!(std::isfinite(c.time_scale) && c.time_scale >= 0.01 && c.time_scale <= 1000)) {
+    return invalid("time_scale must be in [0.01, 1000]");
+  }
+  if (!(std::isfinite(c.give_up_s) && c.give_up_s >= 0 && c.give_up_s <= 365.0 * 86400)) {
+    return invalid("give_up_s must be in [0, one year] seconds (0: never)");
+  }
   Result<DataSource> source = DataSource::parse(c.data, c.data_dir);
   if (!source) return source.status();
   if (c.partition != "iid" && c.partition != "dirichlet" && c.partition != "shards") {

@@ -21,6 +21,7 @@ struct DeviceConfig {
   std::string server_key_file;    // CURVE: the server's public key
   double heartbeat_s = 1.0;
   double time_scale = 1.0;        // multiplies every time-out (slow or emulated boards)
+  double give_up_s = 0;           // exit after this long without a word from the server (0: never)
 
   // Local data.
   std::string data = "fashion-mnist";  // fashion-mnist | blobs:D:C | linear:D

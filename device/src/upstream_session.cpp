@@ -32,7 +32,8 @@ UpstreamSession::UpstreamSession(UpstreamOptions options, Outbox& outbox, TimeSo
       clock_(&clock),
       log_(std::move(log)),
       heartbeat_interval_(options_.heartbeat_interval),
-      peer_timeout_(3 * options_.heartbeat_interval) {}
+      peer_timeout_(3 * options_.heartbeat_interval),
+      last_word_(clock.now()) {}
 
 std::string UpstreamSession::outbox_id(uint64_t update_id) {
   char text[32];
@@ -46,8 +47,13 @@ Status UpstreamSession::run(const ChannelFactory& connect, UpstreamClient& clien
   policy.time_scale = options_.time_scale;
   Backoff backoff(policy, options_.backoff_seed);
   while (!stop.load()) {
+    EDGEFL_RETURN_IF_ERROR(check_give_up());
     Result<std::unique_ptr<DeviceChannel>> channel = connect();
     if (!channel) {
+      // A malformed or unusable endpoint never starts working; anything else may.
+      if (channel.status().code() == StatusCode::invalid_argument) {
+        return channel.status().with_context("cannot use endpoint '" + options_.endpoint + "'");
+      }
       log_("warning: cannot open a link to " + options_.endpoint + ": " +
            channel.status().to_string());
       if (!sleep_unless_stopped(backoff.next(), stop)) break;
@@ -128,6 +134,7 @@ Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client,
     return std::optional<LinkEnd>(LinkEnd::stopped);
   }
   EDGEFL_RETURN_IF_ERROR(client.turn(*this));
+  EDGEFL_RETURN_IF_ERROR(check_give_up());
 
   Result<std::optional<Bytes>> received = channel_->receive(milliseconds(50));
   if (!received) {
@@ -139,6 +146,7 @@ Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client,
     if (!end || end->has_value()) return end;
   }
 
+  EDGEFL_RETURN_IF_ERROR(check_link_events());
   if (client.finishing() && client.working_on() == 0) {
     Result<std::vector<std::string>> pending = outbox_->list();
     if (pending.ok() && pending->empty()) return std::optional<LinkEnd>(LinkEnd::finished);
@@ -154,6 +162,7 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle(Bytes raw, UpstreamClient
     return std::optional<LinkEnd>();
   }
   last_heard_ = now;
+  last_word_ = now;
   const Message& message = decoded->message;
   if (const Welcome* welcome = std::get_if<Welcome>(&message)) {
     joined_ = true;
@@ -206,6 +215,30 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle_reject(const Reject& reje
     if (!removed.ok()) return removed.with_context("outbox");
   }
   return std::optional<LinkEnd>();
+}
+
+Status UpstreamSession::check_link_events() {
+  for (const LinkEvent& event : channel_->poll_events(milliseconds(0))) {
+    if (event.kind == LinkEvent::Kind::handshake_failed_auth) {
+      return make_status(StatusCode::unauthenticated,
+                         "the server at " + options_.endpoint +
+                             " refused this device's key: add its public key to the server's allowed keys");
+    }
+    if (event.kind == LinkEvent::Kind::handshake_failed_protocol) {
+      return make_status(StatusCode::unauthenticated,
+                         "the server at " + options_.endpoint +
+                             " speaks another security mechanism: CURVE keys on one side only?");
+    }
+  }
+  return Status();
+}
+
+Status UpstreamSession::check_give_up() const {
+  if (options_.give_up_after.count() == 0) return Status();
+  const auto silent = std::chrono::duration_cast<milliseconds>(clock_->now() - last_word_);
+  if (silent < options_.give_up_after) return Status();
+  return make_status(StatusCode::unavailable, "no word from the server at " + options_.endpoint + " for " +
+                                                  std::to_string(silent.count() / 1000) + " s: giving up");
 }
 
 std::optional<LinkEnd> UpstreamSession::run_timers(UpstreamClient& client) {

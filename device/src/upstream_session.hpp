@@ -63,6 +63,9 @@ struct UpstreamOptions {
   std::chrono::milliseconds heartbeat_interval{1000};  // until a Welcome says otherwise
   double time_scale = 1.0;                             // on the reconnect backoff
   uint64_t backoff_seed = 0;
+  // No word from the server for this long (no link, or a silent one): run() ends with
+  // `unavailable`, so a device that missed the final Bye does not wait forever. 0: never.
+  std::chrono::milliseconds give_up_after{0};
 };
 
 struct UpstreamStats {
@@ -79,7 +82,10 @@ class UpstreamSession {
   UpstreamSession(UpstreamOptions options, Outbox& outbox, TimeSource& clock, LogSink log);
 
   // Links until the server ends the run or the client finished (ok), `stop` is set
-  // (cancelled), or something unrecoverable happens (outbox, protocol version).
+  // (cancelled), or something unrecoverable happens, each named: the outbox failed, the server
+  // speaks another protocol version or will not assign work, it refused the device's key
+  // (unauthenticated), the endpoint cannot be used (invalid_argument), or the give-up time
+  // passed without a word from the server (unavailable).
   Status run(const ChannelFactory& connect, UpstreamClient& client, const std::atomic<bool>& stop);
 
   // Starts a link on `channel` (which must outlive its turns): sends Join, restarts the timers.
@@ -105,6 +111,9 @@ class UpstreamSession {
   void resend_outbox();
   Result<std::optional<LinkEnd>> handle(Bytes raw, UpstreamClient& client);
   Result<std::optional<LinkEnd>> handle_reject(const Reject& reject);
+  // The link's security handshake failed: the server refused the key, or one side has none.
+  Status check_link_events();
+  Status check_give_up() const;
   std::optional<LinkEnd> run_timers(UpstreamClient& client);
 
   UpstreamOptions options_;
@@ -122,7 +131,8 @@ class UpstreamSession {
   bool joined_ = false;
   bool welcomed_ = false;  // a Welcome arrived on this link: it works, the backoff restarts
   SteadyTime last_join_{};
-  SteadyTime last_heard_{};
+  SteadyTime last_heard_{};        // on this link
+  SteadyTime last_word_{};         // from the server on any link (the give-up clock)
   SteadyTime last_heartbeat_{};
   SteadyTime last_resend_{};
 };

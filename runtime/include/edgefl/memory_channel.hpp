@@ -39,6 +39,8 @@ class MemoryNetwork {
   void cut(const std::string& peer);
   // Messages the server sent to `peer` that it has not received yet.
   std::size_t pending_for(const std::string& peer) const;
+  // The device end of `peer` reports `kind` at its next poll_events (e.g. a refused key).
+  void report(const std::string& peer, LinkEvent::Kind kind);
 
  private:
   class ServerEnd;
@@ -47,6 +49,7 @@ class MemoryNetwork {
     std::string identity;
     bool alive = true;
     std::deque<Bytes> to_device;
+    std::vector<LinkEvent> events;  // for the device end
   };
 
   void wait_out(std::chrono::milliseconds timeout);

@@ -1,5 +1,7 @@
 #include "edgefl/memory_channel.hpp"
 
+#include <utility>
+
 namespace edgefl {
 
 class MemoryNetwork::ServerEnd final : public ServerChannel {
@@ -61,7 +63,10 @@ class MemoryNetwork::DeviceEnd final : public DeviceChannel {
     return std::optional<Bytes>();
   }
 
-  std::vector<LinkEvent> poll_events(std::chrono::milliseconds) override { return {}; }
+  std::vector<LinkEvent> poll_events(std::chrono::milliseconds) override {
+    std::lock_guard<std::mutex> lock(net_->mutex_);
+    return std::exchange(net_->links_.at(peer_).events, {});
+  }
 
  private:
   MemoryNetwork* net_;
@@ -77,7 +82,7 @@ ServerChannel& MemoryNetwork::server() { return *server_; }
 std::unique_ptr<DeviceChannel> MemoryNetwork::connect(const std::string& peer, const std::string& identity) {
   std::lock_guard<std::mutex> lock(mutex_);
   Link& link = links_[peer];
-  link = Link{identity, true, {}};
+  link = Link{identity, true, {}, {}};
   return std::make_unique<DeviceEnd>(*this, peer);
 }
 
@@ -93,6 +98,13 @@ std::size_t MemoryNetwork::pending_for(const std::string& peer) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto link = links_.find(peer);
   return link == links_.end() ? 0 : link->second.to_device.size();
+}
+
+void MemoryNetwork::report(const std::string& peer, LinkEvent::Kind kind) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto link = links_.find(peer);
+  if (link == links_.end()) return;
+  link->second.events.push_back(LinkEvent{kind, peer, clock_ != nullptr ? clock_->now() : SteadyTime{}});
 }
 
 void MemoryNetwork::wait_out(std::chrono::milliseconds timeout) {

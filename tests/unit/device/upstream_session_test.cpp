@@ -192,3 +192,42 @@ TEST_CASE("session: run() joins, reconnects after a Bye and returns ok when the 
 
 }  // namespace
 }  // namespace edgefl::testing
+
+namespace edgefl::testing {
+namespace {
+
+TEST_CASE("session: a refused key ends the run with a message saying so") {
+  SessionRig rig;
+  rig.connect();
+  rig.net.report(rig.link_name, LinkEvent::Kind::handshake_failed_auth);
+  Result<std::optional<device::LinkEnd>> end = rig.session->turn(rig.client, rig.stop);
+  REQUIRE_FALSE(end.ok());
+  CHECK(end.status().code() == StatusCode::unauthenticated);
+  CHECK(end.status().message().find("refused this device's key") != std::string::npos);
+}
+
+TEST_CASE("session: without a word from the server for the give-up time, the run ends") {
+  SessionRig rig;
+  device::UpstreamOptions options;
+  options.endpoint = "memory";
+  options.join.device_id = "dev";
+  options.heartbeat_interval = std::chrono::milliseconds(1000);
+  options.give_up_after = std::chrono::milliseconds(10000);
+  rig.session = std::make_unique<device::UpstreamSession>(options, *rig.outbox, rig.clock,
+                                                          [](const std::string&) {});
+  rig.join();  // the Welcome is a word: the clock starts again
+  Result<std::optional<device::LinkEnd>> end = std::optional<device::LinkEnd>();
+  const SteadyTime started = rig.clock.now();
+  while (end.ok() && rig.clock.now() - started < std::chrono::seconds(60)) {
+    end = rig.session->turn(rig.client, rig.stop);
+    if (end.ok() && end->has_value()) rig.connect();  // the peer timeout drops links; the device re-links
+  }
+  REQUIRE_FALSE(end.ok());
+  CHECK(end.status().code() == StatusCode::unavailable);
+  CHECK(end.status().message().find("giving up") != std::string::npos);
+  CHECK(rig.clock.now() - started >= std::chrono::seconds(10));
+  CHECK(rig.clock.now() - started < std::chrono::seconds(11));
+}
+
+}  // namespace
+}  // namespace edgefl::testing
