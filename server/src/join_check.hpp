@@ -32,6 +32,8 @@ class JoinCheck {
   Status check(const std::string& id, const Capabilities& capabilities) const;
 
  private:
+  // failed_precondition when the run's upload codec is not among the device's codecs.
+  Status check_codec(const Capabilities& capabilities) const;
   Status check_fits(const Capabilities& capabilities) const;
 
   const ServerConfig* config_;
