@@ -18,8 +18,9 @@ import zmq
 import training
 import wire
 
-# §4: Rejects naming an update after which it can never be accepted (the device deletes it).
-KEEP_AND_RETRY = {"resource_exhausted", "unavailable"}
+# §4: Rejects of an update that may yet be accepted: keep it in the outbox (every other
+# reason naming an update means it never will be: delete it).
+KEEP_AND_RETRY = {"resource_exhausted", "unavailable", "timeout", "unknown_device"}
 # §4: Rejects of a Join after which this device cannot take part in the run.
 STOP = {"version_mismatch", "unauthenticated", "invalid_argument", "out_of_range",
         "resource_exhausted", "failed_precondition"}
@@ -147,6 +148,7 @@ class Device:
                     continue
                 if kind == "Welcome":
                     joined = True
+                    self.log("welcomed as %s" % m["device_id"])
                     interval = m["heartbeat_interval_ms"] / 1000.0
                     timeout = m["peer_timeout_ms"] / 1000.0
                     self.resend_outbox(socket)
@@ -158,14 +160,14 @@ class Device:
                 elif kind == "Reject":
                     self.log("rejected %s: %s: %s" % ("update %d" % m["update_id"] if m["update_id"] is not None
                                                       else "a message", m["reason"], m["message"]))
-                    if m["update_id"] is not None:
-                        if m["reason"] not in KEEP_AND_RETRY:
-                            self.outbox.remove_update(m["update_id"])
-                    elif m["reason"] == "unknown_device":
+                    if m["update_id"] is not None and m["reason"] not in KEEP_AND_RETRY:
+                        self.outbox.remove_update(m["update_id"])
+                    if m["reason"] == "unknown_device":
+                        # The server lost this connection (a restart): join again, then resend.
                         joined = False
                         socket.send(wire.join(self.args.device_id, self.boot_counter, self.samples))
                         last_join = time.monotonic()
-                    elif m["reason"] in STOP and not joined:
+                    elif m["update_id"] is None and m["reason"] in STOP and not joined:
                         raise Refused("the server refused the join: %s: %s" % (m["reason"], m["message"]))
                 elif kind == "Bye":
                     if m["reason"] in (1, 3):  # finished, evicted
