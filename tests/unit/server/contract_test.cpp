@@ -70,6 +70,17 @@ TEST_CASE("contract: an update for a round that has not opened is stale") {
   CHECK(reject.update_id == 7);
 }
 
+TEST_CASE("contract: asynchronously, an update on a model version not yet made is stale") {
+  Joined j(MemoryServer::config("fedasync"));
+  Update ahead = j.update(7);
+  ahead.base_version = j.task.model_version + 5;
+  j.device.send(ahead);
+  j.server.deliver();
+  Reject reject = j.only_reject();
+  CHECK(reject.reason == StatusCode::stale);
+  CHECK(reject.update_id == 7);
+}
+
 TEST_CASE("contract: an update with one value too many is a shape_mismatch naming its id") {
   Joined j;
   j.device.send(j.update(8, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f}));
