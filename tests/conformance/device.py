@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """A second edgefl device, written from docs/protocol.md and the schemas alone: the device state
-machine of §7 (join, resend, re-join, give up), an outbox (§6) and the training of §8.
+machine of §12 (join, resend, re-join, give up), an outbox (§6) and the training of §11.
 
   device.py --endpoint tcp://127.0.0.1:P --device-id py0 --state-dir DIR \
             [--partition-count K --partition-index I --partition-max-samples N] \
             [--save-updates DIR] [--max-tasks N] [--server-key F --secret-key F]
 
 Exit 0 when the server says Bye(finished) (or after --max-tasks with an empty outbox), 3 when
-the server refuses the device for good (§4 "stop"), 1 on other errors."""
+the server refuses the device for good (§10 "stop"), 1 on other errors."""
 import argparse
 import os
 import sys
@@ -18,10 +18,10 @@ import zmq
 import training
 import wire
 
-# §4: Rejects of an update that may yet be accepted: keep it in the outbox (every other
+# §10: Rejects of an update that may yet be accepted: keep it in the outbox (every other
 # reason naming an update means it never will be: delete it).
 KEEP_AND_RETRY = {"resource_exhausted", "unavailable", "timeout", "unknown_device"}
-# §4: Rejects of a Join after which this device cannot take part in the run.
+# §10: Rejects of a Join after which this device cannot take part in the run.
 STOP = {"version_mismatch", "unauthenticated", "invalid_argument", "out_of_range",
         "resource_exhausted", "failed_precondition"}
 
@@ -112,7 +112,7 @@ class Device:
         return socket
 
     def run(self):
-        """Sessions until the run ends; §7.1: a silent server means a new connection."""
+        """Sessions until the run ends; §12.1: a silent server means a new connection."""
         backoff = 0.2
         while True:
             socket = self.connect()

@@ -1,4 +1,4 @@
-"""Local training as docs/protocol.md §8 specifies it, in NumPy: the flat parameter layout, the
+"""Local training as docs/protocol.md §11 specifies it, in NumPy: the flat parameter layout, the
 seeded generator and shuffle, losses, optimizers and the step/epoch loop. Written from the
 document; a device that follows it computes the reference device's update up to float
 summation order."""
@@ -18,7 +18,7 @@ def splitmix64(value):
 
 
 def hash_text(text):
-    """FNV-1a 64 over the UTF-8 bytes, then splitmix64 (§8.3: the device seed)."""
+    """FNV-1a 64 over the UTF-8 bytes, then splitmix64 (§11.3: the device seed)."""
     h = 1469598103934665603
     for byte in text.encode():
         h = ((h ^ byte) * 1099511628211) & MASK64
@@ -26,7 +26,7 @@ def hash_text(text):
 
 
 class Rng:
-    """PCG32 seeded through SplitMix64 (§8.3)."""
+    """PCG32 seeded through SplitMix64 (§11.3)."""
 
     def __init__(self, seed, stream=0):
         self.state = splitmix64(seed & MASK64)
@@ -57,7 +57,7 @@ class Rng:
             values[i - 1], values[j] = values[j], values[i - 1]
 
 
-# ---- Model specs and the flat parameter layout (§8.1) ----
+# ---- Model specs and the flat parameter layout (§11.1) ----
 
 class Spec:
     def __init__(self, text):
@@ -138,7 +138,7 @@ def forward_backward(spec, params, x, y):
     return loss_sum, grads
 
 
-# ---- Optimizers (§8.4) ----
+# ---- Optimizers (§11.5) ----
 
 class Optimizer:
     def __init__(self, kind, count):
@@ -166,7 +166,7 @@ class Optimizer:
 
 
 class Trainer:
-    """Trains Tasks on one device's data; keeps AdamW state across tasks of one model (§8.5)."""
+    """Trains Tasks on one device's data; keeps AdamW state across tasks of one model (§11.5)."""
 
     def __init__(self, x, y, device_id):
         self.x, self.y = x, y

@@ -2,7 +2,7 @@
 size-prefixed FlatBuffer Envelope per ZeroMQ message, identifier "EFLW".
 
 The classes under edgefl.fb are generated at build time by `flatc --python` from
-runtime/schemas/*.fbs (the directory is passed with --schema-python); nothing here knows the
+runtime/schemas/*.fbs into the build tree (conformance.py --generated); nothing here knows the
 C++ code. Messages are plain dicts, named by their union member."""
 import flatbuffers
 import numpy as np
@@ -13,7 +13,7 @@ from edgefl.fb import (Ack, Bye, Capabilities, Envelope, Heartbeat, Join, Messag
 VERSION = 0x0102  # 1.2
 IDENTIFIER = b"EFLW"
 
-# docs/protocol.md §4, "Status codes".
+# docs/protocol.md §10, "Status codes".
 CODES = {
     "ok": 0, "invalid_argument": 1, "not_found": 2, "io_error": 3, "corrupt": 4, "truncated": 5,
     "too_large": 6, "misaligned": 7, "version_mismatch": 8, "shape_mismatch": 9, "non_finite": 10,

@@ -1,4 +1,4 @@
-// The server's side of docs/protocol.md §4 and §7 where a device depends on the exact answer:
+// The server's side of docs/protocol.md §6 and §10 where a device depends on the exact answer:
 // which code, naming which update id, and what is not answered at all.
 #include <doctest/doctest.h>
 
