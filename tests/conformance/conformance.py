@@ -140,7 +140,8 @@ class Run:
         return [sys.executable, os.path.join(HERE, "device.py"), "--endpoint", endpoint, "--device-id", name,
                 "--partition-count", "3", "--partition-index", str(index),
                 "--partition-max-samples", str(SAMPLES), "--state-dir", os.path.join(self.dir, "state-" + name),
-                "--save-updates", os.path.join(self.dir, "updates-" + name), "--max-tasks", str(rounds)] + list(extra)
+                "--save-updates", os.path.join(self.dir, "updates-" + name), "--max-tasks", str(rounds),
+                "--give-up-s", "30"] + list(extra)
 
 
 def python_env(args):

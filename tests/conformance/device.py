@@ -7,7 +7,8 @@ machine of §12 (join, resend, re-join, give up), an outbox (§6) and the traini
             [--save-updates DIR] [--max-tasks N] [--server-key F --secret-key F]
 
 Exit 0 when the server says Bye(finished) (or after --max-tasks with an empty outbox), 3 when
-the server refuses the device for good (§10 "stop"), 1 on other errors."""
+the server refuses the device for good (§10 "stop"), 4 after --give-up-s without a Welcome,
+1 on other errors."""
 import argparse
 import os
 import sys
@@ -27,6 +28,10 @@ STOP = {"version_mismatch", "unauthenticated", "invalid_argument", "out_of_range
 
 
 class Refused(Exception):
+    pass
+
+
+class GaveUp(Exception):
     pass
 
 
@@ -112,8 +117,10 @@ class Device:
         return socket
 
     def run(self):
-        """Sessions until the run ends; §12.1: a silent server means a new connection."""
+        """Sessions until the run ends; §12.1: a silent server means a new connection. With
+        --give-up-s, stops after that long without a Welcome (a Bye can be lost)."""
         backoff = 0.2
+        self.welcomed_at = time.monotonic()
         while True:
             socket = self.connect()
             try:
@@ -122,6 +129,9 @@ class Device:
                 socket.close(0)
             if ended:
                 return
+            if self.args.give_up_s and time.monotonic() - self.welcomed_at > self.args.give_up_s:
+                raise GaveUp("no Welcome for %.0f s; %d update(s) unacknowledged"
+                             % (self.args.give_up_s, len(self.outbox.entries())))
             time.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 
@@ -148,6 +158,7 @@ class Device:
                     continue
                 if kind == "Welcome":
                     joined = True
+                    self.welcomed_at = time.monotonic()
                     self.log("welcomed as %s" % m["device_id"])
                     interval = m["heartbeat_interval_ms"] / 1000.0
                     timeout = m["peer_timeout_ms"] / 1000.0
@@ -155,6 +166,9 @@ class Device:
                     last_resend = time.monotonic()
                 elif kind == "Task":
                     self.on_task(socket, m)
+                    # Training blocks this loop: the server's silence meanwhile was not heard,
+                    # not missing. Waiting for its answers starts now.
+                    last_heard = time.monotonic()
                 elif kind == "Ack":
                     self.outbox.remove_update(m["update_id"])
                 elif kind == "Reject":
@@ -240,6 +254,7 @@ def main():
     p.add_argument("--save-updates")
     p.add_argument("--max-tasks", type=int, default=0)
     p.add_argument("--time-scale", type=float, default=1.0)
+    p.add_argument("--give-up-s", type=float, default=0, help="stop after this long without a Welcome (0: never)")
     p.add_argument("--server-key")
     p.add_argument("--secret-key")
     args = p.parse_args()
@@ -251,6 +266,9 @@ def main():
     except Refused as error:
         device.log(str(error))
         sys.exit(3)
+    except GaveUp as error:
+        device.log(str(error))
+        sys.exit(4)
 
 
 if __name__ == "__main__":
