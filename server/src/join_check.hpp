@@ -1,6 +1,7 @@
 // JoinCheck: what a Join must satisfy before the device is registered — an id that is safe
-// to store and print, declared sizes within sane bounds, and a memory budget that can hold
-// this run's training (resource_exhausted otherwise: the device cannot ever train this model),
+// to store and print, declared sizes within sane bounds, the run's upload codec among the
+// device's codecs (failed_precondition otherwise), and a memory budget that can hold this
+// run's training (resource_exhausted otherwise: the device cannot ever train this model),
 // planned with the backend, data and process sizes the device declares in its Join.
 //
 //   JoinCheck check(config, spec);
