@@ -57,7 +57,7 @@ server::ServerConfig method_config(const std::string& method, const Options& o) 
   c.quiet = true;
   c.train.batch_size = 32;
   c.train.local_steps = o.local_steps;
-  c.train.optimizer = "momentum";
+  c.train.optimizer = OptimizerKind::momentum;
   c.train.learning_rate = o.sgd_lr;
   c.train.momentum = 0.9f;
   // Synchronous rounds over-select: close once 6 of 8 answered plus 0.5 s grace (or at 20 s).
@@ -69,18 +69,18 @@ server::ServerConfig method_config(const std::string& method, const Options& o) 
     c.strategy.name = "nesterov";
     c.strategy.server_lr = 0.7f;
     c.strategy.momentum = 0.9f;
-    c.train.optimizer = "adamw";
+    c.train.optimizer = OptimizerKind::adamw;
     c.train.learning_rate = 1e-3f;
     c.train.local_steps = 0;
-    c.palsgd.sync_interval = o.local_steps;
+    c.palsgd.h = o.local_steps;
     c.palsgd.rho = 1.0f;
     if (method == "palsgd") {
-      c.palsgd.probability = 0.2f;
+      c.palsgd.p = 0.2f;
       c.palsgd.warmup_steps = o.local_steps;
     }
   } else if (method == "fedasync") {
     c.strategy.async_alpha = 0.6f;
-    c.strategy.staleness = "polynomial";
+    c.strategy.staleness = StalenessFunction::polynomial;
     c.strategy.staleness_a = 0.5f;
     c.strategy.max_staleness = 16;
   } else if (method == "fedbuff") {

@@ -107,6 +107,21 @@ int main(int argc, char** argv) {
   }
   if (!parsed.ok()) return fail(parsed, 2);
   if (flags.devices == 0) return fail(make_status(StatusCode::invalid_argument, "--devices must be at least 1"), 2);
+  // The simulation's server listens on a loopback port of its own choosing, without keys:
+  // server settings about the listening socket cannot apply, so naming one is an error.
+  const server::ServerConfig defaults;
+  for (const auto& [flag, given] : {std::pair<const char*, bool>{"--endpoint", config.endpoint != defaults.endpoint},
+                                    {"--endpoint-file", !config.endpoint_file.empty()},
+                                    {"--secret-key", !config.secret_key_file.empty()},
+                                    {"--allowed-keys", !config.allowed_keys_dir.empty()},
+                                    {"--insecure", config.insecure}}) {
+    if (given) {
+      return fail(make_status(StatusCode::invalid_argument,
+                              std::string(flag) + " does not apply to edgefl-sim: its server listens on a loopback "
+                                                  "port of its own, in plaintext (run edgefl-server for that)"),
+                  2);
+    }
+  }
   if (config.min_devices == 0) config.min_devices = flags.devices;
   Status valid = server::validate_server_config(config);
   if (!valid.ok()) return fail(valid, 2);

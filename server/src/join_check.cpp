@@ -1,9 +1,7 @@
 #include "join_check.hpp"
 
-#include "edgefl/adaptive_batch.hpp"
 #include "edgefl/codec.hpp"
 #include "edgefl/memory_plan.hpp"
-#include "edgefl/optimizer.hpp"
 
 namespace edgefl::server {
 
@@ -31,27 +29,25 @@ Status JoinCheck::check(const std::string& id, const Capabilities& capabilities)
 
 Status JoinCheck::check_codec(const Capabilities& capabilities) const {
   // Every device implements f32; the list names what else it can upload (empty: f32 only).
-  Result<CodecKind> upload = parse_codec(config_->codec.name);
-  if (!upload) return make_status(StatusCode::internal, "validated settings failed to parse");
-  if (*upload == CodecKind::f32) return Status();
+  const CodecKind upload = config_->codec.kind;
+  if (upload == CodecKind::f32) return Status();
   for (CodecKind codec : capabilities.codecs) {
-    if (codec == *upload) return Status();
+    if (codec == upload) return Status();
   }
-  return make_status(StatusCode::failed_precondition,
-                     "this run uploads with codec '" + config_->codec.name + "', which the device does not declare");
+  return make_status(StatusCode::failed_precondition, "this run uploads with codec '" +
+                                                          std::string(codec_name(upload)) +
+                                                          "', which the device does not declare");
 }
 
 Status JoinCheck::check_fits(const Capabilities& capabilities) const {
   // The device plans with its own backend, data and process size (protocol 1.2). A device that
   // does not say them (1.1), or sizes itself from what is free, checks its own plan at start.
   if (capabilities.memory_budget_bytes == 0 || capabilities.backend == 0) return Status();
-  Result<OptimizerKind> optimizer = parse_optimizer(config_->train.optimizer);
-  Result<BatchTest> test = parse_batch_test(config_->adaptive_batch.test);
-  if (!optimizer || !test) return make_status(StatusCode::internal, "validated settings failed to parse");
   const std::size_t message_bytes = spec_->parameter_count() * sizeof(float) + 4096;
   const auto backend = static_cast<Backend>(capabilities.backend - 1);
   MemoryPlanRequest request = task_memory_request(
-      *spec_, backend, *optimizer, *test, config_->adaptive_batch.max_batch, config_->codec.name != "f32",
+      *spec_, backend, config_->train.optimizer, config_->adaptive_batch.test, config_->adaptive_batch.cap,
+      config_->codec.kind != CodecKind::f32,
       message_bytes, capabilities.dataset_bytes, capabilities.process_bytes);
   Result<MemoryPlan> plan = plan_memory(request, capabilities.memory_budget_bytes);
   return plan.ok() ? Status() : plan.status();

@@ -1,5 +1,8 @@
 #include "round_coordinator.hpp"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "edgefl/rng.hpp"
 
 namespace edgefl::server {
@@ -48,8 +51,32 @@ Status RoundCoordinator::after_logged(const std::string& device_id, const Update
   return Status();
 }
 
+namespace {
+
+// Dedupe entries of closed rounds: "round.accepted:<round>:<device id>" = update id.
+constexpr std::string_view kAcceptedPrefix = "round.accepted:";
+
+}  // namespace
+
+void RoundCoordinator::save_extras(Checkpoint& checkpoint) const {
+  for (const auto& [key, update_id] : ledger_->accepted_map()) {
+    checkpoint.scalars.push_back(NamedScalar{std::string(kAcceptedPrefix) + std::to_string(key.second) + ":" + key.first,
+                                             static_cast<double>(update_id)});
+  }
+}
+
 Status RoundCoordinator::restore_extras(const Checkpoint& checkpoint) {
   rounds_closed_ = checkpoint.round;
+  for (const NamedScalar& scalar : checkpoint.scalars) {
+    if (scalar.name.compare(0, kAcceptedPrefix.size(), kAcceptedPrefix) != 0) continue;
+    const char* digits = scalar.name.c_str() + kAcceptedPrefix.size();
+    char* end = nullptr;
+    const uint64_t round = std::strtoull(digits, &end, 10);
+    if (end == digits || *end != ':' || end[1] == '\0') {
+      return make_status(StatusCode::corrupt, "malformed dedupe entry '" + scalar.name + "'");
+    }
+    ledger_->remember(AcceptedKey{std::string(end + 1), round}, static_cast<uint64_t>(scalar.value));
+  }
   return Status();
 }
 
@@ -123,14 +150,14 @@ Status RoundCoordinator::close_round() {
   ++rounds_closed_;
   // The metrics line first: a crash before the checkpoint replays the round and rewrites it.
   EDGEFL_RETURN_IF_ERROR(publish_metrics(round_opened_at_));
+  // Keep two closed rounds of ids to answer late resends with Ack(duplicate).
+  ledger_->forget_if([this](const AcceptedKey& key) { return key.second + 2 < rounds_closed_; });
   EDGEFL_RETURN_IF_ERROR(checkpoint_and_rotate(rounds_closed_));
 
   mean_.reset();
   answered_.clear();
   asked_.clear();
   round_open_ = false;
-  // Keep two closed rounds of ids to answer late resends with Ack(duplicate).
-  ledger_->forget_if([this](const AcceptedKey& key) { return key.second + 2 < rounds_closed_; });
   waiting_since_ = now();
   return Status();
 }

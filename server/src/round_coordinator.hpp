@@ -31,7 +31,10 @@ class RoundCoordinator final : public Coordinator {
   Status on_joined(ServerChannel& channel, DeviceRecord& device) override;
   Status on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) override;
   Status run_timers(ServerChannel& channel) override;
-  Status restore_extras(const Checkpoint&) override;
+  // The dedupe entries of recent closed rounds travel in the checkpoint, so a device whose Ack
+  // was lost in a crash right after a round closed hears Ack(duplicate), not Reject(stale).
+  void save_extras(Checkpoint& checkpoint) const override;
+  Status restore_extras(const Checkpoint& checkpoint) override;
 
   uint64_t open_round_number() const { return rounds_closed_ + 1; }
   bool owes_update(const std::string& id) const;

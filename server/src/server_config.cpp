@@ -28,7 +28,8 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
         "refuse an update claiming more samples than this (0: only the count declared at Join)");
   t.add("max_devices", &c.max_devices, "devices the server keeps track of at once");
 
-  t.add("train.optimizer", &c.train.optimizer, "local optimizer: sgd | momentum | nesterov | adamw");
+  t.add_choice("train.optimizer", &c.train.optimizer, parse_optimizer, optimizer_name,
+               "local optimizer: sgd | momentum | nesterov | adamw");
   t.add("train.learning_rate", &c.train.learning_rate, "local learning rate");
   t.add("train.momentum", &c.train.momentum, "local momentum");
   t.add("train.weight_decay", &c.train.weight_decay, "local (decoupled for adamw) weight decay");
@@ -39,7 +40,7 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("train.local_epochs", &c.train.local_epochs, "local epochs per task (if local_steps = 0)");
   t.add("train.local_steps", &c.train.local_steps, "local steps per task (0: use local_epochs)");
 
-  t.add("codec.name", &c.codec.name, "update codec: f32 | f16 | int8 | topk");
+  t.add_choice("codec.name", &c.codec.kind, parse_codec, codec_name, "update codec: f32 | f16 | int8 | topk");
   t.add("codec.int8_block_size", &c.codec.int8_block_size, "values per int8 scale block");
   t.add("codec.topk_fraction", &c.codec.topk_fraction, "share of values top-k keeps");
 
@@ -51,23 +52,25 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("strategy.adam_beta2", &c.strategy.adam_beta2, "FedAdam beta2");
   t.add("strategy.adam_tau", &c.strategy.adam_tau, "FedAdam adaptivity tau");
   t.add("strategy.async_alpha", &c.strategy.async_alpha, "FedAsync mixing weight alpha");
-  t.add("strategy.staleness", &c.strategy.staleness, "FedAsync staleness: constant | polynomial | hinge");
+  t.add_choice("strategy.staleness", &c.strategy.staleness, parse_staleness_function, staleness_function_name,
+               "FedAsync staleness: constant | polynomial | hinge");
   t.add("strategy.staleness_a", &c.strategy.staleness_a, "staleness function parameter a");
   t.add("strategy.staleness_b", &c.strategy.staleness_b, "hinge staleness parameter b");
   t.add("strategy.buffer_size", &c.strategy.buffer_size, "FedBuff: apply every K arrivals");
   t.add("strategy.max_staleness", &c.strategy.max_staleness, "refuse updates staler than this");
 
-  t.add("palsgd.probability", &c.palsgd.probability, "PALSGD pull-step probability p (0: DiLoCo)");
+  t.add("palsgd.probability", &c.palsgd.p, "PALSGD pull-step probability p (0: DiLoCo)");
   t.add("palsgd.rho", &c.palsgd.rho, "PALSGD pull strength rho");
-  t.add("palsgd.sync_interval", &c.palsgd.sync_interval, "PALSGD H (0: from train settings)");
+  t.add("palsgd.sync_interval", &c.palsgd.h, "PALSGD H (0: from train settings)");
   t.add("palsgd.warmup_steps", &c.palsgd.warmup_steps, "local steps before pull steps start");
 
-  t.add("adaptive_batch.test", &c.adaptive_batch.test, "none | norm | augmented_inner_product");
+  t.add_choice("adaptive_batch.test", &c.adaptive_batch.test, parse_batch_test, batch_test_name,
+               "none | norm | augmented_inner_product");
   t.add("adaptive_batch.eta", &c.adaptive_batch.eta, "norm-test eta");
   t.add("adaptive_batch.theta", &c.adaptive_batch.theta, "inner-product test theta (augmented)");
   t.add("adaptive_batch.nu", &c.adaptive_batch.nu, "orthogonality-test nu (augmented test)");
-  t.add("adaptive_batch.max_batch", &c.adaptive_batch.max_batch, "batch-size cap");
-  t.add("adaptive_batch.test_interval", &c.adaptive_batch.test_interval, "steps between tests");
+  t.add("adaptive_batch.max_batch", &c.adaptive_batch.cap, "batch-size cap");
+  t.add("adaptive_batch.test_interval", &c.adaptive_batch.interval, "steps between tests");
 
   t.add("endpoint", &c.endpoint, "ZeroMQ endpoint to bind, e.g. tcp://0.0.0.0:5555");
   t.add("endpoint_file", &c.endpoint_file, "write the endpoint actually bound to this file");
@@ -138,10 +141,6 @@ Status validate_server_config(const ServerConfig& c) {
   if (!(std::isfinite(c.max_update_norm) && c.max_update_norm >= 0)) {
     return invalid("round.max_update_norm must be >= 0");
   }
-  if (!one_of(c.train.optimizer, {"sgd", "momentum", "nesterov", "adamw"})) {
-    return invalid("train.optimizer '" + c.train.optimizer +
-                   "' is not sgd, momentum, nesterov or adamw");
-  }
   if (!finite_positive(c.train.learning_rate)) return invalid("train.learning_rate must be > 0");
   if (!(c.train.momentum >= 0 && c.train.momentum < 1)) {
     return invalid("train.momentum must be in [0, 1)");
@@ -149,9 +148,6 @@ Status validate_server_config(const ServerConfig& c) {
   if (c.train.batch_size == 0) return invalid("train.batch_size must be at least 1");
   if (c.train.local_steps == 0 && c.train.local_epochs == 0) {
     return invalid("one of train.local_steps and train.local_epochs must be > 0");
-  }
-  if (!one_of(c.codec.name, {"f32", "f16", "int8", "topk"})) {
-    return invalid("codec.name '" + c.codec.name + "' is not f32, f16, int8 or topk");
   }
   if (!(c.codec.topk_fraction > 0 && c.codec.topk_fraction <= 1)) {
     return invalid("codec.topk_fraction must be in (0, 1]");
@@ -162,25 +158,17 @@ Status validate_server_config(const ServerConfig& c) {
     return invalid("strategy.name '" + c.strategy.name +
                    "' is not fedavg, fedavgm, fedadam, nesterov, fedasync or fedbuff");
   }
-  if (!one_of(c.strategy.staleness, {"constant", "polynomial", "hinge"})) {
-    return invalid("strategy.staleness '" + c.strategy.staleness +
-                   "' is not constant, polynomial or hinge");
-  }
-  if (!(c.palsgd.probability >= 0 && c.palsgd.probability < 1)) {
+  if (!(c.palsgd.p >= 0 && c.palsgd.p < 1)) {
     return invalid("palsgd.probability must be in [0, 1)");
   }
   // What the devices will check, checked here first: a bad setting fails at start, not on
   // every device in every round.
-  const edgefl::PalsgdConfig palsgd{c.palsgd.probability, c.palsgd.rho, c.palsgd.warmup_steps, 0};
+  const edgefl::PalsgdConfig palsgd{c.palsgd.p, c.palsgd.rho, c.palsgd.warmup_steps, 0};
   EDGEFL_RETURN_IF_ERROR(validate(palsgd, c.train.learning_rate)
                              .with_context("palsgd.* and train.learning_rate"));
-  Result<BatchTest> test = parse_batch_test(c.adaptive_batch.test);
-  if (!test) return test.status();
-  const AdaptiveBatchConfig& ab = c.adaptive_batch;
-  const edgefl::AdaptiveBatchConfig adaptive{*test, ab.eta, ab.theta, ab.nu, ab.max_batch,
-                                             ab.test_interval};
-  EDGEFL_RETURN_IF_ERROR(validate(adaptive).with_context("adaptive_batch.*"));
-  if (c.adaptive_batch.test != "none" && c.adaptive_batch.max_batch < c.train.batch_size) {
+  EDGEFL_RETURN_IF_ERROR(validate(c.adaptive_batch).with_context("adaptive_batch.*"));
+  if (c.adaptive_batch.cap > (1u << 20)) return invalid("adaptive_batch.max_batch must be at most 2^20");
+  if (c.adaptive_batch.test != BatchTest::none && c.adaptive_batch.cap < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }
   EDGEFL_RETURN_IF_ERROR(validate_times(c));

@@ -10,13 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "edgefl/adaptive_batch.hpp"
+#include "edgefl/codec.hpp"
+#include "edgefl/messages.hpp"
 #include "edgefl/option_table.hpp"
+#include "edgefl/optimizer.hpp"
+#include "edgefl/server_strategy.hpp"
 #include "edgefl/status.hpp"
 
 namespace edgefl::server {
 
+// Each concept has one struct, parsed once into typed values: names become enums as the file
+// or flag is read. The local training settings below and `codec` map onto the Task's TrainConfig
+// in one place (TaskFactory); PALSGD is the wire's own PalsgdSettings and the adaptive batch the
+// trainer's own AdaptiveBatchConfig, bound to their keys directly.
 struct LocalTrainingConfig {
-  std::string optimizer = "momentum";  // sgd | momentum | nesterov | adamw
+  OptimizerKind optimizer = OptimizerKind::momentum;
   float learning_rate = 0.05f;
   float momentum = 0.9f;
   float weight_decay = 0.0f;
@@ -28,8 +37,8 @@ struct LocalTrainingConfig {
   uint32_t local_steps = 0;
 };
 
-struct CodecConfig {
-  std::string name = "f32";  // f32 | f16 | int8 | topk
+struct UploadCodecConfig {
+  CodecKind kind = CodecKind::f32;  // key codec.name: f32 | f16 | int8 | topk
   uint32_t int8_block_size = 256;
   float topk_fraction = 0.01f;
 };
@@ -42,28 +51,16 @@ struct StrategyConfig {
   float adam_beta2 = 0.99f;
   float adam_tau = 1e-3f;
   float async_alpha = 0.6f;      // fedasync mixing weight
-  std::string staleness = "polynomial";  // constant | polynomial | hinge
+  StalenessFunction staleness = StalenessFunction::polynomial;
   float staleness_a = 0.5f;
   float staleness_b = 4.0f;
   uint32_t buffer_size = 4;      // fedbuff K
   uint32_t max_staleness = 16;
 };
 
-struct PalsgdConfig {
-  float probability = 0.0f;  // p: chance that a local step is a pull step (0 = DiLoCo)
-  float rho = 1.0f;          // pull strength
-  uint32_t sync_interval = 0;  // H, local steps per task (0: from local_steps/epochs)
-  uint32_t warmup_steps = 0;
-};
-
-struct AdaptiveBatchConfig {
-  std::string test = "none";  // none | norm | augmented_inner_product
-  float eta = 0.1f;           // norm test eta
-  float theta = 0.5f;         // inner-product test theta (augmented test)
-  float nu = 1.0f;            // orthogonality parameter of the augmented inner-product test
-  uint32_t max_batch = 1024;
-  uint32_t test_interval = 0;   // local steps between tests; 0: the last step of each task
-};
+// PALSGD (keys palsgd.probability = p, rho, sync_interval = h, warmup_steps): sent in every
+// Task when any of p, h or the warm-up is set (p = 0 is DiLoCo).
+inline PalsgdSettings default_palsgd() { return PalsgdSettings{.p = 0.0f, .rho = 1.0f, .h = 0, .warmup_steps = 0}; }
 
 struct ServerConfig {
   // Model and evaluation.
@@ -86,10 +83,10 @@ struct ServerConfig {
   uint32_t max_devices = 10000;    // registry bound: devices known at once
 
   LocalTrainingConfig train;
-  CodecConfig codec;
+  UploadCodecConfig codec;
   StrategyConfig strategy;
-  PalsgdConfig palsgd;
-  AdaptiveBatchConfig adaptive_batch;
+  PalsgdSettings palsgd = default_palsgd();
+  AdaptiveBatchConfig adaptive_batch;  // test none: off; keys max_batch = cap, test_interval = interval
 
   // Service.
   std::string endpoint = "tcp://127.0.0.1:5555";

@@ -1,8 +1,5 @@
 #include "task_factory.hpp"
 
-#include "edgefl/adaptive_batch.hpp"
-#include "edgefl/codec.hpp"
-#include "edgefl/optimizer.hpp"
 #include "edgefl/proto.hpp"
 #include "edgefl/rng.hpp"
 
@@ -10,9 +7,7 @@ namespace edgefl::server {
 
 Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelSpec& spec) {
   TaskConfig c;
-  Result<OptimizerKind> optimizer = parse_optimizer(config.train.optimizer);
-  if (!optimizer) return optimizer.status();
-  c.optimizer = *optimizer;
+  c.optimizer = config.train.optimizer;
   c.lr = config.train.learning_rate;
   c.momentum = config.train.momentum;
   c.weight_decay = config.train.weight_decay;
@@ -22,28 +17,21 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
   c.batch_size = config.train.batch_size;
   c.local_steps = config.train.local_steps;
   c.local_epochs = config.train.local_epochs;
-  Result<CodecKind> codec = parse_codec(config.codec.name);
-  if (!codec) return codec.status();
-  c.upload.kind = *codec;
+  c.upload.kind = config.codec.kind;
   c.upload.int8_block_size = config.codec.int8_block_size;
-  c.upload.topk_fraction = *codec == CodecKind::topk ? config.codec.topk_fraction : 0.0f;
+  c.upload.topk_fraction = config.codec.kind == CodecKind::topk ? config.codec.topk_fraction : 0.0f;
   c.deadline_ms = static_cast<uint32_t>(config.round_deadline_s * config.time_scale * 1000);
   // Any PALSGD setting (a sync interval H alone included) sends the section: p = 0 is DiLoCo.
-  if (config.palsgd.probability > 0 || config.palsgd.warmup_steps > 0 || config.palsgd.sync_interval > 0) {
-    c.palsgd = PalsgdSettings{config.palsgd.probability, config.palsgd.rho, config.palsgd.sync_interval,
-                              config.palsgd.warmup_steps};
-  }
-  Result<BatchTest> test = parse_batch_test(config.adaptive_batch.test);
-  if (!test) return test.status();
-  if (*test != BatchTest::none) {
-    AdaptiveBatchSettings adaptive;
-    adaptive.test = static_cast<uint8_t>(*test);
-    adaptive.eta = config.adaptive_batch.eta;
-    adaptive.theta = config.adaptive_batch.theta;
-    adaptive.nu = config.adaptive_batch.nu;
-    adaptive.batch_cap = config.adaptive_batch.max_batch;
-    adaptive.test_interval = config.adaptive_batch.test_interval;
-    c.adaptive_batch = adaptive;
+  if (config.palsgd.p > 0 || config.palsgd.warmup_steps > 0 || config.palsgd.h > 0) c.palsgd = config.palsgd;
+  const AdaptiveBatchConfig& ab = config.adaptive_batch;
+  if (ab.test != BatchTest::none) {
+    // The wire carries the trainer's settings in 32-bit fields (validated: they fit).
+    c.adaptive_batch = AdaptiveBatchSettings{.theta = static_cast<float>(ab.theta),
+                                             .eta = static_cast<float>(ab.eta),
+                                             .batch_cap = static_cast<uint32_t>(ab.cap),
+                                             .test_interval = static_cast<uint32_t>(ab.interval),
+                                             .test = static_cast<uint8_t>(ab.test),
+                                             .nu = static_cast<float>(ab.nu)};
   }
   return TaskFactory(std::move(c), spec.to_string(), config.seed);
 }

@@ -22,7 +22,7 @@ inline server::ServerConfig blobs_server(uint32_t rounds, uint32_t devices) {
   c.grace_s = 0;
   c.join_timeout_s = 30;
   c.heartbeat_s = 0.2;
-  c.train.optimizer = "sgd";
+  c.train.optimizer = OptimizerKind::sgd;
   c.train.learning_rate = 0.05f;
   c.quiet = true;
   return c;

@@ -7,13 +7,16 @@
 //   EDGEFL_RETURN_IF_ERROR(table.apply_toml_file("server.toml"));   // [train] learning_rate = 0.1
 //   table.add_flags(app);                                             // --train-learning-rate 0.1
 //
+//   table.add_choice("train.optimizer", &config.optimizer, parse_optimizer, optimizer_name, "...");
+//
 // A key "a.b_c" is `b_c` inside table `[a]` in TOML and the flag `--a-b-c`; a key without a dot
-// is a top-level TOML key and `--key`. Unknown TOML keys and values of the wrong type are
+// is a top-level TOML key and `--key`. A choice is a name in both, parsed once into its enum. Unknown TOML keys and values of the wrong type are
 // errors naming the file, the key and what was expected, so typos never pass silently.
 // The table stores pointers: the targets must outlive it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -29,7 +32,12 @@ namespace edgefl {
 
 class OptionTable {
  public:
-  using Target = std::variant<std::string*, bool*, float*, double*, uint32_t*, uint64_t*>;
+  // An enum setting written as a name: `set` parses a name into the target, `get` names it.
+  struct Choice {
+    std::function<Status(std::string_view)> set;
+    std::function<std::string()> get;
+  };
+  using Target = std::variant<std::string*, bool*, float*, double*, uint32_t*, uint64_t*, Choice>;
 
   struct Entry {
     std::string key;
@@ -40,6 +48,19 @@ class OptionTable {
   template <typename T>
   void add(std::string key, T* target, std::string help) {
     entries_.push_back(Entry{std::move(key), Target(target), std::move(help)});
+  }
+
+  template <typename E>
+  void add_choice(std::string key, E* target, Result<E> (*parse)(std::string_view),
+                  std::string_view (*name)(E), std::string help) {
+    Choice choice{[target, parse](std::string_view text) -> Status {
+                    Result<E> value = parse(text);
+                    if (!value) return value.status();
+                    *target = *value;
+                    return Status();
+                  },
+                  [target, name] { return std::string(name(*target)); }};
+    entries_.push_back(Entry{std::move(key), Target(std::move(choice)), std::move(help)});
   }
 
   const std::vector<Entry>& entries() const { return entries_; }

@@ -46,6 +46,7 @@ namespace edgefl {
 
 enum class StalenessFunction { constant, polynomial, hinge };
 Result<StalenessFunction> parse_staleness_function(std::string_view name);  // "constant", ...
+std::string_view staleness_function_name(StalenessFunction function);
 
 // s(τ) of FedAsync with parameters a, b.
 double staleness_factor(StalenessFunction function, std::uint64_t staleness, double a, double b);

@@ -14,6 +14,18 @@ Result<StalenessFunction> parse_staleness_function(std::string_view name) {
                 "unknown staleness function '" + std::string(name) + "' (constant, polynomial, hinge)");
 }
 
+std::string_view staleness_function_name(StalenessFunction function) {
+  switch (function) {
+    case StalenessFunction::constant:
+      return "constant";
+    case StalenessFunction::polynomial:
+      return "polynomial";
+    case StalenessFunction::hinge:
+      return "hinge";
+  }
+  return "unknown";
+}
+
 double staleness_factor(StalenessFunction function, std::uint64_t staleness, double a, double b) {
   const double tau = static_cast<double>(staleness);
   switch (function) {

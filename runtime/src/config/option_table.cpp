@@ -47,10 +47,20 @@ Status assign_real(const toml::node& node, std::string_view origin, std::string_
 
 Status assign(const toml::node& node, std::string_view origin, std::string_view key,
               const OptionTable::Target& target) {
+  if (const OptionTable::Choice* choice = std::get_if<OptionTable::Choice>(&target)) {
+    std::optional<std::string> value = node.value_exact<std::string>();
+    if (!value) return type_error(origin, key, "a name (a string)");
+    Status set = choice->set(*value);
+    if (!set.ok()) return make_status(StatusCode::invalid_argument, std::string(origin) + ": '" + std::string(key) +
+                                                                        "': " + set.message());
+    return Status();
+  }
   return std::visit(
-      [&](auto* pointer) -> Status {
+      [&](auto pointer) -> Status {
         using T = std::remove_pointer_t<decltype(pointer)>;
-        if constexpr (std::is_same_v<T, std::string>) {
+        if constexpr (std::is_same_v<decltype(pointer), OptionTable::Choice>) {
+          return Status();  // handled above
+        } else if constexpr (std::is_same_v<T, std::string>) {
           std::optional<std::string> value = node.value_exact<std::string>();
           if (!value) return type_error(origin, key, "a string");
           *pointer = *value;
@@ -128,9 +138,19 @@ void OptionTable::add_flags(CLI::App& app) {
   for (Entry& entry : entries_) {
     std::string flag = flag_name(entry.key);
     std::visit(
-        [&](auto* pointer) {
-          using T = std::remove_pointer_t<decltype(pointer)>;
-          if constexpr (std::is_same_v<T, bool>) {
+        [&](auto& pointer) {
+          using T = std::remove_pointer_t<std::decay_t<decltype(pointer)>>;
+          if constexpr (std::is_same_v<std::decay_t<decltype(pointer)>, Choice>) {
+            const Choice& choice = pointer;
+            app.add_option_function<std::string>(
+                   flag,
+                   [choice, flag](const std::string& text) {
+                     Status set = choice.set(text);
+                     if (!set.ok()) throw CLI::ValidationError(flag, set.message());
+                   },
+                   entry.help)
+                ->default_str(choice.get());
+          } else if constexpr (std::is_same_v<T, bool>) {
             app.add_flag(flag, *pointer, entry.help);
           } else {
             app.add_option(flag, *pointer, entry.help)->capture_default_str();

@@ -98,7 +98,7 @@ TEST_CASE("fedasync refuses updates beyond max_staleness with the reason and sti
   const uint32_t devices = 3;
   ServerConfig config = test::small_server(dir, devices);
   config.strategy.name = "fedasync";
-  config.strategy.staleness = "hinge";
+  config.strategy.staleness = StalenessFunction::hinge;
   config.strategy.max_staleness = 1;
   config.rounds = 40;
   auto cluster = test::start_devices(dir, devices, [](uint32_t index, device::DeviceConfig& d) {

@@ -23,7 +23,7 @@ inline server::ServerConfig small_server(const std::string& dir, uint32_t device
   c.heartbeat_s = 0.2;
   c.join_timeout_s = 20;
   c.round_deadline_s = 20;
-  c.train.optimizer = "sgd";
+  c.train.optimizer = OptimizerKind::sgd;
   c.train.learning_rate = 0.05f;
   c.train.batch_size = 16;
   c.train.local_steps = 5;

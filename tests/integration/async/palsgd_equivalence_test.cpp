@@ -35,7 +35,7 @@ std::vector<float> run_sync(const ServerConfig& base) {
 TEST_CASE("PALSGD with p = 0, outer lr 1 and momentum 0 equals FedAvg (Local SGD) bit for bit") {
   ServerConfig base = test::small_server("", 3);
   base.rounds = 4;
-  base.train.optimizer = "adamw";
+  base.train.optimizer = OptimizerKind::adamw;
   base.train.learning_rate = 0.01f;
   base.train.local_steps = 6;
 
@@ -47,10 +47,10 @@ TEST_CASE("PALSGD with p = 0, outer lr 1 and momentum 0 equals FedAvg (Local SGD
   palsgd.strategy.name = "nesterov";
   palsgd.strategy.server_lr = 1.0f;
   palsgd.strategy.momentum = 0.0f;
-  palsgd.palsgd.probability = 0.0f;
+  palsgd.palsgd.p = 0.0f;
   palsgd.palsgd.rho = 1.0f;
-  palsgd.palsgd.sync_interval = 6;
-  palsgd.train.local_steps = 0;  // H comes from palsgd.sync_interval in the Task
+  palsgd.palsgd.h = 6;
+  palsgd.train.local_steps = 0;  // H comes from palsgd.h in the Task
 
   std::vector<float> a = run_sync(fedavg);
   std::vector<float> b = run_sync(palsgd);

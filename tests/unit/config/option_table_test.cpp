@@ -119,3 +119,39 @@ TEST_CASE("option table: a command line reads --config first, then flags") {
   CHECK(bad.code() == edgefl::StatusCode::invalid_argument);
   CHECK(bad.message().find("rounds") != std::string::npos);
 }
+
+namespace {
+
+enum class Fruit { apple, pear };
+
+edgefl::Result<Fruit> parse_fruit(std::string_view name) {
+  if (name == "apple") return Fruit::apple;
+  if (name == "pear") return Fruit::pear;
+  return edgefl::make_status(edgefl::StatusCode::unknown_enum, "unknown fruit '" + std::string(name) + "'");
+}
+
+std::string_view fruit_name(Fruit fruit) { return fruit == Fruit::apple ? "apple" : "pear"; }
+
+}  // namespace
+
+TEST_CASE("option table: a choice is parsed into its enum once, from TOML or a flag, and a bad name is named") {
+  Fruit fruit = Fruit::apple;
+  OptionTable table;
+  table.add_choice("basket.fruit", &fruit, parse_fruit, fruit_name, "which fruit");
+  REQUIRE(table.apply_toml("[basket]\nfruit = \"pear\"\n", "test.toml").ok());
+  CHECK(fruit == Fruit::pear);
+
+  edgefl::Status bad = table.apply_toml("[basket]\nfruit = \"plum\"\n", "test.toml");
+  CHECK(bad.code() == edgefl::StatusCode::invalid_argument);
+  CHECK(bad.message().find("test.toml: 'basket.fruit': unknown fruit 'plum'") != std::string::npos);
+  CHECK(fruit == Fruit::pear);
+  CHECK_FALSE(table.apply_toml("[basket]\nfruit = 3\n", "test.toml").ok());
+
+  CLI::App app;
+  table.add_flags(app);
+  const char* apple[] = {"prog", "--basket-fruit", "apple"};
+  REQUIRE_NOTHROW(app.parse(3, apple));
+  CHECK(fruit == Fruit::apple);
+  const char* plum[] = {"prog", "--basket-fruit", "plum"};
+  CHECK_THROWS_AS(app.parse(3, plum), CLI::ValidationError);
+}

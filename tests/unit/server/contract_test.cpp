@@ -59,6 +59,23 @@ TEST_CASE("contract: a second update id for an answered round is acknowledged un
   CHECK(acks[1].status == AckStatus::duplicate);
 }
 
+TEST_CASE("contract: after the run, a resend under another id is acknowledged under that id, then Bye") {
+  server::ServerConfig config = MemoryServer::config();
+  config.rounds = 1;
+  Joined j(config);
+  j.device.send(j.update(41));
+  j.server.deliver();  // the only device asked answered: the run is over
+  REQUIRE(j.server.coordinator->finished());
+  REQUIRE(j.device.take<Ack>().size() == 1);
+  j.device.send(j.update(42));
+  j.server.deliver();
+  std::vector<Ack> acks = j.device.take<Ack>();
+  REQUIRE(acks.size() == 1);
+  CHECK(acks[0].update_id == 42);
+  CHECK(acks[0].status == AckStatus::duplicate);
+  CHECK(!j.device.take<Bye>().empty());
+}
+
 TEST_CASE("contract: an update for a round that has not opened is stale") {
   Joined j;
   Update ahead = j.update(7);
@@ -120,7 +137,7 @@ TEST_CASE("contract: words from a connection that has not joined get unknown_dev
 
 TEST_CASE("contract: a device that does not declare the run's upload codec is refused at Join") {
   server::ServerConfig config = MemoryServer::config();
-  config.codec.name = "int8";
+  config.codec.kind = CodecKind::int8_block;
   config.min_devices = 5;  // only joins matter
   MemoryServer server;
   REQUIRE(server.start(config).ok());

@@ -1,0 +1,121 @@
+// The update path of the Coordinator: verification, the binding and weight checks, dedupe,
+// the write-ahead log before the Ack, and the replay of that log on restart.
+#include <algorithm>
+
+#include "coordinator.hpp"
+#include "edgefl/model_hash.hpp"
+
+namespace edgefl::server {
+
+Status Coordinator::replay(const std::string& device, std::span<const uint8_t> update_message) {
+  Result<DecodedMessage> decoded = decode_message(update_message, decode_scratch_, limits_);
+  if (!decoded) return decoded.status().with_context("replaying the write-ahead log");
+  const Update* update = std::get_if<Update>(&decoded->message);
+  if (update == nullptr) return make_status(StatusCode::corrupt, "write-ahead log holds a record that is not an update");
+  // The log holds only updates that were admitted and folded in live, in the same order and
+  // from the same state, so each must be admitted and fold the same way again.
+  const Admission admission = admit(*update);
+  if (!admission.refusal.ok()) {
+    return make_status(StatusCode::corrupt, "write-ahead log of generation " + std::to_string(generation() + 1) +
+                                                " holds an update its state refuses: " +
+                                                admission.refusal.to_string());
+  }
+  Status folded = verify_and_fold(device, *update, *decoded, admission);
+  if (!folded.ok()) return folded.with_context("replaying the write-ahead log");
+  ledger_->remember(dedupe_key(device, *update), update->update_id);
+  tally_.accepted(*update, admission.staleness);
+  return after_logged(device, *update, admission, true);
+}
+
+Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& device, const std::string& peer,
+                                  const DecodedMessage& decoded, std::span<const uint8_t> raw) {
+  const std::string device_id = device.id;
+  const Update& update = std::get<Update>(decoded.message);  // the caller checked the type
+  const AcceptedKey key = dedupe_key(device_id, update);
+  if (ledger_->accepted(key)) {
+    // A resend after a lost Ack (or a restart): acknowledge again, never apply again. The Ack
+    // names the id the device sent (it waits for that one), not the id accepted before.
+    tally_.duplicate();
+    return send(channel, peer, Ack{update.update_id, update.round, AckStatus::duplicate});
+  }
+  Admission admission = admit(update);
+  if (admission.refusal.ok()) admission.refusal = check_binding(update);
+  if (admission.refusal.ok()) admission.refusal = check_sample_weight(device, update);
+  Status refusal = admission.refusal;
+  if (refusal.ok()) refusal = verify_and_fold(device_id, update, decoded, admission);
+  if (!refusal.ok()) {
+    if (admission.late) {
+      tally_.late();
+    } else {
+      tally_.rejected();
+      warn("rejected update " + std::to_string(update.update_id) + " of " + device_id + ": " + refusal.to_string());
+    }
+    reject(channel, peer, refusal, update.update_id);
+    return after_refusal(channel, device_id, update);
+  }
+
+  // Durable before the Ack: a crash after this line replays the update, before it the device resends.
+  Status logged = ledger_->log(device_id, raw);
+  if (!logged.ok()) {
+    // The disk is full or failing: the device keeps its update (no Ack) and hears why; the
+    // server stops, since nothing more can be made durable. Resume after freeing space.
+    reject(channel, peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"),
+           update.update_id);
+    return logged;
+  }
+  ledger_->remember(key, update.update_id);
+  tally_.accepted(update, admission.staleness);
+  EDGEFL_RETURN_IF_ERROR(after_logged(device_id, update, admission, false));
+  EDGEFL_RETURN_IF_ERROR(send(channel, peer, Ack{update.update_id, update.round, AckStatus::accepted}));
+  return after_ack(channel, device_id, update);
+}
+
+Status Coordinator::verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,
+                                    const Admission& admission) {
+  EDGEFL_RETURN_IF_ERROR(decoded.payload_into(scratch_.span()));
+  return fold(device_id, update, scratch_.span(), admission);
+}
+
+uint32_t Coordinator::current_hash() const {
+  auto known = version_hashes_.find(version_);
+  if (known != version_hashes_.end()) return known->second;
+  const uint32_t hash = model_hash(global_.span());
+  version_hashes_[version_] = hash;
+  // Updates older than the staleness window are refused anyway: keep only what can matter.
+  const uint64_t keep = std::max<uint64_t>(2, uint64_t{config_.strategy.max_staleness} + 2);
+  while (version_hashes_.size() > keep) version_hashes_.erase(version_hashes_.begin());
+  return hash;
+}
+
+Status Coordinator::check_binding(const Update& update) const {
+  if (update.run_id == 0) return Status();  // a 1.1 device: nothing to check against
+  if (update.run_id != ledger_->run_id()) {
+    return make_status(StatusCode::stale, "trained for another run (" + std::to_string(update.run_id) +
+                                              "; this run is " + std::to_string(ledger_->run_id()) + ")");
+  }
+  auto known = version_hashes_.find(update.base_version);
+  if (known != version_hashes_.end() && known->second != update.base_hash) {
+    return make_status(StatusCode::stale, "computed on a model other than version " +
+                                              std::to_string(update.base_version) + " of this run");
+  }
+  return Status();
+}
+
+Status Coordinator::check_sample_weight(const DeviceRecord& device, const Update& update) const {
+  // A consistency check, not a defence against a lying device: it stops one device from
+  // claiming more data than it declared (or than the operator allows) to dominate the mean.
+  const uint64_t declared = device.capabilities.sample_count;
+  if (declared > 0 && update.sample_count > declared) {
+    return make_status(StatusCode::out_of_range, "sample_count " + std::to_string(update.sample_count) +
+                                                     " is above the " + std::to_string(declared) +
+                                                     " samples declared at Join");
+  }
+  if (config_.max_sample_weight > 0 && update.sample_count > config_.max_sample_weight) {
+    return make_status(StatusCode::out_of_range, "sample_count " + std::to_string(update.sample_count) +
+                                                     " is above round.max_sample_weight " +
+                                                     std::to_string(config_.max_sample_weight));
+  }
+  return Status();
+}
+
+}  // namespace edgefl::server
