@@ -26,7 +26,8 @@ AcceptedKey AsyncCoordinator::dedupe_key(const std::string& device_id, const Upd
 Coordinator::Admission AsyncCoordinator::admit(const Update& update) const {
   Admission admission;
   if (update.base_version > version_) {
-    admission.refusal = make_status(StatusCode::out_of_range, "computed on model version " +
+    // Like a round not yet open: no model this server handed out, so it can never be taken.
+    admission.refusal = make_status(StatusCode::stale, "computed on model version " +
                                                                   std::to_string(update.base_version) +
                                                                   ", which does not exist yet (current " +
                                                                   std::to_string(version_) + ")");

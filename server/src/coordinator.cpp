@@ -52,7 +52,8 @@ Coordinator::Coordinator(const ServerConfig& config, LogSink log, TimeSource& cl
       tasks_(std::move(tasks)),
       evaluator_(std::move(evaluator)),
       join_check_(config_, spec_) {
-  limits_.max_parameters = spec_.parameter_count();
+  // limits_.max_parameters stays the protocol's bound: an update of another size than the
+  // model is a shape_mismatch found by payload_into, answered with its update id.
 }
 
 Coordinator::~Coordinator() = default;
@@ -183,8 +184,9 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
     // device can clear its outbox; then, as every other word, it hears that the run is over.
     if (const Update* update = std::get_if<Update>(&decoded->message)) {
       if (DeviceRecord* device = sender(inbound, at)) {
-        if (std::optional<uint64_t> previous = ledger_->accepted(dedupe_key(device->id, *update))) {
-          EDGEFL_RETURN_IF_ERROR(send(channel, inbound.peer, Ack{*previous, update->round, AckStatus::duplicate}));
+        if (ledger_->accepted(dedupe_key(device->id, *update))) {
+          EDGEFL_RETURN_IF_ERROR(
+              send(channel, inbound.peer, Ack{update->update_id, update->round, AckStatus::duplicate}));
         }
       }
     }
@@ -194,15 +196,10 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   // Every other message comes from a device that joined: by key (CURVE) or by routing id.
   DeviceRecord* device = sender(inbound, at);
   if (device == nullptr) {
+    // Not counted as rejected: after a server restart every device's first words arrive on a
+    // silently reconnected link before its new Join; the device re-joins and resends.
     std::optional<uint64_t> update_id;
-    if (const Update* update = std::get_if<Update>(&decoded->message)) {
-      update_id = update->update_id;
-      tally_.rejected();
-      warn("rejected update " + std::to_string(update->update_id) + " from " +
-           (inbound.identity.empty() ? std::string("a connection that has not joined")
-                                     : "unknown device " + inbound.identity) +
-           ": unknown_device");
-    }
+    if (const Update* update = std::get_if<Update>(&decoded->message)) update_id = update->update_id;
     reject(channel, inbound.peer,
            make_status(StatusCode::unknown_device, "join first: this connection has not joined"), update_id);
     return Status();
@@ -219,6 +216,12 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   if (std::holds_alternative<Bye>(decoded->message)) {
     log_("device " + id + " said bye");
     devices_.forget(id);
+    return Status();
+  }
+  if (const Reject* refusal = std::get_if<Reject>(&decoded->message)) {
+    // A device's Reject is for the log only: answering it could start an endless exchange.
+    warn("device " + id + " rejected a message: " + std::string(status_code_name(refusal->reason)) + ": " +
+         refusal->message.substr(0, 256));
     return Status();
   }
   reject(channel, inbound.peer,
@@ -242,7 +245,7 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
       !devices_.evict_oldest(at - scaled(3 * config_.heartbeat_s))) {
     warn("refused a join of " + id + ": " + std::to_string(config_.max_devices) + " devices are connected");
     reject(channel, inbound.peer,
-           make_status(StatusCode::resource_exhausted, "the server holds its maximum of devices; retry later"),
+           make_status(StatusCode::unavailable, "the server holds its maximum of devices; retry later"),
            std::nullopt);
     return Status();
   }

@@ -32,10 +32,11 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
   const std::string device_id = device.id;
   const Update& update = std::get<Update>(decoded.message);  // the caller checked the type
   const AcceptedKey key = dedupe_key(device_id, update);
-  if (std::optional<uint64_t> previous = ledger_->accepted(key)) {
-    // A resend after a lost Ack (or a restart): acknowledge again, never apply again.
+  if (ledger_->accepted(key)) {
+    // A resend after a lost Ack (or a restart): acknowledge again, never apply again. The Ack
+    // names the id the device sent (it waits for that one), not the id accepted before.
     tally_.duplicate();
-    return send(channel, peer, Ack{*previous, update.round, AckStatus::duplicate});
+    return send(channel, peer, Ack{update.update_id, update.round, AckStatus::duplicate});
   }
   Admission admission = admit(update);
   if (admission.refusal.ok()) admission.refusal = check_binding(update);

@@ -1,5 +1,6 @@
 #include "join_check.hpp"
 
+#include "edgefl/codec.hpp"
 #include "edgefl/memory_plan.hpp"
 
 namespace edgefl::server {
@@ -22,7 +23,20 @@ Status JoinCheck::check(const std::string& id, const Capabilities& capabilities)
     return make_status(StatusCode::out_of_range, "declared sample_count " + std::to_string(capabilities.sample_count) +
                                                      " is above " + std::to_string(kMaxDeclaredSamples));
   }
+  EDGEFL_RETURN_IF_ERROR(check_codec(capabilities));
   return check_fits(capabilities);
+}
+
+Status JoinCheck::check_codec(const Capabilities& capabilities) const {
+  // Every device implements f32; the list names what else it can upload (empty: f32 only).
+  const CodecKind upload = config_->codec.kind;
+  if (upload == CodecKind::f32) return Status();
+  for (CodecKind codec : capabilities.codecs) {
+    if (codec == upload) return Status();
+  }
+  return make_status(StatusCode::failed_precondition, "this run uploads with codec '" +
+                                                          std::string(codec_name(upload)) +
+                                                          "', which the device does not declare");
 }
 
 Status JoinCheck::check_fits(const Capabilities& capabilities) const {

@@ -1,6 +1,7 @@
 // JoinCheck: what a Join must satisfy before the device is registered — an id that is safe
-// to store and print, declared sizes within sane bounds, and a memory budget that can hold
-// this run's training (resource_exhausted otherwise: the device cannot ever train this model),
+// to store and print, declared sizes within sane bounds, the run's upload codec among the
+// device's codecs (failed_precondition otherwise), and a memory budget that can hold this
+// run's training (resource_exhausted otherwise: the device cannot ever train this model),
 // planned with the backend, data and process sizes the device declares in its Join.
 //
 //   JoinCheck check(config, spec);
@@ -32,6 +33,8 @@ class JoinCheck {
   Status check(const std::string& id, const Capabilities& capabilities) const;
 
  private:
+  // failed_precondition when the run's upload codec is not among the device's codecs.
+  Status check_codec(const Capabilities& capabilities) const;
   Status check_fits(const Capabilities& capabilities) const;
 
   const ServerConfig* config_;

@@ -25,7 +25,9 @@ Coordinator::Admission RoundCoordinator::admit(const Update& update) const {
     admission.late = true;
     admission.refusal = make_status(StatusCode::stale, "round " + std::to_string(update.round) + " is closed");
   } else if (update.round > round) {
-    admission.refusal = make_status(StatusCode::out_of_range, "round " + std::to_string(update.round) +
+    // Trained on no model this server handed out (a device ahead of a restored state): it can
+    // never be accepted, like an update of a closed round.
+    admission.refusal = make_status(StatusCode::stale, "round " + std::to_string(update.round) +
                                                                   " has not started (open: " + std::to_string(round) +
                                                                   ")");
   } else if (update.base_version != version_) {

@@ -1,0 +1,219 @@
+"""The edgefl wire format (docs/protocol.md §1, §4, §5) for the conformance device: one
+size-prefixed FlatBuffer Envelope per ZeroMQ message, identifier "EFLW".
+
+The classes under edgefl.fb are generated at build time by `flatc --python` from
+runtime/schemas/*.fbs into the build tree (conformance.py --generated); nothing here knows the
+C++ code. Messages are plain dicts, named by their union member."""
+import flatbuffers
+import numpy as np
+
+from edgefl.fb import (Ack, Bye, Capabilities, Envelope, Heartbeat, Join, Message, Metrics,
+                       Reject, Task, Update, Welcome, EncodedTensor)
+
+VERSION = 0x0102  # 1.2
+IDENTIFIER = b"EFLW"
+
+# docs/protocol.md §10, "Status codes".
+CODES = {
+    "ok": 0, "invalid_argument": 1, "not_found": 2, "io_error": 3, "corrupt": 4, "truncated": 5,
+    "too_large": 6, "misaligned": 7, "version_mismatch": 8, "shape_mismatch": 9, "non_finite": 10,
+    "unknown_enum": 11, "out_of_range": 12, "unavailable": 13, "timeout": 14,
+    "unauthenticated": 15, "resource_exhausted": 16, "duplicate": 17, "stale": 18,
+    "failed_precondition": 19, "internal": 20, "cancelled": 21, "norm_exceeded": 22,
+    "unknown_device": 23,
+}
+NAMES = {value: name for name, value in CODES.items()}
+
+CODEC_F32 = 0
+
+
+class WireError(Exception):
+    pass
+
+
+def _finish(builder, kind, table, version):
+    Envelope.Start(builder)
+    Envelope.AddVersion(builder, version)
+    Envelope.AddMessageType(builder, kind)
+    Envelope.AddMessage(builder, table)
+    builder.FinishSizePrefixed(Envelope.End(builder), IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def f32_tensor(builder, values):
+    values = np.ascontiguousarray(values, dtype="<f4")
+    vector = builder.CreateNumpyVector(values)
+    EncodedTensor.Start(builder)
+    EncodedTensor.AddCodec(builder, CODEC_F32)
+    EncodedTensor.AddParameterCount(builder, values.size)
+    EncodedTensor.AddF32Values(builder, vector)
+    return EncodedTensor.End(builder)
+
+
+def join(device_id, boot_counter, sample_count, codecs=(CODEC_F32,), memory_budget=0,
+         version=VERSION):
+    b = flatbuffers.Builder(256)
+    arch = b.CreateString("x86_64")
+    software = b.CreateString("edgefl-conformance-device 1.0")
+    Capabilities.StartCodecsVector(b, len(codecs))
+    for codec in reversed(codecs):
+        b.PrependUint8(codec)
+    codec_vector = b.EndVector()
+    ident = b.CreateString(device_id) if device_id is not None else None
+    Capabilities.Start(b)
+    Capabilities.AddArch(b, arch)
+    Capabilities.AddCores(b, 1)
+    Capabilities.AddMemoryBudgetBytes(b, memory_budget)
+    Capabilities.AddSampleCount(b, sample_count)
+    Capabilities.AddCodecs(b, codec_vector)
+    Capabilities.AddSoftwareVersion(b, software)
+    if memory_budget:
+        Capabilities.AddBackend(b, 1)  # reference arithmetic
+    capabilities = Capabilities.End(b)
+    Join.Start(b)
+    if ident is not None:
+        Join.AddDeviceId(b, ident)
+    Join.AddCapabilities(b, capabilities)
+    Join.AddBootCounter(b, boot_counter)
+    return _finish(b, Message.Message.Join, Join.End(b), version)
+
+
+def update(update_id, task, sample_count, delta, train_loss, steps, batch_sizes,
+           round_=None, base_version=None, run_id=None, base_hash=None):
+    """An Update for `task` (a decoded Task dict); keyword overrides forge bad ones for tests."""
+    b = flatbuffers.Builder(len(delta) * 4 + 512)
+    payload = f32_tensor(b, delta)
+    Metrics.StartBatchSizesVector(b, len(batch_sizes))
+    for size in reversed(batch_sizes):
+        b.PrependUint32(size)
+    sizes = b.EndVector()
+    Metrics.Start(b)
+    Metrics.AddTrainLoss(b, train_loss)
+    Metrics.AddSteps(b, steps)
+    Metrics.AddBatchSizes(b, sizes)
+    metrics = Metrics.End(b)
+    Update.Start(b)
+    Update.AddUpdateId(b, update_id)
+    Update.AddTaskId(b, task["task_id"])
+    Update.AddRound(b, task["round"] if round_ is None else round_)
+    Update.AddBaseVersion(b, task["model_version"] if base_version is None else base_version)
+    Update.AddSampleCount(b, sample_count)
+    Update.AddMetrics(b, metrics)
+    Update.AddPayload(b, payload)
+    Update.AddRunId(b, task["run_id"] if run_id is None else run_id)
+    Update.AddBaseHash(b, task["base_hash"] if base_hash is None else base_hash)
+    return _finish(b, Message.Message.Update, Update.End(b), VERSION)
+
+
+def heartbeat(sequence, working_on):
+    b = flatbuffers.Builder(64)
+    Heartbeat.Start(b)
+    Heartbeat.AddSequence(b, sequence)
+    Heartbeat.AddWorkingOn(b, working_on)
+    return _finish(b, Message.Message.Heartbeat, Heartbeat.End(b), VERSION)
+
+
+def reject(code, text):
+    b = flatbuffers.Builder(128)
+    message = b.CreateString(text)
+    Reject.Start(b)
+    Reject.AddReason(b, CODES[code])
+    Reject.AddMessage(b, message)
+    return _finish(b, Message.Message.Reject, Reject.End(b), VERSION)
+
+
+def bye(reason=0, text="device stopping"):
+    b = flatbuffers.Builder(64)
+    message = b.CreateString(text)
+    Bye.Start(b)
+    Bye.AddReason(b, reason)
+    Bye.AddMessage(b, message)
+    return _finish(b, Message.Message.Bye, Bye.End(b), VERSION)
+
+
+def _f32_params(tensor):
+    if tensor is None:
+        raise WireError("a Task without params")
+    if tensor.Codec() != CODEC_F32:
+        raise WireError("Task params in codec %d; the protocol sends them as f32" % tensor.Codec())
+    values = tensor.F32ValuesAsNumpy()
+    if not isinstance(values, np.ndarray) or values.size != tensor.ParameterCount():
+        raise WireError("Task params: %s f32 values for parameter_count %d"
+                        % (getattr(values, "size", 0), tensor.ParameterCount()))
+    if not np.all(np.isfinite(values)):
+        raise WireError("Task params hold NaN or Inf")
+    return values.astype(np.float32)
+
+
+def _table(cls, union):
+    table = cls()
+    table.Init(union.Bytes, union.Pos)
+    return table
+
+
+def decode(data):
+    """Bytes of one ZeroMQ message -> (kind, dict). Raises WireError naming the problem."""
+    if len(data) < 12:
+        raise WireError("a message of %d bytes is shorter than a header" % len(data))
+    size = int.from_bytes(data[:4], "little")
+    if size != len(data) - 4:
+        raise WireError("size prefix says %d bytes, %d follow" % (size, len(data) - 4))
+    if data[8:12] != IDENTIFIER:
+        raise WireError("identifier %r is not EFLW" % data[8:12])
+    envelope = Envelope.Envelope.GetRootAs(data, 4)
+    version = envelope.Version()
+    if version >> 8 != VERSION >> 8:
+        raise WireError("version %d.%d; this device speaks 1.x" % (version >> 8, version & 0xFF))
+    kind = envelope.MessageType()
+    union = envelope.Message()
+    M = Message.Message
+    if kind == M.Welcome:
+        w = _table(Welcome.Welcome, union)
+        return "Welcome", {"device_id": (w.DeviceId() or b"").decode(), "server_session": w.ServerSession(),
+                           "heartbeat_interval_ms": w.HeartbeatIntervalMs(),
+                           "peer_timeout_ms": w.PeerTimeoutMs(), "max_message_bytes": w.MaxMessageBytes()}
+    if kind == M.Task:
+        t = _table(Task.Task, union)
+        c = t.Config()
+        if c is None:
+            raise WireError("a Task without config")
+        upload = c.Upload()
+        return "Task", {"task_id": t.TaskId(), "round": t.Round(), "model_version": t.ModelVersion(),
+                        "model_spec": (t.ModelSpec() or b"").decode(), "params": _f32_params(t.Params()),
+                        "run_id": t.RunId(), "base_hash": t.BaseHash(),
+                        "optimizer": c.Optimizer(), "lr": c.Lr(), "momentum": c.Momentum(),
+                        "weight_decay": c.WeightDecay(), "beta1": c.Beta1(), "beta2": c.Beta2(),
+                        "eps": c.Eps(), "batch_size": c.BatchSize(), "local_steps": c.LocalSteps(),
+                        "local_epochs": c.LocalEpochs(), "seed": c.Seed(),
+                        "upload_codec": CODEC_F32 if upload is None else upload.Codec(),
+                        "palsgd": c.Palsgd() is not None, "adaptive_batch": c.AdaptiveBatch() is not None}
+    if kind == M.Ack:
+        a = _table(Ack.Ack, union)
+        return "Ack", {"update_id": a.UpdateId(), "round": a.Round(),
+                       "status": "duplicate" if a.Status() == 1 else "accepted"}
+    if kind == M.Reject:
+        r = _table(Reject.Reject, union)
+        return "Reject", {"reason": NAMES.get(r.Reason(), str(r.Reason())), "code": r.Reason(),
+                          "message": (r.Message() or b"").decode(errors="replace"),
+                          "update_id": r.UpdateId()}
+    if kind == M.Heartbeat:
+        h = _table(Heartbeat.Heartbeat, union)
+        return "Heartbeat", {"sequence": h.Sequence()}
+    if kind == M.Bye:
+        y = _table(Bye.Bye, union)
+        return "Bye", {"reason": y.Reason(), "message": (y.Message() or b"").decode(errors="replace")}
+    raise WireError("a server may not send union member %d" % kind)
+
+
+def update_fields(data):
+    """The ids and f32 payload of an encoded Update (the C++ device's saved updates)."""
+    envelope = Envelope.Envelope.GetRootAs(data, 4)
+    if envelope.MessageType() != Message.Message.Update:
+        raise WireError("not an Update")
+    u = _table(Update.Update, envelope.Message())
+    payload = u.Payload()
+    if payload.Codec() != CODEC_F32:
+        raise WireError("update payload codec %d, expected f32" % payload.Codec())
+    return {"round": u.Round(), "update_id": u.UpdateId(), "sample_count": u.SampleCount(),
+            "train_loss": u.Metrics().TrainLoss(), "steps": u.Metrics().Steps(),
+            "payload": payload.F32ValuesAsNumpy().astype(np.float32)}
