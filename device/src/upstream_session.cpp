@@ -204,6 +204,15 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle_reject(const Reject& reje
     return make_status(StatusCode::resource_exhausted,
                        "the server will not assign work: " + reject.message);
   }
+  // A Join refused for what the device is (its id, its declared sizes, a codec the run needs,
+  // its key) is refused again every time: stop and say why instead of knocking forever.
+  const bool refused_join = !reject.update_id && !welcomed_ &&
+                            (reject.reason == StatusCode::invalid_argument || reject.reason == StatusCode::out_of_range ||
+                             reject.reason == StatusCode::failed_precondition ||
+                             reject.reason == StatusCode::unauthenticated);
+  if (refused_join) {
+    return make_status(reject.reason, "the server refused this device's Join: " + reject.message);
+  }
   if (reject.reason == StatusCode::unknown_device) {
     joined_ = false;
     (void)send_join();

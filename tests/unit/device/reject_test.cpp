@@ -87,6 +87,29 @@ TEST_CASE("reject: another protocol version, or a server that will assign no wor
   }
 }
 
+TEST_CASE("reject: a Join refused for what the device is ends the run naming the reason") {
+  for (StatusCode code : {StatusCode::invalid_argument, StatusCode::out_of_range, StatusCode::failed_precondition,
+                          StatusCode::unauthenticated}) {
+    SessionRig rig;
+    rig.connect();
+    REQUIRE(rig.server.take<Join>().size() == 1);
+    rig.server.send(Reject{code, "the run uploads int8", std::nullopt});
+    Result<std::optional<device::LinkEnd>> end = rig.session->turn(rig.client, rig.stop);
+    REQUIRE_FALSE(end.ok());
+    CHECK(end.status().code() == code);
+    CHECK(end.status().message().find("refused this device's Join: the run uploads int8") != std::string::npos);
+  }
+}
+
+TEST_CASE("reject: a full server (unavailable) is retried, not a reason to stop") {
+  SessionRig rig;
+  rig.connect();
+  REQUIRE(rig.server.take<Join>().size() == 1);
+  rig.server.send(Reject{StatusCode::unavailable, "full", std::nullopt});
+  CHECK_FALSE(rig.run_for(1500ms).has_value());
+  CHECK(rig.server.take<Join>().size() >= 1);  // it asks again
+}
+
 TEST_CASE("reject: an outbox that cannot delete the update ends the run with the outbox error") {
   SessionRig rig;
   deliver(rig, 4);
