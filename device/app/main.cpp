@@ -47,11 +47,10 @@ int main(int argc, char** argv) {
     return fail(config.status(), 2);
   }
   // EDGEFL_DIRECT_ISA stands in for --direct-isa (to compare kernels without editing configs).
-  if (const char* isa = std::getenv("EDGEFL_DIRECT_ISA"); isa != nullptr && config->direct_isa == "best") {
-    if (Result<DirectIsa> parsed = parse_direct_isa(isa); !parsed) {
-      return fail(parsed.status().with_context("EDGEFL_DIRECT_ISA"), 2);
-    }
-    config->direct_isa = isa;
+  if (const char* isa = std::getenv("EDGEFL_DIRECT_ISA"); isa != nullptr && config->direct_isa == DirectIsa::best) {
+    Result<DirectIsa> parsed = parse_direct_isa(isa);
+    if (!parsed) return fail(parsed.status().with_context("EDGEFL_DIRECT_ISA"), 2);
+    config->direct_isa = *parsed;
   }
   DeviceSecurity security;
   if (!config->secret_key_file.empty()) {

@@ -87,7 +87,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
     TaskConfig typical;
     typical.optimizer = OptimizerKind::momentum;
     const std::size_t message_bytes = spec.parameter_count() * sizeof(float) + 4096;
-    Result<MemoryPlan> plan = plan_device_memory(spec, *resolve_backend(config.backend), typical,
+    Result<MemoryPlan> plan = plan_device_memory(spec, config.backend, typical,
                                                  message_bytes,
                                                  agent->data_, agent->memory_budget_, process_bytes);
     if (!plan) return plan.status();
@@ -115,7 +115,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.data = &agent->data_;
   options.memory_budget = agent->memory_budget_;
   options.threads = config.threads;
-  options.backend = *resolve_backend(config.backend);  // validated with the config
+  options.backend = config.backend;
   options.direct_isa = config.direct_isa;
   options.device_seed = hash_text(agent->device_id_);
   options.process_bytes = process_bytes;

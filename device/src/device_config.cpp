@@ -31,8 +31,10 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("state_dir", &c.state_dir, "outbox and device state live here");
   t.add("memory_budget", &c.memory_budget, "bytes (K/M/G suffix) training may use, or auto");
   t.add("threads", &c.threads, "compute threads");
-  t.add("backend", &c.backend, "compute kernels: auto | direct | xnnpack | reference");
-  t.add("direct_isa", &c.direct_isa, "widest kernel of the direct backend: best | avx2 | portable");
+  t.add_choice("backend", &c.backend, resolve_backend, backend_name,
+               "compute kernels: auto (this machine's default) | direct | xnnpack | reference");
+  t.add_choice("direct_isa", &c.direct_isa, parse_direct_isa, direct_isa_name,
+               "widest kernel of the direct backend: best | avx2 | portable");
   t.add("model", &c.model, "the model this device will train (checked against the budget at start)");
 
   t.add("simulate.slowdown", &c.slowdown, "train this many times slower (simulated slow board)");
@@ -114,8 +116,6 @@ Status validate_device_config(const DeviceConfig& c) {
     if (!spec) return spec.status();
   }
   if (c.threads == 0 || c.threads > 64) return invalid("threads must be in 1..64");
-  if (Result<Backend> backend = resolve_backend(c.backend); !backend) return backend.status();
-  if (Result<DirectIsa> isa = parse_direct_isa(c.direct_isa); !isa) return isa.status();
   if (!(std::isfinite(c.slowdown) && c.slowdown >= 1)) return invalid("simulate.slowdown must be >= 1");
   if (!(c.offline_probability >= 0 && c.offline_probability <= 1)) {
     return invalid("simulate.offline_probability must be in [0, 1]");

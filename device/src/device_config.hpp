@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "edgefl/compute.hpp"
 #include "edgefl/option_table.hpp"
 #include "edgefl/status.hpp"
 
@@ -39,8 +40,8 @@ struct DeviceConfig {
   std::string memory_budget = "auto";  // bytes with optional K/M/G suffix, or "auto"
   std::string model;                   // expected model spec: refuse at start if it cannot fit
   uint32_t threads = 1;
-  std::string backend = "auto";
-  std::string direct_isa = "best";     // widest kernel of the direct backend: best | avx2 | portable
+  Backend backend = default_backend();  // "auto" picks this machine's default
+  DirectIsa direct_isa = DirectIsa::best;  // widest kernel of the direct backend
 
   // Simulation of weak boards (seeded, for tests and experiments).
   double slowdown = 1.0;          // train this many times slower than the hardware can

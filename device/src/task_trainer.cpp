@@ -101,9 +101,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
                                     " inputs, the local data has " + std::to_string(options_.data->dim())));
     }
     if (!s.compute) {
-      Result<DirectIsa> isa = parse_direct_isa(options_.direct_isa);
-      if (!isa) return failed(isa.status());
-      auto compute = ComputeContext::create(options_.backend, options_.threads, *isa);
+      auto compute = ComputeContext::create(options_.backend, options_.threads, options_.direct_isa);
       if (!compute) return failed(compute.status());
       s.compute = std::move(*compute);
     }

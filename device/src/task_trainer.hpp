@@ -65,7 +65,7 @@ struct LocalTrainingOptions {
   uint64_t memory_budget = 0;     // bytes training may use (0: no limit)
   uint32_t threads = 1;
   Backend backend = Backend::xnnpack;
-  std::string direct_isa = "best";  // parse_direct_isa: the widest kernel of the direct backend
+  DirectIsa direct_isa = DirectIsa::best;  // the widest kernel of the direct backend
   uint64_t device_seed = 0;         // mixed into every task seed so devices shuffle differently
   uint64_t process_bytes = 0;       // resident size before training state (for the memory plan)
 };

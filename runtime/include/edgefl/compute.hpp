@@ -39,6 +39,7 @@ Result<Backend> resolve_backend(std::string_view name);
 enum class DirectIsa : uint8_t { best, avx2, portable };
 // "best", "avx2" or "portable".
 Result<DirectIsa> parse_direct_isa(std::string_view name);
+std::string_view direct_isa_name(DirectIsa isa);  // "best", "avx2", "portable"
 // The instruction set the direct backend's kernels use here under `cap`: "avx512f", "avx2+fma"
 // or "portable".
 std::string_view direct_kernel_isa(DirectIsa cap = DirectIsa::best);

@@ -66,6 +66,18 @@ Result<DirectIsa> parse_direct_isa(std::string_view name) {
                      "unknown direct kernel ISA '" + std::string(name) + "' (best, avx2, portable)");
 }
 
+std::string_view direct_isa_name(DirectIsa isa) {
+  switch (isa) {
+    case DirectIsa::avx2:
+      return "avx2";
+    case DirectIsa::portable:
+      return "portable";
+    case DirectIsa::best:
+      break;
+  }
+  return "best";
+}
+
 std::string_view direct_kernel_isa(DirectIsa cap) { return select_direct_gemm(cap).isa; }
 
 Backend default_backend() {
