@@ -14,7 +14,8 @@ namespace edgefl {
 
 struct ServerTransport::Impl {
   Impl(NetContext::Impl& ctx, const SocketPolicy& policy)
-      : socket(ctx.zmq, zmq::socket_type::router), rate_limit(policy.peer_messages_per_s, policy.peer_burst) {}
+      : socket(ctx.zmq, zmq::socket_type::router),
+        rate_limit(policy.peer_messages_per_s, policy.peer_burst) {}
   zmq::socket_t socket;
   std::unique_ptr<SocketMonitor> monitor;  // declared after the socket: destroyed before it
   std::string endpoint;
@@ -125,11 +126,13 @@ Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::millisecond
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::optional<std::vector<zmq::message_t>> frames;
     while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       frames = receive_message(impl_->socket, std::max(left, std::chrono::milliseconds(0)), 2);
-      if (!frames && std::chrono::steady_clock::now() < deadline) continue;  // `left` was rounded down
+      const auto now = std::chrono::steady_clock::now();
+      if (!frames && now < deadline) continue;  // `left` was rounded down
       if (!frames) return std::optional<Inbound>();
-      if (impl_->rate_limit.admit((*frames)[0].to_string(), std::chrono::steady_clock::now())) break;
+      if (impl_->rate_limit.admit((*frames)[0].to_string(), now)) break;
       ++impl_->stats.dropped_over_rate;
     }
     Inbound in;

@@ -38,7 +38,9 @@ Status SocketPolicy::validate() const {
   EDGEFL_RETURN_IF_ERROR(positive("backoff_initial", backoff_initial_ms()));
   EDGEFL_RETURN_IF_ERROR(positive("handshake_ivl", handshake_ivl_ms()));
   EDGEFL_RETURN_IF_ERROR(positive("send_timeout", send_timeout_ms()));
-  if (keepalive_count <= 0) return make_status(StatusCode::out_of_range, "keepalive_count must be > 0");
+  if (keepalive_count <= 0) {
+    return make_status(StatusCode::out_of_range, "keepalive_count must be > 0");
+  }
   if (reconnect_ivl_max_ms() < reconnect_ivl_ms()) {
     return make_status(StatusCode::out_of_range, "reconnect_ivl_max must be >= reconnect_ivl");
   }

@@ -39,10 +39,12 @@ TEST_CASE("e2e fault: a device notices a blackholed link to the server within it
   proxy.freeze();
   const auto frozen_at = std::chrono::steady_clock::now();
   REQUIRE(wait_until([&] { return links.load() >= 2; }, 10s));
-  const auto noticed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - frozen_at);
-  const auto peer_timeout = std::chrono::milliseconds(static_cast<int>(3 * server_only.server.heartbeat_s * 1000));
-  MESSAGE("peer timeout " << peer_timeout.count() << " ms: the device reconnected " << noticed.count()
-                          << " ms after the link froze");
+  const auto noticed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - frozen_at);
+  const auto peer_timeout =
+      std::chrono::milliseconds(static_cast<int>(3 * server_only.server.heartbeat_s * 1000));
+  MESSAGE("peer timeout " << peer_timeout.count() << " ms: the device reconnected "
+                          << noticed.count() << " ms after the link froze");
   // The last word may have come just before the freeze; a reconnect also waits a backoff step
   // (0.1 s at this socket time scale, jittered) before the new link opens.
   CHECK(noticed <= peer_timeout + 600ms);
