@@ -42,7 +42,7 @@ struct SocketPolicy {
   int backoff_max_base_ms = 60000;
 
   int handshake_ivl_base_ms = 10000;  // bounds slow or hostile CURVE handshakes
-  int send_timeout_base_ms = 5000;    // a send blocked this long (no peer, queue full) fails
+  int send_timeout_base_ms = 5000;    // device: a send blocked this long (no link) fails
   int linger_base_ms = 500;           // durability comes from acks, not from linger
 
   // Inbound messages larger than this disconnect the sender (ZMQ_MAXMSGSIZE). Largest
