@@ -10,6 +10,8 @@
 #define TOML_HEADER_ONLY 1
 #include <toml++/toml.h>
 
+#include "toml_precheck.hpp"
+
 namespace edgefl {
 
 namespace {
@@ -82,6 +84,7 @@ Status assign(const toml::node& node, std::string_view origin, std::string_view 
 }  // namespace
 
 Status OptionTable::apply_toml(std::string_view toml_text, std::string_view origin) {
+  EDGEFL_RETURN_IF_ERROR(config_detail::check_ascii_outside_strings(toml_text, origin));
   toml::table document;
   try {
     document = toml::parse(toml_text, origin);
