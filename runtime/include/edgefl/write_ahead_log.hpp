@@ -24,7 +24,8 @@
 // torn tail of an append that was never synced, hence never acknowledged: the file is
 // truncated there and new appends follow the last good record. If a valid record does follow,
 // the log is damaged, not torn: open refuses (corrupt, naming the file, the record's index and
-// its byte offset) rather than drop acknowledged updates.
+// its byte offset) rather than drop acknowledged updates. (A torn record whose own payload
+// happens to hold a valid frame is refused the same way: refusing is the safe mistake.)
 // Missing logs (WalOptions::must_exist, for a start from a checkpoint): every checkpoint is
 // written after the log of its generation g was created durably, and rotate creates g + 1
 // before it deletes g, so on disk there is always the file of g + 1 (the one asked for) or,
