@@ -2,8 +2,12 @@
 
 #include <atomic>
 
+#include "child_process.hpp"
 #include "e2e_configs.hpp"
 #include "e2e_support.hpp"
+#include "json_lines.hpp"
+#include "temp_dir.hpp"
+#include "wait_until.hpp"
 #include "tcp_proxy.hpp"
 
 using namespace edgefl;

@@ -5,8 +5,12 @@
 
 #include <zmq.hpp>
 
+#include "child_process.hpp"
 #include "e2e_configs.hpp"
 #include "e2e_support.hpp"
+#include "json_lines.hpp"
+#include "temp_dir.hpp"
+#include "wait_until.hpp"
 #include "edgefl/rng.hpp"
 
 using namespace edgefl;
@@ -114,7 +118,7 @@ TEST_CASE(
 
     const int exit_code = server.wait(60s);
     REQUIRE_MESSAGE(exit_code == 0, "edgefl-server exit ", exit_code, "; see ", log);
-    CHECK(read_lines(dir.path() + "/server/metrics.jsonl").size() == kRounds);
+    CHECK(read_json_lines(dir.path() + "/server/metrics.jsonl").size() == kRounds);
     // Every round's update was acknowledged, and the device never had to give up its link:
     // the server kept answering it during the flood.
     CHECK(acks.load() == kRounds);

@@ -270,7 +270,7 @@ TEST_CASE("wal: with must_exist a deleted log is an error, a rotated or empty on
 }
 
 TEST_CASE("wal: with must_exist a deleted log directory is an error naming it") {
-  test::TempDir dir;
+  testing::TempDir dir;
   const std::string wal_dir = dir.path() + "/wal";
   { REQUIRE(open_collect(posix_file_system(), wal_dir, 1).wal.ok()); }
   std::filesystem::remove_all(wal_dir);
