@@ -12,6 +12,9 @@
 // Decoding follows the wire path (size, alignment, verifier, version, semantic checks): the
 // spec must parse and every tensor must have exactly its parameter count (shape_mismatch),
 // state names must be non-empty and unique. Tensor views point into `bytes` or `scratch`.
+// From format 1.3 a checkpoint carries a CRC-32 of all its bytes: a checkpoint whose checksum
+// does not match, or a 1.3 checkpoint without one, is corrupt (one flipped parameter byte
+// would otherwise resume into a different model). Older checkpoints have none and still load.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +29,7 @@
 
 namespace edgefl {
 
-inline constexpr uint16_t kCheckpointFormatVersion = 0x0101;  // major << 8 | minor
+inline constexpr uint16_t kCheckpointFormatVersion = 0x0103;  // major << 8 | minor
 
 struct NamedTensor {
   std::string name;   // "momentum", "adam_m", "adam_v", ...

@@ -46,7 +46,7 @@ struct LinkEvent {
     handshake_failed_auth,      // ZAP refused the peer (unknown key)
     handshake_failed_protocol,  // mechanism mismatch or malformed handshake (e.g. plaintext)
     handshake_failed,           // other handshake failure
-    disconnected,     // an established connection died (heartbeat timeout, reset, oversize)
+    disconnected,     // an established connection died (reset, keepalive or retransmit timeout, oversize)
     connect_retried,  // device: a reconnect attempt was scheduled
     closed,
     other,
@@ -74,7 +74,7 @@ class DeviceChannel {
 class ServerChannel {
  public:
   virtual ~ServerChannel() = default;
-  // unavailable when `peer` has no live connection or its queue stays full.
+  // unavailable when `peer` has no live connection or its queue is full (the message is lost).
   virtual Status send(const std::string& peer, ByteView message) = 0;
   virtual Result<std::optional<Inbound>> receive(std::chrono::milliseconds timeout) = 0;
   virtual std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) = 0;

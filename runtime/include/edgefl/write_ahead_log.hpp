@@ -3,7 +3,7 @@
 //   // At start: the checkpoint says which WAL generation follows it (0 without a checkpoint).
 //   auto wal = edgefl::WriteAheadLog::open(fs, "state/wal", ckpt_generation,
 //       [&](std::span<const std::byte> record) { return replay_update(record); });
-//   if (!wal) return wal.status();            // io_error, corrupt header, newer generation
+//   if (!wal) return wal.status();            // io_error, corrupt, newer generation, missing
 //   log(wal->recovery());                      // records replayed, torn tail dropped?
 //   // Per accepted update:
 //   EDGEFL_RETURN_IF_ERROR(wal->append(encoded_update));
@@ -19,8 +19,19 @@
 // so its records are never counted twice; a crash before the checkpoint is durable leaves the
 // old checkpoint naming g, and open(g) replays everything. A file with a generation newer than
 // the one asked for means a checkpoint went missing: open refuses (failed_precondition).
-// Recovery stops at the first torn or corrupt record and truncates the file there, so new
-// appends follow the last good record. After any failed append or sync the log refuses further
+// Recovery replays records up to the first one that does not read (incomplete, bad magic,
+// impossible length, crc mismatch). If no valid record starts anywhere after it, it is the
+// torn tail of an append that was never synced, hence never acknowledged: the file is
+// truncated there and new appends follow the last good record. If a valid record does follow,
+// the log is damaged, not torn: open refuses (corrupt, naming the file, the record's index and
+// its byte offset) rather than drop acknowledged updates. (A torn record whose own payload
+// happens to hold a valid frame is refused the same way: refusing is the safe mistake.)
+// Missing logs (WalOptions::must_exist, for a start from a checkpoint): every checkpoint is
+// written after the log of its generation g was created durably, and rotate creates g + 1
+// before it deletes g, so on disk there is always the file of g + 1 (the one asked for) or,
+// after a crash between the checkpoint and rotate, the file of g. With must_exist, a missing
+// directory or neither file is failed_precondition: the log was deleted and its acknowledged
+// updates are gone. Without it (a fresh run, no checkpoint) a missing log is simply created. After any failed append or sync the log refuses further
 // writes (failed_precondition): the file may end in a partial record; reopen to recover.
 // Not thread-safe: one writer.
 #pragma once
@@ -40,6 +51,8 @@ namespace edgefl {
 struct WalOptions {
   // Records above this are refused on append and treated as corruption on replay.
   std::uint32_t max_record_bytes = 256u << 20;
+  // Set when a checkpoint names the generation: the log must be on disk (see above).
+  bool must_exist = false;
 };
 
 struct WalRecovery {

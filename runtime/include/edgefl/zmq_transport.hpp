@@ -37,6 +37,13 @@ struct DeviceSecurity {
   std::string server_public_z85;      // required with `curve`
 };
 
+// What the server transport dropped to protect its one poll loop (docs/transport.md).
+struct ServerTransportStats {
+  uint64_t dropped_queue_full = 0;  // sends to a peer whose queue was full (it does not read)
+  uint64_t dropped_unroutable = 0;  // sends to a peer with no live connection
+  uint64_t dropped_over_rate = 0;   // received messages beyond the peer's rate limit
+};
+
 // True for inproc://, ipc://, and tcp:// on 127.0.0.0/8, ::1 or localhost.
 bool is_loopback_endpoint(const std::string& endpoint);
 
@@ -49,8 +56,12 @@ class ServerTransport final : public ServerChannel {
 
   // The endpoint actually bound (wildcard port resolved).
   const std::string& endpoint() const;
+  const ServerTransportStats& stats() const;
 
+  // Never blocks: a peer whose send queue is full (or that is gone) loses this message and the
+  // call returns unavailable; acks and resends above this layer recover what matters.
   Status send(const std::string& peer, ByteView message) override;
+  // Messages beyond a peer's rate (SocketPolicy::peer_messages_per_s) are dropped unseen.
   Result<std::optional<Inbound>> receive(std::chrono::milliseconds timeout) override;
   std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) override;
 

@@ -100,6 +100,10 @@ Status decode_int8(const TensorView& t, std::span<float> out) {
     if (scale < 0.0f) {
       return Status(StatusCode::out_of_range, "int8 scale " + std::to_string(b) + " is negative");
     }
+    if (is_non_finite_bits(std::bit_cast<uint32_t>(scale * 127.0f))) {
+      return Status(StatusCode::out_of_range,
+                    "int8 scale " + std::to_string(b) + " is too large: 127 x scale overflows");
+    }
     const std::size_t start = b * block;
     const std::size_t end = std::min<std::size_t>(t.parameter_count, start + block);
     uint32_t bad = 0;

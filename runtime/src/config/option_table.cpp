@@ -10,6 +10,8 @@
 #define TOML_HEADER_ONLY 1
 #include <toml++/toml.h>
 
+#include "toml_precheck.hpp"
+
 namespace edgefl {
 
 namespace {
@@ -81,16 +83,32 @@ Status assign(const toml::node& node, std::string_view origin, std::string_view 
 
 }  // namespace
 
-Status OptionTable::apply_toml(std::string_view toml_text, std::string_view origin) {
-  toml::table document;
+namespace {
+Status parse_toml(std::string_view toml_text, std::string_view origin, toml::table& document) {
   try {
     document = toml::parse(toml_text, origin);
+    return Status();
   } catch (const toml::parse_error& error) {
     std::ostringstream message;
     message << origin << ":" << error.source().begin.line << ":" << error.source().begin.column
             << ": " << error.description();
     return make_status(StatusCode::invalid_argument, message.str());
   }
+}
+}  // namespace
+
+Status OptionTable::apply_toml(std::string_view toml_text, std::string_view origin) {
+  toml::table document;
+  if (config_detail::has_non_ascii(toml_text)) {
+    // Errors are found on a copy toml++ can report safely (toml_precheck.hpp); non-ASCII
+    // characters show there as '~'.
+    Status stand_in = parse_toml(config_detail::with_ascii_stand_ins(toml_text), origin, document);
+    if (!stand_in.ok()) {
+      return make_status(StatusCode::invalid_argument,
+                         stand_in.message() + " (non-ASCII characters shown as '~')");
+    }
+  }
+  EDGEFL_RETURN_IF_ERROR(parse_toml(toml_text, origin, document));
 
   Status status;
   // Walk every leaf; a leaf's dotted path must name an entry.

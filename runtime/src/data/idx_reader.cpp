@@ -39,6 +39,36 @@ Status read_exact(gzFile file, const std::string& path, void* out, std::size_t s
   return Status();
 }
 
+// Appends `size` bytes to `out`, growing it only as data arrives: a header may claim gigabytes
+// that the file does not hold, and memory must follow the file, not the claim.
+// Claims up to this size are reserved at once (no growth slack for real data sets).
+constexpr std::size_t kTrustedReserve = std::size_t{256} << 20;
+
+Status append_exact(gzFile file, const std::string& path, std::vector<uint8_t>& out, std::size_t size,
+                    const char* what) {
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  if (size <= kTrustedReserve) out.reserve(out.size() + size);
+  for (std::size_t done = 0; done < size;) {
+    const std::size_t n = std::min(kChunk, size - done);
+    const std::size_t at = out.size();
+    out.resize(at + n);
+    EDGEFL_RETURN_IF_ERROR(read_exact(file, path, out.data() + at, n, what));
+    done += n;
+  }
+  return Status();
+}
+
+// Reads past `size` bytes through a small buffer.
+Status skip_exact(gzFile file, const std::string& path, std::size_t size, const char* what) {
+  uint8_t buffer[std::size_t{1} << 16];
+  for (std::size_t done = 0; done < size;) {
+    const std::size_t n = std::min(sizeof buffer, size - done);
+    EDGEFL_RETURN_IF_ERROR(read_exact(file, path, buffer, n, what));
+    done += n;
+  }
+  return Status();
+}
+
 uint32_t big_endian(const unsigned char* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }
@@ -88,8 +118,7 @@ Result<Idx> read_idx(const std::string& path, std::size_t rank) {
   if (!stream) return stream.status();
   Idx idx;
   idx.dims = stream->dims;
-  idx.data.resize(stream->total);
-  EDGEFL_RETURN_IF_ERROR(read_exact(stream->file.get(), path, idx.data.data(), stream->total, "data"));
+  EDGEFL_RETURN_IF_ERROR(append_exact(stream->file.get(), path, idx.data, stream->total, "data"));
   return idx;
 }
 
@@ -161,19 +190,19 @@ Result<Dataset> load_idx_selected(const std::string& images_path, const std::str
   if (!images) return images.status();
   EDGEFL_RETURN_IF_ERROR(check_counts(images_path, images->dims[0], labels_path, count));
   const std::size_t dim = std::size_t{images->dims[1]} * images->dims[2];
-  std::vector<uint8_t> kept(rows->size() * dim);
+  std::vector<uint8_t> kept;  // grows row by row: the header's dimensions are only a claim
+  if (rows->size() * dim <= kTrustedReserve) kept.reserve(rows->size() * dim);
   std::vector<float> kept_targets;
   kept_targets.reserve(rows->size());
-  std::vector<uint8_t> skip(dim);
   std::size_t next = 0;  // position in *rows
   for (std::size_t i = 0; i < count && next < rows->size(); ++i) {
-    const bool wanted = (*rows)[next] == i;
-    uint8_t* out = wanted ? kept.data() + next * dim : skip.data();
-    EDGEFL_RETURN_IF_ERROR(read_exact(images->file.get(), images_path, out, dim, "data"));
-    if (wanted) {
-      kept_targets.push_back(targets[i]);
-      ++next;
+    if ((*rows)[next] != i) {
+      EDGEFL_RETURN_IF_ERROR(skip_exact(images->file.get(), images_path, dim, "data"));
+      continue;
     }
+    EDGEFL_RETURN_IF_ERROR(append_exact(images->file.get(), images_path, kept, dim, "data"));
+    kept_targets.push_back(targets[i]);
+    ++next;
   }
   return Dataset::from_bytes(dim, std::move(kept), std::move(kept_targets), scaling, classes);
 }

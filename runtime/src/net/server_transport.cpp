@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cctype>
 
+#include "edgefl/peer_rate_limit.hpp"
 #include "edgefl/zap_authenticator.hpp"
 #include "edgefl/zmq_transport.hpp"
 #include "net_context_impl.hpp"
@@ -11,10 +13,14 @@
 namespace edgefl {
 
 struct ServerTransport::Impl {
-  Impl(NetContext::Impl& ctx) : socket(ctx.zmq, zmq::socket_type::router) {}
+  Impl(NetContext::Impl& ctx, const SocketPolicy& policy)
+      : socket(ctx.zmq, zmq::socket_type::router),
+        rate_limit(policy.peer_messages_per_s, policy.peer_burst) {}
   zmq::socket_t socket;
   std::unique_ptr<SocketMonitor> monitor;  // declared after the socket: destroyed before it
   std::string endpoint;
+  PeerRateLimit rate_limit;
+  ServerTransportStats stats;
 };
 
 bool is_loopback_endpoint(const std::string& endpoint) {
@@ -68,7 +74,7 @@ Result<std::unique_ptr<ServerTransport>> ServerTransport::bind(NetContext& ctx,
   EDGEFL_RETURN_IF_ERROR(policy.validate().with_context("socket policy"));
   EDGEFL_RETURN_IF_ERROR(check_server_security(ctx, endpoint, security));
   try {
-    auto impl = std::make_unique<Impl>(ctx.impl());
+    auto impl = std::make_unique<Impl>(ctx.impl(), policy);
     apply_socket_policy(impl->socket, policy, SocketRole::server);
     if (security.curve) apply_curve_server(impl->socket, *security.curve);
     impl->monitor = std::make_unique<SocketMonitor>(ctx.impl(), impl->socket);
@@ -87,18 +93,26 @@ const std::string& ServerTransport::endpoint() const {
   return impl_->endpoint;
 }
 
+const ServerTransportStats& ServerTransport::stats() const {
+  return impl_->stats;
+}
+
 Status ServerTransport::send(const std::string& peer, ByteView message) {
   try {
     zmq::message_t id(peer.data(), peer.size());
-    // ROUTER_MANDATORY: an unknown peer fails here; a full queue blocks up to the send timeout.
-    if (!impl_->socket.send(id, zmq::send_flags::sndmore)) {
-      return make_status(StatusCode::unavailable, "peer's send queue stayed full");
+    // Never wait: one poll loop serves every device, and a peer that does not read (dead, slow
+    // or hostile) must not hold it. ROUTER_MANDATORY reports a full queue as EAGAIN here and
+    // an unknown peer as EHOSTUNREACH; once the id frame is queued the body always fits.
+    if (!impl_->socket.send(id, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      ++impl_->stats.dropped_queue_full;
+      return make_status(StatusCode::unavailable, "peer's send queue is full: message dropped");
     }
     zmq::message_t body(message.data(), message.size());
-    impl_->socket.send(body, zmq::send_flags::none);
+    impl_->socket.send(body, zmq::send_flags::dontwait);
     return Status();
   } catch (const zmq::error_t& e) {
     if (e.num() == EHOSTUNREACH) {
+      ++impl_->stats.dropped_unroutable;
       return make_status(StatusCode::unavailable, "peer has no live connection");
     }
     return status_from_zmq(e, "sending to peer");
@@ -108,8 +122,19 @@ Status ServerTransport::send(const std::string& peer, ByteView message) {
 Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::milliseconds timeout) {
   try {
     // [routing id, payload]; a device that sent several frames broke the protocol: skipped.
-    auto frames = receive_message(impl_->socket, timeout, 2);
-    if (!frames) return std::optional<Inbound>();
+    // So is a message over its peer's rate: dropped before anyone decodes it.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::optional<std::vector<zmq::message_t>> frames;
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      frames = receive_message(impl_->socket, std::max(left, std::chrono::milliseconds(0)), 2);
+      const auto now = std::chrono::steady_clock::now();
+      if (!frames && now < deadline) continue;  // `left` was rounded down
+      if (!frames) return std::optional<Inbound>();
+      if (impl_->rate_limit.admit((*frames)[0].to_string(), now)) break;
+      ++impl_->stats.dropped_over_rate;
+    }
     Inbound in;
     in.peer = (*frames)[0].to_string();
     if (const char* user = zmq_msg_gets((*frames)[1].handle(), "User-Id")) in.identity = user;

@@ -1,5 +1,6 @@
 #include "edgefl/socket_policy.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <string>
@@ -11,6 +12,10 @@ int SocketPolicy::scaled(int base_ms) const {
   if (!(v > 0.0)) return 0;
   if (v >= static_cast<double>(INT_MAX)) return INT_MAX;
   return static_cast<int>(v);
+}
+
+int SocketPolicy::whole_seconds(int ms) {
+  return std::max(1, ms / 1000 + (ms % 1000 != 0 ? 1 : 0));
 }
 
 namespace {
@@ -26,20 +31,15 @@ Status SocketPolicy::validate() const {
   if (!(time_scale > 0.0) || !std::isfinite(time_scale)) {
     return make_status(StatusCode::invalid_argument, "time_scale must be a finite number > 0");
   }
-  EDGEFL_RETURN_IF_ERROR(positive("heartbeat_ivl", heartbeat_ivl_ms()));
-  EDGEFL_RETURN_IF_ERROR(positive("heartbeat_timeout", heartbeat_timeout_ms()));
+  EDGEFL_RETURN_IF_ERROR(positive("keepalive_idle", keepalive_idle_ms()));
+  EDGEFL_RETURN_IF_ERROR(positive("keepalive_interval", keepalive_interval_ms()));
+  EDGEFL_RETURN_IF_ERROR(positive("max_retransmit", max_retransmit_ms()));
   EDGEFL_RETURN_IF_ERROR(positive("reconnect_ivl", reconnect_ivl_ms()));
   EDGEFL_RETURN_IF_ERROR(positive("backoff_initial", backoff_initial_ms()));
   EDGEFL_RETURN_IF_ERROR(positive("handshake_ivl", handshake_ivl_ms()));
   EDGEFL_RETURN_IF_ERROR(positive("send_timeout", send_timeout_ms()));
-  if (heartbeat_timeout_ms() < heartbeat_ivl_ms()) {
-    return make_status(StatusCode::out_of_range, "heartbeat_timeout must be >= heartbeat_ivl");
-  }
-  // libzmq sends TTL in deciseconds in a 16-bit field and ignores values under 100 ms.
-  if (heartbeat_ttl_ms() < 100 || heartbeat_ttl_ms() > 6553599) {
-    return make_status(StatusCode::out_of_range,
-                       "heartbeat_ttl must be within 100..6553599 ms after time_scale, got " +
-                           std::to_string(heartbeat_ttl_ms()));
+  if (keepalive_count <= 0) {
+    return make_status(StatusCode::out_of_range, "keepalive_count must be > 0");
   }
   if (reconnect_ivl_max_ms() < reconnect_ivl_ms()) {
     return make_status(StatusCode::out_of_range, "reconnect_ivl_max must be >= reconnect_ivl");
@@ -53,6 +53,12 @@ Status SocketPolicy::validate() const {
   }
   if (send_hwm <= 0 || receive_hwm <= 0) {
     return make_status(StatusCode::out_of_range, "send_hwm and receive_hwm must be > 0");
+  }
+  if (!(peer_messages_per_s > 0.0) || !std::isfinite(peer_messages_per_s)) {
+    return make_status(StatusCode::out_of_range, "peer_messages_per_s must be a finite number > 0");
+  }
+  if (!(peer_burst >= 1.0) || !std::isfinite(peer_burst)) {
+    return make_status(StatusCode::out_of_range, "peer_burst must be a finite number >= 1");
   }
   return Status();
 }

@@ -17,9 +17,15 @@ void set_string_option(zmq::socket_t& socket, int option, const std::string& val
 }  // namespace
 
 void apply_socket_policy(zmq::socket_t& socket, const SocketPolicy& policy, SocketRole role) {
-  set_int_option(socket, ZMQ_HEARTBEAT_IVL, policy.heartbeat_ivl_ms());
-  set_int_option(socket, ZMQ_HEARTBEAT_TIMEOUT, policy.heartbeat_timeout_ms());
-  set_int_option(socket, ZMQ_HEARTBEAT_TTL, policy.heartbeat_ttl_ms());
+  // No ZMQ_HEARTBEAT_*: see SocketPolicy (libzmq 4.3.4 aborts on a heartbeat timeout of a
+  // backpressured connection). The kernel watches the connection instead.
+  set_int_option(socket, ZMQ_TCP_KEEPALIVE, 1);
+  set_int_option(socket, ZMQ_TCP_KEEPALIVE_IDLE,
+                 SocketPolicy::whole_seconds(policy.keepalive_idle_ms()));
+  set_int_option(socket, ZMQ_TCP_KEEPALIVE_INTVL,
+                 SocketPolicy::whole_seconds(policy.keepalive_interval_ms()));
+  set_int_option(socket, ZMQ_TCP_KEEPALIVE_CNT, policy.keepalive_count);
+  set_int_option(socket, ZMQ_TCP_MAXRT, policy.max_retransmit_ms());
   int64_t max_size = policy.max_message_bytes;
   if (zmq_setsockopt(socket.handle(), ZMQ_MAXMSGSIZE, &max_size, sizeof max_size) != 0) {
     throw zmq::error_t();

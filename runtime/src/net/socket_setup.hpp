@@ -20,7 +20,7 @@ inline constexpr const char* kZapDomain = "edgefl";
 
 void set_int_option(zmq::socket_t& socket, int option, int value);
 
-// Heartbeats, MAXMSGSIZE, HWMs, linger, send timeout, handshake limit, reconnect interval and
+// TCP keepalive and retransmit limit, MAXMSGSIZE, HWMs, linger, send timeout, handshake limit, reconnect interval and
 // max; IMMEDIATE=1 on devices (a message waits in our queue until a connection exists) and
 // ROUTER_MANDATORY=1 on the server (an unroutable send is an error, not a silent drop).
 void apply_socket_policy(zmq::socket_t& socket, const SocketPolicy& policy, SocketRole role);

@@ -1,7 +1,10 @@
 // Checkpoint <-> size-prefixed FlatBuffer, through the same framing and verifier as messages.
 #include "edgefl/checkpoint.hpp"
 
+#include <zlib.h>
+
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -14,6 +17,62 @@ namespace edgefl {
 namespace {
 
 constexpr proto_detail::Format kCheckpointFormat{"EFCK", "checkpoint", kCheckpointFormatVersion >> 8};
+constexpr uint16_t kFirstChecksummedVersion = 0x0103;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+// Fuzzing builds only (tests/fuzz): a mutated input almost never keeps its checksum, and the
+// fields behind it are what the fuzzer is for. The mismatch is still computed.
+constexpr bool kEnforceChecksum = false;
+#else
+constexpr bool kEnforceChecksum = true;
+#endif
+// Written first, then replaced by the checksum: non-zero so FlatBuffers stores the field.
+constexpr uint32_t kChecksumPlaceholder = 0xffffffffu;
+
+// CRC-32 of `buffer` with the 4 checksum bytes at `at` read as zero.
+uint32_t checksum_of(std::span<const uint8_t> buffer, std::size_t at) {
+  static constexpr uint8_t kZeros[4] = {};
+  uLong crc = crc32(0L, Z_NULL, 0);
+  auto feed = [&crc](const uint8_t* data, std::size_t size) {
+    while (size != 0) {  // zlib takes uInt lengths
+      const std::size_t chunk = size < (std::size_t{1} << 30) ? size : (std::size_t{1} << 30);
+      crc = crc32(crc, data, static_cast<uInt>(chunk));
+      data += chunk;
+      size -= chunk;
+    }
+  };
+  feed(buffer.data(), at);
+  feed(kZeros, sizeof kZeros);
+  feed(buffer.data() + at + 4, buffer.size() - at - 4);
+  return static_cast<uint32_t>(crc);
+}
+
+uint32_t read_u32_le(const uint8_t* in) {
+  return static_cast<uint32_t>(in[0]) | static_cast<uint32_t>(in[1]) << 8 |
+         static_cast<uint32_t>(in[2]) << 16 | static_cast<uint32_t>(in[3]) << 24;
+}
+
+// Where the checksum field sits in a verified buffer, or nullptr when the table has none.
+const uint8_t* checksum_field(const fb::Checkpoint* root) {
+  return reinterpret_cast<const flatbuffers::Table*>(root)->GetAddressOf(fb::Checkpoint::VT_CHECKSUM);
+}
+
+Status check_checksum(std::span<const uint8_t> buffer, const fb::Checkpoint* root) {
+  const uint8_t* field = checksum_field(root);
+  if (field == nullptr) {
+    if (root->format_version() < kFirstChecksummedVersion) return Status();  // written before 1.3
+    return Status(StatusCode::corrupt, "checkpoint of format 1.3 or later carries no checksum");
+  }
+  const std::size_t at = static_cast<std::size_t>(field - buffer.data());
+  const uint32_t stored = read_u32_le(field);
+  const uint32_t computed = checksum_of(buffer, at);
+  if (stored != computed && kEnforceChecksum) {
+    char detail[96];
+    std::snprintf(detail, sizeof detail, "stored %08x, computed %08x", stored, computed);
+    return Status(StatusCode::corrupt,
+                  std::string("checkpoint checksum mismatch (") + detail + "): the file is damaged");
+  }
+  return Status();
+}
 
 Status validate(const Checkpoint& cp, const DecodeLimits& limits) {
   Result<ModelSpec> spec =
@@ -72,9 +131,14 @@ Result<std::vector<uint8_t>> encode_checkpoint(const Checkpoint& cp) {
     const auto scalar_vector = b.CreateVector(scalars);
     const auto root =
         fb::CreateCheckpoint(b, kCheckpointFormatVersion, cp.round, cp.model_version, spec, params,
-                             state_vector, ids, rng, cp.created_unix_ms, scalar_vector);
+                             state_vector, ids, rng, cp.created_unix_ms, scalar_vector, kChecksumPlaceholder);
     fb::FinishSizePrefixedCheckpointBuffer(b, root);
-    return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+    std::vector<uint8_t> out(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+    const uint8_t* field = checksum_field(fb::GetSizePrefixedCheckpoint(out.data()));
+    const std::size_t at = static_cast<std::size_t>(field - out.data());
+    const uint32_t crc = checksum_of(out, at);
+    for (int i = 0; i < 4; ++i) out[at + i] = static_cast<uint8_t>(crc >> (8 * i));
+    return out;
   } catch (const std::exception& e) {  // allocation failure inside FlatBuffers
     return Status(StatusCode::resource_exhausted, std::string("encoding checkpoint: ") + e.what());
   }
@@ -88,6 +152,8 @@ Result<Checkpoint> decode_checkpoint(std::span<const uint8_t> bytes, AlignedByte
   EDGEFL_RETURN_IF_ERROR(proto_detail::verify<fb::Checkpoint>(
       *aligned, limits, kCheckpointFormat, fb::Checkpoint::VT_FORMAT_VERSION));
   const fb::Checkpoint* in = fb::GetSizePrefixedCheckpoint(aligned->data());
+  // Before any field is trusted: structure can be valid while a value was flipped.
+  EDGEFL_RETURN_IF_ERROR(check_checksum(*aligned, in));
 
   Checkpoint cp;
   cp.round = in->round();

@@ -52,6 +52,29 @@ Result<std::size_t> read_fully(SequentialFile& file, std::span<std::byte> out) {
   return filled;
 }
 
+// Whether a complete record with a matching crc starts at `at` within `bytes`.
+bool valid_record_at(std::span<const std::byte> bytes, std::size_t at, std::uint32_t max_record_bytes) {
+  if (bytes.size() - at < kFrameHeaderBytes) return false;
+  const store_detail::FrameHeader parsed = store_detail::parse_frame_header(bytes.data() + at);
+  if (parsed.magic != kRecordMagic || parsed.length > max_record_bytes) return false;
+  if (parsed.length > bytes.size() - at - kFrameHeaderBytes) return false;
+  return store_detail::frame_payload_matches(bytes.data() + at,
+                                             bytes.subspan(at + kFrameHeaderBytes, parsed.length));
+}
+
+// The offset of the first valid record that starts after `bad` (a record that failed to
+// read), or nullopt: then `bad` is a torn tail.
+Result<std::optional<std::uint64_t>> valid_record_after(FileSystem& fs, const std::string& path, std::uint64_t bad,
+                                                        std::uint64_t size, std::uint32_t max_record_bytes) {
+  Result<std::vector<std::byte>> bytes = read_file(fs, path, size);
+  if (!bytes) return bytes.status();
+  const std::span<const std::byte> all(*bytes);
+  for (std::uint64_t at = bad + 1; at + kFrameHeaderBytes <= all.size(); ++at) {
+    if (valid_record_at(all, at, max_record_bytes)) return std::optional<std::uint64_t>(at);
+  }
+  return std::optional<std::uint64_t>();
+}
+
 }  // namespace
 
 std::string WriteAheadLog::file_path(const std::string& dir, std::uint64_t generation) {
@@ -71,11 +94,17 @@ Result<WriteAheadLog> WriteAheadLog::open(FileSystem& fs, std::string dir, std::
   WriteAheadLog wal(fs, std::move(dir), options);
   wal.generation_ = generation;
   const std::string context = "opening write-ahead log in " + wal.dir_;
-  EDGEFL_RETURN_IF_ERROR(fs.create_dir(wal.dir_).with_context(context));
+  if (!options.must_exist) EDGEFL_RETURN_IF_ERROR(fs.create_dir(wal.dir_).with_context(context));
 
   Result<std::vector<std::string>> names = fs.list_dir(wal.dir_);
+  if (!names && names.status().code() == StatusCode::not_found && options.must_exist) {
+    return Status(StatusCode::failed_precondition,
+                  context + ": the directory is missing, but the checkpoint expects generation " +
+                      std::to_string(generation) + " (was the log deleted? its acknowledged updates are lost)");
+  }
   if (!names) return names.status().with_context(context);
   bool current_exists = false;
+  bool previous_exists = false;
   for (const std::string& name : *names) {
     std::optional<std::uint64_t> found = parse_generation(name);
     if (found && *found > generation) {
@@ -84,6 +113,12 @@ Result<WriteAheadLog> WriteAheadLog::open(FileSystem& fs, std::string dir, std::
                         " named by the checkpoint (is the checkpoint missing or old?)");
     }
     if (found && *found == generation) current_exists = true;
+    if (found && generation > 0 && *found == generation - 1) previous_exists = true;
+  }
+  if (options.must_exist && !current_exists && !previous_exists) {
+    return Status(StatusCode::failed_precondition,
+                  context + ": neither " + file_path(wal.dir_, generation) + " nor the previous generation's file " +
+                      "is there, but the checkpoint expects one (was the log deleted? its acknowledged updates are lost)");
   }
   EDGEFL_RETURN_IF_ERROR(wal.remove_older_than(generation, &wal.recovery_.stale_files_removed).with_context(context));
 
@@ -117,19 +152,29 @@ Result<WriteAheadLog> WriteAheadLog::open(FileSystem& fs, std::string dir, std::
 
   std::uint64_t valid_end = kFileHeaderBytes;
   std::vector<std::byte> payload;
+  const char* damage = nullptr;  // why the record at valid_end did not read, if one did not
   for (;;) {
     std::byte frame[kFrameHeaderBytes];
     got = read_fully(**file, frame);
     if (!got) return got.status().with_context(context);
-    if (*got != kFrameHeaderBytes) break;  // end of file, or a torn header
+    if (*got == 0) break;  // end of file
+    if (*got != kFrameHeaderBytes) {
+      damage = "an incomplete frame header";
+      break;
+    }
     store_detail::FrameHeader parsed = store_detail::parse_frame_header(frame);
     if (*size < valid_end + kFrameHeaderBytes) break;  // the file changed under us: stop here
     const std::uint64_t remaining = *size - valid_end - kFrameHeaderBytes;
-    if (parsed.magic != kRecordMagic || parsed.length > options.max_record_bytes || parsed.length > remaining) break;
+    if (parsed.magic != kRecordMagic) damage = "a bad record magic";
+    else if (parsed.length > options.max_record_bytes || parsed.length > remaining) damage = "a length past the end";
+    if (damage != nullptr) break;
     payload.resize(parsed.length);
     got = read_fully(**file, payload);
     if (!got) return got.status().with_context(context);
-    if (*got != parsed.length || !store_detail::frame_payload_matches(frame, payload)) break;
+    if (*got != parsed.length || !store_detail::frame_payload_matches(frame, payload)) {
+      damage = "a checksum mismatch";
+      break;
+    }
     EDGEFL_RETURN_IF_ERROR(replay(payload).with_context(context + ": replaying record " +
                                                         std::to_string(wal.recovery_.records)));
     ++wal.recovery_.records;
@@ -137,6 +182,20 @@ Result<WriteAheadLog> WriteAheadLog::open(FileSystem& fs, std::string dir, std::
   }
   wal.record_count_ = wal.recovery_.records;
 
+  if (damage != nullptr) {
+    // Only the last append can be torn. A whole record after the bad one means the damage is
+    // inside the log, and cutting there would drop updates that were acknowledged.
+    Result<std::optional<std::uint64_t>> later =
+        valid_record_after(fs, path, valid_end, *size, options.max_record_bytes);
+    if (!later) return later.status().with_context(context);
+    if (*later) {
+      return Status(StatusCode::corrupt,
+                    path + ": record " + std::to_string(wal.recovery_.records) + " at offset " +
+                        std::to_string(valid_end) + " has " + damage + ", but a valid record follows at offset " +
+                        std::to_string(**later) + ": the log is damaged, not torn; refusing to drop acknowledged "
+                        "updates");
+    }
+  }
   if (valid_end < *size) {
     wal.recovery_.tail_dropped = true;
     wal.recovery_.dropped_bytes = *size - valid_end;

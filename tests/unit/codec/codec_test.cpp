@@ -181,6 +181,16 @@ TEST_CASE("codec: decode_into rejects each kind of bad tensor with its own code"
   CHECK(decode_into(int8, out).code() == StatusCode::shape_mismatch);
   int8.block_size = 0;
   CHECK(decode_into(int8, out).code() == StatusCode::out_of_range);
+  // A finite scale so large that 127 x scale overflows (found by fuzz_decode): refused, not inf.
+  const float huge_scales[2] = {0.5f, 1.07e38f};
+  const int8_t q127[4] = {1, 2, 127, 4};
+  TensorView overflowing{.kind = CodecKind::int8_block, .parameter_count = 4, .block_size = 2,
+                         .scales = huge_scales, .int8 = q127};
+  CHECK(decode_into(overflowing, out).code() == StatusCode::out_of_range);
+  const float largest_scales[2] = {0.5f, std::numeric_limits<float>::max() / 128.0f};
+  overflowing.scales = largest_scales;
+  REQUIRE(decode_into(overflowing, out).ok());  // large, but every value fits
+  CHECK(std::isfinite(out[2]));
 
   const uint32_t unsorted[2] = {2, 1};
   const uint32_t too_big[2] = {1, 4};

@@ -88,6 +88,25 @@ TEST_CASE("option table: mistakes are named") {
   CHECK(table.apply_toml_file("/nonexistent/edgefl.toml").code() == edgefl::StatusCode::not_found);
 }
 
+TEST_CASE("option table: non-ASCII outside strings is an error found before toml++ could misbehave") {
+  // toml++ 3.3.0's error paths test such characters for whitespace through
+  // __builtin_unreachable(); the fuzzer's inputs are in tests/fuzz/config/corpus.
+  Settings s;
+  OptionTable table = make_table(s);
+  for (const char* toml : {"rounds = \xcf\x96\n", "rounds = 3 \xc3\xa9\n", "model = \"x\"\n\xe3\x80\x81 = 1\n",
+                           "model = 0\"mlp:\xc8\xa6\"\n", "model = \"\\\xc3\xa9\"\n"}) {
+    CAPTURE(toml);
+    edgefl::Status status = table.apply_toml(toml, "test.toml");
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.message().find("test.toml:") == 0);
+    CHECK(status.message().find("non-ASCII characters shown as '~'") != std::string::npos);
+  }
+  // Inside strings and comments it is text like any other.
+  CHECK(table.apply_toml("model = \"caf\xc3\xa9\" # \xcf\x96\nrounds = 2\n", "test.toml").ok());
+  CHECK(s.model == "caf\xc3\xa9");
+  CHECK(s.rounds == 2);
+}
+
 TEST_CASE("option table: flag names come from keys") {
   CHECK(OptionTable::flag_name("train.learning_rate") == "--train-learning-rate");
   CHECK(OptionTable::flag_name("rounds") == "--rounds");

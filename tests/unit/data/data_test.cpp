@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -155,4 +156,21 @@ TEST_CASE("partitioners cover every sample once, deterministically, with label h
 
   std::vector<uint32_t> bad = {0, 5000};
   CHECK(DatasetView(*data, bad).validate().code() == StatusCode::out_of_range);
+}
+
+TEST_CASE("IDX reader: a header claiming gigabytes the file does not hold costs no gigabytes") {
+  // 4 images of 32768 x 32768 bytes (4 GiB) announced, 10 bytes present. Found by fuzz_idx:
+  // the reader allocated the claim before reading.
+  TempDir dir;
+  write_plain(dir.file("img"), idx_bytes(3, {4, 32768, 32768}, 10, 0));
+  write_plain(dir.file("lab"), idx_bytes(1, {4}, 4, 3));
+  auto whole = load_idx(dir.file("img"), dir.file("lab"), 10);
+  CHECK(whole.status().code() == StatusCode::truncated);
+  auto first = load_idx_selected(dir.file("img"), dir.file("lab"), 10, [](const Dataset&) {
+    return Result<std::vector<uint32_t>>(std::vector<uint32_t>{0, 3});
+  });
+  CHECK(first.status().code() == StatusCode::truncated);
+  struct rusage usage {};
+  REQUIRE(getrusage(RUSAGE_SELF, &usage) == 0);
+  CHECK(usage.ru_maxrss < 512 * 1024);  // kilobytes: far below the claimed 4 GiB
 }

@@ -13,7 +13,7 @@ namespace edgefl::testing {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// Production defaults scaled down 10x: heartbeat 200 ms / timeout 400 ms / ttl 600 ms,
+// Production defaults scaled down 10x: keepalive idle 1 s, retransmit limit 2 s,
 // reconnect 100 ms, send timeout 500 ms. Shows that time_scale alone retimes everything.
 SocketPolicy fast_policy();
 

@@ -6,10 +6,14 @@
 using edgefl::SocketPolicy;
 using edgefl::StatusCode;
 
-TEST_CASE("socket policy: defaults are valid and detect a dead peer within 3 intervals") {
+TEST_CASE("socket policy: defaults are valid; keepalive times reach the kernel as whole seconds") {
   SocketPolicy policy;
   CHECK(policy.validate().ok());
-  CHECK(policy.heartbeat_ivl_ms() + policy.heartbeat_timeout_ms() <= 3 * policy.heartbeat_ivl_ms());
+  CHECK(SocketPolicy::whole_seconds(policy.keepalive_idle_ms()) == 10);
+  CHECK(SocketPolicy::whole_seconds(1) == 1);
+  CHECK(SocketPolicy::whole_seconds(1000) == 1);
+  CHECK(SocketPolicy::whole_seconds(1001) == 2);
+  CHECK(SocketPolicy::whole_seconds(0) == 1);
 }
 
 TEST_CASE("socket policy: time_scale multiplies every time constant") {
@@ -17,9 +21,9 @@ TEST_CASE("socket policy: time_scale multiplies every time constant") {
   SocketPolicy slow = base;
   slow.time_scale = 20.0;
   CHECK(slow.validate().ok());
-  CHECK(slow.heartbeat_ivl_ms() == 20 * base.heartbeat_ivl_ms());
-  CHECK(slow.heartbeat_timeout_ms() == 20 * base.heartbeat_timeout_ms());
-  CHECK(slow.heartbeat_ttl_ms() == 20 * base.heartbeat_ttl_ms());
+  CHECK(slow.keepalive_idle_ms() == 20 * base.keepalive_idle_ms());
+  CHECK(slow.keepalive_interval_ms() == 20 * base.keepalive_interval_ms());
+  CHECK(slow.max_retransmit_ms() == 20 * base.max_retransmit_ms());
   CHECK(slow.reconnect_ivl_ms() == 20 * base.reconnect_ivl_ms());
   CHECK(slow.reconnect_ivl_max_ms() == 20 * base.reconnect_ivl_max_ms());
   CHECK(slow.backoff_initial_ms() == 20 * base.backoff_initial_ms());
@@ -35,14 +39,20 @@ TEST_CASE("socket policy: bad values are named") {
   CHECK(p.validate().code() == StatusCode::invalid_argument);
 
   p = SocketPolicy{};
-  p.heartbeat_timeout_base_ms = p.heartbeat_ivl_base_ms - 1;
+  p.keepalive_count = 0;
   CHECK(p.validate().code() == StatusCode::out_of_range);
-  CHECK(p.validate().message().find("heartbeat_timeout") != std::string::npos);
+  CHECK(p.validate().message().find("keepalive_count") != std::string::npos);
 
   p = SocketPolicy{};
-  p.time_scale = 5000.0;  // TTL 30000 s does not fit libzmq's 16-bit deciseconds
-  CHECK(p.validate().code() == StatusCode::out_of_range);
-  CHECK(p.validate().message().find("heartbeat_ttl") != std::string::npos);
+  p.max_retransmit_base_ms = 0;
+  CHECK(p.validate().message().find("max_retransmit") != std::string::npos);
+
+  p = SocketPolicy{};
+  p.peer_messages_per_s = 0;
+  CHECK(p.validate().message().find("peer_messages_per_s") != std::string::npos);
+  p = SocketPolicy{};
+  p.peer_burst = 0.5;
+  CHECK(p.validate().message().find("peer_burst") != std::string::npos);
 
   p = SocketPolicy{};
   p.max_message_bytes = 0;

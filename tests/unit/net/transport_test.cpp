@@ -157,3 +157,58 @@ TEST_CASE("transport: bad arguments come back as status values, not exceptions")
   CHECK(ServerTransport::bind(*ctx, "nonsense", policy, {}).status().code() != StatusCode::ok);
   CHECK_FALSE(NetContext::create(0).ok());
 }
+
+TEST_CASE("transport: a send to a peer that does not read never waits; the drop is counted") {
+  auto ctx = make_context();
+  SocketPolicy policy;  // production send timeout (5 s): a blocking send would show
+  auto server = bind_loopback(*ctx, policy);
+  auto device = connect_plain(*ctx, server->endpoint(), policy);
+  REQUIRE(device->send(bytes_of("hello")).ok());
+  auto in = server->receive(3s);
+  REQUIRE(in.ok());
+  REQUIRE(in->has_value());
+
+  // The device never reads: its queues and TCP buffers fill, then every send is dropped.
+  const Bytes big(1 << 20, 0x5a);
+  const auto started = Clock::now();
+  uint64_t refused = 0;
+  for (int i = 0; i < 200 && refused < 5; ++i) {
+    Status sent = server->send((*in)->peer, big);
+    if (!sent.ok()) {
+      CHECK(sent.code() == StatusCode::unavailable);
+      ++refused;
+    }
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  CHECK(refused == 5);
+  CHECK(server->stats().dropped_queue_full == 5);
+  CHECK(took < std::chrono::milliseconds(policy.send_timeout_ms()));
+  MESSAGE("200 MiB offered to a peer that does not read: 5 drops after " << took.count() << " ms");
+
+  // A gone peer is unroutable, counted apart.
+  CHECK(server->send("no-such-peer", bytes_of("x")).code() == StatusCode::unavailable);
+  CHECK(server->stats().dropped_unroutable == 1);
+}
+
+TEST_CASE("transport: messages beyond a peer's rate are dropped before the server sees them") {
+  auto ctx = make_context();
+  SocketPolicy policy = fast_policy();
+  policy.peer_messages_per_s = 1.0;  // one per second after the burst
+  policy.peer_burst = 5.0;
+  auto server = bind_loopback(*ctx, policy);
+  auto flooder = connect_plain(*ctx, server->endpoint(), policy);
+  auto honest = connect_plain(*ctx, server->endpoint(), policy);
+  for (int i = 0; i < 8; ++i) REQUIRE(flooder->send(bytes_of("junk")).ok());
+  REQUIRE(honest->send(bytes_of("hello")).ok());
+
+  int junk = 0;
+  int hello = 0;
+  while (auto in = server->receive(300ms)) {
+    if (!in->has_value()) break;
+    (text_of((*in)->payload) == "junk" ? junk : hello) += 1;
+  }
+  CHECK(hello == 1);  // another peer's budget is its own
+  CHECK(junk >= 5);
+  CHECK(junk <= 6);   // the burst, plus at most one token refilled while the test ran
+  CHECK(server->stats().dropped_over_rate == static_cast<uint64_t>(8 - junk));
+}

@@ -81,7 +81,7 @@ TEST_CASE("wal: a torn tail is cut off, reported, and later appends are readable
   CHECK_FALSE(last.wal->recovery().tail_dropped);
 }
 
-TEST_CASE("wal: a flipped byte in a record stops replay at that record") {
+TEST_CASE("wal: a flipped byte in an early record refuses to open, naming the record, offset and file") {
   FaultFileSystem fs;
   {
     Opened opened = open_collect(fs, "wal", 0);
@@ -90,13 +90,41 @@ TEST_CASE("wal: a flipped byte in a record stops replay at that record") {
   }
   const std::string path = WriteAheadLog::file_path("wal", 0);
   const std::uint64_t header = 28, first = 12 + 5;
-  // Flip one payload byte of "second": its crc no longer matches.
+  const std::uint64_t size = *fs.file_size(path);
+  // Flip one payload byte of "second": its crc no longer matches, and "third" after it is
+  // whole. That is damage, not a torn append: dropping it would lose an acknowledged update.
   REQUIRE(fs.corrupt_byte(path, header + first + 12 + 1, std::byte{'X'}).ok());
   Opened opened = open_collect(fs, "wal", 0);
-  REQUIRE(opened.wal.ok());
-  CHECK(opened.records == std::vector<std::string>{"first"});
-  CHECK(opened.wal->recovery().dropped_bytes == (12 + 6) + (12 + 5));
-  CHECK(*fs.file_size(path) == header + first);
+  REQUIRE_FALSE(opened.wal.ok());
+  CHECK(opened.wal.status().code() == StatusCode::corrupt);
+  const std::string message = opened.wal.status().message();
+  CHECK(message.find(path) != std::string::npos);
+  CHECK(message.find("record 1") != std::string::npos);
+  CHECK(message.find("offset " + std::to_string(header + first)) != std::string::npos);
+  CHECK(*fs.file_size(path) == size);  // nothing was cut
+}
+
+TEST_CASE("wal: damage in the last record alone is a torn tail, whatever the byte") {
+  FaultFileSystem fs;
+  {
+    Opened opened = open_collect(fs, "wal", 0);
+    append_synced(*opened.wal, {"first", "second", "third"});
+  }
+  const std::string path = WriteAheadLog::file_path("wal", 0);
+  const std::uint64_t last = 28 + (12 + 5) + (12 + 6);
+  for (std::uint64_t at : {last, last + 4, last + 8, last + 12 + 2}) {  // magic, length, crc, payload
+    CAPTURE(at);
+    FaultFileSystem copy;
+    {
+      Opened opened = open_collect(copy, "wal", 0);
+      append_synced(*opened.wal, {"first", "second", "third"});
+    }
+    REQUIRE(copy.corrupt_byte(path, at, std::byte{0x5c}).ok());
+    Opened opened = open_collect(copy, "wal", 0);
+    REQUIRE(opened.wal.ok());
+    CHECK(opened.records == std::vector<std::string>{"first", "second"});
+    CHECK(opened.wal->recovery().tail_dropped);
+  }
 }
 
 TEST_CASE("wal: a corrupt length is caught by the crc and never allocates its claim") {
@@ -203,4 +231,54 @@ TEST_CASE("wal: an error from the replay callback aborts open with that error") 
   CHECK(wal.status().code() == StatusCode::shape_mismatch);
   CHECK(wal.status().message().find("replaying record 1") != std::string::npos);
   CHECK(seen == 2);
+}
+
+TEST_CASE("wal: with must_exist a deleted log is an error, a rotated or empty one is not") {
+  WalOptions resume;
+  resume.must_exist = true;
+  FaultFileSystem fs;
+  {
+    Opened opened = open_collect(fs, "wal", 3);
+    append_synced(*opened.wal, {"acknowledged"});
+  }
+  // A checkpoint naming generation 2 (so the log of 3 is expected): present, replayed.
+  CHECK(open_collect(fs, "wal", 3, resume).records == std::vector<std::string>{"acknowledged"});
+
+  SUBCASE("the log file deleted") {
+    REQUIRE(fs.remove(WriteAheadLog::file_path("wal", 3)).ok());
+    Opened opened = open_collect(fs, "wal", 3, resume);
+    CHECK(opened.wal.status().code() == StatusCode::failed_precondition);
+    CHECK(opened.wal.status().message().find(WriteAheadLog::file_path("wal", 3)) != std::string::npos);
+    CHECK(open_collect(fs, "wal", 3).wal.ok());  // a fresh run (no checkpoint) just starts one
+  }
+  SUBCASE("a crash between checkpoint and rotate leaves only the previous generation") {
+    // The checkpoint now names 3, so 4 is asked for; the file of 3 is all there is.
+    Opened opened = open_collect(fs, "wal", 4, resume);
+    REQUIRE(opened.wal.ok());
+    CHECK(opened.records.empty());
+    CHECK(opened.wal->recovery().stale_files_removed == 1);
+  }
+  SUBCASE("a clean rotate leaves the new generation empty") {
+    {
+      Opened opened = open_collect(fs, "wal", 3, resume);
+      REQUIRE(opened.wal->rotate(4).ok());
+    }
+    Opened opened = open_collect(fs, "wal", 4, resume);
+    REQUIRE(opened.wal.ok());
+    CHECK(opened.records.empty());
+  }
+}
+
+TEST_CASE("wal: with must_exist a deleted log directory is an error naming it") {
+  testing::TempDir dir;
+  const std::string wal_dir = dir.path() + "/wal";
+  { REQUIRE(open_collect(posix_file_system(), wal_dir, 1).wal.ok()); }
+  std::filesystem::remove_all(wal_dir);
+  WalOptions resume;
+  resume.must_exist = true;
+  Opened opened = open_collect(posix_file_system(), wal_dir, 1, resume);
+  CHECK(opened.wal.status().code() == StatusCode::failed_precondition);
+  CHECK(opened.wal.status().message().find(wal_dir) != std::string::npos);
+  CHECK(opened.wal.status().message().find("directory is missing") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(wal_dir));  // nothing was created in its place
 }
