@@ -68,12 +68,16 @@ Status UpdateLedger::load_or_create_run_id() {
 }
 
 Status UpdateLedger::open_log(const Replay& replay) {
-  Result<WriteAheadLog> wal =
-      WriteAheadLog::open(*fs_, wal_dir(), generation_ + 1, [&replay](std::span<const std::byte> record) {
+  WalOptions options;
+  options.must_exist = checkpoint_.has_value();  // the checkpoint names the log that follows it
+  Result<WriteAheadLog> wal = WriteAheadLog::open(
+      *fs_, wal_dir(), generation_ + 1,
+      [&replay](std::span<const std::byte> record) {
         Result<LogRecord> entry = decode_log_record(record);
         if (!entry) return entry.status();
         return replay(std::string(entry->device_id), entry->update_message);
-      });
+      },
+      options);
   if (!wal) return wal.status().with_context("opening the write-ahead log");
   wal_.emplace(std::move(*wal));
   return Status();

@@ -291,3 +291,32 @@ TEST_CASE("config: heartbeat and time settings outside what the wire holds are r
 
 }  // namespace
 }  // namespace edgefl::testing
+
+namespace edgefl::testing {
+namespace {
+
+TEST_CASE("resume: a deleted write-ahead log next to a checkpoint refuses to start, naming it") {
+  server::ServerConfig config = MemoryServer::config();
+  config.min_devices = 1;
+  config.rounds = 5;
+  MemoryServer server;
+  REQUIRE(server.start(config).ok());
+  MemoryDevice device(server.net, "dev-0");
+  device.join();
+  server.deliver();
+  device.answer(device.tasks().at(0), {0.1f, 0.2f, 0.3f, 0.4f});
+  server.deliver();
+  REQUIRE(server.coordinator->rounds_closed() == 1);  // a checkpoint naming log generation 2
+  server.coordinator.reset();
+  Result<std::vector<std::string>> logs = server.fs.list_dir("/state/wal");
+  REQUIRE(logs.ok());
+  REQUIRE_FALSE(logs->empty());
+  for (const std::string& name : *logs) REQUIRE(server.fs.remove("/state/wal/" + name).ok());
+  config.resume = true;
+  Status resumed = server.start(config);
+  CHECK(resumed.code() == StatusCode::failed_precondition);
+  CHECK(resumed.to_string().find("write-ahead log") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgefl::testing
