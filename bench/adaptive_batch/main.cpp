@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/idx_reader.hpp"
-#include "edgefl/json_line.hpp"
-#include "edgefl/model.hpp"
-#include "edgefl/partition.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/data/idx_reader.hpp"
+#include "edgefl/base/json_line.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/data/partition.hpp"
+#include "edgefl/train/trainer.hpp"
 
 using namespace edgefl;
 

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "edgefl/rng.hpp"
-#include "edgefl/streaming_mean.hpp"
+#include "edgefl/base/rng.hpp"
+#include "edgefl/aggregate/streaming_mean.hpp"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/json_line.hpp"
+#include "edgefl/base/json_line.hpp"
 #include "serve_loop.hpp"
 #include "simulation.hpp"
 

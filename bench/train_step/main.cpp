@@ -28,11 +28,11 @@
 #include <utility>
 #include <vector>
 
-#include "edgefl/compute.hpp"
-#include "edgefl/model.hpp"
-#include "edgefl/network.hpp"
-#include "edgefl/optimizer.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/nn/network.hpp"
+#include "edgefl/optim/optimizer.hpp"
+#include "edgefl/base/rng.hpp"
 
 #ifdef EDGEFL_HAVE_XNNPACK
 #include <xnnpack.h>

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/codec.hpp"
-#include "edgefl/proto.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/base/rng.hpp"
 
 using namespace edgefl;
 using Clock = std::chrono::steady_clock;

@@ -16,8 +16,8 @@
 
 #include <zmq.hpp>
 
-#include "edgefl/zap_authenticator.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/zap_authenticator.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 
 namespace {
 

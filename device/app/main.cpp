@@ -13,10 +13,10 @@
 #include <string>
 
 #include "agent.hpp"
-#include "edgefl/curve.hpp"
-#include "edgefl/net_context.hpp"
-#include "edgefl/timing.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/curve.hpp"
+#include "edgefl/net/net_context.hpp"
+#include "edgefl/base/timing.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 
 namespace {
 

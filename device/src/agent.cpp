@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <thread>
 
-#include "edgefl/atomic_file.hpp"
-#include "edgefl/memory_plan.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/train/memory_plan.hpp"
+#include "edgefl/base/rng.hpp"
 #include "slowed_trainer.hpp"
 
 namespace edgefl::device {

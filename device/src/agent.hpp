@@ -23,11 +23,11 @@
 #include <string>
 
 #include "device_config.hpp"
-#include "edgefl/data_source.hpp"
-#include "edgefl/file_system.hpp"
-#include "edgefl/outbox.hpp"
-#include "edgefl/time_source.hpp"
-#include "edgefl/transport.hpp"
+#include "edgefl/data/data_source.hpp"
+#include "edgefl/store/file_system.hpp"
+#include "edgefl/store/outbox.hpp"
+#include "edgefl/base/time_source.hpp"
+#include "edgefl/net/transport.hpp"
 #include "simulated_outage.hpp"
 #include "training_worker.hpp"
 #include "upstream_session.hpp"

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <cmath>
 
-#include "edgefl/compute.hpp"
-#include "edgefl/data_source.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/data/data_source.hpp"
 
 namespace edgefl::device {
 

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string>
 
-#include "edgefl/compute.hpp"
-#include "edgefl/option_table.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/config/option_table.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl::device {
 
@@ -57,7 +57,7 @@ struct DeviceConfig {
 void bind_device_options(DeviceConfig& config, OptionTable& table);
 Status validate_device_config(const DeviceConfig& config);
 // `default_time_scale` replaces the built-in time_scale default (main passes
-// EDGEFL_TIME_SCALE, edgefl/timing.hpp); the file and flags still win.
+// EDGEFL_TIME_SCALE, edgefl/base/timing.hpp); the file and flags still win.
 Result<DeviceConfig> load_device_config(int argc, const char* const* argv, std::string* help_text,
                                         double default_time_scale = 1.0);
 

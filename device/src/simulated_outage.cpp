@@ -1,7 +1,7 @@
 #include "simulated_outage.hpp"
 
-#include "edgefl/proto.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/base/rng.hpp"
 #include "stoppable_sleep.hpp"
 
 namespace edgefl::device {

@@ -3,13 +3,13 @@
 #include <chrono>
 #include <cmath>
 
-#include "edgefl/adaptive_batch.hpp"
-#include "edgefl/codec.hpp"
-#include "edgefl/compute.hpp"
-#include "edgefl/memory_plan.hpp"
-#include "edgefl/proto.hpp"
-#include "edgefl/rng.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/train/memory_plan.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/base/rng.hpp"
+#include "edgefl/train/trainer.hpp"
 
 namespace edgefl::device {
 

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/compute.hpp"
-#include "edgefl/dataset.hpp"
-#include "edgefl/memory_plan.hpp"
-#include "edgefl/messages.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/data/dataset.hpp"
+#include "edgefl/train/memory_plan.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl::device {
 

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "edgefl/status.hpp"
+#include "edgefl/base/status.hpp"
 #include "task_trainer.hpp"
 
 namespace edgefl::device {

@@ -3,8 +3,8 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "edgefl/backoff.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/net/backoff.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "stoppable_sleep.hpp"
 
 namespace edgefl::device {

@@ -28,11 +28,11 @@
 #include <optional>
 #include <string>
 
-#include "edgefl/aligned_bytes.hpp"
-#include "edgefl/messages.hpp"
-#include "edgefl/outbox.hpp"
-#include "edgefl/time_source.hpp"
-#include "edgefl/transport.hpp"
+#include "edgefl/proto/aligned_bytes.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/store/outbox.hpp"
+#include "edgefl/base/time_source.hpp"
+#include "edgefl/net/transport.hpp"
 
 namespace edgefl::device {
 

@@ -10,11 +10,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "edgefl/idx_reader.hpp"
-#include "edgefl/model.hpp"
-#include "edgefl/partition.hpp"
-#include "edgefl/synthetic.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/data/idx_reader.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/data/partition.hpp"
+#include "edgefl/data/synthetic.hpp"
+#include "edgefl/train/trainer.hpp"
 
 using namespace edgefl;
 

@@ -19,9 +19,9 @@
 #include <thread>
 
 #include "edgefl/device/agent.hpp"
-#include "edgefl/net_context.hpp"
-#include "edgefl/option_table.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/net_context.hpp"
+#include "edgefl/config/option_table.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "sensor_dataset.hpp"
 #include "sensor_source.hpp"
 

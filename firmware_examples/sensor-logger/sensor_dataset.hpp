@@ -13,8 +13,8 @@
 #include <cstddef>
 #include <deque>
 
-#include "edgefl/dataset.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/data/dataset.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace sensor_logger {
 

@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "edgefl/status.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace sensor_logger {
 

@@ -13,12 +13,12 @@
 
 #include "coordinator.hpp"
 #include "serve_loop.hpp"
-#include "edgefl/atomic_file.hpp"
-#include "edgefl/curve.hpp"
-#include "edgefl/net_context.hpp"
-#include "edgefl/timing.hpp"
-#include "edgefl/zap_authenticator.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/net/curve.hpp"
+#include "edgefl/net/net_context.hpp"
+#include "edgefl/base/timing.hpp"
+#include "edgefl/net/zap_authenticator.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "server_config.hpp"
 
 namespace {

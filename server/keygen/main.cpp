@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "edgefl/curve.hpp"
+#include "edgefl/net/curve.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Generate a CURVE key pair for edgefl (Z85 text files)"};

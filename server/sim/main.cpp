@@ -17,7 +17,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "edgefl/option_table.hpp"
+#include "edgefl/config/option_table.hpp"
 #include "server_config.hpp"
 #include "simulation.hpp"
 #include "split_file.hpp"

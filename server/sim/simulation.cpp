@@ -4,8 +4,8 @@
 
 #include <future>
 
-#include "edgefl/rng.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/base/rng.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 
 namespace edgefl::sim {
 

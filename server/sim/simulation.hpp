@@ -35,10 +35,10 @@
 
 #include "agent.hpp"
 #include "coordinator.hpp"
-#include "edgefl/fault_transport.hpp"
-#include "edgefl/net_context.hpp"
-#include "edgefl/transport.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/fault_transport.hpp"
+#include "edgefl/net/net_context.hpp"
+#include "edgefl/net/transport.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 
 namespace edgefl::sim {
 

@@ -4,8 +4,8 @@
 #include <span>
 #include <vector>
 
-#include "edgefl/atomic_file.hpp"
-#include "edgefl/json_line.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/base/json_line.hpp"
 
 namespace edgefl::sim {
 

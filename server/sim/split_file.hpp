@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "edgefl/data_source.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/data/data_source.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl::sim {
 

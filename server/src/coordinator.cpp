@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "async_coordinator.hpp"
-#include "edgefl/model.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/base/rng.hpp"
 #include "round_coordinator.hpp"
 
 namespace edgefl::server {

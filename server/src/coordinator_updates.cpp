@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "coordinator.hpp"
-#include "edgefl/model_hash.hpp"
+#include "edgefl/base/model_hash.hpp"
 
 namespace edgefl::server {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/messages.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/base/rng.hpp"
 
 namespace edgefl::server {
 

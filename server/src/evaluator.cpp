@@ -1,7 +1,7 @@
 #include "evaluator.hpp"
 
-#include "edgefl/data_source.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/data/data_source.hpp"
+#include "edgefl/train/trainer.hpp"
 
 namespace edgefl::server {
 

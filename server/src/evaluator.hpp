@@ -11,10 +11,10 @@
 #include <optional>
 #include <span>
 
-#include "edgefl/compute.hpp"
-#include "edgefl/dataset.hpp"
-#include "edgefl/model_spec.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/data/dataset.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/base/status.hpp"
 #include "round_metrics.hpp"
 #include "server_config.hpp"
 

@@ -1,7 +1,7 @@
 #include "join_check.hpp"
 
-#include "edgefl/codec.hpp"
-#include "edgefl/memory_plan.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/train/memory_plan.hpp"
 
 namespace edgefl::server {
 

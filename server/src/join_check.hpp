@@ -10,9 +10,9 @@
 
 #include <string>
 
-#include "edgefl/messages.hpp"
-#include "edgefl/model_spec.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/base/status.hpp"
 #include "server_config.hpp"
 
 namespace edgefl::server {

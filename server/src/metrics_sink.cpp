@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "edgefl/atomic_file.hpp"
+#include "edgefl/store/atomic_file.hpp"
 
 namespace edgefl::server {
 

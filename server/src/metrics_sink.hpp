@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "edgefl/file_system.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/store/file_system.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl::server {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 
 namespace edgefl::server {
 

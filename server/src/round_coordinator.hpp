@@ -12,7 +12,7 @@
 #include <set>
 
 #include "coordinator.hpp"
-#include "edgefl/exact_mean.hpp"
+#include "edgefl/aggregate/exact_mean.hpp"
 
 namespace edgefl::server {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "edgefl/json_line.hpp"
+#include "edgefl/base/json_line.hpp"
 
 namespace edgefl::server {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/messages.hpp"
+#include "edgefl/proto/messages.hpp"
 
 namespace edgefl::server {
 

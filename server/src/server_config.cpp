@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "edgefl/adaptive_batch.hpp"
-#include "edgefl/data_source.hpp"
-#include "edgefl/model_spec.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/data/data_source.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/train/trainer.hpp"
 
 namespace edgefl::server {
 

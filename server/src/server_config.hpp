@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/adaptive_batch.hpp"
-#include "edgefl/codec.hpp"
-#include "edgefl/messages.hpp"
-#include "edgefl/option_table.hpp"
-#include "edgefl/optimizer.hpp"
-#include "edgefl/server_strategy.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/config/option_table.hpp"
+#include "edgefl/optim/optimizer.hpp"
+#include "edgefl/aggregate/server_strategy.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl::server {
 
@@ -104,7 +104,7 @@ struct ServerConfig {
 
 // Parses flags (and the --config file they may name). `help_text` receives usage text when
 // --help was given; the returned status is then `cancelled`. `default_time_scale` replaces
-// the built-in time_scale default (main passes EDGEFL_TIME_SCALE, edgefl/timing.hpp).
+// the built-in time_scale default (main passes EDGEFL_TIME_SCALE, edgefl/base/timing.hpp).
 Result<ServerConfig> load_server_config(int argc, const char* const* argv, std::string* help_text,
                                         double default_time_scale = 1.0);
 

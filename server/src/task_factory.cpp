@@ -1,7 +1,7 @@
 #include "task_factory.hpp"
 
-#include "edgefl/proto.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/base/rng.hpp"
 
 namespace edgefl::server {
 

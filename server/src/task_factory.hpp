@@ -12,9 +12,9 @@
 #include <span>
 #include <vector>
 
-#include "edgefl/messages.hpp"
-#include "edgefl/model_spec.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/base/status.hpp"
 #include "server_config.hpp"
 
 namespace edgefl::server {

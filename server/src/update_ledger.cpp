@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "edgefl/atomic_file.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/base/rng.hpp"
 #include "update_log.hpp"
 
 namespace edgefl::server {

@@ -25,11 +25,11 @@
 #include <utility>
 #include <vector>
 
-#include "edgefl/aligned_bytes.hpp"
-#include "edgefl/checkpoint.hpp"
-#include "edgefl/file_system.hpp"
-#include "edgefl/proto.hpp"
-#include "edgefl/write_ahead_log.hpp"
+#include "edgefl/proto/aligned_bytes.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/store/file_system.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/store/write_ahead_log.hpp"
 
 namespace edgefl::server {
 

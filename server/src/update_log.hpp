@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "edgefl/status.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl::server {
 

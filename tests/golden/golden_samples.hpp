@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "edgefl/checkpoint.hpp"
-#include "edgefl/codec.hpp"
-#include "edgefl/float_buffer.hpp"
-#include "edgefl/messages.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/base/float_buffer.hpp"
+#include "edgefl/proto/messages.hpp"
 
 namespace edgefl::golden {
 

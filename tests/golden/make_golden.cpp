@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "edgefl/checkpoint.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "golden_samples.hpp"
 
 namespace {

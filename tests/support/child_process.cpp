@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "edgefl/unique_fd.hpp"
+#include "edgefl/base/unique_fd.hpp"
 #include "wait_until.hpp"
 
 namespace edgefl::testing {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "edgefl/compute.hpp"
+#include "edgefl/nn/compute.hpp"
 
 namespace edgefl::testing {
 

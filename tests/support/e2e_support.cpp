@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "edgefl/checkpoint.hpp"
-#include "edgefl/float_buffer.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/base/float_buffer.hpp"
 
 namespace edgefl::testing {
 

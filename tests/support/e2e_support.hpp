@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/proto.hpp"
-#include "edgefl/transport.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/net/transport.hpp"
 
 namespace edgefl::testing {
 

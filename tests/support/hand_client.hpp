@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "edgefl/net_context.hpp"
-#include "edgefl/proto.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/net_context.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 
 namespace edgefl::testing {
 

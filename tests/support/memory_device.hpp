@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "coordinator.hpp"
-#include "edgefl/fault_file_system.hpp"
-#include "edgefl/memory_channel.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/store/fault_file_system.hpp"
+#include "edgefl/net/memory_channel.hpp"
+#include "edgefl/proto/proto.hpp"
 
 namespace edgefl::testing {
 

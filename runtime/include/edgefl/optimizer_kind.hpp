@@ -1,10 +1,3 @@
-// OptimizerKind: the local optimizers a device runs. Values are stable: they travel in Tasks.
+// Forwarding header: moved to edgefl/optim/optimizer_kind.hpp. Kept for one release (0.2); include the new path.
 #pragma once
-
-#include <cstdint>
-
-namespace edgefl {
-
-enum class OptimizerKind : uint8_t { sgd = 0, momentum = 1, nesterov = 2, adamw = 3 };
-
-}  // namespace edgefl
+#include "edgefl/optim/optimizer_kind.hpp"

@@ -1,7 +1,7 @@
 // fedasync (mix on every arrival) and fedbuff (buffer K staleness-weighted deltas).
 #include <cmath>
 
-#include "edgefl/streaming_mean.hpp"
+#include "edgefl/aggregate/streaming_mean.hpp"
 #include "strategy_base.hpp"
 
 namespace edgefl {

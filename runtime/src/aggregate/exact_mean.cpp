@@ -1,4 +1,4 @@
-#include "edgefl/exact_mean.hpp"
+#include "edgefl/aggregate/exact_mean.hpp"
 
 #include <cmath>
 #include <string>

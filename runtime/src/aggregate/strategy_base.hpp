@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "edgefl/float_buffer.hpp"
-#include "edgefl/server_strategy.hpp"
+#include "edgefl/base/float_buffer.hpp"
+#include "edgefl/aggregate/server_strategy.hpp"
 
 namespace edgefl::aggregate_detail {
 

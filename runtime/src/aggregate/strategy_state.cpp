@@ -1,4 +1,4 @@
-#include "edgefl/strategy_state.hpp"
+#include "edgefl/aggregate/strategy_state.hpp"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "edgefl/streaming_mean.hpp"
+#include "edgefl/aggregate/streaming_mean.hpp"
 
 #include <cmath>
 

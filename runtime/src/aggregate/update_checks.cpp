@@ -1,4 +1,4 @@
-#include "edgefl/update_checks.hpp"
+#include "edgefl/aggregate/update_checks.hpp"
 
 #include <cmath>
 #include <string>

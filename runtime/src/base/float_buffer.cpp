@@ -1,4 +1,4 @@
-#include "edgefl/float_buffer.hpp"
+#include "edgefl/base/float_buffer.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "edgefl/json_line.hpp"
+#include "edgefl/base/json_line.hpp"
 
 #include <cmath>
 #include <cstdio>

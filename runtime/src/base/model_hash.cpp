@@ -1,4 +1,4 @@
-#include "edgefl/model_hash.hpp"
+#include "edgefl/base/model_hash.hpp"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "edgefl/model_spec.hpp"
+#include "edgefl/base/model_spec.hpp"
 
 #include <charconv>
 

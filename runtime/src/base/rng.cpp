@@ -1,4 +1,4 @@
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 
 #include <cmath>
 

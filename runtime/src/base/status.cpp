@@ -1,4 +1,4 @@
-#include "edgefl/status.hpp"
+#include "edgefl/base/status.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "edgefl/time_source.hpp"
+#include "edgefl/base/time_source.hpp"
 
 namespace edgefl {
 

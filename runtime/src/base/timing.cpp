@@ -1,4 +1,4 @@
-#include "edgefl/timing.hpp"
+#include "edgefl/base/timing.hpp"
 
 #include <charconv>
 #include <cmath>

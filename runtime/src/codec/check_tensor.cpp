@@ -1,7 +1,7 @@
 // O(1) structural checks of an encoded tensor: its vectors must fit its kind and count.
 #include <string>
 
-#include "edgefl/codec.hpp"
+#include "edgefl/codec/codec.hpp"
 
 namespace edgefl {
 namespace {

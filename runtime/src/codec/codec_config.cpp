@@ -2,7 +2,7 @@
 #include <cmath>
 #include <string>
 
-#include "edgefl/codec.hpp"
+#include "edgefl/codec/codec.hpp"
 
 namespace edgefl {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "edgefl/codec.hpp"
+#include "edgefl/codec/codec.hpp"
 #include "half.hpp"
 
 namespace edgefl {

@@ -4,7 +4,7 @@
 #include <numeric>
 #include <string>
 
-#include "edgefl/codec.hpp"
+#include "edgefl/codec/codec.hpp"
 #include "half.hpp"
 
 namespace edgefl {

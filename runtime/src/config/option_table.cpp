@@ -1,4 +1,4 @@
-#include "edgefl/option_table.hpp"
+#include "edgefl/config/option_table.hpp"
 
 #include <CLI/CLI.hpp>
 

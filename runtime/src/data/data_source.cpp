@@ -1,11 +1,11 @@
-#include "edgefl/data_source.hpp"
+#include "edgefl/data/data_source.hpp"
 
 #include <charconv>
 #include <numeric>
 
-#include "edgefl/idx_reader.hpp"
-#include "edgefl/partition.hpp"
-#include "edgefl/synthetic.hpp"
+#include "edgefl/data/idx_reader.hpp"
+#include "edgefl/data/partition.hpp"
+#include "edgefl/data/synthetic.hpp"
 
 namespace edgefl {
 

@@ -1,4 +1,4 @@
-#include "edgefl/dataset.hpp"
+#include "edgefl/data/dataset.hpp"
 
 #include <cmath>
 #include <string>

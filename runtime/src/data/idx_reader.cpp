@@ -1,4 +1,4 @@
-#include "edgefl/idx_reader.hpp"
+#include "edgefl/data/idx_reader.hpp"
 
 #include <zlib.h>
 

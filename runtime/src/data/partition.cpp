@@ -1,11 +1,11 @@
-#include "edgefl/partition.hpp"
+#include "edgefl/data/partition.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <string>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 
 namespace edgefl {
 

@@ -1,9 +1,9 @@
-#include "edgefl/synthetic.hpp"
+#include "edgefl/data/synthetic.hpp"
 
 #include <cmath>
 #include <string>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 
 namespace edgefl {
 

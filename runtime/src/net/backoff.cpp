@@ -1,4 +1,4 @@
-#include "edgefl/backoff.hpp"
+#include "edgefl/net/backoff.hpp"
 
 #include <algorithm>
 

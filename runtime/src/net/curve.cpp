@@ -1,4 +1,4 @@
-#include "edgefl/curve.hpp"
+#include "edgefl/net/curve.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 
 #include <zmq.h>
 
-#include "edgefl/unique_fd.hpp"
+#include "edgefl/base/unique_fd.hpp"
 
 namespace edgefl {
 

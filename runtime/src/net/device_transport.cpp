@@ -1,4 +1,4 @@
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "net_context_impl.hpp"
 #include "socket_io.hpp"
 #include "socket_monitor.hpp"

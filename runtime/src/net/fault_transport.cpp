@@ -1,4 +1,4 @@
-#include "edgefl/fault_transport.hpp"
+#include "edgefl/net/fault_transport.hpp"
 
 namespace edgefl {
 

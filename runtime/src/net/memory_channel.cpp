@@ -1,4 +1,4 @@
-#include "edgefl/memory_channel.hpp"
+#include "edgefl/net/memory_channel.hpp"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "edgefl/net_context.hpp"
+#include "edgefl/net/net_context.hpp"
 
 #include "net_context_impl.hpp"
 #include "zmq_status.hpp"

@@ -7,7 +7,7 @@
 
 #include <zmq.hpp>
 
-#include "edgefl/net_context.hpp"
+#include "edgefl/net/net_context.hpp"
 
 namespace edgefl {
 

@@ -1,4 +1,4 @@
-#include "edgefl/peer_rate_limit.hpp"
+#include "edgefl/net/peer_rate_limit.hpp"
 
 #include <algorithm>
 

@@ -1,9 +1,9 @@
 #include <algorithm>
 #include <cctype>
 
-#include "edgefl/peer_rate_limit.hpp"
-#include "edgefl/zap_authenticator.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/peer_rate_limit.hpp"
+#include "edgefl/net/zap_authenticator.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "net_context_impl.hpp"
 #include "socket_io.hpp"
 #include "socket_monitor.hpp"

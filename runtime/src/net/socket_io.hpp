@@ -8,7 +8,7 @@
 
 #include <zmq.hpp>
 
-#include "edgefl/transport.hpp"
+#include "edgefl/net/transport.hpp"
 
 namespace edgefl {
 

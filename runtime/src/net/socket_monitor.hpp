@@ -6,7 +6,7 @@
 
 #include <zmq.hpp>
 
-#include "edgefl/transport.hpp"
+#include "edgefl/net/transport.hpp"
 #include "net_context_impl.hpp"
 
 namespace edgefl {

@@ -1,4 +1,4 @@
-#include "edgefl/socket_policy.hpp"
+#include "edgefl/net/socket_policy.hpp"
 
 #include <algorithm>
 #include <climits>

@@ -6,8 +6,8 @@
 
 #include <zmq.hpp>
 
-#include "edgefl/curve.hpp"
-#include "edgefl/socket_policy.hpp"
+#include "edgefl/net/curve.hpp"
+#include "edgefl/net/socket_policy.hpp"
 
 namespace edgefl {
 

@@ -1,11 +1,11 @@
-#include "edgefl/zap_authenticator.hpp"
+#include "edgefl/net/zap_authenticator.hpp"
 
 #include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
 
-#include "edgefl/curve.hpp"
+#include "edgefl/net/curve.hpp"
 #include "net_context_impl.hpp"
 #include "socket_io.hpp"
 #include "socket_setup.hpp"

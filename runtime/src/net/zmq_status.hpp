@@ -5,7 +5,7 @@
 
 #include <zmq.hpp>
 
-#include "edgefl/status.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl {
 

@@ -1,4 +1,4 @@
-#include "edgefl/compute.hpp"
+#include "edgefl/nn/compute.hpp"
 
 #include <mutex>
 

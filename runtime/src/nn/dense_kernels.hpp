@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <span>
 
-#include "edgefl/model_spec.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl {
 

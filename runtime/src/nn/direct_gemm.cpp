@@ -1,7 +1,7 @@
 #include "direct_gemm.hpp"
 
 #include "direct_gemm_tiles.hpp"
-#include "edgefl/compute.hpp"
+#include "edgefl/nn/compute.hpp"
 
 namespace edgefl {
 

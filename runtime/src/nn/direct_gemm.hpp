@@ -13,7 +13,7 @@
 
 namespace edgefl {
 
-// edgefl/compute.hpp, not included: this header is also compiled with -mavx2 / -mavx512f, where
+// edgefl/nn/compute.hpp, not included: this header is also compiled with -mavx2 / -mavx512f, where
 // inline library code from other headers must not be instantiated.
 enum class DirectIsa : uint8_t;
 

@@ -10,7 +10,7 @@
 
 #include "dense_kernels.hpp"
 #include "direct_gemm.hpp"
-#include "edgefl/float_buffer.hpp"
+#include "edgefl/base/float_buffer.hpp"
 
 typedef struct pthreadpool* pthreadpool_t;
 

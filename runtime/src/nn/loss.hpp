@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include "edgefl/model_spec.hpp"
+#include "edgefl/base/model_spec.hpp"
 
 namespace edgefl {
 

@@ -1,8 +1,8 @@
-#include "edgefl/model.hpp"
+#include "edgefl/nn/model.hpp"
 
 #include <cmath>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 
 namespace edgefl {
 

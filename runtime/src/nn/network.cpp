@@ -1,4 +1,4 @@
-#include "edgefl/network.hpp"
+#include "edgefl/nn/network.hpp"
 
 #include <algorithm>
 #include <optional>

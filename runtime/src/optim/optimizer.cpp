@@ -1,4 +1,4 @@
-#include "edgefl/optimizer.hpp"
+#include "edgefl/optim/optimizer.hpp"
 
 #include <algorithm>
 #include <cmath>

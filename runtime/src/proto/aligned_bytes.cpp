@@ -1,4 +1,4 @@
-#include "edgefl/aligned_bytes.hpp"
+#include "edgefl/proto/aligned_bytes.hpp"
 
 #include <cstring>
 #include <new>

@@ -1,5 +1,5 @@
 // Checkpoint <-> size-prefixed FlatBuffer, through the same framing and verifier as messages.
-#include "edgefl/checkpoint.hpp"
+#include "edgefl/proto/checkpoint.hpp"
 
 #include <zlib.h>
 

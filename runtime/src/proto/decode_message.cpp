@@ -1,7 +1,7 @@
 // Size-prefixed FlatBuffer envelope -> DecodedMessage (checked; payload left as a view).
 #include <string>
 
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "edgefl/schema/wire_generated.h"
 #include "framing.hpp"
 #include "read_helpers.hpp"

@@ -1,7 +1,7 @@
 // Message -> size-prefixed FlatBuffer envelope.
 #include <string>
 
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "edgefl/schema/wire_generated.h"
 #include "tensor_table.hpp"
 #include "validate.hpp"

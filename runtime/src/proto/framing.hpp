@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "edgefl/aligned_bytes.hpp"
-#include "edgefl/proto.hpp"
-#include "edgefl/status.hpp"
+#include "edgefl/proto/aligned_bytes.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/base/status.hpp"
 
 namespace edgefl::proto_detail {
 

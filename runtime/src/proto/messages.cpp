@@ -1,7 +1,7 @@
 // Message helpers that need no FlatBuffers: type tags and payload access.
-#include "edgefl/messages.hpp"
+#include "edgefl/proto/messages.hpp"
 
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/proto.hpp"
 
 namespace edgefl {
 

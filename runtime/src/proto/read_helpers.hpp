@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "validate.hpp"
 
 // Assigns a Result's value to `target` or returns its error from the enclosing function.

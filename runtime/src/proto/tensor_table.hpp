@@ -5,8 +5,8 @@
 
 #include <string_view>
 
-#include "edgefl/codec.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "edgefl/schema/tensor_generated.h"
 
 namespace edgefl::proto_detail {

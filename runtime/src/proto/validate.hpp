@@ -4,8 +4,8 @@
 
 #include <string_view>
 
-#include "edgefl/messages.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/proto/proto.hpp"
 
 namespace edgefl::proto_detail {
 

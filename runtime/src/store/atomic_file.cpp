@@ -1,4 +1,4 @@
-#include "edgefl/atomic_file.hpp"
+#include "edgefl/store/atomic_file.hpp"
 
 namespace edgefl {
 

@@ -1,4 +1,4 @@
-#include "edgefl/fault_file_system.hpp"
+#include "edgefl/store/fault_file_system.hpp"
 
 #include <algorithm>
 #include <cstring>

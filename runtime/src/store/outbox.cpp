@@ -1,8 +1,8 @@
-#include "edgefl/outbox.hpp"
+#include "edgefl/store/outbox.hpp"
 
 #include <algorithm>
 
-#include "edgefl/atomic_file.hpp"
+#include "edgefl/store/atomic_file.hpp"
 #include "record_frame.hpp"
 
 namespace edgefl {

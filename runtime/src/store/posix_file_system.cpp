@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include "edgefl/file_system.hpp"
-#include "edgefl/unique_fd.hpp"
+#include "edgefl/store/file_system.hpp"
+#include "edgefl/base/unique_fd.hpp"
 
 namespace edgefl {
 

@@ -1,11 +1,11 @@
-#include "edgefl/write_ahead_log.hpp"
+#include "edgefl/store/write_ahead_log.hpp"
 
 #include <cinttypes>
 #include <cstdio>
 #include <optional>
 #include <vector>
 
-#include "edgefl/atomic_file.hpp"
+#include "edgefl/store/atomic_file.hpp"
 #include "record_frame.hpp"
 
 namespace edgefl {

@@ -1,4 +1,4 @@
-#include "edgefl/adaptive_batch.hpp"
+#include "edgefl/train/adaptive_batch.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "edgefl/memory_plan.hpp"
+#include "edgefl/train/memory_plan.hpp"
 
 #include <algorithm>
 #include <cstdio>

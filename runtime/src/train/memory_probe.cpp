@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "edgefl/memory_plan.hpp"
+#include "edgefl/train/memory_plan.hpp"
 
 namespace edgefl {
 

@@ -1,5 +1,5 @@
 // PerSampleStatistics: the BackwardObserver that accumulates the adaptive-batch statistics of
-// one logical batch (edgefl/adaptive_batch.hpp) while the trainer's backward passes run.
+// one logical batch (edgefl/train/adaptive_batch.hpp) while the trainer's backward passes run.
 //
 //   stats.begin(batch, mode, mean_gradient);       // per logical batch
 //   stats.begin_micro_batch(grad_scale);           // before each forward_backward
@@ -15,9 +15,9 @@
 #include <span>
 #include <vector>
 
-#include "edgefl/adaptive_batch.hpp"
-#include "edgefl/model_spec.hpp"
-#include "edgefl/network.hpp"
+#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/nn/network.hpp"
 
 namespace edgefl {
 

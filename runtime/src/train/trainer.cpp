@@ -1,11 +1,11 @@
-#include "edgefl/trainer.hpp"
+#include "edgefl/train/trainer.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <string>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 #include "per_sample_statistics.hpp"
 
 namespace edgefl {

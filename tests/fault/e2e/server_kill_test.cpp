@@ -11,7 +11,7 @@
 #include "json_lines.hpp"
 #include "temp_dir.hpp"
 #include "wait_until.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 
 using namespace edgefl;
 using namespace edgefl::testing;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 
-#include "edgefl/fault_transport.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/fault_transport.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "net_test_support.hpp"
 
 using namespace edgefl;

@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 #include "json_lines.hpp"
 #include "memory_device.hpp"
 

@@ -10,10 +10,10 @@
 #include <set>
 #include <string>
 
-#include "edgefl/atomic_file.hpp"
-#include "edgefl/fault_file_system.hpp"
-#include "edgefl/outbox.hpp"
-#include "edgefl/write_ahead_log.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/store/fault_file_system.hpp"
+#include "edgefl/store/outbox.hpp"
+#include "edgefl/store/write_ahead_log.hpp"
 
 using namespace edgefl;
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "edgefl/checkpoint.hpp"
+#include "edgefl/proto/checkpoint.hpp"
 #include "fuzz_entry.hpp"
 
 namespace edgefl::fuzz {

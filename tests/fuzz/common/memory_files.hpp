@@ -6,7 +6,7 @@
 #include <span>
 #include <string>
 
-#include "edgefl/fault_file_system.hpp"
+#include "edgefl/store/fault_file_system.hpp"
 
 namespace edgefl::fuzz {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "device_config.hpp"
-#include "edgefl/option_table.hpp"
+#include "edgefl/config/option_table.hpp"
 #include "fuzz_entry.hpp"
 #include "server_config.hpp"
 

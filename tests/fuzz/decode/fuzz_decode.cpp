@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "edgefl/checkpoint.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/proto/proto.hpp"
 
 namespace edgefl::fuzz {
 namespace {

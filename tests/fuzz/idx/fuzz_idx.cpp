@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "edgefl/idx_reader.hpp"
+#include "edgefl/data/idx_reader.hpp"
 #include "fuzz_entry.hpp"
 
 namespace edgefl::fuzz {

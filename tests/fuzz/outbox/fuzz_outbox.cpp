@@ -4,7 +4,7 @@
 #include <span>
 #include <vector>
 
-#include "edgefl/outbox.hpp"
+#include "edgefl/store/outbox.hpp"
 #include "fuzz_entry.hpp"
 #include "memory_files.hpp"
 

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "edgefl/write_ahead_log.hpp"
+#include "edgefl/store/write_ahead_log.hpp"
 #include "fuzz_entry.hpp"
 #include "memory_files.hpp"
 

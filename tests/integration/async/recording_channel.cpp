@@ -1,6 +1,6 @@
 #include "recording_channel.hpp"
 
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/proto.hpp"
 
 namespace edgefl::test {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/messages.hpp"
-#include "edgefl/transport.hpp"
+#include "edgefl/proto/messages.hpp"
+#include "edgefl/net/transport.hpp"
 
 namespace edgefl::test {
 

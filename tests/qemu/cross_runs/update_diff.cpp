@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/json_line.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/base/json_line.hpp"
+#include "edgefl/proto/proto.hpp"
 
 namespace {
 

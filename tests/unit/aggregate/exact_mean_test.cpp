@@ -6,8 +6,8 @@
 #include <numeric>
 #include <vector>
 
-#include "edgefl/exact_mean.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/aggregate/exact_mean.hpp"
+#include "edgefl/base/rng.hpp"
 
 using edgefl::ExactMean;
 

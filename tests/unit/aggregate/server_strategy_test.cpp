@@ -5,8 +5,8 @@
 #include <memory>
 #include <vector>
 
-#include "edgefl/rng.hpp"
-#include "edgefl/server_strategy.hpp"
+#include "edgefl/base/rng.hpp"
+#include "edgefl/aggregate/server_strategy.hpp"
 
 using namespace edgefl;
 using Vec = std::vector<float>;

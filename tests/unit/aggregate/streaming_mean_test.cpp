@@ -4,8 +4,8 @@
 #include <limits>
 #include <vector>
 
-#include "edgefl/rng.hpp"
-#include "edgefl/streaming_mean.hpp"
+#include "edgefl/base/rng.hpp"
+#include "edgefl/aggregate/streaming_mean.hpp"
 
 using namespace edgefl;
 

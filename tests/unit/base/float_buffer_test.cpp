@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "edgefl/float_buffer.hpp"
+#include "edgefl/base/float_buffer.hpp"
 
 using edgefl::FloatBuffer;
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/json_line.hpp"
+#include "edgefl/base/json_line.hpp"
 #include "json_lines.hpp"
 
 TEST_CASE("json line: keys in order, strings escaped, non-finite as null") {

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "edgefl/model_spec.hpp"
+#include "edgefl/base/model_spec.hpp"
 
 using edgefl::ModelSpec;
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 
 using edgefl::Rng;
 

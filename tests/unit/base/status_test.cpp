@@ -6,7 +6,7 @@
 
 #include <csignal>
 
-#include "edgefl/status.hpp"
+#include "edgefl/base/status.hpp"
 
 using edgefl::Result;
 using edgefl::Status;

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "edgefl/timing.hpp"
+#include "edgefl/base/timing.hpp"
 
 using edgefl::StatusCode;
 

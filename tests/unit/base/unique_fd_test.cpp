@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "edgefl/unique_fd.hpp"
+#include "edgefl/base/unique_fd.hpp"
 
 using edgefl::UniqueFd;
 

@@ -5,8 +5,8 @@
 #include <limits>
 #include <vector>
 
-#include "edgefl/codec.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/base/rng.hpp"
 
 using namespace edgefl;
 

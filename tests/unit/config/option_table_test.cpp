@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "edgefl/option_table.hpp"
+#include "edgefl/config/option_table.hpp"
 
 using edgefl::OptionTable;
 

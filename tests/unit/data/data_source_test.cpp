@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "edgefl/data_source.hpp"
-#include "edgefl/idx_reader.hpp"
-#include "edgefl/partition.hpp"
+#include "edgefl/data/data_source.hpp"
+#include "edgefl/data/idx_reader.hpp"
+#include "edgefl/data/partition.hpp"
 
 using edgefl::DataSource;
 using edgefl::ModelSpec;

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/idx_reader.hpp"
-#include "edgefl/partition.hpp"
-#include "edgefl/synthetic.hpp"
+#include "edgefl/data/idx_reader.hpp"
+#include "edgefl/data/partition.hpp"
+#include "edgefl/data/synthetic.hpp"
 #include "temp_dir.hpp"
 
 using namespace edgefl;

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "edgefl/codec.hpp"
-#include "edgefl/fault_file_system.hpp"
-#include "edgefl/memory_channel.hpp"
-#include "edgefl/outbox.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/store/fault_file_system.hpp"
+#include "edgefl/net/memory_channel.hpp"
+#include "edgefl/store/outbox.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "upstream_session.hpp"
 
 namespace edgefl::testing {

@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "edgefl/rng.hpp"
+#include "edgefl/base/rng.hpp"
 #include "scripted_server.hpp"
 #include "simulated_outage.hpp"
 #include "slowed_trainer.hpp"

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <optional>
 
-#include "edgefl/proto.hpp"
-#include "edgefl/synthetic.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/data/synthetic.hpp"
 #include "training_worker.hpp"
 #include "wait_until.hpp"
 

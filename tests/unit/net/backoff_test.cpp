@@ -3,7 +3,7 @@
 #include <set>
 #include <vector>
 
-#include "edgefl/backoff.hpp"
+#include "edgefl/net/backoff.hpp"
 
 using edgefl::Backoff;
 using ms = std::chrono::milliseconds;

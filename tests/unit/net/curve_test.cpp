@@ -4,9 +4,9 @@
 
 #include <fstream>
 
-#include "edgefl/curve.hpp"
-#include "edgefl/zap_authenticator.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/curve.hpp"
+#include "edgefl/net/zap_authenticator.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "net_test_support.hpp"
 #include "temp_dir.hpp"
 

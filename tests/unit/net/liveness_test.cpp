@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "net_test_support.hpp"
 
 using namespace edgefl;

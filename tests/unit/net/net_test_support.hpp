@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "edgefl/socket_policy.hpp"
-#include "edgefl/transport.hpp"
+#include "edgefl/net/socket_policy.hpp"
+#include "edgefl/net/transport.hpp"
 
 namespace edgefl::testing {
 

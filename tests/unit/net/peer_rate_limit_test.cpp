@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "edgefl/peer_rate_limit.hpp"
+#include "edgefl/net/peer_rate_limit.hpp"
 
 using edgefl::PeerRateLimit;
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "edgefl/socket_policy.hpp"
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/socket_policy.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 
 using edgefl::SocketPolicy;
 using edgefl::StatusCode;

@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "edgefl/unique_fd.hpp"
+#include "edgefl/base/unique_fd.hpp"
 
 namespace edgefl::testing {
 

@@ -3,7 +3,7 @@
 #include <map>
 #include <set>
 
-#include "edgefl/zmq_transport.hpp"
+#include "edgefl/net/zmq_transport.hpp"
 #include "net_test_support.hpp"
 #include "tcp_proxy.hpp"
 

@@ -6,12 +6,12 @@
 #include <string_view>
 #include <vector>
 
-#include "edgefl/compute.hpp"
-#include "edgefl/memory_plan.hpp"
-#include "edgefl/model.hpp"
-#include "edgefl/network.hpp"
-#include "edgefl/optimizer.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/train/memory_plan.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/nn/network.hpp"
+#include "edgefl/optim/optimizer.hpp"
+#include "edgefl/base/rng.hpp"
 
 #include "compute_support.hpp"
 

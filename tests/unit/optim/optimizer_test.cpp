@@ -3,8 +3,8 @@
 #include <cmath>
 #include <vector>
 
-#include "edgefl/float_buffer.hpp"
-#include "edgefl/optimizer.hpp"
+#include "edgefl/base/float_buffer.hpp"
+#include "edgefl/optim/optimizer.hpp"
 
 using namespace edgefl;
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "edgefl/checkpoint.hpp"
+#include "edgefl/proto/checkpoint.hpp"
 #include "golden_samples.hpp"
 #include "test_util.hpp"
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "edgefl/proto.hpp"
-#include "edgefl/rng.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/base/rng.hpp"
 #include "edgefl/schema/wire_generated.h"
 #include "golden_samples.hpp"
 #include "test_util.hpp"

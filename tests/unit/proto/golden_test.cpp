@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "edgefl/checkpoint.hpp"
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "golden_samples.hpp"
 #include "test_util.hpp"
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "edgefl/proto.hpp"
+#include "edgefl/proto/proto.hpp"
 #include "golden_samples.hpp"
 #include "test_util.hpp"
 

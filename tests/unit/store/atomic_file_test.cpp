@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "edgefl/atomic_file.hpp"
-#include "edgefl/fault_file_system.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/store/fault_file_system.hpp"
 #include "byte_text.hpp"
 #include "temp_dir.hpp"
 

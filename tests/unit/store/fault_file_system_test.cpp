@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "edgefl/fault_file_system.hpp"
+#include "edgefl/store/fault_file_system.hpp"
 #include "byte_text.hpp"
 
 using namespace edgefl;

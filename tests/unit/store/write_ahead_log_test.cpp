@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "edgefl/fault_file_system.hpp"
-#include "edgefl/write_ahead_log.hpp"
+#include "edgefl/store/fault_file_system.hpp"
+#include "edgefl/store/write_ahead_log.hpp"
 #include "byte_text.hpp"
 #include "temp_dir.hpp"
 

@@ -7,10 +7,10 @@
 #include <numeric>
 #include <vector>
 
-#include "edgefl/adaptive_batch.hpp"
-#include "edgefl/model.hpp"
-#include "edgefl/synthetic.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/data/synthetic.hpp"
+#include "edgefl/train/trainer.hpp"
 
 #include "compute_support.hpp"
 

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
-#include "edgefl/idx_reader.hpp"
-#include "edgefl/model.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/data/idx_reader.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/train/trainer.hpp"
 
 using namespace edgefl;
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <system_error>
 
-#include "edgefl/memory_plan.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/train/memory_plan.hpp"
+#include "edgefl/train/trainer.hpp"
 #include "temp_dir.hpp"
 
 using namespace edgefl;

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <new>
 
-#include "edgefl/model.hpp"
-#include "edgefl/synthetic.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/data/synthetic.hpp"
+#include "edgefl/train/trainer.hpp"
 
 namespace {
 std::atomic<bool> g_counting{false};

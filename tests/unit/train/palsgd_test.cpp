@@ -5,11 +5,11 @@
 #include <cmath>
 #include <cstring>
 
-#include "edgefl/model.hpp"
-#include "edgefl/partition.hpp"
-#include "edgefl/server_strategy.hpp"
-#include "edgefl/synthetic.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/data/partition.hpp"
+#include "edgefl/aggregate/server_strategy.hpp"
+#include "edgefl/data/synthetic.hpp"
+#include "edgefl/train/trainer.hpp"
 
 using namespace edgefl;
 

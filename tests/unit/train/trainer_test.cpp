@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "edgefl/model.hpp"
-#include "edgefl/partition.hpp"
-#include "edgefl/synthetic.hpp"
-#include "edgefl/trainer.hpp"
+#include "edgefl/nn/model.hpp"
+#include "edgefl/data/partition.hpp"
+#include "edgefl/data/synthetic.hpp"
+#include "edgefl/train/trainer.hpp"
 
 #include "compute_support.hpp"
 

@@ -1,0 +1,52 @@
+// ExactMean: a weighted mean of deltas whose result does not depend on the order of arrival.
+//
+//   edgefl::ExactMean mean(params.size(), checks);
+//   for each accepted update (any order):  EDGEFL_RETURN_IF_ERROR(mean.add(delta, samples));
+//   at round close:                        EDGEFL_RETURN_IF_ERROR(mean.mean_into(mean_delta));
+//
+// Synchronous rounds use this so that two runs with the same seeds give bit-identical models
+// however the network orders the updates, and a server that resumes from its write-ahead log
+// (replaying in log order) ends exactly where an uninterrupted one would. Each term
+// weight * delta is formed exactly in double (weights are whole sample counts < 2^29) and
+// added as a 128-bit fixed-point integer with a quantum of 2^-70: integer addition is
+// associative, so the sum is exact and order-free for terms down to 2^-70 (smaller bits are
+// rounded per term, which is still order-free). Capacity: |sum| < 2^57 per value.
+// 16 bytes per parameter; the state is rebuilt from the log on restart, never checkpointed.
+// Checks are those of check_update (shape, finite values, norm bound or clip).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "edgefl/base/status.hpp"
+#include "edgefl/aggregate/update_checks.hpp"
+
+namespace edgefl {
+
+class ExactMean {
+ public:
+  explicit ExactMean(std::size_t parameter_count, UpdateChecks checks = {});
+
+  // Adds weight * delta. weight must be a whole number in [1, 2^29) (a sample count):
+  // invalid_argument otherwise. Rejections (shape_mismatch, non_finite, norm_exceeded,
+  // out_of_range for a term beyond capacity) leave the sum unchanged.
+  Status add(std::span<const float> delta, uint64_t weight);
+  std::size_t count() const { return count_; }
+  uint64_t total_weight() const { return total_weight_; }
+  std::size_t size() const { return high_.size(); }
+
+  // out = sum / total_weight, rounded once; failed_precondition when nothing was added.
+  Status mean_into(std::span<float> out) const;
+  void reset();
+
+ private:
+  std::vector<int64_t> high_;   // sum = high * 2^-6 + low * 2^-70, low in [0, 2^64)
+  std::vector<uint64_t> low_;
+  std::size_t count_ = 0;
+  uint64_t total_weight_ = 0;
+  UpdateChecks checks_;
+};
+
+}  // namespace edgefl

@@ -1,0 +1,119 @@
+// Network: runs forward and backward passes of a spec over planned memory.
+//
+//   auto net = edgefl::Network::create(spec, *ctx, {.max_micro_batch = 32});
+//   float* x = net->input(batch);          // fill [inputs][batch] (feature-major), and
+//   float* y = net->targets();             // targets[batch] (class index or regression value)
+//   auto stats = net->forward_backward(params, grads, batch, /*grad_scale=*/1.0f / batch,
+//                                      /*accumulate=*/false);
+//
+// All memory (activations, their gradients, scratch, XNNPACK's packed operands) is allocated by
+// create(); forward/backward never allocate. Activations are feature-major ([width][batch]) so
+// the operand XNNPACK must pack on every step is the small activation matrix, never the weights
+// (weights change every step and packing them would cost more than the GEMM at small batch).
+// Gradient accumulation: call forward_backward for each micro-batch with grad_scale =
+// 1/logical_batch and accumulate = true after the first (needs options.accumulation).
+// A whole batch in one micro-batch: train_step(params, grads, batch, 1.0f / batch, optimizer)
+// is forward_backward + optimizer.step fused, bit for bit the same result, faster.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/base/float_buffer.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/optim/optimizer.hpp"
+#include "edgefl/base/status.hpp"
+
+namespace edgefl {
+
+struct NetworkOptions {
+  std::size_t max_micro_batch = 32;
+  bool accumulation = false;  // reserve the scratch gradient accumulation needs
+};
+
+// Sees each Dense layer's backward pass, so per-sample gradient statistics can be computed
+// from the layer input x and output gradient dy without materialising per-sample gradients
+// (sample s's weight gradient is dy[:,s] x[:,s]^T). Called after the layer's parameter gradient
+// is written and before the input gradient; the pointers are valid only during the call.
+class BackwardObserver {
+ public:
+  virtual ~BackwardObserver() = default;
+  // x: layer input [layout.inputs][batch]; dy: gradient of (grad_scale * summed loss) with
+  // respect to the layer's pre-activation output, [layout.outputs][batch].
+  virtual void on_dense_backward(std::size_t dense_index, const DenseLayout& layout, const float* x,
+                                 const float* dy, std::size_t batch) = 0;
+};
+
+struct BatchStats {
+  double loss_sum = 0.0;     // sum over the batch of per-sample losses
+  std::size_t correct = 0;   // correctly classified samples (0 for squared loss)
+};
+
+class Network {
+ public:
+  static Result<std::unique_ptr<Network>> create(const ModelSpec& spec, const ComputeContext& ctx,
+                                                 NetworkOptions options);
+  ~Network();
+
+  const ModelSpec& spec() const { return spec_; }
+  std::size_t max_micro_batch() const { return options_.max_micro_batch; }
+  // Bytes of the planned workspace (activations, gradients, scratch, packing arena).
+  std::size_t workspace_bytes() const;
+
+  // Where to write a batch: inputs as [input_size][batch], targets[batch].
+  float* input() { return acts_[0]; }
+  float* targets() { return targets_; }
+
+  // Loss + accuracy of the batch currently in input()/targets().
+  Result<BatchStats> forward(std::span<const float> params, std::size_t batch);
+  // Forward, loss, and gradients of (grad_scale * summed loss) written to (or added to) grads.
+  Result<BatchStats> forward_backward(std::span<const float> params, std::span<float> grads,
+                                      std::size_t batch, float grad_scale, bool accumulate);
+  // forward_backward (accumulate = false) and optimizer.step in one pass: each layer's
+  // parameters are updated as soon as their gradient is final (a layer's input gradient is
+  // computed first, from the old weights), in row panels with the direct backend so the update
+  // reads each gradient while it is in cache. grads still receives the whole gradient.
+  Result<BatchStats> train_step(std::span<float> params, std::span<float> grads, std::size_t batch,
+                                float grad_scale, Optimizer& optimizer);
+  // Observer of the following forward_backward and train_step calls (nullptr: none). Not owned.
+  void set_backward_observer(BackwardObserver* observer) { observer_ = observer; }
+  // Output of the last forward pass: [output_size][batch].
+  const float* logits() const { return acts_.back(); }
+
+ private:
+  Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels);
+  Status check(std::span<const float> params, std::size_t batch) const;
+  Status check_backward(std::span<const float> params, std::span<const float> grads, std::size_t batch,
+                        bool accumulate) const;
+  Status run_forward(const float* params, std::size_t batch);
+  // train_step's optimizer and the parameters it updates (the same memory as run_backward's
+  // read-only params, written only after each layer's last read).
+  struct FusedUpdate {
+    Optimizer& optimizer;
+    std::span<float> params;
+  };
+  // Loss, its gradient and the backward pass; with an update, the fused update of train_step.
+  Result<BatchStats> run_backward(std::span<const float> params, std::span<float> grads, std::size_t batch,
+                                  float grad_scale, bool accumulate, const FusedUpdate* update);
+  // dx = gradient of dense `layer`'s input (through the ReLU before it) from its output's dy.
+  Status input_grad(const float* params, std::size_t layer, const float* dy, float* dx, std::size_t batch);
+
+  ModelSpec spec_;
+  NetworkOptions options_;
+  std::vector<DenseLayout> layouts_;
+  std::size_t parameters_;  // cached: ModelSpec::parameter_count() builds a vector
+  std::unique_ptr<DenseKernels> kernels_;
+  FloatBuffer arena_;
+  std::vector<float*> acts_;   // acts_[0] input, acts_[i+1] output of dense i (post-ReLU)
+  float* grad_a_ = nullptr;    // ping-pong activation gradients
+  float* grad_b_ = nullptr;
+  float* wt_scratch_ = nullptr;
+  float* acc_scratch_ = nullptr;
+  float* targets_ = nullptr;
+  BackwardObserver* observer_ = nullptr;
+};
+
+}  // namespace edgefl

@@ -1,0 +1,166 @@
+// Messages of the edgefl wire protocol as plain C++ values (docs/protocol.md is the spec).
+//
+//   edgefl::Message hello = edgefl::Join{.device_id = "pi-7", .capabilities = caps};
+//   edgefl::Message ack = edgefl::Ack{.update_id = id, .round = r};
+//   if (auto* update = std::get_if<edgefl::Update>(&decoded->message)) { ... }
+//
+// Encoding and decoding live in edgefl/proto/proto.hpp. Task::params and Update::payload are
+// non-owning views (edgefl/codec/codec.hpp): when encoding they point at the caller's data (or an
+// UpdateEncoder's output); after decoding they point into the verified message bytes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "edgefl/codec/codec.hpp"
+#include "edgefl/optim/optimizer_kind.hpp"
+#include "edgefl/base/status.hpp"
+
+namespace edgefl {
+
+// Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
+// Reject{version_mismatch}; minors only add fields at the end and interoperate.
+inline constexpr uint16_t kProtocolMajor = 1;
+inline constexpr uint16_t kProtocolMinor = 3;
+inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
+
+enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
+enum class ByeReason : uint8_t { shutdown = 0, finished = 1, restarting = 2, evicted = 3 };
+
+struct Capabilities {
+  std::string arch;                   // "aarch64", "armv7l", "x86_64"
+  uint32_t cores = 1;
+  uint64_t memory_budget_bytes = 0;
+  uint32_t max_micro_batch = 0;       // from the device's memory plan
+  uint64_t sample_count = 0;
+  std::vector<CodecKind> codecs{CodecKind::f32};
+  std::string software_version;
+  // 1.2: what the server's fit check needs to plan the device's memory as the device does.
+  uint8_t backend = 0;                // edgefl::Backend + 1; 0: not said
+  uint64_t dataset_bytes = 0;         // local data in memory
+  uint64_t process_bytes = 0;         // resident size besides data and training state
+  bool operator==(const Capabilities&) const = default;
+};
+
+struct Join {
+  std::string device_id;              // advisory: with CURVE the ZAP User-Id is the identity
+  Capabilities capabilities;
+  uint64_t boot_counter = 0;          // increments on every device process start
+  bool operator==(const Join&) const = default;
+};
+
+struct Welcome {
+  std::string device_id;              // the id the server uses for this device
+  uint64_t server_session = 0;        // changes when the server restarts
+  uint32_t heartbeat_interval_ms = 5000;
+  uint32_t peer_timeout_ms = 15000;
+  uint64_t max_message_bytes = 0;
+  uint64_t server_time_ms = 0;
+  bool operator==(const Welcome&) const = default;
+};
+
+struct PalsgdSettings {
+  float p = 0.0f;                     // probability of a pull step
+  float rho = 0.0f;                   // pull strength toward the global copy
+  uint32_t h = 0;                     // local steps per synchronisation
+  uint32_t warmup_steps = 0;
+  bool operator==(const PalsgdSettings&) const = default;
+};
+
+struct AdaptiveBatchSettings {
+  float theta = 0.5f;                 // inner-product test theta (augmented test)
+  float eta = 0.1f;                   // norm test eta
+  uint32_t batch_cap = 1024;
+  uint32_t test_interval = 0;         // local steps between tests; 0: last step of each task
+  uint8_t test = 1;                   // edgefl::BatchTest: 1 norm, 2 augmented inner product
+  float nu = 1.0f;                    // orthogonality test nu (augmented test)
+  bool operator==(const AdaptiveBatchSettings&) const = default;
+};
+
+struct TaskConfig {
+  OptimizerKind optimizer = OptimizerKind::sgd;
+  float lr = 0.01f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  uint32_t batch_size = 32;
+  uint32_t local_steps = 0;           // 0: run local_epochs instead
+  uint32_t local_epochs = 1;
+  CodecConfig upload;
+  uint64_t seed = 0;
+  uint32_t deadline_ms = 0;           // relative to receipt; 0 = none
+  std::optional<PalsgdSettings> palsgd = {};
+  std::optional<AdaptiveBatchSettings> adaptive_batch = {};
+  bool operator==(const TaskConfig&) const = default;
+};
+
+struct Task {
+  uint64_t task_id = 0;
+  uint64_t round = 0;
+  uint64_t model_version = 0;
+  std::string model_spec;             // ModelSpec text
+  TaskConfig config;
+  TensorView params;                  // global parameters
+  uint64_t run_id = 0;                // 1.2: the server's run (Updates echo it)
+  uint32_t base_hash = 0;             // 1.2: model_hash(params) (Updates echo it)
+};
+
+struct UpdateMetrics {
+  float train_loss = 0.0f;
+  uint32_t steps = 0;
+  std::vector<uint32_t> batch_sizes;  // batch size trajectory
+  bool operator==(const UpdateMetrics&) const = default;
+};
+
+struct Update {
+  uint64_t update_id = 0;             // chosen by the device, unique per device
+  uint64_t task_id = 0;
+  uint64_t round = 0;
+  uint64_t base_version = 0;
+  uint64_t sample_count = 0;
+  UpdateMetrics metrics;
+  TensorView payload;                 // delta = local - global
+  uint64_t run_id = 0;                // 1.2: the Task's run_id (0 from a 1.1 device)
+  uint32_t base_hash = 0;             // 1.2: the Task's base_hash
+};
+
+struct Ack {
+  uint64_t update_id = 0;
+  uint64_t round = 0;
+  AckStatus status = AckStatus::accepted;
+  bool operator==(const Ack&) const = default;
+};
+
+struct Reject {
+  StatusCode reason = StatusCode::internal;
+  std::string message;
+  std::optional<uint64_t> update_id = {};// set when the rejection is about one update
+  bool operator==(const Reject&) const = default;
+};
+
+struct Heartbeat {
+  uint64_t sequence = 0;
+  uint64_t sender_time_ms = 0;
+  uint64_t working_on = 0;            // device: the task it is training (0: idle)
+  bool operator==(const Heartbeat&) const = default;
+};
+
+struct Bye {
+  ByeReason reason = ByeReason::shutdown;
+  std::string message;
+  bool operator==(const Bye&) const = default;
+};
+
+// Alternatives in wire order (the FlatBuffers union type is index + 1).
+using Message = std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye>;
+
+enum class MessageType : uint8_t { join = 1, welcome, task, update, ack, reject, heartbeat, bye };
+MessageType message_type(const Message& message);
+std::string_view message_type_name(MessageType type);
+
+}  // namespace edgefl

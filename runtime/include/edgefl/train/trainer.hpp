@@ -1,0 +1,151 @@
+// LocalTrainer: what a device calls to run its local steps, and evaluate().
+//
+//   auto trainer = edgefl::LocalTrainer::create(spec, *ctx, {.max_micro_batch = 32});
+//   edgefl::TrainConfig cfg;
+//   cfg.optimizer = {.kind = edgefl::OptimizerKind::momentum, .lr = 0.05f, .momentum = 0.9f};
+//   cfg.batch_size = 32; cfg.epochs = 1; cfg.seed = round_seed;
+//   auto m = (*trainer)->train(params.span(), edgefl::DatasetView(data, my_indices), cfg);
+//   m->mean_loss; m->samples; m->steps;
+//   auto e = edgefl::evaluate(spec, *ctx, params.span(), edgefl::DatasetView(test));  // {loss, accuracy}
+//
+// All memory is planned in create() (network arena, gradients) and on the first train() call
+// (optimizer state, the shuffle buffer); steps never allocate. A batch larger than the
+// micro-batch is reached by gradient accumulation (same gradient as one big batch, up to float
+// summation order). Results are bit-identical for the same seed, inputs and thread count.
+// Optimizer state persists across train() calls (DiLoCo keeps its inner AdamW state) until
+// reset_optimizer(). params must come from a FloatBuffer (XNNPACK reads past the end).
+//
+// PALSGD local steps (docs/algorithms.md §3), with z = the global model the device last received:
+//   cfg.local_steps = H; cfg.palsgd = {.p = 0.2f, .rho = 1.0f, .warmup_steps = 32,
+//                                      .completed_steps = steps_run_before};
+//   auto m = trainer->train(params, data, cfg, z.span());   // m->pull_steps, m->gradient_steps
+// After warm-up each step is, with probability p, a pull step x <- x - (lr rho / p)(x - z) (no
+// forward/backward; its batch is skipped) and otherwise a gradient step with lr / (1 - p). The
+// coin flips come from their own stream (palsgd_flag_rng), so batch sampling is the same as
+// without PALSGD, and p = 0 is bit-identical to plain training (= a DiLoCo worker).
+// Adaptive batches (edgefl/train/adaptive_batch.hpp): cfg.adaptive; each step's batch size is
+// recorded in m->batch_sizes and m->next_batch_size is the batch for the next round.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/nn/compute.hpp"
+#include "edgefl/data/dataset.hpp"
+#include "edgefl/base/float_buffer.hpp"
+#include "edgefl/base/model_spec.hpp"
+#include "edgefl/nn/network.hpp"
+#include "edgefl/optim/optimizer.hpp"
+#include "edgefl/base/rng.hpp"
+#include "edgefl/base/status.hpp"
+
+namespace edgefl {
+
+struct PalsgdConfig {
+  float p = 0.0f;                 // pull-step probability, in [0, 1); 0 disables PALSGD
+  float rho = 0.0f;               // mixing strength; needs lr * rho / p <= 1
+  uint64_t warmup_steps = 0;      // local steps (counted over the device's life) before pulls start
+  uint64_t completed_steps = 0;   // local steps this device ran before this train() call
+};
+
+struct TrainConfig {
+  OptimizerConfig optimizer;
+  std::size_t batch_size = 32;   // logical batch (the starting batch when adaptive)
+  std::size_t local_steps = 0;   // > 0: exactly this many local steps (gradient + pull)
+  std::size_t epochs = 1;        // used when local_steps == 0 (last batch of an epoch may be short)
+  uint64_t seed = 1;             // shuffling (and, forked, the PALSGD coin flips)
+  PalsgdConfig palsgd;
+  AdaptiveBatchConfig adaptive;
+};
+
+struct TrainMetrics {
+  double mean_loss = 0.0;          // mean per-sample training loss over the samples trained on
+  std::size_t samples = 0;         // samples of gradient steps
+  std::size_t steps = 0;           // local steps: gradient_steps + pull_steps
+  std::size_t gradient_steps = 0;
+  std::size_t pull_steps = 0;
+  std::size_t next_batch_size = 0;        // batch after the last adaptive test (else the batch used)
+  std::size_t batch_tests = 0;            // adaptive tests run
+  std::vector<uint32_t> batch_sizes;      // batch of every local step (only with an adaptive test)
+};
+
+// invalid_argument unless p is in [0, 1), rho >= 0 and the pull coefficient lr * rho / p <= 1
+// (train() checks this too; the server checks its settings with it before sending any Task).
+Status validate(const PalsgdConfig& config, float lr);
+
+// The PALSGD coin-flip stream of a train() call with this seed.
+Rng palsgd_flag_rng(uint64_t seed);
+
+struct Evaluation {
+  double loss = 0.0;      // mean per-sample loss
+  double accuracy = 0.0;  // fraction correct (classification losses; 0 for squared loss)
+  std::size_t samples = 0;
+};
+
+struct TrainerOptions {
+  std::size_t max_micro_batch = 32;
+  bool accumulation = true;  // allow batch_size > max_micro_batch
+};
+
+class PerSampleStatistics;  // private: runtime/src/train/per_sample_statistics.hpp
+
+class LocalTrainer {
+ public:
+  ~LocalTrainer();
+  static Result<std::unique_ptr<LocalTrainer>> create(const ModelSpec& spec, const ComputeContext& ctx,
+                                                      TrainerOptions options = {});
+
+  // global_params: the PALSGD anchor z (required when config.palsgd.p > 0, same size as params).
+  Result<TrainMetrics> train(std::span<float> params, const DatasetView& data, const TrainConfig& config,
+                             std::span<const float> global_params = {});
+  // One optimizer step on the view's samples at `positions` (any count; micro-batched).
+  // prepare() must have been called for the optimizer config (train() does it). With `stats`
+  // the step also measures the batch's gradient statistics for `test` before updating.
+  Result<BatchStats> step(std::span<float> params, const DatasetView& data,
+                          std::span<const uint32_t> positions, BatchTest test = BatchTest::none,
+                          GradientStatistics* stats = nullptr);
+  // The statistics of the batch at `positions` without a step; gradients() then holds the
+  // batch's mean gradient. norm: Σ‖g_i‖² and ‖ḡ‖²; augmented_inner_product: also ⟨g_i, ḡ⟩ sums.
+  Result<GradientStatistics> gradient_statistics(std::span<const float> params, const DatasetView& data,
+                                                 std::span<const uint32_t> positions, BatchTest test);
+  // Creates or reconfigures the optimizer and sizes the shuffle buffer for `samples` (and the
+  // statistics scratch for `test`).
+  Status prepare(const OptimizerConfig& optimizer, std::size_t samples, BatchTest test = BatchTest::none);
+
+  Network& network() { return *network_; }
+  std::span<const float> gradients() const { return grads_.span(); }
+  Optimizer* optimizer() { return optimizer_ ? &*optimizer_ : nullptr; }
+  void reset_optimizer();
+
+ private:
+  LocalTrainer(std::unique_ptr<Network> network, TrainerOptions options);
+  void reserve_statistics(BatchTest test);
+  Result<BatchStats> accumulate(std::span<const float> params, const DatasetView& data,
+                                std::span<const uint32_t> positions, std::span<float> grads,
+                                PerSampleStatistics* observer);
+  // grads_ = the batch's mean gradient, plus its statistics for `test` when stats != nullptr.
+  Result<BatchStats> measured_gradient(std::span<const float> params, const DatasetView& data,
+                                       std::span<const uint32_t> positions, BatchTest test,
+                                       GradientStatistics* stats);
+
+  std::unique_ptr<Network> network_;
+  TrainerOptions options_;
+  FloatBuffer grads_;
+  FloatBuffer second_pass_grads_;  // scratch of the inner-product pass
+  std::unique_ptr<PerSampleStatistics> statistics_;
+  std::optional<Optimizer> optimizer_;
+  std::vector<uint32_t> order_;
+  std::vector<uint32_t> scratch_;
+};
+
+// Loss and accuracy over the view, in chunks of the network's micro-batch.
+Result<Evaluation> evaluate(Network& network, std::span<const float> params, const DatasetView& data);
+Result<Evaluation> evaluate(const ModelSpec& spec, const ComputeContext& ctx, std::span<const float> params,
+                            const DatasetView& data, std::size_t chunk = 256);
+
+}  // namespace edgefl
