@@ -49,15 +49,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   EDGEFL_RETURN_IF_ERROR(validate_device_config(config));
   Result<DataSource> source = DataSource::parse(config.data, config.data_dir);
   if (!source) return source.status();
-  ShardSpec shard;
-  shard.scheme = config.partition;
-  shard.count = config.partitions;
-  shard.index = config.partition_index;
-  shard.alpha = config.dirichlet_alpha;
-  shard.shards_per_client = config.shards_per_client;
-  shard.seed = config.partition_seed;
-  shard.max_samples = config.max_samples;
-  Result<Shard> loaded = source->load_shard(shard);
+  Result<Shard> loaded = source->load_shard(shard_spec(config));
   if (!loaded) return loaded.status().with_context("loading local data");
   return create(config, std::move(loaded->data), fs, std::move(log), clock);
 }

@@ -9,6 +9,18 @@
 
 namespace edgefl::device {
 
+ShardSpec shard_spec(const DeviceConfig& config) {
+  ShardSpec shard;
+  shard.scheme = config.partition;
+  shard.count = config.partitions;
+  shard.index = config.partition_index;
+  shard.alpha = config.dirichlet_alpha;
+  shard.shards_per_client = config.shards_per_client;
+  shard.seed = config.partition_seed;
+  shard.max_samples = config.max_samples;
+  return shard;
+}
+
 void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("endpoint", &c.endpoint, "server endpoint, e.g. tcp://192.168.1.10:5555");
   t.add("device_id", &c.device_id, "device id (plaintext links; CURVE uses the public key)");

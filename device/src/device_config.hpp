@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "edgefl/data/data_source.hpp"
 #include "edgefl/nn/compute.hpp"
 #include "edgefl/config/option_table.hpp"
 #include "edgefl/base/status.hpp"
@@ -53,6 +54,9 @@ struct DeviceConfig {
   std::string save_updates_dir;   // also keep a copy of every encoded Update here (tests, audits)
   bool quiet = false;
 };
+
+// The shard of the local data set this configuration names (partition.* and max_samples).
+ShardSpec shard_spec(const DeviceConfig& config);
 
 void bind_device_options(DeviceConfig& config, OptionTable& table);
 Status validate_device_config(const DeviceConfig& config);

@@ -164,13 +164,8 @@ int main(int argc, char** argv) {
   if (!flags.write_split.empty()) {
     Result<DataSource> source = DataSource::parse(d.data, d.data_dir);
     if (!source) return fail(source.status(), 2);
-    ShardSpec shard;
-    shard.scheme = d.partition;
-    shard.count = flags.devices;
-    shard.alpha = d.dirichlet_alpha;
-    shard.shards_per_client = d.shards_per_client;
-    shard.seed = d.partition_seed;
-    shard.max_samples = d.max_samples;
+    ShardSpec shard = device::shard_spec(d);
+    shard.count = flags.devices;  // the split of every simulated device
     Status written = sim::write_split_file(flags.write_split, *source, shard);
     if (!written.ok()) return fail(written, 1);
   }

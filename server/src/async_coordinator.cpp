@@ -152,9 +152,7 @@ void AsyncCoordinator::save_extras(Checkpoint& checkpoint) const {
     checkpoint.scalars.push_back(NamedScalar{std::string(kLastPrefix) + device_id, static_cast<double>(id)});
   }
   for (const auto& [key, base] : base_of_) {
-    checkpoint.scalars.push_back(
-        NamedScalar{std::string(kAcceptedPrefix) + std::to_string(key.second) + ":" + key.first,
-                    static_cast<double>(base)});
+    checkpoint.scalars.push_back(NamedScalar{dedupe_scalar_name(kAcceptedPrefix, key), static_cast<double>(base)});
   }
 }
 
@@ -169,16 +167,11 @@ Status AsyncCoordinator::restore_extras(const Checkpoint& checkpoint) {
       last_accepted_[scalar.name.substr(kLastPrefix.size())] = static_cast<uint64_t>(scalar.value);
       continue;
     }
-    if (scalar.name.compare(0, kAcceptedPrefix.size(), kAcceptedPrefix) != 0) continue;
-    const char* digits = scalar.name.c_str() + kAcceptedPrefix.size();
-    char* end = nullptr;
-    const uint64_t update_id = std::strtoull(digits, &end, 10);
-    if (end == digits || *end != ':' || end[1] == '\0') {
-      return make_status(StatusCode::corrupt, "malformed dedupe entry '" + scalar.name + "'");
-    }
-    const AcceptedKey key{std::string(end + 1), update_id};
-    ledger_->remember(key, update_id);
-    base_of_[key] = static_cast<uint64_t>(scalar.value);
+    Result<std::optional<AcceptedKey>> key = parse_dedupe_scalar_name(kAcceptedPrefix, scalar.name);
+    if (!key) return key.status();
+    if (!*key) continue;
+    ledger_->remember(**key, (*key)->second);
+    base_of_[**key] = static_cast<uint64_t>(scalar.value);
   }
   return Status();
 }

@@ -60,22 +60,16 @@ constexpr std::string_view kAcceptedPrefix = "round.accepted:";
 
 void RoundCoordinator::save_extras(Checkpoint& checkpoint) const {
   for (const auto& [key, update_id] : ledger_->accepted_map()) {
-    checkpoint.scalars.push_back(NamedScalar{std::string(kAcceptedPrefix) + std::to_string(key.second) + ":" + key.first,
-                                             static_cast<double>(update_id)});
+    checkpoint.scalars.push_back(NamedScalar{dedupe_scalar_name(kAcceptedPrefix, key), static_cast<double>(update_id)});
   }
 }
 
 Status RoundCoordinator::restore_extras(const Checkpoint& checkpoint) {
   rounds_closed_ = checkpoint.round;
   for (const NamedScalar& scalar : checkpoint.scalars) {
-    if (scalar.name.compare(0, kAcceptedPrefix.size(), kAcceptedPrefix) != 0) continue;
-    const char* digits = scalar.name.c_str() + kAcceptedPrefix.size();
-    char* end = nullptr;
-    const uint64_t round = std::strtoull(digits, &end, 10);
-    if (end == digits || *end != ':' || end[1] == '\0') {
-      return make_status(StatusCode::corrupt, "malformed dedupe entry '" + scalar.name + "'");
-    }
-    ledger_->remember(AcceptedKey{std::string(end + 1), round}, static_cast<uint64_t>(scalar.value));
+    Result<std::optional<AcceptedKey>> key = parse_dedupe_scalar_name(kAcceptedPrefix, scalar.name);
+    if (!key) return key.status();
+    if (*key) ledger_->remember(**key, static_cast<uint64_t>(scalar.value));
   }
   return Status();
 }

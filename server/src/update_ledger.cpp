@@ -102,6 +102,21 @@ Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {
   return wal_->rotate(generation + 1).with_context("rotating the write-ahead log");
 }
 
+std::string dedupe_scalar_name(std::string_view prefix, const AcceptedKey& key) {
+  return std::string(prefix) + std::to_string(key.second) + ":" + key.first;
+}
+
+Result<std::optional<AcceptedKey>> parse_dedupe_scalar_name(std::string_view prefix, const std::string& name) {
+  if (name.compare(0, prefix.size(), prefix) != 0) return std::optional<AcceptedKey>();
+  const char* digits = name.c_str() + prefix.size();
+  char* end = nullptr;
+  const uint64_t number = std::strtoull(digits, &end, 10);
+  if (end == digits || *end != ':' || end[1] == '\0') {
+    return make_status(StatusCode::corrupt, "malformed dedupe entry '" + name + "'");
+  }
+  return std::optional<AcceptedKey>(AcceptedKey{std::string(end + 1), number});
+}
+
 std::optional<uint64_t> UpdateLedger::accepted(const AcceptedKey& key) const {
   auto it = accepted_.find(key);
   if (it == accepted_.end()) return std::nullopt;

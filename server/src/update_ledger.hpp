@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,11 @@ namespace edgefl::server {
 
 // Dedupe key: (device id, round) for rounds, (device id, update id) asynchronously.
 using AcceptedKey = std::pair<std::string, uint64_t>;
+
+// Dedupe entries saved as checkpoint scalars: the name "<prefix><number>:<device id>".
+std::string dedupe_scalar_name(std::string_view prefix, const AcceptedKey& key);
+// The key a scalar name holds; nullopt for a name without `prefix`; corrupt when malformed.
+Result<std::optional<AcceptedKey>> parse_dedupe_scalar_name(std::string_view prefix, const std::string& name);
 
 class UpdateLedger {
  public:
