@@ -1,3 +1,6 @@
+// The Coordinator's lifecycle and dispatch: creation and recovery, Join/Heartbeat/Bye, tasks,
+// checkpoints and metrics. Slightly over the ~350-line mark because recovery and dispatch share
+// the registry and ledger state; the update path lives in coordinator_updates.cpp.
 #include "coordinator.hpp"
 
 #include <algorithm>

@@ -320,3 +320,30 @@ TEST_CASE("resume: a deleted write-ahead log next to a checkpoint refuses to sta
 
 }  // namespace
 }  // namespace edgefl::testing
+
+namespace edgefl::testing {
+namespace {
+
+TEST_CASE("disk full: an update that cannot be logged gets Reject(resource_exhausted), no Ack, and the server stops") {
+  server::ServerConfig config = MemoryServer::config();
+  config.min_devices = 1;
+  MemoryServer server;
+  REQUIRE(server.start(config).ok());
+  MemoryDevice device(server.net, "dev-0");
+  device.join();
+  server.deliver();
+  Task task = device.tasks().at(0);
+  server.fs.fail_from(server.fs.operation_count() + 1);  // the disk fills up now
+  device.answer(task, {0.1f, 0.2f, 0.3f, 0.4f});
+  Status polled;
+  for (int i = 0; i < 10 && polled.ok(); ++i) polled = server.coordinator->poll(server.net.server(), std::chrono::milliseconds(10));
+  CHECK(polled.code() == StatusCode::io_error);
+  std::vector<Reject> rejects = device.take<Reject>();
+  REQUIRE(rejects.size() == 1);
+  CHECK(rejects[0].reason == StatusCode::resource_exhausted);
+  CHECK(rejects[0].update_id == task.task_id);
+  CHECK(device.take<Ack>().empty());  // the device keeps its update for the resumed server
+}
+
+}  // namespace
+}  // namespace edgefl::testing
