@@ -11,6 +11,7 @@ import time
 
 import device
 import wire
+from edgefl.fb import Envelope, Message
 
 
 class TimedSocket:
@@ -23,8 +24,8 @@ class TimedSocket:
         self.latency_file = latency_file
 
     def send(self, data):
-        kind, _ = wire.decode(data)
-        if kind == "Update":
+        envelope = Envelope.Envelope.GetRootAs(data, 4)
+        if envelope.MessageType() == Message.Message.Update:
             # Resends keep the first time: the latency is the device's whole wait.
             self.sent_at.setdefault(wire.update_fields(data)["update_id"], time.monotonic())
         self.socket.send(data)
