@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """A hostile peer: a raw ZeroMQ DEALER that sends small seeded junk (1-32 random bytes) to the
 server as fast as the link takes it and never reads. Bounded: stops after --seconds or when
---stop-file appears (the server has exited). Prints {"flood_messages_sent": N} on stdout.
+--stop-file appears (the server has exited). Prints {"flood_messages_sent": N, "flood_s": S}
+on stdout. With --no-send it runs the same loop without a socket: a control that takes the
+flooder's CPU and leaves the network alone.
 
-  flooder.py --endpoint tcp://127.0.0.1:P --seconds 30 --seed 1 [--stop-file F]"""
+  flooder.py --endpoint tcp://127.0.0.1:P --seconds 30 --seed 1 [--stop-file F] [--no-send]"""
 import argparse
 import json
 import os
@@ -19,6 +21,7 @@ def main():
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--stop-file")
+    p.add_argument("--no-send", action="store_true")
     args = p.parse_args()
     rng = random.Random(args.seed)
     # A pool of junk drawn once: generating bytes per message would slow the flood to Python's pace.
@@ -29,7 +32,8 @@ def main():
     dealer.setsockopt(zmq.RCVHWM, 1)      # replies pile up unread...
     dealer.setsockopt(zmq.RCVBUF, 4096)   # ...and fill the server's queue to this peer soon
     dealer.setsockopt(zmq.LINGER, 0)
-    dealer.connect(args.endpoint)
+    if not args.no_send:
+        dealer.connect(args.endpoint)
     sent = 0
     start = time.monotonic()
     until = start + args.seconds
@@ -40,8 +44,11 @@ def main():
             break
         for _ in range(1000):  # check the clock once per thousand sends
             try:
-                dealer.send(pool[index], zmq.NOBLOCK)
-                sent += 1
+                if args.no_send:
+                    len(pool[index])  # the same loop, nothing sent
+                else:
+                    dealer.send(pool[index], zmq.NOBLOCK)
+                    sent += 1
             except zmq.Again:
                 time.sleep(0.001)
                 break
