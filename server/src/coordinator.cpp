@@ -173,8 +173,10 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   Result<DecodedMessage> decoded = decode_message(inbound.payload, decode_scratch_, limits_);
   if (!decoded) {
     tally_.rejected();
-    warn("undecodable message from " + (inbound.identity.empty() ? std::string("a device") : inbound.identity) +
-         ": " + decoded.status().to_string());
+    std::optional<std::string> line = junk_log_.admit(
+        now(), "undecodable message from " + (inbound.identity.empty() ? std::string("a device") : inbound.identity) +
+                   ": " + decoded.status().to_string());
+    if (line) warn(*line);
     reject(channel, inbound.peer, decoded.status(), std::nullopt);
     return Status();
   }

@@ -40,6 +40,7 @@
 #include "edgefl/net/transport.hpp"
 #include "evaluator.hpp"
 #include "join_check.hpp"
+#include "log_throttle.hpp"
 #include "metrics_sink.hpp"
 #include "round_metrics.hpp"
 #include "server_config.hpp"
@@ -176,6 +177,7 @@ class Coordinator {
   TaskFactory tasks_;
   Evaluator evaluator_;
   JoinCheck join_check_;
+  LogThrottle junk_log_{std::chrono::seconds(1)};  // undecodable messages: a peer can send any number
   mutable std::map<uint64_t, uint32_t> version_hashes_;  // recent versions' model_hash
   std::optional<MetricsSink> metrics_;
   std::vector<RoundMetrics> history_;

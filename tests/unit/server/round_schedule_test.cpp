@@ -347,3 +347,39 @@ TEST_CASE("disk full: an update that cannot be logged gets Reject(resource_exhau
 
 }  // namespace
 }  // namespace edgefl::testing
+
+namespace edgefl::testing {
+namespace {
+
+TEST_CASE("junk: a stream of undecodable messages is refused one by one but logged at most once a second") {
+  MemoryServer server;
+  REQUIRE(server.start(MemoryServer::config()).ok());
+  std::unique_ptr<DeviceChannel> attacker = server.net.connect("attacker");
+  const std::vector<uint8_t> junk{1, 2, 3, 4, 5, 6, 7, 8};
+  for (int i = 0; i < 500; ++i) REQUIRE(attacker->send(junk).ok());
+  server.run_for(std::chrono::milliseconds(1500));
+  std::size_t lines = 0;
+  for (const std::string& line : server.log) lines += line.find("undecodable") != std::string::npos;
+  CHECK(lines == 1);  // all 500 arrive within the first second
+  for (int i = 0; i < 10; ++i) REQUIRE(attacker->send(junk).ok());
+  server.deliver();
+  lines = 0;
+  bool counted = false;
+  for (const std::string& line : server.log) {
+    lines += line.find("undecodable") != std::string::npos;
+    counted = counted || line.find("499 more like it not logged") != std::string::npos;
+  }
+  CHECK(lines == 2);
+  CHECK(counted);
+  std::size_t rejects = 0;
+  for (;;) {
+    Result<std::optional<Bytes>> got = attacker->receive(std::chrono::milliseconds(0));
+    REQUIRE(got.ok());
+    if (!got->has_value()) break;
+    ++rejects;
+  }
+  CHECK(rejects == 510);  // every one still answered
+}
+
+}  // namespace
+}  // namespace edgefl::testing
