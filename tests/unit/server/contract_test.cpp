@@ -26,7 +26,8 @@ struct Joined {
     REQUIRE(tasks.size() == 1);
     task = tasks[0];
   }
-  Update update(uint64_t id, std::vector<float> delta = kDelta) const {
+  // The payload views `delta`: it must outlive the send (kDelta does; a temporary lasts the full expression).
+  Update update(uint64_t id, const std::vector<float>& delta = kDelta) const {
     Update u;
     u.update_id = id;
     u.task_id = task.task_id;
