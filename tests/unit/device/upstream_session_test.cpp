@@ -190,11 +190,6 @@ TEST_CASE("session: run() joins, reconnects after a Bye and returns ok when the 
   CHECK(session.stats().connections == 2);
 }
 
-}  // namespace
-}  // namespace edgefl::testing
-
-namespace edgefl::testing {
-namespace {
 
 TEST_CASE("session: a refused key ends the run with a message saying so") {
   SessionRig rig;

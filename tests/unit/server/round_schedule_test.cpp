@@ -268,11 +268,6 @@ TEST_CASE("round: an update naming a base model other than the task's is refused
   CHECK(rejects[0].reason == StatusCode::stale);
 }
 
-}  // namespace
-}  // namespace edgefl::testing
-
-namespace edgefl::testing {
-namespace {
 
 TEST_CASE("config: heartbeat and time settings outside what the wire holds are refused at start") {
   for (double heartbeat : {0.0009, 1e7}) {
@@ -289,11 +284,6 @@ TEST_CASE("config: heartbeat and time settings outside what the wire holds are r
   CHECK(server.start(config).code() == StatusCode::invalid_argument);
 }
 
-}  // namespace
-}  // namespace edgefl::testing
-
-namespace edgefl::testing {
-namespace {
 
 TEST_CASE("resume: a deleted write-ahead log next to a checkpoint refuses to start, naming it") {
   server::ServerConfig config = MemoryServer::config();
@@ -318,11 +308,6 @@ TEST_CASE("resume: a deleted write-ahead log next to a checkpoint refuses to sta
   CHECK(resumed.to_string().find("write-ahead log") != std::string::npos);
 }
 
-}  // namespace
-}  // namespace edgefl::testing
-
-namespace edgefl::testing {
-namespace {
 
 TEST_CASE("disk full: an update that cannot be logged gets Reject(resource_exhausted), no Ack, and the server stops") {
   server::ServerConfig config = MemoryServer::config();
@@ -345,11 +330,6 @@ TEST_CASE("disk full: an update that cannot be logged gets Reject(resource_exhau
   CHECK(device.take<Ack>().empty());  // the device keeps its update for the resumed server
 }
 
-}  // namespace
-}  // namespace edgefl::testing
-
-namespace edgefl::testing {
-namespace {
 
 TEST_CASE("junk: a stream of undecodable messages is refused one by one but logged at most once a second") {
   MemoryServer server;
