@@ -112,7 +112,6 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.device_seed = hash_text(agent->device_id_);
   options.process_bytes = process_bytes;
   agent->process_bytes_ = process_bytes;
-  agent->backend_ = options.backend;
   Result<std::unique_ptr<LocalTaskTrainer>> local = LocalTaskTrainer::create(options);
   if (!local) return local.status();
   std::unique_ptr<TaskTrainer> trainer = std::move(*local);
@@ -155,7 +154,7 @@ Join DeviceAgent::join_message() const {
   join.capabilities.sample_count = data_.size();
   join.capabilities.codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block, CodecKind::topk};
   join.capabilities.software_version = kSoftwareVersion;
-  join.capabilities.backend = static_cast<uint8_t>(static_cast<uint8_t>(backend_) + 1);
+  join.capabilities.backend = static_cast<uint8_t>(static_cast<uint8_t>(config_.backend) + 1);
   join.capabilities.dataset_bytes = data_.memory_bytes();
   join.capabilities.process_bytes = process_bytes_;
   return join;

@@ -81,7 +81,6 @@ class DeviceAgent final : private UpstreamClient {
   uint64_t boot_counter_ = 0;
   uint64_t memory_budget_ = 0;
   uint64_t process_bytes_ = 0;      // resident size besides data (the Join tells the server)
-  Backend backend_ = Backend::xnnpack;
   Dataset data_;
   std::optional<Outbox> outbox_;
   std::unique_ptr<TrainingWorker> worker_;
