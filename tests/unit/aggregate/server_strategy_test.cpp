@@ -46,7 +46,7 @@ TEST_CASE("fedavg: global += server_lr * mean delta") {
   CHECK(global == Vec{1.25f, 1.5f, 3.125f});
 }
 
-TEST_CASE("fedavgm: v = beta v + d; global += lr v") {
+TEST_CASE("fedavgm: v = beta v + d, global += lr v") {
   StrategySettings settings;
   settings.momentum = 0.5;
   auto strategy = make("fedavgm", settings);
@@ -201,7 +201,7 @@ TEST_CASE("async strategies refuse updates older than max_staleness without touc
   }
 }
 
-TEST_CASE("sync strategies reject a bad mean and the wrong call; async strategies the other") {
+TEST_CASE("sync strategies reject a bad mean and the wrong call, async strategies the other") {
   StrategySettings settings;
   auto fedavg = make("fedavg", settings);
   Vec global{1, 2, 3};

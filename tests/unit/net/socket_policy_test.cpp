@@ -6,7 +6,7 @@
 using edgefl::SocketPolicy;
 using edgefl::StatusCode;
 
-TEST_CASE("socket policy: defaults are valid; keepalive times reach the kernel as whole seconds") {
+TEST_CASE("socket policy: defaults are valid, keepalive times reach the kernel as whole seconds") {
   SocketPolicy policy;
   CHECK(policy.validate().ok());
   CHECK(SocketPolicy::whole_seconds(policy.keepalive_idle_ms()) == 10);

@@ -195,7 +195,7 @@ TEST_CASE("errors: sizes that disagree with the model or codec -> shape_mismatch
         StatusCode::shape_mismatch);
 }
 
-TEST_CASE("errors: values outside their sane range -> out_of_range; oversize fields -> too_large") {
+TEST_CASE("errors: values outside their sane range -> out_of_range, oversize fields -> too_large") {
   CHECK(decode_code(hostile_task({.batch_size = 0})) == StatusCode::out_of_range);
   CHECK(decode_code(hostile_task({.lr = -1.0f})) == StatusCode::out_of_range);
   CHECK(decode_code(hostile_update({.sample_count = 0})) == StatusCode::out_of_range);

@@ -136,7 +136,7 @@ TEST_CASE("round: a resent update is acknowledged as a duplicate of its own id a
   for (std::size_t i = 0; i < kDelta.size(); ++i) CHECK(global[i] == doctest::Approx(before[i] + kDelta[i]));
 }
 
-TEST_CASE("round: a heartbeat naming the task it trains gets no resend; an idle asked device gets one") {
+TEST_CASE("round: a heartbeat naming the task it trains gets no resend, an idle asked device gets one") {
   Fleet fleet(2);
   Task task = fleet[0].tasks().at(0);
   for (int i = 0; i < 5; ++i) fleet[0].heartbeat(task.task_id);

@@ -14,7 +14,7 @@ TEST_CASE("from_ratio: a gradient step at the reference batch is one unit, a syn
   CHECK(cost.link.transfer(sync_bytes / 2) == doctest::Approx(5.0));
 }
 
-TEST_CASE("a round lasts as long as its slowest device; pulls cost pull_s") {
+TEST_CASE("a round lasts as long as its slowest device, pulls cost pull_s") {
   CostModel cost;
   cost.compute = {.step_s = 0.5, .sample_s = 0.01, .pull_s = 0.25};
   cost.link = {.latency_s = 2, .bytes_per_s = 100};

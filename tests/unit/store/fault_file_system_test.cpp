@@ -71,7 +71,7 @@ TEST_CASE("fault fs: torn crashes keep a prefix of the unsynced bytes") {
   CHECK(saw_partial);
 }
 
-TEST_CASE("fault fs: fail_from fails that operation and every later one; fail_once only one") {
+TEST_CASE("fault fs: fail_from fails that operation and every later one, fail_once only one") {
   FaultFileSystem fs;
   REQUIRE(fs.create_dir("d").ok());  // operation 1
   fs.fail_once(3);
