@@ -14,7 +14,7 @@ void PeerRateLimit::forget_idle(Clock::time_point now) {
   std::erase_if(buckets_, [&](const auto& entry) { return refilled(entry.second, now) >= burst_; });
 }
 
-bool PeerRateLimit::admit(const std::string& peer, Clock::time_point now) {
+RateVerdict PeerRateLimit::admit(const std::string& peer, Clock::time_point now) {
   auto found = buckets_.find(peer);
   if (found == buckets_.end()) {
     if (buckets_.size() >= kMaxTrackedPeers) forget_idle(now);
@@ -23,9 +23,14 @@ bool PeerRateLimit::admit(const std::string& peer, Clock::time_point now) {
   Bucket& bucket = found->second;
   bucket.tokens = refilled(bucket, now);
   bucket.updated = now;
-  if (bucket.tokens < 1.0) return false;
-  bucket.tokens -= 1.0;
-  return true;
+  if (bucket.tokens >= 1.0) {
+    bucket.tokens -= 1.0;
+    return RateVerdict::admit;
+  }
+  if (bucket.ever_cut && now - bucket.cut < kCutHoldoff) return RateVerdict::drop;
+  bucket.cut = now;
+  bucket.ever_cut = true;
+  return RateVerdict::cut;
 }
 
 }  // namespace edgefl

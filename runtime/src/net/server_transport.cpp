@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "connection_cut.hpp"
 #include "edgefl/net/peer_rate_limit.hpp"
 #include "edgefl/net/zap_authenticator.hpp"
 #include "edgefl/net/zmq_transport.hpp"
@@ -19,6 +20,7 @@ struct ServerTransport::Impl {
   zmq::socket_t socket;
   std::unique_ptr<SocketMonitor> monitor;  // declared after the socket: destroyed before it
   std::string endpoint;
+  int port = -1;  // of a tcp:// endpoint: connections accepted on it can be cut
   PeerRateLimit rate_limit;
   ServerTransportStats stats;
 };
@@ -80,6 +82,7 @@ Result<std::unique_ptr<ServerTransport>> ServerTransport::bind(NetContext& ctx,
     impl->monitor = std::make_unique<SocketMonitor>(ctx.impl(), impl->socket);
     impl->socket.bind(endpoint);
     impl->endpoint = impl->socket.get(zmq::sockopt::last_endpoint);
+    impl->port = endpoint_port(impl->endpoint);
     return std::unique_ptr<ServerTransport>(new ServerTransport(std::move(impl)));
   } catch (const zmq::error_t& e) {
     return status_from_zmq(e, "binding server to '" + endpoint + "'");
@@ -122,7 +125,8 @@ Status ServerTransport::send(const std::string& peer, ByteView message) {
 Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::milliseconds timeout) {
   try {
     // [routing id, payload]; a device that sent several frames broke the protocol: skipped.
-    // So is a message over its peer's rate: dropped before anyone decodes it.
+    // So is a message over its peer's rate: dropped before anyone decodes it, and the peer's
+    // connection cut so the rest of its flood is not received one message at a time.
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::optional<std::vector<zmq::message_t>> frames;
     while (true) {
@@ -132,8 +136,12 @@ Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::millisecond
       const auto now = std::chrono::steady_clock::now();
       if (!frames && now < deadline) continue;  // `left` was rounded down
       if (!frames) return std::optional<Inbound>();
-      if (impl_->rate_limit.admit((*frames)[0].to_string(), now)) break;
+      const RateVerdict verdict = impl_->rate_limit.admit((*frames)[0].to_string(), now);
+      if (verdict == RateVerdict::admit) break;
       ++impl_->stats.dropped_over_rate;
+      if (verdict == RateVerdict::cut && cut_source_connection((*frames)[1], impl_->port)) {
+        ++impl_->stats.cut_over_rate;
+      }
     }
     Inbound in;
     in.peer = (*frames)[0].to_string();

@@ -42,6 +42,7 @@ struct ServerTransportStats {
   uint64_t dropped_queue_full = 0;  // sends to a peer whose queue was full (it does not read)
   uint64_t dropped_unroutable = 0;  // sends to a peer with no live connection
   uint64_t dropped_over_rate = 0;   // received messages beyond the peer's rate limit
+  uint64_t cut_over_rate = 0;       // connections ended for going beyond the rate limit
 };
 
 // True for inproc://, ipc://, and tcp:// on 127.0.0.0/8, ::1 or localhost.
