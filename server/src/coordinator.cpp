@@ -350,7 +350,11 @@ Status Coordinator::send(ServerChannel& channel, const std::string& peer, const 
   if (sent.ok()) {
     tally_.bytes_out(bytes->size());
   } else {
-    warn(std::string(message_type_name(message_type(message))) + " not sent: " + sent.to_string());
+    // A peer that sends junk and never reads would get one line per Reject: throttled.
+    if (auto line = unsent_log_.admit(now(), std::string(message_type_name(message_type(message))) +
+                                                 " not sent: " + sent.to_string())) {
+      warn(*line);
+    }
   }
   return Status();  // a lost reply is recovered by the device's resend
 }

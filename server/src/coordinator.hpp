@@ -178,6 +178,7 @@ class Coordinator {
   Evaluator evaluator_;
   JoinCheck join_check_;
   LogThrottle junk_log_{std::chrono::seconds(1)};  // undecodable messages: a peer can send any number
+  LogThrottle unsent_log_{std::chrono::seconds(1)};  // replies lost to a peer that does not read
   mutable std::map<uint64_t, uint32_t> version_hashes_;  // recent versions' model_hash
   std::optional<MetricsSink> metrics_;
   std::vector<RoundMetrics> history_;

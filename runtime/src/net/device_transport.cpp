@@ -71,6 +71,7 @@ Status DeviceTransport::send(ByteView message) {
 
 Result<std::optional<Bytes>> DeviceTransport::receive(std::chrono::milliseconds timeout) {
   try {
+    impl_->monitor->collect();  // see SocketMonitor: libzmq stalls when its events pile up
     auto frames = receive_message(impl_->socket, timeout, 1);
     if (!frames) return std::optional<Bytes>();
     return std::optional<Bytes>(frame_bytes((*frames)[0]));

@@ -127,6 +127,7 @@ Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::millisecond
     // [routing id, payload]; a device that sent several frames broke the protocol: skipped.
     // So is a message over its peer's rate: dropped before anyone decodes it, and the peer's
     // connection cut so the rest of its flood is not received one message at a time.
+    impl_->monitor->collect();  // see SocketMonitor: libzmq stalls when its events pile up
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::optional<std::vector<zmq::message_t>> frames;
     while (true) {

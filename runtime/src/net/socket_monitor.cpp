@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 
 #include "socket_io.hpp"
 
@@ -46,6 +47,7 @@ SocketMonitor::SocketMonitor(NetContext::Impl& ctx, zmq::socket_t& watched) : wa
   }
   pair_ = zmq::socket_t(ctx.zmq, zmq::socket_type::pair);
   pair_.set(zmq::sockopt::linger, 0);
+  pair_.set(zmq::sockopt::rcvhwm, 0);  // unbounded: the I/O thread must never wait on us
   pair_.connect(address);
 }
 
@@ -54,8 +56,7 @@ SocketMonitor::~SocketMonitor() {
   zmq_socket_monitor(watched_.handle(), nullptr, 0);
 }
 
-std::vector<LinkEvent> SocketMonitor::drain(std::chrono::milliseconds wait) {
-  std::vector<LinkEvent> events;
+void SocketMonitor::read(std::chrono::milliseconds wait) {
   std::chrono::milliseconds timeout = wait;
   while (auto frames = receive_frames(pair_, timeout)) {
     timeout = std::chrono::milliseconds(0);
@@ -67,8 +68,21 @@ std::vector<LinkEvent> SocketMonitor::drain(std::chrono::milliseconds wait) {
     event.kind = kind_of(id);
     event.endpoint = (*frames)[1].to_string();
     event.when = std::chrono::steady_clock::now();
-    events.push_back(std::move(event));
+    if (pending_.size() == kMaxPending) {
+      pending_.pop_front();
+      ++dropped_;
+    }
+    pending_.push_back(std::move(event));
   }
+}
+
+void SocketMonitor::collect() { read(std::chrono::milliseconds(0)); }
+
+std::vector<LinkEvent> SocketMonitor::drain(std::chrono::milliseconds wait) {
+  read(pending_.empty() ? wait : std::chrono::milliseconds(0));
+  std::vector<LinkEvent> events(std::make_move_iterator(pending_.begin()),
+                                std::make_move_iterator(pending_.end()));
+  pending_.clear();
   return events;
 }
 
