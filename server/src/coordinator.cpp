@@ -177,6 +177,10 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
         now(), "undecodable message from " + (inbound.identity.empty() ? std::string("a device") : inbound.identity) +
                    ": " + decoded.status().to_string());
     if (line) warn(*line);
+    // Bytes that do not decode cost their sender many messages of its rate budget: a junk
+    // flood reaches the limit, where the transport cuts the connection, within a few messages.
+    // A newer protocol version is not junk: its sender hears version_mismatch and stops.
+    if (decoded.status().code() != StatusCode::version_mismatch) channel.charge(inbound.peer, kJunkCost);
     reject(channel, inbound.peer, decoded.status(), std::nullopt);
     return Status();
   }

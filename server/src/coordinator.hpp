@@ -54,6 +54,10 @@ using LogSink = std::function<void(const std::string& line)>;
 
 class Coordinator {
  public:
+  // What an undecodable message costs its sender, in messages of its rate budget (the
+  // transport's burst is 400: the eighth junk message in a row ends the connection).
+  static constexpr double kJunkCost = 50;
+
   static Result<std::unique_ptr<Coordinator>> create(const ServerConfig& config, FileSystem& fs,
                                                      LogSink log, TimeSource& clock = steady_time_source());
   virtual ~Coordinator();

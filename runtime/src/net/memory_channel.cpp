@@ -33,6 +33,11 @@ class MemoryNetwork::ServerEnd final : public ServerChannel {
 
   std::vector<LinkEvent> poll_events(std::chrono::milliseconds) override { return {}; }
 
+  void charge(const std::string& peer, double messages) override {
+    std::lock_guard<std::mutex> lock(net_->mutex_);
+    net_->charged_[peer] += messages;
+  }
+
  private:
   MemoryNetwork* net_;
 };
@@ -98,6 +103,12 @@ std::size_t MemoryNetwork::pending_for(const std::string& peer) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto link = links_.find(peer);
   return link == links_.end() ? 0 : link->second.to_device.size();
+}
+
+double MemoryNetwork::charged(const std::string& peer) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = charged_.find(peer);
+  return found == charged_.end() ? 0.0 : found->second;
 }
 
 void MemoryNetwork::report(const std::string& peer, LinkEvent::Kind kind) {

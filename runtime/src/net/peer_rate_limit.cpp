@@ -14,6 +14,14 @@ void PeerRateLimit::forget_idle(Clock::time_point now) {
   std::erase_if(buckets_, [&](const auto& entry) { return refilled(entry.second, now) >= burst_; });
 }
 
+void PeerRateLimit::charge(const std::string& peer, double messages, Clock::time_point now) {
+  auto found = buckets_.find(peer);
+  if (found == buckets_.end()) return;
+  Bucket& bucket = found->second;
+  bucket.tokens = std::max(-burst_, refilled(bucket, now) - messages);
+  bucket.updated = now;
+}
+
 RateVerdict PeerRateLimit::admit(const std::string& peer, Clock::time_point now) {
   auto found = buckets_.find(peer);
   if (found == buckets_.end()) {

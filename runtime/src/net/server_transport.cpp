@@ -154,6 +154,10 @@ Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::millisecond
   }
 }
 
+void ServerTransport::charge(const std::string& peer, double messages) {
+  impl_->rate_limit.charge(peer, messages, std::chrono::steady_clock::now());
+}
+
 std::vector<LinkEvent> ServerTransport::poll_events(std::chrono::milliseconds wait) {
   try {
     return impl_->monitor->drain(wait);

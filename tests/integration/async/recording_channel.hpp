@@ -20,6 +20,7 @@ class RecordingChannel final : public ServerChannel {
     return inner_->receive(timeout);
   }
   std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) override { return inner_->poll_events(wait); }
+  void charge(const std::string& peer, double messages) override { inner_->charge(peer, messages); }
 
   // Update id -> how many times it was acknowledged as accepted (applied).
   std::map<uint64_t, int> accepted;

@@ -359,6 +359,8 @@ TEST_CASE("junk: a stream of undecodable messages is refused one by one but logg
     ++rejects;
   }
   CHECK(rejects == 510);  // every one still answered
+  // ...and charged against the attacker's rate budget, so a real transport cuts it soon.
+  CHECK(server.net.charged("attacker") == doctest::Approx(510 * server::Coordinator::kJunkCost));
 }
 
 }  // namespace

@@ -97,6 +97,7 @@ class FaultyServerChannel final : public ServerChannel {
   Status send(const std::string& peer, ByteView message) override;
   Result<std::optional<Inbound>> receive(std::chrono::milliseconds timeout) override;
   std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) override;
+  void charge(const std::string& peer, double messages) override { inner_.charge(peer, messages); }
   FaultStats stats() const;
 
  private:

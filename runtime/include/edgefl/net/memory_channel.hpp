@@ -41,6 +41,8 @@ class MemoryNetwork {
   std::size_t pending_for(const std::string& peer) const;
   // The device end of `peer` reports `kind` at its next poll_events (e.g. a refused key).
   void report(const std::string& peer, LinkEvent::Kind kind);
+  // What the server charged `peer` against its rate limit so far (ServerChannel::charge).
+  double charged(const std::string& peer) const;
 
  private:
   class ServerEnd;
@@ -58,6 +60,7 @@ class MemoryNetwork {
   mutable std::mutex mutex_;
   std::map<std::string, Link> links_;
   std::deque<Inbound> to_server_;
+  std::map<std::string, double> charged_;
   std::unique_ptr<ServerEnd> server_;
 };
 

@@ -33,6 +33,8 @@ class PeerRateLimit {
   // Spends one token of `peer`'s bucket: admit; none left: drop, or cut when the peer was not
   // cut in the last kCutHoldoff.
   RateVerdict admit(const std::string& peer, Clock::time_point now);
+  // Takes `messages` tokens more from a known peer's bucket (down to -burst at most).
+  void charge(const std::string& peer, double messages, Clock::time_point now);
   std::size_t tracked_peers() const { return buckets_.size(); }
 
  private:

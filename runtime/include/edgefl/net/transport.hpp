@@ -78,6 +78,10 @@ class ServerChannel {
   virtual Status send(const std::string& peer, ByteView message) = 0;
   virtual Result<std::optional<Inbound>> receive(std::chrono::milliseconds timeout) = 0;
   virtual std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) = 0;
+  // `peer` sent what no honest device sends (bytes that do not decode): count it as `messages`
+  // messages against the peer's rate limit, so a junk flood reaches the limit, and the
+  // connection cut, sooner. Channels without a rate limit have nothing to charge.
+  virtual void charge(const std::string& peer, double messages) = 0;
 };
 
 }  // namespace edgefl

@@ -65,6 +65,7 @@ class ServerTransport final : public ServerChannel {
   // Messages beyond a peer's rate (SocketPolicy::peer_messages_per_s) are dropped unseen.
   Result<std::optional<Inbound>> receive(std::chrono::milliseconds timeout) override;
   std::vector<LinkEvent> poll_events(std::chrono::milliseconds wait) override;
+  void charge(const std::string& peer, double messages) override;
 
   struct Impl;
 
