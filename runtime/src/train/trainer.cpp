@@ -204,6 +204,7 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
   const PalsgdConfig& pc = config.palsgd;
   EDGEFL_RETURN_IF_ERROR(validate_palsgd(pc, config.optimizer.lr, params.size(), global_params.size()));
   EDGEFL_RETURN_IF_ERROR(prepare(config.optimizer, n, config.adaptive.test));
+  network_->set_dropout_seed(config.seed);  // dropout masks: a function of the seed and the step
 
   Rng rng(config.seed);
   std::span<uint32_t> order(order_.data(), n);
