@@ -129,7 +129,7 @@ double reference_objective(const Layer& l, const std::vector<double>& x, const s
 }
 
 void check_layer(const char* input, const char* token, double input_scale = 1.0) {
-  INFO(std::string("in:") + input + " " + token);
+  INFO("in:" << std::string(input) << " " << std::string(token));
   Setup s = setup(input, token);
   Layer& layer = s.layer();
   const std::size_t n_in = layer.input_shape().size(), n_out = layer.output_shape().size();
