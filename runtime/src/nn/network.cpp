@@ -94,11 +94,7 @@ Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const Co
   return net;
 }
 
-std::size_t Network::workspace_bytes() const {
-  std::size_t layer_bytes = 0;
-  for (const auto& layer : layers_) layer_bytes += layer->workspace_floats() * sizeof(float);
-  return arena_.size_bytes() + kernels_->arena_bytes() + layer_bytes;
-}
+std::size_t Network::workspace_bytes() const { return arena_.size_bytes() + kernels_->arena_bytes(); }
 
 Status Network::check(std::span<const float> params, std::size_t batch) const {
   if (params.size() != parameters_) {

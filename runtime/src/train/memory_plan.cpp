@@ -27,7 +27,6 @@ struct LayerNeeds {
   std::size_t dense_widest_dim = 0;  // XNNPACK's packed operand, per sample
   std::size_t dense_widest_input = 0;  // the direct backend's X[B][K], per sample
   std::size_t regions = 0;           // arena regions of the activations, each padded
-  std::size_t layer_scratch = 0;     // floats the layers keep themselves
 };
 
 LayerNeeds layer_needs(const ModelSpec& spec) {
@@ -40,7 +39,6 @@ LayerNeeds layer_needs(const ModelSpec& spec) {
     n.regions += layer->in_place() ? 0 : 1;
     n.widest_output = std::max(n.widest_output, layer->output_shape().size());
     n.widest_params = std::max(n.widest_params, layer->param_count());
-    n.layer_scratch += layer->workspace_floats();
     if (layer->spec().kind == LayerKind::dense) {
       const std::size_t in = layer->input_shape().size(), out = layer->output_shape().size();
       if (trainable_before) n.inner_weight = std::max(n.inner_weight, in * out);
@@ -74,7 +72,7 @@ std::size_t activation_bytes_per_sample(const ModelSpec& spec, Backend backend) 
 std::size_t workspace_base_bytes(const ModelSpec& spec, Backend backend, bool accumulation) {
   const LayerNeeds n = layer_needs(spec);
   // The activation regions, then gradients (2), targets, transposed weights and accumulation.
-  std::size_t bytes = (n.regions + 5) * kRegionPadBytes + n.layer_scratch * sizeof(float);
+  std::size_t bytes = (n.regions + 5) * kRegionPadBytes;
   bytes += n.inner_weight * sizeof(float);
   if (accumulation) bytes += n.widest_params * sizeof(float);
   if (backend == Backend::xnnpack && n.dense_widest_dim > 0) {

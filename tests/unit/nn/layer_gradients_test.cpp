@@ -267,3 +267,21 @@ TEST_CASE("dropout: the same seeded mask scales forward and backward, identity i
   CHECK(dropped > n / 5);  // 30% of 660 elements: 198 expected
   CHECK(dropped < n * 2 / 5);
 }
+
+TEST_CASE("max pooling: a tied window (ReLU zeros) sends the gradient to its first cell only") {
+  Setup s = setup("2x4x1", "maxpool2");
+  Layer& layer = s.layer();
+  // Two samples: window 0 all zero in both; window 1 ties between cells 1 and 3 in sample 0.
+  // x[h][w][c][batch], cells in window order (0,0) (0,1) (1,0) (1,1).
+  const std::vector<float> x = {0, 0, 0, 0, 2, 1, 5, 3,   // row 0: w0 w1 | w2 w3
+                                0, 0, 0, 0, 5, 0, 3, 3};  // row 1
+  std::vector<float> y(2 * 2), dy = {1, 2, 3, 4}, dx(8 * 2);
+  const LayerContext ctx{};
+  REQUIRE(layer.forward(ctx, {nullptr, x.data(), y.data(), 2}).ok());
+  CHECK(y == std::vector<float>{0, 0, 5, 3});
+  REQUIRE(layer.backward(ctx, {nullptr, x.data(), y.data(), dy.data(), dx.data(), nullptr, nullptr, 2}).ok());
+  // Window 0: cell (0,0) takes both samples' gradient. Window 1, sample 0: 5 at (0,3) first;
+  // sample 1: 3 at (0,3) and (1,3), the first in window order is (0,3).
+  CHECK(dx == std::vector<float>{1, 2, 0, 0, 0, 0, 3, 4,
+                                 0, 0, 0, 0, 0, 0, 0, 0});
+}

@@ -11,7 +11,8 @@
 // activation layers run the same portable loops on every backend (their innermost loop runs
 // over the batch, so the compiler vectorises it); Dense layers use the backend's GEMMs.
 // Who calls what: Network (forward, backward), init_parameters (init), the memory plan
-// (activation_floats, in_place), PerSampleStatistics (sample_gradient).
+// (activation_floats, in_place), PerSampleStatistics (sample_gradient). Layers keep no memory
+// of their own: everything a pass needs is in the Network's planned arena.
 #pragma once
 
 #include <cstddef>
@@ -85,8 +86,6 @@ class Layer {
   virtual bool in_place() const { return false; }
   // Floats of activation memory per sample this layer adds (its output unless in place).
   std::size_t activation_floats() const { return in_place() ? 0 : g_.out.size(); }
-  // Floats of scratch the layer keeps itself, whatever the batch.
-  virtual std::size_t workspace_floats() const { return 0; }
 
   // Weights He-uniform U(-sqrt(6/fan_in), sqrt(6/fan_in)) drawn in layout order from `rng`,
   // biases zero (InitKind::zeros: everything zero). `params` is the layer's share.

@@ -14,7 +14,6 @@ namespace edgefl {
 class Conv2D final : public Layer {
  public:
   explicit Conv2D(LayerGeometry g);
-  std::size_t workspace_floats() const override { return sums_.size() * sizeof(LaneSum) / sizeof(float); }
   Status forward(const LayerContext& ctx, const LayerForward& a) override;
   Status backward(const LayerContext& ctx, const LayerBackward& a) override;
   void sample_gradient(std::size_t tensor, const float* x, const float* dy, std::size_t batch, std::size_t s,
@@ -23,7 +22,6 @@ class Conv2D final : public Layer {
  private:
   Window win_;
   std::size_t filters_;
-  std::vector<LaneSum> sums_;  // one running weight-gradient sum per input channel
 };
 
 class DepthwiseConv2D final : public Layer {

@@ -4,7 +4,7 @@
 
 namespace edgefl {
 
-Conv2D::Conv2D(LayerGeometry g) : Layer(std::move(g)), win_(Window::of(g_)), filters_(g_.spec.units), sums_(g_.in.c) {}
+Conv2D::Conv2D(LayerGeometry g) : Layer(std::move(g)), win_(Window::of(g_)), filters_(g_.spec.units) {}
 
 Status Conv2D::forward(const LayerContext&, const LayerForward& a) {
   const Window& k = win_;
@@ -60,24 +60,26 @@ Status Conv2D::backward(const LayerContext&, const LayerBackward& a) {
       }
     }
   }
-  // dW[o][ky][kx][i] = sum over output pixels and samples of dy[p][o] x[q(p, ky, kx)][i].
+  // dW[o][ky][kx][i] = sum over output pixels and samples of dy[p][o] x[q(p, ky, kx)][i], one
+  // running sum at a time so its lanes stay in registers.
   for (std::size_t o = 0; o < filters_; ++o) {
     for (std::size_t ky = 0; ky < k.kh; ++ky) {
       for (std::size_t kx = 0; kx < k.kw; ++kx) {
-        std::fill(sums_.begin(), sums_.end(), LaneSum());
-        for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-          std::size_t iy;
-          if (!k.row(oy, ky, iy)) continue;
-          for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-            std::size_t ix;
-            if (!k.col(ox, kx, ix)) continue;
-            const float* dyr = a.dy + ((oy * k.out_w + ox) * filters_ + o) * b;
-            const float* xq = a.x + (iy * k.in_w + ix) * c * b;
-            for (std::size_t i = 0; i < c; ++i) sums_[i].add_products(dyr, xq + i * b, b);
-          }
-        }
         float* dw = a.param_grads + o * taps + (ky * k.kw + kx) * c;
-        for (std::size_t i = 0; i < c; ++i) dw[i] = sums_[i].total();
+        for (std::size_t i = 0; i < c; ++i) {
+          LaneSum sum;
+          for (std::size_t oy = 0; oy < k.out_h; ++oy) {
+            std::size_t iy;
+            if (!k.row(oy, ky, iy)) continue;
+            for (std::size_t ox = 0; ox < k.out_w; ++ox) {
+              std::size_t ix;
+              if (!k.col(ox, kx, ix)) continue;
+              sum.add_products(a.dy + ((oy * k.out_w + ox) * filters_ + o) * b,
+                               a.x + ((iy * k.in_w + ix) * c + i) * b, b);
+            }
+          }
+          dw[i] = sum.total();
+        }
       }
     }
   }

@@ -85,14 +85,30 @@ class Pool final : public Layer {
     return cells;
   }
 
+  // The gradient goes to the first maximum in window order: the maxima found again, then
+  // handed out cell by cell, 64 values of the [c][batch] block at a time.
   void max_backward(std::size_t oy, std::size_t ox, const LayerBackward& a, const float* dyp) const {
+    constexpr std::size_t kChunk = 64;
     const std::size_t b = a.batch, n = win_.channels * b;
-    for (std::size_t j = 0; j < n; ++j) {
-      const float* best = nullptr;
-      for_each_cell(oy, ox, [&](const float* xq) {
-        if (best == nullptr || xq[j] > best[j]) best = xq;
-      }, a.x, b);
-      a.dx[(best - a.x) + j] += dyp[j];
+    for (std::size_t j0 = 0; j0 < n; j0 += kChunk) {
+      const std::size_t m = std::min(kChunk, n - j0);
+      float best[kChunk], left[kChunk];
+      std::fill_n(best, m, -std::numeric_limits<float>::infinity());
+      std::copy_n(dyp + j0, m, left);
+      for_each_cell(oy, ox, [&](const float* xq) { running_max(xq + j0, best, m); }, a.x, b);
+      for_each_cell(oy, ox, [&](const float* xq) { hand_out(xq + j0, best, left, a.dx + (xq - a.x) + j0, m); },
+                    a.x, b);
+    }
+  }
+  static void running_max(const float* __restrict x, float* __restrict best, std::size_t m) {
+    for (std::size_t j = 0; j < m; ++j) best[j] = std::max(best[j], x[j]);
+  }
+  static void hand_out(const float* __restrict x, const float* __restrict best, float* __restrict left,
+                       float* __restrict dx, std::size_t m) {
+    for (std::size_t j = 0; j < m; ++j) {
+      const float taken = x[j] < best[j] ? 0.0f : left[j];
+      dx[j] += taken;
+      left[j] -= taken;  // exactly 0 once taken: later equal cells get nothing
     }
   }
 
