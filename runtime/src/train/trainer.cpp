@@ -143,6 +143,7 @@ Result<BatchStats> LocalTrainer::measured_gradient(std::span<const float> params
     return accumulate(params, data, positions, grads_.span(), nullptr);
   }
   statistics_->begin(PerSampleStatistics::Mode::sq_norms, {});
+  const uint64_t dropout_pass = network_->dropout_pass();
   auto total = accumulate(params, data, positions, grads_.span(), statistics_.get());
   if (!total) return total;
   *stats = GradientStatistics{};
@@ -152,6 +153,7 @@ Result<BatchStats> LocalTrainer::measured_gradient(std::span<const float> params
   if (test == BatchTest::augmented_inner_product) {
     // ⟨g_i, ḡ⟩ needs the finished mean gradient: a second pass over the same samples.
     statistics_->begin(PerSampleStatistics::Mode::inner, grads_.span());
+    network_->set_dropout_pass(dropout_pass);  // the same dropout masks as the first pass
     auto again = accumulate(params, data, positions, second_pass_grads_.span(), statistics_.get());
     if (!again) return again.status();
     stats->has_inner = true;

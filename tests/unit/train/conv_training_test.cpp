@@ -87,3 +87,21 @@ TEST_CASE("conv models: per-sample gradient statistics match materialised per-sa
     CHECK(std::abs(s->sum_inner_sq - sum_inner_sq) <= 1e-4 * sum_inner_sq);
   }
 }
+
+TEST_CASE("a dropout model's inner-product test sees the same masks in both passes") {
+  // Σ_i ⟨g_i, ḡ⟩ = b ‖ḡ‖² holds when the second pass repeats the first pass's dropout masks.
+  auto spec = ModelSpec::parse("in:6x5x2 conv3x3x4 relu dropout0.5 flatten dense3 loss:xent");
+  REQUIRE(spec.ok());
+  auto data = make_blobs({3, 60, 60, 1.5f, 1.0f, 4});
+  REQUIRE(data.ok());
+  auto ctx = context(Backend::reference);
+  auto trainer = LocalTrainer::create(*spec, *ctx, {4, true});
+  REQUIRE(trainer.ok());
+  FloatBuffer params = Model::create(*spec, 2).value().params().clone();
+  std::vector<uint32_t> positions = {3, 17, 4, 40, 22, 9, 58, 31, 12, 5, 27};
+  auto s = (*trainer)->gradient_statistics(params.span(), DatasetView(*data), positions,
+                                           BatchTest::augmented_inner_product);
+  REQUIRE(s.ok());
+  const double expected = double(positions.size()) * s->mean_sq_norm;
+  CHECK(std::abs(s->sum_inner - expected) <= 1e-4 * expected);
+}

@@ -105,6 +105,10 @@ class Network {
     dropout_seed_ = seed;
     passes_ = 0;
   }
+  // The training pass the next forward_backward is; setting it back repeats that pass's masks
+  // (a second pass over the same samples).
+  uint64_t dropout_pass() const { return passes_; }
+  void set_dropout_pass(uint64_t pass) { passes_ = pass; }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   // Output of the last forward pass: [output_size][batch].
   const float* logits() const { return acts_.back(); }
