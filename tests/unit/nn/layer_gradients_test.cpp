@@ -285,3 +285,25 @@ TEST_CASE("max pooling: a tied window (ReLU zeros) sends the gradient to its fir
   CHECK(dx == std::vector<float>{1, 2, 0, 0, 0, 0, 3, 4,
                                  0, 0, 0, 0, 0, 0, 0, 0});
 }
+
+TEST_CASE("max pooling: all-zero windows over 3 channels and 5 samples send each gradient to one cell") {
+  Setup s = setup("4x4x3", "maxpool2");
+  Layer& layer = s.layer();
+  const std::size_t b = 5, n_in = 4 * 4 * 3, n_out = 2 * 2 * 3;
+  std::vector<float> x(n_in * b, 0.0f), y(n_out * b), dy(n_out * b), dx(n_in * b);
+  for (std::size_t j = 0; j < dy.size(); ++j) dy[j] = float(j + 1);
+  const LayerContext ctx{};
+  REQUIRE(layer.forward(ctx, {nullptr, x.data(), y.data(), b}).ok());
+  REQUIRE(layer.backward(ctx, {nullptr, x.data(), y.data(), dy.data(), dx.data(), nullptr, nullptr, b}).ok());
+  for (std::size_t oy = 0; oy < 2; ++oy) {
+    for (std::size_t ox = 0; ox < 2; ++ox) {
+      for (std::size_t j = 0; j < 3 * b; ++j) {  // channel-major, batch innermost
+        const float g = dy[(oy * 2 + ox) * 3 * b + j];
+        CHECK(dx[((2 * oy) * 4 + 2 * ox) * 3 * b + j] == g);  // the window's first cell
+        CHECK(dx[((2 * oy) * 4 + 2 * ox + 1) * 3 * b + j] == 0.0f);
+        CHECK(dx[((2 * oy + 1) * 4 + 2 * ox) * 3 * b + j] == 0.0f);
+        CHECK(dx[((2 * oy + 1) * 4 + 2 * ox + 1) * 3 * b + j] == 0.0f);
+      }
+    }
+  }
+}

@@ -3,6 +3,7 @@
 // MaxPool's backward finds each window's maximum again (the first in window order) instead of
 // storing where it was.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "batch_loops.hpp"
@@ -100,15 +101,38 @@ class Pool final : public Layer {
                     a.x, b);
     }
   }
-  static void running_max(const float* __restrict x, float* __restrict best, std::size_t m) {
-    for (std::size_t j = 0; j < m; ++j) best[j] = std::max(best[j], x[j]);
+  static void running_max(const float* x, float* best, std::size_t m) {
+    std::size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+      Vec4 v, b;
+      std::memcpy(&v, x + j, sizeof v);
+      std::memcpy(&b, best + j, sizeof b);
+      b = v > b ? v : b;
+      std::memcpy(best + j, &b, sizeof b);
+    }
+    for (; j < m; ++j) best[j] = std::max(best[j], x[j]);
   }
-  static void hand_out(const float* __restrict x, const float* __restrict best, float* __restrict left,
-                       float* __restrict dx, std::size_t m) {
-    for (std::size_t j = 0; j < m; ++j) {
+  // The first cell equal to the maximum takes what is left of the gradient (left becomes
+  // exactly 0 there, so later equal cells take nothing): a mask, not a branch, per value.
+  static void hand_out(const float* x, const float* best, float* left, float* dx, std::size_t m) {
+    typedef int Vec4i __attribute__((vector_size(16)));
+    std::size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+      Vec4 v, b, l, d;
+      std::memcpy(&v, x + j, sizeof v);
+      std::memcpy(&b, best + j, sizeof b);
+      std::memcpy(&l, left + j, sizeof l);
+      std::memcpy(&d, dx + j, sizeof d);
+      const Vec4 taken = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(l) & (v == b));
+      d += taken;
+      l -= taken;
+      std::memcpy(left + j, &l, sizeof l);
+      std::memcpy(dx + j, &d, sizeof d);
+    }
+    for (; j < m; ++j) {
       const float taken = x[j] < best[j] ? 0.0f : left[j];
       dx[j] += taken;
-      left[j] -= taken;  // exactly 0 once taken: later equal cells get nothing
+      left[j] -= taken;
     }
   }
 
