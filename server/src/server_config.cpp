@@ -10,7 +10,9 @@
 namespace edgefl::server {
 
 void bind_server_options(ServerConfig& c, OptionTable& t) {
-  t.add("model", &c.model, "model spec, e.g. mlp:784-256-128-10:relu or linear:1000-1");
+  t.add("model", &c.model,
+        "model spec, e.g. mlp:784-256-128-10:relu, linear:1000-1 or a layer list such as \"in:28x28x1 conv3x3x8 "
+        "relu maxpool2 flatten dense10\" (docs/models.md)");
   t.add("seed", &c.seed, "seed for initialisation, device sampling and device tasks");
   t.add("data", &c.data, "evaluation data: fashion-mnist | blobs:D:C | linear:D | none");
   t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "edgefl/nn/layer.hpp"
+
 namespace edgefl {
 
 namespace {
@@ -16,16 +18,36 @@ constexpr std::size_t kXnnChannelPad = 32;
 constexpr std::size_t kXnnInnerPad = 16;
 constexpr std::size_t kXnnOperatorBytes = 16384;
 
-std::size_t widest_activation(const ModelSpec& spec) {
-  return *std::max_element(spec.widths.begin() + 1, spec.widths.end());
-}
+// What the Network's layers need: asked of the layers themselves (edgefl/nn/layer.hpp).
+struct LayerNeeds {
+  std::size_t activations = 0;       // floats per sample: the input and every own output
+  std::size_t widest_output = 0;     // the gradient ping-pong buffers, per sample
+  std::size_t widest_params = 0;     // the accumulation scratch
+  std::size_t inner_weight = 0;      // the Dense input gradient's transposed-weight scratch
+  std::size_t dense_widest_dim = 0;  // XNNPACK's packed operand, per sample
+  std::size_t dense_widest_input = 0;  // the direct backend's X[B][K], per sample
+  std::size_t regions = 0;           // arena regions of the activations, each padded
+};
 
-std::size_t widest_input(const ModelSpec& spec) {
-  return *std::max_element(spec.widths.begin(), spec.widths.end() - 1);
-}
-
-std::size_t widest_dim(const ModelSpec& spec) {
-  return *std::max_element(spec.widths.begin(), spec.widths.end());
+LayerNeeds layer_needs(const ModelSpec& spec) {
+  LayerNeeds n;
+  n.activations = spec.input_size();
+  n.regions = 1;
+  bool trainable_before = false;
+  for (const auto& layer : make_layers(spec)) {
+    n.activations += layer->activation_floats();
+    n.regions += layer->in_place() ? 0 : 1;
+    n.widest_output = std::max(n.widest_output, layer->output_shape().size());
+    n.widest_params = std::max(n.widest_params, layer->param_count());
+    if (layer->spec().kind == LayerKind::dense) {
+      const std::size_t in = layer->input_shape().size(), out = layer->output_shape().size();
+      if (trainable_before) n.inner_weight = std::max(n.inner_weight, in * out);
+      n.dense_widest_dim = std::max({n.dense_widest_dim, in, out});
+      n.dense_widest_input = std::max(n.dense_widest_input, in);
+    }
+    trainable_before = trainable_before || layer->param_count() > 0;
+  }
+  return n;
 }
 
 }  // namespace
@@ -36,30 +58,25 @@ std::size_t fixed_state_bytes(const ModelSpec& spec, OptimizerKind kind) {
 }
 
 std::size_t activation_bytes_per_sample(const ModelSpec& spec, Backend backend) {
-  std::size_t floats = 0;
-  for (std::size_t w : spec.widths) floats += w;   // input copy + each layer's output
-  floats += 2 * widest_activation(spec) + 1;       // gradient ping-pong + target
-  if (backend == Backend::xnnpack) {
+  const LayerNeeds n = layer_needs(spec);
+  std::size_t floats = n.activations;       // input copy + each layer's own output
+  floats += 2 * n.widest_output + 1;        // gradient ping-pong + target
+  if (backend == Backend::xnnpack && n.dense_widest_dim > 0) {
     // One packed operand at a time: an activation (or its gradient) plus one bias per sample.
-    floats += widest_dim(spec) + 1;
+    floats += n.dense_widest_dim + 1;
   }
-  if (backend == Backend::direct) floats += widest_input(spec);  // X[B][K] for a weight gradient
+  if (backend == Backend::direct) floats += n.dense_widest_input;  // X[B][K] for a weight gradient
   return floats * sizeof(float);
 }
 
 std::size_t workspace_base_bytes(const ModelSpec& spec, Backend backend, bool accumulation) {
-  std::size_t inner_weight = 0, weight = 0;
-  auto layouts = spec.dense_layouts();
-  for (std::size_t i = 0; i < layouts.size(); ++i) {
-    const std::size_t w = layouts[i].inputs * layouts[i].outputs;
-    weight = std::max(weight, w + layouts[i].outputs);
-    if (i > 0) inner_weight = std::max(inner_weight, w);
-  }
-  std::size_t bytes = (spec.widths.size() + 5) * kRegionPadBytes;
-  bytes += inner_weight * sizeof(float);
-  if (accumulation) bytes += weight * sizeof(float);
-  if (backend == Backend::xnnpack) {
-    bytes += kXnnChannelPad * (widest_dim(spec) + kXnnInnerPad + 1) * sizeof(float) + kXnnOperatorBytes;
+  const LayerNeeds n = layer_needs(spec);
+  // The activation regions, then gradients (2), targets, transposed weights and accumulation.
+  std::size_t bytes = (n.regions + 5) * kRegionPadBytes;
+  bytes += n.inner_weight * sizeof(float);
+  if (accumulation) bytes += n.widest_params * sizeof(float);
+  if (backend == Backend::xnnpack && n.dense_widest_dim > 0) {
+    bytes += kXnnChannelPad * (n.dense_widest_dim + kXnnInnerPad + 1) * sizeof(float) + kXnnOperatorBytes;
   }
   return bytes;
 }
@@ -119,7 +136,7 @@ MemoryPlanRequest task_memory_request(const ModelSpec& spec, Backend backend, Op
 }
 
 Result<MemoryPlan> plan_memory(const MemoryPlanRequest& r, std::size_t budget_bytes) {
-  if (r.spec.widths.size() < 2) return make_status(StatusCode::invalid_argument, "memory plan: empty model spec");
+  if (r.spec.layers.empty()) return make_status(StatusCode::invalid_argument, "memory plan: empty model spec");
   if (r.batch_limit == 0) return make_status(StatusCode::invalid_argument, "memory plan: batch limit 0");
   const std::size_t p = r.spec.parameter_count();
   MemoryPlan plan;
@@ -132,7 +149,7 @@ Result<MemoryPlan> plan_memory(const MemoryPlanRequest& r, std::size_t budget_by
     plan.per_sample_bytes += sizeof(double);  // one running value per sample
     if (r.batch_test == BatchTest::augmented_inner_product) {
       plan.statistics_bytes = p * sizeof(float);                         // second-pass gradient
-      plan.per_sample_bytes += widest_activation(r.spec) * sizeof(float);  // mean-gradient product
+      plan.per_sample_bytes += layer_needs(r.spec).widest_output * sizeof(float);  // mean-gradient product
     }
   }
   plan.codec_bytes = r.codec_bytes;

@@ -5,12 +5,22 @@
 namespace edgefl {
 
 void PerSampleStatistics::reserve(const ModelSpec& spec, std::size_t micro, bool inner) {
+  // Called before every measured step: once sized, nothing to do (and nothing allocated).
+  if (micro <= reserved_micro_ && (!inner || reserved_inner_)) return;
+  reserved_micro_ = std::max(reserved_micro_, micro);
+  reserved_inner_ = reserved_inner_ || inner;
   if (per_sample_.size() < micro) per_sample_.resize(micro);
   if (inner) {
     std::size_t widest = 0;
-    for (std::size_t i = 1; i < spec.widths.size(); ++i) widest = std::max(widest, spec.widths[i]);
+    for (const DenseLayout& l : spec.dense_layouts()) widest = std::max(widest, l.outputs);
     if (product_.size() < widest * micro) product_.resize(widest * micro);
   }
+  std::size_t largest = 0;
+  for (const LayerGeometry& g : spec.geometry()) {
+    if (g.spec.kind == LayerKind::dense) continue;
+    for (const ParamTensor& t : g.params) largest = std::max(largest, t.size());
+  }
+  if (sample_grad_.size() < largest) sample_grad_.resize(largest);
 }
 
 void PerSampleStatistics::begin(Mode mode, std::span<const float> mean_gradient) {
@@ -69,6 +79,25 @@ void PerSampleStatistics::on_dense_backward(std::size_t, const DenseLayout& l, c
   for (std::size_t o = 0; o < l.outputs; ++o) {
     for (std::size_t s = 0; s < b; ++s) per_sample_[s] += double(dy[o * b + s]) * u[o * b + s] * inv_scale_;
   }
+}
+
+void PerSampleStatistics::on_tensor_backward(const TensorBackward& t) {
+  const std::size_t n = t.param().size();
+  float* g = sample_grad_.data();
+  const float* mean = mode_ == Mode::inner ? mean_gradient_.data() + t.param().offset : nullptr;
+  double tensor_sum = 0.0;
+  for (std::size_t s = 0; s < t.batch; ++s) {
+    t.sample_gradient(s, g);
+    double value = 0.0;
+    if (mode_ == Mode::sq_norms) {
+      for (std::size_t j = 0; j < n; ++j) value += double(g[j]) * g[j];
+      tensor_sum += value;
+    } else {
+      for (std::size_t j = 0; j < n; ++j) value += double(g[j]) * mean[j];
+      per_sample_[s] += value * inv_scale_;
+    }
+  }
+  if (mode_ == Mode::sq_norms) sum_sq_norms_ += tensor_sum * inv_scale_ * inv_scale_;
 }
 
 }  // namespace edgefl

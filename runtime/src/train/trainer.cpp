@@ -143,6 +143,7 @@ Result<BatchStats> LocalTrainer::measured_gradient(std::span<const float> params
     return accumulate(params, data, positions, grads_.span(), nullptr);
   }
   statistics_->begin(PerSampleStatistics::Mode::sq_norms, {});
+  const uint64_t dropout_pass = network_->dropout_pass();
   auto total = accumulate(params, data, positions, grads_.span(), statistics_.get());
   if (!total) return total;
   *stats = GradientStatistics{};
@@ -152,6 +153,7 @@ Result<BatchStats> LocalTrainer::measured_gradient(std::span<const float> params
   if (test == BatchTest::augmented_inner_product) {
     // ⟨g_i, ḡ⟩ needs the finished mean gradient: a second pass over the same samples.
     statistics_->begin(PerSampleStatistics::Mode::inner, grads_.span());
+    network_->set_dropout_pass(dropout_pass);  // the same dropout masks as the first pass
     auto again = accumulate(params, data, positions, second_pass_grads_.span(), statistics_.get());
     if (!again) return again.status();
     stats->has_inner = true;
@@ -204,6 +206,7 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
   const PalsgdConfig& pc = config.palsgd;
   EDGEFL_RETURN_IF_ERROR(validate_palsgd(pc, config.optimizer.lr, params.size(), global_params.size()));
   EDGEFL_RETURN_IF_ERROR(prepare(config.optimizer, n, config.adaptive.test));
+  network_->set_dropout_seed(config.seed);  // dropout masks: a function of the seed and the step
 
   Rng rng(config.seed);
   std::span<uint32_t> order(order_.data(), n);

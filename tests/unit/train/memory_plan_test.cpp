@@ -161,3 +161,40 @@ TEST_CASE("available memory: missing or malformed /proc/meminfo is an error") {
   REQUIRE(real.ok());
   CHECK(*real > 0);
 }
+
+TEST_CASE("the planned micro-batch b is the largest that fits: plan(b) <= budget < plan(b + 1)") {
+  const char* const specs[] = {
+      "mlp:784-256-128-10:relu",
+      "in:28x28x1 conv3x3x8 relu maxpool2 conv3x3x16 relu maxpool2 flatten dense10 loss:xent",
+      "in:28x28x1 conv5x5x32 relu maxpool2 conv5x5x64 relu maxpool2 flatten dense512 relu dense10 loss:xent",
+      "in:49x10x1 conv10x4x64,s2 relu dwconv3x3 relu conv1x1x64 relu dropout0.2 gap dense12 loss:xent",
+  };
+  for (const char* text : specs) {
+    auto spec = ModelSpec::parse(text);
+    REQUIRE(spec.ok());
+    for (Backend backend : {Backend::reference, Backend::xnnpack, Backend::direct}) {
+      auto ctx = ComputeContext::create(backend, 1);
+      REQUIRE(ctx.ok());
+      MemoryPlanRequest req;
+      req.spec = *spec;
+      req.backend = (*ctx)->backend();
+      req.optimizer = OptimizerKind::adamw;
+      req.global_copy = true;
+      for (std::size_t budget : {std::size_t{64} * MB}) {
+        auto plan = plan_memory(req, budget);
+        REQUIRE_MESSAGE(plan.ok(), plan.status().to_string());
+        const std::size_t b = plan->max_micro_batch;
+        auto bytes = [&](std::size_t micro) { return plan->reserve_bytes + plan->fixed_bytes + micro * plan->per_sample_bytes; };
+        INFO(std::string(text) << " " << backend_name(backend) << " budget " << budget << " micro-batch " << b);
+        CHECK(b >= 1);
+        CHECK(bytes(b) <= budget);
+        CHECK(bytes(b + 1) > budget);
+        // The network really built at b stays inside its share of the plan.
+        auto net = Network::create(*spec, **ctx, {b, true});
+        REQUIRE(net.ok());
+        CHECK((*net)->workspace_bytes() <= plan->workspace_bytes + b * plan->per_sample_bytes);
+        CHECK((*net)->workspace_bytes() * 2 >= plan->workspace_bytes + b * plan->per_sample_bytes);
+      }
+    }
+  }
+}

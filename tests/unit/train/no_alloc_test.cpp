@@ -135,3 +135,35 @@ TEST_CASE("no heap allocation inside training steps once training has started") 
   delete p;
   CHECK(g_allocations.load() == 1);
 }
+
+TEST_CASE("a conv model trains without heap allocation, with accumulation, dropout and the batch tests") {
+  auto data = make_blobs({10, 196, 300, 1.0f, 1.0f, 4});
+  auto spec = ModelSpec::parse(
+      "in:14x14x1 conv3x3x8 relu maxpool2 dwconv3x3,s2 relu6 conv1x1x5 relu dropout0.2 flatten dense10 loss:xent");
+  REQUIRE(spec.ok());
+  for (Backend backend : {Backend::direct, Backend::xnnpack, Backend::reference}) {
+    for (BatchTest test : {BatchTest::none, BatchTest::augmented_inner_product}) {
+      auto ctx = ComputeContext::create(backend, 1);
+      REQUIRE(ctx.ok());
+      auto trainer = LocalTrainer::create(*spec, **ctx, {16, true});
+      REQUIRE(trainer.ok());
+      FloatBuffer params = Model::create(*spec, 1).value().params().clone();
+      TrainConfig cfg;
+      cfg.optimizer = {OptimizerKind::adamw, 0.01f};
+      cfg.batch_size = 40;  // three micro-batches
+      cfg.local_steps = 2;
+      cfg.adaptive = {test, 0.1, 0.1, 0.1, 200, 1};
+      DatasetView view(*data);
+      REQUIRE((*trainer)->train(params.span(), view, cfg).ok());
+
+      g_allocations = 0;
+      g_counting = true;
+      cfg.local_steps = 4;
+      auto m = (*trainer)->train(params.span(), view, cfg);
+      g_counting = false;
+      REQUIRE(m.ok());
+      INFO(backend_name(backend) << " " << batch_test_name(test) << " counting malloc: " << EDGEFL_COUNT_MALLOC);
+      CHECK(g_allocations.load() == (test == BatchTest::none ? 0 : 1));  // metrics.batch_sizes.reserve
+    }
+  }
+}

@@ -7,8 +7,10 @@
 //
 // The textual form ("mlp:784-256-10:relu", "linear:D-1[:logistic]") is ModelSpec; the builder
 // is the C++ way to write the same thing and checks the layers fit a spec.
-// Init: MLP weights He-uniform, U(-sqrt(6/fan_in), sqrt(6/fan_in)), biases zero, one Rng
-// sub-stream per layer; linear models start at zero (Local-GD's w0 = 0).
+// Init (ModelSpec::init): weights He-uniform, U(-sqrt(6/fan_in), sqrt(6/fan_in)), biases zero,
+// one Rng sub-stream per layer with parameters (Layer::init); linear models start at zero
+// (Local-GD's w0 = 0). The builder writes MLPs and linear models; other layer lists are
+// ModelSpec::parse, from_json or from_layers.
 #pragma once
 
 #include <cstddef>
@@ -22,16 +24,8 @@
 
 namespace edgefl {
 
-enum class LayerKind : uint8_t { dense, relu };
-
-struct Layer {
-  LayerKind kind = LayerKind::dense;
-  std::size_t width = 0;    // output width of this layer
-  DenseLayout dense;        // valid for LayerKind::dense
-};
-
-// The ordered layers of a spec: Dense, ReLU, Dense, ..., Dense (loss separate).
-std::vector<Layer> layers_of(const ModelSpec& spec);
+// The ordered layers of a spec (Dense, ReLU, Dense, ..., Dense for an MLP; loss separate).
+std::vector<LayerSpec> layers_of(const ModelSpec& spec);
 
 // Deterministic initialisation of a flat buffer of spec.parameter_count() floats.
 Status init_parameters(const ModelSpec& spec, std::span<float> params, uint64_t seed);
@@ -50,7 +44,7 @@ class ModelBuilder {
 
  private:
   std::size_t inputs_;
-  std::vector<Layer> layers_;
+  std::vector<LayerSpec> layers_;
   bool has_loss_ = false;
   LossKind loss_ = LossKind::softmax_cross_entropy;
 };
@@ -60,7 +54,7 @@ class Model {
   static Result<Model> create(const ModelSpec& spec, uint64_t seed);
 
   const ModelSpec& spec() const { return spec_; }
-  const std::vector<Layer>& layers() const { return layers_; }
+  const std::vector<LayerSpec>& layers() const { return spec_.layers; }
   FloatBuffer& params() { return params_; }
   const FloatBuffer& params() const { return params_; }
   FloatBuffer& grads() { return grads_; }
@@ -71,7 +65,6 @@ class Model {
  private:
   Model(ModelSpec spec, FloatBuffer params, FloatBuffer grads);
   ModelSpec spec_;
-  std::vector<Layer> layers_;
   std::vector<DenseLayout> dense_;
   FloatBuffer params_;
   FloatBuffer grads_;
