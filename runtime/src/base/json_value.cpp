@@ -150,9 +150,8 @@ class JsonParser {
     const char* last = text_.data() + at_;
     out.kind_ = JsonValue::Kind::number;
     auto [end, failure] = std::from_chars(first, last, out.number_);
-    if (end != last || (failure != std::errc() && failure != std::errc::result_out_of_range) ||
-        !std::isfinite(out.number_)) {
-      return error("a number out of range");
+    if (end != last || failure != std::errc() || !std::isfinite(out.number_)) {
+      return error("a number out of the range of a double");
     }
     if (!negative && !fraction && !exponent) {
       auto [int_end, int_failure] = std::from_chars(first, last, out.integer_);

@@ -143,7 +143,7 @@ Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file) {
   }
   uint64_t offset = 0;
   for (std::size_t t = 0; t < file.tensors.size(); ++t) {
-    const NamedTensor& tensor = file.tensors[t];
+    const ShapedTensor& tensor = file.tensors[t];
     for (std::size_t other = 0; other < t; ++other) {
       if (file.tensors[other].name == tensor.name) return invalid("tensor '" + tensor.name + "' appears twice");
     }
@@ -171,7 +171,7 @@ Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file) {
   out.reserve(8 + header.size() + offset);
   for (int k = 0; k < 8; ++k) out.push_back(static_cast<uint8_t>(uint64_t{header.size()} >> (8 * k)));
   out.insert(out.end(), header.begin(), header.end());
-  for (const NamedTensor& tensor : file.tensors) {
+  for (const ShapedTensor& tensor : file.tensors) {
     for (float v : tensor.values) {
       const uint32_t bits = std::bit_cast<uint32_t>(v);
       for (int k = 0; k < 4; ++k) out.push_back(static_cast<uint8_t>(bits >> (8 * k)));
@@ -223,7 +223,7 @@ Result<SafetensorsFile> decode_safetensors(std::span<const uint8_t> bytes, std::
                            std::to_string(data.size()));
   }
   for (const Entry& e : entries) {
-    NamedTensor tensor;
+    ShapedTensor tensor;
     tensor.name = e.name;
     tensor.shape = e.shape;
     const std::size_t size = dtype_size(e.dtype);

@@ -15,7 +15,7 @@ int run_one(const uint8_t* data, std::size_t size) {
     if (file.status().code() == StatusCode::ok) std::abort();
     return 0;
   }
-  for (const NamedTensor& tensor : file->tensors) {
+  for (const ShapedTensor& tensor : file->tensors) {
     std::size_t count = 1;
     for (uint64_t d : tensor.shape) count *= static_cast<std::size_t>(d);
     if (count != tensor.values.size()) std::abort();

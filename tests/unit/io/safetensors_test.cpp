@@ -8,7 +8,7 @@
 #include "edgefl/io/safetensors.hpp"
 #include "temp_dir.hpp"
 
-using edgefl::NamedTensor;
+using edgefl::ShapedTensor;
 using edgefl::SafetensorsFile;
 using edgefl::StatusCode;
 
@@ -71,19 +71,19 @@ TEST_CASE("safetensors: a file written by Python reads back, F16 and BF16 conver
   REQUIRE(file.ok());
   REQUIRE(file->tensors.size() == 4);
   CHECK(file->metadata.size() == 2);
-  auto find = [&file](const std::string& name) -> const NamedTensor& {
-    for (const NamedTensor& t : file->tensors) {
+  auto find = [&file](const std::string& name) -> const ShapedTensor& {
+    for (const ShapedTensor& t : file->tensors) {
       if (t.name == name) return t;
     }
     FAIL("no tensor " << name);
     return file->tensors.front();
   };
-  const NamedTensor& weight = find("layers.0.weight");
+  const ShapedTensor& weight = find("layers.0.weight");
   CHECK(weight.shape == std::vector<uint64_t>{3, 2});
   for (std::size_t i = 0; i < 6; ++i) CHECK(weight.values[i] == float(i) / 4 - 1);
-  const NamedTensor& bias = find("layers.0.bias");
+  const ShapedTensor& bias = find("layers.0.bias");
   for (std::size_t i = 0; i < 3; ++i) CHECK(bias.values[i] == float(i) / 2 + 0.25f);
-  const NamedTensor& bf16 = find("layers.1.weight");
+  const ShapedTensor& bf16 = find("layers.1.weight");
   CHECK(bf16.shape == std::vector<uint64_t>{1, 3});
   for (std::size_t i = 0; i < 3; ++i) CHECK(bf16.values[i] == -float(i + 1) * 2);
   CHECK(find("empty").values.empty());

@@ -30,14 +30,14 @@
 
 namespace edgefl {
 
-struct NamedTensor {
+struct ShapedTensor {
   std::string name;
   std::vector<uint64_t> shape;
   std::vector<float> values;  // product(shape) values, C order
 };
 
 struct SafetensorsFile {
-  std::vector<NamedTensor> tensors;                           // in the header's order
+  std::vector<ShapedTensor> tensors;                          // in the header's order
   std::vector<std::pair<std::string, std::string>> metadata;  // "__metadata__"
 };
 
