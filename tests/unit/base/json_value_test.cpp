@@ -7,7 +7,7 @@
 
 using edgefl::JsonValue;
 
-TEST_CASE("json value: objects keep key order; numbers, strings and escapes decode") {
+TEST_CASE("json value: objects keep key order, numbers, strings and escapes decode") {
   auto doc = edgefl::parse_json(R"( {"z": [1, 18446744073709551615, 18446744073709551616, 1.5, -2, 1e2, 0],
                                      "a": {"t": true, "f": false, "n": null},
                                      "s": "q\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\u0041"} )");

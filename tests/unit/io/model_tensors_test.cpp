@@ -34,7 +34,7 @@ TEST_CASE("model tensors: an MLP's Dense layers are nn.Sequential modules 0, 2, 
   CHECK(file->metadata.back() == std::pair<std::string, std::string>{"edgefl.model", "mlp:3-4-2:relu"});
 }
 
-TEST_CASE("model tensors: a linear model has one weight and no bias; a wrong count is refused") {
+TEST_CASE("model tensors: a linear model has one weight and no bias, a wrong count is refused") {
   auto spec = ModelSpec::parse("linear:5-1");
   REQUIRE(spec.ok());
   auto file = edgefl::model_tensors(*spec, std::vector<float>(5, 1.0f));
