@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -16,14 +17,17 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Splits one line into fields; false when a quote is left open.
-bool split_fields(std::string_view line, std::vector<std::string>& fields) {
+// Splits one line into fields, views into `line` or, for quoted fields, into `unquoted`
+// (a deque: its strings stay put as it grows). False when a quote is left open.
+bool split_fields(std::string_view line, std::vector<std::string_view>& fields, std::deque<std::string>& unquoted) {
   fields.clear();
+  unquoted.clear();
   std::size_t at = 0;
   while (true) {
-    std::string field;
     while (at < line.size() && (line[at] == ' ' || line[at] == '\t')) ++at;
+    std::size_t comma;
     if (at < line.size() && line[at] == '"') {
+      std::string& field = unquoted.emplace_back();
       ++at;
       while (true) {
         if (at >= line.size()) return false;
@@ -38,19 +42,17 @@ bool split_fields(std::string_view line, std::vector<std::string>& fields) {
         }
         field += line[at++];
       }
-      const std::size_t comma = line.find(',', at);
+      comma = line.find(',', at);
       if (!trim(line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at)).empty()) {
         return false;
       }
-      at = comma;
+      fields.push_back(field);
     } else {
-      const std::size_t comma = line.find(',', at);
-      field = trim(line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at));
-      at = comma;
+      comma = line.find(',', at);
+      fields.push_back(trim(line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at)));
     }
-    fields.push_back(std::move(field));
-    if (at == std::string_view::npos) return true;
-    ++at;
+    if (comma == std::string_view::npos) return true;
+    at = comma + 1;
   }
 }
 
@@ -138,7 +140,9 @@ class ColumnResolver {
 
 Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvOptions& options) {
   const std::string where(origin);
-  std::vector<std::string> header, fields;
+  std::vector<std::string> header;
+  std::vector<std::string_view> fields;
+  std::deque<std::string> unquoted;
   std::vector<std::size_t> feature_columns;
   std::size_t label_column = 0, columns = 0, line_number = 0;
   bool first = true;
@@ -149,7 +153,7 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
   for (std::string line; std::getline(in, line);) {
     ++line_number;
     if (trim(line).empty()) continue;
-    if (!split_fields(line, fields)) {
+    if (!split_fields(line, fields, unquoted)) {
       return make_status(StatusCode::corrupt, where + ":" + std::to_string(line_number) + ": unterminated quote");
     }
     if (first) {
@@ -158,7 +162,7 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
       const bool is_header = options.header == CsvOptions::Header::yes ||
                              (options.header == CsvOptions::Header::detect &&
                               std::none_of(fields.begin(), fields.end(), is_number));
-      if (is_header) header = fields;
+      if (is_header) header.assign(fields.begin(), fields.end());
       ColumnResolver resolve(origin, header, columns);
       if (options.label.empty()) {
         label_column = columns - 1;
@@ -201,10 +205,10 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
       const std::string at = where + ":" + std::to_string(line_number) + ": " + column_name(c) + ": ";
       if (error == NumberError::empty) return make_status(StatusCode::invalid_argument, at + "empty field");
       if (error == NumberError::non_finite) {
-        return make_status(StatusCode::non_finite, at + "'" + fields[c] + "' is not a finite float");
+        return make_status(StatusCode::non_finite, at + "'" + std::string(fields[c]) + "' is not a finite float");
       }
       return make_status(StatusCode::invalid_argument,
-                         at + "'" + fields[c] + "' is not a number" +
+                         at + "'" + std::string(fields[c]) + "' is not a number" +
                              (line_number == 1 ? " (is line 1 a header? add :header=yes)" : ""));
     };
     for (std::size_t c : feature_columns) EDGEFL_RETURN_IF_ERROR(number(c, table.features));
@@ -212,6 +216,10 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
   }
   if (in.bad()) return make_status(StatusCode::io_error, where + ": read failed");
   if (table.labels.empty()) return make_status(StatusCode::invalid_argument, where + ": no data rows");
+  // The row count was unknown while reading: drop the growth slack, which the device's memory
+  // plan would otherwise count as data.
+  table.features.shrink_to_fit();
+  table.labels.shrink_to_fit();
   return table;
 }
 

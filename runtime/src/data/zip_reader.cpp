@@ -176,6 +176,10 @@ Result<std::vector<uint8_t>> ZipArchive::extract(const ZipMember& m, std::size_t
     inflater.ready = true;
     z_stream& z = inflater.stream;
     constexpr std::size_t kChunk = std::size_t{1} << 20;  // output grows with what inflate produces
+    // Deflate expands at most 1032-fold: reserving what the compressed bytes could give keeps a
+    // lying size from reserving memory, and an honest one from growth slack in the result.
+    constexpr uint64_t kMaxDeflateRatio = 1032;
+    out.reserve(static_cast<std::size_t>(std::min(m.size, m.compressed_size * kMaxDeflateRatio + 1024)));
     uint64_t consumed = 0;
     uint8_t overflow = 0;  // where a byte beyond the declared size would land
     while (true) {
