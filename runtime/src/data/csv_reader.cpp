@@ -138,7 +138,8 @@ class ColumnResolver {
 
 }  // namespace
 
-Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvOptions& options) {
+Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvOptions& options,
+                           CsvSize size) {
   const std::string where(origin);
   std::vector<std::string> header;
   std::vector<std::string_view> fields;
@@ -188,6 +189,11 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
                            where + ": the label " + column_name(label_column) + " is also a feature");
       }
       table.dim = feature_columns.size();
+      // A row of `columns` numbers takes at least 2 * columns - 1 bytes: however many (blank)
+      // lines the file has, it cannot hold more rows than that allows.
+      const std::size_t rows = std::min(size.lines, size.bytes / (2 * columns - 1) + 1);
+      table.features.reserve(rows * table.dim);
+      table.labels.reserve(rows);
       if (is_header) continue;
     }
     if (fields.size() != columns) {
@@ -216,17 +222,29 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
   }
   if (in.bad()) return make_status(StatusCode::io_error, where + ": read failed");
   if (table.labels.empty()) return make_status(StatusCode::invalid_argument, where + ": no data rows");
-  // The row count was unknown while reading: drop the growth slack, which the device's memory
-  // plan would otherwise count as data.
-  table.features.shrink_to_fit();
-  table.labels.shrink_to_fit();
+  // Growth slack (the line count was not known) would count as data in a device's memory plan;
+  // a header or a few blank lines' worth is not worth a copy.
+  if (table.features.capacity() - table.features.size() > table.features.size() / 64) {
+    table.features.shrink_to_fit();
+    table.labels.shrink_to_fit();
+  }
   return table;
 }
 
 Result<CsvTable> read_csv(const std::string& path, const CsvOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_status(StatusCode::not_found, path + ": cannot open");
-  return parse_csv(in, path, options);
+  // One quick pass counting lines, so the table is allocated once at its size.
+  CsvSize size{1, 0};
+  std::vector<char> block(std::size_t{1} << 20);
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+    size.lines += static_cast<std::size_t>(std::count(block.data(), block.data() + in.gcount(), '\n'));
+    size.bytes += static_cast<std::size_t>(in.gcount());
+  }
+  if (in.bad()) return make_status(StatusCode::io_error, path + ": read failed");
+  in.clear();
+  in.seekg(0);
+  return parse_csv(in, path, options, size);
 }
 
 }  // namespace edgefl

@@ -200,7 +200,7 @@ Result<Dataset> FileData::load_npy() const {
 }
 
 Result<Dataset> FileData::load_npz() const {
-  Result<ZipArchive> archive = ZipArchive::read(paths_[0]);
+  Result<ZipArchive> archive = ZipArchive::open(paths_[0]);
   if (!archive) return archive.status();
   auto member = [&archive](const std::string& name) -> Result<NpyArray> {
     const ZipMember* m = archive->find(name + ".npy");

@@ -1,11 +1,12 @@
 #include "edgefl/data/zip_reader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <memory>
-
-#include "file_bytes.hpp"
+#include <cerrno>
+#include <cstring>
 
 namespace edgefl {
 
@@ -15,9 +16,15 @@ constexpr uint32_t kEndSignature = 0x06054b50;
 constexpr uint32_t kCentralSignature = 0x02014b50;
 constexpr uint32_t kLocalSignature = 0x04034b50;
 constexpr std::size_t kEndSize = 22;
+constexpr std::size_t kMaxComment = 0xFFFF;
 constexpr std::size_t kCentralSize = 46;
 constexpr std::size_t kLocalSize = 30;
 constexpr uint16_t kZip64Extra = 0x0001;
+constexpr std::size_t kChunk = std::size_t{1} << 20;  // compressed input and output grow by this
+// Deflate expands at most 1032-fold: reserving what the compressed bytes could give, up to
+// 256 MiB, keeps a lying size from reserving much memory and an honest one from growth slack.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+constexpr uint64_t kTrustedReserve = uint64_t{256} << 20;
 
 uint64_t le(const uint8_t* p, std::size_t size) {
   uint64_t v = 0;
@@ -25,22 +32,19 @@ uint64_t le(const uint8_t* p, std::size_t size) {
   return v;
 }
 
-// Bounds-checked little-endian reads over the archive's bytes.
-class Cursor {
+// Little-endian fields of one record already in memory (bounds checked by the caller).
+class Fields {
  public:
-  Cursor(const std::vector<uint8_t>& bytes, uint64_t at) : bytes_(bytes), at_(at) {}
-  bool has(uint64_t size) const { return at_ <= bytes_.size() && size <= bytes_.size() - at_; }
+  explicit Fields(const uint8_t* p) : p_(p) {}
   uint64_t take(std::size_t size) {
-    const uint64_t v = le(bytes_.data() + at_, size);
-    at_ += size;
+    const uint64_t v = le(p_, size);
+    p_ += size;
     return v;
   }
-  uint64_t at() const { return at_; }
-  void skip(uint64_t size) { at_ += size; }
+  void skip(std::size_t size) { p_ += size; }
 
  private:
-  const std::vector<uint8_t>& bytes_;
-  uint64_t at_;
+  const uint8_t* p_;
 };
 
 struct InflateStream {
@@ -75,68 +79,110 @@ bool apply_zip64(const uint8_t* extra, std::size_t length, ZipMember& m) {
 }  // namespace
 
 Result<ZipArchive> ZipArchive::parse(std::vector<uint8_t> bytes, std::string origin) {
-  auto corrupt = [&origin](const std::string& what) {
-    return make_status(StatusCode::corrupt, origin + ": zip: " + what);
+  ZipArchive archive;
+  archive.size_ = bytes.size();
+  archive.bytes_ = std::move(bytes);
+  archive.origin_ = std::move(origin);
+  EDGEFL_RETURN_IF_ERROR(archive.read_directory());
+  return archive;
+}
+
+Result<ZipArchive> ZipArchive::open(const std::string& path) {
+  ZipArchive archive;
+  archive.origin_ = path;
+  archive.fd_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!archive.fd_.valid()) {
+    const int error = errno;
+    return make_status(error == ENOENT ? StatusCode::not_found : StatusCode::io_error,
+                       path + ": cannot open: " + std::strerror(error));
+  }
+  struct stat info {};
+  if (::fstat(archive.fd_.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return make_status(StatusCode::invalid_argument, path + ": not a regular file");
+  }
+  archive.size_ = static_cast<uint64_t>(info.st_size);
+  EDGEFL_RETURN_IF_ERROR(archive.read_directory());
+  return archive;
+}
+
+Status ZipArchive::read_at(uint64_t offset, uint8_t* out, std::size_t size) const {
+  if (offset > size_ || size > size_ - offset) {
+    return make_status(StatusCode::truncated, origin_ + ": zip: " + std::to_string(size) + " bytes at offset " +
+                                                  std::to_string(offset) + " run past the archive's end");
+  }
+  if (!fd_.valid()) {
+    std::memcpy(out, bytes_.data() + offset, size);
+    return Status();
+  }
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n = ::pread(fd_.get(), out + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_status(StatusCode::io_error, origin_ + ": read failed");
+    done += static_cast<std::size_t>(n);
+  }
+  return Status();
+}
+
+Status ZipArchive::read_directory() {
+  auto corrupt = [this](const std::string& what) {
+    return make_status(StatusCode::corrupt, origin_ + ": zip: " + what);
   };
-  if (bytes.size() < kEndSize) return make_status(StatusCode::truncated, origin + ": too short for a zip archive");
+  if (size_ < kEndSize) return make_status(StatusCode::truncated, origin_ + ": too short for a zip archive");
   // The end record sits in the last 22 + 65535 bytes (its comment is at most 65535 long).
-  std::size_t end = bytes.size() - kEndSize;
-  const std::size_t lowest = bytes.size() > kEndSize + 0xFFFF ? bytes.size() - kEndSize - 0xFFFF : 0;
-  while (le(bytes.data() + end, 4) != kEndSignature) {
-    if (end == lowest) return corrupt("no end-of-central-directory record (not a zip archive, or cut short)");
+  std::vector<uint8_t> tail(static_cast<std::size_t>(std::min<uint64_t>(size_, kEndSize + kMaxComment)));
+  const uint64_t tail_offset = size_ - tail.size();
+  EDGEFL_RETURN_IF_ERROR(read_at(tail_offset, tail.data(), tail.size()));
+  std::size_t end = tail.size() - kEndSize;
+  while (le(tail.data() + end, 4) != kEndSignature) {
+    if (end == 0) return corrupt("no end-of-central-directory record (not a zip archive, or cut short)");
     --end;
   }
-  Cursor record(bytes, end + 4);
+  Fields record(tail.data() + end + 4);
   const uint64_t disk = record.take(2), directory_disk = record.take(2);
   const uint64_t entries_here = record.take(2), entries = record.take(2);
   const uint64_t directory_size = record.take(4), directory_offset = record.take(4);
   if (entries == 0xFFFF || directory_size == 0xFFFFFFFFu || directory_offset == 0xFFFFFFFFu) {
     return make_status(StatusCode::invalid_argument,
-                       origin + ": zip64 archive (over 4 GiB or 65535 members) is not read");
+                       origin_ + ": zip64 archive (over 4 GiB or 65535 members) is not read");
   }
   if (disk != 0 || directory_disk != 0 || entries_here != entries) return corrupt("multi-disk archives are not read");
-  if (directory_offset + directory_size > end) return corrupt("central directory outside the archive");
+  if (directory_offset + directory_size > tail_offset + end) return corrupt("central directory outside the archive");
+  if (directory_size > kMaxZipDirectoryBytes) {
+    return make_status(StatusCode::too_large, origin_ + ": zip: central directory of " +
+                                                  std::to_string(directory_size) + " bytes");
+  }
+  std::vector<uint8_t> directory(static_cast<std::size_t>(directory_size));
+  EDGEFL_RETURN_IF_ERROR(read_at(directory_offset, directory.data(), directory.size()));
 
-  ZipArchive archive;
-  archive.origin_ = std::move(origin);
-  Cursor cursor(bytes, directory_offset);
+  std::size_t at = 0;
   for (uint64_t i = 0; i < entries; ++i) {
-    if (!cursor.has(kCentralSize) || cursor.at() + kCentralSize > directory_offset + directory_size) {
-      return corrupt("central directory ends inside entry " + std::to_string(i));
-    }
-    if (cursor.take(4) != kCentralSignature) return corrupt("bad central directory entry " + std::to_string(i));
+    if (directory.size() - at < kCentralSize) return corrupt("central directory ends inside entry " + std::to_string(i));
+    Fields entry(directory.data() + at);
+    if (entry.take(4) != kCentralSignature) return corrupt("bad central directory entry " + std::to_string(i));
     ZipMember m;
-    cursor.skip(4);  // versions
-    const uint64_t flags = cursor.take(2);
-    m.method = static_cast<uint16_t>(cursor.take(2));
-    cursor.skip(4);  // time, date
-    m.crc32 = static_cast<uint32_t>(cursor.take(4));
-    m.compressed_size = cursor.take(4);
-    m.size = cursor.take(4);
-    const uint64_t name_length = cursor.take(2), extra_length = cursor.take(2), comment_length = cursor.take(2);
-    cursor.skip(8);  // disk, attributes
-    m.local_header_offset = cursor.take(4);
-    if (cursor.at() + name_length + extra_length + comment_length > directory_offset + directory_size) {
+    entry.skip(4);  // versions
+    const uint64_t flags = entry.take(2);
+    m.method = static_cast<uint16_t>(entry.take(2));
+    entry.skip(4);  // time, date
+    m.crc32 = static_cast<uint32_t>(entry.take(4));
+    m.compressed_size = entry.take(4);
+    m.size = entry.take(4);
+    const std::size_t name_length = entry.take(2), extra_length = entry.take(2), comment_length = entry.take(2);
+    entry.skip(8);  // disk, attributes
+    m.local_header_offset = entry.take(4);
+    at += kCentralSize;
+    if (directory.size() - at < name_length + extra_length + comment_length) {
       return corrupt("central directory ends inside entry " + std::to_string(i));
     }
-    m.name.assign(reinterpret_cast<const char*>(bytes.data() + cursor.at()), name_length);
-    if (!apply_zip64(bytes.data() + cursor.at() + name_length, extra_length, m)) {
+    m.name.assign(reinterpret_cast<const char*>(directory.data() + at), name_length);
+    if (!apply_zip64(directory.data() + at + name_length, extra_length, m)) {
       return corrupt("bad extra field in entry '" + m.name + "'");
     }
-    cursor.skip(name_length + extra_length + comment_length);
-    if (flags & 1) {
-      return make_status(StatusCode::invalid_argument, archive.origin_ + ": member '" + m.name + "' is encrypted");
-    }
-    archive.members_.push_back(std::move(m));
+    at += name_length + extra_length + comment_length;
+    if (flags & 1) return make_status(StatusCode::invalid_argument, origin_ + ": member '" + m.name + "' is encrypted");
+    members_.push_back(std::move(m));
   }
-  archive.bytes_ = std::move(bytes);
-  return archive;
-}
-
-Result<ZipArchive> ZipArchive::read(const std::string& path, std::size_t max_bytes) {
-  Result<std::vector<uint8_t>> bytes = read_file_bytes(path, max_bytes);
-  if (!bytes) return bytes.status();
-  return parse(std::move(*bytes), path);
+  return Status();
 }
 
 const ZipMember* ZipArchive::find(std::string_view name) const {
@@ -156,38 +202,40 @@ Result<std::vector<uint8_t>> ZipArchive::extract(const ZipMember& m, std::size_t
     return make_status(StatusCode::too_large, where + ": inflates to " + std::to_string(m.size) +
                                                   " bytes, more than the limit of " + std::to_string(max_size));
   }
-  Cursor local(bytes_, m.local_header_offset);
-  if (!local.has(kLocalSize) || local.take(4) != kLocalSignature) return corrupt("no local header at its offset");
+  uint8_t header[kLocalSize];
+  EDGEFL_RETURN_IF_ERROR(read_at(m.local_header_offset, header, kLocalSize));
+  Fields local(header);
+  if (local.take(4) != kLocalSignature) return corrupt("no local header at its offset");
   local.skip(4);  // version, flags
   if (local.take(2) != m.method) return corrupt("local header and central directory disagree on the method");
   local.skip(16);  // time, date, crc, sizes (the central directory's are authoritative)
   const uint64_t name_length = local.take(2), extra_length = local.take(2);
-  local.skip(name_length + extra_length);
-  if (!local.has(m.compressed_size)) return make_status(StatusCode::truncated, where + ": data runs past the archive");
-  const uint8_t* input = bytes_.data() + local.at();
+  const uint64_t data_offset = m.local_header_offset + kLocalSize + name_length + extra_length;
+  if (data_offset > size_ || m.compressed_size > size_ - data_offset) {
+    return make_status(StatusCode::truncated, where + ": data runs past the archive");
+  }
 
   std::vector<uint8_t> out;
   if (m.method == 0) {
     if (m.compressed_size != m.size) return corrupt("stored member whose sizes differ");
-    out.assign(input, input + m.size);
+    out.resize(static_cast<std::size_t>(m.size));
+    EDGEFL_RETURN_IF_ERROR(read_at(data_offset, out.data(), out.size()));
   } else {
     InflateStream inflater;
     if (inflateInit2(&inflater.stream, -MAX_WBITS) != Z_OK) return corrupt("zlib cannot start inflating");
     inflater.ready = true;
     z_stream& z = inflater.stream;
-    constexpr std::size_t kChunk = std::size_t{1} << 20;  // output grows with what inflate produces
-    // Deflate expands at most 1032-fold: reserving what the compressed bytes could give keeps a
-    // lying size from reserving memory, and an honest one from growth slack in the result.
-    constexpr uint64_t kMaxDeflateRatio = 1032;
-    out.reserve(static_cast<std::size_t>(std::min(m.size, m.compressed_size * kMaxDeflateRatio + 1024)));
+    out.reserve(static_cast<std::size_t>(std::min({m.size, m.compressed_size * kMaxDeflateRatio + 1024, kTrustedReserve})));
+    std::vector<uint8_t> input(static_cast<std::size_t>(std::min<uint64_t>(kChunk, m.compressed_size)));
     uint64_t consumed = 0;
     uint8_t overflow = 0;  // where a byte beyond the declared size would land
     while (true) {
       if (z.avail_in == 0 && consumed < m.compressed_size) {
-        const uint64_t chunk = std::min<uint64_t>(m.compressed_size - consumed, uint64_t{1} << 30);
-        z.next_in = const_cast<Bytef*>(input + consumed);
-        z.avail_in = static_cast<uInt>(chunk);
-        consumed += chunk;
+        const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(input.size(), m.compressed_size - consumed));
+        EDGEFL_RETURN_IF_ERROR(read_at(data_offset + consumed, input.data(), n));
+        z.next_in = input.data();
+        z.avail_in = static_cast<uInt>(n);
+        consumed += n;
       }
       const std::size_t at = out.size();
       const bool full = at == m.size;

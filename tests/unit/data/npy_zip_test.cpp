@@ -94,7 +94,7 @@ TEST_CASE("npy: damaged and unsupported files are refused naming the problem") {
 TEST_CASE("zip: numpy.savez and savez_compressed archives list and extract their members") {
   for (const char* name : {"/images_stored.npz", "/images_deflated.npz"}) {
     CAPTURE(name);
-    auto archive = ZipArchive::read(kFixtures + name);
+    auto archive = ZipArchive::open(kFixtures + name);
     REQUIRE(archive.ok());
     REQUIRE(archive->members().size() == 2);
     const edgefl::ZipMember& first = archive->members()[0];

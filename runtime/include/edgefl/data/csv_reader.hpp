@@ -37,8 +37,16 @@ struct CsvTable {
   std::vector<float> labels;    // one per row
 };
 
-// `origin` names the text in errors (its path).
-Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvOptions& options);
+// What read_csv learns of a file in a quick first pass, to allocate the table once.
+struct CsvSize {
+  std::size_t lines = 0;
+  std::size_t bytes = 0;
+};
+
+// `origin` names the text in errors (its path); `size`, when known, sizes the table once
+// instead of growing it.
+Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvOptions& options,
+                           CsvSize size = {});
 Result<CsvTable> read_csv(const std::string& path, const CsvOptions& options);
 
 }  // namespace edgefl

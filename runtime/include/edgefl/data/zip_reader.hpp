@@ -1,10 +1,13 @@
 // ZipArchive: the members of a zip file such as numpy.savez (stored) and numpy.savez_compressed
 // (deflated) write.
 //
-//   auto zip = edgefl::ZipArchive::read("data.npz");
+//   auto zip = edgefl::ZipArchive::open("data.npz");      // reads the directory only
 //   const edgefl::ZipMember* x = zip->find("x.npy");
 //   auto bytes = zip->extract(*x, /*max_size=*/64 << 20);   // checked against its CRC-32
 //
+// An archive opened from a file is read where needed (the end record, the central directory,
+// then each extracted member in 1 MiB pieces), so extracting a member costs the member's size
+// in memory, not the archive's; parse() does the same over bytes in memory.
 // Read from the central directory; members stored (method 0) or deflated (method 8), zip64
 // size fields in member entries understood. Refused with an error naming the archive and the
 // problem: encrypted members, other methods, multi-disk archives, offsets outside the file, a
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "edgefl/base/status.hpp"
+#include "edgefl/base/unique_fd.hpp"
 
 namespace edgefl {
 
@@ -31,14 +35,14 @@ struct ZipMember {
   uint64_t local_header_offset = 0;
 };
 
-// Whole archives above this many bytes are refused before they are read.
-inline constexpr std::size_t kMaxZipBytes = std::size_t{1} << (sizeof(std::size_t) >= 8 ? 33 : 30);
+// A central directory above this size is refused (an npz holds a handful of members).
+inline constexpr std::size_t kMaxZipDirectoryBytes = std::size_t{16} << 20;
 
 class ZipArchive {
  public:
   // `origin` names the archive in errors.
   static Result<ZipArchive> parse(std::vector<uint8_t> bytes, std::string origin);
-  static Result<ZipArchive> read(const std::string& path, std::size_t max_bytes = kMaxZipBytes);
+  static Result<ZipArchive> open(const std::string& path);
 
   const std::string& origin() const { return origin_; }
   const std::vector<ZipMember>& members() const { return members_; }
@@ -48,7 +52,13 @@ class ZipArchive {
   Result<std::vector<uint8_t>> extract(const ZipMember& member, std::size_t max_size) const;
 
  private:
-  std::vector<uint8_t> bytes_;
+  // `size` bytes at `offset` of the archive; truncated when they run past its end.
+  Status read_at(uint64_t offset, uint8_t* out, std::size_t size) const;
+  Status read_directory();
+
+  std::vector<uint8_t> bytes_;  // the archive, when parsed from memory
+  UniqueFd fd_;                 // the archive, when opened from a file
+  uint64_t size_ = 0;
   std::string origin_;
   std::vector<ZipMember> members_;
 };
