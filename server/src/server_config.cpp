@@ -12,7 +12,9 @@ namespace edgefl::server {
 void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("model", &c.model, "model spec, e.g. mlp:784-256-128-10:relu or linear:1000-1");
   t.add("seed", &c.seed, "seed for initialisation, device sampling and device tasks");
-  t.add("data", &c.data, "evaluation data: fashion-mnist | blobs:D:C | linear:D | none");
+  t.add("data", &c.data,
+        "evaluation data: fashion-mnist | blobs:D:C | linear:D | csv:PATH | npy:X.npy:Y.npy | npz:PATH | "
+        "idx:IMAGES:LABELS | none");
   t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
   t.add("eval_samples", &c.eval_samples, "test samples per evaluation (0: no evaluation)");
 
