@@ -110,6 +110,7 @@ Status ZipArchive::read_at(uint64_t offset, uint8_t* out, std::size_t size) cons
     return make_status(StatusCode::truncated, origin_ + ": zip: " + std::to_string(size) + " bytes at offset " +
                                                   std::to_string(offset) + " run past the archive's end");
   }
+  if (size == 0) return Status();  // `out` may be the null data() of an empty vector
   if (!fd_.valid()) {
     std::memcpy(out, bytes_.data() + offset, size);
     return Status();
