@@ -55,13 +55,13 @@ class HeaderReader {
   }
 
   Status read(const JsonValue& header, std::vector<Entry>& entries, SafetensorsFile& file) const {
-    if (!header.is(JsonValue::Kind::object)) return error("not a JSON object");
-    for (const auto& [name, value] : header.object()) {
+    if (header.type != JsonValue::Type::object) return error("not a JSON object");
+    for (const auto& [name, value] : header.members) {
       if (name == kMetadataKey) {
-        if (!value.is(JsonValue::Kind::object)) return error("__metadata__ is not an object");
-        for (const auto& [key, text] : value.object()) {
-          if (!text.is(JsonValue::Kind::string)) return error("__metadata__ '" + key + "' is not a string");
-          file.metadata.emplace_back(key, text.string());
+        if (value.type != JsonValue::Type::object) return error("__metadata__ is not an object");
+        for (const auto& [key, text] : value.members) {
+          if (text.type != JsonValue::Type::string) return error("__metadata__ '" + key + "' is not a string");
+          file.metadata.emplace_back(key, text.string);
         }
         continue;
       }
@@ -77,7 +77,7 @@ class HeaderReader {
   Status tensor(const JsonValue& value, Entry& entry) const {
     const std::string what = "tensor '" + entry.name + "'";
     if (entry.name.empty()) return error("a tensor without a name");
-    if (!value.is(JsonValue::Kind::object) || value.object().size() != 3) {
+    if (value.type != JsonValue::Type::object || value.members.size() != 3) {
       return error(what + " is not an object of exactly dtype, shape and data_offsets");
     }
     const JsonValue* dtype = value.find("dtype");
@@ -86,16 +86,16 @@ class HeaderReader {
     if (dtype == nullptr || shape == nullptr || offsets == nullptr) {
       return error(what + " is not an object of exactly dtype, shape and data_offsets");
     }
-    if (!dtype->is(JsonValue::Kind::string)) return error(what + ": dtype is not a string");
-    if (dtype->string() == "F32") {
+    if (dtype->type != JsonValue::Type::string) return error(what + ": dtype is not a string");
+    if (dtype->string == "F32") {
       entry.dtype = Dtype::f32;
-    } else if (dtype->string() == "F16") {
+    } else if (dtype->string == "F16") {
       entry.dtype = Dtype::f16;
-    } else if (dtype->string() == "BF16") {
+    } else if (dtype->string == "BF16") {
       entry.dtype = Dtype::bf16;
     } else {
       return make_status(StatusCode::invalid_argument,
-                         origin_ + ": " + what + " has dtype " + dtype->string() + " (F32, F16 and BF16 are read)");
+                         origin_ + ": " + what + " has dtype " + dtype->string + " (F32, F16 and BF16 are read)");
     }
     EDGEFL_RETURN_IF_ERROR(whole_numbers(*shape, what + ": shape", entry.shape));
     std::vector<uint64_t> span;
@@ -113,11 +113,15 @@ class HeaderReader {
     return Status();
   }
 
+  // Sizes and offsets: whole numbers a double holds exactly (up to 2^53, 8 PiB of data).
   Status whole_numbers(const JsonValue& value, const std::string& what, std::vector<uint64_t>& out) const {
-    if (!value.is(JsonValue::Kind::array)) return error(what + " is not an array");
-    for (const JsonValue& item : value.array()) {
-      if (!item.is(JsonValue::Kind::number) || !item.is_whole()) return error(what + " holds something not a whole number");
-      out.push_back(item.whole());
+    if (value.type != JsonValue::Type::array) return error(what + " is not an array");
+    for (const JsonValue& item : value.items) {
+      const double n = item.number;
+      if (item.type != JsonValue::Type::number || !(n >= 0 && n <= 0x1p53) || n != std::floor(n)) {
+        return error(what + " holds something not a whole number");
+      }
+      out.push_back(static_cast<uint64_t>(n));
     }
     return Status();
   }

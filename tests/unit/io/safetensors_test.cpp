@@ -101,16 +101,14 @@ TEST_CASE("safetensors: bad headers and spans are refused naming the problem") {
   past[0] = 200;
   CHECK(error_of(past).code() == StatusCode::truncated);
 
-  CHECK(mentions(error_of(with_header("{" + a + ",}", 8)), "expected a key"));
-  CHECK(mentions(error_of(with_header("{" + a + "," + a + "}", 8)), "appears twice"));
+  CHECK(mentions(error_of(with_header("{" + a + ",}", 8)), "expected a quoted key"));
+  CHECK(mentions(error_of(with_header("{" + a + "," + a + "}", 8)), "no duplicate key 'a'"));
   CHECK(mentions(error_of(with_header("[1]", 0)), "not a JSON object"));
-  CHECK(mentions(error_of(with_header("{" + a + "} x", 8)), "after the JSON value"));
+  CHECK(mentions(error_of(with_header("{" + a + "} x", 8)), "expected end of document"));
   CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8)),
                  "dtype F64"));
   CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
                  "need 3 x 4 bytes, data_offsets span 8"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8)),
-                 "not a whole number"));
   CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
                  "not a whole number"));
   CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8)),
@@ -133,10 +131,13 @@ TEST_CASE("safetensors: bad headers and spans are refused naming the problem") {
   std::memcpy(nan.data() + nan.size() - 4, &value, 4);
   CHECK(error_of(nan).code() == StatusCode::non_finite);
 
-  CHECK(mentions(error_of(with_header("{\"a\\u00\":1}", 0)), "bad \\u escape"));
-  CHECK(mentions(error_of(with_header("{\"\xC0\xAF\":1}", 0)), "invalid UTF-8"));
-  CHECK(mentions(error_of(with_header("{\"a\":01}", 0)), "leading zero"));
-  CHECK(mentions(error_of(with_header(std::string(100, '[') + std::string(100, ']'), 0)), "nested deeper"));
+  CHECK(mentions(error_of(with_header("{\"a\\u00\":1}", 0)), "four hex digits"));
+  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[1e999],"data_offsets":[0,8]}})", 8)),
+                 "not a whole number"));
+  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8.5]}})", 8)),
+                 "not a whole number"));
+  CHECK(error_of(with_header("{\"a\":01}", 0)).code() == StatusCode::corrupt);
+  CHECK(mentions(error_of(with_header(std::string(100, '[') + std::string(100, ']'), 0)), "nested"));
 }
 
 TEST_CASE("safetensors: the writer refuses what a reader could not tell apart") {

@@ -12,8 +12,8 @@
 // from the end of the header. Written as F32, one tensor after another in the given order.
 //
 // The reader is strict: N sane (at most 100 MB and inside the file), the header valid JSON
-// (edgefl/base/json_value.hpp) with exactly dtype, shape and data_offsets per tensor and only
-// strings in __metadata__, dtype F32 (F16 and BF16 are converted to float; others refused),
+// (edgefl/base/json_value.hpp) with exactly dtype, shape and data_offsets per tensor (whole
+// numbers up to 2^53) and only strings in __metadata__, dtype F32 (F16 and BF16 are converted to float; others refused),
 // shape x dtype size equal to the offsets' span, spans inside the data, not overlapping and
 // covering it exactly, every value finite. Errors name the file and the tensor.
 #pragma once
