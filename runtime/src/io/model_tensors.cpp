@@ -24,6 +24,13 @@ Result<SafetensorsFile> model_tensors(const ModelSpec& spec, std::span<const flo
                             slice(layer.weight_offset, layer.outputs * layer.inputs)});
     if (layer.has_bias) file.tensors.push_back({prefix + "bias", {layer.outputs}, slice(layer.bias_offset, layer.outputs)});
   }
+  // Names exist for Dense layers only: a model with other parameters must not lose them silently.
+  std::size_t named = 0;
+  for (const ShapedTensor& tensor : file.tensors) named += tensor.values.size();
+  if (named != params.size()) {
+    return make_status(StatusCode::failed_precondition,
+                       "model '" + spec.to_string() + "': only its Dense layers' parameters have names to export");
+  }
   return file;
 }
 
