@@ -3,7 +3,8 @@
 //
 //   bench/data_files/make_files.py DIR          # Fashion-MNIST's training set as npy, npz, csv
 //   build/native/bench/data_files/edgefl-data-files-bench [--repeats N] NAME...
-//   e.g. NAME = npz:DIR/train_stored.npz  idx:DIR/train-images-idx3-ubyte:DIR/train-labels-idx1-ubyte
+//   e.g. NAME = npz:DIR/train_stored.npz
+//   idx:DIR/train-images-idx3-ubyte:DIR/train-labels-idx1-ubyte
 //
 // stdout: one JSON object per name (median seconds over the repeats, samples, dataset bytes kept
 // in memory); with one name also the process's peak resident set, which then is that load's.
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
       if (!source) return std::fprintf(stderr, "%s\n", source.status().to_string().c_str()), 1;
       auto shard = source->load_shard(whole);
       if (!shard) return std::fprintf(stderr, "%s\n", shard.status().to_string().c_str()), 1;
-      results[n].seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      results[n].seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       results[n].samples = shard->data.size();
       results[n].dim = shard->data.dim();
       results[n].bytes = shard->data.memory_bytes();

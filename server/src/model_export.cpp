@@ -29,7 +29,8 @@ std::string checkpoint_file(const std::string& path) {
 
 Result<ExportSummary> export_checkpoint(const ExportOptions& options) {
   if (options.format != "safetensors") {
-    return make_status(StatusCode::invalid_argument, "export format '" + options.format + "' is not safetensors");
+    return make_status(StatusCode::invalid_argument,
+                       "export format '" + options.format + "' is not safetensors");
   }
   if (options.checkpoint.empty() || options.out.empty()) {
     return make_status(StatusCode::invalid_argument, "export needs --checkpoint and --out");
@@ -39,7 +40,8 @@ Result<ExportSummary> export_checkpoint(const ExportOptions& options) {
   if (!bytes) return bytes.status();
   AlignedBytes scratch;
   Result<Checkpoint> checkpoint = decode_checkpoint(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), scratch);
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
+      scratch);
   if (!checkpoint) return checkpoint.status().with_context(path);
   Result<ModelSpec> spec = ModelSpec::parse(checkpoint->model_spec);
   if (!spec) return spec.status().with_context(path);
@@ -57,12 +59,14 @@ Result<ExportSummary> export_checkpoint(const ExportOptions& options) {
 int run_export_command(int argc, const char* const* argv) {
   ExportOptions options;
   OptionTable table;
-  table.add("checkpoint", &options.checkpoint, "server state directory (or checkpoint file) to export");
+  table.add("checkpoint", &options.checkpoint,
+            "server state directory (or checkpoint file) to export");
   table.add("format", &options.format, "output format: safetensors");
   table.add("out", &options.out, "file to write");
   std::string help;
-  Status parsed = table.parse_command_line(argc, argv, "edgefl-server export",
-                                           "edgefl-server export: the global model of a checkpoint as a file", &help);
+  Status parsed = table.parse_command_line(
+      argc, argv, "edgefl-server export",
+      "edgefl-server export: the global model of a checkpoint as a file", &help);
   if (parsed.code() == StatusCode::cancelled) {
     std::printf("%s", help.c_str());
     return 0;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <deque>
 #include <cmath>
+#include <deque>
 #include <fstream>
 #include <optional>
 
@@ -13,13 +13,15 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
 // Splits one line into fields, views into `line` or, for quoted fields, into `unquoted`
 // (a deque: its strings stay put as it grows). False when a quote is left open.
-bool split_fields(std::string_view line, std::vector<std::string_view>& fields, std::deque<std::string>& unquoted) {
+bool split_fields(std::string_view line, std::vector<std::string_view>& fields,
+                  std::deque<std::string>& unquoted) {
   fields.clear();
   unquoted.clear();
   std::size_t at = 0;
@@ -43,13 +45,16 @@ bool split_fields(std::string_view line, std::vector<std::string_view>& fields, 
         field += line[at++];
       }
       comma = line.find(',', at);
-      if (!trim(line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at)).empty()) {
+      if (!trim(line.substr(at,
+                            comma == std::string_view::npos ? std::string_view::npos : comma - at))
+               .empty()) {
         return false;
       }
       fields.push_back(field);
     } else {
       comma = line.find(',', at);
-      fields.push_back(trim(line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at)));
+      fields.push_back(trim(
+          line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at)));
     }
     if (comma == std::string_view::npos) return true;
     at = comma + 1;
@@ -85,7 +90,8 @@ std::optional<std::size_t> parse_index(std::string_view text) {
 
 class ColumnResolver {
  public:
-  ColumnResolver(std::string_view origin, const std::vector<std::string>& header, std::size_t columns)
+  ColumnResolver(std::string_view origin, const std::vector<std::string>& header,
+                 std::size_t columns)
       : origin_(origin), header_(header), columns_(columns) {}
 
   // A header name, else a column number.
@@ -93,7 +99,9 @@ class ColumnResolver {
     auto named = std::find(header_.begin(), header_.end(), item);
     if (named != header_.end()) return static_cast<std::size_t>(named - header_.begin());
     std::optional<std::size_t> index = parse_index(item);
-    if (!index) return error(std::string(what) + " '" + std::string(item) + "' is neither a header name nor a column number");
+    if (!index)
+      return error(std::string(what) + " '" + std::string(item) +
+                   "' is neither a header name nor a column number");
     if (*index >= columns_) {
       return error(std::string(what) + " column " + std::to_string(*index) + " is beyond the " +
                    std::to_string(columns_) + " columns");
@@ -115,7 +123,8 @@ class ColumnResolver {
         if (!first) return first.status();
         Result<std::size_t> last = one(item.substr(dash + 1), "feature");
         if (!last) return last.status();
-        if (*last < *first) return error("feature range '" + std::string(item) + "' runs backwards");
+        if (*last < *first)
+          return error("feature range '" + std::string(item) + "' runs backwards");
         for (std::size_t c = *first; c <= *last; ++c) out.push_back(c);
       } else {
         Result<std::size_t> column = one(item, "feature");
@@ -155,7 +164,8 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
     ++line_number;
     if (trim(line).empty()) continue;
     if (!split_fields(line, fields, unquoted)) {
-      return make_status(StatusCode::corrupt, where + ":" + std::to_string(line_number) + ": unterminated quote");
+      return make_status(StatusCode::corrupt,
+                         where + ":" + std::to_string(line_number) + ": unterminated quote");
     }
     if (first) {
       first = false;
@@ -177,16 +187,19 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
           if (c != label_column) feature_columns.push_back(c);
         }
         if (feature_columns.empty()) {
-          return make_status(StatusCode::invalid_argument, where + ": one column, no features beside the label");
+          return make_status(StatusCode::invalid_argument,
+                             where + ": one column, no features beside the label");
         }
       } else {
         Result<std::vector<std::size_t>> chosen = resolve.list(options.features);
         if (!chosen) return chosen.status();
         feature_columns = std::move(*chosen);
       }
-      if (std::find(feature_columns.begin(), feature_columns.end(), label_column) != feature_columns.end()) {
-        return make_status(StatusCode::invalid_argument,
-                           where + ": the label " + column_name(label_column) + " is also a feature");
+      if (std::find(feature_columns.begin(), feature_columns.end(), label_column) !=
+          feature_columns.end()) {
+        return make_status(
+            StatusCode::invalid_argument,
+            where + ": the label " + column_name(label_column) + " is also a feature");
       }
       table.dim = feature_columns.size();
       // A row of `columns` numbers takes at least 2 * columns - 1 bytes: however many (blank)
@@ -197,8 +210,9 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
       if (is_header) continue;
     }
     if (fields.size() != columns) {
-      return make_status(StatusCode::shape_mismatch, where + ":" + std::to_string(line_number) + ": " +
-                                                         std::to_string(fields.size()) + " fields, the first line has " +
+      return make_status(StatusCode::shape_mismatch, where + ":" + std::to_string(line_number) +
+                                                         ": " + std::to_string(fields.size()) +
+                                                         " fields, the first line has " +
                                                          std::to_string(columns));
     }
     auto number = [&](std::size_t c, std::vector<float>& out) -> Status {
@@ -208,10 +222,13 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
         out.push_back(value);
         return Status();
       }
-      const std::string at = where + ":" + std::to_string(line_number) + ": " + column_name(c) + ": ";
-      if (error == NumberError::empty) return make_status(StatusCode::invalid_argument, at + "empty field");
+      const std::string at =
+          where + ":" + std::to_string(line_number) + ": " + column_name(c) + ": ";
+      if (error == NumberError::empty)
+        return make_status(StatusCode::invalid_argument, at + "empty field");
       if (error == NumberError::non_finite) {
-        return make_status(StatusCode::non_finite, at + "'" + std::string(fields[c]) + "' is not a finite float");
+        return make_status(StatusCode::non_finite,
+                           at + "'" + std::string(fields[c]) + "' is not a finite float");
       }
       return make_status(StatusCode::invalid_argument,
                          at + "'" + std::string(fields[c]) + "' is not a number" +
@@ -221,7 +238,8 @@ Result<CsvTable> parse_csv(std::istream& in, std::string_view origin, const CsvO
     EDGEFL_RETURN_IF_ERROR(number(label_column, table.labels));
   }
   if (in.bad()) return make_status(StatusCode::io_error, where + ": read failed");
-  if (table.labels.empty()) return make_status(StatusCode::invalid_argument, where + ": no data rows");
+  if (table.labels.empty())
+    return make_status(StatusCode::invalid_argument, where + ": no data rows");
   // Growth slack (the line count was not known) would count as data in a device's memory plan;
   // a header or a few blank lines' worth is not worth a copy.
   if (table.features.capacity() - table.features.size() > table.features.size() / 64) {
@@ -238,7 +256,8 @@ Result<CsvTable> read_csv(const std::string& path, const CsvOptions& options) {
   CsvSize size{1, 0};
   std::vector<char> block(std::size_t{1} << 20);
   while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
-    size.lines += static_cast<std::size_t>(std::count(block.data(), block.data() + in.gcount(), '\n'));
+    size.lines +=
+        static_cast<std::size_t>(std::count(block.data(), block.data() + in.gcount(), '\n'));
     size.bytes += static_cast<std::size_t>(in.gcount());
   }
   if (in.bad()) return make_status(StatusCode::io_error, path + ": read failed");

@@ -18,8 +18,10 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path, std::size_
                        path + ": cannot open: " + std::strerror(error));
   }
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return make_status(StatusCode::io_error, path + ": cannot stat");
-  if (!S_ISREG(info.st_mode)) return make_status(StatusCode::invalid_argument, path + ": not a regular file");
+  if (::fstat(fd.get(), &info) != 0)
+    return make_status(StatusCode::io_error, path + ": cannot stat");
+  if (!S_ISREG(info.st_mode))
+    return make_status(StatusCode::invalid_argument, path + ": not a regular file");
   if (static_cast<uint64_t>(info.st_size) > max_bytes) {
     return make_status(StatusCode::too_large, path + ": " + std::to_string(info.st_size) +
                                                   " bytes, more than the limit of " +
@@ -30,7 +32,8 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path, std::size_
   while (done < bytes.size()) {
     const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_status(StatusCode::io_error, path + ": read failed: " + std::strerror(errno));
+    if (n < 0)
+      return make_status(StatusCode::io_error, path + ": read failed: " + std::strerror(errno));
     if (n == 0) return make_status(StatusCode::truncated, path + ": shrank while being read");
     done += static_cast<std::size_t>(n);
   }

@@ -36,12 +36,13 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 }
 
 // The number of classes the labels need (0 for regression), after checking every label.
-Result<std::size_t> check_labels(std::span<const float> targets, const std::string& origin, bool regression,
-                                 std::size_t classes) {
+Result<std::size_t> check_labels(std::span<const float> targets, const std::string& origin,
+                                 bool regression, std::size_t classes) {
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const float y = targets[i];
     if (!std::isfinite(y)) {
-      return make_status(StatusCode::non_finite, origin + ": target " + std::to_string(i) + " is not finite");
+      return make_status(StatusCode::non_finite,
+                         origin + ": target " + std::to_string(i) + " is not finite");
     }
     if (regression) continue;
     const std::size_t limit = classes != 0 ? classes : kMaxClasses;
@@ -61,8 +62,8 @@ Result<std::size_t> check_labels(std::span<const float> targets, const std::stri
 
 Result<std::vector<float>> targets_of(const NpyArray& y, const std::string& origin) {
   if (y.shape.empty() || y.shape.size() > 2 || (y.shape.size() == 2 && y.shape[1] != 1)) {
-    return make_status(StatusCode::shape_mismatch,
-                       origin + ": labels of shape " + y.shape_text() + " (one per sample: N or Nx1)");
+    return make_status(StatusCode::shape_mismatch, origin + ": labels of shape " + y.shape_text() +
+                                                       " (one per sample: N or Nx1)");
   }
   std::vector<float> targets(y.element_count());
   for (std::size_t i = 0; i < targets.size(); ++i) targets[i] = static_cast<float>(y.value(i));
@@ -71,27 +72,35 @@ Result<std::vector<float>> targets_of(const NpyArray& y, const std::string& orig
 
 Result<Dataset> dataset_of(NpyArray x, const std::string& x_origin, std::vector<float> targets,
                            const std::string& y_origin, std::size_t classes) {
-  if (x.shape.empty()) return make_status(StatusCode::shape_mismatch, x_origin + ": a scalar, not an array of samples");
+  if (x.shape.empty())
+    return make_status(StatusCode::shape_mismatch,
+                       x_origin + ": a scalar, not an array of samples");
   if (x.shape[0] != targets.size()) {
-    return make_status(StatusCode::shape_mismatch, x_origin + " holds " + std::to_string(x.shape[0]) +
-                                                       " samples (shape " + x.shape_text() + ") but " + y_origin +
-                                                       " holds " + std::to_string(targets.size()) + " labels");
+    return make_status(StatusCode::shape_mismatch,
+                       x_origin + " holds " + std::to_string(x.shape[0]) + " samples (shape " +
+                           x.shape_text() + ") but " + y_origin + " holds " +
+                           std::to_string(targets.size()) + " labels");
   }
   if (x.shape[0] == 0) return make_status(StatusCode::invalid_argument, x_origin + ": no samples");
   std::size_t dim = 1;
   for (std::size_t k = 1; k < x.shape.size(); ++k) dim *= static_cast<std::size_t>(x.shape[k]);
-  if (dim == 0) return make_status(StatusCode::shape_mismatch, x_origin + ": samples of shape " + x.shape_text() + " hold no values");
-  if (x.type == NpyType::u1) return Dataset::from_bytes(dim, std::move(x.data), std::move(targets), ByteScaling{}, classes);
+  if (dim == 0)
+    return make_status(StatusCode::shape_mismatch,
+                       x_origin + ": samples of shape " + x.shape_text() + " hold no values");
+  if (x.type == NpyType::u1)
+    return Dataset::from_bytes(dim, std::move(x.data), std::move(targets), ByteScaling{}, classes);
   if (!npy_type_is_float(x.type)) {
-    return make_status(StatusCode::invalid_argument, x_origin + ": features of dtype " + std::string(npy_type_name(x.type)) +
+    return make_status(StatusCode::invalid_argument, x_origin + ": features of dtype " +
+                                                         std::string(npy_type_name(x.type)) +
                                                          " (uint8, float32 or float64 only)");
   }
   std::vector<float> features(x.element_count());
   for (std::size_t i = 0; i < features.size(); ++i) {
     features[i] = static_cast<float>(x.value(i));
     if (!std::isfinite(features[i])) {
-      return make_status(StatusCode::non_finite, x_origin + ": value " + std::to_string(i) + " (sample " +
-                                                     std::to_string(i / dim) + ") is not a finite float");
+      return make_status(StatusCode::non_finite, x_origin + ": value " + std::to_string(i) +
+                                                     " (sample " + std::to_string(i / dim) +
+                                                     ") is not a finite float");
     }
   }
   x.data = {};  // free the raw copy before the dataset takes the floats
@@ -99,7 +108,8 @@ Result<Dataset> dataset_of(NpyArray x, const std::string& x_origin, std::vector<
 }
 
 Result<Dataset> dataset_of_arrays(NpyArray x, const std::string& x_origin, const NpyArray& y,
-                                  const std::string& y_origin, bool regression, std::size_t classes) {
+                                  const std::string& y_origin, bool regression,
+                                  std::size_t classes) {
   Result<std::vector<float>> targets = targets_of(y, y_origin);
   if (!targets) return targets.status();
   Result<std::size_t> needed = check_labels(*targets, y_origin, regression, classes);
@@ -111,7 +121,8 @@ Result<Dataset> dataset_of_arrays(NpyArray x, const std::string& x_origin, const
 
 bool FileData::names_file(std::string_view name) {
   for (const FormatName& f : kFormats) {
-    if (name.size() > f.prefix.size() && name.substr(0, f.prefix.size()) == f.prefix && name[f.prefix.size()] == ':') {
+    if (name.size() > f.prefix.size() && name.substr(0, f.prefix.size()) == f.prefix &&
+        name[f.prefix.size()] == ':') {
       return true;
     }
   }
@@ -133,18 +144,20 @@ Result<FileData> FileData::parse(std::string_view name) {
   data.format_ = format->format;
   data.name_ = name;
   if (parts.size() < 1 + format->paths) {
-    return invalid(std::string(format->prefix) + " needs " + std::to_string(format->paths) + " path" +
-                   (format->paths > 1 ? "s" : ""));
+    return invalid(std::string(format->prefix) + " needs " + std::to_string(format->paths) +
+                   " path" + (format->paths > 1 ? "s" : ""));
   }
   for (std::size_t k = 1; k <= format->paths; ++k) {
-    if (parts[k].empty() || parts[k].find('=') != std::string_view::npos) return invalid("path " + std::to_string(k) + " is missing");
+    if (parts[k].empty() || parts[k].find('=') != std::string_view::npos)
+      return invalid("path " + std::to_string(k) + " is missing");
     data.paths_.emplace_back(parts[k]);
   }
   for (std::size_t k = 1 + format->paths; k < parts.size(); ++k) {
     const std::string_view option = parts[k];
     const std::size_t equals = option.find('=');
     const std::string_view key = option.substr(0, equals);
-    const std::string value(equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1));
+    const std::string value(equals == std::string_view::npos ? std::string_view()
+                                                             : option.substr(equals + 1));
     const bool csv = data.format_ == Format::csv, npz = data.format_ == Format::npz;
     if (key == "regression" && equals == std::string_view::npos) {
       data.regression_ = true;
@@ -163,21 +176,30 @@ Result<FileData> FileData::parse(std::string_view name) {
     } else if (npz && (key == "x" || key == "y") && !value.empty()) {
       (key == "x" ? data.x_member_ : data.y_member_) = value;
     } else {
-      return invalid("option '" + std::string(option) + "' is not one " + std::string(format->prefix) +
-                     ": takes (see the data names in the README)");
+      return invalid("option '" + std::string(option) + "' is not one " +
+                     std::string(format->prefix) + ": takes (see the data names in the README)");
     }
   }
-  if (data.regression_ && data.classes_ != 0) return invalid(":regression and :classes= exclude each other");
+  if (data.regression_ && data.classes_ != 0)
+    return invalid(":regression and :classes= exclude each other");
   return data;
 }
 
 Result<Dataset> FileData::load() const {
   Result<Dataset> data = Dataset();
   switch (format_) {
-    case Format::csv: data = load_csv(); break;
-    case Format::npy: data = load_npy(); break;
-    case Format::npz: data = load_npz(); break;
-    case Format::idx: data = load_idx_files(); break;
+    case Format::csv:
+      data = load_csv();
+      break;
+    case Format::npy:
+      data = load_npy();
+      break;
+    case Format::npz:
+      data = load_npz();
+      break;
+    case Format::idx:
+      data = load_idx_files();
+      break;
   }
   if (!data) return data.status().with_context("data '" + name_ + "'");
   return data;
@@ -186,9 +208,11 @@ Result<Dataset> FileData::load() const {
 Result<Dataset> FileData::load_csv() const {
   Result<CsvTable> table = read_csv(paths_[0], csv_);
   if (!table) return table.status();
-  Result<std::size_t> classes = check_labels(table->labels, paths_[0] + " (label column)", regression_, classes_);
+  Result<std::size_t> classes =
+      check_labels(table->labels, paths_[0] + " (label column)", regression_, classes_);
   if (!classes) return classes.status();
-  return Dataset::from_floats(table->dim, std::move(table->features), std::move(table->labels), *classes);
+  return Dataset::from_floats(table->dim, std::move(table->features), std::move(table->labels),
+                              *classes);
 }
 
 Result<Dataset> FileData::load_npy() const {
@@ -207,9 +231,10 @@ Result<Dataset> FileData::load_npz() const {
     if (m == nullptr) m = archive->find(name);
     if (m == nullptr) {
       std::string present;
-      for (const ZipMember& other : archive->members()) present += (present.empty() ? "" : ", ") + other.name;
-      return make_status(StatusCode::not_found,
-                         archive->origin() + ": no array '" + name + "' (it holds: " + present + ")");
+      for (const ZipMember& other : archive->members())
+        present += (present.empty() ? "" : ", ") + other.name;
+      return make_status(StatusCode::not_found, archive->origin() + ": no array '" + name +
+                                                    "' (it holds: " + present + ")");
     }
     Result<std::vector<uint8_t>> bytes = archive->extract(*m, kMaxNpzMemberBytes);
     if (!bytes) return bytes.status();
@@ -219,8 +244,8 @@ Result<Dataset> FileData::load_npz() const {
   if (!y) return y.status();
   Result<NpyArray> x = member(x_member_);
   if (!x) return x.status();
-  return dataset_of_arrays(std::move(*x), paths_[0] + ":" + x_member_, *y, paths_[0] + ":" + y_member_,
-                           regression_, classes_);
+  return dataset_of_arrays(std::move(*x), paths_[0] + ":" + x_member_, *y,
+                           paths_[0] + ":" + y_member_, regression_, classes_);
 }
 
 Result<Dataset> FileData::load_idx_files() const {

@@ -28,7 +28,9 @@ constexpr std::array<TypeInfo, 11> kTypes{{{NpyType::b1, "|b1", 1},
                                            {NpyType::f4, "<f4", 4},
                                            {NpyType::f8, "<f8", 8}}};
 
-const TypeInfo& info(NpyType type) { return kTypes[static_cast<std::size_t>(type)]; }
+const TypeInfo& info(NpyType type) {
+  return kTypes[static_cast<std::size_t>(type)];
+}
 
 // numpy writes "|u1" for one-byte types and "<f4" for little-endian ones; "<u1" and "=f4"
 // (native order, little-endian on every target edgefl supports) mean the same.
@@ -37,7 +39,8 @@ std::optional<NpyType> type_of(std::string_view descr) {
   for (const TypeInfo& t : kTypes) {
     const std::string_view name(t.name);
     if (descr.substr(1) != name.substr(1)) continue;
-    if (descr[0] == name[0] || descr[0] == '=' || (t.size == 1 && (descr[0] == '<' || descr[0] == '|'))) {
+    if (descr[0] == name[0] || descr[0] == '=' ||
+        (t.size == 1 && (descr[0] == '<' || descr[0] == '|'))) {
       return t.type;
     }
   }
@@ -49,7 +52,8 @@ class HeaderParser {
  public:
   HeaderParser(std::string_view text, std::string_view origin) : text_(text), origin_(origin) {}
 
-  Status parse(std::string& descr, std::optional<bool>& fortran, std::optional<std::vector<uint64_t>>& shape) {
+  Status parse(std::string& descr, std::optional<bool>& fortran,
+               std::optional<std::vector<uint64_t>>& shape) {
     bool have_descr = false;
     EDGEFL_RETURN_IF_ERROR(expect('{'));
     while (true) {
@@ -77,7 +81,8 @@ class HeaderParser {
     ++at_;
     while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\n')) ++at_;
     if (at_ != text_.size()) return error("text after the header dict");
-    if (!have_descr || !fortran || !shape) return error("the header lacks descr, fortran_order or shape");
+    if (!have_descr || !fortran || !shape)
+      return error("the header lacks descr, fortran_order or shape");
     return Status();
   }
 
@@ -91,12 +96,14 @@ class HeaderParser {
   bool peek(char c) const { return at_ < text_.size() && text_[at_] == c; }
   Status expect(char c) {
     skip_space();
-    if (!peek(c)) return error(std::string("expected '") + c + "' at offset " + std::to_string(at_));
+    if (!peek(c))
+      return error(std::string("expected '") + c + "' at offset " + std::to_string(at_));
     ++at_;
     return Status();
   }
   Status string(std::string& out) {
-    if (!peek('\'') && !peek('"')) return error("expected a quoted string at offset " + std::to_string(at_));
+    if (!peek('\'') && !peek('"'))
+      return error("expected a quoted string at offset " + std::to_string(at_));
     const char quote = text_[at_++];
     const std::size_t end = text_.find(quote, at_);
     if (end == std::string_view::npos) return error("unterminated string");
@@ -122,7 +129,8 @@ class HeaderParser {
       uint64_t value = 0;
       const char* begin = text_.data() + at_;
       auto [end, failure] = std::from_chars(begin, text_.data() + text_.size(), value);
-      if (failure != std::errc() || end == begin) return error("a shape entry is not a whole number");
+      if (failure != std::errc() || end == begin)
+        return error("a shape entry is not a whole number");
       at_ += static_cast<std::size_t>(end - begin);
       out.push_back(value);
       skip_space();
@@ -147,22 +155,39 @@ uint64_t load_le(const uint8_t* p, std::size_t size) {
 
 }  // namespace
 
-std::string_view npy_type_name(NpyType type) { return info(type).name; }
-std::size_t npy_type_size(NpyType type) { return info(type).size; }
-bool npy_type_is_float(NpyType type) { return type == NpyType::f4 || type == NpyType::f8; }
+std::string_view npy_type_name(NpyType type) {
+  return info(type).name;
+}
+std::size_t npy_type_size(NpyType type) {
+  return info(type).size;
+}
+bool npy_type_is_float(NpyType type) {
+  return type == NpyType::f4 || type == NpyType::f8;
+}
 
-std::size_t NpyArray::element_count() const { return data.size() / npy_type_size(type); }
+std::size_t NpyArray::element_count() const {
+  return data.size() / npy_type_size(type);
+}
 
 double NpyArray::value(std::size_t i) const {
   const std::size_t size = npy_type_size(type);
   const uint64_t bits = load_le(data.data() + i * size, size);
   switch (type) {
-    case NpyType::b1: return bits != 0 ? 1.0 : 0.0;
-    case NpyType::u1: case NpyType::u2: case NpyType::u4: case NpyType::u8: return double(bits);
-    case NpyType::i1: return double(int8_t(bits));
-    case NpyType::i2: return double(int16_t(bits));
-    case NpyType::i4: return double(int32_t(bits));
-    case NpyType::i8: return double(int64_t(bits));
+    case NpyType::b1:
+      return bits != 0 ? 1.0 : 0.0;
+    case NpyType::u1:
+    case NpyType::u2:
+    case NpyType::u4:
+    case NpyType::u8:
+      return double(bits);
+    case NpyType::i1:
+      return double(int8_t(bits));
+    case NpyType::i2:
+      return double(int16_t(bits));
+    case NpyType::i4:
+      return double(int32_t(bits));
+    case NpyType::i8:
+      return double(int64_t(bits));
     case NpyType::f4: {
       float f;
       const auto narrow = static_cast<uint32_t>(bits);
@@ -188,7 +213,8 @@ std::string NpyArray::shape_text() const {
 Result<NpyArray> parse_npy(std::vector<uint8_t> bytes, std::string_view origin) {
   const std::string where(origin);
   static constexpr uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (bytes.size() < 10) return make_status(StatusCode::truncated, where + ": shorter than an npy header");
+  if (bytes.size() < 10)
+    return make_status(StatusCode::truncated, where + ": shorter than an npy header");
   if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
     return make_status(StatusCode::corrupt, where + ": not an npy file (bad magic)");
   }
@@ -200,13 +226,16 @@ Result<NpyArray> parse_npy(std::vector<uint8_t> bytes, std::string_view origin) 
   }
   const std::size_t length_bytes = major == 1 ? 2 : 4;
   const std::size_t prefix = 6 + 2 + length_bytes;
-  if (bytes.size() < prefix) return make_status(StatusCode::truncated, where + ": shorter than an npy header");
+  if (bytes.size() < prefix)
+    return make_status(StatusCode::truncated, where + ": shorter than an npy header");
   const uint64_t header_length = load_le(bytes.data() + 8, length_bytes);
   if (header_length > bytes.size() - prefix) {
     return make_status(StatusCode::truncated, where + ": file ends inside the npy header (" +
-                                                  std::to_string(header_length) + " bytes claimed)");
+                                                  std::to_string(header_length) +
+                                                  " bytes claimed)");
   }
-  const std::string_view header(reinterpret_cast<const char*>(bytes.data() + prefix), header_length);
+  const std::string_view header(reinterpret_cast<const char*>(bytes.data() + prefix),
+                                header_length);
   std::string descr;
   std::optional<bool> fortran;
   std::optional<std::vector<uint64_t>> shape;
@@ -218,8 +247,9 @@ Result<NpyArray> parse_npy(std::vector<uint8_t> bytes, std::string_view origin) 
                            "' is not read (little-endian bool, integers, float32 or float64 only)");
   }
   if (*fortran) {
-    return make_status(StatusCode::invalid_argument,
-                       where + ": Fortran-order array; save it in C order (numpy.ascontiguousarray)");
+    return make_status(
+        StatusCode::invalid_argument,
+        where + ": Fortran-order array; save it in C order (numpy.ascontiguousarray)");
   }
   // In 64 bits also where size_t has 32, so the product cannot wrap before the check.
   uint64_t payload = npy_type_size(*type);
@@ -231,8 +261,9 @@ Result<NpyArray> parse_npy(std::vector<uint8_t> bytes, std::string_view origin) 
   }
   const uint64_t present = bytes.size() - prefix - header_length;
   if (present < payload) {
-    return make_status(StatusCode::truncated, where + ": the shape needs " + std::to_string(payload) +
-                                                  " data bytes, the file holds " + std::to_string(present));
+    return make_status(StatusCode::truncated,
+                       where + ": the shape needs " + std::to_string(payload) +
+                           " data bytes, the file holds " + std::to_string(present));
   }
   if (present > payload) {
     return make_status(StatusCode::corrupt, where + ": " + std::to_string(present - payload) +

@@ -107,8 +107,9 @@ Result<ZipArchive> ZipArchive::open(const std::string& path) {
 
 Status ZipArchive::read_at(uint64_t offset, uint8_t* out, std::size_t size) const {
   if (offset > size_ || size > size_ - offset) {
-    return make_status(StatusCode::truncated, origin_ + ": zip: " + std::to_string(size) + " bytes at offset " +
-                                                  std::to_string(offset) + " run past the archive's end");
+    return make_status(StatusCode::truncated, origin_ + ": zip: " + std::to_string(size) +
+                                                  " bytes at offset " + std::to_string(offset) +
+                                                  " run past the archive's end");
   }
   if (size == 0) return Status();  // `out` may be the null data() of an empty vector
   if (!fd_.valid()) {
@@ -116,7 +117,8 @@ Status ZipArchive::read_at(uint64_t offset, uint8_t* out, std::size_t size) cons
     return Status();
   }
   for (std::size_t done = 0; done < size;) {
-    const ssize_t n = ::pread(fd_.get(), out + done, size - done, static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd_.get(), out + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return make_status(StatusCode::io_error, origin_ + ": read failed");
     done += static_cast<std::size_t>(n);
@@ -128,14 +130,17 @@ Status ZipArchive::read_directory() {
   auto corrupt = [this](const std::string& what) {
     return make_status(StatusCode::corrupt, origin_ + ": zip: " + what);
   };
-  if (size_ < kEndSize) return make_status(StatusCode::truncated, origin_ + ": too short for a zip archive");
+  if (size_ < kEndSize)
+    return make_status(StatusCode::truncated, origin_ + ": too short for a zip archive");
   // The end record sits in the last 22 + 65535 bytes (its comment is at most 65535 long).
-  std::vector<uint8_t> tail(static_cast<std::size_t>(std::min<uint64_t>(size_, kEndSize + kMaxComment)));
+  std::vector<uint8_t> tail(
+      static_cast<std::size_t>(std::min<uint64_t>(size_, kEndSize + kMaxComment)));
   const uint64_t tail_offset = size_ - tail.size();
   EDGEFL_RETURN_IF_ERROR(read_at(tail_offset, tail.data(), tail.size()));
   std::size_t end = tail.size() - kEndSize;
   while (le(tail.data() + end, 4) != kEndSignature) {
-    if (end == 0) return corrupt("no end-of-central-directory record (not a zip archive, or cut short)");
+    if (end == 0)
+      return corrupt("no end-of-central-directory record (not a zip archive, or cut short)");
     --end;
   }
   Fields record(tail.data() + end + 4);
@@ -146,8 +151,10 @@ Status ZipArchive::read_directory() {
     return make_status(StatusCode::invalid_argument,
                        origin_ + ": zip64 archive (over 4 GiB or 65535 members) is not read");
   }
-  if (disk != 0 || directory_disk != 0 || entries_here != entries) return corrupt("multi-disk archives are not read");
-  if (directory_offset + directory_size > tail_offset + end) return corrupt("central directory outside the archive");
+  if (disk != 0 || directory_disk != 0 || entries_here != entries)
+    return corrupt("multi-disk archives are not read");
+  if (directory_offset + directory_size > tail_offset + end)
+    return corrupt("central directory outside the archive");
   if (directory_size > kMaxZipDirectoryBytes) {
     return make_status(StatusCode::too_large, origin_ + ": zip: central directory of " +
                                                   std::to_string(directory_size) + " bytes");
@@ -157,9 +164,11 @@ Status ZipArchive::read_directory() {
 
   std::size_t at = 0;
   for (uint64_t i = 0; i < entries; ++i) {
-    if (directory.size() - at < kCentralSize) return corrupt("central directory ends inside entry " + std::to_string(i));
+    if (directory.size() - at < kCentralSize)
+      return corrupt("central directory ends inside entry " + std::to_string(i));
     Fields entry(directory.data() + at);
-    if (entry.take(4) != kCentralSignature) return corrupt("bad central directory entry " + std::to_string(i));
+    if (entry.take(4) != kCentralSignature)
+      return corrupt("bad central directory entry " + std::to_string(i));
     ZipMember m;
     entry.skip(4);  // versions
     const uint64_t flags = entry.take(2);
@@ -168,7 +177,8 @@ Status ZipArchive::read_directory() {
     m.crc32 = static_cast<uint32_t>(entry.take(4));
     m.compressed_size = entry.take(4);
     m.size = entry.take(4);
-    const std::size_t name_length = entry.take(2), extra_length = entry.take(2), comment_length = entry.take(2);
+    const std::size_t name_length = entry.take(2), extra_length = entry.take(2),
+                      comment_length = entry.take(2);
     entry.skip(8);  // disk, attributes
     m.local_header_offset = entry.take(4);
     at += kCentralSize;
@@ -180,35 +190,42 @@ Status ZipArchive::read_directory() {
       return corrupt("bad extra field in entry '" + m.name + "'");
     }
     at += name_length + extra_length + comment_length;
-    if (flags & 1) return make_status(StatusCode::invalid_argument, origin_ + ": member '" + m.name + "' is encrypted");
+    if (flags & 1)
+      return make_status(StatusCode::invalid_argument,
+                         origin_ + ": member '" + m.name + "' is encrypted");
     members_.push_back(std::move(m));
   }
   return Status();
 }
 
 const ZipMember* ZipArchive::find(std::string_view name) const {
-  auto it = std::find_if(members_.begin(), members_.end(), [name](const ZipMember& m) { return m.name == name; });
+  auto it = std::find_if(members_.begin(), members_.end(),
+                         [name](const ZipMember& m) { return m.name == name; });
   return it == members_.end() ? nullptr : &*it;
 }
 
 Result<std::vector<uint8_t>> ZipArchive::extract(const ZipMember& m, std::size_t max_size) const {
   const std::string where = origin_ + ":" + m.name;
-  auto corrupt = [&where](const std::string& what) { return make_status(StatusCode::corrupt, where + ": " + what); };
+  auto corrupt = [&where](const std::string& what) {
+    return make_status(StatusCode::corrupt, where + ": " + what);
+  };
   if (m.method != 0 && m.method != 8) {
-    return make_status(StatusCode::invalid_argument,
-                       where + ": compression method " + std::to_string(m.method) +
-                           " is not read (stored and deflated only)");
+    return make_status(StatusCode::invalid_argument, where + ": compression method " +
+                                                         std::to_string(m.method) +
+                                                         " is not read (stored and deflated only)");
   }
   if (m.size > max_size) {
     return make_status(StatusCode::too_large, where + ": inflates to " + std::to_string(m.size) +
-                                                  " bytes, more than the limit of " + std::to_string(max_size));
+                                                  " bytes, more than the limit of " +
+                                                  std::to_string(max_size));
   }
   uint8_t header[kLocalSize];
   EDGEFL_RETURN_IF_ERROR(read_at(m.local_header_offset, header, kLocalSize));
   Fields local(header);
   if (local.take(4) != kLocalSignature) return corrupt("no local header at its offset");
   local.skip(4);  // version, flags
-  if (local.take(2) != m.method) return corrupt("local header and central directory disagree on the method");
+  if (local.take(2) != m.method)
+    return corrupt("local header and central directory disagree on the method");
   local.skip(16);  // time, date, crc, sizes (the central directory's are authoritative)
   const uint64_t name_length = local.take(2), extra_length = local.take(2);
   const uint64_t data_offset = m.local_header_offset + kLocalSize + name_length + extra_length;
@@ -223,16 +240,20 @@ Result<std::vector<uint8_t>> ZipArchive::extract(const ZipMember& m, std::size_t
     EDGEFL_RETURN_IF_ERROR(read_at(data_offset, out.data(), out.size()));
   } else {
     InflateStream inflater;
-    if (inflateInit2(&inflater.stream, -MAX_WBITS) != Z_OK) return corrupt("zlib cannot start inflating");
+    if (inflateInit2(&inflater.stream, -MAX_WBITS) != Z_OK)
+      return corrupt("zlib cannot start inflating");
     inflater.ready = true;
     z_stream& z = inflater.stream;
-    out.reserve(static_cast<std::size_t>(std::min({m.size, m.compressed_size * kMaxDeflateRatio + 1024, kTrustedReserve})));
-    std::vector<uint8_t> input(static_cast<std::size_t>(std::min<uint64_t>(kChunk, m.compressed_size)));
+    out.reserve(static_cast<std::size_t>(
+        std::min({m.size, m.compressed_size * kMaxDeflateRatio + 1024, kTrustedReserve})));
+    std::vector<uint8_t> input(
+        static_cast<std::size_t>(std::min<uint64_t>(kChunk, m.compressed_size)));
     uint64_t consumed = 0;
     uint8_t overflow = 0;  // where a byte beyond the declared size would land
     while (true) {
       if (z.avail_in == 0 && consumed < m.compressed_size) {
-        const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(input.size(), m.compressed_size - consumed));
+        const std::size_t n = static_cast<std::size_t>(
+            std::min<uint64_t>(input.size(), m.compressed_size - consumed));
         EDGEFL_RETURN_IF_ERROR(read_at(data_offset + consumed, input.data(), n));
         z.next_in = input.data();
         z.avail_in = static_cast<uInt>(n);
@@ -259,11 +280,13 @@ Result<std::vector<uint8_t>> ZipArchive::extract(const ZipMember& m, std::size_t
         return make_status(StatusCode::truncated, where + ": deflate stream ends early");
       }
       if (result != Z_OK) {
-        return corrupt(std::string("bad deflate data: ") + (z.msg != nullptr ? z.msg : "zlib error"));
+        return corrupt(std::string("bad deflate data: ") +
+                       (z.msg != nullptr ? z.msg : "zlib error"));
       }
     }
     if (out.size() != m.size) {
-      return corrupt("inflates to " + std::to_string(out.size()) + " bytes, not its declared " + std::to_string(m.size));
+      return corrupt("inflates to " + std::to_string(out.size()) + " bytes, not its declared " +
+                     std::to_string(m.size));
     }
   }
   uLong crc = crc32(0L, Z_NULL, 0);

@@ -18,11 +18,14 @@ constexpr std::string_view kMetadataKey = "__metadata__";
 
 enum class Dtype { f32, f16, bf16 };
 
-std::size_t dtype_size(Dtype d) { return d == Dtype::f32 ? 4 : 2; }
+std::size_t dtype_size(Dtype d) {
+  return d == Dtype::f32 ? 4 : 2;
+}
 
 float to_float(Dtype d, const uint8_t* p) {
   if (d == Dtype::f32) {
-    uint32_t bits = uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+    uint32_t bits =
+        uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
     return std::bit_cast<float>(bits);
   }
   const auto half = static_cast<uint16_t>(p[0] | p[1] << 8);
@@ -60,7 +63,8 @@ class HeaderReader {
       if (name == kMetadataKey) {
         if (value.type != JsonValue::Type::object) return error("__metadata__ is not an object");
         for (const auto& [key, text] : value.members) {
-          if (text.type != JsonValue::Type::string) return error("__metadata__ '" + key + "' is not a string");
+          if (text.type != JsonValue::Type::string)
+            return error("__metadata__ '" + key + "' is not a string");
           file.metadata.emplace_back(key, text.string);
         }
         continue;
@@ -94,13 +98,15 @@ class HeaderReader {
     } else if (dtype->string == "BF16") {
       entry.dtype = Dtype::bf16;
     } else {
-      return make_status(StatusCode::invalid_argument,
-                         origin_ + ": " + what + " has dtype " + dtype->string + " (F32, F16 and BF16 are read)");
+      return make_status(
+          StatusCode::invalid_argument,
+          origin_ + ": " + what + " has dtype " + dtype->string + " (F32, F16 and BF16 are read)");
     }
     EDGEFL_RETURN_IF_ERROR(whole_numbers(*shape, what + ": shape", entry.shape));
     std::vector<uint64_t> span;
     EDGEFL_RETURN_IF_ERROR(whole_numbers(*offsets, what + ": data_offsets", span));
-    if (span.size() != 2 || span[0] > span[1]) return error(what + ": data_offsets is not [begin, end] with begin <= end");
+    if (span.size() != 2 || span[0] > span[1])
+      return error(what + ": data_offsets is not [begin, end] with begin <= end");
     entry.begin = span[0];
     entry.end = span[1];
     uint64_t count = 0;
@@ -114,7 +120,8 @@ class HeaderReader {
   }
 
   // Sizes and offsets: whole numbers a double holds exactly (up to 2^53, 8 PiB of data).
-  Status whole_numbers(const JsonValue& value, const std::string& what, std::vector<uint64_t>& out) const {
+  Status whole_numbers(const JsonValue& value, const std::string& what,
+                       std::vector<uint64_t>& out) const {
     if (value.type != JsonValue::Type::array) return error(what + " is not an array");
     for (const JsonValue& item : value.items) {
       const double n = item.number;
@@ -132,7 +139,9 @@ class HeaderReader {
 }  // namespace
 
 Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file) {
-  auto invalid = [](const std::string& what) { return make_status(StatusCode::invalid_argument, "safetensors: " + what); };
+  auto invalid = [](const std::string& what) {
+    return make_status(StatusCode::invalid_argument, "safetensors: " + what);
+  };
   std::string header = "{";
   if (!file.metadata.empty()) {
     json_append_string(header, kMetadataKey);
@@ -149,7 +158,8 @@ Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file) {
   for (std::size_t t = 0; t < file.tensors.size(); ++t) {
     const ShapedTensor& tensor = file.tensors[t];
     for (std::size_t other = 0; other < t; ++other) {
-      if (file.tensors[other].name == tensor.name) return invalid("tensor '" + tensor.name + "' appears twice");
+      if (file.tensors[other].name == tensor.name)
+        return invalid("tensor '" + tensor.name + "' appears twice");
     }
     if (tensor.name.empty() || tensor.name == kMetadataKey) {
       return invalid("tensor name '" + tensor.name + "' is not allowed");
@@ -165,7 +175,8 @@ Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file) {
     for (std::size_t k = 0; k < tensor.shape.size(); ++k) {
       header += (k > 0 ? "," : "") + std::to_string(tensor.shape[k]);
     }
-    header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + 4 * count) + "]}";
+    header += "],\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + 4 * count) + "]}";
     offset += 4 * count;
   }
   header += '}';
@@ -173,7 +184,8 @@ Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file) {
 
   std::vector<uint8_t> out;
   out.reserve(8 + header.size() + offset);
-  for (int k = 0; k < 8; ++k) out.push_back(static_cast<uint8_t>(uint64_t{header.size()} >> (8 * k)));
+  for (int k = 0; k < 8; ++k)
+    out.push_back(static_cast<uint8_t>(uint64_t{header.size()} >> (8 * k)));
   out.insert(out.end(), header.begin(), header.end());
   for (const ShapedTensor& tensor : file.tensors) {
     for (float v : tensor.values) {
@@ -184,17 +196,21 @@ Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file) {
   return out;
 }
 
-Result<SafetensorsFile> decode_safetensors(std::span<const uint8_t> bytes, std::string_view origin) {
+Result<SafetensorsFile> decode_safetensors(std::span<const uint8_t> bytes,
+                                           std::string_view origin) {
   const std::string where(origin);
   HeaderReader reader(origin);
-  if (bytes.size() < 8) return make_status(StatusCode::truncated, where + ": shorter than a safetensors header length");
+  if (bytes.size() < 8)
+    return make_status(StatusCode::truncated, where + ": shorter than a safetensors header length");
   uint64_t length = 0;
   for (int k = 0; k < 8; ++k) length |= uint64_t{bytes[k]} << (8 * k);
   if (length < 2 || length > kMaxSafetensorsHeader) {
-    return reader.error("length " + std::to_string(length) + " is not in 2.." + std::to_string(kMaxSafetensorsHeader));
+    return reader.error("length " + std::to_string(length) + " is not in 2.." +
+                        std::to_string(kMaxSafetensorsHeader));
   }
   if (length > bytes.size() - 8) {
-    return make_status(StatusCode::truncated, where + ": the file ends inside the " + std::to_string(length) +
+    return make_status(StatusCode::truncated, where + ": the file ends inside the " +
+                                                  std::to_string(length) +
                                                   "-byte safetensors header");
   }
   std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8), length);
@@ -216,15 +232,16 @@ Result<SafetensorsFile> decode_safetensors(std::span<const uint8_t> bytes, std::
   uint64_t covered = 0;
   for (const Entry* e : order) {
     if (e->begin != covered) {
-      return reader.error("tensor '" + e->name + "' starts at " + std::to_string(e->begin) + ", not at " +
-                          std::to_string(covered) + (e->begin < covered ? " (overlap)" : " (gap)"));
+      return reader.error("tensor '" + e->name + "' starts at " + std::to_string(e->begin) +
+                          ", not at " + std::to_string(covered) +
+                          (e->begin < covered ? " (overlap)" : " (gap)"));
     }
     covered = e->end;
   }
   if (covered != data.size()) {
     return make_status(covered > data.size() ? StatusCode::truncated : StatusCode::corrupt,
-                       where + ": the tensors span " + std::to_string(covered) + " data bytes, the file holds " +
-                           std::to_string(data.size()));
+                       where + ": the tensors span " + std::to_string(covered) +
+                           " data bytes, the file holds " + std::to_string(data.size()));
   }
   for (const Entry& e : entries) {
     ShapedTensor tensor;
@@ -235,8 +252,8 @@ Result<SafetensorsFile> decode_safetensors(std::span<const uint8_t> bytes, std::
     for (std::size_t i = 0; i < tensor.values.size(); ++i) {
       tensor.values[i] = to_float(e.dtype, data.data() + e.begin + i * size);
       if (!std::isfinite(tensor.values[i])) {
-        return make_status(StatusCode::non_finite, where + ": tensor '" + e.name + "' value " + std::to_string(i) +
-                                                       " is not finite");
+        return make_status(StatusCode::non_finite, where + ": tensor '" + e.name + "' value " +
+                                                       std::to_string(i) + " is not finite");
       }
     }
     file.tensors.push_back(std::move(tensor));
@@ -248,7 +265,8 @@ Result<SafetensorsFile> read_safetensors(const std::string& path, uint64_t max_b
   Result<std::vector<std::byte>> bytes = read_file(path, max_bytes);
   if (!bytes) return bytes.status();
   return decode_safetensors(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), path);
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
+      path);
 }
 
 Status write_safetensors(const std::string& path, const SafetensorsFile& file) {

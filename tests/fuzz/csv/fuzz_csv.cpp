@@ -27,7 +27,8 @@ void check(const Result<CsvTable>& table) {
 
 int run_one(const uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  for (const CsvOptions& options : {CsvOptions{}, CsvOptions{"0", "1-3,b", CsvOptions::Header::yes}}) {
+  for (const CsvOptions& options :
+       {CsvOptions{}, CsvOptions{"0", "1-3,b", CsvOptions::Header::yes}}) {
     std::istringstream in(text);
     check(parse_csv(in, "input.csv", options));
   }

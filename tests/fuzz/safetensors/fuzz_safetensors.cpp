@@ -10,7 +10,8 @@
 namespace edgefl::fuzz {
 
 int run_one(const uint8_t* data, std::size_t size) {
-  Result<SafetensorsFile> file = decode_safetensors(std::span<const uint8_t>(data, size), "input.safetensors");
+  Result<SafetensorsFile> file =
+      decode_safetensors(std::span<const uint8_t>(data, size), "input.safetensors");
   if (!file.ok()) {
     if (file.status().code() == StatusCode::ok) std::abort();
     return 0;
@@ -26,9 +27,12 @@ int run_one(const uint8_t* data, std::size_t size) {
   Result<std::vector<uint8_t>> again = encode_safetensors(*file);
   if (!again.ok()) std::abort();
   Result<SafetensorsFile> back = decode_safetensors(*again, "again");
-  if (!back.ok() || back->tensors.size() != file->tensors.size() || back->metadata != file->metadata) std::abort();
+  if (!back.ok() || back->tensors.size() != file->tensors.size() ||
+      back->metadata != file->metadata)
+    std::abort();
   for (std::size_t t = 0; t < file->tensors.size(); ++t) {
-    if (back->tensors[t].name != file->tensors[t].name || back->tensors[t].shape != file->tensors[t].shape ||
+    if (back->tensors[t].name != file->tensors[t].name ||
+        back->tensors[t].shape != file->tensors[t].shape ||
         back->tensors[t].values != file->tensors[t].values) {
       std::abort();
     }

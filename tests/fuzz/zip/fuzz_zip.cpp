@@ -14,7 +14,8 @@ constexpr std::size_t kCap = std::size_t{1} << 20;
 }  // namespace
 
 int run_one(const uint8_t* data, std::size_t size) {
-  Result<ZipArchive> archive = ZipArchive::parse(std::vector<uint8_t>(data, data + size), "input.npz");
+  Result<ZipArchive> archive =
+      ZipArchive::parse(std::vector<uint8_t>(data, data + size), "input.npz");
   if (!archive.ok()) {
     if (archive.status().code() == StatusCode::ok) std::abort();
     return 0;

@@ -20,13 +20,16 @@ inline void put_le(Bytes& out, uint64_t value, std::size_t size) {
   for (std::size_t k = 0; k < size; ++k) out.push_back(static_cast<uint8_t>(value >> (8 * k)));
 }
 
-inline void append(Bytes& out, const std::string& text) { out.insert(out.end(), text.begin(), text.end()); }
+inline void append(Bytes& out, const std::string& text) {
+  out.insert(out.end(), text.begin(), text.end());
+}
 
 // An npy file: `descr` like "<f4", `shape` like "(2, 3)", the raw payload. The header dict is
 // padded with spaces so that the data starts at a multiple of 64, as numpy does.
-inline Bytes npy(const std::string& descr, const std::string& shape, const Bytes& payload, int version = 1,
-                 bool fortran = false) {
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
+inline Bytes npy(const std::string& descr, const std::string& shape, const Bytes& payload,
+                 int version = 1, bool fortran = false) {
+  std::string header = "{'descr': '" + descr +
+                       "', 'fortran_order': " + (fortran ? "True" : "False") +
                        ", 'shape': " + shape + ", }";
   const std::size_t prefix = version == 1 ? 10 : 12;
   while ((prefix + header.size() + 1) % 64 != 0) header += ' ';
@@ -62,7 +65,7 @@ inline Bytes raw_deflate(const Bytes& input) {
 struct ZipEntry {
   std::string name;
   Bytes data;
-  uint16_t method = 0;        // 0 stored, 8 deflated
+  uint16_t method = 0;         // 0 stored, 8 deflated
   uint64_t declared_size = 0;  // 0: the real size
 };
 
@@ -71,15 +74,16 @@ inline Bytes zip(const std::vector<ZipEntry>& entries) {
   Bytes out, directory;
   for (const ZipEntry& e : entries) {
     const Bytes body = e.method == 8 ? raw_deflate(e.data) : e.data;
-    const uint32_t crc = static_cast<uint32_t>(crc32(0, e.data.data(), static_cast<uInt>(e.data.size())));
+    const uint32_t crc =
+        static_cast<uint32_t>(crc32(0, e.data.data(), static_cast<uInt>(e.data.size())));
     const uint64_t size = e.declared_size != 0 ? e.declared_size : e.data.size();
     const uint64_t offset = out.size();
     auto fields = [&](Bytes& to) {
       put_le(to, 20, 2);  // version needed
       put_le(to, 0, 2);   // flags
       put_le(to, e.method, 2);
-      put_le(to, 0, 2);       // time
-      put_le(to, 0x21, 2);    // date: 1980-01-01
+      put_le(to, 0, 2);     // time
+      put_le(to, 0x21, 2);  // date: 1980-01-01
       put_le(to, crc, 4);
       put_le(to, body.size(), 4);
       put_le(to, size, 4);
@@ -123,8 +127,9 @@ inline Bytes idx(const std::vector<uint32_t>& dims, const Bytes& data) {
 }
 
 inline void write_file(const std::string& path, const Bytes& bytes) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                              static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 inline void write_file(const std::string& path, const std::string& text) {

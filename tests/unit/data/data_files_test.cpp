@@ -10,8 +10,8 @@
 #include "edgefl/data/data_source.hpp"
 #include "temp_dir.hpp"
 
-using edgefl::DataSource;
 using edgefl::Dataset;
+using edgefl::DataSource;
 using edgefl::ModelSpec;
 using edgefl::ShardSpec;
 using edgefl::StatusCode;
@@ -52,9 +52,10 @@ bool mentions(const edgefl::Status& status, const std::string& text) {
 }  // namespace
 
 TEST_CASE("file data: npz archives (stored and deflated) become byte images scaled to [0, 1]") {
-  for (const std::string& name : {"npz:" + kFixtures + "/images_stored.npz",
-                                 "npz:" + kFixtures + "/images_deflated.npz:x=images:y=labels",
-                                 "npy:" + kFixtures + "/images_x.npy:" + kFixtures + "/images_y.npy"}) {
+  for (const std::string& name :
+       {"npz:" + kFixtures + "/images_stored.npz",
+        "npz:" + kFixtures + "/images_deflated.npz:x=images:y=labels",
+        "npy:" + kFixtures + "/images_x.npy:" + kFixtures + "/images_y.npy"}) {
     CAPTURE(name);
     auto data = load(name);
     REQUIRE(data.ok());
@@ -103,7 +104,8 @@ TEST_CASE("file data: CSV with a detected header, a named label and chosen featu
   CHECK(all->feature(0, 1) == 3.5f);
   CHECK(all->target(2) == 2.0f);
 
-  auto chosen = load("csv:" + dir.file("iris.csv") + ":label=sepal_length:features=2,sepal_width:regression");
+  auto chosen =
+      load("csv:" + dir.file("iris.csv") + ":label=sepal_length:features=2,sepal_width:regression");
   REQUIRE(chosen.ok());
   CHECK(chosen->dim() == 2);
   CHECK(chosen->feature(1, 0) == 4.3f);
@@ -133,7 +135,8 @@ TEST_CASE("file data: CSV errors name the file, the line and the column") {
   CHECK(mentions(error_of("1,2,0\n3,4\n"), "d.csv:2: 2 fields, the first line has 3"));
   CHECK(mentions(error_of("1,,0\n"), "d.csv:1: column 1: empty field"));
   CHECK(mentions(error_of("1,2,0.5\n"), "label 0.5"));
-  CHECK(mentions(error_of("a,b,y\n1,2,0\n", ":label=z"), "label 'z' is neither a header name nor a column number"));
+  CHECK(mentions(error_of("a,b,y\n1,2,0\n", ":label=z"),
+                 "label 'z' is neither a header name nor a column number"));
   CHECK(mentions(error_of("1,2,0\n", ":features=0-7"), "feature column 7 is beyond the 3 columns"));
   CHECK(mentions(error_of("1,2,0\n", ":features=0-2"), "is also a feature"));
   CHECK(mentions(error_of("a,b,y\n"), "no data rows"));
@@ -162,9 +165,9 @@ TEST_CASE("file data: IDX files by path, classes from the largest label") {
 
 TEST_CASE("file data: names are parsed strictly, before any file is read") {
   CHECK(DataSource::parse("csv:/no/such.csv:label=2").ok());  // files are read by the loads
-  for (const char* bad : {"csv:", "npy:x.npy", "npz:a.npz:x=", "csv:a.csv:colour=red", "npz:a.npz:label=1",
-                          "idx:a", "csv:a.csv:classes=0", "csv:a.csv:regression:classes=3",
-                          "npy:x.npy:label=y"}) {
+  for (const char* bad :
+       {"csv:", "npy:x.npy", "npz:a.npz:x=", "csv:a.csv:colour=red", "npz:a.npz:label=1", "idx:a",
+        "csv:a.csv:classes=0", "csv:a.csv:regression:classes=3", "npy:x.npy:label=y"}) {
     CAPTURE(bad);
     auto source = DataSource::parse(bad);
     REQUIRE_FALSE(source.ok());
@@ -191,7 +194,8 @@ TEST_CASE("file data: a file that does not fit the model is refused naming both"
   REQUIRE_FALSE(too_few_outputs.ok());
   CHECK(mentions(too_few_outputs.status(), "the model has 2 outputs"));
 
-  auto rows = DataSource::parse("npy:" + kFixtures + "/rows_x_f4.npy:" + kFixtures + "/rows_y.npy:regression");
+  auto rows = DataSource::parse("npy:" + kFixtures + "/rows_x_f4.npy:" + kFixtures +
+                                "/rows_y.npy:regression");
   REQUIRE(rows.ok());
   CHECK(rows->load_test(spec_of("linear:4-1"))->size() == 5);
   CHECK(mentions(rows->load_test(spec_of("mlp:4-3")).status(), "a classifier needs class labels"));
@@ -222,7 +226,8 @@ TEST_CASE("file data: one partition is the whole file in order, more split it wi
   CHECK(seen == *whole);
 
   // Regression targets have no labels to skew: a Dirichlet split falls back to IID.
-  auto rows = DataSource::parse("npy:" + kFixtures + "/rows_x_f4.npy:" + kFixtures + "/rows_y.npy:regression");
+  auto rows = DataSource::parse("npy:" + kFixtures + "/rows_x_f4.npy:" + kFixtures +
+                                "/rows_y.npy:regression");
   REQUIRE(rows.ok());
   CHECK(rows->load_shard(ShardSpec{.scheme = "dirichlet", .count = 2, .index = 1}).ok());
 }
@@ -239,8 +244,10 @@ TEST_CASE("file data: damaged arrays name the file and the problem") {
                  "x.npy holds 3 samples (shape 3x1) but"));
   CHECK(mentions(error_of(t::npy("<f4", "(2, 1)", t::raw(std::vector<float>{1, NAN}))),
                  "x.npy: value 1 (sample 1) is not a finite float"));
-  CHECK(mentions(error_of(t::npy("<f8", "(2, 1)", t::raw(std::vector<double>{1, 1e300}))), "not a finite float"));
-  CHECK(mentions(error_of(t::npy("<i8", "(2, 1)", t::raw(std::vector<int64_t>{1, 2}))), "dtype <i8"));
+  CHECK(mentions(error_of(t::npy("<f8", "(2, 1)", t::raw(std::vector<double>{1, 1e300}))),
+                 "not a finite float"));
+  CHECK(
+      mentions(error_of(t::npy("<i8", "(2, 1)", t::raw(std::vector<int64_t>{1, 2}))), "dtype <i8"));
   CHECK(mentions(error_of(t::npy("<f4", "(2, 0)", {})), "hold no values"));
   const t::Bytes x = t::npy("<f4", "(2, 1)", t::raw(std::vector<float>{1, 2}));
   CHECK(error_of(t::Bytes(x.begin(), x.end() - 2)).code() == StatusCode::truncated);

@@ -36,7 +36,8 @@ TEST_CASE("npy: numpy's version 1.0 and 2.0 files read back with their shape and
   REQUIRE(images->element_count() == 72);
   for (std::size_t i = 0; i < 6; ++i) {
     for (std::size_t r = 0; r < 4; ++r) {
-      for (std::size_t c = 0; c < 3; ++c) CHECK(images->value(i * 12 + r * 3 + c) == double((i * 7 + r * 3 + c) % 256));
+      for (std::size_t c = 0; c < 3; ++c)
+        CHECK(images->value(i * 12 + r * 3 + c) == double((i * 7 + r * 3 + c) % 256));
     }
   }
   auto rows = edgefl::read_npy(kFixtures + "/rows_x_f8_v2.npy");
@@ -51,7 +52,8 @@ TEST_CASE("npy: numpy's version 1.0 and 2.0 files read back with their shape and
 }
 
 TEST_CASE("npy: the header a test writes parses like numpy's, every dtype converts") {
-  auto array = edgefl::parse_npy(t::npy("<i2", "(3,)", t::raw(std::vector<int16_t>{-5, 0, 300})), "a.npy");
+  auto array =
+      edgefl::parse_npy(t::npy("<i2", "(3,)", t::raw(std::vector<int16_t>{-5, 0, 300})), "a.npy");
   REQUIRE(array.ok());
   CHECK(array->value(0) == -5.0);
   CHECK(array->value(2) == 300.0);
@@ -77,11 +79,14 @@ TEST_CASE("npy: damaged and unsupported files are refused naming the problem") {
   version[6] = 4;
   CHECK(npy_error(version).code() == StatusCode::version_mismatch);
   CHECK(npy_error(t::Bytes(good.begin(), good.begin() + 30)).code() == StatusCode::truncated);
-  CHECK(npy_error(t::npy(">f4", "(1,)", {0, 0, 0, 0})).message().find("'>f4'") != std::string::npos);
+  CHECK(npy_error(t::npy(">f4", "(1,)", {0, 0, 0, 0})).message().find("'>f4'") !=
+        std::string::npos);
   CHECK(npy_error(t::npy("<c8", "(1,)", t::Bytes(8))).message().find("dtype") != std::string::npos);
-  CHECK(npy_error(t::npy("<f4", "(1,)", t::Bytes(4), 1, true)).message().find("Fortran") != std::string::npos);
+  CHECK(npy_error(t::npy("<f4", "(1,)", t::Bytes(4), 1, true)).message().find("Fortran") !=
+        std::string::npos);
   CHECK(npy_error(t::npy("<f4", "(1, x)", t::Bytes(4))).code() == StatusCode::corrupt);
-  CHECK(npy_error(t::npy("<f4", "(4294967296, 4294967296, 4294967296)", t::Bytes(4))).code() == StatusCode::too_large);
+  CHECK(npy_error(t::npy("<f4", "(4294967296, 4294967296, 4294967296)", t::Bytes(4))).code() ==
+        StatusCode::too_large);
   // A header claiming more bytes than the file has.
   t::Bytes claim = good;
   claim[8] = 0xFF, claim[9] = 0xFF;
@@ -134,7 +139,7 @@ TEST_CASE("zip: bombs, unknown methods, bad CRCs and cut archives are refused") 
   CHECK_FALSE(short_stream->extract(short_stream->members()[0], 1 << 30).ok());
 
   t::Bytes bzip2 = t::zip({{"x.npy", payload, 0}});
-  bzip2[8] = 12;                       // local header method
+  bzip2[8] = 12;                         // local header method
   bzip2[payload.size() + 35 + 10] = 12;  // central directory method
   auto unknown = open(bzip2);
   REQUIRE(unknown.ok());

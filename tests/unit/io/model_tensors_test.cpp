@@ -8,7 +8,8 @@
 
 using edgefl::ModelSpec;
 
-TEST_CASE("model tensors: an MLP's Dense layers are nn.Sequential modules 0, 2, 4 with weight and bias") {
+TEST_CASE(
+    "model tensors: an MLP's Dense layers are nn.Sequential modules 0, 2, 4 with weight and bias") {
   auto spec = ModelSpec::parse("mlp:3-4-2:relu");
   REQUIRE(spec.ok());
   std::vector<float> params(spec->parameter_count());
@@ -19,8 +20,8 @@ TEST_CASE("model tensors: an MLP's Dense layers are nn.Sequential modules 0, 2, 
   const auto layouts = spec->dense_layouts();
   const char* names[] = {"layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"};
   const std::vector<std::vector<uint64_t>> shapes = {{4, 3}, {4}, {2, 4}, {2}};
-  const std::size_t offsets[] = {layouts[0].weight_offset, layouts[0].bias_offset, layouts[1].weight_offset,
-                                 layouts[1].bias_offset};
+  const std::size_t offsets[] = {layouts[0].weight_offset, layouts[0].bias_offset,
+                                 layouts[1].weight_offset, layouts[1].bias_offset};
   std::size_t total = 0;
   for (std::size_t t = 0; t < 4; ++t) {
     CAPTURE(t);
@@ -31,7 +32,8 @@ TEST_CASE("model tensors: an MLP's Dense layers are nn.Sequential modules 0, 2, 
     total += file->tensors[t].values.size();
   }
   CHECK(total == params.size());
-  CHECK(file->metadata.back() == std::pair<std::string, std::string>{"edgefl.model", "mlp:3-4-2:relu"});
+  CHECK(file->metadata.back() ==
+        std::pair<std::string, std::string>{"edgefl.model", "mlp:3-4-2:relu"});
 }
 
 TEST_CASE("model tensors: a linear model has one weight and no bias, a wrong count is refused") {

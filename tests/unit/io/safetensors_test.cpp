@@ -8,8 +8,8 @@
 #include "edgefl/io/safetensors.hpp"
 #include "temp_dir.hpp"
 
-using edgefl::ShapedTensor;
 using edgefl::SafetensorsFile;
+using edgefl::ShapedTensor;
 using edgefl::StatusCode;
 
 namespace {
@@ -105,19 +105,28 @@ TEST_CASE("safetensors: bad headers and spans are refused naming the problem") {
   CHECK(mentions(error_of(with_header("{" + a + "," + a + "}", 8)), "no duplicate key 'a'"));
   CHECK(mentions(error_of(with_header("[1]", 0)), "not a JSON object"));
   CHECK(mentions(error_of(with_header("{" + a + "} x", 8)), "expected end of document"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8)),
-                 "dtype F64"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
-                 "need 3 x 4 bytes, data_offsets span 8"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
-                 "not a whole number"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8)),
-                 "begin <= end"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8)),
-                 "exactly dtype, shape and data_offsets"));
-  CHECK(mentions(error_of(with_header(R"({"__metadata__":{"n":1},)" + a + "}", 8)), "'n' is not a string"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})", 8)),
-                 "data_offsets span 8"));
+  CHECK(mentions(
+      error_of(with_header(R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8)),
+      "dtype F64"));
+  CHECK(mentions(
+      error_of(with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
+      "need 3 x 4 bytes, data_offsets span 8"));
+  CHECK(mentions(
+      error_of(with_header(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
+      "not a whole number"));
+  CHECK(mentions(
+      error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8)),
+      "begin <= end"));
+  CHECK(mentions(
+      error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8)),
+      "exactly dtype, shape and data_offsets"));
+  CHECK(mentions(error_of(with_header(R"({"__metadata__":{"n":1},)" + a + "}", 8)),
+                 "'n' is not a string"));
+  CHECK(mentions(
+      error_of(with_header(
+          R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})",
+          8)),
+      "data_offsets span 8"));
 
   const std::string b_overlap = R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]})";
   CHECK(mentions(error_of(with_header("{" + a + "," + b_overlap + "}", 8)), "(overlap)"));
@@ -132,12 +141,15 @@ TEST_CASE("safetensors: bad headers and spans are refused naming the problem") {
   CHECK(error_of(nan).code() == StatusCode::non_finite);
 
   CHECK(mentions(error_of(with_header("{\"a\\u00\":1}", 0)), "four hex digits"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[1e999],"data_offsets":[0,8]}})", 8)),
-                 "not a whole number"));
-  CHECK(mentions(error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8.5]}})", 8)),
-                 "not a whole number"));
+  CHECK(mentions(
+      error_of(with_header(R"({"a":{"dtype":"F32","shape":[1e999],"data_offsets":[0,8]}})", 8)),
+      "not a whole number"));
+  CHECK(mentions(
+      error_of(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8.5]}})", 8)),
+      "not a whole number"));
   CHECK(error_of(with_header("{\"a\":01}", 0)).code() == StatusCode::corrupt);
-  CHECK(mentions(error_of(with_header(std::string(100, '[') + std::string(100, ']'), 0)), "nested"));
+  CHECK(
+      mentions(error_of(with_header(std::string(100, '[') + std::string(100, ']'), 0)), "nested"));
 }
 
 TEST_CASE("safetensors: the writer refuses what a reader could not tell apart") {

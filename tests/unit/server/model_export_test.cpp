@@ -15,7 +15,8 @@ using edgefl::server::ExportOptions;
 
 namespace {
 
-void write_checkpoint(const std::string& path, const std::string& spec_text, const std::vector<float>& params) {
+void write_checkpoint(const std::string& path, const std::string& spec_text,
+                      const std::vector<float>& params) {
   edgefl::Checkpoint checkpoint;
   checkpoint.round = checkpoint.model_version = 4;
   checkpoint.model_spec = spec_text;
@@ -25,7 +26,8 @@ void write_checkpoint(const std::string& path, const std::string& spec_text, con
   REQUIRE(edgefl::atomic_write_file(path, std::as_bytes(std::span<const uint8_t>(*bytes))).ok());
 }
 
-ExportOptions options(const std::string& checkpoint, const std::string& out, const std::string& format = "safetensors") {
+ExportOptions options(const std::string& checkpoint, const std::string& out,
+                      const std::string& format = "safetensors") {
   ExportOptions o;
   o.checkpoint = checkpoint;
   o.out = out;
@@ -35,7 +37,8 @@ ExportOptions options(const std::string& checkpoint, const std::string& out, con
 
 }  // namespace
 
-TEST_CASE("model export: a state directory's checkpoint becomes a safetensors file of its parameters") {
+TEST_CASE(
+    "model export: a state directory's checkpoint becomes a safetensors file of its parameters") {
   edgefl::testing::TempDir dir;
   auto spec = edgefl::ModelSpec::parse("mlp:6-5-3:relu");
   REQUIRE(spec.ok());
@@ -54,13 +57,18 @@ TEST_CASE("model export: a state directory's checkpoint becomes a safetensors fi
     for (const auto& tensor : file->tensors) {
       const bool weight = tensor.name.ends_with("weight") && tensor.shape[1] == layout.inputs;
       const bool bias = tensor.name.ends_with("bias") && tensor.shape[0] == layout.outputs;
-      if (weight) std::memcpy(flat.data() + layout.weight_offset, tensor.values.data(), tensor.values.size() * 4);
-      if (bias) std::memcpy(flat.data() + layout.bias_offset, tensor.values.data(), tensor.values.size() * 4);
+      if (weight)
+        std::memcpy(flat.data() + layout.weight_offset, tensor.values.data(),
+                    tensor.values.size() * 4);
+      if (bias)
+        std::memcpy(flat.data() + layout.bias_offset, tensor.values.data(),
+                    tensor.values.size() * 4);
     }
   }
   CHECK(flat == params);
   bool has_version = false;
-  for (const auto& [key, value] : file->metadata) has_version |= key == "edgefl.model_version" && value == "4";
+  for (const auto& [key, value] : file->metadata)
+    has_version |= key == "edgefl.model_version" && value == "4";
   CHECK(has_version);
 }
 
@@ -78,7 +86,8 @@ TEST_CASE("model export: an unknown format, a missing or damaged checkpoint are 
   REQUIRE(bytes.ok());
   (*bytes)[bytes->size() / 2] ^= std::byte{1};
   REQUIRE(edgefl::atomic_write_file(dir.file("checkpoint.bin"), *bytes).ok());
-  auto damaged = edgefl::server::export_checkpoint(options(dir.file("checkpoint.bin"), dir.file("m")));
+  auto damaged =
+      edgefl::server::export_checkpoint(options(dir.file("checkpoint.bin"), dir.file("m")));
   REQUIRE_FALSE(damaged.ok());
   CHECK(damaged.status().message().find("checkpoint.bin") != std::string::npos);
 }

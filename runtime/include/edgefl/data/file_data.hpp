@@ -8,8 +8,9 @@
 //       COL: a header name or column number (from 0), default the last column;
 //       COLS: comma-separated numbers, ranges (0-3) and names, default every other column;
 //       header: default detected (line 1 is one when none of its fields is a number)
-//   npy:X.npy:Y.npy                     features (N x D rows, or N x H x W x C images) and labels (N)
-//   npz:PATH[:x=NAME][:y=NAME]          the same two arrays in one archive (default x and y; both
+//   npy:X.npy:Y.npy                     features (N x D rows, or N x H x W x C images) and labels
+//   (N) npz:PATH[:x=NAME][:y=NAME]          the same two arrays in one archive (default x and y;
+//   both
 //                                       numpy.savez and numpy.savez_compressed archives)
 //   idx:IMAGES:LABELS                   IDX files (the MNIST format, optionally gzipped)
 // Options of every kind:
@@ -32,7 +33,8 @@
 namespace edgefl {
 
 // Arrays inside an npz are capped at this many bytes when inflated (a zip bomb stops there).
-inline constexpr std::size_t kMaxNpzMemberBytes = std::size_t{1} << (sizeof(std::size_t) >= 8 ? 32 : 30);
+inline constexpr std::size_t kMaxNpzMemberBytes = std::size_t{1}
+                                                  << (sizeof(std::size_t) >= 8 ? 32 : 30);
 
 class FileData {
  public:

@@ -30,7 +30,7 @@ struct ZipMember {
   std::string name;
   uint16_t method = 0;  // 0 stored, 8 deflated
   uint64_t compressed_size = 0;
-  uint64_t size = 0;    // declared uncompressed size
+  uint64_t size = 0;  // declared uncompressed size
   uint32_t crc32 = 0;
   uint64_t local_header_offset = 0;
 };

@@ -7,15 +7,16 @@
 //   auto back = edgefl::read_safetensors("model.safetensors");
 //
 // The format: an 8-byte little-endian header length N, N bytes of JSON
-//   {"__metadata__": {"k": "v"}, "name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}, ...}
+//   {"__metadata__": {"k": "v"}, "name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]},
+//   ...}
 // padded with spaces to a multiple of 8, then the tensors' little-endian bytes; offsets count
 // from the end of the header. Written as F32, one tensor after another in the given order.
 //
 // The reader is strict: N sane (at most 100 MB and inside the file), the header valid JSON
 // (edgefl/base/json_value.hpp) with exactly dtype, shape and data_offsets per tensor (whole
-// numbers up to 2^53) and only strings in __metadata__, dtype F32 (F16 and BF16 are converted to float; others refused),
-// shape x dtype size equal to the offsets' span, spans inside the data, not overlapping and
-// covering it exactly, every value finite. Errors name the file and the tensor.
+// numbers up to 2^53) and only strings in __metadata__, dtype F32 (F16 and BF16 are converted to
+// float; others refused), shape x dtype size equal to the offsets' span, spans inside the data, not
+// overlapping and covering it exactly, every value finite. Errors name the file and the tensor.
 #pragma once
 
 #include <cstddef>
@@ -42,14 +43,16 @@ struct SafetensorsFile {
 };
 
 inline constexpr std::size_t kMaxSafetensorsHeader = std::size_t{100} << 20;
-inline constexpr uint64_t kMaxSafetensorsBytes = uint64_t{1} << (sizeof(std::size_t) >= 8 ? 34 : 30);
+inline constexpr uint64_t kMaxSafetensorsBytes = uint64_t{1}
+                                                 << (sizeof(std::size_t) >= 8 ? 34 : 30);
 
 // invalid_argument for duplicate, empty or reserved names, and values that do not match a shape.
 Result<std::vector<uint8_t>> encode_safetensors(const SafetensorsFile& file);
 // `origin` names the bytes in errors.
 Result<SafetensorsFile> decode_safetensors(std::span<const uint8_t> bytes, std::string_view origin);
 
-Result<SafetensorsFile> read_safetensors(const std::string& path, uint64_t max_bytes = kMaxSafetensorsBytes);
+Result<SafetensorsFile> read_safetensors(const std::string& path,
+                                         uint64_t max_bytes = kMaxSafetensorsBytes);
 // Written atomically (temporary file, fsync, rename).
 Status write_safetensors(const std::string& path, const SafetensorsFile& file);
 
