@@ -12,7 +12,7 @@ namespace edgefl::device {
 ShardSpec shard_spec(const DeviceConfig& config) {
   ShardSpec shard;
   shard.scheme = config.partition;
-  shard.count = config.partitions;
+  shard.count = config.partitions != 0 ? config.partitions : FileData::names_file(config.data) ? 1 : 10;
   shard.index = config.partition_index;
   shard.alpha = config.dirichlet_alpha;
   shard.shards_per_client = config.shards_per_client;
@@ -30,10 +30,13 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated boards)");
   t.add("give_up_s", &c.give_up_s, "exit after this long without a word from the server (0: never)");
 
-  t.add("data", &c.data, "local data: fashion-mnist | blobs:D:C | linear:D");
+  t.add("data", &c.data,
+        "local data: fashion-mnist | blobs:D:C | linear:D | csv:PATH | npy:X.npy:Y.npy | npz:PATH | "
+        "idx:IMAGES:LABELS");
   t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
   t.add("partition.scheme", &c.partition, "iid | dirichlet | shards");
-  t.add("partition.count", &c.partitions, "number of partitions the data is split into");
+  t.add("partition.count", &c.partitions,
+        "number of partitions the data is split into (0: 1 for file data, 10 for the built-in sets)");
   t.add("partition.index", &c.partition_index, "which partition this device trains on");
   t.add("partition.alpha", &c.dirichlet_alpha, "Dirichlet label-skew alpha");
   t.add("partition.shards_per_client", &c.shards_per_client, "shards per client (shards)");
@@ -111,10 +114,10 @@ Status validate_device_config(const DeviceConfig& c) {
   if (c.partition != "iid" && c.partition != "dirichlet" && c.partition != "shards") {
     return invalid("partition.scheme '" + c.partition + "' is not iid, dirichlet or shards");
   }
-  if (c.partitions == 0) return invalid("partition.count must be at least 1");
-  if (c.partition_index >= c.partitions) {
-    return invalid("partition.index " + std::to_string(c.partition_index) +
-                   " is not below partition.count " + std::to_string(c.partitions));
+  const uint32_t partitions = shard_spec(c).count;
+  if (c.partition_index >= partitions) {
+    return invalid("partition.index " + std::to_string(c.partition_index) + " is not below partition.count " +
+                   std::to_string(partitions) + (c.partitions == 0 ? " (the default for this data)" : ""));
   }
   if (!(c.dirichlet_alpha > 0 && std::isfinite(c.dirichlet_alpha))) {
     return invalid("partition.alpha must be > 0");

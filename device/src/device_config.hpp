@@ -26,10 +26,10 @@ struct DeviceConfig {
   double give_up_s = 0;           // exit after this long without a word from the server (0: never)
 
   // Local data.
-  std::string data = "fashion-mnist";  // fashion-mnist | blobs:D:C | linear:D
+  std::string data = "fashion-mnist";  // fashion-mnist | blobs:D:C | linear:D | csv:/npy:/npz:/idx: files
   std::string data_dir;                // empty: Debian's /usr/share/datasets/fashion-mnist
   std::string partition = "dirichlet"; // iid | dirichlet | shards
-  uint32_t partitions = 10;
+  uint32_t partitions = 0;             // 0: 1 for file data (the whole file), 10 for the built-in sets
   uint32_t partition_index = 0;
   float dirichlet_alpha = 0.5f;
   uint32_t shards_per_client = 2;

@@ -5,6 +5,7 @@
 
 #include "edgefl/train/adaptive_batch.hpp"
 #include "edgefl/codec/codec.hpp"
+#include "edgefl/data/data_source.hpp"
 #include "edgefl/nn/compute.hpp"
 #include "edgefl/train/memory_plan.hpp"
 #include "edgefl/proto/proto.hpp"
@@ -95,11 +96,9 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   if (task.model_spec != s.spec_text) {
     Result<ModelSpec> spec = ModelSpec::parse(task.model_spec);
     if (!spec) return failed(spec.status());
-    if (spec->input_size() != options_.data->dim()) {
-      return failed(make_status(StatusCode::shape_mismatch,
-                                "model '" + task.model_spec + "' takes " + std::to_string(spec->input_size()) +
-                                    " inputs, the local data has " + std::to_string(options_.data->dim())));
-    }
+    // Also keeps a label beyond the classifier's outputs from indexing past them.
+    Status fits = check_fit(*options_.data, *spec, "the local data");
+    if (!fits.ok()) return failed(std::move(fits));
     if (!s.compute) {
       auto compute = ComputeContext::create(options_.backend, options_.threads, options_.direct_isa);
       if (!compute) return failed(compute.status());

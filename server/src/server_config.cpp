@@ -14,7 +14,9 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
         "model spec, e.g. mlp:784-256-128-10:relu, linear:1000-1 or a layer list such as \"in:28x28x1 conv3x3x8 "
         "relu maxpool2 flatten dense10\" (docs/models.md)");
   t.add("seed", &c.seed, "seed for initialisation, device sampling and device tasks");
-  t.add("data", &c.data, "evaluation data: fashion-mnist | blobs:D:C | linear:D | none");
+  t.add("data", &c.data,
+        "evaluation data: fashion-mnist | blobs:D:C | linear:D | csv:PATH | npy:X.npy:Y.npy | npz:PATH | "
+        "idx:IMAGES:LABELS | none");
   t.add("data_dir", &c.data_dir, "Fashion-MNIST directory (default: Debian's dataset path)");
   t.add("eval_samples", &c.eval_samples, "test samples per evaluation (0: no evaluation)");
 

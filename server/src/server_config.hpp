@@ -66,7 +66,7 @@ struct ServerConfig {
   // Model and evaluation.
   std::string model = "mlp:784-256-128-10:relu";
   uint64_t seed = 1;
-  std::string data = "fashion-mnist";   // fashion-mnist | blobs:D:C | linear:D | none
+  std::string data = "fashion-mnist";   // fashion-mnist | blobs:D:C | linear:D | csv:/npy:/npz:/idx: files | none
   std::string data_dir;                 // empty: Debian's /usr/share/datasets/fashion-mnist
   uint32_t eval_samples = 10000;        // test-set samples used per evaluation (0: none)
 

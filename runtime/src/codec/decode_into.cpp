@@ -6,7 +6,7 @@
 #include <string>
 
 #include "edgefl/codec/codec.hpp"
-#include "half.hpp"
+#include "edgefl/base/half.hpp"
 
 namespace edgefl {
 namespace {
@@ -67,8 +67,8 @@ template <std::size_t N>
 uint32_t halves_to_floats(const uint16_t* in, float* out) {
   uint32_t bad = 0;
   for (std::size_t i = 0; i < N; ++i) {
-    bad |= codec_detail::half_is_finite(in[i]) ? 0u : 1u;
-    out[i] = codec_detail::half_to_float(in[i]);
+    bad |= half_is_finite(in[i]) ? 0u : 1u;
+    out[i] = half_to_float(in[i]);
   }
   return bad;
 }
@@ -76,8 +76,8 @@ uint32_t halves_to_floats(const uint16_t* in, float* out) {
 uint32_t halves_to_floats(const uint16_t* in, float* out, std::size_t n) {
   uint32_t bad = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    bad |= codec_detail::half_is_finite(in[i]) ? 0u : 1u;
-    out[i] = codec_detail::half_to_float(in[i]);
+    bad |= half_is_finite(in[i]) ? 0u : 1u;
+    out[i] = half_to_float(in[i]);
   }
   return bad;
 }

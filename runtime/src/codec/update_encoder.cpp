@@ -5,7 +5,7 @@
 #include <string>
 
 #include "edgefl/codec/codec.hpp"
-#include "half.hpp"
+#include "edgefl/base/half.hpp"
 
 namespace edgefl {
 namespace {
@@ -85,9 +85,9 @@ Result<TensorView> UpdateEncoder::encode(std::span<const float> delta) {
     case CodecKind::f16: {
       uint16_t* out = f16_.get();
       for (std::size_t i = 0; i < n; ++i) {
-        const float v = std::clamp(work[i], -codec_detail::kHalfMax, codec_detail::kHalfMax);
-        out[i] = codec_detail::float_to_half(v);
-        residual[i] = work[i] - codec_detail::half_to_float(out[i]);
+        const float v = std::clamp(work[i], -kHalfMax, kHalfMax);
+        out[i] = float_to_half(v);
+        residual[i] = work[i] - half_to_float(out[i]);
       }
       view.f16 = {out, n};
       break;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <numeric>
+#include <span>
 
 #include "edgefl/data/idx_reader.hpp"
 #include "edgefl/data/partition.hpp"
@@ -33,16 +34,24 @@ Result<Partition> split(const Dataset& data, const ShardSpec& s) {
   return make_status(StatusCode::invalid_argument, "partition scheme '" + s.scheme + "' is not iid, dirichlet or shards");
 }
 
-// The rows of partition `s.index`, capped at max_samples.
-Result<std::vector<uint32_t>> rows_of(const Dataset& data, const ShardSpec& s) {
+// The rows of partition `s.index`, capped at max_samples. Targets without classes have no
+// labels to skew: such data is always split IID. One partition is the whole data set.
+Result<std::vector<uint32_t>> rows_of(const Dataset& data, ShardSpec s) {
   if (s.index >= s.count) {
     return make_status(StatusCode::invalid_argument, "partition index " + std::to_string(s.index) +
                                                          " is not below the partition count " +
                                                          std::to_string(s.count));
   }
-  Result<Partition> partition = split(data, s);
-  if (!partition) return partition.status();
-  std::vector<uint32_t> rows = std::move(partition->clients[s.index]);
+  if (data.num_classes() == 0) s.scheme = "iid";
+  std::vector<uint32_t> rows;
+  if (s.count == 1) {
+    rows.resize(data.size());
+    std::iota(rows.begin(), rows.end(), 0u);
+  } else {
+    Result<Partition> partition = split(data, s);
+    if (!partition) return partition.status();
+    rows = std::move(partition->clients[s.index]);
+  }
   if (s.max_samples != 0 && rows.size() > s.max_samples) rows.resize(s.max_samples);
   if (rows.empty()) {
     return make_status(StatusCode::failed_precondition,
@@ -50,6 +59,12 @@ Result<std::vector<uint32_t>> rows_of(const Dataset& data, const ShardSpec& s) {
                            " (" + s.scheme + ") holds no samples; use another seed or alpha");
   }
   return rows;
+}
+
+// The rows of `data` (sorted, unique), without a copy when they are all of it.
+Result<Dataset> keep_rows(Dataset data, std::span<const uint32_t> rows) {
+  if (rows.size() == data.size()) return data;
+  return data.select(rows);
 }
 
 Result<Dataset> head(Dataset data, std::size_t max_samples) {
@@ -60,6 +75,26 @@ Result<Dataset> head(Dataset data, std::size_t max_samples) {
 }
 
 }  // namespace
+
+Status check_fit(const Dataset& data, const ModelSpec& spec, std::string_view what) {
+  const std::size_t classes = data.num_classes();
+  std::string problem;
+  if (spec.input_size() != data.dim()) {
+    problem = "the model takes " + std::to_string(spec.input_size()) + " inputs";
+  } else if (spec.loss == LossKind::softmax_cross_entropy && (classes == 0 || classes > spec.output_size())) {
+    problem = classes == 0 ? "a classifier needs class labels"
+                           : "the model has " + std::to_string(spec.output_size()) + " outputs";
+  } else if (spec.loss != LossKind::softmax_cross_entropy && spec.output_size() != 1) {
+    problem = "the model has " + std::to_string(spec.output_size()) + " outputs";
+  } else if (spec.loss == LossKind::logistic && classes > 2) {
+    problem = "a logistic model needs labels 0 and 1";
+  }
+  if (problem.empty()) return Status();
+  return make_status(StatusCode::shape_mismatch,
+                     std::string(what) + " (" + std::to_string(data.dim()) + " inputs, " +
+                         (classes == 0 ? std::string("regression") : std::to_string(classes) + " classes") +
+                         ") does not fit model '" + spec.to_string() + "': " + problem);
+}
 
 Result<DataSource> DataSource::parse(const std::string& name, std::string dir, uint64_t seed) {
   DataSource source;
@@ -74,7 +109,12 @@ Result<DataSource> DataSource::parse(const std::string& name, std::string dir, u
     if (colon == std::string_view::npos) break;
     rest.remove_prefix(colon + 1);
   }
-  if (parts[0] == "fashion-mnist" && parts.size() == 1) {
+  if (FileData::names_file(name)) {
+    Result<FileData> file = FileData::parse(name);
+    if (!file) return file.status();
+    source.kind_ = Kind::file;
+    source.file_ = std::move(*file);
+  } else if (parts[0] == "fashion-mnist" && parts.size() == 1) {
     source.kind_ = Kind::fashion_mnist;
   } else if (parts[0] == "blobs" && parts.size() == 3) {
     source.kind_ = Kind::blobs;
@@ -92,12 +132,15 @@ Result<DataSource> DataSource::parse(const std::string& name, std::string dir, u
     source.classes_ = 0;
   } else {
     return make_status(StatusCode::invalid_argument,
-                       "data '" + name + "' is not fashion-mnist, blobs:D:C or linear:D");
+                       "data '" + name +
+                           "' is not fashion-mnist, blobs:D:C, linear:D, csv:PATH, npy:X:Y, npz:PATH or "
+                           "idx:IMAGES:LABELS");
   }
   return source;
 }
 
 Status DataSource::check_spec(const ModelSpec& spec) const {
+  if (kind_ == Kind::file) return Status();
   const std::size_t outputs = classes_ == 0 ? 1 : classes_;
   const bool classifier = spec.loss == LossKind::softmax_cross_entropy;
   if (spec.input_size() != dim_ || spec.output_size() != outputs || classifier != (classes_ > 1)) {
@@ -107,6 +150,10 @@ Status DataSource::check_spec(const ModelSpec& spec) const {
                            ") does not fit model '" + spec.to_string() + "'");
   }
   return Status();
+}
+
+Status DataSource::check_loaded(const Dataset& data, const ModelSpec& spec) const {
+  return kind_ == Kind::file ? check_fit(data, spec, "data '" + name_ + "'") : Status();
 }
 
 Result<Dataset> DataSource::generate() const {
@@ -123,6 +170,12 @@ Result<Dataset> DataSource::generate() const {
 Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_samples) const {
   EDGEFL_RETURN_IF_ERROR(check_spec(spec));
   switch (kind_) {
+    case Kind::file: {
+      Result<Dataset> test = file_.load();
+      if (!test) return test.status();
+      EDGEFL_RETURN_IF_ERROR(check_loaded(*test, spec));
+      return head(std::move(*test), max_samples);
+    }
     case Kind::fashion_mnist: {
       IdxPaths paths = fashion_mnist_paths(dir_, "t10k");
       Result<Dataset> test = load_idx(paths.images, paths.labels, 10, kFashionMnistStandardised);
@@ -159,26 +212,23 @@ Result<Dataset> DataSource::synthetic_train() const {
   return all->select(train_rows);
 }
 
-ShardSpec DataSource::synthetic_shard(ShardSpec shard) const {
-  // Regression targets have no labels to skew: such data is always split IID.
-  if (kind_ == Kind::linear) shard.scheme = "iid";
-  return shard;
-}
-
 Result<std::vector<uint32_t>> DataSource::shard_rows(const ShardSpec& shard) const {
   if (kind_ == Kind::fashion_mnist) {
     Result<Dataset> labels = load_idx_labels(fashion_mnist_paths(dir_, "train").labels, 10);
     if (!labels) return labels.status().with_context("Fashion-MNIST training labels");
     return rows_of(*labels, shard);
   }
-  Result<Dataset> train = synthetic_train();
+  Result<Dataset> train = kind_ == Kind::file ? file_.load() : synthetic_train();
   if (!train) return train.status();
-  return rows_of(*train, synthetic_shard(shard));
+  return rows_of(*train, shard);
 }
 
 Result<Shard> DataSource::load_shard(const ModelSpec& spec, const ShardSpec& shard) const {
   EDGEFL_RETURN_IF_ERROR(check_spec(spec));
-  return load_shard(shard);
+  Result<Shard> loaded = load_shard(shard);
+  if (!loaded) return loaded.status();
+  EDGEFL_RETURN_IF_ERROR(check_loaded(loaded->data, spec));
+  return loaded;
 }
 
 Result<Shard> DataSource::load_shard(const ShardSpec& shard) const {
@@ -190,11 +240,11 @@ Result<Shard> DataSource::load_shard(const ShardSpec& shard) const {
                              kFashionMnistStandardised);
     if (!data) return data.status().with_context("Fashion-MNIST training set");
   } else {
-    Result<Dataset> train = synthetic_train();
+    Result<Dataset> train = kind_ == Kind::file ? file_.load() : synthetic_train();
     if (!train) return train.status();
-    Result<std::vector<uint32_t>> rows = rows_of(*train, synthetic_shard(shard));
+    Result<std::vector<uint32_t>> rows = rows_of(*train, shard);
     if (!rows) return rows.status();
-    data = train->select(*rows);
+    data = keep_rows(std::move(*train), *rows);
     if (!data) return data.status();
   }
   Shard result;

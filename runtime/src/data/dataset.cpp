@@ -52,6 +52,13 @@ Result<Dataset> Dataset::from_floats(std::size_t dim, std::vector<float> feature
   return d;
 }
 
+Status Dataset::set_num_classes(std::size_t classes) {
+  EDGEFL_RETURN_IF_ERROR(check_shape(dim_, bytes_.empty() ? floats_.size() : bytes_.size(), targets_.size(),
+                                     classes, targets_));
+  classes_ = classes;
+  return Status();
+}
+
 Result<Dataset> Dataset::select(std::span<const uint32_t> indices) const {
   std::vector<float> targets;
   targets.reserve(indices.size());

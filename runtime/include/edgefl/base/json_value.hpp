@@ -26,6 +26,15 @@ struct JsonValue {
   std::vector<JsonValue> items;                             // array
   std::vector<std::pair<std::string, JsonValue>> members;   // object, in document order
 
+  // Defined where JsonValue is complete: clang with libstdc++ refuses the implicit ones of a
+  // type holding a vector of pairs of itself.
+  JsonValue();
+  JsonValue(const JsonValue&);
+  JsonValue(JsonValue&&) noexcept;
+  JsonValue& operator=(const JsonValue&);
+  JsonValue& operator=(JsonValue&&) noexcept;
+  ~JsonValue();
+
   const JsonValue* find(std::string_view key) const;
 };
 

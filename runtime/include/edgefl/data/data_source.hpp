@@ -10,16 +10,23 @@
 //   blobs:D:C              Gaussian blobs, D inputs, C classes: 12000 training + 2000 test
 //                          samples generated from `seed` (the same on every machine)
 //   linear:D               linear regression with D features: 200 training + 200 test samples
+//   csv:PATH[:...]         the user's own files (edgefl/data/file_data.hpp): csv:, npy:, npz:,
+//   npy:X:Y, npz:PATH,     idx:; one file is both the training and the test set (a device
+//   idx:IMAGES:LABELS      trains on its file, the server evaluates on its own)
 // Every load checks the data against the model spec (inputs and outputs) with an error naming
-// both. A shard is computed from labels only and only its rows are kept in memory.
+// both. A shard is computed from labels only and only its rows are kept in memory (file data is
+// read whole, then cut to the shard; a partition count of 1 keeps the file as it is).
+// Targets without classes (regression) are always split IID.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgefl/data/dataset.hpp"
+#include "edgefl/data/file_data.hpp"
 #include "edgefl/base/model_spec.hpp"
 #include "edgefl/base/status.hpp"
 
@@ -40,15 +47,22 @@ struct Shard {
   std::vector<std::size_t> label_histogram;
 };
 
+// Whether a model can train on `data`: its inputs are the features, and a classifier's outputs
+// cover every label (a logistic model: at most labels 0 and 1; a squared loss: one output). The
+// error (shape_mismatch) starts with `what` (e.g. "data 'x.csv'"), then the data's shape and
+// the model.
+Status check_fit(const Dataset& data, const ModelSpec& spec, std::string_view what);
+
 class DataSource {
  public:
-  enum class Kind { fashion_mnist, blobs, linear };
+  enum class Kind { fashion_mnist, blobs, linear, file };
 
   static Result<DataSource> parse(const std::string& name, std::string dir = "", uint64_t seed = 1);
 
   Kind kind() const { return kind_; }
   const std::string& name() const { return name_; }
-  // Shape errors (shape_mismatch) naming the data and the model spec.
+  // Shape errors (shape_mismatch) naming the data and the model spec. File data has no shape
+  // before it is read: its loads check it.
   Status check_spec(const ModelSpec& spec) const;
 
   Result<Dataset> load_test(const ModelSpec& spec, std::size_t max_samples = 0) const;
@@ -64,7 +78,8 @@ class DataSource {
   Result<Dataset> generate() const;
   // A synthetic source's training rows, and the split actually applied to them.
   Result<Dataset> synthetic_train() const;
-  ShardSpec synthetic_shard(ShardSpec shard) const;
+  // File data against the model, once read (other kinds: check_spec).
+  Status check_loaded(const Dataset& data, const ModelSpec& spec) const;
 
   Kind kind_ = Kind::fashion_mnist;
   std::string name_;
@@ -72,6 +87,7 @@ class DataSource {
   uint64_t seed_ = 1;
   std::size_t dim_ = 784;
   std::size_t classes_ = 10;
+  FileData file_;
 };
 
 }  // namespace edgefl

@@ -42,6 +42,8 @@ class Dataset {
   std::size_t dim() const { return dim_; }
   // Number of classes (0 for regression targets).
   std::size_t num_classes() const { return classes_; }
+  // Declares the targets classes in [0, classes) (0: regression values), after checking them.
+  Status set_num_classes(std::size_t classes);
   float target(std::size_t i) const { return targets_[i]; }
   std::span<const float> targets() const { return targets_; }
   // Feature j of sample i as float.

@@ -1,11 +1,11 @@
-// IEEE 754 binary16 <-> binary32 conversions (round to nearest even), portable and branch-light.
-// Private to the codec: the wire carries f16 as uint16 bit patterns.
+// IEEE 754 binary16 <-> binary32 conversions (round to nearest even), portable and branch-light,
+// on uint16 bit patterns: the codec's f16 updates, F16 tensors in safetensors files.
 #pragma once
 
 #include <bit>
 #include <cstdint>
 
-namespace edgefl::codec_detail {
+namespace edgefl {
 
 inline constexpr float kHalfMax = 65504.0f;
 
@@ -42,4 +42,4 @@ inline float half_to_float(uint16_t half) {
 
 inline bool half_is_finite(uint16_t half) { return (half & 0x7c00u) != 0x7c00u; }
 
-}  // namespace edgefl::codec_detail
+}  // namespace edgefl
