@@ -50,7 +50,8 @@ std::string cpu_model() {
 }
 
 // a = b + s * c over `a.size()` doubles, `passes` times.
-void triad(std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& c, int passes) {
+void triad(std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& c,
+           int passes) {
   for (int pass = 0; pass < passes; ++pass) {
     const double s = 1.0 + pass;
     for (std::size_t i = 0; i < a.size(); ++i) a[i] = b[i] + s * c[i];
@@ -59,7 +60,8 @@ void triad(std::vector<double>& a, const std::vector<double>& b, const std::vect
 
 struct Timed {
   const char* path;
-  edgefl::ExactMean mean;  // one per path, reset per repetition, as the server's lives across rounds
+  edgefl::ExactMean
+      mean;  // one per path, reset per repetition, as the server's lives across rounds
   std::vector<double> fold_gbps;
   std::vector<double> triad_gbps;
   std::vector<double> ratios;
@@ -103,17 +105,23 @@ int main(int argc, char** argv) {
 
   std::vector<Timed> paths;
   paths.push_back({"decode+verify+add", edgefl::ExactMean(size), {}, {}, {}});
-  paths.push_back({"decode+verify+add, norm bound", edgefl::ExactMean(size, {.max_l2_norm = 1e30}), {}, {}, {}});
+  paths.push_back({"decode+verify+add, norm bound",
+                   edgefl::ExactMean(size, {.max_l2_norm = 1e30}),
+                   {},
+                   {},
+                   {}});
   for (int rep = 0; rep < repetitions; ++rep) {
     for (Timed& path : paths) {
       edgefl::ExactMean& mean = path.mean;
       mean.reset();
       const double fold = seconds_of([&] {
         for (std::size_t n = 0; n < updates; ++n) {
-          edgefl::Result<edgefl::DecodedMessage> decoded = edgefl::decode_message(messages[n], scratch);
+          edgefl::Result<edgefl::DecodedMessage> decoded =
+              edgefl::decode_message(messages[n], scratch);
           if (!decoded) fail("decode", decoded.status());
           edgefl::Status status = decoded->payload_into(values);
-          if (status.ok()) status = mean.add(values, std::get<edgefl::Update>(decoded->message).sample_count);
+          if (status.ok())
+            status = mean.add(values, std::get<edgefl::Update>(decoded->message).sample_count);
           if (!status.ok()) fail("fold", status);
         }
       });
@@ -138,32 +146,41 @@ int main(int argc, char** argv) {
   std::vector<float> fast_mean(size), reference_mean(size);
   if (edgefl::Status s = fast.mean_into(fast_mean); !s.ok()) fail("mean", s);
   if (edgefl::Status s = reference.mean_into(reference_mean); !s.ok()) fail("reference mean", s);
-  const bool identical = std::memcmp(fast_mean.data(), reference_mean.data(), size * sizeof(float)) == 0;
+  const bool identical =
+      std::memcmp(fast_mean.data(), reference_mean.data(), size * sizeof(float)) == 0;
   std::vector<double> fast_runs;
-  for (int rep = 0; rep < repetitions; ++rep) fast_runs.push_back(seconds_of([&] { add_all(fast); }));
+  for (int rep = 0; rep < repetitions; ++rep)
+    fast_runs.push_back(seconds_of([&] { add_all(fast); }));
   const double fast_add = median(fast_runs);
   const double reference_add = seconds_of([&] { add_all(reference); });
 
   const std::string cpu = cpu_model();
-  std::fprintf(stderr, "%-32s %12s %12s %8s %10s\n", "path", "fold GB/s", "triad GB/s", "ratio", "ns/param");
+  std::fprintf(stderr, "%-32s %12s %12s %8s %10s\n", "path", "fold GB/s", "triad GB/s", "ratio",
+               "ns/param");
   for (const Timed& path : paths) {
     const double gbps = median(path.fold_gbps);
     std::printf(
-        "{\"bench\":\"exact_sum\",\"path\":\"%s\",\"cpu\":\"%s\",\"parameters\":%zu,\"updates\":%zu,"
-        "\"repetitions\":%d,\"bytes_per_parameter\":%.0f,\"fold_gb_per_s\":%.2f,\"triad_gb_per_s\":%.2f,"
+        "{\"bench\":\"exact_sum\",\"path\":\"%s\",\"cpu\":\"%s\",\"parameters\":%zu,\"updates\":%"
+        "zu,"
+        "\"repetitions\":%d,\"bytes_per_parameter\":%.0f,\"fold_gb_per_s\":%.2f,\"triad_gb_per_s\":"
+        "%.2f,"
         "\"ratio_to_triad\":%.3f,\"ns_per_parameter\":%.3f}\n",
         path.path, cpu.c_str(), size, updates, repetitions, kFoldBytesPerParameter, gbps,
         median(path.triad_gbps), median(path.ratios), kFoldBytesPerParameter / gbps);
-    std::fprintf(stderr, "%-32s %12.2f %12.2f %8.3f %10.3f\n", path.path, gbps, median(path.triad_gbps),
-                 median(path.ratios), kFoldBytesPerParameter / gbps);
+    std::fprintf(stderr, "%-32s %12.2f %12.2f %8.3f %10.3f\n", path.path, gbps,
+                 median(path.triad_gbps), median(path.ratios), kFoldBytesPerParameter / gbps);
   }
   const double fast_ns = fast_add / (size * updates) * 1e9;
   const double reference_ns = reference_add / (size * updates) * 1e9;
   std::printf(
-      "{\"bench\":\"exact_sum\",\"path\":\"add only\",\"cpu\":\"%s\",\"parameters\":%zu,\"updates\":%zu,"
-      "\"ns_per_parameter\":%.3f,\"reference_ns_per_parameter\":%.3f,\"speedup\":%.1f,\"bit_identical\":%s}\n",
-      cpu.c_str(), size, updates, fast_ns, reference_ns, reference_ns / fast_ns, identical ? "true" : "false");
-  std::fprintf(stderr, "add only: %.3f ns/param, reference %.3f ns/param (x%.1f), bit-identical: %s\n", fast_ns,
-               reference_ns, reference_ns / fast_ns, identical ? "yes" : "no");
+      "{\"bench\":\"exact_sum\",\"path\":\"add "
+      "only\",\"cpu\":\"%s\",\"parameters\":%zu,\"updates\":%zu,"
+      "\"ns_per_parameter\":%.3f,\"reference_ns_per_parameter\":%.3f,\"speedup\":%.1f,\"bit_"
+      "identical\":%s}\n",
+      cpu.c_str(), size, updates, fast_ns, reference_ns, reference_ns / fast_ns,
+      identical ? "true" : "false");
+  std::fprintf(stderr,
+               "add only: %.3f ns/param, reference %.3f ns/param (x%.1f), bit-identical: %s\n",
+               fast_ns, reference_ns, reference_ns / fast_ns, identical ? "yes" : "no");
   return identical ? 0 : 1;
 }

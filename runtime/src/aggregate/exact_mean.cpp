@@ -9,9 +9,9 @@ namespace edgefl {
 
 namespace {
 
-constexpr double kMaxTerm = 0x1p48;  // 2^9 maximal terms fit in the 2^57 capacity
-constexpr double kHighUnit = 0x1p-6;   // high counts units of 2^-6
-constexpr double kLowUnit = 0x1p-70;   // low counts units of 2^-70
+constexpr double kMaxTerm = 0x1p48;   // 2^9 maximal terms fit in the 2^57 capacity
+constexpr double kHighUnit = 0x1p-6;  // high counts units of 2^-6
+constexpr double kLowUnit = 0x1p-70;  // low counts units of 2^-70
 
 }  // namespace
 
@@ -20,27 +20,30 @@ ExactMean::ExactMean(std::size_t parameter_count, UpdateChecks checks)
 
 Status ExactMean::add(std::span<const float> delta, uint64_t weight) {
   if (weight == 0 || weight >= (uint64_t{1} << 29)) {
-    return Status(StatusCode::invalid_argument,
-                  "update weight must be a sample count in [1, 2^29), got " + std::to_string(weight));
+    return Status(
+        StatusCode::invalid_argument,
+        "update weight must be a sample count in [1, 2^29), got " + std::to_string(weight));
   }
   Result<double> scale = check_update(delta, high_.size(), checks_);
   if (!scale) return scale.status();
   const double factor = static_cast<double>(weight) * *scale;
   // A clip scale makes the product inexact; rounding it to float keeps the term a 53-bit value
   // that depends only on this update, so the sum stays order-free.
-  const double term_factor = *scale == 1.0 ? factor : static_cast<double>(static_cast<float>(factor));
+  const double term_factor =
+      *scale == 1.0 ? factor : static_cast<double>(static_cast<float>(factor));
   aggregate_detail::TermFactor form;
   if (!aggregate_detail::make_term_factor(term_factor, kMaxTerm, form)) {
     return Status(StatusCode::internal, "update weight factor " + std::to_string(term_factor) +
                                             " has more than 29 significant bits");
   }
-  const aggregate_detail::TermFlags flags = aggregate_detail::add_terms(high_, low_, delta, form, false);
+  const aggregate_detail::TermFlags flags =
+      aggregate_detail::add_terms(high_, low_, delta, form, false);
   if (flags.too_large || flags.overflow) {
     // Integer sums wrap, so subtracting the same terms restores the sum bit for bit.
     aggregate_detail::add_terms(high_, low_, delta, form, true);
-    return Status(StatusCode::out_of_range, flags.too_large
-                                                ? "update value too large to aggregate exactly"
-                                                : "update would take a sum beyond the exact capacity 2^57");
+    return Status(StatusCode::out_of_range,
+                  flags.too_large ? "update value too large to aggregate exactly"
+                                  : "update would take a sum beyond the exact capacity 2^57");
   }
   ++count_;
   total_weight_ += weight;
@@ -51,11 +54,13 @@ Status ExactMean::mean_into(std::span<float> out) const {
   if (count_ == 0) return Status(StatusCode::failed_precondition, "mean of zero updates");
   if (out.size() != high_.size()) {
     return Status(StatusCode::shape_mismatch, "output has " + std::to_string(out.size()) +
-                                                  " values, the mean has " + std::to_string(high_.size()));
+                                                  " values, the mean has " +
+                                                  std::to_string(high_.size()));
   }
   const double inverse_weight = 1.0 / static_cast<double>(total_weight_);
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const double sum = static_cast<double>(high_[i]) * kHighUnit + static_cast<double>(low_[i]) * kLowUnit;
+    const double sum =
+        static_cast<double>(high_[i]) * kHighUnit + static_cast<double>(low_[i]) * kLowUnit;
     out[i] = static_cast<float>(sum * inverse_weight);
   }
   return {};

@@ -39,8 +39,8 @@ inline Value decompose(uint32_t bits, const TermFactor& factor, uint64_t flip) {
 
 // sum += (sign ? -magnitude : magnitude) on the two words; returns a word whose top bit is set
 // when the signed 128-bit sum wrapped (both operands of one sign, the result of the other).
-inline uint64_t accumulate(int64_t& high, uint64_t& low, uint64_t magnitude_high, uint64_t magnitude_low,
-                           uint64_t sign) {
+inline uint64_t accumulate(int64_t& high, uint64_t& low, uint64_t magnitude_high,
+                           uint64_t magnitude_low, uint64_t sign) {
   // -x = ~x + 1: complement both words, then add the 1 and the carries into the low word.
   const uint64_t term_high = magnitude_high ^ sign;
   const uint64_t term_low = magnitude_low ^ sign;
@@ -68,7 +68,8 @@ struct ChunkFlags {
 // value: the caller then undoes the whole update.
 [[gnu::always_inline]] inline void add_values(int64_t* __restrict high, uint64_t* __restrict low,
                                               const float* __restrict values, std::size_t n,
-                                              const TermFactor& factor, uint64_t flip, ChunkFlags& flags) {
+                                              const TermFactor& factor, uint64_t flip,
+                                              ChunkFlags& flags) {
   uint32_t too_large = 0;
   uint32_t tiny = 0;
   uint64_t overflow = 0;
@@ -85,7 +86,8 @@ struct ChunkFlags {
     const uint64_t shifted = product << within;
     const uint64_t spill = (product >> 1) >> (63u - within);
     const bool upper = shift >= 64u;
-    overflow |= accumulate(high[i], low[i], upper ? shifted : spill, upper ? 0 : shifted, value.sign);
+    overflow |=
+        accumulate(high[i], low[i], upper ? shifted : spill, upper ? 0 : shifted, value.sign);
   }
   flags.too_large |= too_large;
   flags.tiny |= tiny;
@@ -117,8 +119,9 @@ uint64_t round_tiny_terms(int64_t* high, uint64_t* low, const float* values, std
     const uint32_t bits = std::bit_cast<uint32_t>(values[i]);
     const Value value = decompose(bits, factor, flip);
     if (value.shift >= kMinVectorShift || value.product == 0) continue;
-    const uint64_t magnitude = (bits >> 31) == 0 ? scale_rounded(value.product, value.shift)
-                                                 : scale_rounded(value.product, value.shift - 11) << 11;
+    const uint64_t magnitude = (bits >> 31) == 0
+                                   ? scale_rounded(value.product, value.shift)
+                                   : scale_rounded(value.product, value.shift - 11) << 11;
     overflow |= accumulate(high[i], low[i], 0, magnitude, value.sign);
   }
   return overflow;
@@ -143,7 +146,8 @@ bool make_term_factor(double factor, double max_term, TermFactor& out) {
   out.shift_base = exponent - 150 + 70;
   // The smallest float whose term reaches max_term (products of these are exact in double).
   float limit = static_cast<float>(max_term / factor);
-  while (limit > 0.0f && factor * std::nextafter(limit, 0.0f) >= max_term) limit = std::nextafter(limit, 0.0f);
+  while (limit > 0.0f && factor * std::nextafter(limit, 0.0f) >= max_term)
+    limit = std::nextafter(limit, 0.0f);
   while (std::isfinite(limit) && factor * limit < max_term) limit = std::nextafter(limit, INFINITY);
   out.limit_bits = std::bit_cast<uint32_t>(limit);
   return true;
@@ -165,7 +169,8 @@ TermFlags add_terms(std::span<int64_t> high, std::span<uint64_t> low, std::span<
     } else {
       add_values(chunk_high, chunk_low, chunk_values, n, factor, flip, chunk);
     }
-    if (chunk.tiny != 0) overflow |= round_tiny_terms(chunk_high, chunk_low, chunk_values, n, factor, flip);
+    if (chunk.tiny != 0)
+      overflow |= round_tiny_terms(chunk_high, chunk_low, chunk_values, n, factor, flip);
     flags.too_large |= chunk.too_large;
     flags.overflow |= chunk.overflow;
   }

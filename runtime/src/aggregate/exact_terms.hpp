@@ -22,7 +22,7 @@ namespace edgefl::aggregate_detail {
 // A term factor in the integer form the loops use, and the smallest |value| whose term would
 // reach the per-term limit (as float bits; values are finite, so integer order is float order).
 struct TermFactor {
-  uint32_t mantissa = 0;  // 0: every term is zero
+  uint32_t mantissa = 0;   // 0: every term is zero
   int32_t shift_base = 0;  // shift of a term with biased float exponent ef: max(ef, 1) + shift_base
   uint32_t limit_bits = 0x7f800000u;
 };

@@ -37,7 +37,8 @@ Status ExactMean::add(std::span<const float> delta, uint64_t weight) {
   Result<double> scale = check_update(delta, high_.size(), checks_);
   if (!scale) return scale.status();
   const double factor = static_cast<double>(weight) * *scale;
-  const double term_factor = *scale == 1.0 ? factor : static_cast<double>(static_cast<float>(factor));
+  const double term_factor =
+      *scale == 1.0 ? factor : static_cast<double>(static_cast<float>(factor));
   for (float value : delta) {
     if (std::fabs(term_factor * value) >= kMaxTerm) {
       return Status(StatusCode::out_of_range, "update value too large to aggregate exactly");

@@ -24,13 +24,14 @@ namespace {
 constexpr double kMaxTerm = 0x1p48;
 
 // Adds the same update to both and requires the same answer and the same sums.
-void add_both(ExactMean& fast, edgefl::reference::ExactMean& reference, const std::vector<float>& delta,
-              uint64_t weight) {
+void add_both(ExactMean& fast, edgefl::reference::ExactMean& reference,
+              const std::vector<float>& delta, uint64_t weight) {
   const edgefl::Status fast_status = fast.add(delta, weight);
   const edgefl::Status reference_status = reference.add(delta, weight);
   REQUIRE(fast_status.code() == reference_status.code());
   for (std::size_t i = 0; i < fast.size(); ++i) {
-    INFO("parameter " << i << " value " << (i < delta.size() ? delta[i] : 0.0f) << " weight " << weight);
+    INFO("parameter " << i << " value " << (i < delta.size() ? delta[i] : 0.0f) << " weight "
+                      << weight);
     const ExactMean::Sum got = fast.sum_at(i);
     const ExactMean::Sum want = reference.sum_at(i);
     CHECK(got.high == want.high);
@@ -59,15 +60,20 @@ float random_value(edgefl::Rng& rng, uint64_t weight) {
 // Values that sit on the edges of the fixed-point split for `weight`: zeros, denormals, ties
 // of both roundings, the 2^-7 and 2^-6 boundaries, and the largest terms below the limit.
 std::vector<float> edge_values(uint64_t weight) {
-  std::vector<float> values = {0.0f, -0.0f, std::numeric_limits<float>::denorm_min(),
-                               -std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::min(),
-                               -std::numeric_limits<float>::min(), 0x1.fffffcp-127f, -0x1.fffffcp-127f};
+  std::vector<float> values = {0.0f,
+                               -0.0f,
+                               std::numeric_limits<float>::denorm_min(),
+                               -std::numeric_limits<float>::denorm_min(),
+                               std::numeric_limits<float>::min(),
+                               -std::numeric_limits<float>::min(),
+                               0x1.fffffcp-127f,
+                               -0x1.fffffcp-127f};
   const double w = static_cast<double>(weight);
   for (int k = 0; k < 24; ++k) {
     const float odd = static_cast<float>(2 * k + 1);
-    values.push_back(std::ldexp(odd, -60));   // negative: |t| * 2^59 a tie when weight is 1
+    values.push_back(std::ldexp(odd, -60));  // negative: |t| * 2^59 a tie when weight is 1
     values.push_back(-std::ldexp(odd, -60));
-    values.push_back(std::ldexp(odd, -71));   // positive: t * 2^70 a tie when weight is 1
+    values.push_back(std::ldexp(odd, -71));  // positive: t * 2^70 a tie when weight is 1
     values.push_back(-std::ldexp(odd, -71));
   }
   for (double edge : {0x1p-7, 0x1p-6, 0x1p-17, 0x1p-18, 0x1p-59, 0x1p-70, 0x1p-71, kMaxTerm}) {
@@ -122,7 +128,8 @@ TEST_CASE("fast exact mean: edge values match the reference in every arrival ord
   } while (std::next_permutation(order.begin(), order.end()));
 }
 
-TEST_CASE("fast exact mean: clipped updates, with factors down to denormal terms, match the reference") {
+TEST_CASE(
+    "fast exact mean: clipped updates, with factors down to denormal terms, match the reference") {
   edgefl::Rng rng(3);
   const std::size_t size = 1024 + 5;
   for (double bound : {1.0, 1e-3, 1e-30, 1e-44}) {
@@ -131,7 +138,9 @@ TEST_CASE("fast exact mean: clipped updates, with factors down to denormal terms
     edgefl::reference::ExactMean reference(size, checks);
     for (uint64_t weight : {uint64_t{7}, uint64_t{600}, uint64_t{99991}}) {
       std::vector<float> delta(size);
-      for (float& value : delta) value = static_cast<float>(rng.normal() * std::ldexp(1.0, -static_cast<int>(rng.below(40))));
+      for (float& value : delta)
+        value =
+            static_cast<float>(rng.normal() * std::ldexp(1.0, -static_cast<int>(rng.below(40))));
       add_both(fast, reference, delta, weight);
     }
     require_same_mean(fast, reference);
@@ -145,13 +154,17 @@ TEST_CASE("fast exact mean: many updates of mixed magnitudes match the reference
   edgefl::reference::ExactMean reference(size);
   for (int update = 0; update < 2000; ++update) {
     std::vector<float> delta(size);
-    for (float& value : delta) value = static_cast<float>(rng.normal() * std::ldexp(1.0, static_cast<int>(rng.below(80)) - 70));
+    for (float& value : delta)
+      value =
+          static_cast<float>(rng.normal() * std::ldexp(1.0, static_cast<int>(rng.below(80)) - 70));
     add_both(fast, reference, delta, 1 + rng.below(100000));
   }
   require_same_mean(fast, reference);
 }
 
-TEST_CASE("fast exact mean: a term at the limit is refused like the reference and leaves the sum unchanged") {
+TEST_CASE(
+    "fast exact mean: a term at the limit is refused like the reference and leaves the sum "
+    "unchanged") {
   const std::size_t size = 4096;
   edgefl::Rng rng(8);
   for (uint64_t weight : {uint64_t{1}, uint64_t{3}, uint64_t{1000}}) {
@@ -164,7 +177,8 @@ TEST_CASE("fast exact mean: a term at the limit is refused like the reference an
     // were already added when it is seen, and must be taken out again.
     float limit = static_cast<float>(kMaxTerm / static_cast<double>(weight));
     while (static_cast<double>(weight) * limit < kMaxTerm) limit = std::nextafter(limit, INFINITY);
-    while (static_cast<double>(weight) * std::nextafter(limit, 0.0f) >= kMaxTerm) limit = std::nextafter(limit, 0.0f);
+    while (static_cast<double>(weight) * std::nextafter(limit, 0.0f) >= kMaxTerm)
+      limit = std::nextafter(limit, 0.0f);
     for (float sign : {1.0f, -1.0f}) {
       std::vector<float> bad = delta;
       bad[3000] = sign * limit;
@@ -176,7 +190,8 @@ TEST_CASE("fast exact mean: a term at the limit is refused like the reference an
   }
 }
 
-TEST_CASE("fast exact mean: 512 maximal terms fit, the 513th is refused and leaves the sum unchanged") {
+TEST_CASE(
+    "fast exact mean: 512 maximal terms fit, the 513th is refused and leaves the sum unchanged") {
   const float maximal = 0x1.fffffep47f;  // (2^24 - 1) * 2^24, the largest float below 2^48
   for (float sign : {1.0f, -1.0f}) {
     ExactMean fast(2);
