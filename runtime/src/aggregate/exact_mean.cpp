@@ -24,13 +24,21 @@ Status ExactMean::add(std::span<const float> delta, uint64_t weight) {
         StatusCode::invalid_argument,
         "update weight must be a sample count in [1, 2^29), got " + std::to_string(weight));
   }
-  Result<double> scale = check_update(delta, high_.size(), checks_);
-  if (!scale) return scale.status();
-  const double factor = static_cast<double>(weight) * *scale;
+  // Without a norm bound every finite update has scale 1, and the checks can ride on the sum's
+  // own pass: a NaN or Inf value is flagged too_large there (its bits are above any limit), and
+  // check_update then names it after the terms are taken out again.
+  const bool bounded = checks_.max_l2_norm > 0.0;
+  double scale = 1.0;
+  if (bounded || delta.size() != high_.size()) {
+    Result<double> checked = check_update(delta, high_.size(), checks_);
+    if (!checked) return checked.status();
+    scale = *checked;
+  }
+  const double factor = static_cast<double>(weight) * scale;
   // A clip scale makes the product inexact; rounding it to float keeps the term a 53-bit value
   // that depends only on this update, so the sum stays order-free.
   const double term_factor =
-      *scale == 1.0 ? factor : static_cast<double>(static_cast<float>(factor));
+      scale == 1.0 ? factor : static_cast<double>(static_cast<float>(factor));
   aggregate_detail::TermFactor form;
   if (!aggregate_detail::make_term_factor(term_factor, kMaxTerm, form)) {
     return Status(StatusCode::internal, "update weight factor " + std::to_string(term_factor) +
@@ -41,6 +49,10 @@ Status ExactMean::add(std::span<const float> delta, uint64_t weight) {
   if (flags.too_large || flags.overflow) {
     // Integer sums wrap, so subtracting the same terms restores the sum bit for bit.
     aggregate_detail::add_terms(high_, low_, delta, form, true);
+    if (!bounded) {
+      Result<double> checked = check_update(delta, high_.size(), checks_);
+      if (!checked) return checked.status();
+    }
     return Status(StatusCode::out_of_range,
                   flags.too_large ? "update value too large to aggregate exactly"
                                   : "update would take a sum beyond the exact capacity 2^57");

@@ -208,3 +208,28 @@ TEST_CASE(
     require_same_mean(fast, reference);
   }
 }
+
+TEST_CASE(
+    "fast exact mean: NaN or Inf is refused as non_finite like the reference, the sum unchanged") {
+  const std::size_t size = 4096;
+  edgefl::Rng rng(12);
+  for (const edgefl::UpdateChecks& checks :
+       {edgefl::UpdateChecks{}, edgefl::UpdateChecks{.max_l2_norm = 1e30}}) {
+    ExactMean fast(size, checks);
+    edgefl::reference::ExactMean reference(size, checks);
+    std::vector<float> delta(size);
+    for (float& value : delta) value = static_cast<float>(rng.normal());
+    add_both(fast, reference, delta, 17);
+    for (float bad : {NAN, INFINITY, -INFINITY}) {
+      std::vector<float> with_bad = delta;
+      with_bad[3000] = bad;
+      const edgefl::Status refused = fast.add(with_bad, 17);
+      CHECK(refused.code() == StatusCode::non_finite);
+      CHECK(refused.message().find("3000") != std::string::npos);
+      CHECK(reference.add(with_bad, 17).code() == StatusCode::non_finite);
+      for (std::size_t i = 0; i < size; ++i) REQUIRE(fast.sum_at(i) == reference.sum_at(i));
+    }
+    CHECK(fast.add(std::vector<float>(size - 1), 1).code() == StatusCode::shape_mismatch);
+    require_same_mean(fast, reference);
+  }
+}

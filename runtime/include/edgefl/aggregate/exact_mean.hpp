@@ -21,7 +21,8 @@
 // Cost: one pass over the values with integer shifts (vectorised; tiny terms below 2^-59 take
 // a scalar pass), 16 bytes of state per parameter, read and written once per update. The
 // state is rebuilt from the log on restart, never checkpointed.
-// Checks are those of check_update (shape, finite values, norm bound or clip).
+// Checks are those of check_update (shape, finite values, norm bound or clip); without a norm
+// bound they ride on the sum's own pass (a refused update is taken out again, exactly).
 #pragma once
 
 #include <cstddef>
