@@ -153,14 +153,15 @@ Status Coordinator::poll(ServerChannel& channel, std::chrono::milliseconds wait)
   Result<std::optional<Inbound>> inbound = channel.receive(wait);
   // What has already arrived is handled in the same batch, so updates that came together
   // share one fsync in flush_acks.
-  for (int handled = 0; handled < kMaxBatch; ++handled) {
+  for (int handled = 0;;) {
     if (!inbound) {
       warn("receive: " + inbound.status().to_string());
       break;
     }
     if (!inbound->has_value()) break;
     EDGEFL_RETURN_IF_ERROR(handle(channel, **inbound));
-    if (handled + 1 < kMaxBatch) inbound = channel.receive(std::chrono::milliseconds(0));
+    if (++handled == kMaxBatch) break;
+    inbound = channel.receive(std::chrono::milliseconds(0));
   }
   EDGEFL_RETURN_IF_ERROR(flush_acks(channel));
   if (finished()) return Status();

@@ -62,8 +62,8 @@ class Coordinator {
 
   // Waits up to `wait` for one message, handles it and up to kMaxBatch - 1 more that have
   // already arrived, syncs the log once and sends the batch's Acks, then runs the timers.
-  // Errors are fatal
-  // (the WAL or a checkpoint could not be written): stop serving, restart with --resume.
+  // Errors are fatal (the WAL or a checkpoint could not be written): stop serving, restart
+  // with --resume.
   // Once finished, every message is answered with Bye(finished).
   Status poll(ServerChannel& channel, std::chrono::milliseconds wait);
   // Rounds closed (synchronous) or model versions produced (asynchronous) reached `rounds`.
@@ -131,6 +131,9 @@ class Coordinator {
   // Queues an Ack until flush_acks (an Ack may name an update whose log record is not synced).
   void acknowledge(const std::string& peer, const std::string& device_id, const Update& update, AckStatus status);
   void reject(ServerChannel& channel, const std::string& peer, const Status& why, std::optional<uint64_t> update_id);
+  // The log cannot store updates (disk full or failing): the device keeps this one (no Ack)
+  // and hears why; the server then stops, since nothing more can be made durable.
+  void reject_unstored(ServerChannel& channel, const std::string& peer, uint64_t update_id);
   // Checkpoint (atomic) naming `generation` as the log that follows, then rotate the log.
   Status checkpoint_and_rotate(uint64_t generation);
   uint64_t generation() const { return ledger_->generation(); }

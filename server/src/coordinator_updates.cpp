@@ -59,11 +59,8 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
   // A crash before that sync loses at most updates nobody acknowledged: their devices resend.
   Status logged = ledger_->append(device_id, raw);
   if (!logged.ok()) {
-    // The disk is full or failing: the device keeps its update (no Ack) and hears why; the
-    // server stops, since nothing more can be made durable. Resume after freeing space.
-    reject(channel, peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"),
-           update.update_id);
-    return logged;
+    reject_unstored(channel, peer, update.update_id);
+    return logged;  // resume after freeing space
   }
   ledger_->remember(key, update.update_id);
   tally_.accepted(update, admission.staleness);
@@ -79,23 +76,24 @@ void Coordinator::acknowledge(const std::string& peer, const std::string& device
   pending_acks_.push_back(std::move(pending));
 }
 
+void Coordinator::reject_unstored(ServerChannel& channel, const std::string& peer, uint64_t update_id) {
+  reject(channel, peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"), update_id);
+}
+
 Status Coordinator::flush_acks(ServerChannel& channel) {
   if (pending_acks_.empty()) return Status();
   std::vector<PendingAck> acks = std::move(pending_acks_);
   pending_acks_.clear();
   Status synced = ledger_->sync();
   if (!synced.ok()) {
-    // The disk is full or failing: the devices keep their updates (no Ack) and hear why; the
-    // server stops, since nothing more can be made durable. Resume after freeing space.
     for (const PendingAck& pending : acks) {
-      if (pending.status != AckStatus::accepted) continue;
-      reject(channel, pending.peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"),
-             pending.update.update_id);
+      if (pending.status == AckStatus::accepted) reject_unstored(channel, pending.peer, pending.update.update_id);
     }
-    return synced;
+    return synced;  // resume after freeing space
   }
   for (const PendingAck& pending : acks) {
-    EDGEFL_RETURN_IF_ERROR(send(channel, pending.peer, Ack{pending.update.update_id, pending.update.round, pending.status}));
+    const Ack ack{pending.update.update_id, pending.update.round, pending.status};
+    EDGEFL_RETURN_IF_ERROR(send(channel, pending.peer, ack));
     if (pending.status == AckStatus::accepted) {
       EDGEFL_RETURN_IF_ERROR(after_ack(channel, pending.device_id, pending.update));
     }
