@@ -151,11 +151,19 @@ Status Coordinator::restore(const Checkpoint& checkpoint) {
 Status Coordinator::poll(ServerChannel& channel, std::chrono::milliseconds wait) {
   // After the end this still answers, with Bye: devices that were offline hear it too.
   Result<std::optional<Inbound>> inbound = channel.receive(wait);
-  if (!inbound) {
-    warn("receive: " + inbound.status().to_string());
-  } else if (inbound->has_value()) {
+  // What has already arrived is handled in the same batch, so updates that came together
+  // share one fsync in flush_acks.
+  for (int handled = 0;;) {
+    if (!inbound) {
+      warn("receive: " + inbound.status().to_string());
+      break;
+    }
+    if (!inbound->has_value()) break;
     EDGEFL_RETURN_IF_ERROR(handle(channel, **inbound));
+    if (++handled == kMaxBatch) break;
+    inbound = channel.receive(std::chrono::milliseconds(0));
   }
+  EDGEFL_RETURN_IF_ERROR(flush_acks(channel));
   if (finished()) return Status();
   return run_timers(channel);
 }
@@ -194,8 +202,8 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
     if (const Update* update = std::get_if<Update>(&decoded->message)) {
       if (DeviceRecord* device = sender(inbound, at)) {
         if (ledger_->accepted(dedupe_key(device->id, *update))) {
-          EDGEFL_RETURN_IF_ERROR(
-              send(channel, inbound.peer, Ack{update->update_id, update->round, AckStatus::duplicate}));
+          acknowledge(inbound.peer, device->id, *update, AckStatus::duplicate);
+          EDGEFL_RETURN_IF_ERROR(flush_acks(channel));  // the Ack before the Bye
         }
       }
     }

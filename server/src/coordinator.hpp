@@ -5,13 +5,15 @@
 //
 //   auto coordinator = Coordinator::create(config, fs, log);      // loads --resume state
 //   while (!coordinator->finished() && !stop) {
-//     EDGEFL_RETURN_IF_ERROR(coordinator->poll(channel, 50ms));    // one message + timers
+//     EDGEFL_RETURN_IF_ERROR(coordinator->poll(channel, 50ms));    // a batch of messages + timers
 //   }
 //   coordinator->say_goodbye(channel);
 //
 // This class dispatches messages and does what both schedules share, once: Join/Welcome and
 // the capacity check, heartbeats, update verification, and the order of durability around an
-// update (dedupe, log, Ack). Its parts each do one job: UpdateLedger (checkpoint, write-ahead
+// update (dedupe, log, Ack). Updates that arrive together share one fsync (group commit): each
+// is appended to the log as it is handled, and the Acks of a batch wait until one sync at its
+// end has made them all durable. Its parts each do one job: UpdateLedger (checkpoint, write-ahead
 // log, dedupe), TaskFactory (settings -> Task), Evaluator (held-out score), MetricsSink and
 // RoundTally (metrics lines), DeviceRegistry (who is there). A schedule decides which task a
 // device gets, whether an update is admitted, what it changes, and when a model version is
@@ -62,8 +64,10 @@ class Coordinator {
                                                      LogSink log, TimeSource& clock = steady_time_source());
   virtual ~Coordinator();
 
-  // Waits up to `wait` for one message, handles it, then runs the timers. Errors are fatal
-  // (the WAL or a checkpoint could not be written): stop serving, restart with --resume.
+  // Waits up to `wait` for one message, handles it and up to kMaxBatch - 1 more that have
+  // already arrived, syncs the log once and sends the batch's Acks, then runs the timers.
+  // Errors are fatal (the WAL or a checkpoint could not be written): stop serving, restart
+  // with --resume.
   // Once finished, every message is answered with Bye(finished).
   Status poll(ServerChannel& channel, std::chrono::milliseconds wait);
   // Rounds closed (synchronous) or model versions produced (asynchronous) reached `rounds`.
@@ -72,6 +76,8 @@ class Coordinator {
   void say_goodbye(ServerChannel& channel);
 
   bool asynchronous() const { return strategy_->asynchronous(); }
+  // Messages handled per poll at most: a batch shares one fsync, and timers still run often.
+  static constexpr int kMaxBatch = 64;
   std::span<const float> global() const { return global_.span(); }
   uint64_t version() const { return version_; }
   // Synchronous: rounds closed. Asynchronous: model versions produced (== version()).
@@ -126,7 +132,12 @@ class Coordinator {
   // intervals, so a device heartbeating fast cannot make the server stream Tasks at it.
   bool may_resend(const DeviceRecord& device) const;
   Status send(ServerChannel& channel, const std::string& peer, const Message& message);
+  // Queues an Ack until flush_acks (an Ack may name an update whose log record is not synced).
+  void acknowledge(const std::string& peer, const std::string& device_id, const Update& update, AckStatus status);
   void reject(ServerChannel& channel, const std::string& peer, const Status& why, std::optional<uint64_t> update_id);
+  // The log cannot store updates (disk full or failing): the device keeps this one (no Ack)
+  // and hears why; the server then stops, since nothing more can be made durable.
+  void reject_unstored(ServerChannel& channel, const std::string& peer, uint64_t update_id);
   // Checkpoint (atomic) naming `generation` as the log that follows, then rotate the log.
   Status checkpoint_and_rotate(uint64_t generation);
   uint64_t generation() const { return ledger_->generation(); }
@@ -159,6 +170,10 @@ class Coordinator {
   Status restore(const Checkpoint& checkpoint);
   Status replay(const std::string& device_id, std::span<const uint8_t> update_message);
   Status handle(ServerChannel& channel, Inbound& inbound);
+  // Syncs the log once for every update appended since the last flush, then sends the queued
+  // Acks in order and runs after_ack for the accepted ones. If the sync fails the accepted
+  // updates are refused (the devices keep them) and the error is returned.
+  Status flush_acks(ServerChannel& channel);
   Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, Clock::time_point now);
   Status handle_update(ServerChannel& channel, const DeviceRecord& device, const std::string& peer,
                        const DecodedMessage& decoded, std::span<const uint8_t> raw);
@@ -175,6 +190,13 @@ class Coordinator {
   // The device a message came from: by authenticated identity, else by routing id.
   DeviceRecord* sender(const Inbound& inbound, Clock::time_point now);
 
+  struct PendingAck {
+    std::string peer;
+    std::string device_id;
+    Update update;  // without its payload, which points into the received bytes
+    AckStatus status = AckStatus::accepted;
+  };
+  std::vector<PendingAck> pending_acks_;
   uint64_t session_ = 0;
   FloatBuffer scratch_;  // one decoded update
   AlignedBytes decode_scratch_;

@@ -36,7 +36,8 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
     // A resend after a lost Ack (or a restart): acknowledge again, never apply again. The Ack
     // names the id the device sent (it waits for that one), not the id accepted before.
     tally_.duplicate();
-    return send(channel, peer, Ack{update.update_id, update.round, AckStatus::duplicate});
+    acknowledge(peer, device_id, update, AckStatus::duplicate);
+    return Status();
   }
   Admission admission = admit(update);
   if (admission.refusal.ok()) admission.refusal = check_binding(update);
@@ -54,20 +55,50 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
     return after_refusal(channel, device_id, update);
   }
 
-  // Durable before the Ack: a crash after this line replays the update, before it the device resends.
-  Status logged = ledger_->log(device_id, raw);
+  // Durable before the Ack: the Ack waits in pending_acks_ for the batch's sync (flush_acks).
+  // A crash before that sync loses at most updates nobody acknowledged: their devices resend.
+  Status logged = ledger_->append(device_id, raw);
   if (!logged.ok()) {
-    // The disk is full or failing: the device keeps its update (no Ack) and hears why; the
-    // server stops, since nothing more can be made durable. Resume after freeing space.
-    reject(channel, peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"),
-           update.update_id);
-    return logged;
+    reject_unstored(channel, peer, update.update_id);
+    return logged;  // resume after freeing space
   }
   ledger_->remember(key, update.update_id);
   tally_.accepted(update, admission.staleness);
   EDGEFL_RETURN_IF_ERROR(after_logged(device_id, update, admission, false));
-  EDGEFL_RETURN_IF_ERROR(send(channel, peer, Ack{update.update_id, update.round, AckStatus::accepted}));
-  return after_ack(channel, device_id, update);
+  acknowledge(peer, device_id, update, AckStatus::accepted);
+  return Status();
+}
+
+void Coordinator::acknowledge(const std::string& peer, const std::string& device_id, const Update& update,
+                              AckStatus status) {
+  PendingAck pending{peer, device_id, update, status};
+  pending.update.payload = TensorView{};
+  pending_acks_.push_back(std::move(pending));
+}
+
+void Coordinator::reject_unstored(ServerChannel& channel, const std::string& peer, uint64_t update_id) {
+  reject(channel, peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"), update_id);
+}
+
+Status Coordinator::flush_acks(ServerChannel& channel) {
+  if (pending_acks_.empty()) return Status();
+  std::vector<PendingAck> acks = std::move(pending_acks_);
+  pending_acks_.clear();
+  Status synced = ledger_->sync();
+  if (!synced.ok()) {
+    for (const PendingAck& pending : acks) {
+      if (pending.status == AckStatus::accepted) reject_unstored(channel, pending.peer, pending.update.update_id);
+    }
+    return synced;  // resume after freeing space
+  }
+  for (const PendingAck& pending : acks) {
+    const Ack ack{pending.update.update_id, pending.update.round, pending.status};
+    EDGEFL_RETURN_IF_ERROR(send(channel, pending.peer, ack));
+    if (pending.status == AckStatus::accepted) {
+      EDGEFL_RETURN_IF_ERROR(after_ack(channel, pending.device_id, pending.update));
+    }
+  }
+  return Status();
 }
 
 Status Coordinator::verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,

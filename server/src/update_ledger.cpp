@@ -83,10 +83,18 @@ Status UpdateLedger::open_log(const Replay& replay) {
   return Status();
 }
 
-Status UpdateLedger::log(const std::string& device_id, std::span<const uint8_t> update_message) {
+Status UpdateLedger::append(const std::string& device_id, std::span<const uint8_t> update_message) {
   std::vector<std::byte> record = encode_log_record(device_id, update_message);
   EDGEFL_RETURN_IF_ERROR(wal_->append(record).with_context("write-ahead log append"));
-  return wal_->sync().with_context("write-ahead log sync");
+  unsynced_ = true;
+  return Status();
+}
+
+Status UpdateLedger::sync() {
+  if (!unsynced_) return Status();
+  EDGEFL_RETURN_IF_ERROR(wal_->sync().with_context("write-ahead log sync"));
+  unsynced_ = false;
+  return Status();
 }
 
 Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {
@@ -99,7 +107,9 @@ Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {
   generation_ = generation;
   checkpoint_.reset();  // its views pointed into the bytes read at open
   checkpoint_bytes_.clear();
-  return wal_->rotate(generation + 1).with_context("rotating the write-ahead log");
+  EDGEFL_RETURN_IF_ERROR(wal_->rotate(generation + 1).with_context("rotating the write-ahead log"));
+  unsynced_ = false;  // the durable checkpoint holds whatever the old log had not synced
+  return Status();
 }
 
 std::string dedupe_scalar_name(std::string_view prefix, const AcceptedKey& key) {

@@ -5,12 +5,14 @@
 //   if (const Checkpoint* cp = ledger->checkpoint()) restore(*cp);          // resume
 //   EDGEFL_RETURN_IF_ERROR(ledger->open_log(replay));                       // replays the log
 //   ...
-//   EDGEFL_RETURN_IF_ERROR(ledger->log(device_id, raw_update));   // appended + fsynced: now Ack
+//   EDGEFL_RETURN_IF_ERROR(ledger->append(device_id, raw_update));   // not yet durable
 //   ledger->remember(key, update_id);
+//   ...                                        // more updates that arrived together
+//   EDGEFL_RETURN_IF_ERROR(ledger->sync());    // one fsync for all of them: now Ack them
 //   ...
 //   EDGEFL_RETURN_IF_ERROR(ledger->commit(checkpoint));           // atomic checkpoint, new log
 //
-// Order of durability: an update is in the log before its Ack; a checkpoint is written
+// Order of durability: an update is in the log, synced, before its Ack; a checkpoint is written
 // (temp, fsync, rename, fsync dir) before the log it covers is rotated away, and names the
 // log generation that follows it, so a crash anywhere replays each accepted update once.
 // A run refuses a state directory that holds an earlier run unless resuming, and a resume
@@ -60,8 +62,11 @@ class UpdateLedger {
   Status open_log(const Replay& replay);
   const WalRecovery& recovery() const { return wal_->recovery(); }
 
-  // Appends the update and fsyncs: it survives any crash from here on.
-  Status log(const std::string& device_id, std::span<const uint8_t> update_message);
+  // Appends the update to the log. Not durable until sync(): acknowledge it only after that.
+  Status append(const std::string& device_id, std::span<const uint8_t> update_message);
+  // fsyncs what was appended since the last sync (nothing to do when nothing was): from here
+  // on those updates survive any crash.
+  Status sync();
   // Writes `checkpoint` atomically as generation `generation`, then starts log generation + 1.
   Status commit(Checkpoint& checkpoint, uint64_t generation);
 
@@ -88,6 +93,7 @@ class UpdateLedger {
   uint64_t generation_ = 0;
   uint64_t run_id_ = 0;
   std::optional<WriteAheadLog> wal_;
+  bool unsynced_ = false;  // appended since the last sync (or commit)
   std::map<AcceptedKey, uint64_t> accepted_;
 };
 

@@ -29,7 +29,7 @@ class FaultWritableFile final : public WritableFile {
   }
   Status sync() override {
     EDGEFL_RETURN_IF_ERROR(usable());
-    EDGEFL_RETURN_IF_ERROR(fs_.begin_operation("fsync", path_));
+    EDGEFL_RETURN_IF_ERROR(fs_.begin_file_sync(path_));
     node_->synced = node_->data;
     return {};
   }
@@ -83,6 +83,16 @@ void FaultFileSystem::fail_once(std::uint64_t n) { fail_once_ = n; }
 void FaultFileSystem::clear_faults() {
   fail_from_ = 0;
   fail_once_ = 0;
+}
+
+Status FaultFileSystem::begin_file_sync(const std::string& path) {
+  ++file_syncs_[path];
+  return begin_operation("fsync", path);
+}
+
+std::uint64_t FaultFileSystem::file_syncs(const std::string& path) const {
+  auto it = file_syncs_.find(path);
+  return it == file_syncs_.end() ? 0 : it->second;
 }
 
 Status FaultFileSystem::begin_operation(const char* operation, const std::string& path) {

@@ -7,12 +7,22 @@
 // Synchronous rounds use this so that two runs with the same seeds give bit-identical models
 // however the network orders the updates, and a server that resumes from its write-ahead log
 // (replaying in log order) ends exactly where an uninterrupted one would. Each term
-// weight * delta is formed exactly in double (weights are whole sample counts < 2^29) and
-// added as a 128-bit fixed-point integer with a quantum of 2^-70: integer addition is
-// associative, so the sum is exact and order-free for terms down to 2^-70 (smaller bits are
-// rounded per term, which is still order-free). Capacity: |sum| < 2^57 per value.
-// 16 bytes per parameter; the state is rebuilt from the log on restart, never checkpointed.
-// Checks are those of check_update (shape, finite values, norm bound or clip).
+// weight * delta is formed exactly (weights are whole sample counts < 2^29, a float has 24
+// significant bits) and added as a 128-bit fixed-point integer with a quantum of 2^-70:
+// integer addition is associative, so the sum is exact and order-free. Bits below the quantum
+// are rounded per term, to nearest with ties to even, which is still order-free; a negative
+// term is rounded to a multiple of 2^-59 instead (the first implementation's rounding, kept
+// bit for bit; it touches only terms smaller than 2^-7 with bits below 2^-59).
+//
+// Capacity: a term must satisfy |term| < 2^48 and every sum |sum| < 2^57, so at least 2^9 = 512
+// maximal terms always fit. An update with a term or a sum beyond that is refused with
+// out_of_range and leaves the sum unchanged.
+//
+// Cost: one pass over the values with integer shifts (vectorised; tiny terms below 2^-59 take
+// a scalar pass), 16 bytes of state per parameter, read and written once per update. The
+// state is rebuilt from the log on restart, never checkpointed.
+// Checks are those of check_update (shape, finite values, norm bound or clip); without a norm
+// bound they ride on the sum's own pass (a refused update is taken out again, exactly).
 #pragma once
 
 #include <cstddef>
@@ -31,11 +41,20 @@ class ExactMean {
 
   // Adds weight * delta. weight must be a whole number in [1, 2^29) (a sample count):
   // invalid_argument otherwise. Rejections (shape_mismatch, non_finite, norm_exceeded,
-  // out_of_range for a term beyond capacity) leave the sum unchanged.
+  // out_of_range for a term or a sum beyond capacity) leave the sum unchanged.
   Status add(std::span<const float> delta, uint64_t weight);
   std::size_t count() const { return count_; }
   uint64_t total_weight() const { return total_weight_; }
   std::size_t size() const { return high_.size(); }
+
+  // The exact sum of parameter i: a signed 128-bit integer in units of 2^-70 as its high
+  // (signed) and low words, what mean_into rounds. For exactness checks.
+  struct Sum {
+    int64_t high = 0;
+    uint64_t low = 0;
+    bool operator==(const Sum&) const = default;
+  };
+  Sum sum_at(std::size_t i) const { return Sum{high_[i], low_[i]}; }
 
   // out = sum / total_weight, rounded once; failed_precondition when nothing was added.
   Status mean_into(std::span<float> out) const;

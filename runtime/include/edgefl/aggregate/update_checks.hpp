@@ -7,9 +7,10 @@
 //   if (!scale) return scale.status();   // shape_mismatch, non_finite, norm_exceeded
 //   // multiply the update by *scale (1.0 unless it was clipped)
 //
-// One pass over the values (norm in double precision); nothing is modified, so a rejected
-// update never changes a running sum. Norm clipping bounds any single device's influence at
-// O(P) cost, the cheap streaming alternative to trimmed means.
+// One pass over the values (norm in double precision, summed in order; a vector pass answers
+// alone when every value is finite and the norm is clearly within the bound); nothing is
+// modified, so a rejected update never changes a running sum. Norm clipping bounds any single
+// device's influence at O(P) cost, the cheap streaming alternative to trimmed means.
 #pragma once
 
 #include <cstddef>

@@ -45,6 +45,8 @@ class FaultFileSystem final : public FileSystem {
   void clear_faults();
   // Number of mutating operations attempted so far (failed ones included).
   std::uint64_t operation_count() const { return operations_; }
+  // Number of WritableFile::sync calls on the file at `path` so far (failed ones included).
+  std::uint64_t file_syncs(const std::string& path) const;
 
   // Power loss. Without rng: everything not durable is dropped. With rng: torn variant.
   // Clears the failure plan and invalidates every open handle.
@@ -68,6 +70,8 @@ class FaultFileSystem final : public FileSystem {
   struct Node;  // one file's bytes: current and last synced
   // Checks the failure plan and counts one mutating operation.
   Status begin_operation(const char* operation, const std::string& path);
+  // begin_operation for WritableFile::sync, counted per path for file_syncs.
+  Status begin_file_sync(const std::string& path);
   std::uint64_t epoch() const { return epoch_; }
 
  private:
@@ -87,6 +91,7 @@ class FaultFileSystem final : public FileSystem {
   std::vector<NameOp> pending_;                                // name ops not yet durable
   std::set<std::string> dirs_;
   std::uint64_t operations_ = 0;
+  std::map<std::string, std::uint64_t> file_syncs_;
   std::uint64_t fail_from_ = 0;  // 0 = never
   std::uint64_t fail_once_ = 0;
   std::uint64_t epoch_ = 0;
