@@ -57,7 +57,7 @@ struct LocalTaskTrainer::State {
   std::optional<UpdateEncoder> encoder;
   AlignedBytes scratch;
   std::size_t planned_micro_batch = 0;
-  uint64_t completed_steps = 0;     // local steps over the device's life (PALSGD warm-up)
+  uint64_t completed_steps = 0;     // local steps since the process started (PALSGD warm-up, test interval)
   std::size_t next_batch_size = 0;  // adaptive batches carry their size from task to task
   std::string plan_text;
 };
@@ -149,8 +149,14 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     config.adaptive.nu = adaptive->nu;
     config.adaptive.cap = adaptive->batch_cap;
     config.adaptive.interval = adaptive->test_interval;
-    // The batch grows across tasks: start where the last test left it.
+    config.adaptive.interval_clock = static_cast<IntervalClock>(adaptive->interval_clock);
+    config.adaptive.lr_scaling = static_cast<LrScaling>(adaptive->lr_scaling);
+    config.adaptive.max_lr = adaptive->max_lr;
+    // The batch grows across tasks: start where the last test left it, with the lr scaled
+    // from the Task's batch; the interval counts this device's steps since it started.
+    config.lr_base_batch = config.batch_size;
     config.batch_size = std::max<std::size_t>(config.batch_size, s.next_batch_size);
+    config.device_steps = s.completed_steps;
   }
   std::span<const float> pull_target;
   if (const auto& palsgd = task.config.palsgd) {
