@@ -35,7 +35,7 @@ Result<std::vector<StepTiming>> measure_step_times(const ModelSpec& spec, const 
       r = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / double(cfg.local_steps);
     }
     std::sort(reps.begin(), reps.end());
-    out.push_back({b, reps[1]});
+    out.push_back({b, reps[0]});
   }
   return out;
 }

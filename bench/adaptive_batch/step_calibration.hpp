@@ -15,7 +15,7 @@ namespace edgefl::bench {
 
 struct StepTiming {
   std::size_t batch = 0;
-  double seconds = 0.0;  // per step, median of three repetitions
+  double seconds = 0.0;  // per step, the fastest of three repetitions (the least disturbed)
 };
 
 // Times plain SGD steps on `data` with the trainer a device builds (XNNPACK, 1 thread,
