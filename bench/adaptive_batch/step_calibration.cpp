@@ -41,23 +41,26 @@ Result<std::vector<StepTiming>> measure_step_times(const ModelSpec& spec, const 
 }
 
 sim::ComputeCost fit_compute_cost(const std::vector<StepTiming>& t) {
-  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  // Least squares on the relative error (weights 1/t²), so the small batches, whose steps are
+  // short, are fitted as well as the large ones.
+  double w = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (const StepTiming& p : t) {
-    const double x = double(p.batch);
-    n += 1;
-    sx += x;
-    sy += p.seconds;
-    sxx += x * x;
-    sxy += x * p.seconds;
+    if (!(p.seconds > 0)) continue;
+    const double x = double(p.batch), weight = 1.0 / (p.seconds * p.seconds);
+    w += weight;
+    sx += weight * x;
+    sy += weight * p.seconds;
+    sxx += weight * x * x;
+    sxy += weight * x * p.seconds;
   }
   sim::ComputeCost cost;
-  const double denominator = n * sxx - sx * sx;
-  if (n < 2 || denominator <= 0) {
+  const double denominator = w * sxx - sx * sx;
+  if (t.size() < 2 || !(denominator > 0)) {
     cost.sample_s = t.empty() ? 0.0 : t.front().seconds / double(std::max<std::size_t>(1, t.front().batch));
     return cost;
   }
-  cost.sample_s = (n * sxy - sx * sy) / denominator;
-  cost.step_s = std::max(0.0, (sy - cost.sample_s * sx) / n);
+  cost.sample_s = std::max(0.0, (w * sxy - sx * sy) / denominator);
+  cost.step_s = std::max(0.0, (sy - cost.sample_s * sx) / w);
   return cost;
 }
 

@@ -1,6 +1,6 @@
 // t_grad(b) of this machine: measured seconds per local step at several batch sizes, and the
-// straight line t_grad(b) = step_s + sample_s * b fitted to them (least squares), which is the
-// form sim::ComputeCost takes.
+// straight line t_grad(b) = step_s + sample_s * b fitted to them (least squares on the relative
+// error), which is the form sim::ComputeCost takes.
 #pragma once
 
 #include <cstddef>
