@@ -57,7 +57,7 @@ struct LocalTaskTrainer::State {
   std::optional<UpdateEncoder> encoder;
   AlignedBytes scratch;
   std::size_t planned_micro_batch = 0;
-  uint64_t completed_steps = 0;     // local steps since the process started (PALSGD warm-up, test interval)
+  uint64_t completed_steps = 0;     // local steps over the device's life (PALSGD warm-up)
   std::size_t next_batch_size = 0;  // adaptive batches carry their size from task to task
   std::string plan_text;
 };
@@ -153,7 +153,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     config.adaptive.lr_scaling = static_cast<LrScaling>(adaptive->lr_scaling);
     config.adaptive.max_lr = adaptive->max_lr;
     // The batch grows across tasks: start where the last test left it, with the lr scaled
-    // from the Task's batch; the interval counts this device's steps since it started.
+    // from the Task's batch; the interval counts this device's steps since the process started.
     config.lr_base_batch = config.batch_size;
     config.batch_size = std::max<std::size_t>(config.batch_size, s.next_batch_size);
     config.device_steps = s.completed_steps;

@@ -62,7 +62,7 @@ std::vector<Trained> train_tasks(const Dataset& data, const AdaptiveBatchSetting
 
 }  // namespace
 
-TEST_CASE("task trainer: the test interval counts the device's steps across tasks (or restarts per task)") {
+TEST_CASE("adaptive task: the test interval counts the device's steps across tasks (or restarts per task)") {
   auto data = make_blobs({4, 8, 600, 1.0f, 1.5f, 9});
   REQUIRE(data.ok());
   // eta 0.6 on noisy blobs: every test grows the batch (4, 11, 16, 25), so the trajectory shows
@@ -83,7 +83,7 @@ TEST_CASE("task trainer: the test interval counts the device's steps across task
   CHECK(changes(task_clock[1].batch_sizes) == std::vector<std::size_t>{3});
 }
 
-TEST_CASE("task trainer: the learning rate follows the grown batch by the Task's scaling rule") {
+TEST_CASE("adaptive task: the learning rate follows the grown batch by the Task's scaling rule") {
   auto data = make_blobs({4, 8, 600, 1.0f, 1.5f, 9});
   REQUIRE(data.ok());
   AdaptiveBatchSettings adaptive{.theta = 0.5f, .eta = 0.6f, .batch_cap = 512, .test_interval = 2, .test = 1};
