@@ -148,8 +148,14 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     config.adaptive.nu = adaptive->nu;
     config.adaptive.cap = adaptive->batch_cap;
     config.adaptive.interval = adaptive->test_interval;
-    // The batch grows across tasks: start where the last test left it.
+    config.adaptive.interval_clock = static_cast<IntervalClock>(adaptive->interval_clock);
+    config.adaptive.lr_scaling = static_cast<LrScaling>(adaptive->lr_scaling);
+    config.adaptive.max_lr = adaptive->max_lr;
+    // The batch grows across tasks: start where the last test left it, with the lr scaled
+    // from the Task's batch; the interval counts this device's steps since the process started.
+    config.lr_base_batch = config.batch_size;
     config.batch_size = std::max<std::size_t>(config.batch_size, s.next_batch_size);
+    config.device_steps = s.completed_steps;
   }
   std::span<const float> pull_target;
   if (const auto& palsgd = task.config.palsgd) {

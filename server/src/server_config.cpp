@@ -75,6 +75,11 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("adaptive_batch.nu", &c.adaptive_batch.nu, "orthogonality-test nu (augmented test)");
   t.add("adaptive_batch.max_batch", &c.adaptive_batch.cap, "batch-size cap");
   t.add("adaptive_batch.test_interval", &c.adaptive_batch.interval, "steps between tests");
+  t.add_choice("adaptive_batch.interval_clock", &c.adaptive_batch.interval_clock, parse_interval_clock,
+               interval_clock_name, "test_interval counts: device (local steps across tasks) | task");
+  t.add_choice("adaptive_batch.lr_scaling", &c.adaptive_batch.lr_scaling, parse_lr_scaling, lr_scaling_name,
+               "lr at batch b: none | sqrt | linear in b / train.batch_size");
+  t.add("adaptive_batch.max_lr", &c.adaptive_batch.max_lr, "cap of the scaled lr (0: none)");
 
   t.add("endpoint", &c.endpoint, "ZeroMQ endpoint to bind, e.g. tcp://0.0.0.0:5555");
   t.add("endpoint_file", &c.endpoint_file, "write the endpoint actually bound to this file");
@@ -174,6 +179,13 @@ Status validate_server_config(const ServerConfig& c) {
   if (c.adaptive_batch.cap > (1u << 20)) return invalid("adaptive_batch.max_batch must be at most 2^20");
   if (c.adaptive_batch.test != BatchTest::none && c.adaptive_batch.cap < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
+  }
+  if (c.adaptive_batch.test == BatchTest::none &&
+      (c.adaptive_batch.lr_scaling != LrScaling::none || c.adaptive_batch.max_lr > 0)) {
+    return invalid("adaptive_batch.lr_scaling and max_lr need an adaptive_batch.test (the batch never grows)");
+  }
+  if (c.adaptive_batch.max_lr > 0 && c.adaptive_batch.max_lr < c.train.learning_rate) {
+    return invalid("adaptive_batch.max_lr must be 0 (no cap) or >= train.learning_rate");
   }
   EDGEFL_RETURN_IF_ERROR(validate_times(c));
   if (c.max_devices == 0) return invalid("max_devices must be at least 1");

@@ -31,7 +31,10 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
                                              .batch_cap = static_cast<uint32_t>(ab.cap),
                                              .test_interval = static_cast<uint32_t>(ab.interval),
                                              .test = static_cast<uint8_t>(ab.test),
-                                             .nu = static_cast<float>(ab.nu)};
+                                             .nu = static_cast<float>(ab.nu),
+                                             .lr_scaling = static_cast<uint8_t>(ab.lr_scaling),
+                                             .max_lr = static_cast<float>(ab.max_lr),
+                                             .interval_clock = static_cast<uint8_t>(ab.interval_clock)};
   }
   return TaskFactory(std::move(c), spec.to_string(), config.seed);
 }

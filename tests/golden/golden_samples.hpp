@@ -49,6 +49,11 @@ inline TaskConfig sample_config(uint16_t version) {
     c.adaptive_batch->test = 2;  // augmented inner product
     c.adaptive_batch->nu = 0.25f;
   }
+  if (version >= 0x0104) {
+    c.adaptive_batch->lr_scaling = 1;  // sqrt
+    c.adaptive_batch->max_lr = 0.2f;
+    c.adaptive_batch->interval_clock = 1;  // task
+  }
   return c;
 }
 

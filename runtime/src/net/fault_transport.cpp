@@ -1,6 +1,33 @@
 #include "edgefl/net/fault_transport.hpp"
 
+#include <algorithm>
+
 namespace edgefl {
+
+DelayLine::DelayLine(const LinkDelay& link, uint64_t seed, uint64_t stream) : link_(link), rng_(seed, stream) {}
+
+DelayLine::Clock::time_point DelayLine::push(Bytes payload, Clock::time_point now) {
+  auto seconds = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
+  const double transmit = link_.bytes_per_s > 0.0 ? static_cast<double>(payload.size()) / link_.bytes_per_s : 0.0;
+  const double jitter = link_.jitter_s * rng_.uniform_double();  // drawn for every message
+  link_free_ = std::max(now, link_free_) + seconds(transmit);
+  const Clock::time_point due = std::max(last_due_, link_free_ + seconds(link_.latency_s + jitter));
+  last_due_ = due;
+  queue_.push_back(Queued{due, std::move(payload)});
+  return due;
+}
+
+std::optional<Bytes> DelayLine::pop_due(Clock::time_point now) {
+  if (queue_.empty() || queue_.front().due > now) return std::nullopt;
+  Bytes out = std::move(queue_.front().payload);
+  queue_.pop_front();
+  return out;
+}
+
+std::optional<DelayLine::Clock::time_point> DelayLine::next_due() const {
+  if (queue_.empty()) return std::nullopt;
+  return queue_.front().due;
+}
 
 FaultInjector::FaultInjector(const FaultPlan& plan, uint64_t stream)
     : plan_(plan), rng_(plan.seed, stream) {}
@@ -77,6 +104,8 @@ FaultStats add(const FaultStats& a, const FaultStats& b) {
 // Streams of the seeded generator, so send and receive faults are independent.
 constexpr uint64_t kSendStream = 1;
 constexpr uint64_t kReceiveStream = 2;
+constexpr uint64_t kUplinkStream = 3;
+constexpr uint64_t kDownlinkStream = 4;
 }  // namespace
 
 // ---- device side ----
@@ -85,16 +114,60 @@ FaultyDeviceChannel::FaultyDeviceChannel(DeviceChannel& inner, const FaultPlan& 
     : inner_(inner),
       plan_(plan),
       send_faults_(plan, kSendStream),
-      receive_faults_(plan, kReceiveStream) {}
+      receive_faults_(plan, kReceiveStream),
+      uplink_(plan.link, plan.seed, kUplinkStream),
+      downlink_(plan.link, plan.seed, kDownlinkStream) {}
 
 Status FaultyDeviceChannel::send(ByteView message) {
-  if (!plan_.on_send) return inner_.send(message);
-  auto out = send_faults_.feed({{}, {}, Bytes(message.begin(), message.end())});
-  for (auto& item : out) EDGEFL_RETURN_IF_ERROR(inner_.send(item.payload));
+  std::vector<FaultInjector::Item> out;
+  if (plan_.on_send) {
+    out = send_faults_.feed({{}, {}, Bytes(message.begin(), message.end())});
+  } else if (plan_.link.active()) {
+    out.push_back({{}, {}, Bytes(message.begin(), message.end())});
+  } else {
+    return inner_.send(message);
+  }
+  for (auto& item : out) {
+    if (plan_.link.active()) {
+      uplink_.push(std::move(item.payload), DelayLine::Clock::now());
+    } else {
+      EDGEFL_RETURN_IF_ERROR(inner_.send(item.payload));
+    }
+  }
+  return flush_uploads();
+}
+
+Status FaultyDeviceChannel::flush_uploads() {
+  while (auto due = uplink_.pop_due(DelayLine::Clock::now())) EDGEFL_RETURN_IF_ERROR(inner_.send(*due));
   return Status();
 }
 
+std::chrono::milliseconds FaultyDeviceChannel::wait_until_due(DelayLine::Clock::time_point limit) const {
+  for (auto due : {uplink_.next_due(), downlink_.next_due()}) {
+    if (due) limit = std::min(limit, *due);
+  }
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(limit - DelayLine::Clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
 Result<std::optional<Bytes>> FaultyDeviceChannel::receive(std::chrono::milliseconds timeout) {
+  if (!plan_.link.active()) return receive_faulty(timeout);
+  const auto deadline = DelayLine::Clock::now() + timeout;
+  while (true) {
+    EDGEFL_RETURN_IF_ERROR(flush_uploads());
+    if (auto due = downlink_.pop_due(DelayLine::Clock::now())) return std::optional<Bytes>(std::move(*due));
+    const bool last = DelayLine::Clock::now() >= deadline;
+    auto got = receive_faulty(wait_until_due(deadline));
+    if (!got) return got.status();
+    if (*got) downlink_.push(std::move(**got), DelayLine::Clock::now());
+    if (last) {
+      if (auto due = downlink_.pop_due(DelayLine::Clock::now())) return std::optional<Bytes>(std::move(*due));
+      return std::optional<Bytes>();
+    }
+  }
+}
+
+Result<std::optional<Bytes>> FaultyDeviceChannel::receive_faulty(std::chrono::milliseconds timeout) {
   if (!plan_.on_receive) return inner_.receive(timeout);
   if (ready_.empty()) {
     auto got = inner_.receive(timeout);
@@ -109,7 +182,9 @@ Result<std::optional<Bytes>> FaultyDeviceChannel::receive(std::chrono::milliseco
 }
 
 std::vector<LinkEvent> FaultyDeviceChannel::poll_events(std::chrono::milliseconds wait) {
-  return inner_.poll_events(wait);
+  if (!plan_.link.active()) return inner_.poll_events(wait);
+  // Back by the time the link's next message is due, for the receive that delivers it.
+  return inner_.poll_events(wait_until_due(DelayLine::Clock::now() + wait));
 }
 
 FaultStats FaultyDeviceChannel::stats() const {

@@ -74,7 +74,7 @@ TaskConfig read_config(const fb::TrainConfig& in) {
   }
   if (const fb::AdaptiveBatchConfig* a = in.adaptive_batch()) {
     c.adaptive_batch = AdaptiveBatchSettings{a->theta(), a->eta(), a->batch_cap(), a->test_interval(), a->test(),
-                                             a->nu()};
+                                             a->nu(),   a->lr_scaling(), a->max_lr(), a->interval_clock()};
   }
   return c;
 }

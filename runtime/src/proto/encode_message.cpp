@@ -49,7 +49,8 @@ Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TaskConfig& c) 
   Offset<fb::AdaptiveBatchConfig> adaptive = 0;
   if (c.adaptive_batch) {
     const AdaptiveBatchSettings& a = *c.adaptive_batch;
-    adaptive = fb::CreateAdaptiveBatchConfig(b, a.theta, a.eta, a.batch_cap, a.test_interval, a.test, a.nu);
+    adaptive = fb::CreateAdaptiveBatchConfig(b, a.theta, a.eta, a.batch_cap, a.test_interval, a.test, a.nu,
+                                           a.lr_scaling, a.max_lr, a.interval_clock);
   }
   return fb::CreateTrainConfig(b, static_cast<fb::Optimizer>(c.optimizer), c.lr, c.momentum,
                                c.weight_decay, c.beta1, c.beta2, c.eps, c.batch_size, c.local_steps,

@@ -98,6 +98,16 @@ Status validate(const TaskConfig& c, std::size_t parameter_count) {
     if (a.test > 2) {
       return Status(StatusCode::unknown_enum, "adaptive_batch.test " + std::to_string(a.test) + " is unknown");
     }
+    if (a.lr_scaling > 2) {
+      return Status(StatusCode::unknown_enum, "adaptive_batch.lr_scaling " + std::to_string(a.lr_scaling) + " is unknown");
+    }
+    if (a.interval_clock > 1) {
+      return Status(StatusCode::unknown_enum,
+                    "adaptive_batch.interval_clock " + std::to_string(a.interval_clock) + " is unknown");
+    }
+    EDGEFL_RETURN_IF_ERROR(check_finite(a.max_lr, "adaptive_batch.max_lr"));
+    if (!(a.max_lr >= 0.0f)) return out_of_range("adaptive_batch.max_lr", ">= 0 (0: no cap)");
+    if (a.max_lr > 0.0f && a.max_lr < c.lr) return out_of_range("adaptive_batch.max_lr", "0 or >= lr");
   }
   return Status();
 }

@@ -43,12 +43,6 @@ Status validate_palsgd(const PalsgdConfig& pc, float lr, std::size_t params, std
   return Status();
 }
 
-double squared_norm(std::span<const float> v) {
-  double sum = 0.0;
-  for (float x : v) sum += double(x) * x;
-  return sum;
-}
-
 }  // namespace
 
 Status validate(const PalsgdConfig& pc, float lr) {
@@ -129,7 +123,6 @@ Result<BatchStats> LocalTrainer::accumulate(std::span<const float> params, const
     if (observer != nullptr) observer->begin_micro_batch(scale);
     auto stats = network_->forward_backward(params, grads, chunk.size(), scale, begin > 0);
     if (!stats) return stats.status();
-    if (observer != nullptr) observer->end_micro_batch(chunk.size());
     total.loss_sum += stats->loss_sum;
     total.correct += stats->correct;
   }
@@ -146,20 +139,16 @@ Result<BatchStats> LocalTrainer::measured_gradient(std::span<const float> params
   const uint64_t dropout_pass = network_->dropout_pass();
   auto total = accumulate(params, data, positions, grads_.span(), statistics_.get());
   if (!total) return total;
-  *stats = GradientStatistics{};
   stats->batch = positions.size();
-  stats->sum_sq_norms = statistics_->sum_sq_norms();
-  stats->mean_sq_norm = squared_norm(grads_.span());
-  if (test == BatchTest::augmented_inner_product) {
-    // ⟨g_i, ḡ⟩ needs the finished mean gradient: a second pass over the same samples.
+  stats->has_inner = test == BatchTest::augmented_inner_product;
+  if (stats->has_inner) {
+    // ⟨g_i^p, ḡ^p⟩ needs the finished mean gradient: a second pass over the same samples.
     statistics_->begin(PerSampleStatistics::Mode::inner, grads_.span());
     network_->set_dropout_pass(dropout_pass);  // the same dropout masks as the first pass
     auto again = accumulate(params, data, positions, second_pass_grads_.span(), statistics_.get());
     if (!again) return again.status();
-    stats->has_inner = true;
-    stats->sum_inner = statistics_->sum_inner();
-    stats->sum_inner_sq = statistics_->sum_inner_sq();
   }
+  EDGEFL_RETURN_IF_ERROR(statistics_->finish(grads_.span(), *stats));
   return total;
 }
 
@@ -203,6 +192,11 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
   }
   EDGEFL_RETURN_IF_ERROR(data.validate());
   EDGEFL_RETURN_IF_ERROR(validate(config.adaptive));
+  if (config.adaptive.max_lr > 0.0 && config.adaptive.max_lr < config.optimizer.lr) {
+    return make_status(StatusCode::invalid_argument, "adaptive batch: max_lr " + std::to_string(config.adaptive.max_lr) +
+                                                         " is below the learning rate " +
+                                                         std::to_string(config.optimizer.lr));
+  }
   const PalsgdConfig& pc = config.palsgd;
   EDGEFL_RETURN_IF_ERROR(validate_palsgd(pc, config.optimizer.lr, params.size(), global_params.size()));
   EDGEFL_RETURN_IF_ERROR(prepare(config.optimizer, n, config.adaptive.test));
@@ -226,38 +220,48 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
                                                        : config.epochs * ((n + batch - 1) / batch));
   }
   Rng flags = palsgd_flag_rng(config.seed);
-  OptimizerConfig scaled = config.optimizer;
-  if (pc.p > 0.0f) scaled.lr = config.optimizer.lr / (1.0f - pc.p);
   const float pull = pc.p > 0.0f ? config.optimizer.lr * pc.rho / pc.p : 0.0f;
-  bool lr_scaled = false;
+  const std::size_t base_batch = config.lr_base_batch > 0 ? config.lr_base_batch : config.batch_size;
+  // The test interval's clock: the device's local steps, or this call's.
+  const uint64_t clock_start = adaptive.interval_clock == IntervalClock::device ? config.device_steps : 0;
+  OptimizerConfig current = config.optimizer;
+  bool test_due = false;  // a test is owed and runs on the next full gradient batch
   double loss_sum = 0.0;
 
+  // `last`: the last full batch of this call (where interval 0 tests).
   auto run = [&](std::span<const uint32_t> positions, bool last) -> Status {
     const bool palsgd = pc.p > 0.0f && pc.completed_steps + metrics.steps >= pc.warmup_steps;
     if (test != BatchTest::none) metrics.batch_sizes.push_back(static_cast<uint32_t>(positions.size()));
     ++metrics.steps;
+    if (test != BatchTest::none) {
+      test_due = test_due || (adaptive.interval > 0 ? (clock_start + metrics.steps) % adaptive.interval == 0 : last);
+    }
     if (palsgd && flags.uniform() < pc.p) {
       pull_toward(params, global_params, pull);  // the batch is skipped, as in the reference code
       ++metrics.pull_steps;
       return Status();
     }
-    if (palsgd != lr_scaled) {
-      EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(palsgd ? scaled : config.optimizer));
-      lr_scaled = palsgd;
+    OptimizerConfig wanted = config.optimizer;
+    wanted.lr = static_cast<float>(scaled_learning_rate(adaptive, config.optimizer.lr, batch, base_batch));
+    if (palsgd) wanted.lr /= 1.0f - pc.p;
+    if (wanted.lr != current.lr) {
+      EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(wanted));
+      current = wanted;
     }
-    const bool test_now = test != BatchTest::none &&
-                          (adaptive.interval > 0 ? metrics.steps % adaptive.interval == 0 : last);
-    GradientStatistics stats;
-    auto result = step(params, data, positions, test, test_now ? &stats : nullptr);
+    // A short final batch of an epoch is no sample of the batch size under test.
+    const bool test_now = test_due && positions.size() == batch;
+    GradientStatistics* stats = test_now ? &test_statistics_ : nullptr;
+    auto result = step(params, data, positions, test, stats);
     if (!result) return result.status();
     loss_sum += result->loss_sum;
     metrics.samples += positions.size();
     ++metrics.gradient_steps;
     if (test_now) {
-      auto proposal = propose_batch_size(stats, adaptive);
+      auto proposal = propose_batch_size(test_statistics_, adaptive);
       if (!proposal) return proposal.status();
       batch = proposal->batch;
       ++metrics.batch_tests;
+      test_due = false;
     }
     return Status();
   };
@@ -277,12 +281,13 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
       reshuffle();
       for (std::size_t begin = 0; begin < n;) {
         const std::size_t size = std::min(batch, n - begin);
-        EDGEFL_RETURN_IF_ERROR(run(order.subspan(begin, size), e + 1 == config.epochs && begin + size == n));
+        const bool last_full = e + 1 == config.epochs && size == batch && n - (begin + size) < batch;
+        EDGEFL_RETURN_IF_ERROR(run(order.subspan(begin, size), last_full));
         begin += size;
       }
     }
   }
-  if (lr_scaled) EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(config.optimizer));
+  if (current.lr != config.optimizer.lr) EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(config.optimizer));
   metrics.next_batch_size = batch;
   metrics.mean_loss = metrics.samples > 0 ? loss_sum / double(metrics.samples) : 0.0;
   return metrics;

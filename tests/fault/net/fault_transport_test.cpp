@@ -144,3 +144,78 @@ TEST_CASE("faulty channels: decorators over real sockets lose, copy and reorder 
             [](auto& a, auto& b) { return std::stoi(a.substr(1)) < std::stoi(b.substr(1)); });
   CHECK(order != sorted_by_number);  // reordering and delays changed the arrival order
 }
+
+TEST_CASE("delay line: latency plus bytes / bandwidth, one message after another, in order") {
+  using Clock = DelayLine::Clock;
+  using std::chrono::milliseconds;
+  const Clock::time_point t0 = Clock::now();
+  // 1000 bytes/s and 100 ms: 500 bytes are out at 0.5 + 0.1 s; 200 bytes entering at 0.1 s
+  // wait for the link until 0.5 s, take 0.2 s more, and are out at 0.8 s.
+  DelayLine line(LinkDelay{.latency_s = 0.1, .bytes_per_s = 1000}, 7, 0);
+  CHECK(line.push(Bytes(500, 1), t0) == t0 + milliseconds(600));
+  CHECK(line.push(Bytes(200, 2), t0 + milliseconds(100)) == t0 + milliseconds(800));
+  CHECK(line.next_due() == t0 + milliseconds(600));
+  CHECK_FALSE(line.pop_due(t0 + milliseconds(599)).has_value());
+  CHECK(line.pop_due(t0 + milliseconds(600)) == Bytes(500, 1));
+  CHECK_FALSE(line.pop_due(t0 + milliseconds(799)).has_value());
+  CHECK(line.pop_due(t0 + milliseconds(800)) == Bytes(200, 2));
+  CHECK_FALSE(line.next_due().has_value());
+
+  // Jitter: seeded, within [0, jitter_s), and never lets a message overtake the one ahead.
+  auto dues = [&](uint64_t seed) {
+    DelayLine jittery(LinkDelay{.latency_s = 0.01, .jitter_s = 0.5}, seed, 0);
+    std::vector<Clock::time_point> out;
+    for (int i = 0; i < 50; ++i) out.push_back(jittery.push(Bytes(1, 0), t0 + milliseconds(i)));
+    return out;
+  };
+  const auto a = dues(3);
+  CHECK(a == dues(3));
+  CHECK(a != dues(4));
+  CHECK(std::is_sorted(a.begin(), a.end()));
+  for (int i = 0; i < 50; ++i) {
+    CHECK(a[i] >= t0 + milliseconds(i) + milliseconds(10));
+    CHECK(a[i] < t0 + milliseconds(49) + milliseconds(510));
+  }
+}
+
+TEST_CASE("faulty channels: a device link delays both directions and keeps the order") {
+  auto c = NetContext::create();
+  REQUIRE(c.ok());
+  SocketPolicy policy = fast_policy();
+  auto s = ServerTransport::bind(**c, "tcp://127.0.0.1:*", policy, {});
+  REQUIRE(s.ok());
+  auto d = DeviceTransport::connect(**c, (*s)->endpoint(), policy, {});
+  REQUIRE(d.ok());
+  // 300 ms latency: far above socket noise, so only the lower bound is exact.
+  FaultyDeviceChannel device(**d, FaultPlan{.seed = 5, .on_send = false, .link = {.latency_s = 0.3}});
+  const auto sent = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) REQUIRE(device.send(bytes_of("m" + std::to_string(i))).ok());
+  // Nothing is on the wire until the device channel is used again after the latency.
+  auto early = (*s)->receive(100ms);
+  REQUIRE(early.ok());
+  CHECK_FALSE(early->has_value());
+  auto none = device.receive(400ms);  // no downlink traffic; the uploads go out meanwhile
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  std::string peer;
+  for (int i = 0; i < 3; ++i) {
+    auto in = (*s)->receive(2000ms);
+    REQUIRE(in.ok());
+    REQUIRE(in->has_value());
+    CHECK(text_of((*in)->payload) == "m" + std::to_string(i));
+    peer = (*in)->peer;
+  }
+  CHECK(std::chrono::steady_clock::now() - sent >= 300ms);
+
+  REQUIRE((*s)->send(peer, bytes_of("down")).ok());
+  const auto down_sent = std::chrono::steady_clock::now();
+  std::optional<Bytes> got;
+  while (!got && std::chrono::steady_clock::now() - down_sent < 3s) {
+    auto in = device.receive(50ms);
+    REQUIRE(in.ok());
+    got = *in;
+  }
+  REQUIRE(got.has_value());
+  CHECK(text_of(*got) == "down");
+  CHECK(std::chrono::steady_clock::now() - down_sent >= 300ms);
+}

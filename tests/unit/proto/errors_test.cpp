@@ -30,6 +30,10 @@ struct TaskParts {
   uint32_t batch_size = 8;
   uint8_t optimizer = 0;
   bool with_config = true;
+  bool adaptive = false;  // an adaptive_batch table (norm test) with the three 1.4 fields below
+  uint8_t lr_scaling = 0;
+  float max_lr = 0.0f;
+  uint8_t interval_clock = 0;
 };
 
 std::vector<uint8_t> hostile_task(const TaskParts& p) {
@@ -38,7 +42,12 @@ std::vector<uint8_t> hostile_task(const TaskParts& p) {
   const auto tensor = fb::CreateEncodedTensor(b, fb::Codec::f32, p.parameter_count, b.CreateVector(values));
   flatbuffers::Offset<fb::TrainConfig> config = 0;
   if (p.with_config) {
+    flatbuffers::Offset<fb::AdaptiveBatchConfig> adaptive = 0;
+    if (p.adaptive) {
+      adaptive = fb::CreateAdaptiveBatchConfig(b, 0.5f, 0.1f, 64, 0, 1, 1.0f, p.lr_scaling, p.max_lr, p.interval_clock);
+    }
     fb::TrainConfigBuilder c(b);
+    if (p.adaptive) c.add_adaptive_batch(adaptive);
     c.add_optimizer(static_cast<fb::Optimizer>(p.optimizer));
     c.add_lr(p.lr);
     c.add_batch_size(p.batch_size);
@@ -166,6 +175,8 @@ TEST_CASE("errors: enum values this build does not know -> unknown_enum") {
         StatusCode::unknown_enum);
   CHECK(decode_code(hostile_update({.codec = 9})) == StatusCode::unknown_enum);
   CHECK(decode_code(hostile_task({.optimizer = 7})) == StatusCode::unknown_enum);
+  CHECK(decode_code(hostile_task({.adaptive = true, .lr_scaling = 3})) == StatusCode::unknown_enum);
+  CHECK(decode_code(hostile_task({.adaptive = true, .interval_clock = 2})) == StatusCode::unknown_enum);
   FlatBufferBuilder b4;
   std::vector<fb::Codec> codecs{fb::Codec::f32, static_cast<fb::Codec>(200)};
   const auto caps = fb::CreateCapabilities(b4, 0, 2, 0, 0, 0, b4.CreateVector(codecs));
@@ -198,6 +209,12 @@ TEST_CASE("errors: sizes that disagree with the model or codec -> shape_mismatch
 TEST_CASE("errors: values outside their sane range -> out_of_range, oversize fields -> too_large") {
   CHECK(decode_code(hostile_task({.batch_size = 0})) == StatusCode::out_of_range);
   CHECK(decode_code(hostile_task({.lr = -1.0f})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.adaptive = true, .lr_scaling = 2, .max_lr = 0.4f, .interval_clock = 1})) ==
+        StatusCode::ok);
+  CHECK(decode_code(hostile_task({.adaptive = true, .max_lr = -0.5f})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.adaptive = true, .max_lr = 0.05f})) == StatusCode::out_of_range);  // < lr 0.1
+  CHECK(decode_code(hostile_task({.adaptive = true, .max_lr = std::numeric_limits<float>::infinity()})) ==
+        StatusCode::non_finite);
   CHECK(decode_code(hostile_update({.sample_count = 0})) == StatusCode::out_of_range);
   CHECK(decode_code(sample_bytes(2), {.max_tables = 3}) == StatusCode::out_of_range);
   CHECK(decode_code(sample_bytes(2), {.max_depth = 2}) == StatusCode::out_of_range);

@@ -17,7 +17,7 @@ struct GoldenVersion {
   const char* folder;
   uint16_t version;
 };
-constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}, {"v1_3", 0x0103}};
+constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}, {"v1_3", 0x0103}, {"v1_4", 0x0104}};
 
 std::string golden_dir(const GoldenVersion& v) {
   return std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + v.folder + "/";
@@ -73,4 +73,13 @@ TEST_CASE("golden buffers: the v1.2 samples differ from v1.1 in the fields 1.2 a
     if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
   }
   CHECK(differing == 6);  // join (backend, sizes), task and the four updates (run id, base hash)
+}
+
+TEST_CASE("golden buffers: the v1.4 samples differ from v1.3 in the fields 1.4 added") {
+  auto old_samples = golden::make_samples(0x0103), new_samples = golden::make_samples(0x0104);
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
+    if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
+  }
+  CHECK(differing == 1);  // task (adaptive batch lr_scaling, max_lr, interval_clock)
 }

@@ -40,22 +40,42 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
   return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
 }
 
-GradientStatistics direct_statistics(const std::vector<std::vector<double>>& g) {
-  const std::size_t b = g.size(), p = g[0].size();
-  std::vector<double> mean(p, 0.0);
-  for (const auto& gi : g)
-    for (std::size_t j = 0; j < p; ++j) mean[j] += gi[j] / double(b);
+// The statistics of explicit per-sample gradients, per tensor: tensor p is [offset, offset + size).
+GradientStatistics direct_statistics(const std::vector<std::vector<double>>& g,
+                                     const std::vector<std::pair<std::size_t, std::size_t>>& tensors) {
+  const std::size_t b = g.size();
   GradientStatistics s;
   s.batch = b;
-  s.mean_sq_norm = dot(mean, mean);
   s.has_inner = true;
-  for (const auto& gi : g) {
-    s.sum_sq_norms += dot(gi, gi);
-    const double ip = dot(gi, mean);
-    s.sum_inner += ip;
-    s.sum_inner_sq += ip * ip;
+  for (auto [offset, size] : tensors) {
+    auto part = [&](const std::vector<double>& v) {
+      return std::vector<double>(v.begin() + offset, v.begin() + offset + size);
+    };
+    std::vector<double> mean(size, 0.0);
+    for (const auto& gi : g)
+      for (std::size_t j = 0; j < size; ++j) mean[j] += gi[offset + j] / double(b);
+    TensorStatistics t;
+    t.mean_sq_norm = dot(mean, mean);
+    for (const auto& gi : g) {
+      const auto gp = part(gi);
+      t.sum_sq_norms += dot(gp, gp);
+      const double ip = dot(gp, mean);
+      t.sum_inner += ip;
+      t.sum_inner_sq += ip * ip;
+    }
+    s.tensors.push_back(t);
   }
   return s;
+}
+
+// The model's parameter tensors: per Dense layer the weight matrix, then the bias.
+std::vector<std::pair<std::size_t, std::size_t>> tensors_of(const ModelSpec& spec) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (const DenseLayout& l : spec.dense_layouts()) {
+    out.emplace_back(l.weight_offset, l.inputs * l.outputs);
+    if (l.has_bias) out.emplace_back(l.bias_offset, l.outputs);
+  }
+  return out;
 }
 
 void check_close(double got, double want, double rel) {
@@ -82,7 +102,8 @@ TEST_CASE("per-sample gradient statistics match materialised per-sample gradient
       for (float& w : params.span()) w += 0.05f;  // the linear model starts at 0: move it off
       std::vector<uint32_t> positions = {3, 17, 4, 40, 22, 9, 58, 31, 12, 5, 27};
       DatasetView view(*data);
-      auto direct = direct_statistics(per_sample_gradients(*spec, *ctx, params.span(), view, positions));
+      auto direct =
+          direct_statistics(per_sample_gradients(*spec, *ctx, params.span(), view, positions), tensors_of(*spec));
       // Micro-batch 4: three micro-batches per logical batch, statistics summed across them.
       auto trainer = LocalTrainer::create(*spec, *ctx, {4, true});
       REQUIRE(trainer.ok());
@@ -91,12 +112,17 @@ TEST_CASE("per-sample gradient statistics match materialised per-sample gradient
         auto s = (*trainer)->gradient_statistics(params.span(), view, positions, test);
         REQUIRE(s.ok());
         CHECK(s->batch == positions.size());
-        check_close(s->sum_sq_norms, direct.sum_sq_norms, 1e-4);
-        check_close(s->mean_sq_norm, direct.mean_sq_norm, 1e-4);
         CHECK(s->has_inner == (test == BatchTest::augmented_inner_product));
-        if (s->has_inner) {
-          check_close(s->sum_inner, direct.sum_inner, 1e-4);
-          check_close(s->sum_inner_sq, direct.sum_inner_sq, 1e-4);
+        REQUIRE(s->tensors.size() == direct.tensors.size());
+        for (std::size_t p = 0; p < direct.tensors.size(); ++p) {
+          INFO("tensor " << p);
+          const TensorStatistics &got = s->tensors[p], &want = direct.tensors[p];
+          check_close(got.sum_sq_norms, want.sum_sq_norms, 1e-4);
+          check_close(got.mean_sq_norm, want.mean_sq_norm, 1e-4);
+          if (s->has_inner) {
+            check_close(got.sum_inner, want.sum_inner, 1e-4);
+            check_close(got.sum_inner_sq, want.sum_inner_sq, 1e-4);
+          }
         }
       }
     }
@@ -104,9 +130,9 @@ TEST_CASE("per-sample gradient statistics match materialised per-sample gradient
 }
 
 TEST_CASE("norm and augmented inner-product tests propose batches by their formulas") {
-  // Four explicit per-sample gradients in R^3.
+  // Four explicit per-sample gradients in R^3, as one tensor.
   std::vector<std::vector<double>> g = {{1, 0, 2}, {0.5, 1, 1.5}, {1.5, -1, 2.5}, {1, 0.2, 2}};
-  GradientStatistics s = direct_statistics(g);
+  GradientStatistics s = direct_statistics(g, {{0, 3}});
   std::vector<double> mean(3, 0.0);
   for (const auto& gi : g)
     for (int j = 0; j < 3; ++j) mean[j] += gi[j] / 4;
@@ -118,7 +144,7 @@ TEST_CASE("norm and augmented inner-product tests propose batches by their formu
   auto r = propose_batch_size(s, cfg);
   REQUIRE(r.ok());
   check_close(r->variance, v, 1e-12);
-  const auto want = static_cast<std::size_t>(std::ceil(v / (0.01 * s.mean_sq_norm)));
+  const auto want = static_cast<std::size_t>(std::ceil(v / (0.01 * s.mean_sq_norm())));
   REQUIRE(want > 4);
   CHECK(r->batch == want);
   CHECK_FALSE(r->passed);
@@ -131,7 +157,7 @@ TEST_CASE("norm and augmented inner-product tests propose batches by their formu
 
   // Augmented: max of the inner-product and orthogonality proposals, from explicit projections.
   double v_ip = 0.0, v_or = 0.0;
-  const double g2 = s.mean_sq_norm;
+  const double g2 = s.mean_sq_norm();
   for (const auto& gi : g) {
     const double ip = dot(gi, mean);
     v_ip += (ip - g2) * (ip - g2) / 3;  // mean of ⟨g_i, ḡ⟩ is ‖ḡ‖²
@@ -159,6 +185,153 @@ TEST_CASE("norm and augmented inner-product tests propose batches by their formu
   CHECK(propose_batch_size(s, cfg).status().code() == StatusCode::invalid_argument);
   CHECK(parse_batch_test("norm").value() == BatchTest::norm);
   CHECK(parse_batch_test("nrm").status().code() == StatusCode::invalid_argument);
+}
+
+TEST_CASE("the inner-product and orthogonality tests work per parameter tensor, the norm test either way") {
+  // Three samples, tensor A = coordinates 0-1, tensor B = coordinate 2:
+  //   g_1 = (1, 0 | 0), g_2 = (0, 1 | 1), g_3 = (2, 2 | 2);  ḡ^A = (1, 1), ḡ^B = 1, ‖ḡ‖² = 3.
+  //   ⟨g_i^A, ḡ^A⟩ = 1, 1, 4 (Var 3);  ⟨g_i^B, ḡ^B⟩ = 0, 1, 2 (Var 1);  V_ip = 4
+  //   (whole vector: ⟨g_i, ḡ⟩ = 1, 2, 6, Var 7: the covariance 3/2 of A and B counted twice).
+  //   Orthogonal residuals: A (1/2)+(1/2)+0, B 0 (one coordinate), over b − 1 = 2: V_or = 1/2
+  //   (whole vector: (2/3 + 2/3 + 0)/2 = 2/3).
+  //   Norm: Σ‖g_i‖² = 15, V = (15 − 3·3)/2 = 3 either way.
+  const std::vector<std::vector<double>> g = {{1, 0, 0}, {0, 1, 1}, {2, 2, 2}};
+  const GradientStatistics per_tensor = direct_statistics(g, {{0, 2}, {2, 1}});
+  const GradientStatistics whole = direct_statistics(g, {{0, 3}});
+
+  AdaptiveBatchConfig aug{BatchTest::augmented_inner_product, 0.1, /*theta=*/0.1, /*nu=*/0.1, 100000, 0};
+  auto r = propose_batch_size(per_tensor, aug);
+  REQUIRE(r.ok());
+  CHECK(r->variance == doctest::Approx(4.0));
+  CHECK(r->batch == 45);  // inner product: ceil(4 / (0.01 · 9)) = 45; orthogonality ceil(0.5 / 0.03) = 17
+  aug.theta = 1.0;        // inner product: ceil(4 / 9) = 1, so the orthogonality test decides
+  r = propose_batch_size(per_tensor, aug);
+  REQUIRE(r.ok());
+  CHECK(r->batch == 17);
+  // The whole vector as one tensor gives the cross-tensor numbers instead.
+  CHECK(propose_batch_size(whole, aug)->batch == 23);  // ceil((2/3) / 0.03)
+  aug.theta = 0.1;
+  CHECK(propose_batch_size(whole, aug)->batch == 78);  // ceil(7 / 0.09)
+
+  const AdaptiveBatchConfig norm{BatchTest::norm, /*eta=*/0.3, 0.5, 1.0, 100000, 0};
+  auto a = propose_batch_size(per_tensor, norm), b = propose_batch_size(whole, norm);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->variance == doctest::Approx(3.0));
+  CHECK(a->batch == 12);  // ceil(3 / (0.09 · 3))
+  CHECK(b->batch == a->batch);
+  CHECK(b->variance == doctest::Approx(a->variance));
+}
+
+TEST_CASE("the learning rate scales with the batch by the configured rule, capped") {
+  AdaptiveBatchConfig c;
+  CHECK(scaled_learning_rate(c, 0.1, 64, 16) == doctest::Approx(0.1));
+  c.lr_scaling = LrScaling::sqrt;
+  CHECK(scaled_learning_rate(c, 0.1, 64, 16) == doctest::Approx(0.2));
+  c.lr_scaling = LrScaling::linear;
+  CHECK(scaled_learning_rate(c, 0.1, 64, 16) == doctest::Approx(0.4));
+  c.max_lr = 0.3;
+  CHECK(scaled_learning_rate(c, 0.1, 64, 16) == doctest::Approx(0.3));
+  CHECK(scaled_learning_rate(c, 0.1, 16, 16) == doctest::Approx(0.1));
+  CHECK(parse_lr_scaling("sqrt").value() == LrScaling::sqrt);
+  CHECK(parse_lr_scaling("quadratic").status().code() == StatusCode::invalid_argument);
+  CHECK(parse_interval_clock("task").value() == IntervalClock::task);
+  c.max_lr = -1.0;
+  CHECK(validate(c).code() == StatusCode::invalid_argument);
+}
+
+TEST_CASE("the trainer steps with the scaled learning rate of the batch it carries") {
+  auto spec = ModelSpec::parse("mlp:8-16-4:relu");
+  auto data = make_blobs({4, 8, 200, 1.0f, 1.5f, 9});
+  auto ctx = context(Backend::reference);
+  const FloatBuffer start = Model::create(*spec, 1).value().params().clone();
+  auto run = [&](float lr, LrScaling scaling, double max_lr) {
+    TrainConfig cfg;
+    cfg.optimizer = {OptimizerKind::sgd, lr};
+    cfg.batch_size = 32;    // carried from an earlier round
+    cfg.lr_base_batch = 8;  // lr is for batch 8
+    cfg.local_steps = 3;
+    cfg.adaptive.lr_scaling = scaling;
+    cfg.adaptive.max_lr = max_lr;
+    FloatBuffer params = start.clone();
+    auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+    REQUIRE(trainer.ok());
+    auto m = (*trainer)->train(params.span(), DatasetView(*data), cfg);
+    REQUIRE(m.ok());
+    CHECK((*trainer)->optimizer()->config().lr == lr);  // the configured lr is back after the call
+    return params;
+  };
+  auto same = [](const FloatBuffer& a, const FloatBuffer& b) {
+    return std::equal(a.span().begin(), a.span().end(), b.span().begin());
+  };
+  CHECK(same(run(0.05f, LrScaling::sqrt, 0.0), run(0.1f, LrScaling::none, 0.0)));     // 0.05 · sqrt(4)
+  CHECK(same(run(0.05f, LrScaling::linear, 0.0), run(0.2f, LrScaling::none, 0.0)));   // 0.05 · 4
+  CHECK(same(run(0.05f, LrScaling::linear, 0.15), run(0.15f, LrScaling::none, 0.0)));  // capped
+  CHECK_FALSE(same(run(0.05f, LrScaling::none, 0.0), run(0.1f, LrScaling::none, 0.0)));
+
+  TrainConfig bad;
+  bad.optimizer = {OptimizerKind::sgd, 0.5f};
+  bad.adaptive.max_lr = 0.1;  // below the lr it should only ever raise
+  FloatBuffer params = start.clone();
+  auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+  CHECK((*trainer)->train(params.span(), DatasetView(*data), bad).status().code() == StatusCode::invalid_argument);
+}
+
+TEST_CASE("the test interval counts the device's local steps across train() calls") {
+  auto spec = ModelSpec::parse("mlp:8-16-4:relu");
+  auto data = make_blobs({4, 8, 600, 1.0f, 1.5f, 9});
+  auto ctx = context(Backend::reference);
+  FloatBuffer params = Model::create(*spec, 1).value().params().clone();
+  auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+  REQUIRE(trainer.ok());
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::sgd, 0.05f};
+  cfg.batch_size = 4;
+  cfg.local_steps = 5;  // interval 3 does not divide 5: tests at device steps 3, 6 and 9
+  cfg.adaptive = {BatchTest::norm, 10.0, 0.5, 1.0, 64, /*interval=*/3};
+  auto first = (*trainer)->train(params.span(), DatasetView(*data), cfg);
+  REQUIRE(first.ok());
+  CHECK(first->batch_tests == 1);  // step 3
+  cfg.device_steps = first->steps;
+  auto second = (*trainer)->train(params.span(), DatasetView(*data), cfg);
+  REQUIRE(second.ok());
+  CHECK(second->batch_tests == 2);  // device steps 6 and 9 = this call's steps 1 and 4
+  cfg.adaptive.interval_clock = IntervalClock::task;
+  auto restarted = (*trainer)->train(params.span(), DatasetView(*data), cfg);
+  REQUIRE(restarted.ok());
+  CHECK(restarted->batch_tests == 1);  // this call's step 3 only
+}
+
+TEST_CASE("in epoch mode the test skips the short last batch and runs on a full one") {
+  // 9 samples in batches of 4: 4, 4 and a short 1. A test on the single sample has no variance
+  // estimate and would keep the batch; on a full batch of noisy blobs it grows.
+  auto spec = ModelSpec::parse("mlp:8-16-4:relu");
+  auto data = make_blobs({4, 8, 9, 1.0f, 1.5f, 9});
+  auto ctx = context(Backend::reference);
+  auto trainer = LocalTrainer::create(*spec, *ctx, {16, true});
+  REQUIRE(trainer.ok());
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::sgd, 0.05f};
+  cfg.batch_size = 4;
+  cfg.epochs = 1;
+  cfg.adaptive = {BatchTest::norm, 0.05, 0.5, 1.0, 9, /*interval=*/0};  // interval 0: last full batch
+  FloatBuffer params = Model::create(*spec, 1).value().params().clone();
+  auto m = (*trainer)->train(params.span(), DatasetView(*data), cfg);
+  REQUIRE(m.ok());
+  CHECK(m->batch_tests == 1);
+  CHECK(m->batch_sizes == std::vector<uint32_t>{4, 4, 1});
+  CHECK(m->next_batch_size > 4);
+
+  // interval 3 lands on the short batch: the test waits for the next epoch's first batch.
+  cfg.epochs = 2;
+  cfg.adaptive.interval = 3;
+  cfg.adaptive.interval_clock = IntervalClock::task;
+  m = (*trainer)->train(params.span(), DatasetView(*data), cfg);
+  REQUIRE(m.ok());
+  CHECK(m->batch_tests == 1);
+  REQUIRE(m->batch_sizes.size() >= 5);
+  CHECK(m->batch_sizes[3] == 4);  // the tested batch
+  CHECK(m->batch_sizes[4] > 4);   // grown right after it
 }
 
 TEST_CASE("a logical batch by gradient accumulation equals the single large batch within 1e-5") {

@@ -24,7 +24,7 @@ namespace edgefl {
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 3;
+inline constexpr uint16_t kProtocolMinor = 4;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -77,6 +77,9 @@ struct AdaptiveBatchSettings {
   uint32_t test_interval = 0;         // local steps between tests; 0: last step of each task
   uint8_t test = 1;                   // edgefl::BatchTest: 1 norm, 2 augmented inner product
   float nu = 1.0f;                    // orthogonality test nu (augmented test)
+  uint8_t lr_scaling = 0;             // 1.4: edgefl::LrScaling: 0 none, 1 sqrt, 2 linear
+  float max_lr = 0.0f;                // 1.4: cap of the scaled lr; 0: no cap
+  uint8_t interval_clock = 0;         // 1.4: edgefl::IntervalClock: 0 device steps, 1 task steps
   bool operator==(const AdaptiveBatchSettings&) const = default;
 };
 

@@ -24,7 +24,12 @@
 // coin flips come from their own stream (palsgd_flag_rng), so batch sampling is the same as
 // without PALSGD, and p = 0 is bit-identical to plain training (= a DiLoCo worker).
 // Adaptive batches (edgefl/train/adaptive_batch.hpp): cfg.adaptive; each step's batch size is
-// recorded in m->batch_sizes and m->next_batch_size is the batch for the next round.
+// recorded in m->batch_sizes and m->next_batch_size is the batch for the next round. A device
+// carrying a grown batch b sets cfg.batch_size = b and cfg.lr_base_batch = b0, so the step uses
+// scaled_learning_rate(cfg.adaptive, lr, b, b0) (with PALSGD, further divided by 1 - p), and
+// cfg.device_steps = its local steps so far, so interval > 0 counts steps across calls
+// (IntervalClock::device). Tests run only on full batches: one that falls on the short last
+// batch of an epoch runs on the next full one, and interval 0 tests the last full batch.
 #pragma once
 
 #include <cstddef>
@@ -56,6 +61,8 @@ struct PalsgdConfig {
 struct TrainConfig {
   OptimizerConfig optimizer;
   std::size_t batch_size = 32;   // logical batch (the starting batch when adaptive)
+  std::size_t lr_base_batch = 0; // b0 of adaptive.lr_scaling, the batch optimizer.lr is for (0: batch_size)
+  uint64_t device_steps = 0;     // local steps run before this call (the test interval's device clock)
   std::size_t local_steps = 0;   // > 0: exactly this many local steps (gradient + pull)
   std::size_t epochs = 1;        // used when local_steps == 0 (last batch of an epoch may be short)
   uint64_t seed = 1;             // shuffling (and, forked, the PALSGD coin flips)
@@ -138,6 +145,7 @@ class LocalTrainer {
   FloatBuffer grads_;
   FloatBuffer second_pass_grads_;  // scratch of the inner-product pass
   std::unique_ptr<PerSampleStatistics> statistics_;
+  GradientStatistics test_statistics_;  // train()'s, kept so a test does not allocate
   std::optional<Optimizer> optimizer_;
   std::vector<uint32_t> order_;
   std::vector<uint32_t> scratch_;
