@@ -26,14 +26,15 @@ inline void split(double term, int64_t* high, uint64_t* low) {
 
 }  // namespace
 
-ExactMean::ExactMean(std::size_t parameter_count, UpdateChecks checks)
-    : high_(parameter_count, 0), low_(parameter_count, 0), checks_(checks) {}
+ExactMean::ExactMean(std::size_t parameter_count, UpdateChecks checks, MeanWeighting weighting)
+    : high_(parameter_count, 0), low_(parameter_count, 0), checks_(checks), weighting_(weighting) {}
 
-Status ExactMean::add(std::span<const float> delta, uint64_t weight) {
-  if (weight == 0 || weight >= (uint64_t{1} << 29)) {
+Status ExactMean::add(std::span<const float> delta, uint64_t samples) {
+  if (samples == 0 || samples >= (uint64_t{1} << 29)) {
     return Status(StatusCode::invalid_argument,
-                  "update weight must be a sample count in [1, 2^29), got " + std::to_string(weight));
+                  "update weight must be a sample count in [1, 2^29), got " + std::to_string(samples));
   }
+  const uint64_t weight = mean_weight(weighting_, samples);
   Result<double> scale = check_update(delta, high_.size(), checks_);
   if (!scale) return scale.status();
   const double factor = static_cast<double>(weight) * *scale;
