@@ -76,6 +76,12 @@ TaskConfig read_config(const fb::TrainConfig& in) {
     c.adaptive_batch = AdaptiveBatchSettings{a->theta(), a->eta(), a->batch_cap(), a->test_interval(), a->test(),
                                              a->nu()};
   }
+  c.lr_schedule = LrSchedule{static_cast<LrScheduleKind>(in.lr_schedule()), in.lr_warmup_steps(),
+                             in.lr_total_steps(), in.lr_min()};
+  c.start_step = in.start_step();
+  c.keep_optimizer_state = in.keep_optimizer_state();
+  c.clip_norm = in.clip_norm();
+  c.gradient_only = in.gradient_only();
   return c;
 }
 

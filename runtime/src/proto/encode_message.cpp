@@ -53,7 +53,11 @@ Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TaskConfig& c) 
   }
   return fb::CreateTrainConfig(b, static_cast<fb::Optimizer>(c.optimizer), c.lr, c.momentum,
                                c.weight_decay, c.beta1, c.beta2, c.eps, c.batch_size, c.local_steps,
-                               c.local_epochs, upload, c.seed, c.deadline_ms, palsgd, adaptive);
+                               c.local_epochs, upload, c.seed, c.deadline_ms, palsgd, adaptive,
+                               static_cast<uint8_t>(c.lr_schedule.kind),
+                               static_cast<uint32_t>(c.lr_schedule.warmup_steps),
+                               static_cast<uint32_t>(c.lr_schedule.total_steps), c.lr_schedule.min_lr, c.start_step,
+                               c.keep_optimizer_state, c.clip_norm, c.gradient_only);
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Task& task) {

@@ -99,6 +99,12 @@ Status validate(const TaskConfig& c, std::size_t parameter_count) {
       return Status(StatusCode::unknown_enum, "adaptive_batch.test " + std::to_string(a.test) + " is unknown");
     }
   }
+  EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(c.lr_schedule.kind), 3, "train.lr_schedule"));
+  EDGEFL_RETURN_IF_ERROR(check_finite(c.lr_schedule.min_lr, "train.lr_min"));
+  Status schedule = validate(c.lr_schedule, c.lr);
+  if (!schedule.ok()) return Status(StatusCode::out_of_range, schedule.message());
+  EDGEFL_RETURN_IF_ERROR(check_finite(c.clip_norm, "train.clip_norm"));
+  if (c.clip_norm < 0.0f) return out_of_range("train.clip_norm", ">= 0");
   return Status();
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edgefl/codec/codec.hpp"
+#include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/optim/optimizer_kind.hpp"
 #include "edgefl/base/status.hpp"
 
@@ -24,7 +25,7 @@ namespace edgefl {
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 3;
+inline constexpr uint16_t kProtocolMinor = 4;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -96,6 +97,12 @@ struct TaskConfig {
   uint32_t deadline_ms = 0;           // relative to receipt; 0 = none
   std::optional<PalsgdSettings> palsgd = {};
   std::optional<AdaptiveBatchSettings> adaptive_batch = {};
+  // 1.4: the inner lr schedule over global steps; this task's first global step.
+  LrSchedule lr_schedule;             // kind, warm-up and total steps (uint32 on the wire), lr_min
+  uint64_t start_step = 0;
+  bool keep_optimizer_state = false;  // 1.4: continue the inner optimizer state of the last task
+  float clip_norm = 0.0f;             // 1.4: per-step gradient L2 clip (0: off)
+  bool gradient_only = false;         // 1.4: a synchronous gradient step (docs/protocol.md)
   bool operator==(const TaskConfig&) const = default;
 };
 
