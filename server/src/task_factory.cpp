@@ -22,7 +22,14 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
   c.upload.topk_fraction = config.codec.kind == CodecKind::topk ? config.codec.topk_fraction : 0.0f;
   c.deadline_ms = static_cast<uint32_t>(config.round_deadline_s * config.time_scale * 1000);
   // Any PALSGD setting (a sync interval H alone included) sends the section: p = 0 is DiLoCo.
-  if (config.palsgd.p > 0 || config.palsgd.warmup_steps > 0 || config.palsgd.h > 0) c.palsgd = config.palsgd;
+  if (config.palsgd.p > 0 || config.palsgd.warmup_steps > 0 || config.palsgd.h > 0) {
+    c.palsgd = config.palsgd;
+    if (c.palsgd->h == 0) c.palsgd->h = config.train.local_steps;  // validated: one of them is set
+  }
+  c.lr_schedule = LrSchedule{config.train.lr_schedule, config.train.lr_warmup_steps, config.train.lr_total_steps,
+                             config.train.lr_min};
+  c.keep_optimizer_state = keeps_optimizer_state(config);
+  c.clip_norm = config.train.clip_norm;
   const AdaptiveBatchConfig& ab = config.adaptive_batch;
   if (ab.test != BatchTest::none) {
     // The wire carries the trainer's settings in 32-bit fields (validated: they fit).
@@ -33,7 +40,7 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
                                              .test = static_cast<uint8_t>(ab.test),
                                              .nu = static_cast<float>(ab.nu)};
   }
-  return TaskFactory(std::move(c), spec.to_string(), config.seed);
+  return TaskFactory(std::move(c), spec.to_string(), config);
 }
 
 Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t round, uint64_t model_version,
@@ -48,6 +55,11 @@ Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t roun
   task.base_hash = base_hash;
   task.config = settings_;
   task.config.seed = splitmix64(seed_ ^ (task_id * 0x9E3779B97F4A7C15ull));
+  task.config.start_step = round_start_step(config_, round);
+  if (is_gradient_round(config_, round)) {
+    task.config.gradient_only = true;
+    task.config.local_steps = 1;
+  }
   Result<std::vector<uint8_t>> bytes = encode_message(task);
   if (!bytes) return bytes.status().with_context("encoding a task");
   return bytes;
