@@ -49,6 +49,13 @@ inline TaskConfig sample_config(uint16_t version) {
     c.adaptive_batch->test = 2;  // augmented inner product
     c.adaptive_batch->nu = 0.25f;
   }
+  if (version >= 0x0104) {
+    c.lr_schedule = LrSchedule{.kind = LrScheduleKind::cosine, .warmup_steps = 10, .total_steps = 500, .min_lr = 0.005f};
+    c.start_step = 1234;
+    c.keep_optimizer_state = true;
+    c.clip_norm = 1.5f;
+    c.gradient_only = true;
+  }
   return c;
 }
 

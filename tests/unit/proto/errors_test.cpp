@@ -30,6 +30,10 @@ struct TaskParts {
   uint32_t batch_size = 8;
   uint8_t optimizer = 0;
   bool with_config = true;
+  uint8_t lr_schedule = 0;  // 1.4 fields
+  uint32_t lr_warmup_steps = 0;
+  uint32_t lr_total_steps = 0;
+  float clip_norm = 0.0f;
 };
 
 std::vector<uint8_t> hostile_task(const TaskParts& p) {
@@ -43,6 +47,10 @@ std::vector<uint8_t> hostile_task(const TaskParts& p) {
     c.add_lr(p.lr);
     c.add_batch_size(p.batch_size);
     c.add_local_steps(5);
+    c.add_lr_schedule(p.lr_schedule);
+    c.add_lr_warmup_steps(p.lr_warmup_steps);
+    c.add_lr_total_steps(p.lr_total_steps);
+    c.add_clip_norm(p.clip_norm);
     config = c.Finish();
   }
   const auto spec = b.CreateString(p.spec);
@@ -166,6 +174,7 @@ TEST_CASE("errors: enum values this build does not know -> unknown_enum") {
         StatusCode::unknown_enum);
   CHECK(decode_code(hostile_update({.codec = 9})) == StatusCode::unknown_enum);
   CHECK(decode_code(hostile_task({.optimizer = 7})) == StatusCode::unknown_enum);
+  CHECK(decode_code(hostile_task({.lr_schedule = 3})) == StatusCode::unknown_enum);
   FlatBufferBuilder b4;
   std::vector<fb::Codec> codecs{fb::Codec::f32, static_cast<fb::Codec>(200)};
   const auto caps = fb::CreateCapabilities(b4, 0, 2, 0, 0, 0, b4.CreateVector(codecs));
@@ -210,6 +219,15 @@ TEST_CASE("errors: values outside their sane range -> out_of_range; oversize fie
   const auto caps = fb::CreateCapabilities(b, 0, 2);
   CHECK(decode_code(finish(b, fb::Message::Join, fb::CreateJoin(b, id, caps).Union())) == StatusCode::too_large);
   CHECK(decode_code(hostile_update({}), {.max_parameters = 10}) == StatusCode::too_large);
+}
+
+TEST_CASE("errors: 1.4 schedule and clip settings outside their range -> out_of_range") {
+  CHECK(decode_code(hostile_task({.clip_norm = -1.0f})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.clip_norm = std::numeric_limits<float>::infinity()})) == StatusCode::non_finite);
+  CHECK(decode_code(hostile_task({.lr_schedule = 1, .lr_warmup_steps = 0})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.lr_schedule = 2, .lr_warmup_steps = 10, .lr_total_steps = 10})) ==
+        StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.lr_schedule = 2, .lr_warmup_steps = 10, .lr_total_steps = 11})) == StatusCode::ok);
 }
 
 TEST_CASE("errors: random corruption of every sample never crashes and never yields a bad payload") {

@@ -17,7 +17,7 @@ struct GoldenVersion {
   const char* folder;
   uint16_t version;
 };
-constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}, {"v1_3", 0x0103}};
+constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}, {"v1_3", 0x0103}, {"v1_4", 0x0104}};
 
 std::string golden_dir(const GoldenVersion& v) {
   return std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + v.folder + "/";
