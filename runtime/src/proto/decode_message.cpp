@@ -96,6 +96,11 @@ Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
   EDGEFL_ASSIGN(task.params, proto_detail::read_tensor(in.params(), limits, "task.params"));
   task.run_id = in.run_id();
   task.base_hash = in.base_hash();
+  if (in.optimizer_state() != nullptr) {
+    EDGEFL_ASSIGN(task.optimizer_state,
+                  proto_detail::read_tensor(in.optimizer_state(), limits, "task.optimizer_state"));
+  }
+  task.optimizer_steps = in.optimizer_steps();
   return Message(std::move(task));
 }
 

@@ -64,8 +64,10 @@ Offset<void> write(FlatBufferBuilder& b, const Task& task) {
   const auto params = proto_detail::write_tensor(b, task.params);
   const auto config = write_config(b, task.config);
   const auto spec = b.CreateString(task.model_spec);
+  flatbuffers::Offset<fb::EncodedTensor> state = 0;
+  if (task.optimizer_state.parameter_count > 0) state = proto_detail::write_tensor(b, task.optimizer_state);
   return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config, task.run_id,
-                        task.base_hash)
+                        task.base_hash, state, task.optimizer_steps)
       .Union();
 }
 
@@ -101,7 +103,9 @@ Offset<void> write(FlatBufferBuilder& b, const Bye& bye) {
 
 std::size_t size_hint(const Message& message) {
   constexpr std::size_t kHeaderBytes = 1024;
-  if (const auto* task = std::get_if<Task>(&message)) return kHeaderBytes + proto_detail::tensor_bytes(task->params);
+  if (const auto* task = std::get_if<Task>(&message)) {
+    return kHeaderBytes + proto_detail::tensor_bytes(task->params) + proto_detail::tensor_bytes(task->optimizer_state);
+  }
   if (const auto* update = std::get_if<Update>(&message)) {
     return kHeaderBytes + proto_detail::tensor_bytes(update->payload) +
            update->metrics.batch_sizes.size() * sizeof(uint32_t);

@@ -230,6 +230,20 @@ TEST_CASE("errors: 1.4 schedule and clip settings outside their range -> out_of_
   CHECK(decode_code(hostile_task({.lr_schedule = 2, .lr_warmup_steps = 10, .lr_total_steps = 11})) == StatusCode::ok);
 }
 
+TEST_CASE("errors: a handed-over optimizer state of the wrong size for the optimizer -> shape_mismatch") {
+  auto samples = golden::make_samples();
+  Task task = std::get<Task>(samples->messages[2].second);
+  REQUIRE(task.optimizer_state.parameter_count == golden::kParameters);  // nesterov: P floats
+  CHECK(encode_message(task).ok());
+  std::vector<float> short_state(golden::kParameters - 1, 0.5f);
+  task.optimizer_state = f32_tensor(short_state);
+  CHECK(encode_message(task).status().code() == StatusCode::shape_mismatch);
+  task.config.optimizer = OptimizerKind::sgd;  // keeps no state at all
+  std::vector<float> state(golden::kParameters, 0.5f);
+  task.optimizer_state = f32_tensor(state);
+  CHECK(encode_message(task).status().code() == StatusCode::shape_mismatch);
+}
+
 TEST_CASE("errors: random corruption of every sample never crashes and never yields a bad payload") {
   auto samples = golden::make_samples();
   Rng rng(7);

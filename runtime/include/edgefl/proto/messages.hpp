@@ -115,6 +115,10 @@ struct Task {
   TensorView params;                  // global parameters
   uint64_t run_id = 0;                // 1.2: the server's run (Updates echo it)
   uint32_t base_hash = 0;             // 1.2: model_hash(params) (Updates echo it)
+  // 1.4: the inner optimizer state to start from (parameter_count 0: absent), sent in the
+  // first task after a gradient warm-up; optimizer_state_floats(config.optimizer, P) values.
+  TensorView optimizer_state;
+  uint64_t optimizer_steps = 0;
 };
 
 struct UpdateMetrics {
