@@ -121,6 +121,13 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   }
   Status received = decoded->payload_into(s.global.span());
   if (!received.ok()) return failed(received);
+  // A handed-over inner optimizer state (after a gradient warm-up) replaces the device's own.
+  FloatBuffer handed_state;
+  if (task.optimizer_state.parameter_count > 0) {
+    handed_state = FloatBuffer(task.optimizer_state.parameter_count);
+    Status state = decode_into(task.optimizer_state, handed_state.span());
+    if (!state.ok()) return failed(state.with_context("task.optimizer_state"));
+  }
   // The model is in s.global now: give the message's memory back before training needs it
   // (the decoded Task keeps its own copies of everything but the params view).
   std::vector<uint8_t>().swap(message);
@@ -163,6 +170,11 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   }
 
   const DatasetView data(*options_.data);
+  if (handed_state.size() > 0) {
+    Status prepared = s.trainer->prepare(config.optimizer, data.size(), config.adaptive.test);
+    if (prepared.ok()) prepared = s.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
+    if (!prepared.ok()) return failed(prepared.with_context("restoring the handed optimizer state"));
+  }
   auto run = [&]() -> Result<TrainMetrics> {
     // A synchronous data-parallel step: only the batch's mean gradient at the Task's model.
     if (task.config.gradient_only) return s.trainer->gradient(s.global.span(), data, config);

@@ -315,8 +315,10 @@ Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
   return ledger_->commit(checkpoint, generation);
 }
 
-Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round) const {
-  return tasks_.encode(task_id, round, version_, global_.span(), current_hash());
+Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round,
+                                                      std::span<const float> optimizer_state,
+                                                      uint64_t optimizer_steps) const {
+  return tasks_.encode(task_id, round, version_, global_.span(), current_hash(), optimizer_state, optimizer_steps);
 }
 
 Status Coordinator::send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,

@@ -30,6 +30,9 @@ class GradientStep final : public ServerStrategy {
   // clipped in place.
   Status apply_step(std::span<float> global, std::span<float> mean_gradient, uint64_t step);
   uint64_t steps() const { return optimizer_.steps(); }
+  // The inner optimizer's state (optimizer_state_floats values): what every device would hold
+  // after the steps so far, handed to the devices in the first task after a warm-up.
+  std::span<const float> optimizer_state() const { return optimizer_.state(); }
 
   std::string_view name() const override { return "ddp"; }
   bool asynchronous() const override { return false; }

@@ -122,7 +122,13 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
   asked_ = std::set<std::string>(selected.begin(), selected.end());
   asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
 
-  Result<std::vector<uint8_t>> bytes = encode_task(round, round);
+  // The first round after a gradient warm-up hands the devices the inner optimizer's state, as
+  // every worker of the reference code holds it after its data-parallel steps.
+  const bool after_warmup = gradient_step_ != nullptr && config_.strategy.name != "ddp" &&
+                            round == uint64_t{config_.palsgd.warmup_steps} + 1;
+  Result<std::vector<uint8_t>> bytes =
+      after_warmup ? encode_task(round, round, gradient_step_->optimizer_state(), gradient_step_->steps())
+                   : encode_task(round, round);
   if (!bytes) return bytes.status().with_context("the task of round " + std::to_string(round));
   task_bytes_ = std::move(*bytes);
   round_open_ = true;

@@ -44,7 +44,9 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
 }
 
 Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t round, uint64_t model_version,
-                                                 std::span<const float> params, uint32_t base_hash) const {
+                                                 std::span<const float> params, uint32_t base_hash,
+                                                 std::span<const float> optimizer_state,
+                                                 uint64_t optimizer_steps) const {
   Task task;
   task.task_id = task_id;
   task.round = round;
@@ -53,6 +55,10 @@ Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t roun
   task.params = f32_tensor(params);
   task.run_id = run_id_;
   task.base_hash = base_hash;
+  if (!optimizer_state.empty()) {
+    task.optimizer_state = f32_tensor(optimizer_state);
+    task.optimizer_steps = optimizer_steps;
+  }
   task.config = settings_;
   task.config.seed = splitmix64(seed_ ^ (task_id * 0x9E3779B97F4A7C15ull));
   task.config.start_step = round_start_step(config_, round);

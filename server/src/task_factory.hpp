@@ -25,9 +25,12 @@ class TaskFactory {
  public:
   static Result<TaskFactory> create(const ServerConfig& config, const ModelSpec& spec);
 
-  // A Task on `params` (model version `model_version`, whose model_hash is `base_hash`).
+  // A Task on `params` (model version `model_version`, whose model_hash is `base_hash`),
+  // optionally with an inner optimizer state for the devices to start from.
   Result<std::vector<uint8_t>> encode(uint64_t task_id, uint64_t round, uint64_t model_version,
-                                      std::span<const float> params, uint32_t base_hash) const;
+                                      std::span<const float> params, uint32_t base_hash,
+                                      std::span<const float> optimizer_state = {},
+                                      uint64_t optimizer_steps = 0) const;
   void set_run_id(uint64_t run_id) { run_id_ = run_id; }
   const TaskConfig& settings() const { return settings_; }
 

@@ -126,7 +126,8 @@ TEST_CASE("ddp: a crash mid-step replays the logged gradient once; the optimizer
 
 TEST_CASE("palsgd warm-up: gradient rounds up to T_w, then H-step rounds from global step T_w with the outer step") {
   server::ServerConfig config = MemoryServer::config("nesterov");
-  config.train.optimizer = OptimizerKind::sgd;
+  config.train.optimizer = OptimizerKind::momentum;
+  config.train.momentum = 0.5f;
   config.train.learning_rate = 0.1f;
   config.strategy.server_lr = 1.0f;
   config.strategy.momentum = 0.5f;
@@ -147,7 +148,8 @@ TEST_CASE("palsgd warm-up: gradient rounds up to T_w, then H-step rounds from gl
     pair.b->answer(pair.b->tasks().at(0), kSecond, 50);
     pair.server.deliver();
   }
-  const std::vector<float> x2 = minus(x0, 0.2f, kUniform);  // two SGD steps of lr 0.1 on the same mean
+  // Two momentum steps (lr 0.1, mu 0.5) on the same mean g: v1 = g, v2 = 1.5 g; x2 = x0 - 0.25 g.
+  const std::vector<float> x2 = minus(x0, 0.25f, kUniform);
   check_close(pair.global(), x2);
 
   std::vector<Task> palsgd = pair.a->tasks();
@@ -157,12 +159,19 @@ TEST_CASE("palsgd warm-up: gradient rounds up to T_w, then H-step rounds from gl
   REQUIRE(palsgd[0].config.palsgd.has_value());
   CHECK(palsgd[0].config.palsgd->h == 5);
   CHECK(palsgd[0].config.palsgd->warmup_steps == 2);
+  // The first PALSGD task hands over the warm-up's optimizer state: the momentum buffer 1.5 g.
+  CHECK(palsgd[0].optimizer_steps == 2);
+  REQUIRE(palsgd[0].optimizer_state.parameter_count == 4);
+  check_close(pair.a->optimizer_state(), minus(std::vector<float>(4, 0.0f), -1.5f, kUniform));
   pair.a->answer(palsgd[0], kFirst, 100);
   pair.b->answer(pair.b->tasks().at(0), kSecond, 50);
   pair.server.deliver();
   // Nesterov on the uniform mean delta d: v = -d, x -= 1 * (-d + 0.5 (-d)) = x + 1.5 d.
   check_close(pair.global(), minus(x2, -1.5f, kUniform));
-  CHECK(pair.a->tasks().at(0).config.start_step == 7);
+  std::vector<Task> later = pair.a->tasks();
+  REQUIRE(later.size() == 1);
+  CHECK(later[0].config.start_step == 7);
+  CHECK(later[0].optimizer_state.parameter_count == 0);  // devices keep their own state from here
 }
 
 TEST_CASE("weighting: fedavg weighs by samples unless told uniform; nesterov is uniform by default") {
