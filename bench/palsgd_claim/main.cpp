@@ -9,7 +9,8 @@
 // The pieces are the system's: devices run LocalTrainer (gradient() for a DDP step, train()
 // with PALSGD settings for a round), the server averages with ExactMean (uniform), applies a
 // DDP step with the server's GradientStep (inner AdamW on the mean gradient) and a round with
-// the nesterov strategy. PALSGD first runs `--warmup` DDP steps (docs/algorithms.md §2.3, §3).
+// the nesterov strategy. PALSGD (and diloco-warm, = PALSGD with p = 0) first runs `--warmup`
+// DDP steps and hands their optimizer state to the workers (docs/algorithms.md §2.3, §3).
 // Simulated time: a gradient step of batch b costs b/32 units, a pull step 1/32, and one model
 // up plus one down (2 x 4P bytes) costs t_comm/t_grad units; a step or round lasts as long as
 // its slowest worker (all equal here). Every method gets the same number of optimizer steps per
@@ -49,7 +50,8 @@ struct Settings {
   float lr = 1e-3f, p = 0.2f, rho = 1.0f, outer_lr = 0.7f, outer_momentum = 0.9f;
   double target = 0.84;
   std::string seeds = "1,2,3";
-  std::string methods = "ddp,diloco,palsgd,diloco-x,palsgd-x";  // -x: H times --multiple
+  // -x: H times --multiple; diloco-warm: DiLoCo after PALSGD's DDP warm-up (PALSGD with p = 0)
+  std::string methods = "ddp,diloco,diloco-warm,palsgd,diloco-x,diloco-warm-x,palsgd-x";
 };
 
 enum class Kind { ddp, diloco, palsgd };
@@ -58,6 +60,7 @@ struct Method {
   std::string name;
   Kind kind;
   std::size_t h;
+  bool warmup = false;  // starts with --warmup DDP steps (always for PALSGD)
 };
 
 // One simulated clock per t_comm/t_grad ratio, fed the same events.
@@ -169,7 +172,7 @@ Result<Summary> run(const Settings& s, const Method& method, uint64_t seed, cons
   TrainConfig base;
   base.optimizer = {OptimizerKind::adamw, s.lr};
   base.batch_size = s.batch;
-  const std::size_t warmup = method.kind == Kind::palsgd ? s.warmup : 0;
+  const std::size_t warmup = method.warmup ? s.warmup : 0;
   while (step < s.steps) {
     if (method.kind == Kind::ddp || step < warmup) {
       // One synchronous data-parallel step: every worker's batch gradient, averaged, stepped.
@@ -188,6 +191,14 @@ Result<Summary> run(const Settings& s, const Method& method, uint64_t seed, cons
       EDGEFL_RETURN_IF_ERROR((*ddp)->apply_step(global.span(), mean_buffer.span(), step));
       step += 1;
     } else {
+      if (step == warmup && warmup > 0) {
+        // After the warm-up every worker holds the data-parallel optimizer state (handed over
+        // in the first task, docs/protocol.md §11.7).
+        for (std::size_t m = 0; m < M; ++m) {
+          EDGEFL_RETURN_IF_ERROR(trainers[m]->prepare(base.optimizer, part.clients[m].size()));
+          EDGEFL_RETURN_IF_ERROR(trainers[m]->optimizer()->restore((*ddp)->optimizer_state(), (*ddp)->steps()));
+        }
+      }
       // One round: H local steps per worker from the global model, then the outer step.
       const std::size_t h = std::min(method.h, s.steps - step);
       for (std::size_t m = 0; m < M; ++m) {
@@ -250,13 +261,14 @@ Result<std::vector<Method>> parse_methods(const Settings& s) {
     const std::string label = kind == "ddp" ? "ddp" : kind + "-H" + std::to_string(h);
     if (kind == "ddp" && !times) {
       methods.push_back({label, Kind::ddp, 1});
-    } else if (kind == "diloco") {
-      methods.push_back({label, Kind::diloco, h});
+    } else if (kind == "diloco" || kind == "diloco-warm") {
+      methods.push_back({label, Kind::diloco, h, kind == "diloco-warm"});
     } else if (kind == "palsgd") {
-      methods.push_back({label, Kind::palsgd, h});
+      methods.push_back({label, Kind::palsgd, h, true});
     } else {
-      return make_status(StatusCode::invalid_argument,
-                         "method '" + name + "' is not ddp, diloco, palsgd, diloco-x or palsgd-x");
+      return make_status(StatusCode::invalid_argument, "method '" + name +
+                                                           "' is not ddp, diloco, diloco-warm or palsgd (each but "
+                                                           "ddp also with -x)");
     }
   }
   return methods;
@@ -284,7 +296,7 @@ int main(int argc, char** argv) {
   app.add_option("--eval-samples", s.eval_samples, "test samples per evaluation")->capture_default_str();
   app.add_option("--seeds", s.seeds, "comma-separated seeds (model init, split, batches, coin flips)")
       ->capture_default_str();
-  app.add_option("--methods", s.methods, "comma-separated: ddp, diloco, palsgd, diloco-x, palsgd-x")
+  app.add_option("--methods", s.methods, "comma-separated: ddp, diloco, diloco-warm, palsgd, and -x variants")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
