@@ -60,7 +60,7 @@ server::ServerConfig ddp_config() {
   return config;
 }
 
-TEST_CASE("ddp: each round is one gradient step at its global index; the uniform mean goes through the inner optimizer") {
+TEST_CASE("ddp: each round is one gradient step at its global index, and the uniform mean goes through the inner optimizer") {
   Pair pair;
   pair.start(ddp_config());
   const std::vector<float> x0 = pair.global();
@@ -93,7 +93,7 @@ TEST_CASE("ddp: the gradient step follows the inner lr schedule of the round's g
   check_close(pair.global(), minus(x0, 0.5f * 1 / 4, kUniform));  // step 0: lr * 1/4
 }
 
-TEST_CASE("ddp: a crash mid-step replays the logged gradient once; the optimizer state survives a restart") {
+TEST_CASE("ddp: a crash mid-step replays the logged gradient once, and the optimizer state survives a restart") {
   server::ServerConfig config = ddp_config();
   config.train.optimizer = OptimizerKind::momentum;
   config.train.momentum = 0.5f;
@@ -174,7 +174,7 @@ TEST_CASE("palsgd warm-up: gradient rounds up to T_w, then H-step rounds from gl
   CHECK(later[0].optimizer_state.parameter_count == 0);  // devices keep their own state from here
 }
 
-TEST_CASE("weighting: fedavg weighs by samples unless told uniform; nesterov is uniform by default") {
+TEST_CASE("weighting: fedavg weighs by samples unless told uniform, nesterov is uniform by default") {
   for (const char* weighting : {"auto", "uniform"}) {
     server::ServerConfig config = MemoryServer::config("fedavg");
     config.strategy.weighting = weighting;

@@ -186,7 +186,7 @@ TEST_CASE("the pull coefficient uses the scheduled lr of its global step") {
   CHECK(largest_error < 1e-6);
 }
 
-TEST_CASE("the first step after the warm-up is a gradient step; flips start with the next") {
+TEST_CASE("the first step after the warm-up is a gradient step, flips start with the next") {
   Fixture f;
   TrainConfig cfg;
   cfg.optimizer = {OptimizerKind::sgd, 0.05f};
@@ -231,7 +231,7 @@ TEST_CASE("gradient steps follow the lr schedule of their global step") {
   CHECK(same_bits(scheduled, half));
 }
 
-TEST_CASE("gradient() is the first batch's gradient; clip_norm scales a step's gradient to the norm") {
+TEST_CASE("gradient() is the first batch gradient, and clip_norm scales a step's gradient to the norm") {
   Fixture f;
   TrainConfig cfg;
   cfg.optimizer = {OptimizerKind::sgd, 0.5f};
