@@ -58,8 +58,8 @@ struct LocalTaskTrainer::State {
   std::optional<UpdateEncoder> encoder;
   AlignedBytes scratch;
   std::size_t planned_micro_batch = 0;
-  uint64_t completed_steps = 0;     // local steps over the device's life (PALSGD warm-up)
   std::size_t next_batch_size = 0;  // adaptive batches carry their size from task to task
+  uint64_t completed_steps = 0;     // local steps since the process started (the test interval's clock)
   std::string plan_text;
 };
 
@@ -119,8 +119,15 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     s.spec = *spec;
     s.spec_text = task.model_spec;
   }
-  Status payload = decoded->payload_into(s.global.span());
-  if (!payload.ok()) return failed(payload);
+  Status received = decoded->payload_into(s.global.span());
+  if (!received.ok()) return failed(received);
+  // A handed-over inner optimizer state (after a gradient warm-up) replaces the device's own.
+  FloatBuffer handed_state;
+  if (task.optimizer_state.parameter_count > 0) {
+    handed_state = FloatBuffer(task.optimizer_state.parameter_count);
+    Status state = decode_into(task.optimizer_state, handed_state.span());
+    if (!state.ok()) return failed(state.with_context("task.optimizer_state"));
+  }
   // The model is in s.global now: give the message's memory back before training needs it
   // (the decoded Task keeps its own copies of everything but the params view).
   std::vector<uint8_t>().swap(message);
@@ -131,8 +138,9 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     s.encoder.emplace(std::move(*encoder));
   }
 
-  // DiLoCo keeps its inner AdamW state across rounds; FedAvg-style clients start fresh.
-  if (task.config.optimizer != OptimizerKind::adamw) s.trainer->reset_optimizer();
+  // DiLoCo and PALSGD keep their inner optimizer state across tasks; FedAvg-style clients start
+  // fresh. Kept state lives in memory only: a reboot starts it over.
+  if (!task.config.keep_optimizer_state) s.trainer->reset_optimizer();
   TrainConfig config;
   config.optimizer = OptimizerConfig{task.config.optimizer, task.config.lr, task.config.momentum,
                                      task.config.weight_decay, task.config.beta1, task.config.beta2,
@@ -141,6 +149,9 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   config.local_steps = task.config.local_steps;
   config.epochs = task.config.local_epochs;
   config.seed = splitmix64(task.config.seed ^ options_.device_seed);
+  config.start_step = task.config.start_step;
+  config.lr_schedule = task.config.lr_schedule;
+  config.clip_norm = task.config.clip_norm;
   if (const auto& adaptive = task.config.adaptive_batch) {
     config.adaptive.test = static_cast<BatchTest>(adaptive->test);
     config.adaptive.eta = adaptive->eta;
@@ -159,20 +170,38 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   }
   std::span<const float> pull_target;
   if (const auto& palsgd = task.config.palsgd) {
-    config.palsgd = PalsgdConfig{palsgd->p, palsgd->rho, palsgd->warmup_steps, s.completed_steps};
-    if (palsgd->h > 0) config.local_steps = palsgd->h;
+    config.palsgd = PalsgdConfig{palsgd->p, palsgd->rho, palsgd->warmup_steps};
+    if (palsgd->h > 0 && !task.config.gradient_only) config.local_steps = palsgd->h;
     pull_target = s.global.span();
   }
 
-  s.local.assign(s.global.span());
-  Result<TrainMetrics> metrics = s.trainer->train(s.local.span(), DatasetView(*options_.data), config, pull_target);
+  const DatasetView data(*options_.data);
+  if (handed_state.size() > 0) {
+    Status prepared = s.trainer->prepare(config.optimizer, data.size(), config.adaptive.test);
+    if (prepared.ok()) prepared = s.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
+    if (!prepared.ok()) return failed(prepared.with_context("restoring the handed optimizer state"));
+  }
+  auto run = [&]() -> Result<TrainMetrics> {
+    // A synchronous data-parallel step: only the batch's mean gradient at the Task's model.
+    if (task.config.gradient_only) return s.trainer->gradient(s.global.span(), data, config);
+    s.local.assign(s.global.span());
+    return s.trainer->train(s.local.span(), data, config, pull_target);
+  };
+  Result<TrainMetrics> metrics = run();
   if (!metrics) return failed(metrics.status());
-  s.completed_steps += metrics->steps;
-  s.next_batch_size = metrics->next_batch_size;
-  // The delta is formed in place: the trained copy is not needed once it is encoded.
-  for (std::size_t i = 0; i < s.local.size(); ++i) s.local[i] -= s.global[i];
-  Result<TensorView> encoded = s.encoder->encode(s.local.span());
-  if (!encoded) return failed(encoded.status());
+  TensorView payload;
+  if (task.config.gradient_only) {
+    // Uncompressed: the codec's error feedback belongs to deltas. The server averages it.
+    payload = f32_tensor(s.trainer->gradients());
+  } else {
+    s.next_batch_size = metrics->next_batch_size;
+    s.completed_steps += metrics->steps;
+    // The delta is formed in place: the trained copy is not needed once it is encoded.
+    for (std::size_t i = 0; i < s.local.size(); ++i) s.local[i] -= s.global[i];
+    Result<TensorView> encoded = s.encoder->encode(s.local.span());
+    if (!encoded) return failed(encoded.status());
+    payload = *encoded;
+  }
 
   Update update;
   update.update_id = task_id;
@@ -187,7 +216,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   update.metrics.batch_sizes = metrics->batch_sizes.empty()
                                    ? std::vector<uint32_t>{static_cast<uint32_t>(config.batch_size)}
                                    : metrics->batch_sizes;
-  update.payload = *encoded;
+  update.payload = payload;
   Result<std::vector<uint8_t>> bytes = encode_message(update);
   if (!bytes) return failed(bytes.status());
   result.update_message = std::move(*bytes);

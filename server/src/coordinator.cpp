@@ -8,6 +8,7 @@
 #include "async_coordinator.hpp"
 #include "edgefl/nn/model.hpp"
 #include "edgefl/base/rng.hpp"
+#include "gradient_step.hpp"
 #include "round_coordinator.hpp"
 
 namespace edgefl::server {
@@ -68,20 +69,37 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
   if (!spec) return spec.status();
   Result<StrategySettings> settings = strategy_settings(config);
   if (!settings) return settings.status();
-  auto strategy = make_server_strategy(config.strategy.name, *settings, spec->parameter_count());
-  if (!strategy) return strategy.status();
+  // Gradient rounds (ddp, the PALSGD warm-up) step the model with the inner optimizer.
+  GradientStep* gradient_step = nullptr;
+  std::unique_ptr<ServerStrategy> strategy;
+  if (config.strategy.name == "ddp" || config.palsgd.warmup_steps > 0) {
+    auto step = GradientStep::create(config, spec->parameter_count());
+    if (!step) return step.status();
+    gradient_step = step->get();
+    if (config.strategy.name == "ddp") {
+      strategy = std::move(*step);
+    } else {
+      auto outer = make_server_strategy(config.strategy.name, *settings, spec->parameter_count());
+      if (!outer) return outer.status();
+      strategy = std::make_unique<WithGradientWarmup>(std::move(*step), std::move(*outer));
+    }
+  } else {
+    auto made = make_server_strategy(config.strategy.name, *settings, spec->parameter_count());
+    if (!made) return made.status();
+    strategy = std::move(*made);
+  }
   Result<TaskFactory> tasks = TaskFactory::create(config, *spec);
   if (!tasks) return tasks.status();
   Result<Evaluator> evaluator = Evaluator::create(config, *spec);
   if (!evaluator) return evaluator.status();
 
   std::unique_ptr<Coordinator> c;
-  if ((*strategy)->asynchronous()) {
-    c = std::make_unique<AsyncCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(*strategy),
+  if (strategy->asynchronous()) {
+    c = std::make_unique<AsyncCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(strategy),
                                            std::move(*tasks), std::move(*evaluator));
   } else {
-    c = std::make_unique<RoundCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(*strategy),
-                                           std::move(*tasks), std::move(*evaluator));
+    c = std::make_unique<RoundCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(strategy),
+                                           std::move(*tasks), std::move(*evaluator), gradient_step);
   }
   EDGEFL_RETURN_IF_ERROR(c->open_services(fs));
   return c;
@@ -309,8 +327,10 @@ Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
   return ledger_->commit(checkpoint, generation);
 }
 
-Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round) const {
-  return tasks_.encode(task_id, round, version_, global_.span(), current_hash());
+Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round,
+                                                      std::span<const float> optimizer_state,
+                                                      uint64_t optimizer_steps) const {
+  return tasks_.encode(task_id, round, version_, global_.span(), current_hash(), optimizer_state, optimizer_steps);
 }
 
 Status Coordinator::send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,

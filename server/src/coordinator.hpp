@@ -123,7 +123,9 @@ class Coordinator {
 
   // ---- Shared machinery for the schedules ----
   // A Task for `task_id` with the run's training settings and the current global model.
-  Result<std::vector<uint8_t>> encode_task(uint64_t task_id, uint64_t round) const;
+  Result<std::vector<uint8_t>> encode_task(uint64_t task_id, uint64_t round,
+                                           std::span<const float> optimizer_state = {},
+                                           uint64_t optimizer_steps = 0) const;
   // Sends an encoded task to a device; a dead link is only a warning (resent on rejoin). A
   // task the device was already sent counts as a resend in the metrics.
   Status send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,

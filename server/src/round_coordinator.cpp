@@ -8,10 +8,13 @@
 namespace edgefl::server {
 
 RoundCoordinator::RoundCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
-                                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator)
+                                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator,
+                                   GradientStep* gradient_step)
     : Coordinator(config, std::move(log), clock, std::move(spec), std::move(strategy), std::move(tasks),
                   std::move(evaluator)),
-      mean_(spec_.parameter_count(), UpdateChecks{config.max_update_norm, false}),
+      gradient_step_(gradient_step),
+      mean_(spec_.parameter_count(), UpdateChecks{config.max_update_norm, false}, round_weighting(config)),
+      gradient_mean_(spec_.parameter_count(), UpdateChecks{}, MeanWeighting::uniform),
       mean_delta_(spec_.parameter_count()) {}
 
 AcceptedKey RoundCoordinator::dedupe_key(const std::string& device_id, const Update& update) const {
@@ -40,7 +43,12 @@ Coordinator::Admission RoundCoordinator::admit(const Update& update) const {
 
 Status RoundCoordinator::fold(const std::string&, const Update& update, std::span<const float> values,
                               const Admission&) {
-  return mean_.add(values, update.sample_count);
+  // Gradients are batch means: their mean over devices is the large batch's gradient.
+  return round_mean().add(values, update.sample_count);
+}
+
+ExactMean& RoundCoordinator::round_mean() {
+  return is_gradient_round(config_, open_round_number()) ? gradient_mean_ : mean_;
 }
 
 Status RoundCoordinator::after_logged(const std::string& device_id, const Update&, const Admission&, bool) {
@@ -114,7 +122,13 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
   asked_ = std::set<std::string>(selected.begin(), selected.end());
   asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
 
-  Result<std::vector<uint8_t>> bytes = encode_task(round, round);
+  // The first round after a gradient warm-up hands the devices the inner optimizer's state, as
+  // every worker of the reference code holds it after its data-parallel steps.
+  const bool after_warmup = gradient_step_ != nullptr && config_.strategy.name != "ddp" &&
+                            round == uint64_t{config_.palsgd.warmup_steps} + 1;
+  Result<std::vector<uint8_t>> bytes =
+      after_warmup ? encode_task(round, round, gradient_step_->optimizer_state(), gradient_step_->steps())
+                   : encode_task(round, round);
   if (!bytes) return bytes.status().with_context("the task of round " + std::to_string(round));
   task_bytes_ = std::move(*bytes);
   round_open_ = true;
@@ -134,9 +148,14 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
 Status RoundCoordinator::close_round() {
   const uint64_t round = open_round_number();
   tally_.set_round(round);
-  if (mean_.count() > 0) {
-    EDGEFL_RETURN_IF_ERROR(mean_.mean_into(mean_delta_.span()));
-    EDGEFL_RETURN_IF_ERROR(strategy_->apply(global_.span(), mean_delta_.span()));
+  ExactMean& mean = round_mean();
+  if (mean.count() > 0) {
+    EDGEFL_RETURN_IF_ERROR(mean.mean_into(mean_delta_.span()));
+    if (is_gradient_round(config_, round)) {
+      EDGEFL_RETURN_IF_ERROR(gradient_step_->apply_step(global_.span(), mean_delta_.span(), round - 1));
+    } else {
+      EDGEFL_RETURN_IF_ERROR(strategy_->apply(global_.span(), mean_delta_.span()));
+    }
     ++version_;
   } else {
     warn("round " + std::to_string(round) + " closed without updates; the model is unchanged");
@@ -148,7 +167,7 @@ Status RoundCoordinator::close_round() {
   ledger_->forget_if([this](const AcceptedKey& key) { return key.second + 2 < rounds_closed_; });
   EDGEFL_RETURN_IF_ERROR(checkpoint_and_rotate(rounds_closed_));
 
-  mean_.reset();
+  mean.reset();
   answered_.clear();
   asked_.clear();
   round_open_ = false;

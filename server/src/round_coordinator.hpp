@@ -1,4 +1,7 @@
-// RoundCoordinator: the synchronous schedule (fedavg, fedavgm, fedadam, nesterov/DiLoCo/PALSGD).
+// RoundCoordinator: the synchronous schedule (fedavg, fedavgm, fedadam, nesterov/DiLoCo/PALSGD,
+// ddp). In a gradient round (every ddp round; the PALSGD warm-up's rounds) the Task asks for one
+// batch gradient, the Updates carry gradients, and their uniform mean goes through the inner
+// optimizer (GradientStep) instead of the outer strategy: one synchronous data-parallel step.
 //
 // A round: open (select devices, send the round's Task) -> collect Updates (admitted only for
 // the open round and the current model version; dedupe by (device, round); ExactMean) -> close
@@ -12,14 +15,17 @@
 #include <set>
 
 #include "coordinator.hpp"
+#include "gradient_step.hpp"
 #include "edgefl/aggregate/exact_mean.hpp"
 
 namespace edgefl::server {
 
 class RoundCoordinator final : public Coordinator {
  public:
+  // gradient_step: part of `strategy` (ddp, or a warm-up), applied in gradient rounds.
   RoundCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
-                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator);
+                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator,
+                   GradientStep* gradient_step = nullptr);
 
  private:
   AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;
@@ -41,7 +47,11 @@ class RoundCoordinator final : public Coordinator {
   Status open_round(ServerChannel& channel);
   Status close_round();
 
+  GradientStep* gradient_step_;
+  ExactMean& round_mean();  // of the open round: gradient rounds average uniformly
+
   ExactMean mean_;
+  ExactMean gradient_mean_;
   FloatBuffer mean_delta_;
   bool round_open_ = false;
   Clock::time_point round_opened_at_;

@@ -43,13 +43,23 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("train.batch_size", &c.train.batch_size, "local (logical) batch size");
   t.add("train.local_epochs", &c.train.local_epochs, "local epochs per task (if local_steps = 0)");
   t.add("train.local_steps", &c.train.local_steps, "local steps per task (0: use local_epochs)");
+  t.add_choice("train.lr_schedule", &c.train.lr_schedule, parse_lr_schedule, lr_schedule_name,
+               "inner lr over global steps: constant | linear_warmup | cosine");
+  t.add("train.lr_warmup_steps", &c.train.lr_warmup_steps, "global steps of the linear lr warm-up");
+  t.add("train.lr_total_steps", &c.train.lr_total_steps, "cosine: the global step where lr reaches lr_min");
+  t.add("train.lr_min", &c.train.lr_min, "cosine: the final learning rate");
+  t.add("train.clip_norm", &c.train.clip_norm, "clip each batch gradient to this global L2 norm (0: off)");
+  t.add("train.keep_optimizer_state", &c.train.keep_optimizer_state,
+        "auto | true | false: devices keep the inner optimizer state across tasks (auto: nesterov, ddp)");
 
   t.add_choice("codec.name", &c.codec.kind, parse_codec, codec_name, "update codec: f32 | f16 | int8 | topk");
   t.add("codec.int8_block_size", &c.codec.int8_block_size, "values per int8 scale block");
   t.add("codec.topk_fraction", &c.codec.topk_fraction, "share of values top-k keeps");
 
   t.add("strategy.name", &c.strategy.name,
-        "fedavg | fedavgm | fedadam | nesterov | fedasync | fedbuff");
+        "fedavg | fedavgm | fedadam | nesterov | ddp | fedasync | fedbuff");
+  t.add("strategy.weighting", &c.strategy.weighting,
+        "auto | samples | uniform: update weights in a synchronous mean (auto: uniform for nesterov, ddp)");
   t.add("strategy.server_lr", &c.strategy.server_lr, "server (outer) learning rate");
   t.add("strategy.momentum", &c.strategy.momentum, "server momentum (fedavgm, nesterov)");
   t.add("strategy.adam_beta1", &c.strategy.adam_beta1, "FedAdam beta1");
@@ -66,7 +76,8 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("palsgd.probability", &c.palsgd.p, "PALSGD pull-step probability p (0: DiLoCo)");
   t.add("palsgd.rho", &c.palsgd.rho, "PALSGD pull strength rho");
   t.add("palsgd.sync_interval", &c.palsgd.h, "PALSGD H (0: from train settings)");
-  t.add("palsgd.warmup_steps", &c.palsgd.warmup_steps, "local steps before pull steps start");
+  t.add("palsgd.warmup_steps", &c.palsgd.warmup_steps,
+        "global steps of synchronous data-parallel warm-up (one gradient round each) before PALSGD");
 
   t.add_choice("adaptive_batch.test", &c.adaptive_batch.test, parse_batch_test, batch_test_name,
                "none | norm | augmented_inner_product");
@@ -163,16 +174,34 @@ Status validate_server_config(const ServerConfig& c) {
   }
   if (c.codec.int8_block_size == 0) return invalid("codec.int8_block_size must be at least 1");
   if (!one_of(c.strategy.name,
-              {"fedavg", "fedavgm", "fedadam", "nesterov", "diloco", "fedasync", "fedbuff"})) {
+              {"fedavg", "fedavgm", "fedadam", "nesterov", "diloco", "ddp", "fedasync", "fedbuff"})) {
     return invalid("strategy.name '" + c.strategy.name +
-                   "' is not fedavg, fedavgm, fedadam, nesterov, fedasync or fedbuff");
+                   "' is not fedavg, fedavgm, fedadam, nesterov, ddp, fedasync or fedbuff");
+  }
+  if (!one_of(c.strategy.weighting, {"auto", "samples", "uniform"})) {
+    return invalid("strategy.weighting '" + c.strategy.weighting + "' is not auto, samples or uniform");
+  }
+  if (!one_of(c.train.keep_optimizer_state, {"auto", "true", "false"})) {
+    return invalid("train.keep_optimizer_state '" + c.train.keep_optimizer_state + "' is not auto, true or false");
+  }
+  if (!(std::isfinite(c.train.clip_norm) && c.train.clip_norm >= 0)) return invalid("train.clip_norm must be >= 0");
+  const LrSchedule schedule{c.train.lr_schedule, c.train.lr_warmup_steps, c.train.lr_total_steps, c.train.lr_min};
+  EDGEFL_RETURN_IF_ERROR(validate(schedule, c.train.learning_rate).with_context("train.lr_*"));
+  const bool counts_steps = c.train.local_steps > 0 || c.palsgd.h > 0 || c.strategy.name == "ddp";
+  if (!counts_steps && (c.train.lr_schedule != LrScheduleKind::constant || c.palsgd.warmup_steps > 0)) {
+    return invalid("train.lr_schedule and palsgd.warmup_steps count global steps: set train.local_steps "
+                   "or palsgd.sync_interval (epochs give every device its own step count)");
+  }
+  const bool asynchronous = c.strategy.name == "fedasync" || c.strategy.name == "fedbuff";
+  if (asynchronous && c.palsgd.warmup_steps > 0) {
+    return invalid("palsgd.warmup_steps runs synchronous gradient rounds: it needs a synchronous strategy");
   }
   if (!(c.palsgd.p >= 0 && c.palsgd.p < 1)) {
     return invalid("palsgd.probability must be in [0, 1)");
   }
   // What the devices will check, checked here first: a bad setting fails at start, not on
   // every device in every round.
-  const edgefl::PalsgdConfig palsgd{c.palsgd.p, c.palsgd.rho, c.palsgd.warmup_steps, 0};
+  const edgefl::PalsgdConfig palsgd{c.palsgd.p, c.palsgd.rho, c.palsgd.warmup_steps};
   EDGEFL_RETURN_IF_ERROR(validate(palsgd, c.train.learning_rate)
                              .with_context("palsgd.* and train.learning_rate"));
   EDGEFL_RETURN_IF_ERROR(validate(c.adaptive_batch).with_context("adaptive_batch.*"));
@@ -193,6 +222,28 @@ Status validate_server_config(const ServerConfig& c) {
     return invalid("secret_key and allowed_keys go together (CURVE needs both)");
   }
   return Status();
+}
+
+MeanWeighting round_weighting(const ServerConfig& c) {
+  if (c.strategy.weighting == "samples") return MeanWeighting::samples;
+  if (c.strategy.weighting == "uniform") return MeanWeighting::uniform;
+  return one_of(c.strategy.name, {"nesterov", "diloco", "ddp"}) ? MeanWeighting::uniform : MeanWeighting::samples;
+}
+
+bool keeps_optimizer_state(const ServerConfig& c) {
+  if (c.train.keep_optimizer_state != "auto") return c.train.keep_optimizer_state == "true";
+  return one_of(c.strategy.name, {"nesterov", "diloco", "ddp"});
+}
+
+bool is_gradient_round(const ServerConfig& c, uint64_t round) {
+  return c.strategy.name == "ddp" || round <= c.palsgd.warmup_steps;
+}
+
+uint64_t round_start_step(const ServerConfig& c, uint64_t round) {
+  if (round == 0) return 0;
+  if (is_gradient_round(c, round)) return round - 1;
+  const uint64_t steps_per_task = c.palsgd.h > 0 ? c.palsgd.h : c.train.local_steps;
+  return c.palsgd.warmup_steps + (round - 1 - c.palsgd.warmup_steps) * steps_per_task;
 }
 
 Result<ServerConfig> load_server_config(int argc, const char* const* argv,

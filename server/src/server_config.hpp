@@ -15,7 +15,9 @@
 #include "edgefl/proto/messages.hpp"
 #include "edgefl/config/option_table.hpp"
 #include "edgefl/optim/optimizer.hpp"
+#include "edgefl/aggregate/mean_weighting.hpp"
 #include "edgefl/aggregate/server_strategy.hpp"
+#include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/base/status.hpp"
 
 namespace edgefl::server {
@@ -35,6 +37,15 @@ struct LocalTrainingConfig {
   uint32_t batch_size = 32;
   uint32_t local_epochs = 1;  // used when local_steps == 0
   uint32_t local_steps = 0;
+  // Inner lr schedule over global steps (edgefl/optim/lr_schedule.hpp).
+  LrScheduleKind lr_schedule = LrScheduleKind::constant;  // key train.lr_schedule
+  uint32_t lr_warmup_steps = 0;
+  uint32_t lr_total_steps = 0;
+  float lr_min = 0.0f;
+  float clip_norm = 0.0f;  // device-side (and warm-up) gradient clip, global L2; 0: off
+  // auto: kept for nesterov/diloco/ddp (DiLoCo, PALSGD), reset every task otherwise (FedAvg
+  // clients start fresh). Kept state lives in device memory: a reboot loses it.
+  std::string keep_optimizer_state = "auto";  // auto | true | false
 };
 
 struct UploadCodecConfig {
@@ -44,7 +55,10 @@ struct UploadCodecConfig {
 };
 
 struct StrategyConfig {
-  std::string name = "fedavg";  // fedavg | fedavgm | fedadam | nesterov | fedasync | fedbuff
+  std::string name = "fedavg";  // fedavg | fedavgm | fedadam | nesterov | ddp | fedasync | fedbuff
+  // How a synchronous round weighs updates: auto = uniform for nesterov/diloco/ddp (the PALSGD
+  // and DiLoCo reference code), samples for the others (FedAvg).
+  std::string weighting = "auto";  // auto | samples | uniform
   float server_lr = 1.0f;
   float momentum = 0.9f;         // fedavgm, nesterov
   float adam_beta1 = 0.9f;       // fedadam
@@ -59,7 +73,8 @@ struct StrategyConfig {
 };
 
 // PALSGD (keys palsgd.probability = p, rho, sync_interval = h, warmup_steps): sent in every
-// Task when any of p, h or the warm-up is set (p = 0 is DiLoCo).
+// Task when any of p, h or the warm-up is set (p = 0 is DiLoCo). The warm-up is global: rounds
+// 1..warmup_steps are synchronous gradient rounds (as strategy ddp), then PALSGD rounds follow.
 inline PalsgdSettings default_palsgd() { return PalsgdSettings{.p = 0.0f, .rho = 1.0f, .h = 0, .warmup_steps = 0}; }
 
 struct ServerConfig {
@@ -113,5 +128,13 @@ void bind_server_options(ServerConfig& config, OptionTable& table);
 
 // Range and name checks shared by both sources.
 Status validate_server_config(const ServerConfig& config);
+
+// The settings "auto" resolves, from the strategy.
+MeanWeighting round_weighting(const ServerConfig& config);
+bool keeps_optimizer_state(const ServerConfig& config);
+// Round `round` (from 1) is a synchronous gradient step: every round of ddp, the PALSGD warm-up.
+bool is_gradient_round(const ServerConfig& config, uint64_t round);
+// Global index of the first local step of round `round`'s Task (gradient rounds are one step).
+uint64_t round_start_step(const ServerConfig& config, uint64_t round);
 
 }  // namespace edgefl::server

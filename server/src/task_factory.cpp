@@ -22,7 +22,14 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
   c.upload.topk_fraction = config.codec.kind == CodecKind::topk ? config.codec.topk_fraction : 0.0f;
   c.deadline_ms = static_cast<uint32_t>(config.round_deadline_s * config.time_scale * 1000);
   // Any PALSGD setting (a sync interval H alone included) sends the section: p = 0 is DiLoCo.
-  if (config.palsgd.p > 0 || config.palsgd.warmup_steps > 0 || config.palsgd.h > 0) c.palsgd = config.palsgd;
+  if (config.palsgd.p > 0 || config.palsgd.warmup_steps > 0 || config.palsgd.h > 0) {
+    c.palsgd = config.palsgd;
+    if (c.palsgd->h == 0) c.palsgd->h = config.train.local_steps;  // validated: one of them is set
+  }
+  c.lr_schedule = LrSchedule{config.train.lr_schedule, config.train.lr_warmup_steps, config.train.lr_total_steps,
+                             config.train.lr_min};
+  c.keep_optimizer_state = keeps_optimizer_state(config);
+  c.clip_norm = config.train.clip_norm;
   const AdaptiveBatchConfig& ab = config.adaptive_batch;
   if (ab.test != BatchTest::none) {
     // The wire carries the trainer's settings in 32-bit fields (validated: they fit).
@@ -36,11 +43,13 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
                                              .max_lr = static_cast<float>(ab.max_lr),
                                              .interval_clock = static_cast<uint8_t>(ab.interval_clock)};
   }
-  return TaskFactory(std::move(c), spec.to_string(), config.seed);
+  return TaskFactory(std::move(c), spec.to_string(), config);
 }
 
 Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t round, uint64_t model_version,
-                                                 std::span<const float> params, uint32_t base_hash) const {
+                                                 std::span<const float> params, uint32_t base_hash,
+                                                 std::span<const float> optimizer_state,
+                                                 uint64_t optimizer_steps) const {
   Task task;
   task.task_id = task_id;
   task.round = round;
@@ -49,8 +58,17 @@ Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t roun
   task.params = f32_tensor(params);
   task.run_id = run_id_;
   task.base_hash = base_hash;
+  if (!optimizer_state.empty()) {
+    task.optimizer_state = f32_tensor(optimizer_state);
+    task.optimizer_steps = optimizer_steps;
+  }
   task.config = settings_;
   task.config.seed = splitmix64(seed_ ^ (task_id * 0x9E3779B97F4A7C15ull));
+  task.config.start_step = round_start_step(config_, round);
+  if (is_gradient_round(config_, round)) {
+    task.config.gradient_only = true;
+    task.config.local_steps = 1;
+  }
   Result<std::vector<uint8_t>> bytes = encode_message(task);
   if (!bytes) return bytes.status().with_context("encoding a task");
   return bytes;

@@ -190,10 +190,18 @@ def case_federation(args):
           "mixed: the global model improves: accuracy %s" % accuracy)
 
     compare(mixed, federation(args, "reference", set()), "momentum, epochs", TOLERANCE)
-    # AdamW keeps its state across tasks; local steps wrap around a reshuffle (250 / 32 < 12).
-    adamw = ["--train-optimizer", "adamw", "--train-weight-decay", "0.01", "--train-local-steps", "12"]
+    # AdamW state kept across tasks (the Task says so); local steps wrap around a reshuffle
+    # (250 / 32 < 12); a cosine lr schedule over global steps and a gradient clip.
+    adamw = ["--train-optimizer", "adamw", "--train-weight-decay", "0.01", "--train-local-steps", "12",
+             "--train-keep-optimizer-state", "true", "--train-lr-schedule", "cosine",
+             "--train-lr-warmup-steps", "5", "--train-lr-total-steps", "30", "--train-clip-norm", "1"]
     compare(federation(args, "mixed-adamw", {"d2"}, extra=adamw, lr="0.002"),
             federation(args, "reference-adamw", set(), extra=adamw, lr="0.002"), "adamw, local steps",
+            ADAMW_TOLERANCE)
+    # Synchronous data-parallel rounds: each update is one batch's mean gradient (§11.7).
+    ddp = ["--strategy-name", "ddp", "--train-optimizer", "adamw"]
+    compare(federation(args, "mixed-ddp", {"d2"}, extra=ddp, lr="0.002"),
+            federation(args, "reference-ddp", set(), extra=ddp, lr="0.002"), "ddp gradient rounds",
             ADAMW_TOLERANCE)
 
 

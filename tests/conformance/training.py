@@ -3,6 +3,7 @@ seeded generator and shuffle, losses, optimizers and the step/epoch loop. Writte
 document; a device that follows it computes the reference device's update up to float
 summation order."""
 import gzip
+import math
 import os
 
 import numpy as np
@@ -140,6 +141,33 @@ def forward_backward(spec, params, x, y):
 
 # ---- Optimizers (§11.5) ----
 
+def scheduled_lr(task, step):
+    """The Task's lr at global step `step` (§11.6): constant, linear warm-up, cosine."""
+    kind, warmup, total, floor = task["lr_schedule"]
+    lr = float(task["lr"])
+    if kind == 0:
+        return np.float32(lr)
+    if step < warmup:
+        return np.float32(lr * (step + 1) / warmup)
+    if kind == 1:
+        return np.float32(lr)
+    if step >= total:
+        return np.float32(floor)
+    progress = (step - warmup) / (total - warmup)
+    floor = float(np.float32(floor))
+    return np.float32(floor + (lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def clipped(grads, max_norm):
+    """grads scaled to global L2 norm max_norm when larger (factor max_norm / (norm + 1e-6))."""
+    if max_norm <= 0:
+        return grads
+    norm = math.sqrt(float(np.dot(grads.astype(np.float64), grads.astype(np.float64))))
+    if norm <= max_norm:
+        return grads
+    return grads * np.float32(max_norm / (norm + 1e-6))
+
+
 class Optimizer:
     def __init__(self, kind, count):
         self.kind = kind
@@ -147,8 +175,8 @@ class Optimizer:
         self.v = np.zeros(count, np.float32)
         self.m = np.zeros(count, np.float32)
 
-    def step(self, task, w, g):
-        lr, wd, mu = np.float32(task["lr"]), np.float32(task["weight_decay"]), np.float32(task["momentum"])
+    def step(self, task, w, g, lr):
+        wd, mu = np.float32(task["weight_decay"]), np.float32(task["momentum"])
         self.steps += 1
         if self.kind == 0:    # sgd
             w -= lr * (g + wd * w)
@@ -166,7 +194,8 @@ class Optimizer:
 
 
 class Trainer:
-    """Trains Tasks on one device's data; keeps AdamW state across tasks of one model (§11.5)."""
+    """Trains Tasks on one device's data; keeps the optimizer state across tasks of one model
+    when the Task says so (§11.5)."""
 
     def __init__(self, x, y, device_id):
         self.x, self.y = x, y
@@ -175,7 +204,8 @@ class Trainer:
         self.spec_text = None
 
     def train(self, task):
-        """-> (delta, mean loss, steps). Raises ValueError for a Task it cannot use."""
+        """-> (delta, or the batch gradient of a gradient_only Task; mean loss; steps).
+        Raises ValueError for a Task it cannot use."""
         if task["palsgd"] or task["adaptive_batch"]:
             raise ValueError("this device implements neither PALSGD nor adaptive batches")
         spec = Spec(task["model_spec"])
@@ -184,7 +214,7 @@ class Trainer:
         if spec.parameter_count() != task["params"].size:
             raise ValueError("params hold %d values, the spec %d" % (task["params"].size, spec.parameter_count()))
         if (self.optimizer is None or self.spec_text != task["model_spec"]
-                or self.optimizer.kind != task["optimizer"] or task["optimizer"] != 3):
+                or self.optimizer.kind != task["optimizer"] or not task["keep_optimizer_state"]):
             self.optimizer = Optimizer(task["optimizer"], spec.parameter_count())
         self.spec_text = task["model_spec"]
         n = self.x.shape[0]
@@ -198,7 +228,8 @@ class Trainer:
             nonlocal loss_sum, samples, steps
             rows = np.array(positions, dtype=np.int64)
             loss, grads = forward_backward(spec, params, self.x[rows], self.y[rows])
-            self.optimizer.step(task, params, grads)
+            lr = scheduled_lr(task, task["start_step"] + steps)
+            self.optimizer.step(task, params, clipped(grads, task["clip_norm"]), lr)
             loss_sum += loss
             samples += len(positions)
             steps += 1
@@ -207,6 +238,12 @@ class Trainer:
             order[:] = range(n)
             rng.shuffle(order)
 
+        if task["gradient_only"]:
+            # A synchronous data-parallel step (§11.7): the first batch's mean gradient, no step.
+            reshuffle()
+            rows = np.array(order[:batch], dtype=np.int64)
+            loss, grads = forward_backward(spec, params, self.x[rows], self.y[rows])
+            return grads, loss / batch, 1
         if task["local_steps"] > 0:
             cursor = n
             for _ in range(task["local_steps"]):

@@ -186,7 +186,11 @@ def decode(data):
                         "eps": c.Eps(), "batch_size": c.BatchSize(), "local_steps": c.LocalSteps(),
                         "local_epochs": c.LocalEpochs(), "seed": c.Seed(),
                         "upload_codec": CODEC_F32 if upload is None else upload.Codec(),
-                        "palsgd": c.Palsgd() is not None, "adaptive_batch": c.AdaptiveBatch() is not None}
+                        "palsgd": c.Palsgd() is not None, "adaptive_batch": c.AdaptiveBatch() is not None,
+                        # 1.4 (absent fields read as their defaults: a 1.3 server's Task)
+                        "lr_schedule": (c.LrSchedule(), c.LrWarmupSteps(), c.LrTotalSteps(), c.LrMin()),
+                        "start_step": c.StartStep(), "keep_optimizer_state": c.KeepOptimizerState(),
+                        "clip_norm": c.ClipNorm(), "gradient_only": c.GradientOnly()}
     if kind == M.Ack:
         a = _table(Ack.Ack, union)
         return "Ack", {"update_id": a.UpdateId(), "round": a.Round(),

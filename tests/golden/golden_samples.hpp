@@ -53,6 +53,11 @@ inline TaskConfig sample_config(uint16_t version) {
     c.adaptive_batch->lr_scaling = 1;  // sqrt
     c.adaptive_batch->max_lr = 0.2f;
     c.adaptive_batch->interval_clock = 1;  // task
+    c.lr_schedule = LrSchedule{.kind = LrScheduleKind::cosine, .warmup_steps = 10, .total_steps = 500, .min_lr = 0.005f};
+    c.start_step = 1234;
+    c.keep_optimizer_state = true;
+    c.clip_norm = 1.5f;
+    c.gradient_only = true;
   }
   return c;
 }
@@ -112,6 +117,10 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     task.run_id = 0x1234567890abcull;
     task.base_hash = 0xdeadbeefu;
   }
+  if (version >= 0x0104) {  // nesterov keeps one buffer of P floats
+    task.optimizer_state = f32_tensor(s->momentum.span());
+    task.optimizer_steps = 32;
+  }
   s->messages.emplace_back("task", task);
   s->messages.emplace_back("update_f32", sample_update(101, encode({.kind = CodecKind::f32}), version));
   s->messages.emplace_back("update_f16", sample_update(102, encode({.kind = CodecKind::f16}), version));
@@ -153,7 +162,10 @@ inline bool same_tensor(const TensorView& a, const TensorView& b) {
 inline bool same(const Task& a, const Task& b) {
   return a.task_id == b.task_id && a.round == b.round && a.model_version == b.model_version &&
          a.model_spec == b.model_spec && a.config == b.config && same_tensor(a.params, b.params) &&
-         a.run_id == b.run_id && a.base_hash == b.base_hash;
+         a.run_id == b.run_id && a.base_hash == b.base_hash &&
+         a.optimizer_state.parameter_count == b.optimizer_state.parameter_count &&
+         (a.optimizer_state.parameter_count == 0 || same_tensor(a.optimizer_state, b.optimizer_state)) &&
+         a.optimizer_steps == b.optimizer_steps;
 }
 inline bool same(const Update& a, const Update& b) {
   return a.update_id == b.update_id && a.task_id == b.task_id && a.round == b.round &&

@@ -63,10 +63,18 @@ class MemoryDevice {
       AlignedBytes scratch;
       Result<DecodedMessage> decoded = decode_message(**got, scratch);
       REQUIRE(decoded.ok());
-      if (Task* task = std::get_if<Task>(&decoded->message)) task->params = TensorView{};
+      if (Task* task = std::get_if<Task>(&decoded->message)) {
+        task->params = TensorView{};
+        if (task->optimizer_state.parameter_count > 0) {
+          optimizer_state_.assign(task->optimizer_state.f32.begin(), task->optimizer_state.f32.end());
+        }
+        task->optimizer_state.f32 = {};  // the count stays; the values are in optimizer_state()
+      }
       out.push_back(decoded->message);
     }
   }
+  // The values of the last optimizer state a Task handed over.
+  const std::vector<float>& optimizer_state() const { return optimizer_state_; }
   // The Tasks received so far and not yet taken.
   std::vector<Task> tasks() { return take<Task>(); }
   // The messages of type T received so far and not yet taken, in arrival order.
@@ -92,6 +100,7 @@ class MemoryDevice {
   uint64_t heartbeats_ = 0;
   std::unique_ptr<DeviceChannel> link_;
   std::deque<Message> kept_;
+  std::vector<float> optimizer_state_;
 };
 
 // A server on an in-memory file system and network, with a clock that moves only as the

@@ -15,15 +15,16 @@ constexpr double kLowUnit = 0x1p-70;  // low counts units of 2^-70
 
 }  // namespace
 
-ExactMean::ExactMean(std::size_t parameter_count, UpdateChecks checks)
-    : high_(parameter_count, 0), low_(parameter_count, 0), checks_(checks) {}
+ExactMean::ExactMean(std::size_t parameter_count, UpdateChecks checks, MeanWeighting weighting)
+    : high_(parameter_count, 0), low_(parameter_count, 0), checks_(checks), weighting_(weighting) {}
 
-Status ExactMean::add(std::span<const float> delta, uint64_t weight) {
-  if (weight == 0 || weight >= (uint64_t{1} << 29)) {
+Status ExactMean::add(std::span<const float> delta, uint64_t samples) {
+  if (samples == 0 || samples >= (uint64_t{1} << 29)) {
     return Status(
         StatusCode::invalid_argument,
-        "update weight must be a sample count in [1, 2^29), got " + std::to_string(weight));
+        "update weight must be a sample count in [1, 2^29), got " + std::to_string(samples));
   }
+  const uint64_t weight = mean_weight(weighting_, samples);
   // Without a norm bound every finite update has scale 1, and the checks can ride on the sum's
   // own pass: a NaN or Inf value is flagged too_large there (its bits are above any limit), and
   // check_update then names it after the terms are taken out again.

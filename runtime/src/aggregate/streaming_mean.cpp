@@ -4,13 +4,14 @@
 
 namespace edgefl {
 
-StreamingMean::StreamingMean(std::size_t parameter_count, UpdateChecks checks)
-    : sum_(parameter_count), compensation_(parameter_count), checks_(checks) {}
+StreamingMean::StreamingMean(std::size_t parameter_count, UpdateChecks checks, MeanWeighting weighting)
+    : sum_(parameter_count), compensation_(parameter_count), checks_(checks), weighting_(weighting) {}
 
-Status StreamingMean::add(std::span<const float> delta, double weight) {
-  if (!std::isfinite(weight) || weight <= 0.0) {
-    return Status(StatusCode::invalid_argument, "update weight must be finite and > 0, got " + std::to_string(weight));
+Status StreamingMean::add(std::span<const float> delta, double samples) {
+  if (!std::isfinite(samples) || samples <= 0.0) {
+    return Status(StatusCode::invalid_argument, "update weight must be finite and > 0, got " + std::to_string(samples));
   }
+  const double weight = weighting_ == MeanWeighting::uniform ? 1.0 : samples;
   Result<double> scale = check_update(delta, sum_.size(), checks_);
   if (!scale) return scale.status();
   const float factor = static_cast<float>(weight * *scale);

@@ -6,6 +6,17 @@
 
 namespace edgefl {
 
+double clip_global_norm(std::span<float> grads, float max_norm) {
+  double sum = 0.0;
+  for (float g : grads) sum += double(g) * g;
+  const double norm = std::sqrt(sum);
+  if (max_norm > 0.0f && norm > max_norm) {
+    const float factor = static_cast<float>(double(max_norm) / (norm + 1e-6));
+    for (float& g : grads) g *= factor;
+  }
+  return norm;
+}
+
 namespace {
 
 std::size_t state_floats(OptimizerKind kind, std::size_t parameters) {

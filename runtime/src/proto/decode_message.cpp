@@ -76,6 +76,12 @@ TaskConfig read_config(const fb::TrainConfig& in) {
     c.adaptive_batch = AdaptiveBatchSettings{a->theta(), a->eta(), a->batch_cap(), a->test_interval(), a->test(),
                                              a->nu(),   a->lr_scaling(), a->max_lr(), a->interval_clock()};
   }
+  c.lr_schedule = LrSchedule{static_cast<LrScheduleKind>(in.lr_schedule()), in.lr_warmup_steps(),
+                             in.lr_total_steps(), in.lr_min()};
+  c.start_step = in.start_step();
+  c.keep_optimizer_state = in.keep_optimizer_state();
+  c.clip_norm = in.clip_norm();
+  c.gradient_only = in.gradient_only();
   return c;
 }
 
@@ -90,6 +96,11 @@ Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
   EDGEFL_ASSIGN(task.params, proto_detail::read_tensor(in.params(), limits, "task.params"));
   task.run_id = in.run_id();
   task.base_hash = in.base_hash();
+  if (in.optimizer_state() != nullptr) {
+    EDGEFL_ASSIGN(task.optimizer_state,
+                  proto_detail::read_tensor(in.optimizer_state(), limits, "task.optimizer_state"));
+  }
+  task.optimizer_steps = in.optimizer_steps();
   return Message(std::move(task));
 }
 

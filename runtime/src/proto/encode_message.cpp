@@ -54,15 +54,21 @@ Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TaskConfig& c) 
   }
   return fb::CreateTrainConfig(b, static_cast<fb::Optimizer>(c.optimizer), c.lr, c.momentum,
                                c.weight_decay, c.beta1, c.beta2, c.eps, c.batch_size, c.local_steps,
-                               c.local_epochs, upload, c.seed, c.deadline_ms, palsgd, adaptive);
+                               c.local_epochs, upload, c.seed, c.deadline_ms, palsgd, adaptive,
+                               static_cast<uint8_t>(c.lr_schedule.kind),
+                               static_cast<uint32_t>(c.lr_schedule.warmup_steps),
+                               static_cast<uint32_t>(c.lr_schedule.total_steps), c.lr_schedule.min_lr, c.start_step,
+                               c.keep_optimizer_state, c.clip_norm, c.gradient_only);
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Task& task) {
   const auto params = proto_detail::write_tensor(b, task.params);
   const auto config = write_config(b, task.config);
   const auto spec = b.CreateString(task.model_spec);
+  flatbuffers::Offset<fb::EncodedTensor> state = 0;
+  if (task.optimizer_state.parameter_count > 0) state = proto_detail::write_tensor(b, task.optimizer_state);
   return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config, task.run_id,
-                        task.base_hash)
+                        task.base_hash, state, task.optimizer_steps)
       .Union();
 }
 
@@ -98,7 +104,9 @@ Offset<void> write(FlatBufferBuilder& b, const Bye& bye) {
 
 std::size_t size_hint(const Message& message) {
   constexpr std::size_t kHeaderBytes = 1024;
-  if (const auto* task = std::get_if<Task>(&message)) return kHeaderBytes + proto_detail::tensor_bytes(task->params);
+  if (const auto* task = std::get_if<Task>(&message)) {
+    return kHeaderBytes + proto_detail::tensor_bytes(task->params) + proto_detail::tensor_bytes(task->optimizer_state);
+  }
   if (const auto* update = std::get_if<Update>(&message)) {
     return kHeaderBytes + proto_detail::tensor_bytes(update->payload) +
            update->metrics.batch_sizes.size() * sizeof(uint32_t);

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "edgefl/optim/optimizer.hpp"
+
 namespace edgefl::proto_detail {
 namespace {
 
@@ -109,13 +111,29 @@ Status validate(const TaskConfig& c, std::size_t parameter_count) {
     if (!(a.max_lr >= 0.0f)) return out_of_range("adaptive_batch.max_lr", ">= 0 (0: no cap)");
     if (a.max_lr > 0.0f && a.max_lr < c.lr) return out_of_range("adaptive_batch.max_lr", "0 or >= lr");
   }
+  EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(c.lr_schedule.kind), 3, "train.lr_schedule"));
+  EDGEFL_RETURN_IF_ERROR(check_finite(c.lr_schedule.min_lr, "train.lr_min"));
+  Status schedule = validate(c.lr_schedule, c.lr);
+  if (!schedule.ok()) return Status(StatusCode::out_of_range, schedule.message());
+  EDGEFL_RETURN_IF_ERROR(check_finite(c.clip_norm, "train.clip_norm"));
+  if (c.clip_norm < 0.0f) return out_of_range("train.clip_norm", ">= 0");
   return Status();
 }
 
 Status validate(const Task& task, const DecodeLimits& limits) {
   Result<ModelSpec> spec = check_spec_and_tensor(task.model_spec, task.params, "task.params", limits);
   if (!spec) return spec.status();
-  return validate(task.config, spec->parameter_count());
+  EDGEFL_RETURN_IF_ERROR(validate(task.config, spec->parameter_count()));
+  if (task.optimizer_state.parameter_count == 0) return Status();
+  Status shape = check_tensor_shape(task.optimizer_state);
+  if (!shape.ok()) return shape.with_context("task.optimizer_state");
+  const std::size_t floats = optimizer_state_floats(task.config.optimizer, spec->parameter_count());
+  if (task.optimizer_state.kind != CodecKind::f32 || task.optimizer_state.parameter_count != floats) {
+    return Status(StatusCode::shape_mismatch, "task.optimizer_state must be " + std::to_string(floats) +
+                                                  " f32 values for this optimizer and model, got " +
+                                                  std::to_string(task.optimizer_state.parameter_count));
+  }
+  return Status();
 }
 
 Status validate(const Update& update, const DecodeLimits& limits) {

@@ -154,11 +154,12 @@ Result<BatchStats> LocalTrainer::measured_gradient(std::span<const float> params
 
 Result<BatchStats> LocalTrainer::step(std::span<float> params, const DatasetView& data,
                                       std::span<const uint32_t> positions, BatchTest test,
-                                      GradientStatistics* stats) {
+                                      GradientStatistics* stats, float clip_norm) {
   if (!optimizer_) return make_status(StatusCode::failed_precondition, "trainer: prepare() not called");
   reserve_statistics(stats != nullptr ? test : BatchTest::none);
   const bool measured = test != BatchTest::none && stats != nullptr;
-  if (!measured && !positions.empty() && positions.size() <= network_->max_micro_batch()) {
+  const bool clipped = clip_norm > 0.0f;  // needs the whole gradient before the update
+  if (!measured && !clipped && !positions.empty() && positions.size() <= network_->max_micro_batch()) {
     // One micro-batch and no statistics: the optimizer update fused into the backward pass.
     data.gather_transposed(positions, scratch_, network_->input(), network_->targets());
     return network_->train_step(params, grads_.span(), positions.size(),
@@ -166,6 +167,7 @@ Result<BatchStats> LocalTrainer::step(std::span<float> params, const DatasetView
   }
   auto total = measured_gradient(params, data, positions, test, stats);
   if (!total) return total;
+  if (clipped) (void)clip_global_norm(grads_.span(), clip_norm);
   EDGEFL_RETURN_IF_ERROR(optimizer_->step(params, grads_.span()));
   return total;
 }
@@ -180,17 +182,53 @@ Result<GradientStatistics> LocalTrainer::gradient_statistics(std::span<const flo
   return stats;
 }
 
-Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetView& data,
-                                         const TrainConfig& config, std::span<const float> global_params) {
-  const std::size_t n = data.size();
-  if (n == 0) return make_status(StatusCode::invalid_argument, "trainer: empty dataset view");
+Status LocalTrainer::check_data(const DatasetView& data, const TrainConfig& config) const {
+  if (data.size() == 0) return make_status(StatusCode::invalid_argument, "trainer: empty dataset view");
   if (config.batch_size == 0) return make_status(StatusCode::invalid_argument, "trainer: batch size 0");
   if (data.dataset().dim() != network_->spec().input_size()) {
     return make_status(StatusCode::shape_mismatch,
                        "trainer: data has " + std::to_string(data.dataset().dim()) + " features, model expects " +
                            std::to_string(network_->spec().input_size()));
   }
-  EDGEFL_RETURN_IF_ERROR(data.validate());
+  if (!(std::isfinite(config.clip_norm) && config.clip_norm >= 0.0f)) {
+    return make_status(StatusCode::invalid_argument, "trainer: clip_norm must be finite and >= 0");
+  }
+  EDGEFL_RETURN_IF_ERROR(validate(config.lr_schedule, config.optimizer.lr));
+  return data.validate();
+}
+
+std::span<uint32_t> LocalTrainer::shuffled(Rng& rng, std::size_t n) {
+  if (order_.size() < n) order_.resize(n);
+  std::span<uint32_t> order(order_.data(), n);
+  std::iota(order.begin(), order.end(), 0u);
+  for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(static_cast<uint32_t>(i))]);
+  return order;
+}
+
+Result<TrainMetrics> LocalTrainer::gradient(std::span<const float> params, const DatasetView& data,
+                                            const TrainConfig& config) {
+  EDGEFL_RETURN_IF_ERROR(check_data(data, config));
+  if (params.size() != grads_.size()) {
+    return make_status(StatusCode::shape_mismatch, "trainer: " + std::to_string(params.size()) +
+                                                       " parameters, the model has " + std::to_string(grads_.size()));
+  }
+  Rng rng(config.seed);
+  const std::size_t batch = std::min(config.batch_size, data.size());
+  std::span<uint32_t> order = shuffled(rng, data.size());
+  auto total = accumulate(params, data, order.first(batch), grads_.span(), nullptr);
+  if (!total) return total.status();
+  TrainMetrics metrics;
+  metrics.samples = batch;
+  metrics.steps = metrics.gradient_steps = 1;
+  metrics.next_batch_size = batch;
+  metrics.mean_loss = total->loss_sum / double(batch);
+  return metrics;
+}
+
+Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetView& data,
+                                         const TrainConfig& config, std::span<const float> global_params) {
+  EDGEFL_RETURN_IF_ERROR(check_data(data, config));
+  const std::size_t n = data.size();
   EDGEFL_RETURN_IF_ERROR(validate(config.adaptive));
   if (config.adaptive.max_lr > 0.0 && config.adaptive.max_lr < config.optimizer.lr) {
     return make_status(StatusCode::invalid_argument, "adaptive batch: max_lr " + std::to_string(config.adaptive.max_lr) +
@@ -204,10 +242,7 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
 
   Rng rng(config.seed);
   std::span<uint32_t> order(order_.data(), n);
-  auto reshuffle = [&] {
-    std::iota(order.begin(), order.end(), 0u);
-    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(static_cast<uint32_t>(i))]);
-  };
+  auto reshuffle = [&] { (void)shuffled(rng, n); };
   std::size_t batch = std::min(config.batch_size, n);
   const BatchTest test = config.adaptive.test;
   AdaptiveBatchConfig adaptive = config.adaptive;
@@ -220,38 +255,41 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
                                                        : config.epochs * ((n + batch - 1) / batch));
   }
   Rng flags = palsgd_flag_rng(config.seed);
-  const float pull = pc.p > 0.0f ? config.optimizer.lr * pc.rho / pc.p : 0.0f;
   const std::size_t base_batch = config.lr_base_batch > 0 ? config.lr_base_batch : config.batch_size;
   // The test interval's clock: the device's local steps, or this call's.
   const uint64_t clock_start = adaptive.interval_clock == IntervalClock::device ? config.device_steps : 0;
-  OptimizerConfig current = config.optimizer;
+  OptimizerConfig current = config.optimizer;  // what the optimizer holds now
   bool test_due = false;  // a test is owed and runs on the next full gradient batch
   double loss_sum = 0.0;
 
   // `last`: the last full batch of this call (where interval 0 tests).
   auto run = [&](std::span<const uint32_t> positions, bool last) -> Status {
-    const bool palsgd = pc.p > 0.0f && pc.completed_steps + metrics.steps >= pc.warmup_steps;
+    const uint64_t global_step = config.start_step + metrics.steps;
+    const float lr = scheduled_lr(config.lr_schedule, config.optimizer.lr, global_step);
+    const bool palsgd = pc.p > 0.0f && global_step >= pc.warmup_steps;
     if (test != BatchTest::none) metrics.batch_sizes.push_back(static_cast<uint32_t>(positions.size()));
     ++metrics.steps;
     if (test != BatchTest::none) {
       test_due = test_due || (adaptive.interval > 0 ? (clock_start + metrics.steps) % adaptive.interval == 0 : last);
     }
-    if (palsgd && flags.uniform() < pc.p) {
-      pull_toward(params, global_params, pull);  // the batch is skipped, as in the reference code
+    // The first step after the warm-up is a gradient step (the reference draws each flag after
+    // a step, and none before it).
+    if (palsgd && global_step > pc.warmup_steps && flags.uniform() < pc.p) {
+      pull_toward(params, global_params, lr * pc.rho / pc.p);  // the batch is skipped, as in the reference code
       ++metrics.pull_steps;
       return Status();
     }
-    OptimizerConfig wanted = config.optimizer;
-    wanted.lr = static_cast<float>(scaled_learning_rate(adaptive, config.optimizer.lr, batch, base_batch));
-    if (palsgd) wanted.lr /= 1.0f - pc.p;
-    if (wanted.lr != current.lr) {
-      EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(wanted));
-      current = wanted;
+    // The scheduled lr, scaled with the batch (adaptive batches), then by 1 / (1 - p) (PALSGD).
+    float step_lr = static_cast<float>(scaled_learning_rate(adaptive, lr, batch, base_batch));
+    if (palsgd) step_lr /= 1.0f - pc.p;
+    if (step_lr != current.lr) {
+      current.lr = step_lr;
+      EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(current));
     }
     // A short final batch of an epoch is no sample of the batch size under test.
     const bool test_now = test_due && positions.size() == batch;
     GradientStatistics* stats = test_now ? &test_statistics_ : nullptr;
-    auto result = step(params, data, positions, test, stats);
+    auto result = step(params, data, positions, test, stats, config.clip_norm);
     if (!result) return result.status();
     loss_sum += result->loss_sum;
     metrics.samples += positions.size();

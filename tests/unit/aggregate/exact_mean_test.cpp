@@ -41,6 +41,20 @@ TEST_CASE("exact mean: hand-computed weighted mean") {
   CHECK(mean.total_weight() == 4);
 }
 
+TEST_CASE("exact mean: uniform weighting is the plain mean over updates whatever their sample counts") {
+  ExactMean mean(3, {}, edgefl::MeanWeighting::uniform);
+  REQUIRE(mean.add(std::vector<float>{1.0f, -2.0f, 0.5f}, 1).ok());
+  REQUIRE(mean.add(std::vector<float>{3.0f, 2.0f, -0.5f}, 3).ok());
+  std::vector<float> out(3);
+  REQUIRE(mean.mean_into(out).ok());
+  // (1 + 3)/2 = 2; (-2 + 2)/2 = 0; (0.5 - 0.5)/2 = 0 (sample-weighted: 2.5, 1, -0.25)
+  CHECK(out[0] == 2.0f);
+  CHECK(out[1] == 0.0f);
+  CHECK(out[2] == 0.0f);
+  CHECK(mean.total_weight() == 2);
+  CHECK(mean.add(std::vector<float>{1.0f, 1.0f, 1.0f}, 0).code() == edgefl::StatusCode::invalid_argument);
+}
+
 TEST_CASE("exact mean: every arrival order gives the same bits") {
   const std::size_t size = 4096;
   auto updates = random_updates(6, size, 11);

@@ -31,6 +31,15 @@ TEST_CASE("streaming mean: weighted mean of two updates") {
   CHECK(mean.mean_into(out).code() == StatusCode::failed_precondition);
 }
 
+TEST_CASE("streaming mean: uniform weighting counts every update once") {
+  StreamingMean mean(3, {}, MeanWeighting::uniform);
+  REQUIRE(mean.add(std::vector<float>{1, 2, 3}, 1.0).ok());
+  REQUIRE(mean.add(std::vector<float>{3, 0, -1}, 3.0).ok());
+  // [1 + 3, 2 + 0, 3 - 1] / 2 = [2, 1, 1] (sample-weighted: [2.5, 0.5, 0])
+  CHECK(mean.total_weight() == 2.0);
+  CHECK(mean_of(mean) == std::vector<float>{2.0f, 1.0f, 1.0f});
+}
+
 TEST_CASE("streaming mean: bad updates are rejected whole and leave the sum untouched") {
   StreamingMean mean(3);
   REQUIRE(mean.add(std::vector<float>{2, 4, 6}, 2.0).ok());

@@ -34,6 +34,10 @@ struct TaskParts {
   uint8_t lr_scaling = 0;
   float max_lr = 0.0f;
   uint8_t interval_clock = 0;
+  uint8_t lr_schedule = 0;  // 1.4 fields
+  uint32_t lr_warmup_steps = 0;
+  uint32_t lr_total_steps = 0;
+  float clip_norm = 0.0f;
 };
 
 std::vector<uint8_t> hostile_task(const TaskParts& p) {
@@ -52,6 +56,10 @@ std::vector<uint8_t> hostile_task(const TaskParts& p) {
     c.add_lr(p.lr);
     c.add_batch_size(p.batch_size);
     c.add_local_steps(5);
+    c.add_lr_schedule(p.lr_schedule);
+    c.add_lr_warmup_steps(p.lr_warmup_steps);
+    c.add_lr_total_steps(p.lr_total_steps);
+    c.add_clip_norm(p.clip_norm);
     config = c.Finish();
   }
   const auto spec = b.CreateString(p.spec);
@@ -177,6 +185,7 @@ TEST_CASE("errors: enum values this build does not know -> unknown_enum") {
   CHECK(decode_code(hostile_task({.optimizer = 7})) == StatusCode::unknown_enum);
   CHECK(decode_code(hostile_task({.adaptive = true, .lr_scaling = 3})) == StatusCode::unknown_enum);
   CHECK(decode_code(hostile_task({.adaptive = true, .interval_clock = 2})) == StatusCode::unknown_enum);
+  CHECK(decode_code(hostile_task({.lr_schedule = 3})) == StatusCode::unknown_enum);
   FlatBufferBuilder b4;
   std::vector<fb::Codec> codecs{fb::Codec::f32, static_cast<fb::Codec>(200)};
   const auto caps = fb::CreateCapabilities(b4, 0, 2, 0, 0, 0, b4.CreateVector(codecs));
@@ -227,6 +236,29 @@ TEST_CASE("errors: values outside their sane range -> out_of_range, oversize fie
   const auto caps = fb::CreateCapabilities(b, 0, 2);
   CHECK(decode_code(finish(b, fb::Message::Join, fb::CreateJoin(b, id, caps).Union())) == StatusCode::too_large);
   CHECK(decode_code(hostile_update({}), {.max_parameters = 10}) == StatusCode::too_large);
+}
+
+TEST_CASE("errors: 1.4 schedule and clip settings outside their range -> out_of_range") {
+  CHECK(decode_code(hostile_task({.clip_norm = -1.0f})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.clip_norm = std::numeric_limits<float>::infinity()})) == StatusCode::non_finite);
+  CHECK(decode_code(hostile_task({.lr_schedule = 1, .lr_warmup_steps = 0})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.lr_schedule = 2, .lr_warmup_steps = 10, .lr_total_steps = 10})) ==
+        StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.lr_schedule = 2, .lr_warmup_steps = 10, .lr_total_steps = 11})) == StatusCode::ok);
+}
+
+TEST_CASE("errors: a handed-over optimizer state of the wrong size for the optimizer -> shape_mismatch") {
+  auto samples = golden::make_samples();
+  Task task = std::get<Task>(samples->messages[2].second);
+  REQUIRE(task.optimizer_state.parameter_count == golden::kParameters);  // nesterov: P floats
+  CHECK(encode_message(task).ok());
+  std::vector<float> short_state(golden::kParameters - 1, 0.5f);
+  task.optimizer_state = f32_tensor(short_state);
+  CHECK(encode_message(task).status().code() == StatusCode::shape_mismatch);
+  task.config.optimizer = OptimizerKind::sgd;  // keeps no state at all
+  std::vector<float> state(golden::kParameters, 0.5f);
+  task.optimizer_state = f32_tensor(state);
+  CHECK(encode_message(task).status().code() == StatusCode::shape_mismatch);
 }
 
 TEST_CASE("errors: random corruption of every sample never crashes and never yields a bad payload") {

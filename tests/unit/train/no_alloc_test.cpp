@@ -81,7 +81,7 @@ TEST_CASE("adaptive batches and PALSGD allocate only the trajectory once per tra
     cfg.batch_size = 40;
     cfg.local_steps = 2;
     cfg.adaptive = {BatchTest::augmented_inner_product, 0.1, 0.1, 0.1, 200, 1};
-    cfg.palsgd = {0.3f, 1.0f, 0, 0};
+    cfg.palsgd = {0.3f, 1.0f, 0};
     DatasetView view(*data);
     REQUIRE((*trainer)->train(params.span(), view, cfg, global.span()).ok());
 

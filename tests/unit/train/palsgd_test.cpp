@@ -62,7 +62,7 @@ TEST_CASE("palsgd with p = 0 is bit-identical to plain local training (a DiLoCo 
   for (int round = 0; round < 2; ++round) {  // AdamW state carries over rounds in both
     auto ma = a->train(plain.span(), DatasetView(f.data), cfg);
     TrainConfig with = cfg;
-    with.palsgd = {0.0f, 0.7f, 0, 0};
+    with.palsgd = {0.0f, 0.7f, 0};
     auto mb = b->train(palsgd.span(), DatasetView(f.data), with, global.span());
     REQUIRE(ma.ok());
     REQUIRE(mb.ok());
@@ -80,7 +80,8 @@ TEST_CASE("a pull step moves x toward the global copy by lr*rho/p and skips the 
   cfg.optimizer = {OptimizerKind::adamw, 0.02f};
   cfg.batch_size = 8;
   cfg.local_steps = 1;
-  cfg.palsgd = {0.4f, 0.5f, 0, 0};
+  cfg.palsgd = {0.4f, 0.5f, 0};
+  cfg.start_step = 5;  // past the warm-up's first step, which is always a gradient step
   cfg.seed = seed_with_first_flip(0.4f, true);
   FloatBuffer x = f.init(1), z = f.init(2), expected = x.clone();
   const float c = 0.02f * 0.5f / 0.4f;
@@ -102,10 +103,11 @@ TEST_CASE("pull steps follow the seeded coin flips, and only after the warm-up")
   cfg.batch_size = 10;
   cfg.local_steps = 60;
   cfg.seed = 77;
-  cfg.palsgd = {0.3f, 1.0f, /*warmup_steps=*/20, /*completed_steps=*/8};  // 12 warm-up steps left
+  cfg.palsgd = {0.3f, 1.0f, /*warmup_steps=*/20};
+  cfg.start_step = 8;  // 12 warm-up steps left, then step 20 (a gradient step), then flips
   Rng flips = palsgd_flag_rng(cfg.seed);
   std::size_t expected_pulls = 0;
-  for (int s = 12; s < 60; ++s) expected_pulls += flips.uniform() < 0.3f ? 1 : 0;
+  for (int s = 13; s < 60; ++s) expected_pulls += flips.uniform() < 0.3f ? 1 : 0;
   REQUIRE(expected_pulls > 0);
   REQUIRE(expected_pulls < 48);
 
@@ -123,7 +125,7 @@ TEST_CASE("pull steps follow the seeded coin flips, and only after the warm-up")
   // Entirely inside the warm-up: no flips, identical to plain training.
   FloatBuffer warm = f.init(4), plain = f.init(4);
   cfg.local_steps = 5;
-  cfg.palsgd.completed_steps = 0;
+  cfg.start_step = 0;
   auto mw = f.trainer()->train(warm.span(), DatasetView(f.data), cfg, z.span());
   TrainConfig no_palsgd = cfg;
   no_palsgd.palsgd = {};
@@ -139,7 +141,8 @@ TEST_CASE("palsgd gradient steps use lr / (1 - p)") {
   cfg.optimizer = {OptimizerKind::sgd, 0.04f};
   cfg.batch_size = 16;
   cfg.local_steps = 1;
-  cfg.palsgd = {0.2f, 1.0f, 0, 0};
+  cfg.palsgd = {0.2f, 1.0f, 0};
+  cfg.start_step = 1;
   cfg.seed = seed_with_first_flip(0.2f, false);
   FloatBuffer x = f.init(6), z = f.init(9), reference = x.clone();
   auto m = f.trainer()->train(x.span(), DatasetView(f.data), cfg, z.span());
@@ -157,6 +160,113 @@ TEST_CASE("palsgd gradient steps use lr / (1 - p)") {
   CHECK_FALSE(same_bits(x, unscaled));
 }
 
+TEST_CASE("the pull coefficient uses the scheduled lr of its global step") {
+  // lr 0.02 warming up linearly over 10 steps: step 5 runs at 0.02 * 6 / 10 = 0.012, so the
+  // pull coefficient is 0.012 * 0.5 / 0.4 = 0.015 (the constant lr would give 0.025).
+  Fixture f;
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::adamw, 0.02f};
+  cfg.batch_size = 8;
+  cfg.local_steps = 1;
+  cfg.palsgd = {0.4f, 0.5f, 0};
+  cfg.lr_schedule = {.kind = LrScheduleKind::linear_warmup, .warmup_steps = 10};
+  cfg.start_step = 5;
+  cfg.seed = seed_with_first_flip(0.4f, true);
+  FloatBuffer x = f.init(1), z = f.init(2), expected = x.clone();
+  auto m = f.trainer()->train(x.span(), DatasetView(f.data), cfg, z.span());
+  REQUIRE(m.ok());
+  REQUIRE(m->pull_steps == 1);
+  double largest_error = 0.0, largest_move = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double want = double(expected[i]) - 0.015 * (double(expected[i]) - z[i]);
+    largest_error = std::max(largest_error, std::abs(want - x[i]));
+    largest_move = std::max(largest_move, std::abs(double(expected[i]) - x[i]));
+  }
+  CHECK(largest_move > 1e-3);
+  CHECK(largest_error < 1e-6);
+}
+
+TEST_CASE("the first step after the warm-up is a gradient step, flips start with the next") {
+  Fixture f;
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::sgd, 0.05f};
+  cfg.batch_size = 8;
+  cfg.local_steps = 1;
+  cfg.palsgd = {0.4f, 1.0f, /*warmup_steps=*/3};
+  cfg.start_step = 3;
+  cfg.seed = seed_with_first_flip(0.4f, true);  // a pull if step 3 drew a flip
+  FloatBuffer x = f.init(1), z = f.init(2);
+  auto m = f.trainer()->train(x.span(), DatasetView(f.data), cfg, z.span());
+  REQUIRE(m.ok());
+  CHECK(m->gradient_steps == 1);
+  CHECK(m->pull_steps == 0);
+
+  cfg.local_steps = 20;  // steps 4..22 draw the stream's first 19 flips
+  Rng flips = palsgd_flag_rng(cfg.seed);
+  std::size_t expected_pulls = 0;
+  for (int s = 0; s < 19; ++s) expected_pulls += flips.uniform() < 0.4f ? 1 : 0;
+  auto m20 = f.trainer()->train(x.span(), DatasetView(f.data), cfg, z.span());
+  REQUIRE(m20.ok());
+  CHECK(m20->pull_steps == expected_pulls);
+}
+
+TEST_CASE("gradient steps follow the lr schedule of their global step") {
+  // SGD, lr 0.1 warming up over 4 steps, starting at global step 1: the step runs at 0.05.
+  Fixture f;
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::sgd, 0.1f};
+  cfg.batch_size = 8;
+  cfg.local_steps = 1;
+  cfg.seed = 5;
+  cfg.lr_schedule = {.kind = LrScheduleKind::linear_warmup, .warmup_steps = 4};
+  cfg.start_step = 1;
+  FloatBuffer scheduled = f.init(3), half = scheduled.clone();
+  auto trainer = f.trainer();
+  REQUIRE(trainer->train(scheduled.span(), DatasetView(f.data), cfg).ok());
+  CHECK(trainer->optimizer()->config().lr == 0.1f);  // the schedule does not leak out
+  TrainConfig plain = cfg;
+  plain.lr_schedule = {};
+  plain.optimizer.lr = 0.05f;
+  REQUIRE(f.trainer()->train(half.span(), DatasetView(f.data), plain).ok());
+  CHECK(same_bits(scheduled, half));
+}
+
+TEST_CASE("gradient() is the first batch gradient, and clip_norm scales a step's gradient to the norm") {
+  Fixture f;
+  TrainConfig cfg;
+  cfg.optimizer = {OptimizerKind::sgd, 0.5f};
+  cfg.batch_size = 16;
+  cfg.local_steps = 1;
+  cfg.seed = 9;
+  FloatBuffer x0 = f.init(7);
+  auto probe = f.trainer();
+  auto g = probe->gradient(x0.span(), DatasetView(f.data), cfg);
+  REQUIRE(g.ok());
+  CHECK(g->samples == 16);
+  std::vector<float> grad(probe->gradients().begin(), probe->gradients().end());
+  double norm = 0.0;
+  for (float v : grad) norm += double(v) * v;
+  norm = std::sqrt(norm);
+  REQUIRE(norm > 0.05);
+
+  FloatBuffer plain = x0.clone();  // one SGD step: x0 - lr g
+  REQUIRE(f.trainer()->train(plain.span(), DatasetView(f.data), cfg).ok());
+  const float clip = static_cast<float>(norm / 4);
+  cfg.clip_norm = clip;
+  FloatBuffer clipped = x0.clone();  // x0 - lr g clip / (|g| + 1e-6)
+  REQUIRE(f.trainer()->train(clipped.span(), DatasetView(f.data), cfg).ok());
+  double plain_error = 0.0, clipped_error = 0.0;
+  const double factor = clip / (norm + 1e-6);
+  for (std::size_t i = 0; i < x0.size(); ++i) {
+    plain_error = std::max(plain_error, std::abs(double(x0[i]) - 0.5 * grad[i] - plain[i]));
+    clipped_error = std::max(clipped_error, std::abs(double(x0[i]) - 0.5 * factor * grad[i] - clipped[i]));
+  }
+  CHECK(plain_error < 1e-6);
+  CHECK(clipped_error < 1e-6);
+  cfg.clip_norm = -1.0f;
+  CHECK(f.trainer()->train(clipped.span(), DatasetView(f.data), cfg).status().code() == StatusCode::invalid_argument);
+}
+
 TEST_CASE("palsgd settings are checked") {
   Fixture f;
   FloatBuffer x = f.init(1), z = f.init(1);
@@ -168,13 +278,13 @@ TEST_CASE("palsgd settings are checked") {
     cfg.palsgd = pc;
     return trainer->train(x.span(), DatasetView(f.data), cfg, global).status().code();
   };
-  CHECK(code({1.0f, 0.1f, 0, 0}, z.span()) == StatusCode::invalid_argument);
-  CHECK(code({-0.1f, 0.1f, 0, 0}, z.span()) == StatusCode::invalid_argument);
-  CHECK(code({0.2f, -1.0f, 0, 0}, z.span()) == StatusCode::invalid_argument);
-  CHECK(code({0.05f, 1.0f, 0, 0}, z.span()) == StatusCode::invalid_argument);  // 0.1 * 1 / 0.05 = 2 > 1
-  CHECK(code({0.2f, 1.0f, 0, 0}, {}) == StatusCode::shape_mismatch);
-  CHECK(code({0.2f, 1.0f, 0, 0}, z.span().first(3)) == StatusCode::shape_mismatch);
-  CHECK(code({0.2f, 1.0f, 0, 0}, z.span()) == StatusCode::ok);
+  CHECK(code({1.0f, 0.1f, 0}, z.span()) == StatusCode::invalid_argument);
+  CHECK(code({-0.1f, 0.1f, 0}, z.span()) == StatusCode::invalid_argument);
+  CHECK(code({0.2f, -1.0f, 0}, z.span()) == StatusCode::invalid_argument);
+  CHECK(code({0.05f, 1.0f, 0}, z.span()) == StatusCode::invalid_argument);  // 0.1 * 1 / 0.05 = 2 > 1
+  CHECK(code({0.2f, 1.0f, 0}, {}) == StatusCode::shape_mismatch);
+  CHECK(code({0.2f, 1.0f, 0}, z.span().first(3)) == StatusCode::shape_mismatch);
+  CHECK(code({0.2f, 1.0f, 0}, z.span()) == StatusCode::ok);
 }
 
 TEST_CASE("DiLoCo with outer lr 1 and momentum 0 is plain Local SGD averaging") {
@@ -205,7 +315,7 @@ TEST_CASE("DiLoCo with outer lr 1 and momentum 0 is plain Local SGD averaging") 
       DatasetView shard(f.data, part->clients[m]);
       TrainConfig worker = cfg;
       worker.seed = 100 * round + m;
-      worker.palsgd = {0.0f, 0.5f, 0, 0};  // PALSGD with p = 0 is the DiLoCo worker
+      worker.palsgd = {0.0f, 0.5f, 0};  // PALSGD with p = 0 is the DiLoCo worker
       FloatBuffer x = diloco_global.clone();
       REQUIRE(diloco[m]->train(x.span(), shard, worker, diloco_global.span()).ok());
       for (std::size_t i = 0; i < P; ++i) mean_delta[i] += 0.5f * (x[i] - diloco_global[i]);

@@ -1,6 +1,6 @@
 // ExactMean: a weighted mean of deltas whose result does not depend on the order of arrival.
 //
-//   edgefl::ExactMean mean(params.size(), checks);
+//   edgefl::ExactMean mean(params.size(), checks, MeanWeighting::samples);  // or uniform
 //   for each accepted update (any order):  EDGEFL_RETURN_IF_ERROR(mean.add(delta, samples));
 //   at round close:                        EDGEFL_RETURN_IF_ERROR(mean.mean_into(mean_delta));
 //
@@ -31,20 +31,24 @@
 #include <vector>
 
 #include "edgefl/base/status.hpp"
+#include "edgefl/aggregate/mean_weighting.hpp"
 #include "edgefl/aggregate/update_checks.hpp"
 
 namespace edgefl {
 
 class ExactMean {
  public:
-  explicit ExactMean(std::size_t parameter_count, UpdateChecks checks = {});
+  explicit ExactMean(std::size_t parameter_count, UpdateChecks checks = {},
+                     MeanWeighting weighting = MeanWeighting::samples);
 
-  // Adds weight * delta. weight must be a whole number in [1, 2^29) (a sample count):
-  // invalid_argument otherwise. Rejections (shape_mismatch, non_finite, norm_exceeded,
-  // out_of_range for a term or a sum beyond capacity) leave the sum unchanged.
-  Status add(std::span<const float> delta, uint64_t weight);
+  // Adds weight * delta with weight = mean_weight(weighting, samples). samples must be a whole
+  // number in [1, 2^29) (a sample count): invalid_argument otherwise. Rejections
+  // (shape_mismatch, non_finite, norm_exceeded, out_of_range for a term or a sum beyond
+  // capacity) leave the sum unchanged.
+  Status add(std::span<const float> delta, uint64_t samples);
   std::size_t count() const { return count_; }
   uint64_t total_weight() const { return total_weight_; }
+  MeanWeighting weighting() const { return weighting_; }
   std::size_t size() const { return high_.size(); }
 
   // The exact sum of parameter i: a signed 128-bit integer in units of 2^-70 as its high
@@ -66,6 +70,7 @@ class ExactMean {
   std::size_t count_ = 0;
   uint64_t total_weight_ = 0;
   UpdateChecks checks_;
+  MeanWeighting weighting_;
 };
 
 }  // namespace edgefl

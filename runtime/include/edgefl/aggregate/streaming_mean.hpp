@@ -24,16 +24,19 @@
 #include "edgefl/base/float_buffer.hpp"
 #include "edgefl/base/status.hpp"
 #include "edgefl/aggregate/strategy_state.hpp"
+#include "edgefl/aggregate/mean_weighting.hpp"
 #include "edgefl/aggregate/update_checks.hpp"
 
 namespace edgefl {
 
 class StreamingMean {
  public:
-  explicit StreamingMean(std::size_t parameter_count, UpdateChecks checks = {});
+  explicit StreamingMean(std::size_t parameter_count, UpdateChecks checks = {},
+                         MeanWeighting weighting = MeanWeighting::samples);
 
-  // Adds weight * delta (weight: e.g. the device's sample count; > 0 and finite).
-  Status add(std::span<const float> delta, double weight);
+  // Adds w * delta (samples: e.g. the device's sample count; > 0 and finite), w = samples, or
+  // 1 with uniform weighting.
+  Status add(std::span<const float> delta, double samples);
   std::size_t count() const { return count_; }
   double total_weight() const { return total_weight_; }
   std::size_t size() const { return sum_.size(); }
@@ -57,6 +60,7 @@ class StreamingMean {
   std::size_t count_ = 0;
   double total_weight_ = 0.0;
   UpdateChecks checks_;
+  MeanWeighting weighting_;
 };
 
 }  // namespace edgefl

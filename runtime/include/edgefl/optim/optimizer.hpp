@@ -35,6 +35,11 @@ struct OptimizerConfig {
   float eps = 1e-8f;
 };
 
+// Scales `grads` so its global L2 norm is at most max_norm (torch.nn.utils.clip_grad_norm_:
+// factor max_norm / (norm + 1e-6) when norm > max_norm); max_norm <= 0 leaves it. Returns the
+// norm before clipping.
+double clip_global_norm(std::span<float> grads, float max_norm);
+
 // Floats of state a kind keeps per model: 0 (sgd), P (momentum, nesterov), 2P (adamw).
 std::size_t optimizer_state_floats(OptimizerKind kind, std::size_t parameters);
 

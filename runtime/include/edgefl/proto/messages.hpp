@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edgefl/codec/codec.hpp"
+#include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/optim/optimizer_kind.hpp"
 #include "edgefl/base/status.hpp"
 
@@ -99,6 +100,12 @@ struct TaskConfig {
   uint32_t deadline_ms = 0;           // relative to receipt; 0 = none
   std::optional<PalsgdSettings> palsgd = {};
   std::optional<AdaptiveBatchSettings> adaptive_batch = {};
+  // 1.4: the inner lr schedule over global steps; this task's first global step.
+  LrSchedule lr_schedule;             // kind, warm-up and total steps (uint32 on the wire), lr_min
+  uint64_t start_step = 0;
+  bool keep_optimizer_state = false;  // 1.4: continue the inner optimizer state of the last task
+  float clip_norm = 0.0f;             // 1.4: per-step gradient L2 clip (0: off)
+  bool gradient_only = false;         // 1.4: a synchronous gradient step (docs/protocol.md)
   bool operator==(const TaskConfig&) const = default;
 };
 
@@ -111,6 +118,10 @@ struct Task {
   TensorView params;                  // global parameters
   uint64_t run_id = 0;                // 1.2: the server's run (Updates echo it)
   uint32_t base_hash = 0;             // 1.2: model_hash(params) (Updates echo it)
+  // 1.4: the inner optimizer state to start from (parameter_count 0: absent), sent in the
+  // first task after a gradient warm-up; optimizer_state_floats(config.optimizer, P) values.
+  TensorView optimizer_state;
+  uint64_t optimizer_steps = 0;
 };
 
 struct UpdateMetrics {

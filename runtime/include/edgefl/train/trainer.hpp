@@ -16,13 +16,21 @@
 // reset_optimizer(). params must come from a FloatBuffer (XNNPACK reads past the end).
 //
 // PALSGD local steps (docs/algorithms.md §3), with z = the global model the device last received:
-//   cfg.local_steps = H; cfg.palsgd = {.p = 0.2f, .rho = 1.0f, .warmup_steps = 32,
-//                                      .completed_steps = steps_run_before};
+//   cfg.local_steps = H; cfg.start_step = global index of this task's first step;
+//   cfg.palsgd = {.p = 0.2f, .rho = 1.0f, .warmup_steps = T_w};
 //   auto m = trainer->train(params, data, cfg, z.span());   // m->pull_steps, m->gradient_steps
-// After warm-up each step is, with probability p, a pull step x <- x - (lr rho / p)(x - z) (no
-// forward/backward; its batch is skipped) and otherwise a gradient step with lr / (1 - p). The
-// coin flips come from their own stream (palsgd_flag_rng), so batch sampling is the same as
-// without PALSGD, and p = 0 is bit-identical to plain training (= a DiLoCo worker).
+// Steps before global step T_w are plain gradient steps (the server runs the warm-up as
+// synchronous gradient rounds, so a PALSGD task normally starts at T_w or later). Step T_w is
+// always a gradient step; every later step is, with probability p, a pull step
+// x <- x - (lr_t rho / p)(x - z) (no forward/backward; its batch is skipped) and otherwise a
+// gradient step with lr_t / (1 - p), where lr_t is the scheduled lr of that global step. The coin
+// flips come from their own stream (palsgd_flag_rng), so batch sampling is the same as without
+// PALSGD, and p = 0 is bit-identical to plain training (= a DiLoCo worker).
+// Schedules (edgefl/optim/lr_schedule.hpp): cfg.lr_schedule with cfg.start_step; the optimizer's
+// lr is the scheduled lr of each step. cfg.clip_norm > 0 scales each step's batch gradient to
+// at most that global L2 norm (as torch.nn.utils.clip_grad_norm_).
+// gradient(): the mean gradient of the batch train() would take first, without a step (a
+// synchronous data-parallel step: the server averages and applies these).
 // Adaptive batches (edgefl/train/adaptive_batch.hpp): cfg.adaptive; each step's batch size is
 // recorded in m->batch_sizes and m->next_batch_size is the batch for the next round. A device
 // carrying a grown batch b sets cfg.batch_size = b and cfg.lr_base_batch = b0, so the step uses
@@ -45,6 +53,7 @@
 #include "edgefl/base/float_buffer.hpp"
 #include "edgefl/base/model_spec.hpp"
 #include "edgefl/nn/network.hpp"
+#include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/optim/optimizer.hpp"
 #include "edgefl/base/rng.hpp"
 #include "edgefl/base/status.hpp"
@@ -54,8 +63,7 @@ namespace edgefl {
 struct PalsgdConfig {
   float p = 0.0f;                 // pull-step probability, in [0, 1); 0 disables PALSGD
   float rho = 0.0f;               // mixing strength; needs lr * rho / p <= 1
-  uint64_t warmup_steps = 0;      // local steps (counted over the device's life) before pulls start
-  uint64_t completed_steps = 0;   // local steps this device ran before this train() call
+  uint64_t warmup_steps = 0;      // global step from which pull steps may happen (T_w)
 };
 
 struct TrainConfig {
@@ -66,6 +74,9 @@ struct TrainConfig {
   std::size_t local_steps = 0;   // > 0: exactly this many local steps (gradient + pull)
   std::size_t epochs = 1;        // used when local_steps == 0 (last batch of an epoch may be short)
   uint64_t seed = 1;             // shuffling (and, forked, the PALSGD coin flips)
+  uint64_t start_step = 0;       // global index of the first step (schedule, PALSGD warm-up)
+  LrSchedule lr_schedule;        // of optimizer.lr over global steps
+  float clip_norm = 0.0f;        // > 0: clip each batch gradient to this global L2 norm
   PalsgdConfig palsgd;
   AdaptiveBatchConfig adaptive;
 };
@@ -82,6 +93,7 @@ struct TrainMetrics {
 };
 
 // invalid_argument unless p is in [0, 1), rho >= 0 and the pull coefficient lr * rho / p <= 1
+// (lr: the base lr; schedules never exceed it)
 // (train() checks this too; the server checks its settings with it before sending any Task).
 Status validate(const PalsgdConfig& config, float lr);
 
@@ -110,12 +122,17 @@ class LocalTrainer {
   // global_params: the PALSGD anchor z (required when config.palsgd.p > 0, same size as params).
   Result<TrainMetrics> train(std::span<float> params, const DatasetView& data, const TrainConfig& config,
                              std::span<const float> global_params = {});
+  // The mean gradient (in gradients()) of the first batch train() would draw with `config`;
+  // params are not changed and the optimizer is not touched. clip_norm is not applied (the
+  // server clips the averaged gradient). steps = gradient_steps = 1.
+  Result<TrainMetrics> gradient(std::span<const float> params, const DatasetView& data, const TrainConfig& config);
   // One optimizer step on the view's samples at `positions` (any count; micro-batched).
   // prepare() must have been called for the optimizer config (train() does it). With `stats`
   // the step also measures the batch's gradient statistics for `test` before updating.
+  // clip_norm > 0 clips the batch gradient to that global L2 norm before the update.
   Result<BatchStats> step(std::span<float> params, const DatasetView& data,
                           std::span<const uint32_t> positions, BatchTest test = BatchTest::none,
-                          GradientStatistics* stats = nullptr);
+                          GradientStatistics* stats = nullptr, float clip_norm = 0.0f);
   // The statistics of the batch at `positions` without a step; gradients() then holds the
   // batch's mean gradient. norm: Σ‖g_i‖² and ‖ḡ‖²; augmented_inner_product: also ⟨g_i, ḡ⟩ sums.
   Result<GradientStatistics> gradient_statistics(std::span<const float> params, const DatasetView& data,
@@ -132,6 +149,9 @@ class LocalTrainer {
  private:
   LocalTrainer(std::unique_ptr<Network> network, TrainerOptions options);
   void reserve_statistics(BatchTest test);
+  Status check_data(const DatasetView& data, const TrainConfig& config) const;
+  // The first n positions of a fresh shuffle with `rng` (train()'s batch order).
+  std::span<uint32_t> shuffled(Rng& rng, std::size_t n);
   Result<BatchStats> accumulate(std::span<const float> params, const DatasetView& data,
                                 std::span<const uint32_t> positions, std::span<float> grads,
                                 PerSampleStatistics* observer);
