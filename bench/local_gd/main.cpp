@@ -20,11 +20,18 @@ using namespace edgefl;
 
 void print_round(const std::string& kase, const sim::LocalGdRound& r) {
   JsonLine line;
-  line.add("kind", std::string("round")).add("case", kase).add("L", uint64_t{r.local_steps}).add("round", r.round)
+  line.add("kind", std::string("round"))
+      .add("case", kase)
+      .add("L", uint64_t{r.local_steps})
+      .add("round", r.round)
       .add("elapsed_s", r.elapsed_s);
   if (kase == "r2") {
-    line.add("loss", r.loss).add("cos_central", r.cos_central).add("cos_svm", r.cos_svm).add("margin", r.margin)
-        .add("central_cos_svm", r.central_cos_svm).add("central_loss", r.central_loss);
+    line.add("loss", r.loss)
+        .add("cos_central", r.cos_central)
+        .add("cos_svm", r.cos_svm)
+        .add("margin", r.margin)
+        .add("central_cos_svm", r.central_cos_svm)
+        .add("central_loss", r.central_loss);
   } else {
     line.add("rel_error", r.rel_error).add("train_mse", r.train_mse);
   }
@@ -32,14 +39,23 @@ void print_round(const std::string& kase, const sim::LocalGdRound& r) {
   std::fflush(stdout);
 }
 
-void print_summary(const sim::LocalGdOptions& o, const sim::LocalGdProblem& p, const sim::LocalGdSummary& s) {
+void print_summary(const sim::LocalGdOptions& o, const sim::LocalGdProblem& p,
+                   const sim::LocalGdSummary& s) {
   JsonLine line;
-  line.add("kind", std::string("summary")).add("case", o.kase).add("L", uint64_t{s.local_steps}).add("data", p.data)
-      .add("step", p.step).add("lr", double(s.lr)).add("rounds", s.rounds).add("seconds", s.seconds)
+  line.add("kind", std::string("summary"))
+      .add("case", o.kase)
+      .add("L", uint64_t{s.local_steps})
+      .add("data", p.data)
+      .add("step", p.step)
+      .add("lr", double(s.lr))
+      .add("rounds", s.rounds)
+      .add("seconds", s.seconds)
       .add("seconds_per_round", s.rounds > 0 ? s.seconds / double(s.rounds) : 0.0)
       .add("status", s.status.ok() ? std::string("ok") : s.status.to_string());
   if (o.kase != "r2") {
-    line.add("target", o.target).add("rounds_to_target", s.rounds_to_target).add("final_rel_error", s.final_rel_error);
+    line.add("target", o.target)
+        .add("rounds_to_target", s.rounds_to_target)
+        .add("final_rel_error", s.final_rel_error);
   }
   std::printf("%s\n", line.str().c_str());
   std::fflush(stdout);
@@ -51,7 +67,8 @@ int main(int argc, char** argv) {
   sim::LocalGdOptions o;
   std::string local_steps = "1,10,100,1000";
   CLI::App app{"edgefl-local-gd: Local-GD with many local steps against centralised references"};
-  app.add_option("--case", o.kase, "r1 | r1-control | r2")->check(CLI::IsMember({"r1", "r1-control", "r2"}));
+  app.add_option("--case", o.kase, "r1 | r1-control | r2")
+      ->check(CLI::IsMember({"r1", "r1-control", "r2"}));
   app.add_option("--local-steps", local_steps, "comma-separated local step counts L");
   app.add_option("--rounds", o.rounds, "rounds per run");
   app.add_option("--target", o.target, "r1: the relative error whose round is reported");
@@ -73,13 +90,15 @@ int main(int argc, char** argv) {
     rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
     const unsigned long steps = std::strtoul(item.c_str(), nullptr, 10);
     if (steps == 0 || steps > 1000000) {
-      std::fprintf(stderr, "edgefl-local-gd: --local-steps '%s' is not a count in 1..10^6\n", item.c_str());
+      std::fprintf(stderr, "edgefl-local-gd: --local-steps '%s' is not a count in 1..10^6\n",
+                   item.c_str());
       return 2;
     }
     auto summary = sim::run_local_gd(o, *problem, static_cast<uint32_t>(steps),
                                      [&o](const sim::LocalGdRound& r) { print_round(o.kase, r); });
     if (!summary) {
-      std::fprintf(stderr, "edgefl-local-gd: L = %lu: %s\n", steps, summary.status().to_string().c_str());
+      std::fprintf(stderr, "edgefl-local-gd: L = %lu: %s\n", steps,
+                   summary.status().to_string().c_str());
       return 1;
     }
     print_summary(o, *problem, *summary);

@@ -12,7 +12,8 @@ Result<std::vector<double>> solve_spd(std::vector<double> a, std::vector<double>
   for (std::size_t j = 0; j < k; ++j) {
     double diag = a[j * k + j];
     for (std::size_t p = 0; p < j; ++p) diag -= a[j * k + p] * a[j * k + p];
-    if (!(diag > 0)) return make_status(StatusCode::failed_precondition, "reference: the system is singular");
+    if (!(diag > 0))
+      return make_status(StatusCode::failed_precondition, "reference: the system is singular");
     a[j * k + j] = std::sqrt(diag);
     for (std::size_t i = j + 1; i < k; ++i) {
       double v = a[i * k + j];
@@ -34,7 +35,8 @@ Result<std::vector<double>> solve_spd(std::vector<double> a, std::vector<double>
 std::vector<double> gram_rows(const LinearData& data) {  // X X^T
   std::vector<double> g(data.n * data.n);
   for (std::size_t i = 0; i < data.n; ++i) {
-    for (std::size_t j = 0; j <= i; ++j) g[i * data.n + j] = g[j * data.n + i] = dot(data.row(i), data.row(j), data.d);
+    for (std::size_t j = 0; j <= i; ++j)
+      g[i * data.n + j] = g[j * data.n + i] = dot(data.row(i), data.row(j), data.d);
   }
   return g;
 }
@@ -47,7 +49,9 @@ double dot(const double* a, const double* b, std::size_t d) {
   return s;
 }
 
-double norm(const std::vector<double>& v) { return std::sqrt(dot(v.data(), v.data(), v.size())); }
+double norm(const std::vector<double>& v) {
+  return std::sqrt(dot(v.data(), v.data(), v.size()));
+}
 
 double relative_error(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> diff(a.size());
@@ -112,12 +116,14 @@ Result<std::vector<double>> svm_direction(const LinearData& data, double toleran
     }
     if (worst <= tolerance) return w;
   }
-  return make_status(StatusCode::failed_precondition, "reference: the SVM dual did not converge (data not separable?)");
+  return make_status(StatusCode::failed_precondition,
+                     "reference: the SVM dual did not converge (data not separable?)");
 }
 
 double normalised_margin(const LinearData& data, const std::vector<double>& w) {
   double margin = INFINITY;
-  for (std::size_t i = 0; i < data.n; ++i) margin = std::min(margin, data.y[i] * dot(w.data(), data.row(i), data.d));
+  for (std::size_t i = 0; i < data.n; ++i)
+    margin = std::min(margin, data.y[i] * dot(w.data(), data.row(i), data.d));
   return margin / norm(w);
 }
 

@@ -1,5 +1,6 @@
-// The centralised references of Local-GD runs (local_gd_run.hpp), in double: the minimum-norm interpolator,
-// the least-squares solution, the hard-margin SVM direction and plain GD on the logistic loss.
+// The centralised references of Local-GD runs (local_gd_run.hpp), in double: the minimum-norm
+// interpolator, the least-squares solution, the hard-margin SVM direction and plain GD on the
+// logistic loss.
 //
 //   LinearData all = ...;                                  // rows of [x, 1] (the model's bias)
 //   auto w_star = min_norm_interpolator(all);              // X^T (X X^T)^-1 y

@@ -39,7 +39,8 @@ Result<LinearData> load_rows(const DataSource& source, uint32_t nodes, uint32_t 
   return rows;
 }
 
-server::ServerConfig server_config(const LocalGdOptions& o, const LocalGdProblem& p, uint32_t local_steps) {
+server::ServerConfig server_config(const LocalGdOptions& o, const LocalGdProblem& p,
+                                   uint32_t local_steps) {
   server::ServerConfig c;
   c.model = p.model;  // linear models start at zero
   c.data = "none";    // the run measures the global model itself
@@ -99,7 +100,8 @@ class RoundMeter {
 
 Result<LocalGdProblem> make_local_gd_problem(const LocalGdOptions& o) {
   if (o.kase != "r1" && o.kase != "r1-control" && o.kase != "r2") {
-    return make_status(StatusCode::invalid_argument, "local GD: case '" + o.kase + "' is not r1, r1-control or r2");
+    return make_status(StatusCode::invalid_argument,
+                       "local GD: case '" + o.kase + "' is not r1, r1-control or r2");
   }
   LocalGdProblem p;
   p.data = data_name(o);
@@ -123,13 +125,15 @@ Result<LocalGdProblem> make_local_gd_problem(const LocalGdOptions& o) {
     if (!node) return node.status();
     p.step = std::min(p.step, 0.5 * double(node->n) / lambda_max(*node));
   }
-  Result<std::vector<double>> reference = o.kase == "r1" ? min_norm_interpolator(p.all) : least_squares(p.all);
+  Result<std::vector<double>> reference =
+      o.kase == "r1" ? min_norm_interpolator(p.all) : least_squares(p.all);
   if (!reference) return reference.status();
   p.reference = std::move(*reference);
   return p;
 }
 
-Result<LocalGdSummary> run_local_gd(const LocalGdOptions& o, const LocalGdProblem& p, uint32_t local_steps,
+Result<LocalGdSummary> run_local_gd(const LocalGdOptions& o, const LocalGdProblem& p,
+                                    uint32_t local_steps,
                                     const std::function<void(const LocalGdRound&)>& on_round) {
   const std::string dir = o.work_dir + "/" + o.kase + "-L" + std::to_string(local_steps);
   std::filesystem::remove_all(dir);
@@ -147,7 +151,8 @@ Result<LocalGdSummary> run_local_gd(const LocalGdOptions& o, const LocalGdProble
   const server::ServerConfig config = server_config(o, p, local_steps);
   server::ServerConfig placed = config;
   placed.state_dir = dir + "/server";
-  auto coordinator = server::Coordinator::create(placed, posix_file_system(), [](const std::string&) {});
+  auto coordinator =
+      server::Coordinator::create(placed, posix_file_system(), [](const std::string&) {});
   if (!coordinator) return coordinator.status();
 
   RoundMeter meter(o, p, local_steps);
@@ -161,17 +166,20 @@ Result<LocalGdSummary> run_local_gd(const LocalGdOptions& o, const LocalGdProble
     if (closed == summary.rounds) return false;
     summary.rounds = closed;
     const LocalGdRound r =
-        meter.measure(closed, (*coordinator)->global(), std::chrono::duration<double>(Steady::now() - start).count());
+        meter.measure(closed, (*coordinator)->global(),
+                      std::chrono::duration<double>(Steady::now() - start).count());
     if (o.kase != "r2") {
       summary.final_rel_error = r.rel_error;
-      if (summary.rounds_to_target == 0 && r.rel_error <= o.target) summary.rounds_to_target = closed;
+      if (summary.rounds_to_target == 0 && r.rel_error <= o.target)
+        summary.rounds_to_target = closed;
     }
     if (on_round) on_round(r);
     return o.stop_at_target && summary.rounds_to_target > 0;
   };
-  const auto deadline =
-      start + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.time_limit_s));
-  summary.status = server::serve(**coordinator, (*cluster)->channel(), {.deadline = deadline, .stop = after_round});
+  const auto deadline = start + std::chrono::duration_cast<Steady::duration>(
+                                    std::chrono::duration<double>(o.time_limit_s));
+  summary.status = server::serve(**coordinator, (*cluster)->channel(),
+                                 {.deadline = deadline, .stop = after_round});
   (void)after_round();
   summary.seconds = std::chrono::duration<double>(Steady::now() - start).count();
   (void)(*cluster)->finish(Steady::now() + std::chrono::seconds(5), coordinator->get());
