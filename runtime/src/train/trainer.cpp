@@ -189,7 +189,8 @@ Result<GradientStatistics> LocalTrainer::gradient_statistics(std::span<const flo
 Status LocalTrainer::check_data(const DatasetView& data, const TrainConfig& config) const {
   if (data.size() == 0) return make_status(StatusCode::invalid_argument, "trainer: empty dataset view");
   if (config.batch_size == 0 && config.adaptive.test != BatchTest::none) {
-    return make_status(StatusCode::invalid_argument, "trainer: an adaptive batch test needs a batch size (0: the whole data set)");
+    return make_status(StatusCode::invalid_argument,
+                       "trainer: an adaptive batch test needs a batch size (0 is the whole data set)");
   }
   if (data.dataset().dim() != network_->spec().input_size()) {
     return make_status(StatusCode::shape_mismatch,
@@ -211,7 +212,6 @@ std::span<uint32_t> LocalTrainer::in_order(std::size_t n) {
 }
 
 std::span<uint32_t> LocalTrainer::shuffled(Rng& rng, std::size_t n) {
-  if (order_.size() < n) order_.resize(n);
   std::span<uint32_t> order = in_order(n);
   for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(static_cast<uint32_t>(i))]);
   return order;
@@ -254,7 +254,7 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
 
   Rng rng(config.seed);
   std::span<uint32_t> order(order_.data(), n);
-  // Full batch: every step sees every sample, so the order only changes the summation order.
+  // Full batch: every step sees every sample; a shuffle would only change the summation order.
   auto reshuffle = [&] { (void)(config.batch_size == 0 ? in_order(n) : shuffled(rng, n)); };
   std::size_t batch = logical_batch(config, n);
   const BatchTest test = config.adaptive.test;
