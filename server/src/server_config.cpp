@@ -41,6 +41,8 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("train.adam_beta2", &c.train.adam_beta2, "AdamW beta2");
   t.add("train.adam_epsilon", &c.train.adam_epsilon, "AdamW epsilon");
   t.add("train.batch_size", &c.train.batch_size, "local (logical) batch size");
+  t.add("train.full_batch", &c.train.full_batch,
+        "full-batch local gradient descent: every local step on the whole shard (ignores train.batch_size)");
   t.add("train.local_epochs", &c.train.local_epochs, "local epochs per task (if local_steps = 0)");
   t.add("train.local_steps", &c.train.local_steps, "local steps per task (0: use local_epochs)");
   t.add_choice("train.lr_schedule", &c.train.lr_schedule, parse_lr_schedule, lr_schedule_name,
@@ -206,6 +208,9 @@ Status validate_server_config(const ServerConfig& c) {
                              .with_context("palsgd.* and train.learning_rate"));
   EDGEFL_RETURN_IF_ERROR(validate(c.adaptive_batch).with_context("adaptive_batch.*"));
   if (c.adaptive_batch.cap > (1u << 20)) return invalid("adaptive_batch.max_batch must be at most 2^20");
+  if (c.train.full_batch && c.adaptive_batch.test != BatchTest::none) {
+    return invalid("train.full_batch and adaptive_batch.test exclude each other (the batch is the whole shard)");
+  }
   if (c.adaptive_batch.test != BatchTest::none && c.adaptive_batch.cap < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }

@@ -35,6 +35,7 @@ struct LocalTrainingConfig {
   float adam_beta2 = 0.999f;
   float adam_epsilon = 1e-8f;
   uint32_t batch_size = 32;
+  bool full_batch = false;  // every local step on the device's whole shard (Tasks carry batch_size 0)
   uint32_t local_epochs = 1;  // used when local_steps == 0
   uint32_t local_steps = 0;
   // Inner lr schedule over global steps (edgefl/optim/lr_schedule.hpp).
