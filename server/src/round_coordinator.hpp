@@ -41,6 +41,7 @@ class RoundCoordinator final : public Coordinator {
   // was lost in a crash right after a round closed hears Ack(duplicate), not Reject(stale).
   void save_extras(Checkpoint& checkpoint) const override;
   Status restore_extras(const Checkpoint& checkpoint) override;
+  std::optional<Clock::time_point> round_deadline() const override;
 
   uint64_t open_round_number() const { return rounds_closed_ + 1; }
   bool owes_update(const std::string& id) const;
