@@ -81,6 +81,16 @@ int main(int argc, char** argv) {
     Status written = atomic_write_file(config->endpoint_file, std::as_bytes(std::span(bound)));
     if (!written.ok()) return fail(written, 2);
   }
+  // The status endpoint reads the board on its own threads. It starts (binds, reads its token
+  // and certificate) before any state is touched, so bad settings cost nothing; it answers 503
+  // until the first snapshot is published.
+  server::SnapshotBoard board;
+  std::unique_ptr<server::StatusHttpServer> status_http;
+  if (!config->status.listen.empty()) {
+    Result<std::unique_ptr<server::StatusHttpServer>> started = server::StatusHttpServer::start(config->status, board);
+    if (!started) return fail(started.status(), 2);
+    status_http = std::move(*started);
+  }
   auto log = [quiet = config->quiet](const std::string& line) {
     if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());
   };
@@ -90,15 +100,8 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "edgefl-server: listening on %s, model %s, %u rounds, strategy %s%s\n",
                (*transport)->endpoint().c_str(), config->model.c_str(), config->rounds,
                config->strategy.name.c_str(), security.curve ? ", CURVE" : "");
-
-  // The status endpoint reads the board on its own threads; declared before the serve loop
-  // publishes to it, destroyed (threads joined) after.
-  server::SnapshotBoard board;
-  std::unique_ptr<server::StatusHttpServer> status_http;
-  if (!config->status.listen.empty()) {
-    Result<std::unique_ptr<server::StatusHttpServer>> started = server::StatusHttpServer::start(config->status, board);
-    if (!started) return fail(started.status(), 2);
-    status_http = std::move(*started);
+  board.publish((*coordinator)->snapshot());  // the recovered state, before the first poll
+  if (status_http) {
     if (!config->status.listen_file.empty()) {
       Status written = atomic_write_file(config->status.listen_file, std::as_bytes(std::span(status_http->address())));
       if (!written.ok()) return fail(written, 2);
