@@ -90,6 +90,8 @@ class Coordinator {
   const WalRecovery& recovery() const { return ledger_->recovery(); }
   // What the status endpoint shows, copied now (O(devices)): call it on a timer, not per poll.
   std::shared_ptr<const FleetSnapshot> snapshot() const;
+  // When the open round closes whatever arrived; none between rounds and in asynchronous runs.
+  virtual std::optional<Clock::time_point> round_deadline() const { return std::nullopt; }
 
  protected:
   Coordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
@@ -121,8 +123,6 @@ class Coordinator {
   // Checkpoint extras: scalars only this schedule needs, read back before the log replays.
   virtual void save_extras(Checkpoint&) const {}
   virtual Status restore_extras(const Checkpoint& checkpoint) = 0;
-  // When the open round closes whatever arrived; none between rounds and in asynchronous runs.
-  virtual std::optional<Clock::time_point> round_deadline() const { return std::nullopt; }
   // After the checkpoint and the log were recovered, before the first message.
   virtual Status after_recovery() { return Status(); }
 

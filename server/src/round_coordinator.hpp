@@ -27,6 +27,8 @@ class RoundCoordinator final : public Coordinator {
                    std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator,
                    GradientStep* gradient_step = nullptr);
 
+  std::optional<Clock::time_point> round_deadline() const override;
+
  private:
   AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;
   Admission admit(const Update& update) const override;
@@ -41,7 +43,6 @@ class RoundCoordinator final : public Coordinator {
   // was lost in a crash right after a round closed hears Ack(duplicate), not Reject(stale).
   void save_extras(Checkpoint& checkpoint) const override;
   Status restore_extras(const Checkpoint& checkpoint) override;
-  std::optional<Clock::time_point> round_deadline() const override;
 
   uint64_t open_round_number() const { return rounds_closed_ + 1; }
   bool owes_update(const std::string& id) const;

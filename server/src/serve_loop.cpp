@@ -6,7 +6,8 @@ namespace edgefl::server {
 
 namespace {
 
-// Publishes the coordinator's snapshot on a timer and whenever a round has closed since.
+// Publishes the coordinator's snapshot on a timer, and whenever a round has closed or opened
+// since (rounds shorter than the interval would otherwise always be seen between rounds).
 class SnapshotTimer {
  public:
   SnapshotTimer(SnapshotBoard* board, std::chrono::milliseconds interval) : board_(board), interval_(interval) {}
@@ -14,10 +15,13 @@ class SnapshotTimer {
   void tick(const Coordinator& coordinator, bool force = false) {
     if (board_ == nullptr) return;
     const auto at = std::chrono::steady_clock::now();
-    if (!force && at - published_at_ < interval_ && coordinator.rounds_closed() == rounds_) return;
+    const std::optional<Clock::time_point> deadline = coordinator.round_deadline();
+    const bool changed = coordinator.rounds_closed() != rounds_ || deadline != deadline_;
+    if (!force && !changed && at - published_at_ < interval_) return;
     board_->publish(coordinator.snapshot());
     published_at_ = at;
     rounds_ = coordinator.rounds_closed();
+    deadline_ = deadline;
   }
 
  private:
@@ -25,6 +29,7 @@ class SnapshotTimer {
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point published_at_{};
   uint64_t rounds_ = 0;
+  std::optional<Clock::time_point> deadline_;
 };
 
 }  // namespace

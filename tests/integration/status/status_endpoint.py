@@ -6,16 +6,19 @@ sums of the metrics.jsonl lines of the rounds it says have closed. Without the b
 /metrics and /status answer 401 (the page shell, which holds no data, does not need it);
 /status lists the three devices and pages them; a bad page is a 400 naming the value.
 
-usage: status_endpoint.py EDGEFL_SERVER EDGEFL_DEVICE
+Every metric packaging/grafana-dashboard.json queries must be one the server exposes.
+
+usage: status_endpoint.py EDGEFL_SERVER EDGEFL_DEVICE GRAFANA_DASHBOARD
 """
 import json
 import math
+import re
 import sys
 import tempfile
 
 from status_support import Fleet, parse_exposition, value, wait_for
 
-ROUNDS = 40
+ROUNDS = 1000  # more than the test waits for: the fleet is stopped at the end
 TOKEN = "s3cret-token-for-the-test"
 
 # metrics.jsonl field -> the counter that sums it
@@ -61,7 +64,9 @@ def check_counters_match_lines(fleet, families):
 
 
 def main():
-    server_bin, device_bin = sys.argv[1:3]
+    server_bin, device_bin, dashboard = sys.argv[1:4]
+    queried = set(re.findall(r"edgefl_[a-z_]+", open(dashboard).read()))
+    assert len(queried) > 10, queried
     with tempfile.TemporaryDirectory(prefix="edgefl-status-") as tmp:
         fleet = Fleet(server_bin, device_bin, tmp, ROUNDS, token=TOKEN)
         try:
@@ -101,6 +106,18 @@ def main():
             check_counters_match_lines(fleet, later)
             for name in ("edgefl_updates_accepted_total", "edgefl_sent_bytes_total"):
                 assert value(later, name) >= value(families, name), name
+            # Some gauges exist only at times (the open round's deadline): scrape until all were seen.
+            seen = set()
+
+            def dashboard_covered():
+                for name, family in scrape(fleet).items():
+                    seen.add(name)  # a family may have no samples yet (no rejection so far)
+                    seen.update(sample for sample, _, _ in family["samples"])
+                return queried <= seen
+            try:
+                wait_for(dashboard_covered, 30, "the dashboard's metrics")
+            except AssertionError:
+                raise AssertionError(f"the dashboard queries metrics the server never showed: {sorted(queried - seen)}")
             print(f"checked /metrics after {closed} and {int(value(later, 'edgefl_rounds_closed_total'))} rounds")
         finally:
             fleet.close()
