@@ -13,7 +13,9 @@ std::string backend_label(uint8_t backend) {
   return std::string(backend_name(static_cast<Backend>(backend - 1)));
 }
 
-double seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
+double seconds(Clock::duration duration) {
+  return std::chrono::duration<double>(duration).count();
+}
 
 }  // namespace
 
@@ -40,10 +42,12 @@ std::shared_ptr<const FleetSnapshot> Coordinator::snapshot() const {
   snapshot->elapsed_s = seconds(at - started_at_);
   snapshot->totals = totals_;
   if (!history_.empty()) snapshot->last_round = history_.back();
-  const std::size_t first = history_.size() - std::min(history_.size(), FleetSnapshot::kChartRounds);
+  const std::size_t first =
+      history_.size() - std::min(history_.size(), FleetSnapshot::kChartRounds);
   for (std::size_t i = first; i < history_.size(); ++i) {
     const RoundMetrics& m = history_[i];
-    snapshot->recent_rounds.push_back(RoundPoint{m.round, m.train_loss, m.test_loss, m.test_accuracy, m.wall_s});
+    snapshot->recent_rounds.push_back(
+        RoundPoint{m.round, m.train_loss, m.test_loss, m.test_accuracy, m.wall_s});
   }
 
   const Clock::duration liveness = scaled(3 * config_.heartbeat_s);

@@ -16,18 +16,21 @@ void FleetTotals::add(const RoundMetrics& m) {
   bytes_out += m.bytes_out;
   samples += m.samples;
   for (std::size_t i = 0; i < round_seconds_buckets.size(); ++i) {
-    if (i == kRoundSecondsBuckets.size() || m.wall_s <= kRoundSecondsBuckets[i]) ++round_seconds_buckets[i];
+    if (i == kRoundSecondsBuckets.size() || m.wall_s <= kRoundSecondsBuckets[i])
+      ++round_seconds_buckets[i];
   }
   round_seconds_sum += m.wall_s;
 }
 
 std::size_t FleetSnapshot::devices_connected() const {
-  return static_cast<std::size_t>(std::count_if(devices.begin(), devices.end(), [](const DeviceRow& d) { return d.connected; }));
+  return static_cast<std::size_t>(std::count_if(devices.begin(), devices.end(),
+                                                [](const DeviceRow& d) { return d.connected; }));
 }
 
 std::size_t FleetSnapshot::devices_training() const {
   return static_cast<std::size_t>(
-      std::count_if(devices.begin(), devices.end(), [](const DeviceRow& d) { return d.connected && d.training; }));
+      std::count_if(devices.begin(), devices.end(),
+                    [](const DeviceRow& d) { return d.connected && d.training; }));
 }
 
 void SnapshotBoard::publish(std::shared_ptr<const FleetSnapshot> snapshot) {

@@ -25,7 +25,8 @@
 namespace edgefl::server {
 
 // Upper bounds (seconds) of the round duration histogram's buckets; +Inf is implied.
-inline constexpr std::array<double, 11> kRoundSecondsBuckets{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+inline constexpr std::array<double, 11> kRoundSecondsBuckets{0.1, 0.25, 0.5, 1,   2.5, 5,
+                                                             10,  30,   60,  120, 300};
 
 struct FleetTotals {
   uint64_t rounds = 0;  // closed rounds or asynchronous model versions

@@ -62,11 +62,14 @@ std::string label_value(std::string_view value) {
 }
 
 void round_duration_histogram(Exposition& out, const FleetTotals& totals) {
-  out.family("round_duration_seconds", "histogram", "Wall time of closed rounds (asynchronous runs: model versions).");
+  out.family("round_duration_seconds", "histogram",
+             "Wall time of closed rounds (asynchronous runs: model versions).");
   for (std::size_t i = 0; i < totals.round_seconds_buckets.size(); ++i) {
-    const std::string bound =
-        i < kRoundSecondsBuckets.size() ? Exposition::number(kRoundSecondsBuckets[i]) : std::string("+Inf");
-    out.sample("round_duration_seconds_bucket", "le=\"" + bound + "\"", totals.round_seconds_buckets[i]);
+    const std::string bound = i < kRoundSecondsBuckets.size()
+                                  ? Exposition::number(kRoundSecondsBuckets[i])
+                                  : std::string("+Inf");
+    out.sample("round_duration_seconds_bucket", "le=\"" + bound + "\"",
+               totals.round_seconds_buckets[i]);
   }
   out.sample("round_duration_seconds_sum", "", totals.round_seconds_sum);
   out.sample("round_duration_seconds_count", "", totals.rounds);
@@ -77,8 +80,10 @@ void round_duration_histogram(Exposition& out, const FleetTotals& totals) {
 std::string prometheus_text(const FleetSnapshot& s) {
   const FleetTotals& t = s.totals;
   Exposition out;
-  out.counter("rounds_closed_total", "Rounds closed (asynchronous runs: model versions produced).", t.rounds);
-  out.gauge("rounds_target", "Rounds (or model versions) the run is set to produce.", static_cast<double>(s.settings.rounds));
+  out.counter("rounds_closed_total", "Rounds closed (asynchronous runs: model versions produced).",
+              t.rounds);
+  out.gauge("rounds_target", "Rounds (or model versions) the run is set to produce.",
+            static_cast<double>(s.settings.rounds));
   out.gauge("model_version", "Version of the global model.", static_cast<double>(s.version));
   out.counter("updates_accepted_total", "Updates folded into the global model.", t.accepted);
   out.family("updates_rejected_total", "counter", "Updates refused, by the refusal's status code.");
@@ -86,24 +91,32 @@ std::string prometheus_text(const FleetSnapshot& s) {
     out.sample("updates_rejected_total", "reason=\"" + label_value(reason) + "\"", count);
   }
   out.counter("updates_late_total", "Updates that arrived after their round closed.", t.late);
-  out.counter("updates_duplicate_total", "Resent updates acknowledged again without applying them.", t.duplicates);
+  out.counter("updates_duplicate_total", "Resent updates acknowledged again without applying them.",
+              t.duplicates);
   out.counter("samples_total", "Local training samples behind the accepted updates.", t.samples);
   out.counter("tasks_sent_total", "Tasks sent to a device for the first time.", t.tasks_sent);
   out.counter("tasks_resent_total", "Tasks sent again (lost on the link, rejoin).", t.tasks_resent);
   out.counter("received_bytes_total", "Bytes of messages received from devices.", t.bytes_in);
   out.counter("sent_bytes_total", "Bytes of messages sent to devices.", t.bytes_out);
   round_duration_histogram(out, t);
-  out.gauge("devices_known", "Devices the server keeps track of.", static_cast<double>(s.devices.size()));
+  out.gauge("devices_known", "Devices the server keeps track of.",
+            static_cast<double>(s.devices.size()));
   out.gauge("devices_connected", "Devices heard from within three heartbeat intervals.",
             static_cast<double>(s.devices_connected()));
-  out.gauge("devices_training", "Connected devices working on a task.", static_cast<double>(s.devices_training()));
-  if (s.deadline_in_s) out.gauge("round_deadline_remaining_seconds", "Time until the open round closes at the latest.", *s.deadline_in_s);
+  out.gauge("devices_training", "Connected devices working on a task.",
+            static_cast<double>(s.devices_training()));
+  if (s.deadline_in_s)
+    out.gauge("round_deadline_remaining_seconds", "Time until the open round closes at the latest.",
+              *s.deadline_in_s);
   if (s.last_round) {
-    out.gauge("train_loss", "Sample-weighted mean local loss of the last closed round.", s.last_round->train_loss);
+    out.gauge("train_loss", "Sample-weighted mean local loss of the last closed round.",
+              s.last_round->train_loss);
     if (s.last_round->test_accuracy >= 0) {
-      out.gauge("test_accuracy_ratio", "Held-out accuracy of the global model after the last closed round.",
+      out.gauge("test_accuracy_ratio",
+                "Held-out accuracy of the global model after the last closed round.",
                 s.last_round->test_accuracy);
-      out.gauge("test_loss", "Held-out loss of the global model after the last closed round.", s.last_round->test_loss);
+      out.gauge("test_loss", "Held-out loss of the global model after the last closed round.",
+                s.last_round->test_loss);
     }
   }
   return out.take();

@@ -9,13 +9,15 @@ namespace edgefl::server {
 
 namespace {
 
-Result<uint64_t> whole_number(std::string_view name, std::string_view text, uint64_t low, uint64_t high) {
+Result<uint64_t> whole_number(std::string_view name, std::string_view text, uint64_t low,
+                              uint64_t high) {
   uint64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || value < low || value > high) {
     return make_status(StatusCode::invalid_argument, std::string(name) + "='" + std::string(text) +
-                                                         "' is not a whole number from " + std::to_string(low) +
-                                                         " to " + std::to_string(high));
+                                                         "' is not a whole number from " +
+                                                         std::to_string(low) + " to " +
+                                                         std::to_string(high));
   }
   return value;
 }
@@ -70,7 +72,8 @@ std::string device_json(const DeviceRow& d) {
 std::string round_json(const RoundPoint& p) {
   JsonLine point;
   point.add("round", p.round).add("train_loss", p.train_loss).add("wall_s", p.wall_s);
-  if (p.test_accuracy >= 0) point.add("test_loss", p.test_loss).add("test_accuracy", p.test_accuracy);
+  if (p.test_accuracy >= 0)
+    point.add("test_loss", p.test_loss).add("test_accuracy", p.test_accuracy);
   return point.str();
 }
 

@@ -7,7 +7,9 @@ namespace edgefl::server {
 
 namespace {
 
-Status invalid(const std::string& message) { return make_status(StatusCode::invalid_argument, message); }
+Status invalid(const std::string& message) {
+  return make_status(StatusCode::invalid_argument, message);
+}
 
 bool is_loopback_host(std::string_view host) {
   if (host == "localhost" || host == "[::1]") return true;
@@ -23,7 +25,8 @@ bool is_loopback_host(std::string_view host) {
 Result<StatusListen> parse_status_listen(std::string_view text) {
   const std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return invalid("status.listen='" + std::string(text) + "' is not HOST:PORT (e.g. 127.0.0.1:9464)");
+    return invalid("status.listen='" + std::string(text) +
+                   "' is not HOST:PORT (e.g. 127.0.0.1:9464)");
   }
   StatusListen listen;
   listen.host = std::string(text.substr(0, colon));
@@ -54,9 +57,10 @@ Status check_status_security(const StatusConfig& status, bool insecure) {
   }
   if (listen->loopback || insecure) return Status();
   if (status.tls_cert.empty() || status.token_file.empty()) {
-    return invalid("status.listen='" + status.listen +
-                   "' is beyond loopback: it needs status.tls_cert, status.tls_key and status.token_file "
-                   "(or --insecure)");
+    return invalid(
+        "status.listen='" + status.listen +
+        "' is beyond loopback: it needs status.tls_cert, status.tls_key and status.token_file "
+        "(or --insecure)");
   }
   return Status();
 }

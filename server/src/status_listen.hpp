@@ -17,7 +17,7 @@
 namespace edgefl::server {
 
 struct StatusListen {
-  std::string host;  // an IPv4 address or host name (IPv6 in brackets: [::1])
+  std::string host;   // an IPv4 address or host name (IPv6 in brackets: [::1])
   uint16_t port = 0;  // 0: any free port
   bool loopback = false;
 };

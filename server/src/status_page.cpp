@@ -92,6 +92,8 @@ setInterval(refresh, 3000);
 
 }  // namespace
 
-std::string_view status_page_html() { return kPage; }
+std::string_view status_page_html() {
+  return kPage;
+}
 
 }  // namespace edgefl::server

@@ -15,7 +15,8 @@
 namespace edgefl::server {
 
 // Prometheus text exposition format 0.0.4, every name prefixed edgefl_, no per-device labels.
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 std::string prometheus_text(const FleetSnapshot& snapshot);
 
 // The device table's page: pages count from 1.

@@ -31,7 +31,8 @@ namespace edgefl::server {
 
 class StatusHttpServer {
  public:
-  static Result<std::unique_ptr<StatusHttpServer>> start(const StatusConfig& config, const SnapshotBoard& board);
+  static Result<std::unique_ptr<StatusHttpServer>> start(const StatusConfig& config,
+                                                         const SnapshotBoard& board);
   ~StatusHttpServer();
   StatusHttpServer(const StatusHttpServer&) = delete;
   StatusHttpServer& operator=(const StatusHttpServer&) = delete;

@@ -46,10 +46,12 @@ TEST_CASE("status: beyond loopback the endpoint needs TLS and a token, or insecu
   status.token_file = "token";
   CHECK(server::check_status_security(status, false).ok());
   status.tls_key.clear();
-  CHECK(server::check_status_security(status, true).message().find("go together") != std::string::npos);
+  CHECK(server::check_status_security(status, true).message().find("go together") !=
+        std::string::npos);
   server::StatusConfig stray;
   stray.token_file = "token";
-  CHECK(server::check_status_security(stray, false).message().find("need status.listen") != std::string::npos);
+  CHECK(server::check_status_security(stray, false).message().find("need status.listen") !=
+        std::string::npos);
 }
 
 TEST_CASE("status: round durations fill cumulative buckets, rejections add up by reason") {
@@ -85,12 +87,15 @@ TEST_CASE("status: the device table is paged, and a bad page is named") {
     snapshot.devices.push_back(row);
   }
   const std::string second = server::status_json(snapshot, *server::parse_page_request("2", "2"));
-  CHECK(second.find("\"total\":3,\"page\":2,\"per_page\":2,\"rows\":[{\"id\":\"c\"") != std::string::npos);
+  CHECK(second.find("\"total\":3,\"page\":2,\"per_page\":2,\"rows\":[{\"id\":\"c\"") !=
+        std::string::npos);
   const std::string beyond = server::status_json(snapshot, *server::parse_page_request("9", "2"));
   CHECK(beyond.find("\"rows\":[]") != std::string::npos);
   CHECK(server::parse_page_request("", "")->per_page == 50);
-  CHECK(server::parse_page_request("0", "").status().message().find("page='0'") != std::string::npos);
-  CHECK(server::parse_page_request("1", "1001").status().message().find("per_page='1001'") != std::string::npos);
+  CHECK(server::parse_page_request("0", "").status().message().find("page='0'") !=
+        std::string::npos);
+  CHECK(server::parse_page_request("1", "1001").status().message().find("per_page='1001'") !=
+        std::string::npos);
   CHECK_FALSE(server::parse_page_request("1x", "").ok());
 }
 
@@ -135,10 +140,12 @@ TEST_CASE("status: a refused update is counted by reason, for the run and for it
   CHECK(activity.updates_accepted == 1);
   CHECK(activity.last_loss == doctest::Approx(0.75));
   CHECK(activity.last_batch == 16);
-  CHECK(snapshot->totals.rejected_by_reason == std::map<std::string, uint64_t>{{"shape_mismatch", 1}});
+  CHECK(snapshot->totals.rejected_by_reason ==
+        std::map<std::string, uint64_t>{{"shape_mismatch", 1}});
   CHECK(snapshot->totals.accepted == 1);
   CHECK(snapshot->devices_connected() == 1);
-  CHECK(has_line(server::prometheus_text(*snapshot), "edgefl_updates_rejected_total{reason=\"shape_mismatch\"} 1"));
+  CHECK(has_line(server::prometheus_text(*snapshot),
+                 "edgefl_updates_rejected_total{reason=\"shape_mismatch\"} 1"));
 }
 
 }  // namespace
