@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -107,7 +108,13 @@ void add_routes(httplib::Server& http, const SnapshotBoard& board, std::string t
 StatusHttpServer::StatusHttpServer(std::unique_ptr<httplib::Server> http, std::string address,
                                    bool tls)
     : http_(std::move(http)), address_(std::move(address)), tls_(tls) {
-  listener_ = std::thread([this] { http_->listen_after_bind(); });
+  listener_ = std::thread([this] {
+    http_->listen_after_bind();
+    listener_done_ = true;
+  });
+  // stop() does nothing to a server not yet running, which would then run for ever: the
+  // destructor may only call it once the listener is in its accept loop (or has left it).
+  while (!http_->is_running() && !listener_done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 StatusHttpServer::~StatusHttpServer() {

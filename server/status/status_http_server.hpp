@@ -15,6 +15,7 @@
 // (check_status_security).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -47,6 +48,7 @@ class StatusHttpServer {
   std::unique_ptr<httplib::Server> http_;
   std::string address_;
   bool tls_;
+  std::atomic<bool> listener_done_{false};
   std::thread listener_;
 };
 
