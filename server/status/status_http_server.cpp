@@ -114,7 +114,8 @@ StatusHttpServer::StatusHttpServer(std::unique_ptr<httplib::Server> http, std::s
   });
   // stop() does nothing to a server not yet running, which would then run for ever: the
   // destructor may only call it once the listener is in its accept loop (or has left it).
-  while (!http_->is_running() && !listener_done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!http_->is_running() && !listener_done_)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 StatusHttpServer::~StatusHttpServer() {
