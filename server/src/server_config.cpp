@@ -6,6 +6,7 @@
 #include "edgefl/data/data_source.hpp"
 #include "edgefl/base/model_spec.hpp"
 #include "edgefl/train/trainer.hpp"
+#include "status_listen.hpp"
 
 namespace edgefl::server {
 
@@ -102,6 +103,11 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("secret_key", &c.secret_key_file, "CURVE secret key file of the server (enables CURVE)");
   t.add("allowed_keys", &c.allowed_keys_dir, "file listing allowed device public keys, one per line");
   t.add("insecure", &c.insecure, "allow plaintext on a non-loopback endpoint");
+  t.add("status.listen", &c.status.listen, "serve /metrics, /status and a status page on HOST:PORT (default: off)");
+  t.add("status.listen_file", &c.status.listen_file, "write the HOST:PORT the status endpoint bound to this file");
+  t.add("status.tls_cert", &c.status.tls_cert, "status endpoint over HTTPS: PEM certificate file");
+  t.add("status.tls_key", &c.status.tls_key, "status endpoint over HTTPS: PEM private key file");
+  t.add("status.token_file", &c.status.token_file, "file with the bearer token status requests must present");
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated devices)");
   t.add("quiet", &c.quiet, "no progress lines on the terminal");
@@ -226,6 +232,7 @@ Status validate_server_config(const ServerConfig& c) {
   if (c.secret_key_file.empty() != c.allowed_keys_dir.empty()) {
     return invalid("secret_key and allowed_keys go together (CURVE needs both)");
   }
+  EDGEFL_RETURN_IF_ERROR(check_status_security(c.status, c.insecure));
   return Status();
 }
 
