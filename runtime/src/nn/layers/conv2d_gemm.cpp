@@ -1,0 +1,136 @@
+// Conv2D on the direct GEMM tiles. Per output pixel p, its window gathered into a scratch
+// col[taps][batch] (taps = kh*kw*in_c, in the weights' OHWI order) makes each pass one GEMM:
+//   forward      Y[p][filters][b]  = bias + W[filters][taps] col_p[taps][b]
+//   input grad   col[taps][b]      = W^T[taps][filters] dY[p][filters][b], added back onto the window
+//   weight grad  dW[filters][taps] += dY_P[filters][P*b] colT_P[P*b][taps] over blocks of P pixels
+// The gathers move taps*b floats per pixel against filters*taps*b multiply-adds. Each GEMM's
+// rows are spread over the pool (pooled_gemm.hpp), so results do not depend on the thread count.
+#include <algorithm>
+#include <cstring>
+
+#include "conv.hpp"
+
+namespace edgefl {
+
+namespace {
+
+// Inner length of a weight-gradient GEMM to aim for: long enough that each register tile's
+// load and store of dW is amortised, short enough that the block stays in L2.
+constexpr std::size_t kWeightGradInner = 256;
+// Columns of dW per weight-gradient GEMM, so the part of colT it streams stays in L2.
+constexpr std::size_t kWeightGradColumns = 256;
+
+}  // namespace
+
+std::size_t Conv2D::block_pixels(std::size_t batch) const {
+  return std::clamp<std::size_t>(kWeightGradInner / batch, 1, win_.out_h * win_.out_w);
+}
+
+std::size_t Conv2D::scratch_floats(std::size_t max_batch) const {
+  // block_pixels(b) * b over every b <= max_batch: at most kWeightGradInner while a block has
+  // several pixels, else one pixel's b <= max_batch.
+  const std::size_t pixels = win_.out_h * win_.out_w;
+  const std::size_t block = std::max(max_batch, std::min(kWeightGradInner, pixels * max_batch));
+  return std::max(taps() * max_batch, block * (filters_ + taps()));
+}
+
+void Conv2D::gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t b, float* col) const {
+  const Window& k = win_;
+  const std::size_t run = k.channels * b;  // one input pixel: in_c rows of the batch
+  for (std::size_t ky = 0; ky < k.kh; ++ky) {
+    std::size_t iy = 0;
+    const bool row_in = k.row(oy, ky, iy);
+    for (std::size_t kx = 0; kx < k.kw; ++kx) {
+      float* dst = col + (ky * k.kw + kx) * run;
+      std::size_t ix = 0;
+      if (row_in && k.col(ox, kx, ix)) {
+        std::memcpy(dst, x + (iy * k.in_w + ix) * run, run * sizeof(float));
+      } else {
+        std::fill_n(dst, run, 0.0f);
+      }
+    }
+  }
+}
+
+void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* col) const {
+  const std::size_t b = a.batch, t = taps();
+  const float* w = a.params + g_.param_offset;
+  const float* bias = g_.spec.bias ? w + filters_ * t : nullptr;
+  for (std::size_t oy = 0; oy < win_.out_h; ++oy) {
+    for (std::size_t ox = 0; ox < win_.out_w; ++ox) {
+      float* yp = a.y + (oy * win_.out_w + ox) * filters_ * b;
+      for (std::size_t o = 0; o < filters_; ++o) std::fill_n(yp + o * b, b, bias != nullptr ? bias[o] : 0.0f);
+      gather_window(oy, ox, a.x, b, col);
+      gemm.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
+                .c = yp, .ldc = b, .accumulate = true});
+    }
+  }
+}
+
+void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* col) const {
+  const Window& k = win_;
+  const std::size_t b = a.batch, t = taps(), run = k.channels * b;
+  const float* w = a.params + g_.param_offset;
+  std::fill_n(a.dx, g_.in.size() * b, 0.0f);
+  for (std::size_t oy = 0; oy < k.out_h; ++oy) {
+    for (std::size_t ox = 0; ox < k.out_w; ++ox) {
+      const float* dyp = a.dy + (oy * k.out_w + ox) * filters_ * b;
+      gemm.run({.rows = t, .cols = b, .inner = filters_, .a = w, .a_row = 1, .a_inner = t, .b = dyp, .ldb = b,
+                .c = col, .ldc = b});
+      for (std::size_t ky = 0; ky < k.kh; ++ky) {
+        std::size_t iy;
+        if (!k.row(oy, ky, iy)) continue;
+        for (std::size_t kx = 0; kx < k.kw; ++kx) {
+          std::size_t ix;
+          if (!k.col(ox, kx, ix)) continue;
+          float* dxq = a.dx + (iy * k.in_w + ix) * run;
+          const float* src = col + (ky * k.kw + kx) * run;
+          for (std::size_t j = 0; j < run; ++j) dxq[j] += src[j];
+        }
+      }
+    }
+  }
+}
+
+void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const {
+  const Window& k = win_;
+  const std::size_t b = a.batch, t = taps(), c = k.channels, pixels = k.out_h * k.out_w;
+  const std::size_t block = block_pixels(b);
+  float* dy_block = scratch;                       // [filters][P*b]
+  float* col_t = scratch + filters_ * block * b;   // [P*b][taps]
+  for (std::size_t p0 = 0; p0 < pixels; p0 += block) {
+    const std::size_t n = std::min(block, pixels - p0), inner = n * b;
+    for (std::size_t l = 0; l < n; ++l) {
+      const std::size_t p = p0 + l, oy = p / k.out_w, ox = p % k.out_w;
+      for (std::size_t o = 0; o < filters_; ++o) {
+        std::memcpy(dy_block + o * inner + l * b, a.dy + (p * filters_ + o) * b, b * sizeof(float));
+      }
+      // colT rows l*b + s: sample s's window, one tap (in_c floats) at a time.
+      float* rows = col_t + l * b * t;
+      for (std::size_t ky = 0; ky < k.kh; ++ky) {
+        std::size_t iy = 0;
+        const bool row_in = k.row(oy, ky, iy);
+        for (std::size_t kx = 0; kx < k.kw; ++kx) {
+          const std::size_t tap = (ky * k.kw + kx) * c;
+          std::size_t ix = 0;
+          if (!(row_in && k.col(ox, kx, ix))) {
+            for (std::size_t s = 0; s < b; ++s) std::fill_n(rows + s * t + tap, c, 0.0f);
+            continue;
+          }
+          const float* xq = a.x + (iy * k.in_w + ix) * c * b;
+          for (std::size_t s = 0; s < b; ++s) {
+            float* dst = rows + s * t + tap;
+            for (std::size_t i = 0; i < c; ++i) dst[i] = xq[i * b + s];
+          }
+        }
+      }
+    }
+    for (std::size_t j0 = 0; j0 < t; j0 += kWeightGradColumns) {
+      gemm.run({.rows = filters_, .cols = std::min(kWeightGradColumns, t - j0), .inner = inner, .a = dy_block,
+                .a_row = inner, .a_inner = 1, .b = col_t + j0, .ldb = t, .c = a.param_grads + j0, .ldc = t,
+                .accumulate = p0 > 0});
+    }
+  }
+}
+
+}  // namespace edgefl
