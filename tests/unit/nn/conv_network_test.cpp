@@ -22,8 +22,8 @@ using edgefl::testing::context;
 namespace {
 
 // Odd shapes: stride 2 with same and valid padding, dilation 2, 3/5/7 channels, depthwise,
-// pools with a remainder, conv1d; every layer kind between them. The last has more taps (270)
-// than one weight-gradient GEMM's column panel (conv2d_gemm.cpp).
+// pools with a remainder, conv1d; every layer kind between them. The last has 30 channels, so
+// 270 taps: every GEMM tile shape of conv2d_gemm.cpp's passes, with remainders.
 const char* const kConvModels[] = {
     "in:9x7x3 conv3x3x5,s2 relu maxpool2 flatten dense7 relu dense4 loss:xent",
     "in:8x8x3 conv3x3x7,d2 relu6 dwconv3x3,s2,valid relu avgpool2,same gap dense3 loss:xent",

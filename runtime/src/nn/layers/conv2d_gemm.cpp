@@ -2,12 +2,14 @@
 // col[taps][batch] (taps = kh*kw*in_c, in the weights' OHWI order) makes each pass one GEMM:
 //   forward      Y[p][filters][b]  = bias + W[filters][taps] col_p[taps][b]
 //   input grad   col[taps][b]      = W^T[taps][filters] dY[p][filters][b], added back onto the window
-//   weight grad  dW[filters][taps] += dY_P[filters][P*b] colT_P[P*b][taps] over blocks of P pixels
-// The gathers move taps*b floats per pixel against filters*taps*b multiply-adds. Each GEMM's
+//   weight grad  dW^T[taps][filters] += col_P[taps][P*b] dY_P^T[P*b][filters] over blocks of P
+//                pixels, then one transpose into dW (rows of taps tile better than rows of filters)
+// The gathers and transposes move taps*b floats per pixel against filters*taps*b multiply-adds. Each GEMM's
 // rows are spread over the pool (pooled_gemm.hpp), so results do not depend on the thread count.
 #include <algorithm>
 #include <cstring>
 
+#include "../transpose.hpp"
 #include "conv.hpp"
 
 namespace edgefl {
@@ -17,8 +19,6 @@ namespace {
 // Inner length of a weight-gradient GEMM to aim for: long enough that each register tile's
 // load and store of dW is amortised, short enough that the block stays in L2.
 constexpr std::size_t kWeightGradInner = 256;
-// Columns of dW per weight-gradient GEMM, so the part of colT it streams stays in L2.
-constexpr std::size_t kWeightGradColumns = 256;
 
 }  // namespace
 
@@ -31,7 +31,7 @@ std::size_t Conv2D::scratch_floats(std::size_t max_batch) const {
   // several pixels, else one pixel's b <= max_batch.
   const std::size_t pixels = win_.out_h * win_.out_w;
   const std::size_t block = std::max(max_batch, std::min(kWeightGradInner, pixels * max_batch));
-  return std::max(taps() * max_batch, block * (filters_ + taps()));
+  return std::max(taps() * max_batch, block * (filters_ + taps()) + taps() * filters_);
 }
 
 void Conv2D::gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t b, float* col) const {
@@ -94,43 +94,38 @@ void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, flo
 
 void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const {
   const Window& k = win_;
-  const std::size_t b = a.batch, t = taps(), c = k.channels, pixels = k.out_h * k.out_w;
+  const std::size_t b = a.batch, t = taps(), run = k.channels * b, pixels = k.out_h * k.out_w;
   const std::size_t block = block_pixels(b);
-  float* dy_block = scratch;                       // [filters][P*b]
-  float* col_t = scratch + filters_ * block * b;   // [P*b][taps]
+  float* col = scratch;                            // [taps][n*b]: the block's windows side by side
+  float* dy_t = col + t * block * b;               // [n*b][filters]
+  float* dw_t = dy_t + block * b * filters_;       // [taps][filters]
   for (std::size_t p0 = 0; p0 < pixels; p0 += block) {
     const std::size_t n = std::min(block, pixels - p0), inner = n * b;
     for (std::size_t l = 0; l < n; ++l) {
       const std::size_t p = p0 + l, oy = p / k.out_w, ox = p % k.out_w;
-      for (std::size_t o = 0; o < filters_; ++o) {
-        std::memcpy(dy_block + o * inner + l * b, a.dy + (p * filters_ + o) * b, b * sizeof(float));
-      }
-      // colT rows l*b + s: sample s's window, one tap (in_c floats) at a time.
-      float* rows = col_t + l * b * t;
       for (std::size_t ky = 0; ky < k.kh; ++ky) {
         std::size_t iy = 0;
         const bool row_in = k.row(oy, ky, iy);
         for (std::size_t kx = 0; kx < k.kw; ++kx) {
-          const std::size_t tap = (ky * k.kw + kx) * c;
+          float* dst = col + (ky * k.kw + kx) * k.channels * inner + l * b;
           std::size_t ix = 0;
-          if (!(row_in && k.col(ox, kx, ix))) {
-            for (std::size_t s = 0; s < b; ++s) std::fill_n(rows + s * t + tap, c, 0.0f);
-            continue;
-          }
-          const float* xq = a.x + (iy * k.in_w + ix) * c * b;
-          for (std::size_t s = 0; s < b; ++s) {
-            float* dst = rows + s * t + tap;
-            for (std::size_t i = 0; i < c; ++i) dst[i] = xq[i * b + s];
+          const bool in = row_in && k.col(ox, kx, ix);
+          const float* src = in ? a.x + (iy * k.in_w + ix) * run : nullptr;
+          for (std::size_t i = 0; i < k.channels; ++i) {
+            if (in) {
+              std::memcpy(dst + i * inner, src + i * b, b * sizeof(float));
+            } else {
+              std::fill_n(dst + i * inner, b, 0.0f);
+            }
           }
         }
       }
+      transpose(a.dy + p * filters_ * b, dy_t + l * b * filters_, filters_, b);
     }
-    for (std::size_t j0 = 0; j0 < t; j0 += kWeightGradColumns) {
-      gemm.run({.rows = filters_, .cols = std::min(kWeightGradColumns, t - j0), .inner = inner, .a = dy_block,
-                .a_row = inner, .a_inner = 1, .b = col_t + j0, .ldb = t, .c = a.param_grads + j0, .ldc = t,
-                .accumulate = p0 > 0});
-    }
+    gemm.run({.rows = t, .cols = filters_, .inner = inner, .a = col, .a_row = inner, .a_inner = 1, .b = dy_t,
+              .ldb = filters_, .c = dw_t, .ldc = filters_, .accumulate = p0 > 0});
   }
+  transpose(dw_t, a.param_grads, t, filters_);
 }
 
 }  // namespace edgefl
