@@ -2,6 +2,9 @@
 // col[taps][batch] (taps = kh*kw*in_c, in the weights' OHWI order) makes each pass one GEMM:
 //   forward      Y[p][filters][b]  = bias + W[filters][taps] col_p[taps][b]
 //   input grad   col[taps][b]      = W^T[taps][filters] dY[p][filters][b], added back onto the window
+// With many input channels, forward and input gradient skip the gather: the in-bounds taps of
+// one window row with consecutive input columns (all of them, undilated) are kw*in_c
+// consecutive rows of X, so X and dX serve as the GEMM operands in place, one GEMM per run.
 //   weight grad  dW^T[taps][filters] += col_P[taps][P*b] dY_P^T[P*b][filters] over blocks of P
 //                pixels, then one transpose into dW (rows of taps tile better than rows of filters)
 // The gathers and transposes move taps*b floats per pixel against filters*taps*b multiply-adds. Each GEMM's
@@ -19,6 +22,31 @@ namespace {
 // Inner length of a weight-gradient GEMM to aim for: long enough that each register tile's
 // load and store of dW is amortised, short enough that the block stays in L2.
 constexpr std::size_t kWeightGradInner = 256;
+
+// Input channels from which a window run is long enough a GEMM inner dimension (or row count)
+// to beat gathering the whole window into one GEMM.
+constexpr std::size_t kRunChannels = 16;
+
+// f(ky, kx, count, iy, ix) for each run of in-bounds taps of window (oy, ox) that lie on
+// consecutive input pixels: taps (ky, kx .. kx+count) read input row iy, columns ix .. ix+count.
+template <typename F>
+void for_each_run(const Window& k, std::size_t oy, std::size_t ox, const F& f) {
+  for (std::size_t ky = 0; ky < k.kh; ++ky) {
+    std::size_t iy;
+    if (!k.row(oy, ky, iy)) continue;
+    std::size_t kx = 0, ix = 0;
+    while (kx < k.kw) {
+      if (!k.col(ox, kx, ix)) {
+        ++kx;
+        continue;
+      }
+      std::size_t count = 1, next;
+      while (k.dw == 1 && kx + count < k.kw && k.col(ox, kx + count, next)) ++count;
+      f(ky, kx, count, iy, ix);
+      kx += count;
+    }
+  }
+}
 
 }  // namespace
 
@@ -60,6 +88,15 @@ void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* 
     for (std::size_t ox = 0; ox < win_.out_w; ++ox) {
       float* yp = a.y + (oy * win_.out_w + ox) * filters_ * b;
       for (std::size_t o = 0; o < filters_; ++o) std::fill_n(yp + o * b, b, bias != nullptr ? bias[o] : 0.0f);
+      if (win_.channels >= kRunChannels) {
+        for_each_run(win_, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t count, std::size_t iy, std::size_t ix) {
+          gemm.run({.rows = filters_, .cols = b, .inner = count * win_.channels,
+                    .a = w + (ky * win_.kw + kx) * win_.channels, .a_row = t, .a_inner = 1,
+                    .b = a.x + (iy * win_.in_w + ix) * win_.channels * b, .ldb = b, .c = yp, .ldc = b,
+                    .accumulate = true});
+        });
+        continue;
+      }
       gather_window(oy, ox, a.x, b, col);
       gemm.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
                 .c = yp, .ldc = b, .accumulate = true});
@@ -75,6 +112,14 @@ void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, flo
   for (std::size_t oy = 0; oy < k.out_h; ++oy) {
     for (std::size_t ox = 0; ox < k.out_w; ++ox) {
       const float* dyp = a.dy + (oy * k.out_w + ox) * filters_ * b;
+      if (k.channels >= kRunChannels) {
+        for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t count, std::size_t iy, std::size_t ix) {
+          gemm.run({.rows = count * k.channels, .cols = b, .inner = filters_, .a = w + (ky * k.kw + kx) * k.channels,
+                    .a_row = 1, .a_inner = t, .b = dyp, .ldb = b, .c = a.dx + (iy * k.in_w + ix) * run, .ldc = b,
+                    .accumulate = true});
+        });
+        continue;
+      }
       gemm.run({.rows = t, .cols = b, .inner = filters_, .a = w, .a_row = 1, .a_inner = t, .b = dyp, .ldb = b,
                 .c = col, .ldc = b});
       for (std::size_t ky = 0; ky < k.kh; ++ky) {
