@@ -35,9 +35,11 @@ class PooledGemm {
   // pool: nullptr runs on the calling thread. gemm: the kernel for this CPU (select_direct_gemm).
   PooledGemm(pthreadpool_t pool, DirectGemm gemm) : pool_(pool), gemm_(gemm) {}
 
+  // All of C; on the pool's threads when it is large enough to be worth waking them.
   void run(const GemmOperands& g) const;
 
   pthreadpool_t pool() const { return pool_; }
+  std::size_t threads() const;
   const DirectGemm& kernel() const { return gemm_; }
 
  private:

@@ -90,9 +90,10 @@ class Layer {
   // Floats of activation memory per sample this layer adds (its output unless in place).
   std::size_t activation_floats() const { return in_place() ? 0 : g_.out.size(); }
   // Floats of LayerContext::layer_scratch a pass at any batch up to max_batch needs on kernels
-  // that offer a conv GEMM (the Network plans it only for those).
-  virtual std::size_t scratch_floats(std::size_t max_batch) const {
+  // that offer a conv GEMM running on `threads` threads (the Network plans it only for those).
+  virtual std::size_t scratch_floats(std::size_t max_batch, std::size_t threads) const {
     (void)max_batch;
+    (void)threads;
     return 0;
   }
 

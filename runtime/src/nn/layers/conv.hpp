@@ -20,7 +20,7 @@ class Conv2D final : public Layer {
   Status backward(const LayerContext& ctx, const LayerBackward& a) override;
   void sample_gradient(std::size_t tensor, const float* x, const float* dy, std::size_t batch, std::size_t s,
                        float* out) const override;
-  std::size_t scratch_floats(std::size_t max_batch) const override;
+  std::size_t scratch_floats(std::size_t max_batch, std::size_t threads) const override;
 
  private:
   std::size_t taps() const { return win_.kh * win_.kw * win_.channels; }
@@ -29,7 +29,7 @@ class Conv2D final : public Layer {
   // The window of output pixel (oy, ox) as col[taps][batch], zeros where it hangs over the edge.
   void gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t batch, float* col) const;
   void forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const;
-  void input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const;
+  void input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) const;
   void weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const;
   void weight_grad_loops(const LayerBackward& a) const;
 

@@ -172,7 +172,7 @@ Status Conv2D::backward(const LayerContext& ctx, const LayerBackward& a) {
   const PooledGemm* gemm = gemm_of(ctx);
   // Input gradient first (the fused update may change w once the weight gradient is reported).
   if (a.dx != nullptr && gemm != nullptr) {
-    input_grad_gemm(*gemm, a, ctx.layer_scratch);
+    input_grad_gemm(*gemm, a);
   } else if (a.dx != nullptr) {
     std::fill_n(a.dx, g_.in.size() * b, 0.0f);
     std::size_t s0 = 0;

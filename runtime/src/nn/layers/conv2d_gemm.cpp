@@ -1,14 +1,18 @@
-// Conv2D on the direct GEMM tiles. Per output pixel p, its window gathered into a scratch
-// col[taps][batch] (taps = kh*kw*in_c, in the weights' OHWI order) makes each pass one GEMM:
-//   forward      Y[p][filters][b]  = bias + W[filters][taps] col_p[taps][b]
-//   input grad   col[taps][b]      = W^T[taps][filters] dY[p][filters][b], added back onto the window
-// With many input channels, forward and input gradient skip the gather: the in-bounds taps of
-// one window row with consecutive input columns (all of them, undilated) are kw*in_c
-// consecutive rows of X, so X and dX serve as the GEMM operands in place, one GEMM per run.
+// Conv2D on the direct GEMM tiles, taps = kh*kw*in_c in the weights' OHWI order:
+//   forward      Y[p][filters][b] = bias + W[filters][taps] col_p[taps][b] per output pixel p,
+//                col_p its window gathered into a scratch (zeros off the edge)
+//   input grad   dX[run] += W^T[run taps][filters] dY[p][filters][b] per run of window taps
+//                on consecutive input pixels (a whole undilated window row): those taps are
+//                consecutive rows of dX, updated in place
 //   weight grad  dW^T[taps][filters] += col_P[taps][P*b] dY_P^T[P*b][filters] over blocks of P
-//                pixels, then one transpose into dW (rows of taps tile better than rows of filters)
-// The gathers and transposes move taps*b floats per pixel against filters*taps*b multiply-adds. Each GEMM's
-// rows are spread over the pool (pooled_gemm.hpp), so results do not depend on the thread count.
+//                pixels, then one transpose into dW (rows of taps tile better than filters)
+// With 16+ input channels the forward pass skips the gather too, one GEMM per run reading X in
+// place. Gathers and transposes move taps*b floats per pixel against filters*taps*b
+// multiply-adds.
+// Threads: the forward pass splits the output pixels (each thread its own col), the input
+// gradient the input channels (each thread owns those rows of dX, so the overlapping windows
+// never race), the weight gradient each block's GEMM rows (pooled_gemm.hpp). Each output is
+// computed the same way on any number of threads, so the bits do not depend on it.
 #include <algorithm>
 #include <cstring>
 
@@ -54,12 +58,12 @@ std::size_t Conv2D::block_pixels(std::size_t batch) const {
   return std::clamp<std::size_t>(kWeightGradInner / batch, 1, win_.out_h * win_.out_w);
 }
 
-std::size_t Conv2D::scratch_floats(std::size_t max_batch) const {
+std::size_t Conv2D::scratch_floats(std::size_t max_batch, std::size_t threads) const {
   // block_pixels(b) * b over every b <= max_batch: at most kWeightGradInner while a block has
   // several pixels, else one pixel's b <= max_batch.
   const std::size_t pixels = win_.out_h * win_.out_w;
   const std::size_t block = std::max(max_batch, std::min(kWeightGradInner, pixels * max_batch));
-  return std::max(taps() * max_batch, block * (filters_ + taps()) + taps() * filters_);
+  return std::max(threads * taps() * max_batch, block * (filters_ + taps()) + taps() * filters_);
 }
 
 void Conv2D::gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t b, float* col) const {
@@ -80,61 +84,61 @@ void Conv2D::gather_window(std::size_t oy, std::size_t ox, const float* x, std::
   }
 }
 
-void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* col) const {
-  const std::size_t b = a.batch, t = taps();
+void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const {
+  const Window& k = win_;
+  const std::size_t b = a.batch, t = taps(), pixels = k.out_h * k.out_w;
   const float* w = a.params + g_.param_offset;
   const float* bias = g_.spec.bias ? w + filters_ * t : nullptr;
-  for (std::size_t oy = 0; oy < win_.out_h; ++oy) {
-    for (std::size_t ox = 0; ox < win_.out_w; ++ox) {
-      float* yp = a.y + (oy * win_.out_w + ox) * filters_ * b;
+  const DirectGemm& kernel = gemm.kernel();
+  const std::size_t share = (pixels + gemm.threads() - 1) / gemm.threads();
+  for_each_tile(gemm.pool(), pixels, share, [&](std::size_t p0, std::size_t count) {
+    float* col = scratch + p0 / share * t * b;  // this task's own
+    for (std::size_t p = p0; p < p0 + count; ++p) {
+      const std::size_t oy = p / k.out_w, ox = p % k.out_w;
+      float* yp = a.y + p * filters_ * b;
       for (std::size_t o = 0; o < filters_; ++o) std::fill_n(yp + o * b, b, bias != nullptr ? bias[o] : 0.0f);
-      if (win_.channels >= kRunChannels) {
-        for_each_run(win_, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t count, std::size_t iy, std::size_t ix) {
-          gemm.run({.rows = filters_, .cols = b, .inner = count * win_.channels,
-                    .a = w + (ky * win_.kw + kx) * win_.channels, .a_row = t, .a_inner = 1,
-                    .b = a.x + (iy * win_.in_w + ix) * win_.channels * b, .ldb = b, .c = yp, .ldc = b,
-                    .accumulate = true});
-        });
+      if (k.channels < kRunChannels) {
+        gather_window(oy, ox, a.x, b, col);
+        kernel.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
+                    .c = yp, .ldc = b, .accumulate = true},
+                   0, filters_);
         continue;
       }
-      gather_window(oy, ox, a.x, b, col);
-      gemm.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
-                .c = yp, .ldc = b, .accumulate = true});
+      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy, std::size_t ix) {
+        kernel.run({.rows = filters_, .cols = b, .inner = taps_run * k.channels, .a = w + (ky * k.kw + kx) * k.channels,
+                    .a_row = t, .a_inner = 1, .b = a.x + (iy * k.in_w + ix) * k.channels * b, .ldb = b, .c = yp,
+                    .ldc = b, .accumulate = true},
+                   0, filters_);
+      });
     }
-  }
+  });
 }
 
-void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* col) const {
+void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) const {
   const Window& k = win_;
-  const std::size_t b = a.batch, t = taps(), run = k.channels * b;
+  const std::size_t b = a.batch, t = taps(), c = k.channels, pixels = k.out_h * k.out_w;
   const float* w = a.params + g_.param_offset;
+  const DirectGemm& kernel = gemm.kernel();
   std::fill_n(a.dx, g_.in.size() * b, 0.0f);
-  for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-    for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-      const float* dyp = a.dy + (oy * k.out_w + ox) * filters_ * b;
-      if (k.channels >= kRunChannels) {
-        for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t count, std::size_t iy, std::size_t ix) {
-          gemm.run({.rows = count * k.channels, .cols = b, .inner = filters_, .a = w + (ky * k.kw + kx) * k.channels,
-                    .a_row = 1, .a_inner = t, .b = dyp, .ldb = b, .c = a.dx + (iy * k.in_w + ix) * run, .ldc = b,
-                    .accumulate = true});
-        });
-        continue;
-      }
-      gemm.run({.rows = t, .cols = b, .inner = filters_, .a = w, .a_row = 1, .a_inner = t, .b = dyp, .ldb = b,
-                .c = col, .ldc = b});
-      for (std::size_t ky = 0; ky < k.kh; ++ky) {
-        std::size_t iy;
-        if (!k.row(oy, ky, iy)) continue;
-        for (std::size_t kx = 0; kx < k.kw; ++kx) {
-          std::size_t ix;
-          if (!k.col(ox, kx, ix)) continue;
-          float* dxq = a.dx + (iy * k.in_w + ix) * run;
-          const float* src = col + (ky * k.kw + kx) * run;
-          for (std::size_t j = 0; j < run; ++j) dxq[j] += src[j];
+  // Channels [i0, i0 + n) of every input pixel belong to one task.
+  const std::size_t share = (c + gemm.threads() - 1) / gemm.threads();
+  for_each_tile(gemm.pool(), c, share, [&](std::size_t i0, std::size_t n) {
+    for (std::size_t p = 0; p < pixels; ++p) {
+      const std::size_t oy = p / k.out_w, ox = p % k.out_w;
+      const float* dyp = a.dy + p * filters_ * b;
+      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy, std::size_t ix) {
+        // Rows (tap j, channel i) of the run: all of them as one GEMM, or the task's channels tap by tap.
+        const GemmOperands g{.rows = taps_run * c, .cols = b, .inner = filters_, .a = w + (ky * k.kw + kx) * c,
+                             .a_row = 1, .a_inner = t, .b = dyp, .ldb = b, .c = a.dx + (iy * k.in_w + ix) * c * b,
+                             .ldc = b, .accumulate = true};
+        if (n == c) {
+          kernel.run(g, 0, g.rows);
+          return;
         }
-      }
+        for (std::size_t j = 0; j < taps_run; ++j) kernel.run(g, j * c + i0, j * c + i0 + n);
+      });
     }
-  }
+  });
 }
 
 void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const {
