@@ -6,7 +6,6 @@
 
 #include "dense_kernels.hpp"
 #include "loss.hpp"
-#include "pooled_gemm.hpp"
 
 namespace edgefl {
 
@@ -60,7 +59,7 @@ Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const Co
   std::unique_ptr<Network> net(new Network(spec, options, ctx.make_kernels()));
   const std::size_t b = options.max_micro_batch;
   std::size_t widest_act = 0, widest_params = 0, widest_inner_weight = 0, widest_scratch = 0;
-  const PooledGemm* conv_gemm = net->kernels_->conv_gemm();
+  const bool conv_gemm = net->kernels_->conv_gemm() != nullptr;
   std::size_t total = region(spec.input_size() * b);
   for (std::size_t i = 0; i < net->layers_.size(); ++i) {
     const Layer& layer = *net->layers_[i];
@@ -70,7 +69,10 @@ Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const Co
       widest_inner_weight = std::max(widest_inner_weight, layer.input_shape().size() * layer.output_shape().size());
     }
     if (!layer.in_place()) total += region(layer.activation_floats() * b);
-    if (conv_gemm != nullptr) widest_scratch = std::max(widest_scratch, layer.scratch_floats(b, conv_gemm->threads()));
+    if (conv_gemm) {
+      const Layer::ScratchFloats scratch = layer.scratch_floats();
+      widest_scratch = std::max(widest_scratch, scratch.fixed + scratch.per_sample * b);
+    }
   }
   total += 2 * region(widest_act * b) + region(b);
   if (widest_inner_weight > 0) total += region(widest_inner_weight);

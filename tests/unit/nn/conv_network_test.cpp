@@ -165,8 +165,9 @@ TEST_CASE("conv models: XNNPACK and direct agree with reference over 10 SGD step
 }
 
 TEST_CASE("conv models: the direct conv path gives the same bits on 1 and 2 threads") {
-  // Enough filters and taps that every GEMM's rows split over both threads.
-  const char* const models[] = {"in:10x9x3 conv5x5x32,s2 relu conv3x3x20,d2 flatten dense5 loss:xent",
+  // Enough filters and taps that every GEMM's rows split over both threads; the input gradient
+  // splits channels of whole window runs (undilated) and of single taps (dilated).
+  const char* const models[] = {"in:10x9x3 conv5x5x32,s2 relu conv3x3x20 relu conv3x3x6,d2 flatten dense5 loss:xent",
                                 kConvModels[4]};
   for (const char* text : models) {
     auto spec = ModelSpec::parse(text);

@@ -89,13 +89,13 @@ class Layer {
   virtual bool in_place() const { return false; }
   // Floats of activation memory per sample this layer adds (its output unless in place).
   std::size_t activation_floats() const { return in_place() ? 0 : g_.out.size(); }
-  // Floats of LayerContext::layer_scratch a pass at any batch up to max_batch needs on kernels
-  // that offer a conv GEMM running on `threads` threads (the Network plans it only for those).
-  virtual std::size_t scratch_floats(std::size_t max_batch, std::size_t threads) const {
-    (void)max_batch;
-    (void)threads;
-    return 0;
-  }
+  // Floats of LayerContext::layer_scratch a pass needs on kernels that offer a conv GEMM, as a
+  // bound fixed + per_sample * batch that holds at every batch and thread count (the Network
+  // plans it for those kernels, and so does the memory plan for the direct and XNNPACK backends).
+  struct ScratchFloats {
+    std::size_t fixed = 0, per_sample = 0;
+  };
+  virtual ScratchFloats scratch_floats() const { return {}; }
 
   // Weights He-uniform U(-sqrt(6/fan_in), sqrt(6/fan_in)) drawn in layout order from `rng`,
   // biases zero (InitKind::zeros: everything zero). `params` is the layer's share.

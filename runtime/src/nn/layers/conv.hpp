@@ -20,7 +20,7 @@ class Conv2D final : public Layer {
   Status backward(const LayerContext& ctx, const LayerBackward& a) override;
   void sample_gradient(std::size_t tensor, const float* x, const float* dy, std::size_t batch, std::size_t s,
                        float* out) const override;
-  std::size_t scratch_floats(std::size_t max_batch, std::size_t threads) const override;
+  ScratchFloats scratch_floats() const override;
 
  private:
   std::size_t taps() const { return win_.kh * win_.kw * win_.channels; }

@@ -9,7 +9,7 @@
 // With 16+ input channels the forward pass skips the gather too, one GEMM per run reading X in
 // place. Gathers and transposes move taps*b floats per pixel against filters*taps*b
 // multiply-adds.
-// Threads: the forward pass splits the output pixels (each thread its own col), the input
+// Threads: the forward pass splits the output pixels (each task its own col), the input
 // gradient the input channels (each thread owns those rows of dX, so the overlapping windows
 // never race), the weight gradient each block's GEMM rows (pooled_gemm.hpp). Each output is
 // computed the same way on any number of threads, so the bits do not depend on it.
@@ -26,6 +26,10 @@ namespace {
 // Inner length of a weight-gradient GEMM to aim for: long enough that each register tile's
 // load and store of dW is amortised, short enough that the block stays in L2.
 constexpr std::size_t kWeightGradInner = 256;
+
+// The forward pass's gathers split the output pixels over at most this many tasks (each needs
+// its own window scratch, which the memory plan counts without knowing the thread count).
+constexpr std::size_t kGatherTasks = 4;
 
 // Input channels from which a window run is long enough a GEMM inner dimension (or row count)
 // to beat gathering the whole window into one GEMM.
@@ -58,12 +62,11 @@ std::size_t Conv2D::block_pixels(std::size_t batch) const {
   return std::clamp<std::size_t>(kWeightGradInner / batch, 1, win_.out_h * win_.out_w);
 }
 
-std::size_t Conv2D::scratch_floats(std::size_t max_batch, std::size_t threads) const {
-  // block_pixels(b) * b over every b <= max_batch: at most kWeightGradInner while a block has
-  // several pixels, else one pixel's b <= max_batch.
-  const std::size_t pixels = win_.out_h * win_.out_w;
-  const std::size_t block = std::max(max_batch, std::min(kWeightGradInner, pixels * max_batch));
-  return std::max(threads * taps() * max_batch, block * (filters_ + taps()) + taps() * filters_);
+Layer::ScratchFloats Conv2D::scratch_floats() const {
+  // Weight gradient: block_pixels(b) * b <= kWeightGradInner + b columns of col and dY^T, and
+  // dW^T. Forward gathers: kGatherTasks windows of b columns. max(x, y + z) <= y + max(x, z).
+  const std::size_t t = taps(), f = filters_;
+  return {kWeightGradInner * (f + t) + t * f, std::max(kGatherTasks * t, f + t)};
 }
 
 void Conv2D::gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t b, float* col) const {
@@ -90,14 +93,16 @@ void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* 
   const float* w = a.params + g_.param_offset;
   const float* bias = g_.spec.bias ? w + filters_ * t : nullptr;
   const DirectGemm& kernel = gemm.kernel();
-  const std::size_t share = (pixels + gemm.threads() - 1) / gemm.threads();
+  const bool gather = k.channels < kRunChannels;
+  const std::size_t tasks = gather ? std::min(gemm.threads(), kGatherTasks) : gemm.threads();
+  const std::size_t share = (pixels + tasks - 1) / tasks;
   for_each_tile(gemm.pool(), pixels, share, [&](std::size_t p0, std::size_t count) {
     float* col = scratch + p0 / share * t * b;  // this task's own
     for (std::size_t p = p0; p < p0 + count; ++p) {
       const std::size_t oy = p / k.out_w, ox = p % k.out_w;
       float* yp = a.y + p * filters_ * b;
       for (std::size_t o = 0; o < filters_; ++o) std::fill_n(yp + o * b, b, bias != nullptr ? bias[o] : 0.0f);
-      if (k.channels < kRunChannels) {
+      if (gather) {
         gather_window(oy, ox, a.x, b, col);
         kernel.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
                     .c = yp, .ldc = b, .accumulate = true},
