@@ -321,7 +321,9 @@ int main(int argc, char** argv) {
   for (const auto& [model, spec] : models) {
     for (Backend backend : backends) {
       if (only_backend != nullptr && backend_name(backend) != only_backend) continue;
-      for (std::size_t batch : only_batch != 0 ? std::vector<std::size_t>{only_batch} : std::vector<std::size_t>{32, 128}) {
+      const std::vector<std::size_t> batches = only_batch != 0 ? std::vector<std::size_t>{only_batch}
+                                                               : std::vector<std::size_t>{32, 128};
+      for (std::size_t batch : batches) {
         // The unfused ablation of the MLP at batch 32 for the fast backends.
         for (bool fused : {true, false}) {
           if (!fused && (backend == Backend::reference || batch != 32 || model != &kModels[0])) continue;

@@ -109,7 +109,8 @@ void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* 
                    0, filters_);
         continue;
       }
-      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy, std::size_t ix) {
+      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy,
+                                  std::size_t ix) {
         kernel.run({.rows = filters_, .cols = b, .inner = taps_run * k.channels, .a = w + (ky * k.kw + kx) * k.channels,
                     .a_row = t, .a_inner = 1, .b = a.x + (iy * k.in_w + ix) * k.channels * b, .ldb = b, .c = yp,
                     .ldc = b, .accumulate = true},
@@ -131,7 +132,8 @@ void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) con
     for (std::size_t p = 0; p < pixels; ++p) {
       const std::size_t oy = p / k.out_w, ox = p % k.out_w;
       const float* dyp = a.dy + p * filters_ * b;
-      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy, std::size_t ix) {
+      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy,
+                                  std::size_t ix) {
         // Rows (tap j, channel i) of the run: all of them as one GEMM, or the task's channels tap by tap.
         const GemmOperands g{.rows = taps_run * c, .cols = b, .inner = filters_, .a = w + (ky * k.kw + kx) * c,
                              .a_row = 1, .a_inner = t, .b = dyp, .ldb = b, .c = a.dx + (iy * k.in_w + ix) * c * b,
