@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""edgefl against PyTorch, interleaved: starts `edgefl-bench-train-step --serve` and
-`torch_train_step.py --serve`, both pinned to the same CPUs (taskset) with the same number of
+"""edgefl against PyTorch, interleaved, per model: starts `edgefl-bench-train-step --serve` and
+`torch_train_step.py --serve` (the same --model), both pinned to the same CPUs (taskset) with the same number of
 compute threads, and alternates timed slices between them (edgefl direct, edgefl xnnpack,
 pytorch, rotating who goes first) so a busy machine slows both sides alike. Reports the median
 slice per side and the ratios. Run by bench/train_step/run; stdout: JSON lines.
@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--slices", type=int, default=15, help="timed slices per side and batch")
     ap.add_argument("--slice-seconds", type=float, default=0.2)
     ap.add_argument("--backends", default="direct,xnnpack")
+    ap.add_argument("--models", default="mlp,fedavg_cnn,small_cnn", help="comma-separated, as --model of both")
     ap.add_argument("--table", help="edgefl-bench-train-step's output, for fraction_of_peak and speedup_vs_reference")
     args = ap.parse_args()
     allowed = sorted(os.sched_getaffinity(0))
@@ -68,53 +69,57 @@ def main():
         sys.exit("compare: %d threads need at least as many CPUs (have %s)" % (args.threads, cpus))
     pin = ["taskset", "-c", ",".join(map(str, cpus))]
     baseline_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    edgefl = Server("edgefl-bench-train-step", pin + [args.bin, "--serve", "--threads", str(args.threads)])
-    baseline = Server("torch_train_step.py", pin + [args.python, os.path.join(HERE, "torch_train_step.py"),
-                                                 "--serve", "--threads", str(args.threads)], env=baseline_env)
-    blas = baseline.read()
-    refusal = torch_blas.ratio_refusal(blas)
-    print(json.dumps(blas))
-
     backends = args.backends.split(",")
-    sides = [(edgefl, b) for b in backends] + [(baseline, "pytorch")]
-    rates = {}
-    for batch in (32, 128):
-        for r in range(args.slices):
-            k = r % len(sides)
-            for server, backend in sides[k:] + sides[:k]:
-                m = server.slice(backend, batch, args.slice_seconds)
-                rates.setdefault((backend, batch), []).append(m["samples_per_s"])
-    edgefl.close()
-    baseline.close()
+    rates, refusal, blas = {}, None, None
+    for model in args.models.split(","):
+        edgefl = Server("edgefl-bench-train-step", pin + [args.bin, "--serve", "--threads", str(args.threads),
+                                                         "--model", model])
+        baseline = Server("torch_train_step.py", pin + [args.python, os.path.join(HERE, "torch_train_step.py"),
+                                                     "--serve", "--threads", str(args.threads), "--model", model],
+                          env=baseline_env)
+        blas = baseline.read()
+        refusal = torch_blas.ratio_refusal(blas)
+        if model == args.models.split(",")[0]:
+            print(json.dumps(blas))
+        sides = [(edgefl, b) for b in backends] + [(baseline, "pytorch")]
+        for batch in (32, 128):
+            for r in range(args.slices):
+                k = r % len(sides)
+                for server, backend in sides[k:] + sides[:k]:
+                    m = server.slice(backend, batch, args.slice_seconds)
+                    # Both sides name the model alike ("mlp" answers as "mlp:784-256-128-10").
+                    rates.setdefault((m["model"], backend, batch), []).append(m["samples_per_s"])
+        edgefl.close()
+        baseline.close()
 
     table = {}
     if args.table:
         rows = [json.loads(l) for l in open(args.table) if l.startswith("{")]
-        table = {(r["backend"], r["batch"]): r for r in rows if r["bench"] == "train_step" and r.get("fused", True)}
+        table = {(r["model"], r["backend"], r["batch"]): r for r in rows
+                 if r["bench"] == "train_step" and r.get("fused", True)}
     cpu_text = ",".join(map(str, cpus))
-    for (backend, batch), values in sorted(rates.items()):
-        print(json.dumps({"bench": "train_step_interleaved", "backend": backend, "batch": batch,
+    for (model, backend, batch), values in sorted(rates.items()):
+        print(json.dumps({"bench": "train_step_interleaved", "model": model, "backend": backend, "batch": batch,
                           "threads": args.threads, "cpus": cpu_text, "slices": len(values),
                           "slice_s": args.slice_seconds, "median_samples_per_s": round(statistics.median(values), 1),
                           "min": round(min(values), 1), "max": round(max(values), 1)}))
-    for backend in backends:
-        for batch in (32, 128):
-            mine = statistics.median(rates[(backend, batch)])
-            theirs = statistics.median(rates[("pytorch", batch)])
-            out = {"bench": "train_step_ratio", "backend": backend, "batch": batch, "threads": args.threads,
-                   "cpus": cpu_text, "samples_per_s": round(mine, 1), "pytorch_samples_per_s": round(theirs, 1),
-                   "pytorch_blas": blas["blas"]}
-            if refusal:
-                out["no_ratio"] = refusal
-            else:
-                out["speedup_vs_pytorch"] = round(mine / theirs, 3)
-            point = table.get((backend, batch))
-            if point and args.threads == 1:
-                out["fraction_of_peak"] = point["fraction_of_peak"]
-                if ("reference", batch) in table:
-                    out["speedup_vs_reference"] = round(
-                        point["samples_per_s"] / table[("reference", batch)]["samples_per_s"], 3)
-            print(json.dumps(out))
+    for model, backend, batch in sorted(k for k in rates if k[1] != "pytorch"):
+        mine = statistics.median(rates[(model, backend, batch)])
+        theirs = statistics.median(rates[(model, "pytorch", batch)])
+        out = {"bench": "train_step_ratio", "model": model, "backend": backend, "batch": batch, "threads": args.threads,
+               "cpus": cpu_text, "samples_per_s": round(mine, 1), "pytorch_samples_per_s": round(theirs, 1),
+               "pytorch_blas": blas["blas"]}
+        if refusal:
+            out["no_ratio"] = refusal
+        else:
+            out["speedup_vs_pytorch"] = round(mine / theirs, 3)
+        point = table.get((model, backend, batch))
+        if point and args.threads == 1:
+            out["fraction_of_peak"] = point["fraction_of_peak"]
+            if (model, "reference", batch) in table:
+                out["speedup_vs_reference"] = round(
+                    point["samples_per_s"] / table[(model, "reference", batch)]["samples_per_s"], 3)
+        print(json.dumps(out))
 
 
 if __name__ == "__main__":

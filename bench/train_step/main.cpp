@@ -1,5 +1,5 @@
-// Training-step throughput of mlp:784-256-128-10 per backend and batch, one thread, and the
-// machine's XNNPACK GEMM peak (a large square fully-connected op, weights packed once), so the
+// Training-step throughput per model (mlp:784-256-128-10, the FedAvg paper's MNIST CNN and a small
+// 9k-parameter CNN), backend and batch, one thread, and the machine's XNNPACK GEMM peak (a large square fully-connected op, weights packed once), so the
 // achieved fraction of peak is visible. A step is Network::train_step (optimizer fused into the
 // backward pass, what LocalTrainer runs); "fused":false points run forward_backward and then
 // Optimizer::step, to show what the fusion is worth. Each point alternates 10 slices of the peak
@@ -7,9 +7,10 @@
 // also uses for PyTorch). One JSON object per line on stdout; a table on stderr.
 //
 //   edgefl-bench-train-step [--seconds 2.0 per point] [--backend direct|xnnpack|reference] [--batch N]
+//                           [--model mlp|fedavg_cnn|small_cnn]
 //                           [--direct-isa best|avx2|portable, default $EDGEFL_DIRECT_ISA or best]
-// (--backend/--batch restrict the run to one point, e.g. under a profiler; the peak line stays.)
-//   edgefl-bench-train-step --serve [--threads N]
+// (--backend/--batch/--model restrict the run, e.g. under a profiler; the peak line stays.)
+//   edgefl-bench-train-step --serve [--threads N] [--model NAME, default mlp]
 // answers stdin requests "BACKEND BATCH SECONDS" with one timed slice each
 // ({"bench":"train_step_slice",...}), so bench/train_step/run can alternate slices with a live
 // PyTorch process; each (backend, batch) is built and warmed up once, on its first request.
@@ -47,13 +48,53 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Multiply-adds x2 of the three GEMMs per step (the first layer needs no input gradient).
-double step_flops(const ModelSpec& spec, std::size_t batch) {
+// The benched models: the name in the JSON lines and the spec. The CNNs are
+// examples/models/fedavg_cnn_28x28.json and small_cnn_28x28.json.
+struct BenchModel {
+  const char* name;
+  const char* spec;
+};
+constexpr BenchModel kModels[] = {
+    {"mlp:784-256-128-10", "mlp:784-256-128-10:relu"},
+    {"fedavg_cnn", "in:28x28x1 conv5x5x32 relu maxpool2 conv5x5x64 relu maxpool2 flatten dense512 relu dense10 "
+                   "loss:xent"},
+    {"small_cnn", "in:28x28x1 conv3x3x8 relu maxpool2 conv3x3x16 relu maxpool2 flatten dense10 loss:xent"},
+    // The FedAvg CNN's second conv layer nearly alone (all three of its GEMM passes: the 1x1
+    // depthwise layer before it needs its input gradient), for the conv layers' GFLOP/s.
+    {"fedavg_conv2", "in:14x14x32 dwconv1x1 conv5x5x64 flatten dense1 loss:squared"},
+};
+
+const BenchModel* find_model(std::string_view name) {
+  if (name == "mlp") return &kModels[0];
+  for (const BenchModel& m : kModels) {
+    if (name == m.name) return &m;
+  }
+  return nullptr;
+}
+
+// Multiply-adds x2 of one pass of a layer with weights (conv windows counted whole, padding
+// included, as is usual), or 0.
+double layer_flops(const LayerGeometry& g, std::size_t batch) {
+  const LayerSpec& l = g.spec;
+  const double pixels = double(g.out.h) * double(g.out.w), window = double(l.kernel_h) * double(l.kernel_w);
+  switch (l.kind) {
+    case LayerKind::dense: return 2.0 * batch * double(g.in.size()) * double(g.out.size());
+    case LayerKind::conv2d: return 2.0 * batch * pixels * double(g.out.c) * window * double(g.in.c);
+    case LayerKind::depthwise_conv2d: return 2.0 * batch * pixels * double(g.out.c) * window;
+    default: return 0;
+  }
+}
+
+// Forward, weight gradient and input gradient of every layer with weights (the first needs no
+// input gradient). conv_only: the Conv2D layers alone.
+double step_flops(const ModelSpec& spec, std::size_t batch, bool conv_only = false) {
   double flops = 0;
-  auto layouts = spec.dense_layouts();
-  for (std::size_t i = 0; i < layouts.size(); ++i) {
-    const double nk = double(layouts[i].inputs) * double(layouts[i].outputs);
-    flops += 2.0 * batch * nk * (i == 0 ? 2 : 3);
+  bool first = true;
+  for (const LayerGeometry& g : spec.geometry()) {
+    const double f = layer_flops(g, batch);
+    if (f == 0) continue;
+    if (!conv_only || g.spec.kind == LayerKind::conv2d) flops += f * (first ? 2 : 3);
+    first = false;
   }
   return flops;
 }
@@ -93,7 +134,9 @@ class TrainPoint {
     Rng rng(7);
     for (std::size_t i = 0; i < spec.input_size() * batch; ++i) net_->input()[i] = rng.uniform();
     for (std::size_t s = 0; s < batch; ++s) net_->targets()[s] = float(rng.below(10));
-    for (int i = 0; i < 20; ++i) step();  // warm-up: caches, page faults
+    // Warm-up (caches, page faults): 20 steps, or fewer when steps are slow.
+    const auto start = Clock::now();
+    for (int i = 0; i < 20 && seconds_since(start) < 1.0; ++i) step();
   }
 
   Measurement run_for(double seconds) {
@@ -101,8 +144,8 @@ class TrainPoint {
     auto start = Clock::now();
     double elapsed = 0;
     while ((elapsed = seconds_since(start)) < seconds) {
-      for (int i = 0; i < 10; ++i) step();
-      steps += 10;
+      step();
+      ++steps;
     }
     Measurement m;
     m.samples_per_s = double(steps * batch_) / elapsed;
@@ -212,6 +255,7 @@ int main(int argc, char** argv) {
   const char* isa_text = std::getenv("EDGEFL_DIRECT_ISA");  // or --direct-isa
   std::size_t threads = 1;
   bool serve_mode = false;
+  const char* only_model_name = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--serve") == 0) serve_mode = true;
     if (i + 1 == argc) continue;
@@ -220,6 +264,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--batch") == 0) only_batch = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--direct-isa") == 0) isa_text = argv[i + 1];
+    if (std::strcmp(argv[i], "--model") == 0) only_model_name = argv[i + 1];
   }
   auto isa = parse_direct_isa(isa_text != nullptr ? isa_text : "best");
   if (!isa) {
@@ -230,10 +275,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "edgefl-bench-train-step: --threads (1..256) applies to --serve; the table is one thread\n");
     return 2;
   }
-  const char* model = "mlp:784-256-128-10";
-  auto spec = ModelSpec::parse(std::string(model) + ":relu");
-  if (!spec) return 1;
-  if (serve_mode) return serve(*spec, model, threads, *isa);
+  const BenchModel* only_model = only_model_name != nullptr ? find_model(only_model_name) : nullptr;
+  if (only_model_name != nullptr && only_model == nullptr) {
+    std::fprintf(stderr, "edgefl-bench-train-step: unknown --model %s (mlp, fedavg_cnn, small_cnn, fedavg_conv2)\n",
+                 only_model_name);
+    return 2;
+  }
+  std::vector<std::pair<const BenchModel*, ModelSpec>> models;
+  for (const BenchModel& m : kModels) {
+    if (only_model != nullptr ? only_model != &m : serve_mode && &m != &kModels[0]) continue;
+    auto spec = ModelSpec::parse(m.spec);
+    if (!spec) {
+      std::fprintf(stderr, "edgefl-bench-train-step: %s\n", spec.status().to_string().c_str());
+      return 1;
+    }
+    models.emplace_back(&m, std::move(*spec));
+  }
+  if (serve_mode) return serve(models[0].second, models[0].first->name, threads, *isa);
 
   // The machine may be shared: each point alternates slices of the GEMM peak and of training,
   // and reports the median slice of each, so both sides of the ratio see the same conditions.
@@ -252,27 +310,34 @@ int main(int argc, char** argv) {
   backends.insert(backends.begin() + 1, Backend::xnnpack);
 #endif
   struct Point {
+    const BenchModel* model;
     Backend backend;
     std::size_t batch;
     bool fused;
     Measurement median;
+    double conv_share;  // of the step's FLOPs, in Conv2D layers
   };
   std::vector<Point> points;
-  for (Backend backend : backends) {
-    if (only_backend != nullptr && backend_name(backend) != only_backend) continue;
-    for (std::size_t batch : only_batch != 0 ? std::vector<std::size_t>{only_batch} : std::vector<std::size_t>{32, 128}) {
-      // The unfused ablation at batch 32 for the fast backends.
-      for (bool fused : {true, false}) {
-        if (!fused && (backend == Backend::reference || batch != 32)) continue;
-        TrainPoint train(*spec, backend, *isa, batch, fused);
-        std::vector<double> samples, gflops;
-        for (int r = 0; r < kRounds; ++r) {
-          peak_slice();
-          Measurement m = train.run_for(slice);
-          samples.push_back(m.samples_per_s);
-          gflops.push_back(m.gflops);
+  for (const auto& [model, spec] : models) {
+    for (Backend backend : backends) {
+      if (only_backend != nullptr && backend_name(backend) != only_backend) continue;
+      const std::vector<std::size_t> batches = only_batch != 0 ? std::vector<std::size_t>{only_batch}
+                                                               : std::vector<std::size_t>{32, 128};
+      for (std::size_t batch : batches) {
+        // The unfused ablation of the MLP at batch 32 for the fast backends.
+        for (bool fused : {true, false}) {
+          if (!fused && (backend == Backend::reference || batch != 32 || model != &kModels[0])) continue;
+          TrainPoint train(spec, backend, *isa, batch, fused);
+          std::vector<double> samples, gflops;
+          for (int r = 0; r < kRounds; ++r) {
+            peak_slice();
+            Measurement m = train.run_for(slice);
+            samples.push_back(m.samples_per_s);
+            gflops.push_back(m.gflops);
+          }
+          const double conv_share = step_flops(spec, batch, true) / step_flops(spec, batch);
+          points.push_back({model, backend, batch, fused, {median(samples), median(gflops)}, conv_share});
         }
-        points.push_back({backend, batch, fused, {median(samples), median(gflops)}});
       }
     }
   }
@@ -281,17 +346,18 @@ int main(int argc, char** argv) {
   std::printf("{\"bench\":\"gemm_peak\",\"backend\":\"xnnpack\",\"size\":%zu,\"threads\":1,\"gflops\":%.2f}\n",
               gemm_peak.size(), peak);
 #endif
-  std::fprintf(stderr, "%-10s %5s %6s %14s %8s %8s\n", "backend", "batch", "fused", "samples/s", "GFLOP/s",
-               "of peak");
+  std::fprintf(stderr, "%-20s %-10s %5s %6s %14s %8s %8s\n", "model", "backend", "batch", "fused", "samples/s",
+               "GFLOP/s", "of peak");
   for (const Point& p : points) {
     const std::string backend(backend_name(p.backend));
     const double fraction = peak > 0 ? p.median.gflops / peak : 0;
     std::printf("{\"bench\":\"train_step\",\"model\":\"%s\",\"backend\":\"%s\",\"batch\":%zu,\"threads\":1,"
-                "\"fused\":%s,\"samples_per_s\":%.1f,\"gflops\":%.2f,\"fraction_of_peak\":%.3f}\n",
-                model, backend.c_str(), p.batch, p.fused ? "true" : "false", p.median.samples_per_s, p.median.gflops,
-                fraction);
-    std::fprintf(stderr, "%-10s %5zu %6s %14.0f %8.2f %7.1f%%\n", backend.c_str(), p.batch, p.fused ? "yes" : "no",
-                 p.median.samples_per_s, p.median.gflops, 100 * fraction);
+                "\"fused\":%s,\"samples_per_s\":%.1f,\"gflops\":%.2f,\"fraction_of_peak\":%.3f,"
+                "\"conv_flop_share\":%.3f}\n",
+                p.model->name, backend.c_str(), p.batch, p.fused ? "true" : "false", p.median.samples_per_s,
+                p.median.gflops, fraction, p.conv_share);
+    std::fprintf(stderr, "%-20s %-10s %5zu %6s %14.0f %8.2f %7.1f%%\n", p.model->name, backend.c_str(), p.batch,
+                 p.fused ? "yes" : "no", p.median.samples_per_s, p.median.gflops, 100 * fraction);
   }
   std::printf("{\"bench\":\"train_step_info\",\"gemm_peak_gflops\":%.2f,\"direct_isa\":\"%s\"}\n", peak,
               std::string(direct_kernel_isa(*isa)).c_str());

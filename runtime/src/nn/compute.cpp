@@ -135,7 +135,9 @@ std::unique_ptr<DenseKernels> ComputeContext::make_kernels() const {
   if (backend_ == Backend::direct) return std::make_unique<DirectKernels>(nullptr, select_direct_gemm(direct_isa_));
 #endif
 #ifdef EDGEFL_HAVE_XNNPACK
-  if (backend_ == Backend::xnnpack) return std::make_unique<XnnpackKernels>(pool_->pool);
+  if (backend_ == Backend::xnnpack) {
+    return std::make_unique<XnnpackKernels>(pool_->pool, select_direct_gemm(direct_isa_));
+  }
 #endif
   return std::make_unique<ReferenceKernels>();
 }

@@ -22,6 +22,8 @@ class GradientRowsSink {
   ~GradientRowsSink() = default;
 };
 
+class PooledGemm;
+
 class DenseKernels {
  public:
   virtual ~DenseKernels() = default;
@@ -39,6 +41,8 @@ class DenseKernels {
   virtual Status input_grad(const float* w, const float* dyt, float* dxt, float* wt_scratch,
                             std::size_t n, std::size_t k, std::size_t b) = 0;
   virtual std::size_t arena_bytes() const { return 0; }
+  // The GEMM the conv layers run on (pooled_gemm.hpp), or nullptr: they run their reference loops.
+  virtual const PooledGemm* conv_gemm() const { return nullptr; }
 };
 
 }  // namespace edgefl

@@ -3,6 +3,7 @@
 // of a training step). Register-tiled: MR rows of A broadcast against 16 contiguous columns of B.
 //
 //   C[m][j] = sum_p A(m, p) * B[p][j],   A(m, p) = a[m * a_row + p * a_inner]
+//   (or C[m][j] += that sum when `accumulate`: the conv layers sum products over pixel blocks)
 //
 // Strided A covers both W (a_row = K, a_inner = 1) and W^T (a_row = 1, a_inner = K) without a
 // transpose. B and C are row-major with leading dimensions ldb, ldc.
@@ -25,6 +26,7 @@ struct GemmOperands {
   std::size_t ldb = 0;
   float* c = nullptr;
   std::size_t ldc = 0;
+  bool accumulate = false;
 };
 
 // Computes rows [row_begin, row_end) of C.

@@ -51,6 +51,13 @@ template <typename V>
 template <typename V, int MR, int NV>
 [[gnu::always_inline]] inline void tile(const GemmOperands& g, std::size_t m0, std::size_t j0) {
   V acc[MR][NV] = {};
+  if (g.accumulate) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = load<V>(g.c + (m0 + i) * g.ldc + j0 + kLanes<V> * v);
+    }
+  }
   const float* a = g.a + m0 * g.a_row;
   const float* b = g.b + j0;
   for (std::size_t p = 0; p < g.inner; ++p) {
@@ -79,6 +86,9 @@ template <int MR>
 [[gnu::always_inline]] inline void column_tail(const GemmOperands& g, std::size_t m0, std::size_t j0,
                                                std::size_t width) {
   float acc[MR][16] = {};
+  if (g.accumulate) {
+    for (int i = 0; i < MR; ++i) std::memcpy(acc[i], g.c + (m0 + i) * g.ldc + j0, width * sizeof(float));
+  }
   const float* a = g.a + m0 * g.a_row;
   const float* b = g.b + j0;
   for (std::size_t p = 0; p < g.inner; ++p) {

@@ -3,47 +3,11 @@
 #include <algorithm>
 #include <string>
 
-#ifdef EDGEFL_HAVE_XNNPACK
-#include <pthreadpool.h>
-#endif
-
-#include "direct_gemm.hpp"
 #include "transpose.hpp"
 
 namespace edgefl {
 
 namespace {
-
-// task(begin, count) over [0, range) in tiles of `tile`, on the pool's threads (in any order)
-// or, without a pool, here in order.
-template <typename Task>
-void for_each_tile(pthreadpool_t pool, std::size_t range, std::size_t tile, const Task& task) {
-#ifdef EDGEFL_HAVE_XNNPACK
-  if (pool != nullptr) {
-    pthreadpool_parallelize_1d_tile_1d(pool, task, range, tile);
-    return;
-  }
-#endif
-  (void)pool;
-  for (std::size_t begin = 0; begin < range; begin += tile) task(begin, std::min(tile, range - begin));
-}
-
-// Rows of C per task: whole register tiles, one share per thread.
-std::size_t rows_per_task(pthreadpool_t pool, std::size_t tile, std::size_t rows) {
-#ifdef EDGEFL_HAVE_XNNPACK
-  const std::size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
-#else
-  (void)pool;
-  const std::size_t threads = 1;
-#endif
-  const std::size_t tiles = (rows + tile - 1) / tile;
-  return tile * std::max<std::size_t>(1, (tiles + threads - 1) / threads);
-}
-
-void run_gemm(pthreadpool_t pool, const DirectGemm& gemm, const GemmOperands& g) {
-  for_each_tile(pool, g.rows, rows_per_task(pool, gemm.row_tile, g.rows),
-                [&](std::size_t begin, std::size_t count) { gemm.run(g, begin, begin + count); });
-}
 
 // Weight-gradient rows per panel: whole register tiles, about 8192 floats (32 KB) per panel.
 std::size_t panel_rows(std::size_t tile, std::size_t k) {
@@ -61,7 +25,7 @@ Status DirectKernels::prepare(std::span<const DenseLayout> layouts, std::size_t 
 
 Status DirectKernels::forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                               std::size_t b) {
-  run_gemm(pool_, gemm_, {.rows = n, .cols = b, .inner = k, .a = w, .a_row = k, .a_inner = 1, .b = xt, .ldb = b,
+  gemm_.run({.rows = n, .cols = b, .inner = k, .a = w, .a_row = k, .a_inner = 1, .b = xt, .ldb = b,
                   .c = yt, .ldc = b});
   return Status();
 }
@@ -75,8 +39,8 @@ Status DirectKernels::weight_grad(const float* dyt, const float* xt, float* dw, 
   transpose(xt, x_scratch_.data(), k, b);
   const GemmOperands g{.rows = n, .cols = k, .inner = b, .a = dyt, .a_row = b, .a_inner = 1,
                        .b = x_scratch_.data(), .ldb = k, .c = dw, .ldc = k};
-  for_each_tile(pool_, n, panel_rows(gemm_.row_tile, k), [&](std::size_t begin, std::size_t count) {
-    gemm_.run(g, begin, begin + count);
+  for_each_tile(gemm_.pool(), n, panel_rows(gemm_.kernel().row_tile, k), [&](std::size_t begin, std::size_t count) {
+    gemm_.kernel().run(g, begin, begin + count);
     if (sink != nullptr) sink->rows_ready(begin, begin + count);
   });
   return Status();
@@ -84,7 +48,7 @@ Status DirectKernels::weight_grad(const float* dyt, const float* xt, float* dw, 
 
 Status DirectKernels::input_grad(const float* w, const float* dyt, float* dxt, float*, std::size_t n,
                                  std::size_t k, std::size_t b) {
-  run_gemm(pool_, gemm_, {.rows = k, .cols = b, .inner = n, .a = w, .a_row = 1, .a_inner = k, .b = dyt, .ldb = b,
+  gemm_.run({.rows = k, .cols = b, .inner = n, .a = w, .a_row = 1, .a_inner = k, .b = dyt, .ldb = b,
                   .c = dxt, .ldc = b});
   return Status();
 }

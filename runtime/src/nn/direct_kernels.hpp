@@ -9,17 +9,15 @@
 #pragma once
 
 #include "dense_kernels.hpp"
-#include "direct_gemm.hpp"
+#include "pooled_gemm.hpp"
 #include "edgefl/base/float_buffer.hpp"
-
-typedef struct pthreadpool* pthreadpool_t;
 
 namespace edgefl {
 
 class DirectKernels final : public DenseKernels {
  public:
   // pool: nullptr runs on the calling thread. gemm: the kernel for this CPU (select_direct_gemm).
-  DirectKernels(pthreadpool_t pool, DirectGemm gemm) : pool_(pool), gemm_(gemm) {}
+  DirectKernels(pthreadpool_t pool, DirectGemm gemm) : gemm_(pool, gemm) {}
   Status prepare(std::span<const DenseLayout> layouts, std::size_t max_batch) override;
   Status forward(const float* w, const float* xt, float* yt, std::size_t n, std::size_t k,
                  std::size_t b) override;
@@ -28,10 +26,10 @@ class DirectKernels final : public DenseKernels {
   Status input_grad(const float* w, const float* dyt, float* dxt, float* wt_scratch,
                     std::size_t n, std::size_t k, std::size_t b) override;
   std::size_t arena_bytes() const override { return x_scratch_.size_bytes(); }
+  const PooledGemm* conv_gemm() const override { return &gemm_; }
 
  private:
-  pthreadpool_t pool_;
-  DirectGemm gemm_;
+  PooledGemm gemm_;
   FloatBuffer x_scratch_;  // X[B][K] of the layer whose weight gradient is being computed
 };
 

@@ -58,7 +58,8 @@ Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const Co
   }
   std::unique_ptr<Network> net(new Network(spec, options, ctx.make_kernels()));
   const std::size_t b = options.max_micro_batch;
-  std::size_t widest_act = 0, widest_params = 0, widest_inner_weight = 0;
+  std::size_t widest_act = 0, widest_params = 0, widest_inner_weight = 0, widest_scratch = 0;
+  const bool conv_gemm = net->kernels_->conv_gemm() != nullptr;
   std::size_t total = region(spec.input_size() * b);
   for (std::size_t i = 0; i < net->layers_.size(); ++i) {
     const Layer& layer = *net->layers_[i];
@@ -68,10 +69,15 @@ Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const Co
       widest_inner_weight = std::max(widest_inner_weight, layer.input_shape().size() * layer.output_shape().size());
     }
     if (!layer.in_place()) total += region(layer.activation_floats() * b);
+    if (conv_gemm) {
+      const Layer::ScratchFloats scratch = layer.scratch_floats();
+      widest_scratch = std::max(widest_scratch, scratch.fixed + scratch.per_sample * b);
+    }
   }
   total += 2 * region(widest_act * b) + region(b);
   if (widest_inner_weight > 0) total += region(widest_inner_weight);
   if (options.accumulation) total += region(widest_params);
+  if (widest_scratch > 0) total += region(widest_scratch);
 
   net->arena_ = FloatBuffer(total);
   float* cursor = net->arena_.data();
@@ -89,6 +95,7 @@ Result<std::unique_ptr<Network>> Network::create(const ModelSpec& spec, const Co
   net->targets_ = take(b);
   if (widest_inner_weight > 0) net->wt_scratch_ = take(widest_inner_weight);
   if (options.accumulation) net->acc_scratch_ = take(widest_params);
+  if (widest_scratch > 0) net->layer_scratch_ = take(widest_scratch);
 
   EDGEFL_RETURN_IF_ERROR(net->kernels_->prepare(net->dense_layouts_, b).with_context("planning kernels"));
   return net;
@@ -111,7 +118,7 @@ Status Network::check(std::span<const float> params, std::size_t batch) const {
 }
 
 Status Network::run_forward(const float* params, std::size_t batch, bool training) {
-  const LayerContext ctx{kernels_.get(), wt_scratch_, training, dropout_seed_, passes_};
+  const LayerContext ctx{kernels_.get(), wt_scratch_, layer_scratch_, training, dropout_seed_, passes_};
   if (training) ++passes_;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     EDGEFL_RETURN_IF_ERROR(layers_[i]->forward(ctx, {params, acts_[i], acts_[i + 1], batch}));
@@ -161,7 +168,7 @@ Result<BatchStats> Network::run_backward(std::span<const float> params, std::spa
                                  grad_scale, grad_a_);
   std::optional<OptimizerSink> sink;
   if (optimizer != nullptr) sink.emplace(*optimizer, updated, grads);
-  const LayerContext ctx{kernels_.get(), wt_scratch_, true, dropout_seed_, passes_ - 1};
+  const LayerContext ctx{kernels_.get(), wt_scratch_, layer_scratch_, true, dropout_seed_, passes_ - 1};
   float* dy = grad_a_;
   float* other = grad_b_;
   for (std::size_t i = layers_.size(); i-- > first_trainable_;) {

@@ -27,6 +27,7 @@ struct LayerNeeds {
   std::size_t dense_widest_dim = 0;  // XNNPACK's packed operand, per sample
   std::size_t dense_widest_input = 0;  // the direct backend's X[B][K], per sample
   std::size_t regions = 0;           // arena regions of the activations, each padded
+  Layer::ScratchFloats scratch;      // the conv layers' scratch on the fast backends (widest of each part)
 };
 
 LayerNeeds layer_needs(const ModelSpec& spec) {
@@ -46,6 +47,9 @@ LayerNeeds layer_needs(const ModelSpec& spec) {
       n.dense_widest_input = std::max(n.dense_widest_input, in);
     }
     trainable_before = trainable_before || layer->param_count() > 0;
+    const Layer::ScratchFloats scratch = layer->scratch_floats();
+    n.scratch.fixed = std::max(n.scratch.fixed, scratch.fixed);
+    n.scratch.per_sample = std::max(n.scratch.per_sample, scratch.per_sample);
   }
   return n;
 }
@@ -66,6 +70,7 @@ std::size_t activation_bytes_per_sample(const ModelSpec& spec, Backend backend) 
     floats += n.dense_widest_dim + 1;
   }
   if (backend == Backend::direct) floats += n.dense_widest_input;  // X[B][K] for a weight gradient
+  if (backend != Backend::reference) floats += n.scratch.per_sample;  // conv layers on the GEMM tiles
   return floats * sizeof(float);
 }
 
@@ -75,6 +80,9 @@ std::size_t workspace_base_bytes(const ModelSpec& spec, Backend backend, bool ac
   std::size_t bytes = (n.regions + 5) * kRegionPadBytes;
   bytes += n.inner_weight * sizeof(float);
   if (accumulation) bytes += n.widest_params * sizeof(float);
+  if (backend != Backend::reference && (n.scratch.fixed > 0 || n.scratch.per_sample > 0)) {
+    bytes += n.scratch.fixed * sizeof(float) + kRegionPadBytes;
+  }
   if (backend == Backend::xnnpack && n.dense_widest_dim > 0) {
     bytes += kXnnChannelPad * (n.dense_widest_dim + kXnnInnerPad + 1) * sizeof(float) + kXnnOperatorBytes;
   }

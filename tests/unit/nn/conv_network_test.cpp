@@ -1,6 +1,7 @@
 // Conv models through the Network on every backend: finite differences of the whole model,
-// agreement of the fast backends with the reference (the Dense layers differ, the conv layers
-// share their loops) over 10 SGD steps, the fused train_step, and gradient accumulation.
+// agreement of the fast backends (conv layers on the direct GEMM tiles) with the reference
+// (conv layers on their loops) over 10 SGD steps, the same bits on 1 and 2 threads, the fused
+// train_step, and gradient accumulation.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -21,12 +22,15 @@ using edgefl::testing::context;
 namespace {
 
 // Odd shapes: stride 2 with same and valid padding, dilation 2, 3/5/7 channels, depthwise,
-// pools with a remainder, conv1d; every layer kind between them.
+// pools with a remainder, conv1d; every layer kind between them. The last has convs on 30 and
+// 17 channels (conv2d_gemm.cpp's in-place window runs, cut by padding and by dilation), and 270
+// taps: every GEMM tile shape of its passes, with remainders.
 const char* const kConvModels[] = {
     "in:9x7x3 conv3x3x5,s2 relu maxpool2 flatten dense7 relu dense4 loss:xent",
     "in:8x8x3 conv3x3x7,d2 relu6 dwconv3x3,s2,valid relu avgpool2,same gap dense3 loss:xent",
     "in:1x19x5 conv1d5x7,s2 relu conv1d3x3,valid flatten dense1,nobias loss:logistic",
     "in:6x5x2 conv3x3x3,valid relu flatten dense1 loss:squared",
+    "in:7x6x30 conv3x3x17,s2 relu conv3x3x9,d2 flatten dense3 loss:xent",
 };
 
 void fill_batch(Network& net, std::size_t batch, uint64_t seed) {
@@ -156,6 +160,34 @@ TEST_CASE("conv models: XNNPACK and direct agree with reference over 10 SGD step
         }
         CHECK(max_rel_error(px.span(), pr.span()) < 1e-4);
       }
+    }
+  }
+}
+
+TEST_CASE("conv models: the direct conv path gives the same bits on 1 and 2 threads") {
+  // Enough filters and taps that every GEMM's rows split over both threads; the input gradient
+  // splits channels of whole window runs (undilated) and of single taps (dilated).
+  const char* const models[] = {"in:10x9x3 conv5x5x32,s2 relu conv3x3x20 relu conv3x3x6,d2 flatten dense5 loss:xent",
+                                kConvModels[4]};
+  for (const char* text : models) {
+    auto spec = ModelSpec::parse(text);
+    REQUIRE(spec.ok());
+    auto one = context(Backend::direct, 1);
+    auto two = context(Backend::direct, 2);
+    for (std::size_t batch : {5u, 32u}) {
+      INFO(std::string(text) << " batch " << batch);
+      auto a = Network::create(*spec, *one, {batch, false});
+      auto b = Network::create(*spec, *two, {batch, false});
+      REQUIRE((a.ok() && b.ok()));
+      fill_batch(**a, batch, 21);
+      fill_batch(**b, batch, 21);
+      FloatBuffer params = random_params(*spec, 8);
+      FloatBuffer ga(params.size()), gb(params.size());
+      REQUIRE((*a)->forward_backward(params.span(), ga.span(), batch, 1.0f / batch, false).ok());
+      REQUIRE((*b)->forward_backward(params.span(), gb.span(), batch, 1.0f / batch, false).ok());
+      const std::size_t outputs = spec->output_size() * batch;
+      CHECK(std::equal((*a)->logits(), (*a)->logits() + outputs, (*b)->logits()));
+      CHECK(std::equal(ga.span().begin(), ga.span().end(), gb.span().begin()));
     }
   }
 }

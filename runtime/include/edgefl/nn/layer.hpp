@@ -7,9 +7,11 @@
 // Activations are feature-major: a per-sample HWC tensor of n = h*w*c floats is stored as
 // [n][batch], batch innermost, for the whole graph. Dense layers are then plain GEMMs on the
 // backend's kernels (nothing is packed per step), Flatten costs nothing, and a convolution is
-// a sum over kernel taps of [filters x in_c] by [in_c x batch] products. Conv, pool and
-// activation layers run the same portable loops on every backend (their innermost loop runs
-// over the batch, so the compiler vectorises it); Dense layers use the backend's GEMMs.
+// a sum over kernel taps of [filters x in_c] by [in_c x batch] products. Dense layers use the
+// backend's GEMMs; Conv2D layers use the direct GEMM tiles where the backend offers them
+// (direct, XNNPACK), gathering each output pixel's window into a planned scratch, and their
+// portable loops on the reference backend. Depthwise, pool and activation layers run portable
+// loops on every backend (their innermost loop runs over the batch, so it vectorises).
 // Who calls what: Network (forward, backward), init_parameters (init), the memory plan
 // (activation_floats, in_place), PerSampleStatistics (sample_gradient). Layers keep no memory
 // of their own: everything a pass needs is in the Network's planned arena.
@@ -33,6 +35,7 @@ class DenseKernels;  // private: runtime/src/nn/dense_kernels.hpp
 struct LayerContext {
   DenseKernels* kernels = nullptr;   // the backend's GEMMs, for Dense layers
   float* weight_scratch = nullptr;   // the Dense input gradient's transposed-weight scratch
+  float* layer_scratch = nullptr;    // Layer::scratch_floats of the widest layer, when planned
   bool training = false;             // dropout drops only while training
   uint64_t dropout_seed = 0;         // dropout masks: a function of (seed, pass, layer, element)
   uint64_t pass = 0;
@@ -86,6 +89,13 @@ class Layer {
   virtual bool in_place() const { return false; }
   // Floats of activation memory per sample this layer adds (its output unless in place).
   std::size_t activation_floats() const { return in_place() ? 0 : g_.out.size(); }
+  // Floats of LayerContext::layer_scratch a pass needs on kernels that offer a conv GEMM, as a
+  // bound fixed + per_sample * batch that holds at every batch and thread count (the Network
+  // plans it for those kernels, and so does the memory plan for the direct and XNNPACK backends).
+  struct ScratchFloats {
+    std::size_t fixed = 0, per_sample = 0;
+  };
+  virtual ScratchFloats scratch_floats() const { return {}; }
 
   // Weights He-uniform U(-sqrt(6/fan_in), sqrt(6/fan_in)) drawn in layout order from `rng`,
   // biases zero (InitKind::zeros: everything zero). `params` is the layer's share.

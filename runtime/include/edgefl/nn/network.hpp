@@ -138,6 +138,7 @@ class Network {
   float* grad_a_ = nullptr;    // ping-pong activation gradients
   float* grad_b_ = nullptr;
   float* wt_scratch_ = nullptr;
+  float* layer_scratch_ = nullptr;
   float* acc_scratch_ = nullptr;
   float* targets_ = nullptr;
   BackwardObserver* observer_ = nullptr;

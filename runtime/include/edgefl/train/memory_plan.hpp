@@ -21,7 +21,8 @@
 // fixed_state_bytes: parameters + gradients + optimizer state (+ the weight-gradient scratch
 // used for gradient accumulation and the transposed-weight scratch of the input gradient).
 // activation_bytes_per_sample: activations, their gradients, the float copy of the input and
-// target, and (XNNPACK) the per-sample part of the packed operands. Upper bounds: the
+// target, (XNNPACK) the per-sample part of the packed operands, and (direct, XNNPACK) of the
+// conv layers' GEMM scratch. Upper bounds: the
 // Network's real arena never exceeds fixed + per_sample * micro_batch + workspace_base_bytes.
 #pragma once
 

@@ -1,10 +1,12 @@
 // Conv2D and DepthwiseConv2D on feature-major HWC activations ([h*w*c][batch]). Private.
 // Conv2D weights [filters][kh][kw][in_c] then bias [filters]; depthwise [kh][kw][c] then
-// bias [c]. Padding cells read as zero. sample_gradient lives in conv_sample_gradient.cpp.
+// bias [c]. Padding cells read as zero. sample_gradient lives in conv_sample_gradient.cpp;
+// Conv2D's GEMM path (kernels with a conv GEMM) in conv2d_gemm.cpp, its loops in conv2d.cpp.
 #pragma once
 
 #include <vector>
 
+#include "../pooled_gemm.hpp"
 #include "batch_loops.hpp"
 #include "layers.hpp"
 #include "window.hpp"
@@ -18,8 +20,19 @@ class Conv2D final : public Layer {
   Status backward(const LayerContext& ctx, const LayerBackward& a) override;
   void sample_gradient(std::size_t tensor, const float* x, const float* dy, std::size_t batch, std::size_t s,
                        float* out) const override;
+  ScratchFloats scratch_floats() const override;
 
  private:
+  std::size_t taps() const { return win_.kh * win_.kw * win_.channels; }
+  // Output pixels whose windows one weight-gradient GEMM sums over.
+  std::size_t block_pixels(std::size_t batch) const;
+  // The window of output pixel (oy, ox) as col[taps][batch], zeros where it hangs over the edge.
+  void gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t batch, float* col) const;
+  void forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const;
+  void input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) const;
+  void weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const;
+  void weight_grad_loops(const LayerBackward& a) const;
+
   Window win_;
   std::size_t filters_;
 };

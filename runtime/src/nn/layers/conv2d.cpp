@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../dense_kernels.hpp"
 #include "conv.hpp"
 
 namespace edgefl {
@@ -114,7 +115,19 @@ void input_grad_chunk(const Window& k, std::size_t filters, const float* w, cons
 
 }  // namespace
 
-Status Conv2D::forward(const LayerContext&, const LayerForward& a) {
+// The loops below are the reference backend's path and the oracle of conv2d_gemm.cpp's, which
+// runs on kernels that offer a conv GEMM (the Network then plans the scratch it needs).
+namespace {
+const PooledGemm* gemm_of(const LayerContext& ctx) {
+  return ctx.kernels != nullptr && ctx.layer_scratch != nullptr ? ctx.kernels->conv_gemm() : nullptr;
+}
+}  // namespace
+
+Status Conv2D::forward(const LayerContext& ctx, const LayerForward& a) {
+  if (const PooledGemm* gemm = gemm_of(ctx)) {
+    forward_gemm(*gemm, a, ctx.layer_scratch);
+    return Status();
+  }
   const std::size_t b = a.batch, taps = win_.kh * win_.kw * win_.channels;
   const float* w = a.params + g_.param_offset;
   const float* bias = g_.spec.bias ? w + filters_ * taps : nullptr;
@@ -124,17 +137,9 @@ Status Conv2D::forward(const LayerContext&, const LayerForward& a) {
   return Status();
 }
 
-Status Conv2D::backward(const LayerContext&, const LayerBackward& a) {
+void Conv2D::weight_grad_loops(const LayerBackward& a) const {
   const Window& k = win_;
   const std::size_t b = a.batch, c = k.channels, taps = k.kh * k.kw * c;
-  const float* w = a.params + g_.param_offset;
-  // Input gradient first (the fused update may change w once the weight gradient is reported).
-  if (a.dx != nullptr) {
-    std::fill_n(a.dx, g_.in.size() * b, 0.0f);
-    std::size_t s0 = 0;
-    for (; s0 + kChunk <= b; s0 += kChunk) input_grad_chunk<true>(k, filters_, w, a.dy, a.dx, b, s0, kChunk);
-    if (s0 < b) input_grad_chunk<false>(k, filters_, w, a.dy, a.dx, b, s0, b - s0);
-  }
   // dW[o][ky][kx][i] = sum over output pixels and samples of dy[p][o] x[q(p, ky, kx)][i], one
   // running sum at a time so its lanes stay in registers.
   for (std::size_t o = 0; o < filters_; ++o) {
@@ -157,6 +162,27 @@ Status Conv2D::backward(const LayerContext&, const LayerBackward& a) {
         }
       }
     }
+  }
+}
+
+Status Conv2D::backward(const LayerContext& ctx, const LayerBackward& a) {
+  const Window& k = win_;
+  const std::size_t b = a.batch, c = k.channels, taps = k.kh * k.kw * c;
+  const float* w = a.params + g_.param_offset;
+  const PooledGemm* gemm = gemm_of(ctx);
+  // Input gradient first (the fused update may change w once the weight gradient is reported).
+  if (a.dx != nullptr && gemm != nullptr) {
+    input_grad_gemm(*gemm, a);
+  } else if (a.dx != nullptr) {
+    std::fill_n(a.dx, g_.in.size() * b, 0.0f);
+    std::size_t s0 = 0;
+    for (; s0 + kChunk <= b; s0 += kChunk) input_grad_chunk<true>(k, filters_, w, a.dy, a.dx, b, s0, kChunk);
+    if (s0 < b) input_grad_chunk<false>(k, filters_, w, a.dy, a.dx, b, s0, b - s0);
+  }
+  if (gemm != nullptr) {
+    weight_grad_gemm(*gemm, a, ctx.layer_scratch);
+  } else {
+    weight_grad_loops(a);
   }
   if (g_.spec.bias) {
     const std::size_t pixels = k.out_h * k.out_w;

@@ -1,0 +1,187 @@
+// Conv2D on the direct GEMM tiles, taps = kh*kw*in_c in the weights' OHWI order:
+//   forward      Y[p][filters][b] = bias + W[filters][taps] col_p[taps][b] per output pixel p,
+//                col_p its window gathered into a scratch (zeros off the edge)
+//   input grad   dX[run] += W^T[run taps][filters] dY[p][filters][b] per run of window taps
+//                on consecutive input pixels (a whole undilated window row): those taps are
+//                consecutive rows of dX, updated in place
+//   weight grad  dW^T[taps][filters] += col_P[taps][P*b] dY_P^T[P*b][filters] over blocks of P
+//                pixels, then one transpose into dW (rows of taps tile better than filters)
+// With 16+ input channels the forward pass skips the gather too, one GEMM per run reading X in
+// place. Gathers and transposes move taps*b floats per pixel against filters*taps*b
+// multiply-adds.
+// Threads: the forward pass splits the output pixels (each task its own col), the input
+// gradient the input channels (each thread owns those rows of dX, so the overlapping windows
+// never race), the weight gradient each block's GEMM rows (pooled_gemm.hpp). Each output is
+// computed the same way on any number of threads, so the bits do not depend on it.
+#include <algorithm>
+#include <cstring>
+
+#include "../transpose.hpp"
+#include "conv.hpp"
+
+namespace edgefl {
+
+namespace {
+
+// Inner length of a weight-gradient GEMM to aim for: long enough that each register tile's
+// load and store of dW is amortised, short enough that the block stays in L2.
+constexpr std::size_t kWeightGradInner = 256;
+
+// The forward pass's gathers split the output pixels over at most this many tasks (each needs
+// its own window scratch, which the memory plan counts without knowing the thread count).
+constexpr std::size_t kGatherTasks = 4;
+
+// Input channels from which a window run is long enough a GEMM inner dimension (or row count)
+// to beat gathering the whole window into one GEMM.
+constexpr std::size_t kRunChannels = 16;
+
+// f(ky, kx, count, iy, ix) for each run of in-bounds taps of window (oy, ox) that lie on
+// consecutive input pixels: taps (ky, kx .. kx+count) read input row iy, columns ix .. ix+count.
+template <typename F>
+void for_each_run(const Window& k, std::size_t oy, std::size_t ox, const F& f) {
+  for (std::size_t ky = 0; ky < k.kh; ++ky) {
+    std::size_t iy;
+    if (!k.row(oy, ky, iy)) continue;
+    std::size_t kx = 0, ix = 0;
+    while (kx < k.kw) {
+      if (!k.col(ox, kx, ix)) {
+        ++kx;
+        continue;
+      }
+      std::size_t count = 1, next;
+      while (k.dw == 1 && kx + count < k.kw && k.col(ox, kx + count, next)) ++count;
+      f(ky, kx, count, iy, ix);
+      kx += count;
+    }
+  }
+}
+
+}  // namespace
+
+std::size_t Conv2D::block_pixels(std::size_t batch) const {
+  return std::clamp<std::size_t>(kWeightGradInner / batch, 1, win_.out_h * win_.out_w);
+}
+
+Layer::ScratchFloats Conv2D::scratch_floats() const {
+  // Weight gradient: block_pixels(b) * b <= kWeightGradInner + b columns of col and dY^T, and
+  // dW^T. Forward gathers: kGatherTasks windows of b columns. max(x, y + z) <= y + max(x, z).
+  const std::size_t t = taps(), f = filters_;
+  return {kWeightGradInner * (f + t) + t * f, std::max(kGatherTasks * t, f + t)};
+}
+
+void Conv2D::gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t b, float* col) const {
+  const Window& k = win_;
+  const std::size_t run = k.channels * b;  // one input pixel: in_c rows of the batch
+  for (std::size_t ky = 0; ky < k.kh; ++ky) {
+    std::size_t iy = 0;
+    const bool row_in = k.row(oy, ky, iy);
+    for (std::size_t kx = 0; kx < k.kw; ++kx) {
+      float* dst = col + (ky * k.kw + kx) * run;
+      std::size_t ix = 0;
+      if (row_in && k.col(ox, kx, ix)) {
+        std::memcpy(dst, x + (iy * k.in_w + ix) * run, run * sizeof(float));
+      } else {
+        std::fill_n(dst, run, 0.0f);
+      }
+    }
+  }
+}
+
+void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const {
+  const Window& k = win_;
+  const std::size_t b = a.batch, t = taps(), pixels = k.out_h * k.out_w;
+  const float* w = a.params + g_.param_offset;
+  const float* bias = g_.spec.bias ? w + filters_ * t : nullptr;
+  const DirectGemm& kernel = gemm.kernel();
+  const bool gather = k.channels < kRunChannels;
+  const std::size_t tasks = gather ? std::min(gemm.threads(), kGatherTasks) : gemm.threads();
+  const std::size_t share = (pixels + tasks - 1) / tasks;
+  for_each_tile(gemm.pool(), pixels, share, [&](std::size_t p0, std::size_t count) {
+    float* col = scratch + p0 / share * t * b;  // this task's own
+    for (std::size_t p = p0; p < p0 + count; ++p) {
+      const std::size_t oy = p / k.out_w, ox = p % k.out_w;
+      float* yp = a.y + p * filters_ * b;
+      for (std::size_t o = 0; o < filters_; ++o) std::fill_n(yp + o * b, b, bias != nullptr ? bias[o] : 0.0f);
+      if (gather) {
+        gather_window(oy, ox, a.x, b, col);
+        kernel.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
+                    .c = yp, .ldc = b, .accumulate = true},
+                   0, filters_);
+        continue;
+      }
+      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy,
+                                  std::size_t ix) {
+        kernel.run({.rows = filters_, .cols = b, .inner = taps_run * k.channels, .a = w + (ky * k.kw + kx) * k.channels,
+                    .a_row = t, .a_inner = 1, .b = a.x + (iy * k.in_w + ix) * k.channels * b, .ldb = b, .c = yp,
+                    .ldc = b, .accumulate = true},
+                   0, filters_);
+      });
+    }
+  });
+}
+
+void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) const {
+  const Window& k = win_;
+  const std::size_t b = a.batch, t = taps(), c = k.channels, pixels = k.out_h * k.out_w;
+  const float* w = a.params + g_.param_offset;
+  const DirectGemm& kernel = gemm.kernel();
+  std::fill_n(a.dx, g_.in.size() * b, 0.0f);
+  // Channels [i0, i0 + n) of every input pixel belong to one task.
+  const std::size_t share = (c + gemm.threads() - 1) / gemm.threads();
+  for_each_tile(gemm.pool(), c, share, [&](std::size_t i0, std::size_t n) {
+    for (std::size_t p = 0; p < pixels; ++p) {
+      const std::size_t oy = p / k.out_w, ox = p % k.out_w;
+      const float* dyp = a.dy + p * filters_ * b;
+      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy,
+                                  std::size_t ix) {
+        // Rows (tap j, channel i) of the run: all of them as one GEMM, or the task's channels tap by tap.
+        const GemmOperands g{.rows = taps_run * c, .cols = b, .inner = filters_, .a = w + (ky * k.kw + kx) * c,
+                             .a_row = 1, .a_inner = t, .b = dyp, .ldb = b, .c = a.dx + (iy * k.in_w + ix) * c * b,
+                             .ldc = b, .accumulate = true};
+        if (n == c) {
+          kernel.run(g, 0, g.rows);
+          return;
+        }
+        for (std::size_t j = 0; j < taps_run; ++j) kernel.run(g, j * c + i0, j * c + i0 + n);
+      });
+    }
+  });
+}
+
+void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const {
+  const Window& k = win_;
+  const std::size_t b = a.batch, t = taps(), run = k.channels * b, pixels = k.out_h * k.out_w;
+  const std::size_t block = block_pixels(b);
+  float* col = scratch;                            // [taps][n*b]: the block's windows side by side
+  float* dy_t = col + t * block * b;               // [n*b][filters]
+  float* dw_t = dy_t + block * b * filters_;       // [taps][filters]
+  for (std::size_t p0 = 0; p0 < pixels; p0 += block) {
+    const std::size_t n = std::min(block, pixels - p0), inner = n * b;
+    for (std::size_t l = 0; l < n; ++l) {
+      const std::size_t p = p0 + l, oy = p / k.out_w, ox = p % k.out_w;
+      for (std::size_t ky = 0; ky < k.kh; ++ky) {
+        std::size_t iy = 0;
+        const bool row_in = k.row(oy, ky, iy);
+        for (std::size_t kx = 0; kx < k.kw; ++kx) {
+          float* dst = col + (ky * k.kw + kx) * k.channels * inner + l * b;
+          std::size_t ix = 0;
+          const bool in = row_in && k.col(ox, kx, ix);
+          const float* src = in ? a.x + (iy * k.in_w + ix) * run : nullptr;
+          for (std::size_t i = 0; i < k.channels; ++i) {
+            if (in) {
+              std::memcpy(dst + i * inner, src + i * b, b * sizeof(float));
+            } else {
+              std::fill_n(dst + i * inner, b, 0.0f);
+            }
+          }
+        }
+      }
+      transpose(a.dy + p * filters_ * b, dy_t + l * b * filters_, filters_, b);
+    }
+    gemm.run({.rows = t, .cols = filters_, .inner = inner, .a = col, .a_row = inner, .a_inner = 1, .b = dy_t,
+              .ldb = filters_, .c = dw_t, .ldc = filters_, .accumulate = p0 > 0});
+  }
+  transpose(dw_t, a.param_grads, t, filters_);
+}
+
+}  // namespace edgefl

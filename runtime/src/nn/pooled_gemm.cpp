@@ -1,0 +1,34 @@
+#include "pooled_gemm.hpp"
+
+namespace edgefl {
+
+namespace {
+
+// Multiply-adds below which a GEMM runs on the calling thread: waking the pool costs
+// microseconds, and the conv layers run many small GEMMs (every output is computed the same
+// way either way).
+constexpr double kPoolMinimum = 1 << 18;
+
+}  // namespace
+
+std::size_t PooledGemm::threads() const {
+#ifdef EDGEFL_HAVE_XNNPACK
+  return pool_ != nullptr ? pthreadpool_get_threads_count(pool_) : 1;
+#else
+  return 1;
+#endif
+}
+
+void PooledGemm::run(const GemmOperands& g) const {
+  const std::size_t threads = this->threads();
+  if (threads == 1 || double(g.rows) * double(g.cols) * double(g.inner) < kPoolMinimum) {
+    gemm_.run(g, 0, g.rows);
+    return;
+  }
+  // Rows of C per task: whole register tiles, one share per thread.
+  const std::size_t tile = gemm_.row_tile, tiles = (g.rows + tile - 1) / tile;
+  const std::size_t rows = tile * std::max<std::size_t>(1, (tiles + threads - 1) / threads);
+  for_each_tile(pool_, g.rows, rows, [&](std::size_t begin, std::size_t count) { gemm_.run(g, begin, begin + count); });
+}
+
+}  // namespace edgefl
