@@ -135,6 +135,7 @@ Status Conv2D::backward(const LayerContext&, const LayerBackward& a) {
     for (; s0 + kChunk <= b; s0 += kChunk) input_grad_chunk<true>(k, filters_, w, a.dy, a.dx, b, s0, kChunk);
     if (s0 < b) input_grad_chunk<false>(k, filters_, w, a.dy, a.dx, b, s0, b - s0);
   }
+  if (a.param_grads == nullptr) return Status();  // frozen
   // dW[o][ky][kx][i] = sum over output pixels and samples of dy[p][o] x[q(p, ky, kx)][i], one
   // running sum at a time so its lanes stay in registers.
   for (std::size_t o = 0; o < filters_; ++o) {
