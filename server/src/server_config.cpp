@@ -164,7 +164,7 @@ Status resolve_model_file(ServerConfig& c) {
                                                   std::to_string(ModelSpec::kMaxJsonBytes) + " bytes");
   }
   Result<ModelSpec> spec = ModelSpec::from_json(json);
-  if (!spec) return spec.status().with_context("model file " + path);
+  if (!spec) return spec.status().with_context(path);  // "PATH: model file: ..."
   c.model = spec->to_string();
   c.model_file.clear();
   return Status();
