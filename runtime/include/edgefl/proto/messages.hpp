@@ -124,7 +124,7 @@ struct Task {
   uint64_t optimizer_steps = 0;
   // 1.5: indices of the layers whose parameters train, ascending, each a layer with parameters;
   // empty: every layer trains. Parameters of the other layers stay frozen at `params`, and the
-  // Update carries only the trainable ones (trainable_slices, docs/protocol.md).
+  // Update carries only the trainable ones (TrainableSlices, docs/protocol.md §11.9).
   std::vector<uint32_t> trainable_layers;
 };
 
