@@ -16,7 +16,8 @@ Result<uint32_t> parse_index(std::string_view text, std::string_view whole) {
   uint32_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-    return bad_setting(whole, "'" + std::string(text) + "' is not a layer index; use all, last:N or 0,4,...");
+    return bad_setting(
+        whole, "'" + std::string(text) + "' is not a layer index; use all, last:N or 0,4,...");
   }
   return value;
 }
@@ -27,12 +28,14 @@ Status check_trainable(const std::vector<uint32_t>& layers, const ModelSpec& spe
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string what = "trainable layer " + std::to_string(layers[i]);
     if (layers[i] >= spec.layers.size()) {
-      return make_status(StatusCode::out_of_range,
-                         what + " is past the model's " + std::to_string(spec.layers.size()) + " layers");
+      return make_status(
+          StatusCode::out_of_range,
+          what + " is past the model's " + std::to_string(spec.layers.size()) + " layers");
     }
     if (i > 0 && layers[i] <= layers[i - 1]) {
-      return make_status(StatusCode::out_of_range, "trainable layers must be ascending without repeats, " + what +
-                                                       " follows " + std::to_string(layers[i - 1]));
+      return make_status(StatusCode::out_of_range,
+                         "trainable layers must be ascending without repeats, " + what +
+                             " follows " + std::to_string(layers[i - 1]));
     }
     if (!spec.layers[layers[i]].has_parameters()) {
       return make_status(StatusCode::out_of_range,
@@ -53,7 +56,8 @@ Result<std::vector<uint32_t>> parse_trainable(std::string_view text, const Model
       if (spec.layers[i].has_parameters()) layers.push_back(static_cast<uint32_t>(i));
     }
     if (layers.size() < *n) {
-      return bad_setting(text, "the model has only " + std::to_string(layers.size()) + " layers with parameters");
+      return bad_setting(
+          text, "the model has only " + std::to_string(layers.size()) + " layers with parameters");
     }
     std::reverse(layers.begin(), layers.end());
   } else {
@@ -93,7 +97,8 @@ TrainableSlices::TrainableSlices(const ModelSpec& spec, const std::vector<uint32
 void TrainableSlices::gather(std::span<const float> full, std::span<float> part) const {
   std::size_t at = 0;
   for (const Slice& s : slices_) {
-    std::copy_n(full.begin() + static_cast<std::ptrdiff_t>(s.offset), s.count, part.begin() + static_cast<std::ptrdiff_t>(at));
+    std::copy_n(full.begin() + static_cast<std::ptrdiff_t>(s.offset), s.count,
+                part.begin() + static_cast<std::ptrdiff_t>(at));
     at += s.count;
   }
 }
@@ -101,7 +106,8 @@ void TrainableSlices::gather(std::span<const float> full, std::span<float> part)
 void TrainableSlices::scatter(std::span<const float> part, std::span<float> full) const {
   std::size_t at = 0;
   for (const Slice& s : slices_) {
-    std::copy_n(part.begin() + static_cast<std::ptrdiff_t>(at), s.count, full.begin() + static_cast<std::ptrdiff_t>(s.offset));
+    std::copy_n(part.begin() + static_cast<std::ptrdiff_t>(at), s.count,
+                full.begin() + static_cast<std::ptrdiff_t>(s.offset));
     at += s.count;
   }
 }

@@ -14,7 +14,8 @@ constexpr uint8_t kLosses = static_cast<uint8_t>(LossKind::logistic) + 1;
 constexpr uint8_t kInits = static_cast<uint8_t>(InitKind::zeros) + 1;
 
 Status unknown(std::string_view what, uint8_t raw) {
-  return Status(StatusCode::unknown_enum, std::string(what) + " has unknown value " + std::to_string(raw));
+  return Status(StatusCode::unknown_enum,
+                std::string(what) + " has unknown value " + std::to_string(raw));
 }
 
 Result<LayerSpec> read_layer(const fb::Layer& in, std::size_t index) {
@@ -47,29 +48,32 @@ Result<LayerSpec> read_layer(const fb::Layer& in, std::size_t index) {
 
 }  // namespace
 
-flatbuffers::Offset<fb::Model> write_model(flatbuffers::FlatBufferBuilder& b, const ModelSpec& spec) {
+flatbuffers::Offset<fb::Model> write_model(flatbuffers::FlatBufferBuilder& b,
+                                           const ModelSpec& spec) {
   std::vector<flatbuffers::Offset<fb::Layer>> layers;
   layers.reserve(spec.layers.size());
   for (const LayerSpec& l : spec.layers) {
-    layers.push_back(fb::CreateLayer(
-        b, static_cast<uint8_t>(l.kind), static_cast<uint32_t>(l.units), static_cast<uint32_t>(l.kernel_h),
-        static_cast<uint32_t>(l.kernel_w), static_cast<uint32_t>(l.stride_h), static_cast<uint32_t>(l.stride_w),
-        static_cast<uint32_t>(l.dilation_h), static_cast<uint32_t>(l.dilation_w), static_cast<uint8_t>(l.padding),
-        l.bias, l.conv1d, l.rate));
+    layers.push_back(
+        fb::CreateLayer(b, static_cast<uint8_t>(l.kind), static_cast<uint32_t>(l.units),
+                        static_cast<uint32_t>(l.kernel_h), static_cast<uint32_t>(l.kernel_w),
+                        static_cast<uint32_t>(l.stride_h), static_cast<uint32_t>(l.stride_w),
+                        static_cast<uint32_t>(l.dilation_h), static_cast<uint32_t>(l.dilation_w),
+                        static_cast<uint8_t>(l.padding), l.bias, l.conv1d, l.rate));
   }
   const auto list = b.CreateVector(layers);
-  return fb::CreateModel(b, static_cast<uint32_t>(spec.input.h), static_cast<uint32_t>(spec.input.w),
-                         static_cast<uint32_t>(spec.input.c), list, static_cast<uint8_t>(spec.loss),
-                         static_cast<uint8_t>(spec.init));
+  return fb::CreateModel(b, static_cast<uint32_t>(spec.input.h),
+                         static_cast<uint32_t>(spec.input.w), static_cast<uint32_t>(spec.input.c),
+                         list, static_cast<uint8_t>(spec.loss), static_cast<uint8_t>(spec.init));
 }
 
 Result<ModelSpec> read_model(const fb::Model& in, const DecodeLimits& limits) {
   const uint32_t dims[] = {in.input_h(), in.input_w(), in.input_c()};
   for (uint32_t dim : dims) {
     if (dim == 0 || dim > ModelSpec::kMaxWidth) {
-      return Status(StatusCode::out_of_range, "task.model.input dimensions must be in 1..2^20, got " +
-                                                  std::to_string(in.input_h()) + "x" + std::to_string(in.input_w()) +
-                                                  "x" + std::to_string(in.input_c()));
+      return Status(StatusCode::out_of_range,
+                    "task.model.input dimensions must be in 1..2^20, got " +
+                        std::to_string(in.input_h()) + "x" + std::to_string(in.input_w()) + "x" +
+                        std::to_string(in.input_c()));
     }
   }
   if (in.loss() >= kLosses) return unknown("task.model.loss", in.loss());
@@ -79,7 +83,8 @@ Result<ModelSpec> read_model(const fb::Model& in, const DecodeLimits& limits) {
     EDGEFL_RETURN_IF_ERROR(check_list(list->size(), "task.model.layers", limits));
     if (list->size() > ModelSpec::kMaxLayers) {
       return Status(StatusCode::too_large, "task.model has " + std::to_string(list->size()) +
-                                               " layers, limit is " + std::to_string(ModelSpec::kMaxLayers));
+                                               " layers, limit is " +
+                                               std::to_string(ModelSpec::kMaxLayers));
     }
     for (flatbuffers::uoffset_t i = 0; i < list->size(); ++i) {
       Result<LayerSpec> layer = read_layer(*list->Get(i), i);
@@ -87,8 +92,9 @@ Result<ModelSpec> read_model(const fb::Model& in, const DecodeLimits& limits) {
       layers.push_back(*layer);
     }
   }
-  Result<ModelSpec> spec = ModelSpec::from_layers(Shape{in.input_h(), in.input_w(), in.input_c()}, std::move(layers),
-                                                  static_cast<LossKind>(in.loss()), static_cast<InitKind>(in.init_kind()));
+  Result<ModelSpec> spec = ModelSpec::from_layers(
+      Shape{in.input_h(), in.input_w(), in.input_c()}, std::move(layers),
+      static_cast<LossKind>(in.loss()), static_cast<InitKind>(in.init_kind()));
   if (!spec) return spec.status().with_context("task.model");
   return spec;
 }

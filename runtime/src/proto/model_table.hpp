@@ -10,7 +10,8 @@
 
 namespace edgefl::proto_detail {
 
-flatbuffers::Offset<fb::Model> write_model(flatbuffers::FlatBufferBuilder& builder, const ModelSpec& spec);
+flatbuffers::Offset<fb::Model> write_model(flatbuffers::FlatBufferBuilder& builder,
+                                           const ModelSpec& spec);
 
 Result<ModelSpec> read_model(const fb::Model& table, const DecodeLimits& limits);
 

@@ -19,7 +19,7 @@ using namespace edgefl;
 
 namespace {
 
-constexpr const char* kSpec = "mlp:16-8-4:relu";  // dense8 relu dense4: the head is layer 2
+constexpr const char* kSpec = "mlp:16-8-4:relu";    // dense8 relu dense4: the head is layer 2
 constexpr const char* kBody = "in:16 dense8 relu";  // the frozen layers, as their own model
 constexpr const char* kHead = "mlp:8-4";            // the head alone
 constexpr std::size_t kBodyParameters = 16 * 8 + 8;
@@ -37,7 +37,8 @@ TaskConfig momentum_config() {
 }
 
 // The body's outputs for every sample: the head's inputs.
-Dataset features(const Dataset& data, std::span<const float> body_params, const ComputeContext& ctx) {
+Dataset features(const Dataset& data, std::span<const float> body_params,
+                 const ComputeContext& ctx) {
   const ModelSpec body = ModelSpec::parse(kBody).value();
   auto net = Network::create(body, ctx, {.max_micro_batch = 1}).value();
   std::vector<float> out;
@@ -57,7 +58,9 @@ bool same_bits(std::span<const float> a, std::span<const float> b) {
 
 }  // namespace
 
-TEST_CASE("device: with all but the head frozen the Update carries the head only, as training the head alone") {
+TEST_CASE(
+    "device: with all but the head frozen the Update carries the head only, as training the head "
+    "alone") {
   Dataset data = make_blobs({.classes = 4, .dim = 16, .samples = 100, .seed = 1}).value();
   const ModelSpec spec = ModelSpec::parse(kSpec).value();
   FloatBuffer params = Model::create(spec, 3).value().params().clone();
@@ -95,9 +98,11 @@ TEST_CASE("device: with all but the head frozen the Update carries the head only
   hand.seed = splitmix64(21 ^ 0);  // device seed 0
   REQUIRE(head->train(head_params.span(), DatasetView(head_data), hand).ok());
   std::vector<float> expected(kHeadParameters);
-  for (std::size_t i = 0; i < kHeadParameters; ++i) expected[i] = head_params[i] - params[kBodyParameters + i];
+  for (std::size_t i = 0; i < kHeadParameters; ++i)
+    expected[i] = head_params[i] - params[kBodyParameters + i];
   CHECK(same_bits(delta, expected));
-  CHECK(result.update_message.size() < kHeadParameters * sizeof(float) + 1024);  // not the 172-float model
+  CHECK(result.update_message.size() <
+        kHeadParameters * sizeof(float) + 1024);  // not the 172-float model
 }
 
 TEST_CASE("trainer: frozen layers keep their values, get zero gradients and no optimizer state") {
@@ -125,7 +130,8 @@ TEST_CASE("trainer: frozen layers keep their values, get zero gradients and no o
   REQUIRE(trainer->set_trainable({0}).ok());
   REQUIRE(trainer->train(head_frozen.span(), DatasetView(data), config).ok());
   CHECK(same_bits(head_frozen.span().last(kHeadParameters), initial.span().last(kHeadParameters)));
-  CHECK_FALSE(same_bits(head_frozen.span().first(kBodyParameters), initial.span().first(kBodyParameters)));
+  CHECK_FALSE(
+      same_bits(head_frozen.span().first(kBodyParameters), initial.span().first(kBodyParameters)));
   CHECK(trainer->optimizer()->state().size() == 2 * kBodyParameters);
   for (float g : trainer->gradients().last(kHeadParameters)) REQUIRE(g == 0.0f);
 
@@ -133,11 +139,14 @@ TEST_CASE("trainer: frozen layers keep their values, get zero gradients and no o
   REQUIRE(trainer->set_trainable({}).ok());
   CHECK(trainer->trainable().count() == params.size());
   REQUIRE(trainer->train(params.span(), DatasetView(data), config).ok());
-  CHECK_FALSE(same_bits(params.span().first(kBodyParameters), initial.span().first(kBodyParameters)));
+  CHECK_FALSE(
+      same_bits(params.span().first(kBodyParameters), initial.span().first(kBodyParameters)));
 }
 
-TEST_CASE("trainable layers: parse all, last:N and index lists, and refuse the rest naming the setting") {
-  const ModelSpec spec = ModelSpec::parse("in:8x8x1 conv3x3x4 relu maxpool2 flatten dense8 relu dense3").value();
+TEST_CASE(
+    "trainable layers: parse all, last:N and index lists, and refuse the rest naming the setting") {
+  const ModelSpec spec =
+      ModelSpec::parse("in:8x8x1 conv3x3x4 relu maxpool2 flatten dense8 relu dense3").value();
   CHECK(parse_trainable("all", spec).value().empty());
   CHECK(parse_trainable("last:1", spec).value() == std::vector<uint32_t>{6});
   CHECK(parse_trainable("last:2", spec).value() == std::vector<uint32_t>{4, 6});
@@ -147,6 +156,7 @@ TEST_CASE("trainable layers: parse all, last:N and index lists, and refuse the r
     CAPTURE(bad);
     Result<std::vector<uint32_t>> parsed = parse_trainable(bad, spec);
     REQUIRE_FALSE(parsed.ok());
-    CHECK(parsed.status().message().find(std::string("trainable layers '") + bad + "'") != std::string::npos);
+    CHECK(parsed.status().message().find(std::string("trainable layers '") + bad + "'") !=
+          std::string::npos);
   }
 }

@@ -52,7 +52,9 @@ bool same_bits(std::span<const float> x, std::span<const float> y) {
 
 }  // namespace
 
-TEST_CASE("frozen layers: head-only updates merge into the head alone, as full updates with a zero body would") {
+TEST_CASE(
+    "frozen layers: head-only updates merge into the head alone, as full updates with a zero body "
+    "would") {
   Run frozen(config("last:1")), full(config("all"));
   const std::vector<float> x0 = frozen.global();
   REQUIRE(same_bits(x0, full.global()));  // same model and seed
@@ -74,11 +76,14 @@ TEST_CASE("frozen layers: head-only updates merge into the head alone, as full u
   CHECK(same_bits(std::span(merged).first(kBody), std::span(x0).first(kBody)));  // the body stays
   CHECK(same_bits(merged, full.global()));
   for (std::size_t i = 0; i < kHeadA.size(); ++i) {  // sample-weighted mean of the heads
-    CHECK(merged[kBody + i] == doctest::Approx(x0[kBody + i] + (100 * kHeadA[i] + 50 * kHeadB[i]) / 150).epsilon(1e-6));
+    CHECK(merged[kBody + i] ==
+          doctest::Approx(x0[kBody + i] + (100 * kHeadA[i] + 50 * kHeadB[i]) / 150).epsilon(1e-6));
   }
 }
 
-TEST_CASE("frozen layers: an update of the whole model when only the head trains is refused as shape_mismatch") {
+TEST_CASE(
+    "frozen layers: an update of the whole model when only the head trains is refused as "
+    "shape_mismatch") {
   Run frozen(config("last:1"));
   const Task task = frozen.a->tasks().at(0);
   frozen.a->answer(task, with_zero_body(kHeadA), 100);
@@ -89,7 +94,8 @@ TEST_CASE("frozen layers: an update of the whole model when only the head trains
   CHECK(rejects[0].message.find("6 trainable parameters") != std::string::npos);
 }
 
-TEST_CASE("frozen layers: a setting the model cannot take, or gradient rounds, are refused at start") {
+TEST_CASE(
+    "frozen layers: a setting the model cannot take, or gradient rounds, are refused at start") {
   MemoryServer server;
   CHECK(server.start(config("1")).code() == StatusCode::invalid_argument);  // relu: no parameters
   CHECK(server.start(config("last:3")).code() == StatusCode::invalid_argument);
