@@ -114,7 +114,11 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     if (!plan) return failed(plan.status());
     s.plan_text = plan->describe();
     std::size_t micro_batch = plan->max_micro_batch;
-    if (!task.config.adaptive_batch) micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size);
+    // No micro-batch beyond the logical batch (batch 0: the whole local data set).
+    if (!task.config.adaptive_batch) {
+      micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size > 0 ? task.config.batch_size
+                                                                                  : options_.data->size());
+    }
     auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
     if (!trainer) return failed(trainer.status());
     Status frozen = (*trainer)->set_trainable(task.trainable_layers);
@@ -230,7 +234,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   update.metrics.train_loss = static_cast<float>(metrics->mean_loss);
   update.metrics.steps = static_cast<uint32_t>(metrics->steps);
   update.metrics.batch_sizes = metrics->batch_sizes.empty()
-                                   ? std::vector<uint32_t>{static_cast<uint32_t>(config.batch_size)}
+                                   ? std::vector<uint32_t>{static_cast<uint32_t>(logical_batch(config, data.size()))}
                                    : metrics->batch_sizes;
   update.payload = payload;
   Result<std::vector<uint8_t>> bytes = encode_message(update);

@@ -22,6 +22,7 @@
 #include "edgefl/net/zap_authenticator.hpp"
 #include "edgefl/net/zmq_transport.hpp"
 #include "server_config.hpp"
+#include "status_http_server.hpp"
 
 namespace {
 
@@ -80,6 +81,16 @@ int main(int argc, char** argv) {
     Status written = atomic_write_file(config->endpoint_file, std::as_bytes(std::span(bound)));
     if (!written.ok()) return fail(written, 2);
   }
+  // The status endpoint reads the board on its own threads. It starts (binds, reads its token
+  // and certificate) before any state is touched, so bad settings cost nothing; it answers 503
+  // until the first snapshot is published.
+  server::SnapshotBoard board;
+  std::unique_ptr<server::StatusHttpServer> status_http;
+  if (!config->status.listen.empty()) {
+    Result<std::unique_ptr<server::StatusHttpServer>> started = server::StatusHttpServer::start(config->status, board);
+    if (!started) return fail(started.status(), 2);
+    status_http = std::move(*started);
+  }
   auto log = [quiet = config->quiet](const std::string& line) {
     if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());
   };
@@ -89,12 +100,22 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "edgefl-server: listening on %s, model %s, %u rounds, strategy %s%s\n",
                (*transport)->endpoint().c_str(), config->model.c_str(), config->rounds,
                config->strategy.name.c_str(), security.curve ? ", CURVE" : "");
+  board.publish((*coordinator)->snapshot());  // the recovered state, before the first poll
+  if (status_http) {
+    if (!config->status.listen_file.empty()) {
+      Status written = atomic_write_file(config->status.listen_file, std::as_bytes(std::span(status_http->address())));
+      if (!written.ok()) return fail(written, 2);
+    }
+    std::fprintf(stderr, "edgefl-server: status on %s://%s/\n", status_http->tls() ? "https" : "http",
+                 status_http->address().c_str());
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   server::ServeOptions options;
   options.poll_wait = std::chrono::milliseconds(50);
   options.stop = [] { return stop_requested.load(); };
+  options.snapshots = &board;
   Status served = server::serve(**coordinator, **transport, options);
   if (!served.ok()) return fail(served, 1);
   if (stop_requested.load()) {

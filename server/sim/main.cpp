@@ -114,11 +114,12 @@ int main(int argc, char** argv) {
                                     {"--endpoint-file", !config.endpoint_file.empty()},
                                     {"--secret-key", !config.secret_key_file.empty()},
                                     {"--allowed-keys", !config.allowed_keys_dir.empty()},
-                                    {"--insecure", config.insecure}}) {
+                                    {"--insecure", config.insecure},
+                                    {"--status-listen", !config.status.listen.empty()}}) {
     if (given) {
       return fail(make_status(StatusCode::invalid_argument,
                               std::string(flag) + " does not apply to edgefl-sim: its server listens on a loopback "
-                                                  "port of its own, in plaintext (run edgefl-server for that)"),
+                                                  "port of its own, in plaintext, and serves no status endpoint (run edgefl-server for that)"),
                   2);
     }
   }

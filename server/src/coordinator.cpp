@@ -200,7 +200,7 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   tally_.bytes_in(inbound.payload.size());
   Result<DecodedMessage> decoded = decode_message(inbound.payload, decode_scratch_, limits_);
   if (!decoded) {
-    tally_.rejected();
+    tally_.rejected(status_code_name(decoded.status().code()));
     std::optional<std::string> line = junk_log_.admit(
         now(), "undecodable message from " + (inbound.identity.empty() ? std::string("a device") : inbound.identity) +
                    ": " + decoded.status().to_string());
@@ -309,6 +309,7 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
   EDGEFL_RETURN_IF_ERROR(metrics_->write(metrics_json(metrics))
                              .with_context("the metrics line of round " + std::to_string(metrics.round)));
   if (!config_.quiet) log_(metrics_progress_line(metrics, config_.rounds));
+  totals_.add(metrics);
   history_.push_back(std::move(metrics));
   return Status();
 }

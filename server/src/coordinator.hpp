@@ -42,6 +42,7 @@
 #include "edgefl/base/time_source.hpp"
 #include "edgefl/net/transport.hpp"
 #include "evaluator.hpp"
+#include "fleet_snapshot.hpp"
 #include "join_check.hpp"
 #include "log_throttle.hpp"
 #include "metrics_sink.hpp"
@@ -88,6 +89,10 @@ class Coordinator {
   // matter (two rounds back; beyond max_staleness) are dropped.
   const std::map<AcceptedKey, uint64_t>& accepted() const { return ledger_->accepted_map(); }
   const WalRecovery& recovery() const { return ledger_->recovery(); }
+  // What the status endpoint shows, copied now (O(devices)): call it on a timer, not per poll.
+  std::shared_ptr<const FleetSnapshot> snapshot() const;
+  // When the open round closes whatever arrived; none between rounds and in asynchronous runs.
+  virtual std::optional<Clock::time_point> round_deadline() const { return std::nullopt; }
 
  protected:
   Coordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
@@ -215,6 +220,7 @@ class Coordinator {
   mutable std::map<uint64_t, uint32_t> version_hashes_;  // recent versions' model_hash
   std::optional<MetricsSink> metrics_;
   std::vector<RoundMetrics> history_;
+  FleetTotals totals_;  // of the closed rounds in history_
 };
 
 }  // namespace edgefl::server

@@ -44,11 +44,13 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
   if (admission.refusal.ok()) admission.refusal = check_sample_weight(device, update);
   Status refusal = admission.refusal;
   if (refusal.ok()) refusal = verify_and_fold(device_id, update, decoded, admission);
+  DeviceActivity& activity = devices_.find(device_id)->activity;  // the caller's device
   if (!refusal.ok()) {
+    ++activity.refusals[admission.late ? std::string("late") : std::string(status_code_name(refusal.code()))];
     if (admission.late) {
       tally_.late();
     } else {
-      tally_.rejected();
+      tally_.rejected(status_code_name(refusal.code()));
       warn("rejected update " + std::to_string(update.update_id) + " of " + device_id + ": " + refusal.to_string());
     }
     reject(channel, peer, refusal, update.update_id);
@@ -64,6 +66,10 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
   }
   ledger_->remember(key, update.update_id);
   tally_.accepted(update, admission.staleness);
+  ++activity.updates_accepted;
+  activity.last_loss = update.metrics.train_loss;
+  activity.last_batch =
+      update.metrics.batch_sizes.empty() ? config_.train.batch_size : update.metrics.batch_sizes.back();
   EDGEFL_RETURN_IF_ERROR(after_logged(device_id, update, admission, false));
   acknowledge(peer, device_id, update, AckStatus::accepted);
   return Status();

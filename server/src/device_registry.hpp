@@ -16,6 +16,14 @@ namespace edgefl::server {
 
 using Clock = std::chrono::steady_clock;
 
+// What a device did in this run, kept with its registry record.
+struct DeviceActivity {
+  uint64_t updates_accepted = 0;  // rounds (or versions) it contributed to
+  double last_loss = -1;          // train loss of its last accepted update; < 0: none yet
+  uint32_t last_batch = 0;        // local batch size of that update
+  std::map<std::string, uint64_t> refusals;  // reason -> updates refused
+};
+
 struct DeviceRecord {
   std::string id;
   std::string peer;             // current ZeroMQ routing id
@@ -24,6 +32,7 @@ struct DeviceRecord {
   Clock::time_point last_seen;
   uint64_t busy_task = 0;       // task the device is working on (0: idle)
   Clock::time_point task_sent_at;  // when busy_task was last sent (resends are spaced)
+  DeviceActivity activity;         // shown by the status endpoint
 };
 
 class DeviceRegistry {
@@ -43,6 +52,7 @@ class DeviceRegistry {
   // Ids of devices heard from within `liveness`, in id order (deterministic).
   std::vector<std::string> live_ids(Clock::time_point now, Clock::duration liveness) const;
   std::size_t size() const { return devices_.size(); }
+  const std::map<std::string, DeviceRecord>& records() const { return devices_; }
 
  private:
   void set_peer(DeviceRecord& record, const std::string& peer);

@@ -175,4 +175,9 @@ Status RoundCoordinator::close_round() {
   return Status();
 }
 
+std::optional<Clock::time_point> RoundCoordinator::round_deadline() const {
+  if (!round_open_) return std::nullopt;
+  return round_opened_at_ + scaled(config_.round_deadline_s);
+}
+
 }  // namespace edgefl::server

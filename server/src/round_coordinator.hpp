@@ -27,6 +27,8 @@ class RoundCoordinator final : public Coordinator {
                    std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks, Evaluator evaluator,
                    GradientStep* gradient_step = nullptr);
 
+  std::optional<Clock::time_point> round_deadline() const override;
+
  private:
   AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;
   Admission admit(const Update& update) const override;

@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgefl/proto/messages.hpp"
@@ -21,6 +23,7 @@ struct RoundMetrics {
   uint32_t answered = 0;         // updates accepted into the aggregate
   uint32_t late = 0;             // updates that arrived after the round closed
   uint32_t rejected = 0;         // updates refused (shape, NaN, norm, unknown device, ...)
+  std::map<std::string, uint32_t> rejected_by_reason;  // status code name -> updates (not in the line)
   uint32_t duplicates = 0;       // resent updates acknowledged again without re-applying
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
@@ -52,7 +55,11 @@ class RoundTally {
   void bytes_out(std::size_t bytes) { metrics_.bytes_out += bytes; }
   void accepted(const Update& update, uint64_t staleness);
   void late() { ++metrics_.late; }
-  void rejected() { ++metrics_.rejected; }
+  // `reason`: the refusal's status code name.
+  void rejected(std::string_view reason) {
+    ++metrics_.rejected;
+    ++metrics_.rejected_by_reason[std::string(reason)];
+  }
   void duplicate() { ++metrics_.duplicates; }
   // The finished period's metrics (means computed, version set); the tally starts afresh.
   RoundMetrics finish(uint64_t version);

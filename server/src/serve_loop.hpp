@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "coordinator.hpp"
+#include "fleet_snapshot.hpp"
 
 namespace edgefl::server {
 
@@ -25,6 +26,10 @@ struct ServeOptions {
   std::optional<SteadyTime> deadline = {};     // give up (timeout) after this
   std::function<bool()> stop = {};             // checked before every poll
   std::mutex* poll_lock = nullptr;             // held around each poll (for inspecting threads)
+  // When set, the coordinator's snapshot is published here every snapshot_interval and as soon
+  // as a round closes (the status endpoint reads it; polls never wait on it).
+  SnapshotBoard* snapshots = nullptr;
+  std::chrono::milliseconds snapshot_interval{250};
 };
 
 Status serve(Coordinator& coordinator, ServerChannel& channel, const ServeOptions& options);

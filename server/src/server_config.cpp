@@ -8,6 +8,7 @@
 #include "edgefl/base/model_spec.hpp"
 #include "edgefl/base/trainable.hpp"
 #include "edgefl/train/trainer.hpp"
+#include "status_listen.hpp"
 
 namespace edgefl::server {
 
@@ -44,6 +45,8 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("train.adam_beta2", &c.train.adam_beta2, "AdamW beta2");
   t.add("train.adam_epsilon", &c.train.adam_epsilon, "AdamW epsilon");
   t.add("train.batch_size", &c.train.batch_size, "local (logical) batch size");
+  t.add("train.full_batch", &c.train.full_batch,
+        "full-batch local gradient descent: every local step on the whole shard (ignores train.batch_size)");
   t.add("train.local_epochs", &c.train.local_epochs, "local epochs per task (if local_steps = 0)");
   t.add("train.local_steps", &c.train.local_steps, "local steps per task (0: use local_epochs)");
   t.add_choice("train.lr_schedule", &c.train.lr_schedule, parse_lr_schedule, lr_schedule_name,
@@ -105,6 +108,11 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("secret_key", &c.secret_key_file, "CURVE secret key file of the server (enables CURVE)");
   t.add("allowed_keys", &c.allowed_keys_dir, "file listing allowed device public keys, one per line");
   t.add("insecure", &c.insecure, "allow plaintext on a non-loopback endpoint");
+  t.add("status.listen", &c.status.listen, "serve /metrics, /status and a status page on HOST:PORT (default: off)");
+  t.add("status.listen_file", &c.status.listen_file, "write the HOST:PORT the status endpoint bound to this file");
+  t.add("status.tls_cert", &c.status.tls_cert, "status endpoint over HTTPS: PEM certificate file");
+  t.add("status.tls_key", &c.status.tls_key, "status endpoint over HTTPS: PEM private key file");
+  t.add("status.token_file", &c.status.token_file, "file with the bearer token status requests must present");
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated devices)");
   t.add("quiet", &c.quiet, "no progress lines on the terminal");
@@ -249,6 +257,9 @@ Status validate_server_config(const ServerConfig& c) {
                              .with_context("palsgd.* and train.learning_rate"));
   EDGEFL_RETURN_IF_ERROR(validate(c.adaptive_batch).with_context("adaptive_batch.*"));
   if (c.adaptive_batch.cap > (1u << 20)) return invalid("adaptive_batch.max_batch must be at most 2^20");
+  if (c.train.full_batch && c.adaptive_batch.test != BatchTest::none) {
+    return invalid("train.full_batch and adaptive_batch.test exclude each other (the batch is the whole shard)");
+  }
   if (c.adaptive_batch.test != BatchTest::none && c.adaptive_batch.cap < c.train.batch_size) {
     return invalid("adaptive_batch.max_batch must be >= train.batch_size");
   }
@@ -264,6 +275,7 @@ Status validate_server_config(const ServerConfig& c) {
   if (c.secret_key_file.empty() != c.allowed_keys_dir.empty()) {
     return invalid("secret_key and allowed_keys go together (CURVE needs both)");
   }
+  EDGEFL_RETURN_IF_ERROR(check_status_security(c.status, c.insecure));
   return Status();
 }
 

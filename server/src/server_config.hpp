@@ -35,6 +35,7 @@ struct LocalTrainingConfig {
   float adam_beta2 = 0.999f;
   float adam_epsilon = 1e-8f;
   uint32_t batch_size = 32;
+  bool full_batch = false;  // every local step on the device's whole shard (Tasks carry batch_size 0)
   uint32_t local_epochs = 1;  // used when local_steps == 0
   uint32_t local_steps = 0;
   // Inner lr schedule over global steps (edgefl/optim/lr_schedule.hpp).
@@ -80,6 +81,16 @@ struct StrategyConfig {
 // 1..warmup_steps are synchronous gradient rounds (as strategy ddp), then PALSGD rounds follow.
 inline PalsgdSettings default_palsgd() { return PalsgdSettings{.p = 0.0f, .rho = 1.0f, .h = 0, .warmup_steps = 0}; }
 
+// The HTTP status endpoint (/metrics, /status, /): off unless `listen` is set. Beyond loopback
+// it needs TLS and a bearer token, unless the run is --insecure.
+struct StatusConfig {
+  std::string listen;        // HOST:PORT, e.g. 127.0.0.1:9464 (port 0: any free port); empty: off
+  std::string listen_file;   // write the HOST:PORT actually bound here (for port 0)
+  std::string tls_cert;      // PEM certificate chain; with tls_key: HTTPS
+  std::string tls_key;       // PEM private key
+  std::string token_file;    // file holding the bearer token requests must present
+};
+
 struct ServerConfig {
   // Model and evaluation.
   std::string model = "mlp:784-256-128-10:relu";  // or "@PATH": a JSON model file
@@ -115,7 +126,8 @@ struct ServerConfig {
   std::string metrics_path;      // empty: <state_dir>/metrics.jsonl
   std::string secret_key_file;   // CURVE server secret key; empty: plaintext
   std::string allowed_keys_dir;  // allow-list file: device public keys (Z85), one per line
-  bool insecure = false;         // allow plaintext on a non-loopback endpoint
+  bool insecure = false;         // allow plaintext on a non-loopback endpoint (and status page)
+  StatusConfig status;
   double heartbeat_s = 1.0;
   double time_scale = 1.0;       // multiplies every time-out (slow emulated devices)
   bool quiet = false;

@@ -14,7 +14,7 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
   c.beta1 = config.train.adam_beta1;
   c.beta2 = config.train.adam_beta2;
   c.eps = config.train.adam_epsilon;
-  c.batch_size = config.train.batch_size;
+  c.batch_size = config.train.full_batch ? 0 : config.train.batch_size;  // 0: the whole shard
   c.local_steps = config.train.local_steps;
   c.local_epochs = config.train.local_epochs;
   c.upload.kind = config.codec.kind;

@@ -80,4 +80,10 @@ JsonLine& JsonLine::add(std::string_view name, std::span<const uint32_t> values)
   return *this;
 }
 
+JsonLine& JsonLine::add_json(std::string_view name, std::string_view json) {
+  key(name);
+  body_ += json;
+  return *this;
+}
+
 }  // namespace edgefl

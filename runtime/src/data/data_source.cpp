@@ -1,6 +1,8 @@
 #include "edgefl/data/data_source.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <span>
 
@@ -25,6 +27,49 @@ Result<std::size_t> parse_count(const std::string& name, std::string_view text) 
                        "data '" + name + "': '" + std::string(text) + "' is not a positive size");
   }
   return value;
+}
+
+// "linreg:d=..:n=..:nodes=..[:...]" and "linclass:...": keys in any order, each once.
+Status parse_node_task(const std::string& name, std::span<const std::string_view> fields, bool binary,
+                       LinearTaskConfig& c) {
+  c = LinearTaskConfig{};
+  c.binary = binary;
+  c.majority = binary ? 0.8f : 0.0f;
+  c.groups = 0;
+  c.samples = 0;
+  c.dim = 0;
+  auto bad = [&name](const std::string& why) {
+    return make_status(StatusCode::invalid_argument, "data '" + name + "': " + why);
+  };
+  for (std::string_view field : fields) {
+    const std::size_t eq = field.find('=');
+    if (eq == std::string_view::npos) return bad("'" + std::string(field) + "' is not key=value");
+    const std::string key(field.substr(0, eq));
+    const std::string text(field.substr(eq + 1));
+    if (key == "d" || key == "n" || key == "nodes") {
+      Result<std::size_t> v = parse_count(name, text);
+      if (!v) return v.status();
+      (key == "d" ? c.dim : key == "n" ? c.samples : c.groups) = *v;
+    } else if (key == "seed") {
+      uint64_t seed = 0;
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
+      if (error != std::errc() || end != text.data() + text.size()) return bad("seed '" + text + "' is not a number");
+      c.seed = seed;
+    } else if (key == "mean_norm" || key == "noise" || (binary && key == "majority")) {
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v) || v < 0) {
+        return bad(key + " '" + text + "' is not a finite number >= 0");
+      }
+      (key == "mean_norm" ? c.group_mean_norm : key == "noise" ? c.noise : c.majority) = static_cast<float>(v);
+    } else {
+      return bad("unknown key '" + key + "' (d, n, nodes, mean_norm, " + (binary ? "majority" : "noise") + ", seed)");
+    }
+  }
+  if (c.dim == 0 || c.samples == 0 || c.groups == 0) return bad("d=, n= and nodes= are required");
+  if (c.groups > c.samples) return bad("more nodes than samples");
+  if (binary && !(c.majority > 0.0f && c.majority <= 1.0f)) return bad("majority must be in (0, 1]");
+  return Status();
 }
 
 Result<Partition> split(const Dataset& data, const ShardSpec& s) {
@@ -130,17 +175,32 @@ Result<DataSource> DataSource::parse(const std::string& name, std::string dir, u
     if (!dim) return dim.status();
     source.dim_ = *dim;
     source.classes_ = 0;
+  } else if ((parts[0] == "linreg" || parts[0] == "linclass") && parts.size() > 1) {
+    source.kind_ = Kind::linear_nodes;
+    const bool binary = parts[0] == "linclass";
+    EDGEFL_RETURN_IF_ERROR(parse_node_task(name, std::span(parts).subspan(1), binary, source.nodes_));
+    source.dim_ = source.nodes_.dim;
+    source.classes_ = binary ? 2 : 0;
   } else {
     return make_status(StatusCode::invalid_argument,
                        "data '" + name +
-                           "' is not fashion-mnist, blobs:D:C, linear:D, csv:PATH, npy:X:Y, npz:PATH or "
-                           "idx:IMAGES:LABELS");
+                           "' is not fashion-mnist, blobs:D:C, linear:D, linreg:..., linclass:..., csv:PATH, npy:X:Y, "
+                           "npz:PATH or idx:IMAGES:LABELS");
   }
   return source;
 }
 
 Status DataSource::check_spec(const ModelSpec& spec) const {
   if (kind_ == Kind::file) return Status();
+  if (kind_ == Kind::linear_nodes) {
+    // Linear models: a squared loss for linreg, a logistic one for linclass.
+    const bool fits = spec.input_size() == dim_ && spec.output_size() == 1 &&
+                      spec.loss == (classes_ == 0 ? LossKind::squared : LossKind::logistic);
+    if (fits) return Status();
+    return make_status(StatusCode::shape_mismatch, "data '" + name_ + "' (" + std::to_string(dim_) + " inputs, " +
+                                                       (classes_ == 0 ? "regression" : "labels 0/1") +
+                                                       ") does not fit model '" + spec.to_string() + "'");
+  }
   const std::size_t outputs = classes_ == 0 ? 1 : classes_;
   const bool classifier = spec.loss == LossKind::softmax_cross_entropy;
   if (spec.input_size() != dim_ || spec.output_size() != outputs || classifier != (classes_ > 1)) {
@@ -157,6 +217,11 @@ Status DataSource::check_loaded(const Dataset& data, const ModelSpec& spec) cons
 }
 
 Result<Dataset> DataSource::generate() const {
+  if (kind_ == Kind::linear_nodes) {
+    Result<LinearTask> task = make_linear_task(nodes_);
+    if (!task) return task.status();
+    return std::move(task->data);
+  }
   if (kind_ == Kind::blobs) return make_blobs({classes_, dim_, kBlobsTrain + kBlobsTest, 3.0f, 1.0f, seed_});
   LinearTaskConfig config;
   config.samples = kLinearTrain + kLinearTest;
@@ -191,6 +256,11 @@ Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_sam
       if (!test) return test.status();
       return head(std::move(*test), max_samples);
     }
+    case Kind::linear_nodes: {
+      Result<Dataset> all = generate();
+      if (!all) return all.status();
+      return head(std::move(*all), max_samples);
+    }
     case Kind::linear: {
       Result<Dataset> all = generate();
       if (!all) return all.status();
@@ -206,7 +276,7 @@ Result<Dataset> DataSource::load_test(const ModelSpec& spec, std::size_t max_sam
 
 Result<Dataset> DataSource::synthetic_train() const {
   Result<Dataset> all = generate();
-  if (!all) return all.status();
+  if (!all || kind_ == Kind::linear_nodes) return all;
   std::vector<uint32_t> train_rows(kind_ == Kind::blobs ? kBlobsTrain : kLinearTrain);
   std::iota(train_rows.begin(), train_rows.end(), 0u);
   return all->select(train_rows);
@@ -218,9 +288,30 @@ Result<std::vector<uint32_t>> DataSource::shard_rows(const ShardSpec& shard) con
     if (!labels) return labels.status().with_context("Fashion-MNIST training labels");
     return rows_of(*labels, shard);
   }
+  if (kind_ == Kind::linear_nodes) return node_rows(shard);
   Result<Dataset> train = kind_ == Kind::file ? file_.load() : synthetic_train();
   if (!train) return train.status();
   return rows_of(*train, shard);
+}
+
+Result<std::vector<uint32_t>> DataSource::node_rows(const ShardSpec& shard) const {
+  if (shard.count != 1 && shard.count != nodes_.groups) {
+    return make_status(StatusCode::invalid_argument,
+                       "data '" + name_ + "' holds " + std::to_string(nodes_.groups) +
+                           " nodes: the partition count must be 1 (all) or " + std::to_string(nodes_.groups) +
+                           " (one node each), not " + std::to_string(shard.count));
+  }
+  if (shard.index >= shard.count) {
+    return make_status(StatusCode::invalid_argument, "partition index " + std::to_string(shard.index) +
+                                                         " is not below the partition count " +
+                                                         std::to_string(shard.count));
+  }
+  auto [begin, end] = shard.count == 1 ? std::pair<std::size_t, std::size_t>{0, nodes_.samples}
+                                       : linear_task_group_rows(nodes_, shard.index);
+  if (shard.max_samples != 0) end = std::min(end, begin + shard.max_samples);
+  std::vector<uint32_t> rows(end - begin);
+  std::iota(rows.begin(), rows.end(), static_cast<uint32_t>(begin));
+  return rows;
 }
 
 Result<Shard> DataSource::load_shard(const ModelSpec& spec, const ShardSpec& shard) const {
@@ -242,7 +333,7 @@ Result<Shard> DataSource::load_shard(const ShardSpec& shard) const {
   } else {
     Result<Dataset> train = kind_ == Kind::file ? file_.load() : synthetic_train();
     if (!train) return train.status();
-    Result<std::vector<uint32_t>> rows = rows_of(*train, shard);
+    Result<std::vector<uint32_t>> rows = kind_ == Kind::linear_nodes ? node_rows(shard) : rows_of(*train, shard);
     if (!rows) return rows.status();
     data = keep_rows(std::move(*train), *rows);
     if (!data) return data.status();

@@ -34,10 +34,19 @@ Result<Dataset> make_blobs(const BlobsConfig& c) {
   return Dataset::from_floats(c.dim, std::move(x), std::move(y), c.classes);
 }
 
+std::pair<std::size_t, std::size_t> linear_task_group_rows(const LinearTaskConfig& c, std::size_t group) {
+  // The first i with i * groups / samples >= g, i.e. ceil(g * samples / groups).
+  auto first = [&c](std::size_t g) { return (g * c.samples + c.groups - 1) / c.groups; };
+  return {first(group), first(group + 1)};
+}
+
 Result<LinearTask> make_linear_task(const LinearTaskConfig& c) {
   EDGEFL_RETURN_IF_ERROR(check_sizes(c.samples, c.dim));
   if (c.groups == 0 || c.groups > c.samples) {
     return make_status(StatusCode::invalid_argument, "linear task: groups must be in [1, samples]");
+  }
+  if (c.majority < 0.0f || c.majority > 1.0f || (c.majority > 0.0f && !c.binary)) {
+    return make_status(StatusCode::invalid_argument, "linear task: majority must be in [0, 1], and only for binary labels");
   }
   Rng rng(c.seed);
   Rng weight_rng = rng.fork(1), mean_rng = rng.fork(2), sample_rng = rng.fork(3);
@@ -58,14 +67,21 @@ Result<LinearTask> make_linear_task(const LinearTaskConfig& c) {
   }
   std::vector<float> x(c.samples * c.dim), y(c.samples);
   for (std::size_t i = 0; i < c.samples; ++i) {
-    const float* mean = means.data() + (i * c.groups / c.samples) * c.dim;
+    const std::size_t group = i * c.groups / c.samples;
+    const float* mean = means.data() + group * c.dim;
     double dot = 0;
     for (std::size_t j = 0; j < c.dim; ++j) {
       float v = mean[j] + static_cast<float>(sample_rng.normal());
       x[i * c.dim + j] = v;
       dot += double(v) * w[j];
     }
-    y[i] = c.binary ? (dot > 0 ? 1.0f : 0.0f) : static_cast<float>(dot + c.noise * sample_rng.normal());
+    if (c.binary && c.majority > 0.0f) {
+      const auto [begin, end] = linear_task_group_rows(c, group);
+      const bool majority = double(i - begin) < std::round(double(c.majority) * double(end - begin));
+      y[i] = static_cast<float>(majority ? group % 2 : 1 - group % 2);
+    } else {
+      y[i] = c.binary ? (dot > 0 ? 1.0f : 0.0f) : static_cast<float>(dot + c.noise * sample_rng.normal());
+    }
   }
   Result<Dataset> data = Dataset::from_floats(c.dim, std::move(x), std::move(y), c.binary ? 2 : 0);
   if (!data) return data.status();

@@ -77,7 +77,9 @@ Status validate(const TaskConfig& c, std::size_t parameter_count) {
   EDGEFL_RETURN_IF_ERROR(check_float(c.beta2, "train.beta2", 0.0f, 1.0f, false, "in [0, 1)"));
   EDGEFL_RETURN_IF_ERROR(check_finite(c.eps, "train.eps"));
   if (!(c.eps > 0.0f)) return out_of_range("train.eps", "> 0");
-  if (c.batch_size == 0 || c.batch_size > kMaxBatch) return out_of_range("train.batch_size", "in 1..2^20");
+  // 0: the whole local data set every step (full-batch gradient descent).
+  if (c.batch_size > kMaxBatch) return out_of_range("train.batch_size", "in 0..2^20");
+  if (c.batch_size == 0 && c.adaptive_batch) return out_of_range("train.batch_size", "> 0 with an adaptive batch");
   if (c.local_steps == 0 && c.local_epochs == 0) {
     return out_of_range("train.local_steps/local_epochs", "not both 0");
   }

@@ -62,6 +62,10 @@ Status validate(const PalsgdConfig& pc, float lr) {
   return Status();
 }
 
+std::size_t logical_batch(const TrainConfig& config, std::size_t samples) {
+  return config.batch_size == 0 ? samples : std::min(config.batch_size, samples);
+}
+
 Rng palsgd_flag_rng(uint64_t seed) { return Rng(seed).fork(kPalsgdFlagStream); }
 
 LocalTrainer::LocalTrainer(std::unique_ptr<Network> network, TrainerOptions options)
@@ -196,7 +200,10 @@ Result<GradientStatistics> LocalTrainer::gradient_statistics(std::span<const flo
 
 Status LocalTrainer::check_data(const DatasetView& data, const TrainConfig& config) const {
   if (data.size() == 0) return make_status(StatusCode::invalid_argument, "trainer: empty dataset view");
-  if (config.batch_size == 0) return make_status(StatusCode::invalid_argument, "trainer: batch size 0");
+  if (config.batch_size == 0 && config.adaptive.test != BatchTest::none) {
+    return make_status(StatusCode::invalid_argument,
+                       "trainer: an adaptive batch test needs a batch size (0 is the whole data set)");
+  }
   if (data.dataset().dim() != network_->spec().input_size()) {
     return make_status(StatusCode::shape_mismatch,
                        "trainer: data has " + std::to_string(data.dataset().dim()) + " features, model expects " +
@@ -209,10 +216,15 @@ Status LocalTrainer::check_data(const DatasetView& data, const TrainConfig& conf
   return data.validate();
 }
 
-std::span<uint32_t> LocalTrainer::shuffled(Rng& rng, std::size_t n) {
+std::span<uint32_t> LocalTrainer::in_order(std::size_t n) {
   if (order_.size() < n) order_.resize(n);
   std::span<uint32_t> order(order_.data(), n);
   std::iota(order.begin(), order.end(), 0u);
+  return order;
+}
+
+std::span<uint32_t> LocalTrainer::shuffled(Rng& rng, std::size_t n) {
+  std::span<uint32_t> order = in_order(n);
   for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(static_cast<uint32_t>(i))]);
   return order;
 }
@@ -225,8 +237,8 @@ Result<TrainMetrics> LocalTrainer::gradient(std::span<const float> params, const
                                                        " parameters, the model has " + std::to_string(grads_.size()));
   }
   Rng rng(config.seed);
-  const std::size_t batch = std::min(config.batch_size, data.size());
-  std::span<uint32_t> order = shuffled(rng, data.size());
+  const std::size_t batch = logical_batch(config, data.size());
+  std::span<uint32_t> order = config.batch_size == 0 ? in_order(data.size()) : shuffled(rng, data.size());
   auto total = accumulate(params, data, order.first(batch), grads_.span(), nullptr);
   if (!total) return total.status();
   TrainMetrics metrics;
@@ -254,8 +266,9 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
 
   Rng rng(config.seed);
   std::span<uint32_t> order(order_.data(), n);
-  auto reshuffle = [&] { (void)shuffled(rng, n); };
-  std::size_t batch = std::min(config.batch_size, n);
+  // Full batch: every step sees every sample; a shuffle would only change the summation order.
+  auto reshuffle = [&] { (void)(config.batch_size == 0 ? in_order(n) : shuffled(rng, n)); };
+  std::size_t batch = logical_batch(config, n);
   const BatchTest test = config.adaptive.test;
   AdaptiveBatchConfig adaptive = config.adaptive;
   adaptive.cap = std::min(adaptive.cap, n);

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "edgefl/data/data_source.hpp"
 #include "edgefl/data/idx_reader.hpp"
@@ -140,4 +141,52 @@ TEST_CASE("data source: bad names, mismatched specs and impossible shards are na
   auto none = missing->load_test(spec_of("mlp:784-10"));
   CHECK(none.status().code() == edgefl::StatusCode::not_found);
   CHECK(none.status().message().find("/nonexistent") != std::string::npos);
+}
+
+TEST_CASE("data source: linreg/linclass give partition m of M nodes node m's contiguous samples") {
+  auto reg = DataSource::parse("linreg:d=30:n=40:nodes=4:mean_norm=3:noise=0.1:seed=5");
+  REQUIRE(reg.ok());
+  ModelSpec linear = spec_of("linear:30-1");
+  auto all = reg->load_test(linear);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 40);
+  ShardSpec shard;
+  shard.count = 4;
+  shard.index = 2;
+  auto node = reg->load_shard(linear, shard);
+  REQUIRE(node.ok());
+  REQUIRE(node->data.size() == 10);
+  for (std::size_t i = 0; i < 10; ++i) {
+    CHECK(node->data.target(i) == all->target(20 + i));
+    CHECK(node->data.feature(i, 7) == all->feature(20 + i, 7));
+  }
+  // The node mean (norm 3) shows in the node's sample mean; nodes differ.
+  double mean_norm = 0;
+  for (std::size_t j = 0; j < 30; ++j) {
+    double m = 0;
+    for (std::size_t i = 0; i < 10; ++i) m += node->data.feature(i, j) / 10.0;
+    mean_norm += m * m;
+  }
+  CHECK(std::sqrt(mean_norm) > 1.5);
+  shard.count = 3;
+  auto wrong_count = reg->load_shard(linear, shard);
+  CHECK(wrong_count.status().code() == edgefl::StatusCode::invalid_argument);
+  CHECK(wrong_count.status().message().find("4 nodes") != std::string::npos);
+  CHECK(reg->load_test(spec_of("linear:30-1:logistic")).status().code() == edgefl::StatusCode::shape_mismatch);
+
+  auto cls = DataSource::parse("linclass:d=30:n=40:nodes=4:majority=0.75");
+  REQUIRE(cls.ok());
+  shard.count = 4;
+  shard.index = 1;
+  auto skewed = cls->load_shard(spec_of("linear:30-1:logistic"), shard);
+  REQUIRE(skewed.ok());
+  CHECK(skewed->label_histogram == std::vector<std::size_t>{2, 8});  // node 1: 75 % class 1 (round(7.5))
+
+  for (const char* bad : {"linreg:d=30:n=40", "linreg:d=30:n=40:nodes=50", "linreg:d=30:n=40:nodes=4:noise=-1",
+                          "linreg:d=30:n=40:nodes=4:colour=3", "linclass:d=30:n=40:nodes=4:majority=0",
+                          "linreg:d=30:n=40:nodes=4:majority=0.5", "linreg:d=30:n=40:nodes"}) {
+    auto parsed = DataSource::parse(bad);
+    INFO(bad);
+    CHECK(parsed.status().code() == edgefl::StatusCode::invalid_argument);
+  }
 }

@@ -244,7 +244,9 @@ TEST_CASE("errors: sizes that disagree with the model or codec -> shape_mismatch
 }
 
 TEST_CASE("errors: values outside their sane range -> out_of_range, oversize fields -> too_large") {
-  CHECK(decode_code(hostile_task({.batch_size = 0})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.batch_size = 0})) == StatusCode::ok);  // the whole shard (full-batch GD)
+  CHECK(decode_code(hostile_task({.batch_size = 0, .adaptive = true})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_task({.batch_size = (1u << 20) + 1})) == StatusCode::out_of_range);
   CHECK(decode_code(hostile_task({.lr = -1.0f})) == StatusCode::out_of_range);
   CHECK(decode_code(hostile_task({.adaptive = true, .lr_scaling = 2, .max_lr = 0.4f, .interval_clock = 1})) ==
         StatusCode::ok);

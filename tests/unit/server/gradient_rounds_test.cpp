@@ -202,5 +202,27 @@ TEST_CASE("weighting: fedavg weighs by samples unless told uniform, nesterov is 
   CHECK(bad.to_string().find("strategy.weighting") != std::string::npos);
 }
 
+TEST_CASE("full batch: train.full_batch sends batch_size 0 (the whole shard), and refuses an adaptive batch") {
+  server::ServerConfig config = MemoryServer::config("fedavg");
+  config.train.batch_size = 16;
+  config.train.full_batch = true;
+  Pair pair;
+  pair.start(config);
+  CHECK(pair.a->tasks().at(0).config.batch_size == 0);
+
+  server::ServerConfig sampled = MemoryServer::config("fedavg");
+  sampled.train.batch_size = 16;
+  Pair other;
+  other.start(sampled);
+  CHECK(other.a->tasks().at(0).config.batch_size == 16);
+
+  config.adaptive_batch.test = BatchTest::norm;
+  config.adaptive_batch.cap = 64;
+  MemoryServer refused;
+  Status bad = refused.start(config);
+  CHECK(bad.code() == StatusCode::invalid_argument);
+  CHECK(bad.to_string().find("train.full_batch") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace edgefl::testing

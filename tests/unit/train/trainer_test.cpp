@@ -117,6 +117,49 @@ TEST_CASE("local GD on overparameterised linear regression approaches the min-no
   CHECK(evaluate(*lspec, *ctx, lw.span(), DatasetView(logistic->data)).value().accuracy == 1.0);
 }
 
+TEST_CASE("batch size 0 is full-batch GD: micro-batches accumulate the whole shard's exact gradient") {
+  auto task = make_linear_task({20, 60, 2, 3.0f, 0.0f, false, 4});
+  REQUIRE(task.ok());
+  auto spec = ModelSpec::parse("linear:60-1");
+  REQUIRE(spec.ok());
+  auto ctx = context(Backend::reference);
+  auto run = [&](std::size_t micro, std::size_t batch) {
+    FloatBuffer w = Model::create(*spec, 0).value().params().clone();
+    auto trainer = LocalTrainer::create(*spec, *ctx, {micro, true});
+    REQUIRE(trainer.ok());
+    TrainConfig cfg;
+    cfg.optimizer = {OptimizerKind::sgd, 0.01f};
+    cfg.batch_size = batch;
+    cfg.local_steps = 25;
+    auto m = (*trainer)->train(w.span(), DatasetView(task->data), cfg);
+    REQUIRE(m.ok());
+    CHECK(m->steps == 25);
+    CHECK(m->samples == 25 * std::min<std::size_t>(batch == 0 ? 20 : batch, 20));
+    return w;
+  };
+  FloatBuffer streamed = run(6, 0);   // four micro-batches (6, 6, 6, 2) per step
+  FloatBuffer one_pass = run(20, 20);  // the whole shard in one fused step
+  FloatBuffer sampled = run(20, 5);    // mini-batches: a different trajectory
+  double diff = 0, norm = 0, sampled_diff = 0;
+  for (std::size_t i = 0; i < streamed.size(); ++i) {
+    diff = std::max(diff, double(std::abs(streamed[i] - one_pass[i])));
+    sampled_diff = std::max(sampled_diff, double(std::abs(sampled[i] - one_pass[i])));
+    norm = std::max(norm, double(std::abs(one_pass[i])));
+  }
+  CHECK(norm > 0.01);
+  CHECK(diff <= 1e-5 * norm);
+  CHECK(sampled_diff > 1e-3 * norm);
+
+  TrainConfig adaptive;
+  adaptive.batch_size = 0;
+  adaptive.local_steps = 1;
+  adaptive.adaptive.test = BatchTest::norm;
+  FloatBuffer w(spec->parameter_count());
+  auto trainer = LocalTrainer::create(*spec, *ctx, {20, true});
+  REQUIRE(trainer.ok());
+  CHECK((*trainer)->train(w.span(), DatasetView(task->data), adaptive).status().code() == StatusCode::invalid_argument);
+}
+
 TEST_CASE("trainer rejects mismatched data and configs") {
   auto data = make_blobs({3, 6, 30});
   REQUIRE(data.ok());

@@ -25,6 +25,8 @@ class JsonLine {
   JsonLine& add(std::string_view key, unsigned value) { return add(key, static_cast<uint64_t>(value)); }
   JsonLine& add(std::string_view key, bool value);
   JsonLine& add(std::string_view key, std::span<const uint32_t> values);
+  // `json` must already be a JSON value (an object or array built elsewhere).
+  JsonLine& add_json(std::string_view key, std::string_view json);
 
   // The object, without a trailing newline.
   std::string str() const { return body_ + "}"; }

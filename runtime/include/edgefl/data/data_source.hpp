@@ -10,6 +10,13 @@
 //   blobs:D:C              Gaussian blobs, D inputs, C classes: 12000 training + 2000 test
 //                          samples generated from `seed` (the same on every machine)
 //   linear:D               linear regression with D features: 200 training + 200 test samples
+//   linreg:d=D:n=N:nodes=M[:mean_norm=R][:noise=S][:seed=K]
+//                          N samples in M nodes (contiguous groups, docs/local_gd.md), node m's
+//                          x ~ N(mu_m, I) with |mu_m| = R, y = x.w_true + S N(0,1); partition m
+//                          of M is node m (any partition scheme); the test set is all N samples
+//   linclass:d=D:n=N:nodes=M[:mean_norm=R][:majority=F][:seed=K]
+//                          the same features, labels 0/1 skewed per node: a fraction F
+//                          (default 0.8) of node m's samples in class m % 2 (logistic models)
 //   csv:PATH[:...]         the user's own files (edgefl/data/file_data.hpp): csv:, npy:, npz:,
 //   npy:X:Y, npz:PATH,     idx:; one file is both the training and the test set (a device
 //   idx:IMAGES:LABELS      trains on its file, the server evaluates on its own)
@@ -27,6 +34,7 @@
 
 #include "edgefl/data/dataset.hpp"
 #include "edgefl/data/file_data.hpp"
+#include "edgefl/data/synthetic.hpp"
 #include "edgefl/base/model_spec.hpp"
 #include "edgefl/base/status.hpp"
 
@@ -55,7 +63,7 @@ Status check_fit(const Dataset& data, const ModelSpec& spec, std::string_view wh
 
 class DataSource {
  public:
-  enum class Kind { fashion_mnist, blobs, linear, file };
+  enum class Kind { fashion_mnist, blobs, linear, linear_nodes, file };
 
   static Result<DataSource> parse(const std::string& name, std::string dir = "", uint64_t seed = 1);
 
@@ -78,6 +86,8 @@ class DataSource {
   Result<Dataset> generate() const;
   // A synthetic source's training rows, and the split actually applied to them.
   Result<Dataset> synthetic_train() const;
+  // linear_nodes: node `index` of the source's nodes (or all of them for one partition).
+  Result<std::vector<uint32_t>> node_rows(const ShardSpec& shard) const;
   // File data against the model, once read (other kinds: check_spec).
   Status check_loaded(const Dataset& data, const ModelSpec& spec) const;
 
@@ -88,6 +98,7 @@ class DataSource {
   std::size_t dim_ = 784;
   std::size_t classes_ = 10;
   FileData file_;
+  LinearTaskConfig nodes_;  // linear_nodes
 };
 
 }  // namespace edgefl

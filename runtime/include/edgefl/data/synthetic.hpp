@@ -8,11 +8,14 @@
 // Linear task (the Local-GD test bed, docs/algorithms.md §2.2): sample i belongs to group
 // i * groups / samples; each group has a mean of norm group_mean_norm in a random direction;
 // x ~ N(mean, I); w_true ~ N(0, I/d); target y = x.w_true + noise * N(0,1) (regression) or
-// 1[x.w_true > 0] (binary = true).
+// 1[x.w_true > 0] (binary = true), or with majority > 0 a label skew instead: the first
+// round(majority * size) samples of group g are labelled g % 2, the rest 1 - g % 2 (with
+// dim > samples such data is linearly separable almost surely).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "edgefl/data/dataset.hpp"
@@ -38,7 +41,10 @@ struct LinearTaskConfig {
   float noise = 0.0f;
   bool binary = false;
   uint64_t seed = 1;
+  float majority = 0.0f;  // binary: > 0 labels by group (label skew), in (0, 1]
 };
+// The rows of group `group` (contiguous: sample i is in group i * groups / samples).
+std::pair<std::size_t, std::size_t> linear_task_group_rows(const LinearTaskConfig& config, std::size_t group);
 struct LinearTask {
   Dataset data;
   std::vector<float> w_true;

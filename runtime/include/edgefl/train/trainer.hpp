@@ -68,7 +68,9 @@ struct PalsgdConfig {
 
 struct TrainConfig {
   OptimizerConfig optimizer;
-  std::size_t batch_size = 32;   // logical batch (the starting batch when adaptive)
+  // Logical batch (the starting batch when adaptive); 0: the whole data set every step, in its
+  // stored order (full-batch gradient descent: exact, streamed in micro-batches and accumulated).
+  std::size_t batch_size = 32;
   std::size_t lr_base_batch = 0; // b0 of adaptive.lr_scaling, the batch optimizer.lr is for (0: batch_size)
   uint64_t device_steps = 0;     // local steps run before this call (the test interval's device clock)
   std::size_t local_steps = 0;   // > 0: exactly this many local steps (gradient + pull)
@@ -99,6 +101,9 @@ Status validate(const PalsgdConfig& config, float lr);
 
 // The PALSGD coin-flip stream of a train() call with this seed.
 Rng palsgd_flag_rng(uint64_t seed);
+
+// The batch a step uses on `samples` samples: batch_size, at most the data (0: all of it).
+std::size_t logical_batch(const TrainConfig& config, std::size_t samples);
 
 struct Evaluation {
   double loss = 0.0;      // mean per-sample loss
@@ -157,6 +162,7 @@ class LocalTrainer {
   void reserve_statistics(BatchTest test);
   Status check_data(const DatasetView& data, const TrainConfig& config) const;
   // The first n positions of a fresh shuffle with `rng` (train()'s batch order).
+  std::span<uint32_t> in_order(std::size_t n);
   std::span<uint32_t> shuffled(Rng& rng, std::size_t n);
   Result<BatchStats> accumulate(std::span<const float> params, const DatasetView& data,
                                 std::span<const uint32_t> positions, std::span<float> grads,
