@@ -16,12 +16,12 @@ namespace edgefl::device {
 
 Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
                                       std::size_t receive_bytes, const Dataset& data, uint64_t budget,
-                                      uint64_t process_bytes) {
+                                      uint64_t process_bytes, std::size_t trainable_parameters) {
   const BatchTest test =
       task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
   MemoryPlanRequest request = task_memory_request(
       spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
-      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes(), process_bytes);
+      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes(), process_bytes, trainable_parameters);
   if (budget == 0) {
     Result<uint64_t> available = available_memory_bytes();
     if (!available) return available.status().with_context("measuring available memory");
@@ -50,11 +50,13 @@ bool StopSignal::wait_for(std::chrono::duration<double> duration) {
 
 struct LocalTaskTrainer::State {
   std::string spec_text;
+  std::vector<uint32_t> trainable_layers;  // the Task's (empty: all)
   ModelSpec spec;
   std::unique_ptr<ComputeContext> compute;
   std::unique_ptr<LocalTrainer> trainer;
   FloatBuffer global;
   FloatBuffer local;
+  FloatBuffer trained_part;  // the trainable slice of the delta when layers are frozen
   std::optional<UpdateEncoder> encoder;
   AlignedBytes scratch;
   std::size_t planned_micro_batch = 0;
@@ -93,7 +95,8 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   }
   const Task& task = *task_in_message;
 
-  if (task.model_spec != s.spec_text) {
+  // Another model or another set of frozen layers plans memory and builds the trainer anew.
+  if (task.model_spec != s.spec_text || task.trainable_layers != s.trainable_layers) {
     Result<ModelSpec> spec = ModelSpec::parse(task.model_spec);
     if (!spec) return failed(spec.status());
     // Also keeps a label beyond the classifier's outputs from indexing past them.
@@ -104,8 +107,10 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
       if (!compute) return failed(compute.status());
       s.compute = std::move(*compute);
     }
-    Result<MemoryPlan> plan = plan_device_memory(*spec, s.compute->backend(), task.config, message.size(),
-                                                 *options_.data, options_.memory_budget, options_.process_bytes);
+    const TrainableSlices trainable(*spec, task.trainable_layers);
+    Result<MemoryPlan> plan =
+        plan_device_memory(*spec, s.compute->backend(), task.config, message.size(), *options_.data,
+                           options_.memory_budget, options_.process_bytes, trainable.count());
     if (!plan) return failed(plan.status());
     s.plan_text = plan->describe();
     std::size_t micro_batch = plan->max_micro_batch;
@@ -116,13 +121,18 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     }
     auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
     if (!trainer) return failed(trainer.status());
+    Status frozen = (*trainer)->set_trainable(task.trainable_layers);
+    if (!frozen.ok()) return failed(frozen);
     s.trainer = std::move(*trainer);
     s.global = FloatBuffer(spec->parameter_count());
     s.local = FloatBuffer(spec->parameter_count());
+    s.trained_part = FloatBuffer(trainable.all() ? 0 : trainable.count());
     s.encoder.reset();
     s.spec = *spec;
     s.spec_text = task.model_spec;
+    s.trainable_layers = task.trainable_layers;
   }
+  const TrainableSlices& trainable = s.trainer->trainable();
   Status received = decoded->payload_into(s.global.span());
   if (!received.ok()) return failed(received);
   // A handed-over inner optimizer state (after a gradient warm-up) replaces the device's own.
@@ -137,7 +147,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   std::vector<uint8_t>().swap(message);
   s.scratch = AlignedBytes();
   if (!s.encoder || !(s.encoder->config() == task.config.upload)) {
-    auto encoder = UpdateEncoder::create(task.config.upload, s.spec.parameter_count());
+    auto encoder = UpdateEncoder::create(task.config.upload, trainable.count());
     if (!encoder) return failed(encoder.status());
     s.encoder.emplace(std::move(*encoder));
   }
@@ -193,16 +203,22 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   };
   Result<TrainMetrics> metrics = run();
   if (!metrics) return failed(metrics.status());
+  // With frozen layers an Update carries the trainable slice only (their delta is 0).
+  auto uploaded = [&](std::span<const float> full) -> std::span<const float> {
+    if (trainable.all()) return full;
+    trainable.gather(full, s.trained_part.span());
+    return s.trained_part.span();
+  };
   TensorView payload;
   if (task.config.gradient_only) {
     // Uncompressed: the codec's error feedback belongs to deltas. The server averages it.
-    payload = f32_tensor(s.trainer->gradients());
+    payload = f32_tensor(uploaded(s.trainer->gradients()));
   } else {
     s.next_batch_size = metrics->next_batch_size;
     s.completed_steps += metrics->steps;
     // The delta is formed in place: the trained copy is not needed once it is encoded.
     for (std::size_t i = 0; i < s.local.size(); ++i) s.local[i] -= s.global[i];
-    Result<TensorView> encoded = s.encoder->encode(s.local.span());
+    Result<TensorView> encoded = s.encoder->encode(uploaded(s.local.span()));
     if (!encoded) return failed(encoded.status());
     payload = *encoded;
   }

@@ -124,7 +124,8 @@ int main(int argc, char** argv) {
     }
   }
   if (config.min_devices == 0) config.min_devices = flags.devices;
-  Status valid = server::validate_server_config(config);
+  Status valid = server::resolve_model_file(config);
+  if (valid.ok()) valid = server::validate_server_config(config);
   if (!valid.ok()) return fail(valid, 2);
   if (config.data == "none") return fail(make_status(StatusCode::invalid_argument, "devices need --data"), 2);
 

@@ -53,6 +53,8 @@ Coordinator::Coordinator(const ServerConfig& config, LogSink log, TimeSource& cl
       global_(spec_.parameter_count()),
       tally_(config.strategy.name, strategy_->asynchronous()),
       scratch_(spec_.parameter_count()),
+      trainable_(spec_, tasks.trainable_layers()),
+      trained_part_(trainable_.all() ? 0 : trainable_.count()),
       tasks_(std::move(tasks)),
       evaluator_(std::move(evaluator)),
       join_check_(config_, spec_) {

@@ -36,6 +36,7 @@
 #include "edgefl/store/file_system.hpp"
 #include "edgefl/base/float_buffer.hpp"
 #include "edgefl/base/model_spec.hpp"
+#include "edgefl/base/trainable.hpp"
 #include "edgefl/proto/proto.hpp"
 #include "edgefl/aggregate/server_strategy.hpp"
 #include "edgefl/base/time_source.hpp"
@@ -206,6 +207,10 @@ class Coordinator {
   std::vector<PendingAck> pending_acks_;
   uint64_t session_ = 0;
   FloatBuffer scratch_;  // one decoded update
+  // With frozen layers an update carries the trainable slices only: decoded into trained_part_,
+  // spread over scratch_, whose frozen entries stay 0 (so the mean leaves those layers alone).
+  TrainableSlices trainable_;
+  FloatBuffer trained_part_;
   AlignedBytes decode_scratch_;
   TaskFactory tasks_;
   Evaluator evaluator_;

@@ -109,7 +109,14 @@ Status Coordinator::flush_acks(ServerChannel& channel) {
 
 Status Coordinator::verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,
                                     const Admission& admission) {
-  EDGEFL_RETURN_IF_ERROR(decoded.payload_into(scratch_.span()));
+  if (trainable_.all()) {
+    EDGEFL_RETURN_IF_ERROR(decoded.payload_into(scratch_.span()));
+  } else {
+    Status read = decoded.payload_into(trained_part_.span());
+    if (!read.ok()) return read.with_context("an update of the " + std::to_string(trainable_.count()) +
+                                             " trainable parameters (train.trainable_layers)");
+    trainable_.scatter(trained_part_.span(), scratch_.span());
+  }
   return fold(device_id, update, scratch_.span(), admission);
 }
 

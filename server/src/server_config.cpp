@@ -1,10 +1,12 @@
 #include "server_config.hpp"
 
 #include <cmath>
+#include <fstream>
 
 #include "edgefl/train/adaptive_batch.hpp"
 #include "edgefl/data/data_source.hpp"
 #include "edgefl/base/model_spec.hpp"
+#include "edgefl/base/trainable.hpp"
 #include "edgefl/train/trainer.hpp"
 #include "status_listen.hpp"
 
@@ -13,7 +15,8 @@ namespace edgefl::server {
 void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("model", &c.model,
         "model spec, e.g. mlp:784-256-128-10:relu, linear:1000-1 or a layer list such as \"in:28x28x1 conv3x3x8 "
-        "relu maxpool2 flatten dense10\" (docs/models.md)");
+        "relu maxpool2 flatten dense10\" (docs/models.md), or @PATH: a JSON model file");
+  t.add("model_file", &c.model_file, "JSON model file (docs/models.md, examples/models/); replaces model");
   t.add("seed", &c.seed, "seed for initialisation, device sampling and device tasks");
   t.add("data", &c.data,
         "evaluation data: fashion-mnist | blobs:D:C | linear:D | csv:PATH | npy:X.npy:Y.npy | npz:PATH | "
@@ -54,6 +57,8 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("train.clip_norm", &c.train.clip_norm, "clip each batch gradient to this global L2 norm (0: off)");
   t.add("train.keep_optimizer_state", &c.train.keep_optimizer_state,
         "auto | true | false: devices keep the inner optimizer state across tasks (auto: nesterov, ddp)");
+  t.add("train.trainable_layers", &c.train.trainable_layers,
+        "layers devices train, the others frozen: all | last:N (layers with parameters) | 0,4,... (indices)");
 
   t.add_choice("codec.name", &c.codec.kind, parse_codec, codec_name, "update codec: f32 | f16 | int8 | topk");
   t.add("codec.int8_block_size", &c.codec.int8_block_size, "values per int8 scale block");
@@ -152,9 +157,47 @@ Status validate_times(const ServerConfig& c) {
 
 }  // namespace
 
+Status resolve_model_file(ServerConfig& c) {
+  std::string path = c.model_file;
+  if (path.empty() && c.model.starts_with('@')) path = c.model.substr(1);
+  if (path.empty()) return Status();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_status(StatusCode::not_found, "model file " + path + ": cannot open it");
+  std::string json(ModelSpec::kMaxJsonBytes + 1, '\0');
+  in.read(json.data(), static_cast<std::streamsize>(json.size()));
+  if (in.bad()) return make_status(StatusCode::io_error, "model file " + path + ": read failed");
+  json.resize(static_cast<std::size_t>(in.gcount()));
+  if (json.size() > ModelSpec::kMaxJsonBytes) {
+    return make_status(StatusCode::too_large, "model file " + path + " is over " +
+                                                  std::to_string(ModelSpec::kMaxJsonBytes) + " bytes");
+  }
+  Result<ModelSpec> spec = ModelSpec::from_json(json);
+  if (!spec) return spec.status().with_context(path);  // "PATH: model file: ..."
+  c.model = spec->to_string();
+  c.model_file.clear();
+  return Status();
+}
+
+Result<std::vector<uint32_t>> trainable_layers(const ServerConfig& c, const ModelSpec& spec) {
+  Result<std::vector<uint32_t>> layers = parse_trainable(c.train.trainable_layers, spec);
+  if (!layers) return layers.status().with_context("train.trainable_layers");
+  return layers;
+}
+
 Status validate_server_config(const ServerConfig& c) {
+  if (!c.model_file.empty() || c.model.starts_with('@')) {
+    return invalid("the model file " + (c.model_file.empty() ? c.model.substr(1) : c.model_file) +
+                   " was not read (resolve_model_file)");
+  }
   Result<ModelSpec> spec = ModelSpec::parse(c.model);
   if (!spec) return spec.status();
+  Result<std::vector<uint32_t>> trainable = trainable_layers(c, *spec);
+  if (!trainable) return trainable.status();
+  // A gradient round's server step and the optimizer state it hands over cover every parameter.
+  if (!trainable->empty() && (c.strategy.name == "ddp" || c.palsgd.warmup_steps > 0)) {
+    return invalid("train.trainable_layers freezes layers, which synchronous gradient rounds (strategy ddp, "
+                   "palsgd.warmup_steps) do not support");
+  }
   if (c.data != "none") {
     Result<DataSource> source = DataSource::parse(c.data, c.data_dir);
     if (!source) return source.status();
@@ -266,6 +309,7 @@ Result<ServerConfig> load_server_config(int argc, const char* const* argv,
   bind_server_options(config, table);
   EDGEFL_RETURN_IF_ERROR(table.parse_command_line(
       argc, argv, "edgefl-server", "edgefl-server: federated aggregation server", help_text));
+  EDGEFL_RETURN_IF_ERROR(resolve_model_file(config));
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   return config;
 }

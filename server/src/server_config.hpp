@@ -47,6 +47,9 @@ struct LocalTrainingConfig {
   // auto: kept for nesterov/diloco/ddp (DiLoCo, PALSGD), reset every task otherwise (FedAvg
   // clients start fresh). Kept state lives in device memory: a reboot loses it.
   std::string keep_optimizer_state = "auto";  // auto | true | false
+  // The layers devices train (edgefl/base/trainable.hpp): all | last:N | 0,4,...; the others
+  // stay frozen and updates carry the trainable parameters only.
+  std::string trainable_layers = "all";
 };
 
 struct UploadCodecConfig {
@@ -90,7 +93,8 @@ struct StatusConfig {
 
 struct ServerConfig {
   // Model and evaluation.
-  std::string model = "mlp:784-256-128-10:relu";
+  std::string model = "mlp:784-256-128-10:relu";  // or "@PATH": a JSON model file
+  std::string model_file;  // a JSON model file (docs/models.md); replaces `model`
   uint64_t seed = 1;
   std::string data = "fashion-mnist";   // fashion-mnist | blobs:D:C | linear:D | csv:/npy:/npz:/idx: files | none
   std::string data_dir;                 // empty: Debian's /usr/share/datasets/fashion-mnist
@@ -138,8 +142,15 @@ Result<ServerConfig> load_server_config(int argc, const char* const* argv, std::
 // Registers every setting of `config` (TOML key and flag) in `table`.
 void bind_server_options(ServerConfig& config, OptionTable& table);
 
+// Reads the JSON model file that model_file or model = "@PATH" names into `model` (its text
+// form); errors name the file. load_server_config calls it; other callers that take `model`
+// from a user call it before validating.
+Status resolve_model_file(ServerConfig& config);
+
 // Range and name checks shared by both sources.
 Status validate_server_config(const ServerConfig& config);
+// The trainable layers of train.trainable_layers for the model (validated).
+Result<std::vector<uint32_t>> trainable_layers(const ServerConfig& config, const ModelSpec& spec);
 
 // The settings "auto" resolves, from the strategy.
 MeanWeighting round_weighting(const ServerConfig& config);

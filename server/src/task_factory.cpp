@@ -43,7 +43,9 @@ Result<TaskFactory> TaskFactory::create(const ServerConfig& config, const ModelS
                                              .max_lr = static_cast<float>(ab.max_lr),
                                              .interval_clock = static_cast<uint8_t>(ab.interval_clock)};
   }
-  return TaskFactory(std::move(c), spec.to_string(), config);
+  Result<std::vector<uint32_t>> trainable = server::trainable_layers(config, spec);
+  if (!trainable) return trainable.status();
+  return TaskFactory(std::move(c), spec.to_string(), std::move(*trainable), config);
 }
 
 Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t round, uint64_t model_version,
@@ -58,6 +60,7 @@ Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t roun
   task.params = f32_tensor(params);
   task.run_id = run_id_;
   task.base_hash = base_hash;
+  task.trainable_layers = trainable_layers_;
   if (!optimizer_state.empty()) {
     task.optimizer_state = f32_tensor(optimizer_state);
     task.optimizer_steps = optimizer_steps;

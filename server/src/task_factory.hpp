@@ -33,13 +33,21 @@ class TaskFactory {
                                       uint64_t optimizer_steps = 0) const;
   void set_run_id(uint64_t run_id) { run_id_ = run_id; }
   const TaskConfig& settings() const { return settings_; }
+  // The layers devices train (train.trainable_layers; empty: all).
+  const std::vector<uint32_t>& trainable_layers() const { return trainable_layers_; }
 
  private:
-  TaskFactory(TaskConfig settings, std::string model_spec, const ServerConfig& config)
-      : settings_(std::move(settings)), model_spec_(std::move(model_spec)), seed_(config.seed), config_(config) {}
+  TaskFactory(TaskConfig settings, std::string model_spec, std::vector<uint32_t> trainable_layers,
+              const ServerConfig& config)
+      : settings_(std::move(settings)),
+        model_spec_(std::move(model_spec)),
+        trainable_layers_(std::move(trainable_layers)),
+        seed_(config.seed),
+        config_(config) {}
 
   TaskConfig settings_;  // seed and start step left 0: set per task
   std::string model_spec_;
+  std::vector<uint32_t> trainable_layers_;
   uint64_t seed_;
   ServerConfig config_;  // which rounds are gradient rounds, and their global steps
   uint64_t run_id_ = 0;

@@ -94,6 +94,15 @@ class Spec:
     def parameter_count(self):
         return sum(i * o + (o if b is not None else 0) for _, b, i, o in self.layers())
 
+    def table(self):
+        """The 1.5 Model table of this spec, as wire.decode reads it."""
+        layers = []
+        for width in self.widths[1:]:
+            if layers:
+                layers.append((1, 0, None))  # relu
+            layers.append((0, width, self.bias))  # dense
+        return {"input": (1, 1, self.widths[0]), "layers": layers, "loss": self.loss}
+
 
 def forward_backward(spec, params, x, y):
     """Sum of per-sample losses over the batch and the gradient of the MEAN loss."""
@@ -208,7 +217,11 @@ class Trainer:
         Raises ValueError for a Task it cannot use."""
         if task["palsgd"] or task["adaptive_batch"]:
             raise ValueError("this device implements neither PALSGD nor adaptive batches")
+        if task["trainable_layers"]:
+            raise ValueError("this device does not implement frozen layers")
         spec = Spec(task["model_spec"])
+        if task["model"] is not None and task["model"] != spec.table():
+            raise ValueError("the Task's model table %r is not its model_spec '%s'" % (task["model"], task["model_spec"]))
         if spec.widths[0] != self.x.shape[1]:
             raise ValueError("model takes %d inputs, the data has %d" % (spec.widths[0], self.x.shape[1]))
         if spec.parameter_count() != task["params"].size:

@@ -145,6 +145,29 @@ def _f32_params(tensor):
     return values.astype(np.float32)
 
 
+# Model.Layer.kind values (docs/protocol.md §4, Task) of the layers with parameters.
+PARAMETRISED_LAYERS = (0, 3, 4)  # dense, conv2d, depthwise_conv2d
+LOSSES = ("softmax_cross_entropy", "squared", "logistic")
+
+
+def _model(model):
+    """A 1.5 Model table -> {"input": (h, w, c), "layers": [(kind, units, bias)], "loss": name},
+    or None when the Task has none. Units and bias only for layers with parameters (elsewhere
+    they mean nothing); the other layer fields are not read."""
+    if model is None:
+        return None
+    layers = []
+    for i in range(model.LayersLength()):
+        layer = model.Layers(i)
+        if layer.Kind() in PARAMETRISED_LAYERS:
+            layers.append((layer.Kind(), layer.Units(), layer.Bias()))
+        else:
+            layers.append((layer.Kind(), 0, None))
+    loss = model.Loss()
+    return {"input": (model.InputH(), model.InputW(), model.InputC()), "layers": layers,
+            "loss": LOSSES[loss] if loss < len(LOSSES) else "unknown %d" % loss}
+
+
 def _table(cls, union):
     table = cls()
     table.Init(union.Bytes, union.Pos)
@@ -190,7 +213,10 @@ def decode(data):
                         # 1.4 (absent fields read as their defaults: a 1.3 server's Task)
                         "lr_schedule": (c.LrSchedule(), c.LrWarmupSteps(), c.LrTotalSteps(), c.LrMin()),
                         "start_step": c.StartStep(), "keep_optimizer_state": c.KeepOptimizerState(),
-                        "clip_norm": c.ClipNorm(), "gradient_only": c.GradientOnly()}
+                        "clip_norm": c.ClipNorm(), "gradient_only": c.GradientOnly(),
+                        # 1.5 (absent: a 1.4 server's Task, the model as text only, all layers train)
+                        "model": _model(t.Model()),
+                        "trainable_layers": [t.TrainableLayers(i) for i in range(t.TrainableLayersLength())]}
     if kind == M.Ack:
         a = _table(Ack.Ack, union)
         return "Ack", {"update_id": a.UpdateId(), "round": a.Round(),

@@ -21,6 +21,7 @@ namespace edgefl::golden {
 
 inline constexpr const char* kModelSpec = "mlp:4-3-2:relu";
 inline constexpr std::size_t kParameters = 23;  // (4*3 + 3) + (3*2 + 2)
+inline constexpr std::size_t kHeadParameters = 8;  // 3*2 + 2
 
 struct Samples {
   FloatBuffer params{kParameters};
@@ -121,6 +122,10 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     task.optimizer_state = f32_tensor(s->momentum.span());
     task.optimizer_steps = 32;
   }
+  if (version >= 0x0105) {  // the head (dense 3 -> 2) trains; its 8 parameters have state
+    task.trainable_layers = {2};
+    task.optimizer_state = f32_tensor(s->momentum.span().last(kHeadParameters));
+  }
   s->messages.emplace_back("task", task);
   s->messages.emplace_back("update_f32", sample_update(101, encode({.kind = CodecKind::f32}), version));
   s->messages.emplace_back("update_f16", sample_update(102, encode({.kind = CodecKind::f16}), version));
@@ -165,7 +170,7 @@ inline bool same(const Task& a, const Task& b) {
          a.run_id == b.run_id && a.base_hash == b.base_hash &&
          a.optimizer_state.parameter_count == b.optimizer_state.parameter_count &&
          (a.optimizer_state.parameter_count == 0 || same_tensor(a.optimizer_state, b.optimizer_state)) &&
-         a.optimizer_steps == b.optimizer_steps;
+         a.optimizer_steps == b.optimizer_steps && a.trainable_layers == b.trainable_layers;
 }
 inline bool same(const Update& a, const Update& b) {
   return a.update_id == b.update_id && a.task_id == b.task_id && a.round == b.round &&

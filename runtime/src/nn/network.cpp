@@ -37,12 +37,24 @@ Network::Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKe
     : spec_(std::move(spec)), options_(options), layers_(make_layers(spec_)), dense_layouts_(spec_.dense_layouts()),
       parameters_(spec_.parameter_count()), outputs_(spec_.output_size()), kernels_(std::move(kernels)) {
   std::size_t dense = 0;
-  first_trainable_ = layers_.size();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     dense_index_.push_back(dense);
     if (layers_[i]->spec().kind == LayerKind::dense) ++dense;
-    if (layers_[i]->param_count() > 0 && first_trainable_ == layers_.size()) first_trainable_ = i;
   }
+  (void)set_trainable({});  // every layer trains; an empty list is always valid
+}
+
+Status Network::set_trainable(const std::vector<uint32_t>& layers) {
+  EDGEFL_RETURN_IF_ERROR(check_trainable(layers, spec_));
+  frozen_.assign(layers_.size(), !layers.empty());
+  for (uint32_t i : layers) frozen_[i] = false;
+  // create() planned the scratch for every layer after the first with parameters; this one is
+  // never earlier.
+  first_trainable_ = layers_.size();
+  for (std::size_t i = 0; i < layers_.size() && first_trainable_ == layers_.size(); ++i) {
+    if (layers_[i]->param_count() > 0 && !frozen_[i]) first_trainable_ = i;
+  }
+  return Status();
 }
 
 Network::~Network() = default;
@@ -175,10 +187,10 @@ Result<BatchStats> Network::run_backward(std::span<const float> params, std::spa
     Layer& layer = *layers_[i];
     const bool needs_dx = i > first_trainable_;
     float* dx = !needs_dx ? nullptr : layer.in_place() ? dy : other;
-    float* param_grads = accumulate ? acc_scratch_ : grads.data() + layer.param_offset();
+    float* param_grads = frozen_[i] ? nullptr : accumulate ? acc_scratch_ : grads.data() + layer.param_offset();
     EDGEFL_RETURN_IF_ERROR(layer.backward(
         ctx, {params.data(), acts_[i], acts_[i + 1], dy, dx, param_grads, sink ? &*sink : nullptr, batch}));
-    if (layer.param_count() > 0) {
+    if (layer.param_count() > 0 && !frozen_[i]) {
       if (observer_ != nullptr) observe(i, dy, batch);
       if (accumulate) {
         float* g = grads.data() + layer.param_offset();

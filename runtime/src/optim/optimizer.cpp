@@ -107,12 +107,19 @@ std::size_t optimizer_state_floats(OptimizerKind kind, std::size_t parameters) {
   return state_floats(kind, parameters);
 }
 
-Optimizer::Optimizer(const OptimizerConfig& config, std::size_t parameters)
-    : config_(config), parameters_(parameters), state_(state_floats(config.kind, parameters)) {}
+Optimizer::Optimizer(const OptimizerConfig& config, std::size_t parameters,
+                     std::vector<TrainableSlices::Slice> slices, std::size_t trained)
+    : config_(config), parameters_(parameters), slices_(std::move(slices)), trained_(trained),
+      state_(state_floats(config.kind, trained)) {}
 
 Result<Optimizer> Optimizer::create(const OptimizerConfig& config, std::size_t parameters) {
   EDGEFL_RETURN_IF_ERROR(validate(config));
-  return Optimizer(config, parameters);
+  return Optimizer(config, parameters, {{0, parameters}}, parameters);
+}
+
+Result<Optimizer> Optimizer::create(const OptimizerConfig& config, const TrainableSlices& trainable) {
+  EDGEFL_RETURN_IF_ERROR(validate(config));
+  return Optimizer(config, trainable.total(), trainable.slices(), trainable.count());
 }
 
 Status Optimizer::set_config(const OptimizerConfig& config) {
@@ -143,13 +150,20 @@ Status Optimizer::begin_step(std::span<float> params, std::span<const float> gra
 void Optimizer::update(std::span<float> params, std::span<const float> grads, std::size_t begin,
                        std::size_t end) {
   end = std::min({end, parameters_, params.size(), grads.size()});
-  if (begin >= end) return;
+  std::size_t state_offset = 0;  // of the slice in the state
+  for (const TrainableSlices::Slice& slice : slices_) {
+    const std::size_t from = std::max(begin, slice.offset), to = std::min(end, slice.offset + slice.count);
+    if (from < to) {
+      update_slice(params.data() + from, grads.data() + from, to - from, state_offset + (from - slice.offset));
+    }
+    state_offset += slice.count;
+  }
+}
+
+void Optimizer::update_slice(float* w, const float* g, std::size_t n, std::size_t state_offset) {
   const float lr = config_.lr;
   const float wd = config_.weight_decay;
-  float* w = params.data() + begin;
-  const float* g = grads.data() + begin;
-  float* state = state_.empty() ? nullptr : state_.data() + begin;  // sgd keeps none
-  const std::size_t n = end - begin;
+  float* state = state_.empty() ? nullptr : state_.data() + state_offset;  // sgd keeps none
   switch (config_.kind) {
     case OptimizerKind::sgd:
       sgd_update(w, g, n, lr, wd);
@@ -161,7 +175,7 @@ void Optimizer::update(std::span<float> params, std::span<const float> grads, st
       nesterov_update(w, g, state, n, lr, wd, config_.momentum);
       break;
     case OptimizerKind::adamw:
-      adamw_update(w, g, state, state + parameters_, n, lr, wd, config_.beta1, config_.beta2, correction1_,
+      adamw_update(w, g, state, state + trained_, n, lr, wd, config_.beta1, config_.beta2, correction1_,
                    correction2_, config_.eps);
       break;
   }

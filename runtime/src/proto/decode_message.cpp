@@ -4,6 +4,7 @@
 #include "edgefl/proto/proto.hpp"
 #include "edgefl/schema/wire_generated.h"
 #include "framing.hpp"
+#include "model_table.hpp"
 #include "read_helpers.hpp"
 #include "tensor_table.hpp"
 #include "validate.hpp"
@@ -85,6 +86,25 @@ TaskConfig read_config(const fb::TrainConfig& in) {
   return c;
 }
 
+// A 1.5 Task carries the model as a table and as text (for 1.4 peers); a table alone fills
+// in the text, and both must describe the same model.
+Status read_model_into(const fb::Model& table, std::string& spec_text, const DecodeLimits& limits) {
+  Result<ModelSpec> from_table = proto_detail::read_model(table, limits);
+  if (!from_table) return from_table.status();
+  if (spec_text.empty()) {
+    spec_text = from_table->to_string();
+    return Status();
+  }
+  Result<ModelSpec> from_text = ModelSpec::parse(spec_text);
+  if (!from_text) return from_text.status().with_context("task.model_spec");
+  if (!(*from_text == *from_table)) {
+    return Status(StatusCode::shape_mismatch, "task.model (" + from_table->to_string() +
+                                                  ") and task.model_spec (" + spec_text +
+                                                  ") describe different models");
+  }
+  return Status();
+}
+
 Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
   Task task;
   task.task_id = in.task_id();
@@ -101,6 +121,8 @@ Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
                   proto_detail::read_tensor(in.optimizer_state(), limits, "task.optimizer_state"));
   }
   task.optimizer_steps = in.optimizer_steps();
+  if (in.model() != nullptr) EDGEFL_RETURN_IF_ERROR(read_model_into(*in.model(), task.model_spec, limits));
+  EDGEFL_ASSIGN(task.trainable_layers, (read_list<uint32_t>(in.trainable_layers(), "task.trainable_layers", limits)));
   return Message(std::move(task));
 }
 

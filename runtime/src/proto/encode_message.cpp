@@ -3,6 +3,7 @@
 
 #include "edgefl/proto/proto.hpp"
 #include "edgefl/schema/wire_generated.h"
+#include "model_table.hpp"
 #include "tensor_table.hpp"
 #include "validate.hpp"
 
@@ -61,14 +62,22 @@ Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TaskConfig& c) 
                                c.keep_optimizer_state, c.clip_norm, c.gradient_only);
 }
 
-Offset<void> write(FlatBufferBuilder& b, const Task& task) {
+// Fields of a later minor than `version` are left out (golden buffers of older versions).
+Offset<void> write(FlatBufferBuilder& b, const Task& task, uint16_t version) {
   const auto params = proto_detail::write_tensor(b, task.params);
   const auto config = write_config(b, task.config);
   const auto spec = b.CreateString(task.model_spec);
   flatbuffers::Offset<fb::EncodedTensor> state = 0;
   if (task.optimizer_state.parameter_count > 0) state = proto_detail::write_tensor(b, task.optimizer_state);
+  Offset<fb::Model> model = 0;
+  Offset<flatbuffers::Vector<uint32_t>> trainable = 0;
+  if (version >= 0x0105) {
+    Result<ModelSpec> parsed = ModelSpec::parse(task.model_spec);  // validate_message accepted it
+    if (parsed) model = proto_detail::write_model(b, *parsed);
+    if (!task.trainable_layers.empty()) trainable = b.CreateVector(task.trainable_layers);
+  }
   return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config, task.run_id,
-                        task.base_hash, state, task.optimizer_steps)
+                        task.base_hash, state, task.optimizer_steps, model, trainable)
       .Union();
 }
 
@@ -102,6 +111,11 @@ Offset<void> write(FlatBufferBuilder& b, const Bye& bye) {
   return fb::CreateBye(b, static_cast<fb::ByeReason>(bye.reason), text).Union();
 }
 
+template <typename M>
+Offset<void> write(FlatBufferBuilder& b, const M& message, uint16_t) {
+  return write(b, message);
+}
+
 std::size_t size_hint(const Message& message) {
   constexpr std::size_t kHeaderBytes = 1024;
   if (const auto* task = std::get_if<Task>(&message)) {
@@ -124,7 +138,7 @@ Result<std::vector<uint8_t>> encode_message(const Message& message, uint16_t ver
   }
   try {
     FlatBufferBuilder builder(size_hint(message));
-    const Offset<void> body = std::visit([&](const auto& m) { return write(builder, m); }, message);
+    const Offset<void> body = std::visit([&](const auto& m) { return write(builder, m, version); }, message);
     const auto envelope = fb::CreateEnvelope(
         builder, version, static_cast<fb::Message>(message.index() + 1), body);
     fb::FinishSizePrefixedEnvelopeBuffer(builder, envelope);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "edgefl/base/trainable.hpp"
 #include "edgefl/optim/optimizer.hpp"
 
 namespace edgefl::proto_detail {
@@ -125,11 +126,15 @@ Status validate(const TaskConfig& c, std::size_t parameter_count) {
 Status validate(const Task& task, const DecodeLimits& limits) {
   Result<ModelSpec> spec = check_spec_and_tensor(task.model_spec, task.params, "task.params", limits);
   if (!spec) return spec.status();
-  EDGEFL_RETURN_IF_ERROR(validate(task.config, spec->parameter_count()));
+  Status trainable = check_trainable(task.trainable_layers, *spec);
+  if (!trainable.ok()) return trainable.with_context("task.trainable_layers");
+  // The upload codec and the optimizer state cover the trainable parameters only.
+  const std::size_t trained = TrainableSlices(*spec, task.trainable_layers).count();
+  EDGEFL_RETURN_IF_ERROR(validate(task.config, trained));
   if (task.optimizer_state.parameter_count == 0) return Status();
   Status shape = check_tensor_shape(task.optimizer_state);
   if (!shape.ok()) return shape.with_context("task.optimizer_state");
-  const std::size_t floats = optimizer_state_floats(task.config.optimizer, spec->parameter_count());
+  const std::size_t floats = optimizer_state_floats(task.config.optimizer, trained);
   if (task.optimizer_state.kind != CodecKind::f32 || task.optimizer_state.parameter_count != floats) {
     return Status(StatusCode::shape_mismatch, "task.optimizer_state must be " + std::to_string(floats) +
                                                   " f32 values for this optimizer and model, got " +

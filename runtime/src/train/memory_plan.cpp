@@ -127,17 +127,19 @@ constexpr std::size_t kRuntimeGrowthBytes = std::size_t{4} << 20;
 MemoryPlanRequest task_memory_request(const ModelSpec& spec, Backend backend, OptimizerKind optimizer,
                                       BatchTest batch_test, std::size_t batch_cap, bool lossy_codec,
                                       std::size_t receive_bytes, std::size_t dataset_bytes,
-                                      std::size_t process_bytes) {
+                                      std::size_t process_bytes, std::size_t trainable_parameters) {
   MemoryPlanRequest request;
   request.spec = spec;
   request.backend = backend;
   request.optimizer = optimizer;
+  request.trainable_parameters = trainable_parameters;
+  const std::size_t uploaded = trainable_parameters > 0 ? trainable_parameters : spec.parameter_count();
   request.global_copy = true;
   request.batch_test = batch_test;
-  request.codec_bytes = lossy_codec ? 2 * spec.parameter_count() * sizeof(float) : 0;
+  request.codec_bytes = lossy_codec ? 2 * uploaded * sizeof(float) : 0;
   request.receive_bytes = receive_bytes;
   request.dataset_bytes = dataset_bytes;
-  request.send_bytes = 2 * spec.parameter_count() * sizeof(float) + 4096;
+  request.send_bytes = 2 * uploaded * sizeof(float) + 4096;
   request.process_bytes = process_bytes + kRuntimeGrowthBytes;
   if (batch_test != BatchTest::none && batch_cap > 0) request.batch_limit = batch_cap;
   return request;
@@ -150,7 +152,8 @@ Result<MemoryPlan> plan_memory(const MemoryPlanRequest& r, std::size_t budget_by
   MemoryPlan plan;
   plan.parameter_bytes = p * sizeof(float);
   plan.gradient_bytes = p * sizeof(float);
-  plan.optimizer_bytes = optimizer_state_floats(r.optimizer, p) * sizeof(float);
+  const std::size_t trained = r.trainable_parameters > 0 ? std::min(r.trainable_parameters, p) : p;
+  plan.optimizer_bytes = optimizer_state_floats(r.optimizer, trained) * sizeof(float);
   plan.global_copy_bytes = r.global_copy ? p * sizeof(float) : 0;
   plan.per_sample_bytes = activation_bytes_per_sample(r.spec, r.backend);
   if (r.batch_test != BatchTest::none) {

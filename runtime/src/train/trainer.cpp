@@ -73,6 +73,7 @@ LocalTrainer::LocalTrainer(std::unique_ptr<Network> network, TrainerOptions opti
       options_(options),
       grads_(network_->spec().parameter_count()),
       statistics_(std::make_unique<PerSampleStatistics>()),
+      trainable_(network_->spec(), {}),
       scratch_(options.max_micro_batch) {}
 
 LocalTrainer::~LocalTrainer() = default;
@@ -88,6 +89,17 @@ void LocalTrainer::reset_optimizer() {
   if (optimizer_) optimizer_->reset();
 }
 
+Status LocalTrainer::set_trainable(const std::vector<uint32_t>& layers) {
+  if (layers == trainable_layers_) return Status();
+  EDGEFL_RETURN_IF_ERROR(network_->set_trainable(layers));
+  trainable_layers_ = layers;
+  trainable_ = TrainableSlices(network_->spec(), layers);
+  optimizer_.reset();  // its state covered other parameters
+  grads_.fill(0.0f);   // frozen entries are never written again
+  second_pass_grads_.fill(0.0f);
+  return Status();
+}
+
 void LocalTrainer::reserve_statistics(BatchTest test) {
   if (test == BatchTest::none) return;
   const bool inner = test == BatchTest::augmented_inner_product;
@@ -99,7 +111,7 @@ Status LocalTrainer::prepare(const OptimizerConfig& config, std::size_t samples,
   if (optimizer_ && optimizer_->config().kind == config.kind) {
     EDGEFL_RETURN_IF_ERROR(optimizer_->set_config(config));
   } else {
-    auto created = Optimizer::create(config, grads_.size());
+    auto created = Optimizer::create(config, trainable_);
     if (!created) return created.status();
     optimizer_.emplace(std::move(*created));
   }

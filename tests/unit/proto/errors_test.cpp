@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "edgefl/proto/proto.hpp"
 #include "edgefl/base/rng.hpp"
@@ -22,6 +23,28 @@ std::vector<uint8_t> finish(FlatBufferBuilder& b, fb::Message type, flatbuffers:
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
+struct LayerParts {
+  uint8_t kind = 0;
+  uint32_t units = 0;
+  uint32_t kernel = 1;
+  uint8_t padding = 0;
+};
+
+// golden::kModelSpec, mlp:4-3-2:relu, as a table.
+struct ModelParts {
+  uint32_t input_c = 4;
+  std::vector<LayerParts> layers = {{.kind = 0, .units = 3}, {.kind = 1}, {.kind = 0, .units = 2}};
+  uint8_t loss = 0;
+};
+
+flatbuffers::Offset<fb::Model> hostile_model(FlatBufferBuilder& b, const ModelParts& p) {
+  std::vector<flatbuffers::Offset<fb::Layer>> layers;
+  for (const LayerParts& l : p.layers) {
+    layers.push_back(fb::CreateLayer(b, l.kind, l.units, l.kernel, l.kernel, 1, 1, 1, 1, l.padding));
+  }
+  return fb::CreateModel(b, 1, 1, p.input_c, b.CreateVector(layers), p.loss);
+}
+
 struct TaskParts {
   std::string spec = golden::kModelSpec;
   uint32_t parameter_count = golden::kParameters;
@@ -38,6 +61,8 @@ struct TaskParts {
   uint32_t lr_warmup_steps = 0;
   uint32_t lr_total_steps = 0;
   float clip_norm = 0.0f;
+  std::optional<ModelParts> model = {};  // 1.5 fields
+  std::vector<uint32_t> trainable = {};
 };
 
 std::vector<uint8_t> hostile_task(const TaskParts& p) {
@@ -63,7 +88,10 @@ std::vector<uint8_t> hostile_task(const TaskParts& p) {
     config = c.Finish();
   }
   const auto spec = b.CreateString(p.spec);
-  return finish(b, fb::Message::Task, fb::CreateTask(b, 1, 1, 1, spec, tensor, config).Union());
+  const auto model = p.model ? hostile_model(b, *p.model) : 0;
+  const auto trainable = p.trainable.empty() ? 0 : b.CreateVector(p.trainable);
+  return finish(b, fb::Message::Task,
+                fb::CreateTask(b, 1, 1, 1, spec, tensor, config, 0, 0, 0, 0, model, trainable).Union());
 }
 
 struct UpdateParts {
@@ -250,7 +278,7 @@ TEST_CASE("errors: 1.4 schedule and clip settings outside their range -> out_of_
 }
 
 TEST_CASE("errors: a handed-over optimizer state of the wrong size for the optimizer -> shape_mismatch") {
-  auto samples = golden::make_samples();
+  auto samples = golden::make_samples(0x0104);
   Task task = std::get<Task>(samples->messages[2].second);
   REQUIRE(task.optimizer_state.parameter_count == golden::kParameters);  // nesterov: P floats
   CHECK(encode_message(task).ok());
@@ -291,4 +319,65 @@ TEST_CASE("errors: random corruption of every sample never crashes and never yie
   }
   CHECK(rejected > 0);
   CHECK(accepted > 0);  // flips in value bytes are legitimately accepted
+}
+
+std::string decoded_spec(const std::vector<uint8_t>& bytes) {
+  AlignedBytes scratch;
+  Result<DecodedMessage> decoded = decode_message(bytes, scratch);
+  REQUIRE_MESSAGE(decoded.ok(), decoded.status().to_string());
+  return std::get<Task>(decoded->message).model_spec;
+}
+
+std::string decode_error(const std::vector<uint8_t>& bytes) {
+  AlignedBytes scratch;
+  Result<DecodedMessage> decoded = decode_message(bytes, scratch);
+  return decoded.ok() ? std::string() : std::string(decoded.status().message());
+}
+
+TEST_CASE("errors: 1.5 model tables: a table alone names the model, one that disagrees with the text is refused") {
+  CHECK(decode_code(hostile_task({.model = ModelParts{}})) == StatusCode::ok);
+  CHECK(decoded_spec(hostile_task({.spec = "", .model = ModelParts{}})) == golden::kModelSpec);
+
+  ModelParts relu6;
+  relu6.layers[1].kind = 2;
+  const auto mismatch = hostile_task({.model = relu6});
+  CHECK(decode_code(mismatch) == StatusCode::shape_mismatch);
+  CHECK(decode_error(mismatch).find("describe different models") != std::string::npos);
+  ModelParts wider;
+  wider.layers[0].units = 4;  // the table's model has 28 parameters, the tensor 23
+  CHECK(decode_code(hostile_task({.spec = "", .model = wider})) == StatusCode::shape_mismatch);
+}
+
+TEST_CASE("errors: hostile 1.5 model tables -> unknown_enum, out_of_range, too_large, invalid_argument") {
+  ModelParts kind;
+  kind.layers[1].kind = 10;
+  CHECK(decode_code(hostile_task({.model = kind})) == StatusCode::unknown_enum);
+  CHECK(decode_error(hostile_task({.model = kind})).find("task.model.layers[1].kind") != std::string::npos);
+  ModelParts padding;
+  padding.layers[0].padding = 2;
+  CHECK(decode_code(hostile_task({.model = padding})) == StatusCode::unknown_enum);
+  ModelParts loss;
+  loss.loss = 3;
+  CHECK(decode_code(hostile_task({.model = loss})) == StatusCode::unknown_enum);
+  ModelParts no_input;
+  no_input.input_c = 0;
+  CHECK(decode_code(hostile_task({.model = no_input})) == StatusCode::out_of_range);
+  ModelParts deep;
+  deep.layers.assign(ModelSpec::kMaxLayers + 1, LayerParts{.kind = 1});
+  deep.layers.push_back({.kind = 0, .units = 2});
+  CHECK(decode_code(hostile_task({.model = deep})) == StatusCode::too_large);
+  ModelParts big_kernel;  // a 5x5 conv over a 1x1x4 input
+  big_kernel.layers = {{.kind = 3, .units = 2, .kernel = 5, .padding = 1}, {.kind = 8}, {.kind = 0, .units = 2}};
+  CHECK(decode_code(hostile_task({.model = big_kernel})) == StatusCode::invalid_argument);
+  CHECK(decode_error(hostile_task({.model = big_kernel})).find("layer 0 (conv2d 5x5") != std::string::npos);
+}
+
+TEST_CASE("errors: 1.5 trainable layers that are not ascending layers with parameters -> out_of_range") {
+  CHECK(decode_code(hostile_task({.trainable = {2}})) == StatusCode::ok);
+  CHECK(decode_code(hostile_task({.trainable = {0, 2}})) == StatusCode::ok);
+  CHECK(decode_code(hostile_task({.trainable = {1}})) == StatusCode::out_of_range);      // relu
+  CHECK(decode_code(hostile_task({.trainable = {3}})) == StatusCode::out_of_range);      // past the end
+  CHECK(decode_code(hostile_task({.trainable = {2, 0}})) == StatusCode::out_of_range);   // descending
+  CHECK(decode_code(hostile_task({.trainable = {2, 2}})) == StatusCode::out_of_range);   // repeated
+  CHECK(decode_error(hostile_task({.trainable = {1}})).find("(relu) has no parameters") != std::string::npos);
 }

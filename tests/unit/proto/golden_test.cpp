@@ -5,6 +5,7 @@
 
 #include "edgefl/proto/checkpoint.hpp"
 #include "edgefl/proto/proto.hpp"
+#include "edgefl/schema/wire_generated.h"
 #include "golden_samples.hpp"
 #include "test_util.hpp"
 
@@ -17,7 +18,8 @@ struct GoldenVersion {
   const char* folder;
   uint16_t version;
 };
-constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}, {"v1_3", 0x0103}, {"v1_4", 0x0104}};
+constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}, {"v1_3", 0x0103}, {"v1_4", 0x0104},
+                                     {"v1_5", 0x0105}};
 
 std::string golden_dir(const GoldenVersion& v) {
   return std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + v.folder + "/";
@@ -82,4 +84,24 @@ TEST_CASE("golden buffers: the v1.4 samples differ from v1.3 in the fields 1.4 a
     if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
   }
   CHECK(differing == 1);  // task (adaptive batch lr_scaling, max_lr, interval_clock)
+}
+
+TEST_CASE("golden buffers: the v1.5 samples differ from v1.4 in the fields 1.5 added") {
+  auto old_samples = golden::make_samples(0x0104), new_samples = golden::make_samples(0x0105);
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
+    if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
+  }
+  CHECK(differing == 1);  // task (trainable layers, the head's optimizer state)
+}
+
+TEST_CASE("golden buffers: a v1.5 task carries the model as a table, a v1.4 task does not") {
+  const auto has_model_table = [](const char* folder) {
+    const std::vector<uint8_t> bytes =
+        test::read_file(std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + folder + "/task.bin");
+    const auto* envelope = flatbuffers::GetSizePrefixedRoot<fb::Envelope>(bytes.data());
+    return envelope->message_as_Task()->model() != nullptr;
+  };
+  CHECK(has_model_table("v1_5"));
+  CHECK_FALSE(has_model_table("v1_4"));
 }

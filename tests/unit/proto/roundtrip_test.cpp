@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "edgefl/proto/proto.hpp"
+#include "edgefl/schema/wire_generated.h"
 #include "golden_samples.hpp"
 #include "test_util.hpp"
 
@@ -96,4 +97,44 @@ TEST_CASE("proto: a newer minor version is accepted") {
   auto decoded = decode_message(bytes, scratch);
   REQUIRE(decoded.ok());
   CHECK(decoded->version == kProtocolVersion + 3);
+}
+
+TEST_CASE("proto: a 1.5 Task carries the model as a table that decodes to the same spec, for every layer kind") {
+  // Conv, conv1d, depthwise, both pools with their options, gap, dropout, relu6, nobias, the
+  // shorthands and the other losses and inits.
+  const char* const specs[] = {
+      "mlp:4-3-2:relu",
+      "linear:5-1:logistic",
+      "in:9x9x2 conv3x3x4,s2,d2,valid,nobias relu6 dwconv3x3,same maxpool2,s1,same avgpool2 gap dropout0.25 dense3",
+      "in:1x16x3 conv1d5x4,s2 relu flatten dense1 loss:squared init:zeros",
+      "in:8x8x1 conv3x3x2 maxpool3x3,s2 flatten dense1,nobias loss:logistic",
+  };
+  for (const char* text : specs) {
+    CAPTURE(text);
+    Result<ModelSpec> parsed = ModelSpec::parse(text);
+    REQUIRE_MESSAGE(parsed.ok(), parsed.status().to_string());
+    const ModelSpec& spec = *parsed;
+    std::vector<float> params(spec.parameter_count(), 0.25f);
+    Task task = std::get<Task>(golden::make_samples()->messages[2].second);
+    task.model_spec = text;
+    task.params = f32_tensor(params);
+    task.optimizer_state = {};
+    task.trainable_layers = {};
+    for (std::size_t i = 0; i < spec.layers.size() && task.trainable_layers.empty(); ++i) {
+      if (spec.layers[i].has_parameters()) task.trainable_layers = {static_cast<uint32_t>(i)};
+    }
+    Result<std::vector<uint8_t>> encoded = encode_message(task);
+    REQUIRE_MESSAGE(encoded.ok(), encoded.status().to_string());
+    const std::vector<uint8_t>& bytes = *encoded;
+    // The decoder checks that table and text agree; this checks the table is there.
+    const fb::Model* table = flatbuffers::GetSizePrefixedRoot<fb::Envelope>(bytes.data())->message_as_Task()->model();
+    REQUIRE(table != nullptr);
+    CHECK(table->layers()->size() == spec.layers.size());
+    AlignedBytes scratch;
+    Result<DecodedMessage> decoded = decode_message(bytes, scratch);
+    REQUIRE_MESSAGE(decoded.ok(), decoded.status().to_string());
+    const Task& back = std::get<Task>(decoded->message);
+    CHECK(back.model_spec == text);
+    CHECK(back.trainable_layers == task.trainable_layers);
+  }
 }

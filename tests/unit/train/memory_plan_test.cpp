@@ -198,3 +198,22 @@ TEST_CASE("the planned micro-batch b is the largest that fits: plan(b) <= budget
     }
   }
 }
+
+TEST_CASE("with frozen layers the plan keeps optimizer state, codec buffers and the update for the trainable parameters") {
+  const ModelSpec spec = ModelSpec::parse("mlp:784-256-10:relu").value();
+  const std::size_t P = spec.parameter_count(), head = 256 * 10 + 10;
+  const MemoryPlanRequest all = task_memory_request(spec, Backend::reference, OptimizerKind::adamw, BatchTest::none,
+                                                    0, true, 900000, 0, 0);
+  const MemoryPlanRequest frozen = task_memory_request(spec, Backend::reference, OptimizerKind::adamw,
+                                                       BatchTest::none, 0, true, 900000, 0, 0, head);
+  CHECK(all.codec_bytes == 2 * 4 * P);
+  CHECK(frozen.codec_bytes == 2 * 4 * head);
+  CHECK(frozen.send_bytes < all.send_bytes);
+  auto all_plan = plan_memory(all, 64 * MB), frozen_plan = plan_memory(frozen, 64 * MB);
+  REQUIRE(all_plan.ok());
+  REQUIRE(frozen_plan.ok());
+  CHECK(all_plan->optimizer_bytes == 8 * P);
+  CHECK(frozen_plan->optimizer_bytes == 8 * head);  // adamw: m and v of the head only
+  CHECK(frozen_plan->gradient_bytes == 4 * P);      // gradients keep the full layout
+  CHECK(frozen_plan->max_micro_batch >= all_plan->max_micro_batch);
+}

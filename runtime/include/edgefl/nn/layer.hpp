@@ -65,7 +65,8 @@ struct LayerBackward {
   const float* dy;       // gradient of the scaled loss with respect to y, [output size][batch]
   float* dx;             // gradient with respect to x, or nullptr when nothing before needs it;
                          // == dy for in-place layers
-  float* param_grads;    // gradient of the layer's first tensor; the others follow as in params
+  float* param_grads;    // gradient of the layer's first tensor; the others follow as in params;
+                         // nullptr for a frozen layer: dx only, no weight gradient, no sink report
   ParameterGradientSink* sink;  // nullptr, or the fused update: dx is computed before any report
   std::size_t batch;
 };

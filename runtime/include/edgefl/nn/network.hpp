@@ -27,6 +27,7 @@
 #include "edgefl/nn/layer.hpp"
 #include "edgefl/base/float_buffer.hpp"
 #include "edgefl/base/model_spec.hpp"
+#include "edgefl/base/trainable.hpp"
 #include "edgefl/optim/optimizer.hpp"
 #include "edgefl/base/status.hpp"
 
@@ -98,6 +99,10 @@ class Network {
   // reads each gradient while it is in cache. grads still receives the whole gradient.
   Result<BatchStats> train_step(std::span<float> params, std::span<float> grads, std::size_t batch,
                                 float grad_scale, Optimizer& optimizer);
+  // The layers whose parameters train (edgefl/base/trainable.hpp; empty: all). A frozen
+  // layer's gradient entries are never written, its parameters never updated by train_step,
+  // and the observer does not see it; the backward pass stops at the first trainable layer.
+  Status set_trainable(const std::vector<uint32_t>& layers);
   // Observer of the following forward_backward and train_step calls (nullptr: none). Not owned.
   void set_backward_observer(BackwardObserver* observer) { observer_ = observer; }
   // Dropout masks follow from this seed and the number of training passes since it was set.
@@ -129,6 +134,7 @@ class Network {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<std::size_t> dense_index_;  // per layer: its index among Dense layers
   std::vector<DenseLayout> dense_layouts_;
+  std::vector<bool> frozen_;              // per layer
   std::size_t first_trainable_ = 0;       // layers before it need no input gradient
   std::size_t parameters_;  // cached: ModelSpec::parameter_count() and output_size() build a vector
   std::size_t outputs_;

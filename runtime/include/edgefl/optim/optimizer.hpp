@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "edgefl/base/float_buffer.hpp"
+#include "edgefl/base/trainable.hpp"
 #include "edgefl/optim/optimizer_kind.hpp"
 #include "edgefl/base/status.hpp"
 
@@ -47,6 +48,9 @@ class Optimizer {
  public:
   // Validates the config (finite lr >= 0, momentum/betas in [0, 1), eps > 0).
   static Result<Optimizer> create(const OptimizerConfig& config, std::size_t parameters);
+  // Over the trainable slices of a model only (frozen layers, edgefl/base/trainable.hpp): the
+  // others are never changed, and the state holds the trainable parameters only, in order.
+  static Result<Optimizer> create(const OptimizerConfig& config, const TrainableSlices& trainable);
 
   const OptimizerConfig& config() const { return config_; }
   // Hyper-parameters may change between steps (schedules); the kind may not.
@@ -64,9 +68,13 @@ class Optimizer {
   void reset();
 
  private:
-  Optimizer(const OptimizerConfig& config, std::size_t parameters);
+  Optimizer(const OptimizerConfig& config, std::size_t parameters, std::vector<TrainableSlices::Slice> slices,
+            std::size_t trained);
+  void update_slice(float* w, const float* g, std::size_t n, std::size_t state_offset);
   OptimizerConfig config_;
   std::size_t parameters_;
+  std::vector<TrainableSlices::Slice> slices_;  // what update() changes
+  std::size_t trained_;                         // floats in slices_
   FloatBuffer state_;
   uint64_t steps_ = 0;
   float correction1_ = 1.0f, correction2_ = 1.0f;  // AdamW bias corrections of the current step

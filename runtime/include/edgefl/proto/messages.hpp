@@ -25,7 +25,7 @@ namespace edgefl {
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 4;
+inline constexpr uint16_t kProtocolMinor = 5;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -122,6 +122,10 @@ struct Task {
   // first task after a gradient warm-up; optimizer_state_floats(config.optimizer, P) values.
   TensorView optimizer_state;
   uint64_t optimizer_steps = 0;
+  // 1.5: indices of the layers whose parameters train, ascending, each a layer with parameters;
+  // empty: every layer trains. Parameters of the other layers stay frozen at `params`, and the
+  // Update carries only the trainable ones (TrainableSlices, docs/protocol.md §11.9).
+  std::vector<uint32_t> trainable_layers;
 };
 
 struct UpdateMetrics {

@@ -51,6 +51,7 @@ struct MemoryPlanRequest {
   ModelSpec spec;
   Backend backend = Backend::xnnpack;
   OptimizerKind optimizer = OptimizerKind::sgd;
+  std::size_t trainable_parameters = 0;  // optimizer state is kept for these only (0: all)
   bool global_copy = false;              // keep the received global model (PALSGD z, DiLoCo delta base)
   BatchTest batch_test = BatchTest::none;  // per-sample statistics scratch (+ a gradient for the IP test)
   std::size_t codec_bytes = 0;           // upload codec: error-feedback residual + encode work
@@ -88,10 +89,12 @@ struct MemoryPlan {
 // `process_bytes` is what the process holds before training state exists (its resident size
 // at start, without the dataset); the request adds the measured growth of a running device
 // (kernel code pages, thread stacks, allocator arenas) to it.
+// trainable_parameters: the task's trainable count (frozen layers; 0: all), which sizes the
+// optimizer state, the codec's buffers and the outgoing update.
 MemoryPlanRequest task_memory_request(const ModelSpec& spec, Backend backend, OptimizerKind optimizer,
                                       BatchTest batch_test, std::size_t batch_cap, bool lossy_codec,
                                       std::size_t receive_bytes, std::size_t dataset_bytes,
-                                      std::size_t process_bytes);
+                                      std::size_t process_bytes, std::size_t trainable_parameters = 0);
 
 // resource_exhausted "memory budget X MB is too small: need at least Y MB for one sample" when
 // not even one sample fits; invalid_argument for a zero batch_limit.

@@ -150,6 +150,12 @@ class LocalTrainer {
   std::span<const float> gradients() const { return grads_.span(); }
   Optimizer* optimizer() { return optimizer_ ? &*optimizer_ : nullptr; }
   void reset_optimizer();
+  // Trains only these layers (edgefl/base/trainable.hpp; empty: all): frozen parameters keep
+  // their values, get no gradient (their entries in gradients() are 0) and no optimizer state
+  // (the optimizer then holds state for trainable().count() floats). A different set than the
+  // current one drops the optimizer state.
+  Status set_trainable(const std::vector<uint32_t>& layers);
+  const TrainableSlices& trainable() const { return trainable_; }
 
  private:
   LocalTrainer(std::unique_ptr<Network> network, TrainerOptions options);
@@ -173,6 +179,8 @@ class LocalTrainer {
   std::unique_ptr<PerSampleStatistics> statistics_;
   GradientStatistics test_statistics_;  // train()'s, kept so a test does not allocate
   std::optional<Optimizer> optimizer_;
+  std::vector<uint32_t> trainable_layers_;
+  TrainableSlices trainable_;
   std::vector<uint32_t> order_;
   std::vector<uint32_t> scratch_;
 };

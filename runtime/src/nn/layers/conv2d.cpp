@@ -179,6 +179,7 @@ Status Conv2D::backward(const LayerContext& ctx, const LayerBackward& a) {
     for (; s0 + kChunk <= b; s0 += kChunk) input_grad_chunk<true>(k, filters_, w, a.dy, a.dx, b, s0, kChunk);
     if (s0 < b) input_grad_chunk<false>(k, filters_, w, a.dy, a.dx, b, s0, b - s0);
   }
+  if (a.param_grads == nullptr) return Status();  // frozen
   if (gemm != nullptr) {
     weight_grad_gemm(*gemm, a, ctx.layer_scratch);
   } else {

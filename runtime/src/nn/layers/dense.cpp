@@ -68,11 +68,13 @@ class Dense final : public Layer {
 
   Status backward(const LayerContext& ctx, const LayerBackward& a) override {
     const float* w = a.params + g_.param_offset;
-    // Fused update: the input gradient first, while the weights are still this step's.
-    if (a.sink != nullptr && a.dx != nullptr) {
+    // Fused update: the input gradient first, while the weights are still this step's (and a
+    // frozen layer needs nothing else).
+    if ((a.sink != nullptr || a.param_grads == nullptr) && a.dx != nullptr) {
       EDGEFL_RETURN_IF_ERROR(
           ctx.kernels->input_grad(w, a.dy, a.dx, ctx.weight_scratch, outputs(), inputs(), a.batch));
     }
+    if (a.param_grads == nullptr) return Status();
     std::optional<RowsToSink> rows;
     if (a.sink != nullptr) rows.emplace(*a.sink, g_.param_offset, inputs());
     EDGEFL_RETURN_IF_ERROR(ctx.kernels->weight_grad(a.dy, a.x, a.param_grads, outputs(), inputs(), a.batch,
@@ -81,7 +83,7 @@ class Dense final : public Layer {
       bias_grad(a.dy, a.param_grads + weights(), outputs(), a.batch);
       if (a.sink != nullptr) a.sink->ready(g_.param_offset + weights(), g_.param_offset + g_.param_count);
     }
-    if (a.sink == nullptr && a.dx != nullptr) {
+    if (a.sink == nullptr && a.dx != nullptr) {  // unfused: after the weight gradient
       EDGEFL_RETURN_IF_ERROR(
           ctx.kernels->input_grad(w, a.dy, a.dx, ctx.weight_scratch, outputs(), inputs(), a.batch));
     }

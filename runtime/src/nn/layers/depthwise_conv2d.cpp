@@ -54,6 +54,7 @@ Status DepthwiseConv2D::backward(const LayerContext&, const LayerBackward& a) {
       }
     }
   }
+  if (a.param_grads == nullptr) return Status();  // frozen
   for (std::size_t ky = 0; ky < k.kh; ++ky) {
     for (std::size_t kx = 0; kx < k.kw; ++kx) {
       for (std::size_t i = 0; i < c; ++i) {
