@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "text_parts.hpp"
+
 namespace edgefl {
 
 namespace {
@@ -13,29 +15,6 @@ constexpr std::size_t kMaxUnits = std::size_t{1} << 20;
 
 Status invalid_token(std::string_view token, std::string why) {
   return make_status(StatusCode::invalid_argument, "layer '" + std::string(token) + "': " + std::move(why));
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
-
-// "3x3x16" -> {3, 3, 16}; empty on any part that is not a positive integer up to `limit`.
-std::vector<std::size_t> sizes(std::string_view text, std::size_t limit) {
-  std::vector<std::size_t> out;
-  for (std::string_view part : split(text, 'x')) {
-    std::size_t value = 0;
-    auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
-    if (error != std::errc() || end != part.data() + part.size() || value == 0 || value > limit) return {};
-    out.push_back(value);
-  }
-  return out;
 }
 
 std::string pair_text(std::size_t a, std::size_t b) {
@@ -229,7 +208,7 @@ Result<LayerSpec> parse_layer_token(std::string_view token) {
   }
   LayerSpec l = LayerSpec::of(match->kind);
   l.conv1d = match->prefix == "conv1d";
-  std::vector<std::size_t> n = sizes(head.substr(match->prefix.size()), kMaxUnits);
+  std::vector<std::size_t> n = parse_sizes(head.substr(match->prefix.size()), kMaxUnits);
   if (n.size() < match->min_sizes || n.size() > match->max_sizes) {
     return invalid_token(token, "expected sizes like " + std::string(match->example));
   }
@@ -260,7 +239,7 @@ Result<LayerSpec> parse_layer_token(std::string_view token) {
       l.padding = option == "same" ? Padding::same : Padding::valid;
     } else if ((option.starts_with("s") || option.starts_with("d")) && spatial &&
                (option[0] == 's' || is_conv(l.kind))) {
-      std::vector<std::size_t> v = sizes(option.substr(1), kMaxExtent);
+      std::vector<std::size_t> v = parse_sizes(option.substr(1), kMaxExtent);
       if (v.empty() || v.size() > (l.conv1d ? 1u : 2u)) {
         return invalid_token(token, "option '" + std::string(option) + "' needs one size" +
                                         (l.conv1d ? "" : " or HxW") + " in [1, " + std::to_string(kMaxExtent) + "]");

@@ -2,20 +2,11 @@
 
 #include <charconv>
 
+#include "text_parts.hpp"
+
 namespace edgefl {
 
 namespace {
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
 
 Status invalid(std::string_view text, std::string why) {
   return make_status(StatusCode::invalid_argument,
@@ -84,16 +75,7 @@ Result<ModelSpec> parse_shorthand(std::string_view text) {
 }
 
 Result<Shape> parse_input(std::string_view text) {
-  std::vector<std::size_t> dims;
-  for (std::string_view part : split(text, 'x')) {
-    std::size_t value = 0;
-    auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
-    if (error != std::errc() || end != part.data() + part.size() || value == 0 || value > ModelSpec::kMaxWidth) {
-      dims.clear();
-      break;
-    }
-    dims.push_back(value);
-  }
+  const std::vector<std::size_t> dims = parse_sizes(text, ModelSpec::kMaxWidth);
   if (dims.size() == 1) return Shape{1, 1, dims[0]};
   if (dims.size() == 3) return Shape{dims[0], dims[1], dims[2]};
   return make_status(StatusCode::invalid_argument,

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../base/text_parts.hpp"
 #include "edgefl/data/idx_reader.hpp"
 #include "edgefl/data/npy_reader.hpp"
 #include "edgefl/data/zip_reader.hpp"
@@ -24,16 +25,6 @@ constexpr FormatName kFormats[] = {{"csv", FileData::Format::csv, 1},
                                    {"npy", FileData::Format::npy, 2},
                                    {"npz", FileData::Format::npz, 1},
                                    {"idx", FileData::Format::idx, 2}};
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    const std::size_t at = text.find(separator);
-    parts.push_back(text.substr(0, at));
-    if (at == std::string_view::npos) return parts;
-    text.remove_prefix(at + 1);
-  }
-}
 
 // The number of classes the labels need (0 for regression), after checking every label.
 Result<std::size_t> check_labels(std::span<const float> targets, const std::string& origin,

@@ -67,17 +67,11 @@ void forward_chunk(const Window& k, std::size_t filters, const float* w, const f
         Chunk<Full> acc;
         acc.n = n;
         acc.fill(bias != nullptr ? bias[o] : 0.0f);
-        for (std::size_t ky = 0; ky < k.kh; ++ky) {
-          std::size_t iy;
-          if (!k.row(oy, ky, iy)) continue;
-          for (std::size_t kx = 0; kx < k.kw; ++kx) {
-            std::size_t ix;
-            if (!k.col(ox, kx, ix)) continue;
-            const float* xq = x + (iy * k.in_w + ix) * c * b + s0;
-            const float* wr = w + o * taps + (ky * k.kw + kx) * c;
-            for (std::size_t i = 0; i < c; ++i) acc.madd(wr[i], xq + i * b);
-          }
-        }
+        k.for_each_tap(oy, ox, [&](std::size_t q, std::size_t t) {
+          const float* xq = x + q * c * b + s0;
+          const float* wr = w + o * taps + t * c;
+          for (std::size_t i = 0; i < c; ++i) acc.madd(wr[i], xq + i * b);
+        });
         acc.store(yp + o * b);
       }
     }
@@ -89,28 +83,18 @@ template <bool Full>
 void input_grad_chunk(const Window& k, std::size_t filters, const float* w, const float* dy, float* dx,
                       std::size_t b, std::size_t s0, std::size_t n) {
   const std::size_t c = k.channels, taps = k.kh * k.kw * c;
-  for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-    for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-      const float* dyp = dy + (oy * k.out_w + ox) * filters * b + s0;
-      for (std::size_t ky = 0; ky < k.kh; ++ky) {
-        std::size_t iy;
-        if (!k.row(oy, ky, iy)) continue;
-        for (std::size_t kx = 0; kx < k.kw; ++kx) {
-          std::size_t ix;
-          if (!k.col(ox, kx, ix)) continue;
-          float* dxq = dx + (iy * k.in_w + ix) * c * b + s0;
-          const float* wt = w + (ky * k.kw + kx) * c;
-          for (std::size_t i = 0; i < c; ++i) {
-            Chunk<Full> acc;
-            acc.n = n;
-            acc.load(dxq + i * b);
-            for (std::size_t o = 0; o < filters; ++o) acc.madd(wt[o * taps + i], dyp + o * b);
-            acc.store(dxq + i * b);
-          }
-        }
-      }
+  k.for_each_window_tap([&](std::size_t p, std::size_t q, std::size_t t) {
+    const float* dyp = dy + p * filters * b + s0;
+    float* dxq = dx + q * c * b + s0;
+    const float* wt = w + t * c;
+    for (std::size_t i = 0; i < c; ++i) {
+      Chunk<Full> acc;
+      acc.n = n;
+      acc.load(dxq + i * b);
+      for (std::size_t o = 0; o < filters; ++o) acc.madd(wt[o * taps + i], dyp + o * b);
+      acc.store(dxq + i * b);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -148,16 +132,9 @@ void Conv2D::weight_grad_loops(const LayerBackward& a) const {
         float* dw = a.param_grads + o * taps + (ky * k.kw + kx) * c;
         for (std::size_t i = 0; i < c; ++i) {
           LaneSum sum;
-          for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-            std::size_t iy;
-            if (!k.row(oy, ky, iy)) continue;
-            for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-              std::size_t ix;
-              if (!k.col(ox, kx, ix)) continue;
-              sum.add_products(a.dy + ((oy * k.out_w + ox) * filters_ + o) * b,
-                               a.x + ((iy * k.in_w + ix) * c + i) * b, b);
-            }
-          }
+          k.for_each_pixel_at_tap(ky, kx, [&](std::size_t p, std::size_t q) {
+            sum.add_products(a.dy + (p * filters_ + o) * b, a.x + (q * c + i) * b, b);
+          });
           dw[i] = sum.total();
         }
       }

@@ -20,25 +20,15 @@ void Conv2D::sample_gradient(std::size_t tensor, const float* x, const float* dy
     return;
   }
   std::fill_n(out, filters_ * taps, 0.0f);
-  for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-    for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-      const float* dyp = dy + (oy * k.out_w + ox) * filters_ * b + s;
-      for (std::size_t ky = 0; ky < k.kh; ++ky) {
-        std::size_t iy;
-        if (!k.row(oy, ky, iy)) continue;
-        for (std::size_t kx = 0; kx < k.kw; ++kx) {
-          std::size_t ix;
-          if (!k.col(ox, kx, ix)) continue;
-          const float* xq = x + (iy * k.in_w + ix) * c * b + s;
-          for (std::size_t o = 0; o < filters_; ++o) {
-            const float d = dyp[o * b];
-            float* g = out + o * taps + (ky * k.kw + kx) * c;
-            for (std::size_t i = 0; i < c; ++i) g[i] += d * xq[i * b];
-          }
-        }
-      }
+  k.for_each_window_tap([&](std::size_t p, std::size_t q, std::size_t t) {
+    const float* dyp = dy + p * filters_ * b + s;
+    const float* xq = x + q * c * b + s;
+    for (std::size_t o = 0; o < filters_; ++o) {
+      const float d = dyp[o * b];
+      float* g = out + o * taps + t * c;
+      for (std::size_t i = 0; i < c; ++i) g[i] += d * xq[i * b];
     }
-  }
+  });
 }
 
 void DepthwiseConv2D::sample_gradient(std::size_t tensor, const float* x, const float* dy, std::size_t b,
@@ -54,22 +44,12 @@ void DepthwiseConv2D::sample_gradient(std::size_t tensor, const float* x, const 
     return;
   }
   std::fill_n(out, k.kh * k.kw * c, 0.0f);
-  for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-    for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-      const float* dyp = dy + (oy * k.out_w + ox) * c * b + s;
-      for (std::size_t ky = 0; ky < k.kh; ++ky) {
-        std::size_t iy;
-        if (!k.row(oy, ky, iy)) continue;
-        for (std::size_t kx = 0; kx < k.kw; ++kx) {
-          std::size_t ix;
-          if (!k.col(ox, kx, ix)) continue;
-          const float* xq = x + (iy * k.in_w + ix) * c * b + s;
-          float* g = out + (ky * k.kw + kx) * c;
-          for (std::size_t i = 0; i < c; ++i) g[i] += dyp[i * b] * xq[i * b];
-        }
-      }
-    }
-  }
+  k.for_each_window_tap([&](std::size_t p, std::size_t q, std::size_t t) {
+    const float* dyp = dy + p * c * b + s;
+    const float* xq = x + q * c * b + s;
+    float* g = out + t * c;
+    for (std::size_t i = 0; i < c; ++i) g[i] += dyp[i * b] * xq[i * b];
+  });
 }
 
 }  // namespace edgefl

@@ -15,17 +15,11 @@ Status DepthwiseConv2D::forward(const LayerContext&, const LayerForward& a) {
     for (std::size_t ox = 0; ox < k.out_w; ++ox) {
       float* yp = a.y + (oy * k.out_w + ox) * c * b;
       for (std::size_t i = 0; i < c; ++i) std::fill_n(yp + i * b, b, bias != nullptr ? bias[i] : 0.0f);
-      for (std::size_t ky = 0; ky < k.kh; ++ky) {
-        std::size_t iy;
-        if (!k.row(oy, ky, iy)) continue;
-        for (std::size_t kx = 0; kx < k.kw; ++kx) {
-          std::size_t ix;
-          if (!k.col(ox, kx, ix)) continue;
-          const float* xq = a.x + (iy * k.in_w + ix) * c * b;
-          const float* wr = w + (ky * k.kw + kx) * c;
-          for (std::size_t i = 0; i < c; ++i) batch_axpy(wr[i], xq + i * b, yp + i * b, b);
-        }
-      }
+      k.for_each_tap(oy, ox, [&](std::size_t q, std::size_t t) {
+        const float* xq = a.x + q * c * b;
+        const float* wr = w + t * c;
+        for (std::size_t i = 0; i < c; ++i) batch_axpy(wr[i], xq + i * b, yp + i * b, b);
+      });
     }
   }
   return Status();
@@ -37,37 +31,21 @@ Status DepthwiseConv2D::backward(const LayerContext&, const LayerBackward& a) {
   const float* w = a.params + g_.param_offset;
   if (a.dx != nullptr) {
     std::fill_n(a.dx, g_.in.size() * b, 0.0f);
-    for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-      for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-        const float* dyp = a.dy + (oy * k.out_w + ox) * c * b;
-        for (std::size_t ky = 0; ky < k.kh; ++ky) {
-          std::size_t iy;
-          if (!k.row(oy, ky, iy)) continue;
-          for (std::size_t kx = 0; kx < k.kw; ++kx) {
-            std::size_t ix;
-            if (!k.col(ox, kx, ix)) continue;
-            float* dxq = a.dx + (iy * k.in_w + ix) * c * b;
-            const float* wr = w + (ky * k.kw + kx) * c;
-            for (std::size_t i = 0; i < c; ++i) batch_axpy(wr[i], dyp + i * b, dxq + i * b, b);
-          }
-        }
-      }
-    }
+    k.for_each_window_tap([&](std::size_t p, std::size_t q, std::size_t t) {
+      const float* dyp = a.dy + p * c * b;
+      float* dxq = a.dx + q * c * b;
+      const float* wr = w + t * c;
+      for (std::size_t i = 0; i < c; ++i) batch_axpy(wr[i], dyp + i * b, dxq + i * b, b);
+    });
   }
   if (a.param_grads == nullptr) return Status();  // frozen
   for (std::size_t ky = 0; ky < k.kh; ++ky) {
     for (std::size_t kx = 0; kx < k.kw; ++kx) {
       for (std::size_t i = 0; i < c; ++i) {
         LaneSum sum;
-        for (std::size_t oy = 0; oy < k.out_h; ++oy) {
-          std::size_t iy;
-          if (!k.row(oy, ky, iy)) continue;
-          for (std::size_t ox = 0; ox < k.out_w; ++ox) {
-            std::size_t ix;
-            if (!k.col(ox, kx, ix)) continue;
-            sum.add_products(a.dy + ((oy * k.out_w + ox) * c + i) * b, a.x + ((iy * k.in_w + ix) * c + i) * b, b);
-          }
-        }
+        k.for_each_pixel_at_tap(ky, kx, [&](std::size_t p, std::size_t q) {
+          sum.add_products(a.dy + (p * c + i) * b, a.x + (q * c + i) * b, b);
+        });
         a.param_grads[(ky * k.kw + kx) * c + i] = sum.total();
       }
     }

@@ -71,19 +71,8 @@ class Pool final : public Layer {
   // (oy, ox), in row-major window order; returns how many.
   template <typename F>
   std::size_t for_each_cell(std::size_t oy, std::size_t ox, const F& f, const float* x, std::size_t b) const {
-    const Window& k = win_;
-    std::size_t cells = 0;
-    for (std::size_t ky = 0; ky < k.kh; ++ky) {
-      std::size_t iy;
-      if (!k.row(oy, ky, iy)) continue;
-      for (std::size_t kx = 0; kx < k.kw; ++kx) {
-        std::size_t ix;
-        if (!k.col(ox, kx, ix)) continue;
-        f(x + (iy * k.in_w + ix) * k.channels * b);
-        ++cells;
-      }
-    }
-    return cells;
+    return win_.for_each_tap(oy, ox,
+                             [&](std::size_t q, std::size_t) { f(x + q * win_.channels * b); });
   }
 
   // The gradient goes to the first maximum in window order: the maxima found again, then

@@ -34,6 +34,51 @@ struct Window {
     ix = at - pad_left;
     return true;
   }
+
+  // The window walks below visit in-bounds taps only (padding reads as zero or takes no part),
+  // always in row-major order, so every caller sums in the same order. Pixel indices are
+  // row-major (p = oy * out_w + ox, q = iy * in_w + ix), taps t = ky * kw + kx. Templates so
+  // the visitor inlines into the hot loops.
+
+  // f(q, t) for each in-bounds tap of output pixel (oy, ox); returns how many there were.
+  template <typename F>
+  std::size_t for_each_tap(std::size_t oy, std::size_t ox, F&& f) const {
+    std::size_t taps = 0;
+    for (std::size_t ky = 0; ky < kh; ++ky) {
+      std::size_t iy;
+      if (!row(oy, ky, iy)) continue;
+      for (std::size_t kx = 0; kx < kw; ++kx) {
+        std::size_t ix;
+        if (!col(ox, kx, ix)) continue;
+        f(iy * in_w + ix, ky * kw + kx);
+        ++taps;
+      }
+    }
+    return taps;
+  }
+  // f(p, q, t) for each output pixel p and each in-bounds tap t of its window.
+  template <typename F>
+  void for_each_window_tap(F&& f) const {
+    for (std::size_t oy = 0; oy < out_h; ++oy) {
+      for (std::size_t ox = 0; ox < out_w; ++ox) {
+        const std::size_t p = oy * out_w + ox;
+        for_each_tap(oy, ox, [&](std::size_t q, std::size_t t) { f(p, q, t); });
+      }
+    }
+  }
+  // f(p, q) for each output pixel p whose tap (ky, kx) is in bounds, reading input pixel q.
+  template <typename F>
+  void for_each_pixel_at_tap(std::size_t ky, std::size_t kx, F&& f) const {
+    for (std::size_t oy = 0; oy < out_h; ++oy) {
+      std::size_t iy;
+      if (!row(oy, ky, iy)) continue;
+      for (std::size_t ox = 0; ox < out_w; ++ox) {
+        std::size_t ix;
+        if (!col(ox, kx, ix)) continue;
+        f(oy * out_w + ox, iy * in_w + ix);
+      }
+    }
+  }
 };
 
 }  // namespace edgefl
