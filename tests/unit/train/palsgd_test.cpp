@@ -36,6 +36,15 @@ struct Fixture {
   std::unique_ptr<ComputeContext> ctx;
 };
 
+// `local_steps` steps of `optimizer` on batches of `batch`.
+TrainConfig steps_of(OptimizerConfig optimizer, std::size_t batch, std::size_t local_steps) {
+  TrainConfig cfg;
+  cfg.optimizer = optimizer;
+  cfg.batch_size = batch;
+  cfg.local_steps = local_steps;
+  return cfg;
+}
+
 bool same_bits(const FloatBuffer& a, const FloatBuffer& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
@@ -76,10 +85,7 @@ TEST_CASE("palsgd with p = 0 is bit-identical to plain local training (a DiLoCo 
 
 TEST_CASE("a pull step moves x toward the global copy by lr*rho/p and skips the gradient") {
   Fixture f;
-  TrainConfig cfg;
-  cfg.optimizer = {OptimizerKind::adamw, 0.02f};
-  cfg.batch_size = 8;
-  cfg.local_steps = 1;
+  TrainConfig cfg = steps_of({OptimizerKind::adamw, 0.02f}, 8, 1);
   cfg.palsgd = {0.4f, 0.5f, 0};
   cfg.start_step = 5;  // past the warm-up's first step, which is always a gradient step
   cfg.seed = seed_with_first_flip(0.4f, true);
@@ -137,10 +143,7 @@ TEST_CASE("pull steps follow the seeded coin flips, and only after the warm-up")
 
 TEST_CASE("palsgd gradient steps use lr / (1 - p)") {
   Fixture f;
-  TrainConfig cfg;
-  cfg.optimizer = {OptimizerKind::sgd, 0.04f};
-  cfg.batch_size = 16;
-  cfg.local_steps = 1;
+  TrainConfig cfg = steps_of({OptimizerKind::sgd, 0.04f}, 16, 1);
   cfg.palsgd = {0.2f, 1.0f, 0};
   cfg.start_step = 1;
   cfg.seed = seed_with_first_flip(0.2f, false);
@@ -164,10 +167,7 @@ TEST_CASE("the pull coefficient uses the scheduled lr of its global step") {
   // lr 0.02 warming up linearly over 10 steps: step 5 runs at 0.02 * 6 / 10 = 0.012, so the
   // pull coefficient is 0.012 * 0.5 / 0.4 = 0.015 (the constant lr would give 0.025).
   Fixture f;
-  TrainConfig cfg;
-  cfg.optimizer = {OptimizerKind::adamw, 0.02f};
-  cfg.batch_size = 8;
-  cfg.local_steps = 1;
+  TrainConfig cfg = steps_of({OptimizerKind::adamw, 0.02f}, 8, 1);
   cfg.palsgd = {0.4f, 0.5f, 0};
   cfg.lr_schedule = {.kind = LrScheduleKind::linear_warmup, .warmup_steps = 10};
   cfg.start_step = 5;
@@ -188,10 +188,7 @@ TEST_CASE("the pull coefficient uses the scheduled lr of its global step") {
 
 TEST_CASE("the first step after the warm-up is a gradient step, flips start with the next") {
   Fixture f;
-  TrainConfig cfg;
-  cfg.optimizer = {OptimizerKind::sgd, 0.05f};
-  cfg.batch_size = 8;
-  cfg.local_steps = 1;
+  TrainConfig cfg = steps_of({OptimizerKind::sgd, 0.05f}, 8, 1);
   cfg.palsgd = {0.4f, 1.0f, /*warmup_steps=*/3};
   cfg.start_step = 3;
   cfg.seed = seed_with_first_flip(0.4f, true);  // a pull if step 3 drew a flip
@@ -213,10 +210,7 @@ TEST_CASE("the first step after the warm-up is a gradient step, flips start with
 TEST_CASE("gradient steps follow the lr schedule of their global step") {
   // SGD, lr 0.1 warming up over 4 steps, starting at global step 1: the step runs at 0.05.
   Fixture f;
-  TrainConfig cfg;
-  cfg.optimizer = {OptimizerKind::sgd, 0.1f};
-  cfg.batch_size = 8;
-  cfg.local_steps = 1;
+  TrainConfig cfg = steps_of({OptimizerKind::sgd, 0.1f}, 8, 1);
   cfg.seed = 5;
   cfg.lr_schedule = {.kind = LrScheduleKind::linear_warmup, .warmup_steps = 4};
   cfg.start_step = 1;
@@ -233,10 +227,7 @@ TEST_CASE("gradient steps follow the lr schedule of their global step") {
 
 TEST_CASE("gradient() is the first batch gradient, and clip_norm scales a step's gradient to the norm") {
   Fixture f;
-  TrainConfig cfg;
-  cfg.optimizer = {OptimizerKind::sgd, 0.5f};
-  cfg.batch_size = 16;
-  cfg.local_steps = 1;
+  TrainConfig cfg = steps_of({OptimizerKind::sgd, 0.5f}, 16, 1);
   cfg.seed = 9;
   FloatBuffer x0 = f.init(7);
   auto probe = f.trainer();
@@ -294,10 +285,7 @@ TEST_CASE("DiLoCo with outer lr 1 and momentum 0 is plain Local SGD averaging") 
   Fixture f;
   auto part = partition_iid(f.data, 2, 3);
   REQUIRE(part.ok());
-  TrainConfig cfg;
-  cfg.optimizer = {OptimizerKind::adamw, 0.01f};
-  cfg.batch_size = 8;
-  cfg.local_steps = 6;
+  TrainConfig cfg = steps_of({OptimizerKind::adamw, 0.01f}, 8, 6);
   StrategySettings settings;
   settings.server_lr = 1.0;
   settings.momentum = 0.0;
