@@ -26,7 +26,7 @@ RateVerdict PeerRateLimit::admit(const std::string& peer, Clock::time_point now)
   auto found = buckets_.find(peer);
   if (found == buckets_.end()) {
     if (buckets_.size() >= kMaxTrackedPeers) forget_idle(now);
-    found = buckets_.emplace(peer, Bucket{burst_, now}).first;
+    found = buckets_.emplace(peer, Bucket{burst_, now, std::nullopt}).first;
   }
   Bucket& bucket = found->second;
   bucket.tokens = refilled(bucket, now);
@@ -35,9 +35,8 @@ RateVerdict PeerRateLimit::admit(const std::string& peer, Clock::time_point now)
     bucket.tokens -= 1.0;
     return RateVerdict::admit;
   }
-  if (bucket.ever_cut && now - bucket.cut < kCutHoldoff) return RateVerdict::drop;
+  if (bucket.cut && now - *bucket.cut < kCutHoldoff) return RateVerdict::drop;
   bucket.cut = now;
-  bucket.ever_cut = true;
   return RateVerdict::cut;
 }
 

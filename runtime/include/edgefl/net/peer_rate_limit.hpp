@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -41,8 +42,7 @@ class PeerRateLimit {
   struct Bucket {
     double tokens;
     Clock::time_point updated;
-    Clock::time_point cut{};  // last cut verdict; epoch: never
-    bool ever_cut = false;
+    std::optional<Clock::time_point> cut;  // the last cut verdict
   };
   double refilled(const Bucket& bucket, Clock::time_point now) const;
   void forget_idle(Clock::time_point now);
