@@ -42,9 +42,10 @@ TEST_CASE("standardize: no task before every device reported, then every Task ca
     CHECK(welcome[0].data_statistics_wanted);
   }
   a.send(DataStatistics{moments_of_device(0)});
-  server.run_for(3s);  // one report of two: still waiting, and heartbeats hand out nothing
+  server.run_for(1s);  // one report of two: still waiting, and heartbeats hand out nothing
   a.heartbeat(0);
-  server.run_for(3s);
+  b.heartbeat(0);
+  server.run_for(1s);
   CHECK(a.tasks().empty());
   CHECK(server.coordinator->standardization().empty());
 
