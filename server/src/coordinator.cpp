@@ -334,7 +334,7 @@ Status Coordinator::handle_statistics(ServerChannel& channel, const DeviceRecord
   if (!kept.ok()) {
     // A device whose statistics cannot be true must not skew everyone's inputs: it leaves the run.
     warn("refused the data statistics of " + device.id + ": " + kept.to_string());
-    reject(channel, peer, kept.with_context("data statistics"), std::nullopt);
+    reject(channel, peer, kept, std::nullopt);
     devices_.forget(device.id);
   }
   return Status();
