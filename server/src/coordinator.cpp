@@ -282,19 +282,21 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   return Status();
 }
 
-Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, uint16_t version,
-                                Clock::time_point at) {
+Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
+                                uint16_t version, Clock::time_point at) {
   std::string id = inbound.identity.empty() ? join.device_id : inbound.identity;
   Status admissible = join_check_.check(id, join.capabilities);
   if (admissible.ok() && standardization_->needed() && (version & 0xff) < 6) {
-    admissible = make_status(StatusCode::version_mismatch,
-                             "this run standardises the device data (standardize.mode = " + config_.standardize.mode +
-                                 "), which needs protocol 1.6; the device speaks 1." + std::to_string(version & 0xff) +
-                                 ": update its software");
+    admissible = make_status(
+        StatusCode::version_mismatch,
+        "this run standardises the device data (standardize.mode = " + config_.standardize.mode +
+            "), which needs protocol 1.6; the device speaks 1." + std::to_string(version & 0xff) +
+            ": update its software");
   }
   if (admissible.ok() && !standardization_->refusal(id).empty()) {
-    admissible = make_status(StatusCode::failed_precondition,
-                             "this device's data statistics were refused: " + standardization_->refusal(id));
+    admissible =
+        make_status(StatusCode::failed_precondition,
+                    "this device's data statistics were refused: " + standardization_->refusal(id));
   }
   if (!admissible.ok()) {
     // The id is not printed: it may be anything a peer chose to send.
@@ -324,13 +326,14 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
   return on_joined(channel, device);
 }
 
-Status Coordinator::handle_statistics(ServerChannel& channel, const DeviceRecord& device, const std::string& peer,
-                                      const DataStatistics& statistics) {
+Status Coordinator::handle_statistics(ServerChannel& channel, const DeviceRecord& device,
+                                      const std::string& peer, const DataStatistics& statistics) {
   if (!standardization_->pending()) {
     // Fixed already (a late or repeated answer): the statistics are never recomputed.
     return Status();
   }
-  Status kept = standardization_->add(device.id, statistics.moments, device.capabilities.sample_count);
+  Status kept =
+      standardization_->add(device.id, statistics.moments, device.capabilities.sample_count);
   if (!kept.ok()) {
     // A device whose statistics cannot be true must not skew everyone's inputs: it leaves the run.
     warn("refused the data statistics of " + device.id + ": " + kept.to_string());
@@ -357,9 +360,10 @@ Status Coordinator::gather_statistics() {
   const bool waited_out = at - waiting_since_ > scaled(config_.join_timeout_s);
   if (reported < config_.min_devices) {
     if (!waited_out) return Status();
-    return make_status(StatusCode::timeout, "only " + std::to_string(reported) + " of the " +
-                                                std::to_string(config_.min_devices) +
-                                                " devices the run needs reported their data statistics");
+    return make_status(StatusCode::timeout,
+                       "only " + std::to_string(reported) + " of the " +
+                           std::to_string(config_.min_devices) +
+                           " devices the run needs reported their data statistics");
   }
   if (!all_reported && !waited_out) return Status();
   Result<Standardization> fixed = standardization_->fix();
@@ -367,8 +371,9 @@ Status Coordinator::gather_statistics() {
   EDGEFL_RETURN_IF_ERROR(apply_standardization());
   // Durable now, so a restarted server does not ask again.
   EDGEFL_RETURN_IF_ERROR(write_checkpoint(std::nullopt));
-  log_("standardisation fixed from the data statistics of " + std::to_string(standardization_->report_count()) +
-       " devices (" + std::to_string(standardization_->merged_samples()) + " samples)");
+  log_("standardisation fixed from the data statistics of " +
+       std::to_string(standardization_->report_count()) + " devices (" +
+       std::to_string(standardization_->merged_samples()) + " samples)");
   waiting_since_ = at;
   return Status();
 }
@@ -393,7 +398,9 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
   return Status();
 }
 
-Status Coordinator::checkpoint_and_rotate(uint64_t generation) { return write_checkpoint(generation); }
+Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
+  return write_checkpoint(generation);
+}
 
 Status Coordinator::write_checkpoint(std::optional<uint64_t> rotate_to) {
   Checkpoint checkpoint;
@@ -410,7 +417,8 @@ Status Coordinator::write_checkpoint(std::optional<uint64_t> rotate_to) {
   standardization_->save(checkpoint);
   save_extras(checkpoint);
   // `checkpoint` points into `state`'s buffers: written before they go.
-  return rotate_to ? ledger_->commit(checkpoint, *rotate_to) : ledger_->rewrite_checkpoint(checkpoint);
+  return rotate_to ? ledger_->commit(checkpoint, *rotate_to)
+                   : ledger_->rewrite_checkpoint(checkpoint);
 }
 
 Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round,

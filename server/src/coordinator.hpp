@@ -31,16 +31,16 @@
 #include <vector>
 
 #include "device_registry.hpp"
-#include "edgefl/proto/aligned_bytes.hpp"
-#include "edgefl/proto/checkpoint.hpp"
-#include "edgefl/store/file_system.hpp"
+#include "edgefl/aggregate/server_strategy.hpp"
 #include "edgefl/base/float_buffer.hpp"
 #include "edgefl/base/model_spec.hpp"
-#include "edgefl/base/trainable.hpp"
-#include "edgefl/proto/proto.hpp"
-#include "edgefl/aggregate/server_strategy.hpp"
 #include "edgefl/base/time_source.hpp"
+#include "edgefl/base/trainable.hpp"
 #include "edgefl/net/transport.hpp"
+#include "edgefl/proto/aligned_bytes.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/store/file_system.hpp"
 #include "evaluator.hpp"
 #include "fleet_snapshot.hpp"
 #include "join_check.hpp"
@@ -186,12 +186,12 @@ class Coordinator {
   // updates are refused (the devices keep them) and the error is returned.
   Status flush_acks(ServerChannel& channel);
   // `version`: the Join's envelope version (a 1.5 device cannot standardise its data).
-  Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, uint16_t version,
-                     Clock::time_point now);
+  Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
+                     uint16_t version, Clock::time_point now);
   // ---- Federated standardisation (standardization_gate.hpp): before round 1 ----
   // A device's DataStatistics: kept, or refused (the device is then shut out of the run).
-  Status handle_statistics(ServerChannel& channel, const DeviceRecord& device, const std::string& peer,
-                           const DataStatistics& statistics);
+  Status handle_statistics(ServerChannel& channel, const DeviceRecord& device,
+                           const std::string& peer, const DataStatistics& statistics);
   // The statistics phase's timer: fixes the standardisation once every live device (at least
   // min_devices) reported, or join_timeout_s passed with min_devices reports.
   Status gather_statistics();

@@ -101,9 +101,11 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("adaptive_batch.max_lr", &c.adaptive_batch.max_lr, "cap of the scaled lr (0: none)");
 
   t.add("standardize.mode", &c.standardize.mode,
-        "standardise the data per input feature: none | constants (standardize.mean and .deviation) | "
+        "standardise the data per input feature: none | constants (standardize.mean and "
+        ".deviation) | "
         "federated (devices report their statistics before round 1)");
-  t.add("standardize.mean", &c.standardize.mean, "constants: comma-separated means (one, or one per feature)");
+  t.add("standardize.mean", &c.standardize.mean,
+        "constants: comma-separated means (one, or one per feature)");
   t.add("standardize.deviation", &c.standardize.deviation,
         "constants: comma-separated deviations (as many as the means, each > 0)");
   t.add("standardize.pooled", &c.standardize.pooled,
@@ -207,9 +209,11 @@ Result<std::vector<double>> parse_numbers(const std::string& text, const char* k
     const std::string part = text.substr(start, end - start);
     char* stop = nullptr;
     const double value = std::strtod(part.c_str(), &stop);
-    const bool blank_tail = stop != part.c_str() && part.find_first_not_of(" \t", stop - part.c_str()) == std::string::npos;
+    const bool blank_tail = stop != part.c_str() &&
+                            part.find_first_not_of(" \t", stop - part.c_str()) == std::string::npos;
     if (!blank_tail || !std::isfinite(value)) {
-      return invalid(std::string(key) + ": '" + part + "' is not a finite number (write comma-separated numbers)");
+      return invalid(std::string(key) + ": '" + part +
+                     "' is not a finite number (write comma-separated numbers)");
     }
     numbers.push_back(value);
     start = end + 1;
@@ -231,7 +235,9 @@ Result<Standardization> configured_standardization(const ServerConfig& c, const 
     return invalid("standardize.min_deviation must be >= 0");
   }
   if (s.mode != "constants") return Standardization{};
-  if (s.pooled) return invalid("standardize.pooled is for federated statistics (give one constant pair instead)");
+  if (s.pooled)
+    return invalid(
+        "standardize.pooled is for federated statistics (give one constant pair instead)");
   Standardization constants;
   Result<std::vector<double>> mean = parse_numbers(s.mean, "standardize.mean");
   if (!mean) return mean.status();

@@ -94,11 +94,13 @@ struct StatusConfig {
 // Standardisation of every device's data and of the server's evaluation data, x -> (x - mean) /
 // deviation per input feature (docs/standardization.md). Devices apply what their Tasks carry.
 struct StandardizeConfig {
-  std::string mode = "none";    // none | constants (mean, deviation) | federated (asked before round 1)
-  std::string mean;             // constants: comma-separated numbers, one or one per input feature
-  std::string deviation;        // constants: as many as mean, each > 0
-  bool pooled = false;          // federated: one mean and deviation over every feature (images)
-  double min_deviation = 1e-6;  // federated: a smaller deviation is replaced by 1 (centred, not scaled)
+  std::string mode =
+      "none";             // none | constants (mean, deviation) | federated (asked before round 1)
+  std::string mean;       // constants: comma-separated numbers, one or one per input feature
+  std::string deviation;  // constants: as many as mean, each > 0
+  bool pooled = false;    // federated: one mean and deviation over every feature (images)
+  double min_deviation =
+      1e-6;  // federated: a smaller deviation is replaced by 1 (centred, not scaled)
 };
 
 struct ServerConfig {
@@ -165,7 +167,8 @@ Result<std::vector<uint32_t>> trainable_layers(const ServerConfig& config, const
 
 // The standardisation the standardize.* keys fix for the model's inputs (checked): the
 // constants, or empty (none, or federated: computed when the devices have reported).
-Result<Standardization> configured_standardization(const ServerConfig& config, const ModelSpec& spec);
+Result<Standardization> configured_standardization(const ServerConfig& config,
+                                                   const ModelSpec& spec);
 
 // The settings "auto" resolves, from the strategy.
 MeanWeighting round_weighting(const ServerConfig& config);

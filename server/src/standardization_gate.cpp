@@ -24,7 +24,8 @@ Result<long> scalar_index(const std::string& name, std::string_view prefix) {
 
 }  // namespace
 
-Result<StandardizationGate> StandardizationGate::create(const ServerConfig& config, const ModelSpec& spec) {
+Result<StandardizationGate> StandardizationGate::create(const ServerConfig& config,
+                                                        const ModelSpec& spec) {
   Result<Standardization> constants = configured_standardization(config, spec);
   if (!constants) return constants.status();
   StandardizationGate gate(config.standardize, spec.input_size());
@@ -36,14 +37,15 @@ Status StandardizationGate::add(const std::string& device_id, const FeatureMomen
                                 uint64_t declared_samples) {
   Status checked = check_moments(moments, "data statistics");
   if (checked.ok() && moments.mean.size() != features_) {
-    checked = make_status(StatusCode::shape_mismatch, "data statistics of " + std::to_string(moments.mean.size()) +
-                                                          " features; the model has " + std::to_string(features_) +
-                                                          " inputs");
+    checked = make_status(StatusCode::shape_mismatch,
+                          "data statistics of " + std::to_string(moments.mean.size()) +
+                              " features; the model has " + std::to_string(features_) + " inputs");
   }
   if (checked.ok() && moments.count != declared_samples) {
-    checked = make_status(StatusCode::out_of_range, "data statistics of " + std::to_string(moments.count) +
-                                                        " samples; the device declared " +
-                                                        std::to_string(declared_samples) + " at Join");
+    checked = make_status(StatusCode::out_of_range,
+                          "data statistics of " + std::to_string(moments.count) +
+                              " samples; the device declared " + std::to_string(declared_samples) +
+                              " at Join");
   }
   if (!checked.ok()) {
     refused_[device_id] = checked.to_string();
@@ -76,7 +78,8 @@ Result<Standardization> StandardizationGate::fix() {
 
 void StandardizationGate::save(Checkpoint& checkpoint) const {
   for (std::size_t j = 0; j < fixed_.mean.size(); ++j) {
-    checkpoint.scalars.push_back(NamedScalar{std::string(kMeanPrefix) + std::to_string(j), fixed_.mean[j]});
+    checkpoint.scalars.push_back(
+        NamedScalar{std::string(kMeanPrefix) + std::to_string(j), fixed_.mean[j]});
     checkpoint.scalars.push_back(
         NamedScalar{std::string(kDeviationPrefix) + std::to_string(j), fixed_.deviation[j]});
   }
@@ -102,26 +105,30 @@ Status StandardizationGate::restore(const Checkpoint& checkpoint) {
     saved.deviation.push_back(deviations[index]);
   }
   if (saved.mean.size() != deviations.size()) {
-    return make_status(StatusCode::corrupt, "the checkpoint's standardisation has more deviations than means");
+    return make_status(StatusCode::corrupt,
+                       "the checkpoint's standardisation has more deviations than means");
   }
   if (saved.empty()) {
     // Written before the statistics were fixed (or by a run without standardisation).
     if (!fixed_.empty()) {
-      return make_status(StatusCode::failed_precondition,
-                         "the checkpoint was written without standardisation; standardize.mode = constants "
-                         "cannot resume it");
+      return make_status(
+          StatusCode::failed_precondition,
+          "the checkpoint was written without standardisation; standardize.mode = constants "
+          "cannot resume it");
     }
     return Status();
   }
   if (!needed()) {
-    return make_status(StatusCode::failed_precondition,
-                       "the checkpoint's run standardises its data; set standardize.mode as it was");
+    return make_status(
+        StatusCode::failed_precondition,
+        "the checkpoint's run standardises its data; set standardize.mode as it was");
   }
   Status checked = check_standardization(saved, features_);
   if (!checked.ok()) return checked.with_context("the checkpoint's standardisation");
   if (!fixed_.empty() && !(saved == fixed_)) {
-    return make_status(StatusCode::failed_precondition,
-                       "the checkpoint's standardisation differs from standardize.mean and standardize.deviation");
+    return make_status(
+        StatusCode::failed_precondition,
+        "the checkpoint's standardisation differs from standardize.mean and standardize.deviation");
   }
   fixed_ = std::move(saved);
   return Status();

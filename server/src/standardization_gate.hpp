@@ -35,7 +35,8 @@ class StandardizationGate {
   // A device's moments. Refused (and remembered as refused) unless they are what its data can
   // have: one mean and M2 per input feature, finite, M2 >= 0, and count equal to the sample
   // count it declared at Join, so a device cannot outweigh the others by claiming more.
-  Status add(const std::string& device_id, const FeatureMoments& moments, uint64_t declared_samples);
+  Status add(const std::string& device_id, const FeatureMoments& moments,
+             uint64_t declared_samples);
   bool reported(const std::string& device_id) const { return reports_.count(device_id) != 0; }
   std::size_t report_count() const { return reports_.size(); }
   // Why this device's statistics were refused (empty: they were not).

@@ -33,7 +33,9 @@ class TaskFactory {
                                       uint64_t optimizer_steps = 0) const;
   void set_run_id(uint64_t run_id) { run_id_ = run_id; }
   // What every Task from now on tells the devices to apply to their data (docs/standardization.md).
-  void set_standardization(Standardization standardization) { standardization_ = std::move(standardization); }
+  void set_standardization(Standardization standardization) {
+    standardization_ = std::move(standardization);
+  }
   const TaskConfig& settings() const { return settings_; }
   // The layers devices train (train.trainable_layers; empty: all).
   const std::vector<uint32_t>& trainable_layers() const { return trainable_layers_; }

@@ -104,9 +104,12 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     join.capabilities.process_bytes = 9u << 20;
   }
   s->messages.emplace_back("join", join);
-  s->messages.emplace_back("welcome", Welcome{.device_id = "device-A", .server_session = 0xabcdef12u,
-                                              .heartbeat_interval_ms = 5000, .peer_timeout_ms = 15000,
-                                              .max_message_bytes = 1u << 20, .server_time_ms = 1700000000000u,
+  s->messages.emplace_back("welcome", Welcome{.device_id = "device-A",
+                                              .server_session = 0xabcdef12u,
+                                              .heartbeat_interval_ms = 5000,
+                                              .peer_timeout_ms = 15000,
+                                              .max_message_bytes = 1u << 20,
+                                              .server_time_ms = 1700000000000u,
                                               .data_statistics_wanted = version >= 0x0106});
   Task task;
   task.task_id = 7;
@@ -142,8 +145,9 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
                                                   .working_on = version >= 0x0101 ? 7u : 0u});
   s->messages.emplace_back("bye", Bye{.reason = ByeReason::finished, .message = "training done"});
   if (version >= 0x0106) {
-    s->messages.emplace_back("data_statistics",
-                             DataStatistics{FeatureMoments{600, {0.5, -1.25, 3.0, 1e4}, {2400.0, 9.375, 0.0, 3.75e7}}});
+    s->messages.emplace_back(
+        "data_statistics",
+        DataStatistics{FeatureMoments{600, {0.5, -1.25, 3.0, 1e4}, {2400.0, 9.375, 0.0, 3.75e7}}});
   }
 
   s->checkpoint.round = 4;
@@ -177,7 +181,8 @@ inline bool same(const Task& a, const Task& b) {
          a.model_spec == b.model_spec && a.config == b.config && same_tensor(a.params, b.params) &&
          a.run_id == b.run_id && a.base_hash == b.base_hash &&
          a.optimizer_state.parameter_count == b.optimizer_state.parameter_count &&
-         (a.optimizer_state.parameter_count == 0 || same_tensor(a.optimizer_state, b.optimizer_state)) &&
+         (a.optimizer_state.parameter_count == 0 ||
+          same_tensor(a.optimizer_state, b.optimizer_state)) &&
          a.optimizer_steps == b.optimizer_steps && a.trainable_layers == b.trainable_layers &&
          a.standardization == b.standardization;
 }

@@ -6,20 +6,23 @@
 namespace edgefl {
 
 Status check_moments(const FeatureMoments& moments, const char* what) {
-  if (moments.count == 0) return make_status(StatusCode::out_of_range, std::string(what) + ": no samples");
+  if (moments.count == 0)
+    return make_status(StatusCode::out_of_range, std::string(what) + ": no samples");
   if (moments.mean.empty() || moments.mean.size() != moments.m2.size()) {
-    return make_status(StatusCode::shape_mismatch, std::string(what) + ": " + std::to_string(moments.mean.size()) +
-                                                       " means and " + std::to_string(moments.m2.size()) +
-                                                       " M2 values (one of each per feature)");
+    return make_status(StatusCode::shape_mismatch,
+                       std::string(what) + ": " + std::to_string(moments.mean.size()) +
+                           " means and " + std::to_string(moments.m2.size()) +
+                           " M2 values (one of each per feature)");
   }
   for (std::size_t j = 0; j < moments.mean.size(); ++j) {
     if (!std::isfinite(moments.mean[j]) || !std::isfinite(moments.m2[j])) {
-      return make_status(StatusCode::non_finite, std::string(what) + ": feature " + std::to_string(j) +
-                                                     " has a non-finite mean or M2");
+      return make_status(
+          StatusCode::non_finite,
+          std::string(what) + ": feature " + std::to_string(j) + " has a non-finite mean or M2");
     }
     if (moments.m2[j] < 0) {
-      return make_status(StatusCode::out_of_range,
-                         std::string(what) + ": feature " + std::to_string(j) + " has a negative M2");
+      return make_status(StatusCode::out_of_range, std::string(what) + ": feature " +
+                                                       std::to_string(j) + " has a negative M2");
     }
   }
   return Status();
@@ -33,7 +36,8 @@ Status merge_moments(FeatureMoments& into, const FeatureMoments& other) {
   }
   EDGEFL_RETURN_IF_ERROR(check_moments(into, "merged moments"));
   if (into.mean.size() != other.mean.size()) {
-    return make_status(StatusCode::shape_mismatch, "moments of " + std::to_string(other.mean.size()) +
+    return make_status(StatusCode::shape_mismatch, "moments of " +
+                                                       std::to_string(other.mean.size()) +
                                                        " features cannot merge into moments of " +
                                                        std::to_string(into.mean.size()));
   }
@@ -68,7 +72,8 @@ Standardization standardization_of(const FeatureMoments& moments, double min_dev
   s.mean = moments.mean;
   s.deviation.reserve(moments.m2.size());
   for (double m2 : moments.m2) {
-    const double deviation = moments.count == 0 ? 0.0 : std::sqrt(m2 / static_cast<double>(moments.count));
+    const double deviation =
+        moments.count == 0 ? 0.0 : std::sqrt(m2 / static_cast<double>(moments.count));
     s.deviation.push_back(deviation < min_deviation ? 1.0 : deviation);
   }
   return s;
@@ -76,20 +81,22 @@ Standardization standardization_of(const FeatureMoments& moments, double min_dev
 
 Status check_standardization(const Standardization& s, std::size_t dim) {
   if (s.mean.size() != s.deviation.size()) {
-    return make_status(StatusCode::shape_mismatch, "standardisation: " + std::to_string(s.mean.size()) +
-                                                       " means and " + std::to_string(s.deviation.size()) +
-                                                       " deviations");
+    return make_status(StatusCode::shape_mismatch,
+                       "standardisation: " + std::to_string(s.mean.size()) + " means and " +
+                           std::to_string(s.deviation.size()) + " deviations");
   }
-  if (s.mean.empty()) return make_status(StatusCode::shape_mismatch, "standardisation: no features");
+  if (s.mean.empty())
+    return make_status(StatusCode::shape_mismatch, "standardisation: no features");
   if (dim != 0 && s.mean.size() != 1 && s.mean.size() != dim) {
     return make_status(StatusCode::shape_mismatch,
-                       "standardisation of " + std::to_string(s.mean.size()) + " features for data of " +
-                           std::to_string(dim) + " features (give one pair, or one per feature)");
+                       "standardisation of " + std::to_string(s.mean.size()) +
+                           " features for data of " + std::to_string(dim) +
+                           " features (give one pair, or one per feature)");
   }
   for (std::size_t j = 0; j < s.mean.size(); ++j) {
     if (!std::isfinite(s.mean[j]) || !std::isfinite(s.deviation[j])) {
-      return make_status(StatusCode::non_finite,
-                         "standardisation: feature " + std::to_string(j) + " has a non-finite mean or deviation");
+      return make_status(StatusCode::non_finite, "standardisation: feature " + std::to_string(j) +
+                                                     " has a non-finite mean or deviation");
     }
     if (!(s.deviation[j] > 0)) {
       return make_status(StatusCode::out_of_range,

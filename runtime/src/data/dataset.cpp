@@ -73,7 +73,8 @@ Result<Dataset> Dataset::select(std::span<const uint32_t> indices) const {
     std::vector<uint8_t> rows;
     rows.reserve(indices.size() * dim_);
     for (uint32_t i : indices) rows.insert(rows.end(), bytes_.begin() + i * dim_, bytes_.begin() + (i + 1) * dim_);
-    Result<Dataset> selected = from_bytes(dim_, std::move(rows), std::move(targets), scaling_, classes_);
+    Result<Dataset> selected =
+        from_bytes(dim_, std::move(rows), std::move(targets), scaling_, classes_);
     if (selected) EDGEFL_RETURN_IF_ERROR(selected->set_standardization(standardization_));
     return selected;
   }
@@ -122,8 +123,8 @@ FeatureMoments feature_moments(const Dataset& data) {
 }
 
 std::size_t Dataset::memory_bytes() const {
-  return bytes_.capacity() + (floats_.capacity() + targets_.capacity() + standard_scale_.capacity() +
-                              standard_offset_.capacity()) *
+  return bytes_.capacity() + (floats_.capacity() + targets_.capacity() +
+                              standard_scale_.capacity() + standard_offset_.capacity()) *
                                  sizeof(float);
 }
 
@@ -141,7 +142,8 @@ void Dataset::gather_transposed(std::span<const uint32_t> samples, float* x, flo
       for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j] * scale + offset;
     }
     if (!standard_scale_.empty()) {
-      for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = x[j * count + s] * standard_scale_[j] + standard_offset_[j];
+      for (std::size_t j = 0; j < dim_; ++j)
+        x[j * count + s] = x[j * count + s] * standard_scale_[j] + standard_offset_[j];
     }
   }
 }

@@ -34,8 +34,9 @@ Offset<void> write(FlatBufferBuilder& b, const Join& join) {
 
 Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
   const auto device_id = b.CreateString(w.device_id);
-  return fb::CreateWelcome(b, device_id, w.server_session, w.heartbeat_interval_ms, w.peer_timeout_ms,
-                           w.max_message_bytes, w.server_time_ms, w.data_statistics_wanted)
+  return fb::CreateWelcome(b, device_id, w.server_session, w.heartbeat_interval_ms,
+                           w.peer_timeout_ms, w.max_message_bytes, w.server_time_ms,
+                           w.data_statistics_wanted)
       .Union();
 }
 
@@ -82,8 +83,9 @@ Offset<void> write(FlatBufferBuilder& b, const Task& task, uint16_t version) {
     const auto deviation = b.CreateVector(task.standardization.deviation);
     standardization = fb::CreateStandardization(b, mean, deviation);
   }
-  return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config, task.run_id,
-                        task.base_hash, state, task.optimizer_steps, model, trainable, standardization)
+  return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config,
+                        task.run_id, task.base_hash, state, task.optimizer_steps, model, trainable,
+                        standardization)
       .Union();
 }
 

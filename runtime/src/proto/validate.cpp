@@ -132,7 +132,8 @@ Status validate(const Task& task, const DecodeLimits& limits) {
   const std::size_t trained = TrainableSlices(*spec, task.trainable_layers).count();
   EDGEFL_RETURN_IF_ERROR(validate(task.config, trained));
   if (!task.standardization.empty()) {
-    EDGEFL_RETURN_IF_ERROR(check_list(task.standardization.mean.size(), "task.standardization.mean", limits));
+    EDGEFL_RETURN_IF_ERROR(
+        check_list(task.standardization.mean.size(), "task.standardization.mean", limits));
     Status standardization = check_standardization(task.standardization, spec->input_size());
     if (!standardization.ok()) return standardization.with_context("task.standardization");
   }
@@ -175,7 +176,8 @@ Status validate(const Reject& reject, const DecodeLimits& limits) {
 Status validate(const Heartbeat&, const DecodeLimits&) { return Status(); }
 
 Status validate(const DataStatistics& statistics, const DecodeLimits& limits) {
-  EDGEFL_RETURN_IF_ERROR(check_list(statistics.moments.mean.size(), "data_statistics.mean", limits));
+  EDGEFL_RETURN_IF_ERROR(
+      check_list(statistics.moments.mean.size(), "data_statistics.mean", limits));
   return check_moments(statistics.moments, "data_statistics");
 }
 

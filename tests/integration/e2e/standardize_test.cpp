@@ -25,8 +25,8 @@ void write_sensor_table(const std::string& path) {
   std::fprintf(f, "pressure,humidity,unit,label\n");
   for (int i = 0; i < 900; ++i) {
     const int label = static_cast<int>(rng() % 3);
-    std::fprintf(f, "%.3f,%.5f,7,%d\n", 20000.0 + 30.0 * label + 3.0 * normal(rng), 0.4 + 0.05 * normal(rng),
-                 label);
+    std::fprintf(f, "%.3f,%.5f,7,%d\n", 20000.0 + 30.0 * label + 3.0 * normal(rng),
+                 0.4 + 0.05 * normal(rng), label);
   }
   std::fclose(f);
 }
@@ -37,7 +37,9 @@ double relative(long double got, long double want) {
 
 }  // namespace
 
-TEST_CASE("e2e: federated standardisation over 3 devices of different sizes equals the pooled statistics") {
+TEST_CASE(
+    "e2e: federated standardisation over 3 devices of different sizes equals the pooled "
+    "statistics") {
   TempDir dir;
   const std::string table = "csv:" + dir.file("sensors.csv");
   write_sensor_table(dir.file("sensors.csv"));
@@ -48,7 +50,9 @@ TEST_CASE("e2e: federated standardisation over 3 devices of different sizes equa
   o.device.data = table;
   o.device.partition = "iid";
   // Shards of 100, 200 and 300 rows of the 900.
-  o.configure_device = [](uint32_t index, device::DeviceConfig& config) { config.max_samples = 100 * (index + 1); };
+  o.configure_device = [](uint32_t index, device::DeviceConfig& config) {
+    config.max_samples = 100 * (index + 1);
+  };
   Result<std::unique_ptr<sim::Simulation>> simulation = sim::Simulation::start(o);
   REQUIRE_MESSAGE(simulation.ok(), simulation.status().to_string());
   Status end = (*simulation)->wait_server(30s);
@@ -91,7 +95,8 @@ TEST_CASE("e2e: federated standardisation over 3 devices of different sizes equa
   for (auto& m : mean) m /= n;
   for (const Dataset& shard : shards) {
     for (std::size_t i = 0; i < shard.size(); ++i) {
-      for (std::size_t j = 0; j < 3; ++j) m2[j] += std::pow(shard.loaded_feature(i, j) - mean[j], 2);
+      for (std::size_t j = 0; j < 3; ++j)
+        m2[j] += std::pow(shard.loaded_feature(i, j) - mean[j], 2);
     }
   }
   REQUIRE(got.mean.size() == 3);

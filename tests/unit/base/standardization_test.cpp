@@ -11,7 +11,8 @@ namespace edgefl {
 namespace {
 
 // Rows of `dim` features: feature j ~ offset_j + scale_j * N(0, 1).
-std::vector<std::vector<double>> rows(std::size_t n, std::size_t dim, double offset, uint32_t seed) {
+std::vector<std::vector<double>> rows(std::size_t n, std::size_t dim, double offset,
+                                      uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal;
   std::vector<std::vector<double>> out(n, std::vector<double>(dim));
@@ -62,10 +63,12 @@ Oracle two_pass(const std::vector<std::vector<std::vector<double>>>& parts) {
 }
 
 double relative(long double got, long double want) {
-  return static_cast<double>(std::fabs(got - want) / std::max<long double>(std::fabs(want), 1e-300L));
+  return static_cast<double>(std::fabs(got - want) /
+                             std::max<long double>(std::fabs(want), 1e-300L));
 }
 
-TEST_CASE("standardization: Chan's merge of three parts equals the two-pass moments of all the data") {
+TEST_CASE(
+    "standardization: Chan's merge of three parts equals the two-pass moments of all the data") {
   const auto a = rows(37, 3, 1.0, 1), b = rows(200, 3, 1.0, 2), c = rows(5, 3, 1.0, 3);
   FeatureMoments total;
   for (const auto* part : {&a, &b, &c}) REQUIRE(merge_moments(total, welford(*part)).ok());
@@ -77,7 +80,8 @@ TEST_CASE("standardization: Chan's merge of three parts equals the two-pass mome
   }
 }
 
-TEST_CASE("standardization: data far from zero keeps its precision, where sums of squares lose it") {
+TEST_CASE(
+    "standardization: data far from zero keeps its precision, where sums of squares lose it") {
   // Feature j around (j + 1) * 1e8 with a spread of ~1: the naive variance
   // (sum x^2 - n mean^2) / n cancels 16 digits of 1e16 and keeps none of the spread.
   const auto a = rows(1000, 2, 1e8, 4), b = rows(3000, 2, 1e8, 5), c = rows(17, 2, 1e8, 6);

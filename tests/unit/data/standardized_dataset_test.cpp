@@ -25,7 +25,8 @@ TEST_CASE("dataset: feature moments of float and byte data, whatever standardisa
   CHECK(b.m2[0] == doctest::Approx(0.5));
 }
 
-TEST_CASE("dataset: a standardisation changes what training sees, per feature or one pair for all") {
+TEST_CASE(
+    "dataset: a standardisation changes what training sees, per feature or one pair for all") {
   Dataset d = Dataset::from_floats(2, {1, 10, 3, 20, 5, 60}, {0, 1, 0}, 2).value();
   REQUIRE(d.set_standardization({{3.0, 30.0}, {2.0, 10.0}}).ok());
   CHECK(d.feature(0, 0) == doctest::Approx(-1.0));

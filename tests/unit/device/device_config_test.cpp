@@ -47,24 +47,26 @@ TEST_CASE("device config: file data is one partition by default, the built-in se
 }
 
 TEST_CASE("device: given a file and no partition, the agent trains on every row of it") {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("edgefl-whole-file-" + std::to_string(::getpid()) + ".csv"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("edgefl-whole-file-" + std::to_string(::getpid()) + ".csv"))
+                               .string();
   {
     std::ofstream out(path);
     out << "a,b,label\n";
     for (int i = 0; i < 37; ++i) out << i << "," << 2 * i << "," << i % 3 << "\n";
   }
   edgefl::FaultFileSystem fs;
-  auto whole = load({"--data", ("csv:" + path).c_str(), "--memory-budget", "512M", "--state-dir", "/whole"});
+  auto whole =
+      load({"--data", ("csv:" + path).c_str(), "--memory-budget", "512M", "--state-dir", "/whole"});
   REQUIRE(whole.ok());
   auto agent = edgefl::device::DeviceAgent::create(*whole, fs, [](const std::string&) {});
   REQUIRE_MESSAGE(agent.ok(), agent.status().to_string());
   CHECK((*agent)->sample_count() == 37);
 
   // Partitions stay available for experiments: then the device keeps its part only.
-  auto half = load({"--data", ("csv:" + path).c_str(), "--memory-budget", "512M", "--state-dir", "/half",
-                    "--partition-scheme", "iid", "--partition-count", "2", "--partition-index", "1"});
+  auto half =
+      load({"--data", ("csv:" + path).c_str(), "--memory-budget", "512M", "--state-dir", "/half",
+            "--partition-scheme", "iid", "--partition-count", "2", "--partition-index", "1"});
   REQUIRE(half.ok());
   auto partial = edgefl::device::DeviceAgent::create(*half, fs, [](const std::string&) {});
   REQUIRE_MESSAGE(partial.ok(), partial.status().to_string());

@@ -140,7 +140,8 @@ TEST_CASE("device: a gradient-only task sends the first batch's mean gradient at
 
 }  // namespace
 
-TEST_CASE("device: a Task's standardisation is what training sees, as by hand on standardised data") {
+TEST_CASE(
+    "device: a Task's standardisation is what training sees, as by hand on standardised data") {
   Fixture f;
   Standardization s;
   for (std::size_t j = 0; j < 16; ++j) {
@@ -154,7 +155,8 @@ TEST_CASE("device: a Task's standardisation is what training sees, as by hand on
   std::unique_ptr<ComputeContext> ctx;
   auto hand = f.by_hand(ctx);
   FloatBuffer x = f.params.clone();
-  REQUIRE(hand->train(x.span(), DatasetView(standardized), f.hand_config(f.config(11, false))).ok());
+  REQUIRE(
+      hand->train(x.span(), DatasetView(standardized), f.hand_config(f.config(11, false))).ok());
   std::vector<float> want(f.params.size());
   for (std::size_t i = 0; i < want.size(); ++i) want[i] = x.span()[i] - f.params.span()[i];
 

@@ -384,11 +384,13 @@ TEST_CASE("errors: 1.5 trainable layers that are not ascending layers with param
 
 namespace {
 
-std::vector<uint8_t> hostile_statistics(uint64_t count, std::vector<double> mean, std::vector<double> m2) {
+std::vector<uint8_t> hostile_statistics(uint64_t count, std::vector<double> mean,
+                                        std::vector<double> m2) {
   FlatBufferBuilder b;
   const auto means = b.CreateVector(mean);
   const auto m2s = b.CreateVector(m2);
-  return finish(b, fb::Message::DataStatistics, fb::CreateDataStatistics(b, count, means, m2s).Union());
+  return finish(b, fb::Message::DataStatistics,
+                fb::CreateDataStatistics(b, count, means, m2s).Union());
 }
 
 }  // namespace
@@ -401,13 +403,17 @@ TEST_CASE("errors: 1.6 data statistics no data can have are refused at decode") 
   CHECK(decode_code(hostile_statistics(0, {1.0, 2.0}, {0.0, 3.0})) == StatusCode::out_of_range);
   CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {0.0})) == StatusCode::shape_mismatch);
   CHECK(decode_code(hostile_statistics(10, {}, {})) == StatusCode::shape_mismatch);
-  CHECK(decode_error(hostile_statistics(10, {1.0, NAN}, {0.0, 3.0})).find("feature 1") != std::string::npos);
+  CHECK(decode_error(hostile_statistics(10, {1.0, NAN}, {0.0, 3.0})).find("feature 1") !=
+        std::string::npos);
   DecodeLimits small;
   small.max_list_entries = 1;
-  CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {0.0, 3.0}), small) == StatusCode::too_large);
+  CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {0.0, 3.0}), small) ==
+        StatusCode::too_large);
 }
 
-TEST_CASE("errors: a 1.6 Task standardisation that does not fit the model or divides by zero is refused") {
+TEST_CASE(
+    "errors: a 1.6 Task standardisation that does not fit the model or divides by zero is "
+    "refused") {
   const auto task_with = [](std::vector<double> mean, std::vector<double> deviation) {
     Task task = std::get<Task>(golden::make_samples()->messages[2].second);
     task.standardization = Standardization{std::move(mean), std::move(deviation)};

@@ -29,7 +29,9 @@ Standardization expected_of(std::initializer_list<int> devices) {
   return standardization_of(total, 1e-6);
 }
 
-TEST_CASE("standardize: no task before every device reported, then every Task carries the merged statistics") {
+TEST_CASE(
+    "standardize: no task before every device reported, then every Task carries the merged "
+    "statistics") {
   MemoryServer server;
   REQUIRE(server.start(federated(2)).ok());
   MemoryDevice a(server.net, "dev-a"), b(server.net, "dev-b");
@@ -101,7 +103,9 @@ TEST_CASE("standardize: a late joiner trains with the statistics fixed before it
   CHECK(second[0].standardization == expected_of({0, 1}));
 }
 
-TEST_CASE("standardize: statistics a device's data cannot have are refused and the device leaves the run") {
+TEST_CASE(
+    "standardize: statistics a device's data cannot have are refused and the device leaves the "
+    "run") {
   MemoryServer server;
   REQUIRE(server.start(federated(2)).ok());
   MemoryDevice a(server.net, "dev-a"), b(server.net, "dev-b"), liar(server.net, "dev-liar");

@@ -15,11 +15,11 @@
 #include <variant>
 #include <vector>
 
+#include "edgefl/base/standardization.hpp"
+#include "edgefl/base/status.hpp"
 #include "edgefl/codec/codec.hpp"
 #include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/optim/optimizer_kind.hpp"
-#include "edgefl/base/standardization.hpp"
-#include "edgefl/base/status.hpp"
 
 namespace edgefl {
 
@@ -187,9 +187,20 @@ struct DataStatistics {
 };
 
 // Alternatives in wire order (the FlatBuffers union type is index + 1).
-using Message = std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye, DataStatistics>;
+using Message =
+    std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye, DataStatistics>;
 
-enum class MessageType : uint8_t { join = 1, welcome, task, update, ack, reject, heartbeat, bye, data_statistics };
+enum class MessageType : uint8_t {
+  join = 1,
+  welcome,
+  task,
+  update,
+  ack,
+  reject,
+  heartbeat,
+  bye,
+  data_statistics
+};
 MessageType message_type(const Message& message);
 std::string_view message_type_name(MessageType type);
 
