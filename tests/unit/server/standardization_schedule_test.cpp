@@ -214,3 +214,31 @@ TEST_CASE("standardize: a restarted server keeps the fixed statistics and does n
 
 }  // namespace
 }  // namespace edgefl::testing
+
+TEST_CASE("standardize: an asynchronous run starts its devices once the statistics are fixed") {
+  MemoryServer server;
+  server::ServerConfig config = MemoryServer::config("fedbuff");
+  config.standardize.mode = "federated";
+  config.standardize.pooled = true;
+  config.min_devices = 2;
+  REQUIRE(server.start(config).ok());
+  MemoryDevice a(server.net, "dev-a"), b(server.net, "dev-b");
+  for (MemoryDevice* d : {&a, &b}) d->join();
+  server.deliver();
+  a.send(DataStatistics{moments_of_device(0)});
+  server.deliver();
+  CHECK(a.tasks().empty());
+  b.send(DataStatistics{moments_of_device(1)});
+  server.deliver();
+  server.deliver();
+  FeatureMoments total;
+  REQUIRE(merge_moments(total, moments_of_device(0)).ok());
+  REQUIRE(merge_moments(total, moments_of_device(1)).ok());
+  const Standardization pooled = standardization_of(pool_features(total), 1e-6);
+  REQUIRE(pooled.mean.size() == 1);
+  for (MemoryDevice* d : {&a, &b}) {
+    std::vector<Task> tasks = d->tasks();
+    REQUIRE(tasks.size() == 1);
+    CHECK(tasks[0].standardization == pooled);
+  }
+}
