@@ -212,9 +212,6 @@ TEST_CASE("standardize: a restarted server keeps the fixed statistics and does n
   CHECK(refused.message().find("standardises its data") != std::string::npos);
 }
 
-}  // namespace
-}  // namespace edgefl::testing
-
 TEST_CASE("standardize: an asynchronous run starts its devices once the statistics are fixed") {
   MemoryServer server;
   server::ServerConfig config = MemoryServer::config("fedbuff");
@@ -242,3 +239,6 @@ TEST_CASE("standardize: an asynchronous run starts its devices once the statisti
     CHECK(tasks[0].standardization == pooled);
   }
 }
+
+}  // namespace
+}  // namespace edgefl::testing
