@@ -15,13 +15,13 @@
 namespace edgefl::device {
 
 Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
-                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget,
+                                      std::size_t receive_bytes, uint64_t data_bytes, uint64_t budget,
                                       uint64_t process_bytes, std::size_t trainable_parameters) {
   const BatchTest test =
       task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
   MemoryPlanRequest request = task_memory_request(
       spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
-      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes(), process_bytes, trainable_parameters);
+      task.upload.kind != CodecKind::f32, receive_bytes, data_bytes, process_bytes, trainable_parameters);
   if (budget == 0) {
     Result<uint64_t> available = available_memory_bytes();
     if (!available) return available.status().with_context("measuring available memory");
@@ -70,6 +70,10 @@ LocalTaskTrainer::LocalTaskTrainer(const LocalTrainingOptions& options)
 
 LocalTaskTrainer::~LocalTaskTrainer() = default;
 
+DatasetView LocalTaskTrainer::local_data() const {
+  return options_.rows.empty() ? DatasetView(*options_.data) : DatasetView(*options_.data, options_.rows);
+}
+
 Result<std::unique_ptr<LocalTaskTrainer>> LocalTaskTrainer::create(const LocalTrainingOptions& options) {
   if (options.data == nullptr || options.data->size() == 0) {
     return make_status(StatusCode::invalid_argument, "training worker: no local data");
@@ -86,6 +90,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     return std::move(result);
   };
   State& s = *state_;
+  const DatasetView data = local_data();
 
   Result<DecodedMessage> decoded = decode_message(message, s.scratch);
   if (!decoded) return failed(decoded.status());
@@ -109,7 +114,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     }
     const TrainableSlices trainable(*spec, task.trainable_layers);
     Result<MemoryPlan> plan =
-        plan_device_memory(*spec, s.compute->backend(), task.config, message.size(), *options_.data,
+        plan_device_memory(*spec, s.compute->backend(), task.config, message.size(), data.memory_bytes(),
                            options_.memory_budget, options_.process_bytes, trainable.count());
     if (!plan) return failed(plan.status());
     s.plan_text = plan->describe();
@@ -117,7 +122,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     // No micro-batch beyond the logical batch (batch 0: the whole local data set).
     if (!task.config.adaptive_batch) {
       micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size > 0 ? task.config.batch_size
-                                                                                  : options_.data->size());
+                                                                                  : data.size());
     }
     auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
     if (!trainer) return failed(trainer.status());
@@ -189,7 +194,6 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     pull_target = s.global.span();
   }
 
-  const DatasetView data(*options_.data);
   if (handed_state.size() > 0) {
     Status prepared = s.trainer->prepare(config.optimizer, data.size(), config.adaptive.test);
     if (prepared.ok()) prepared = s.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
@@ -230,7 +234,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   update.base_version = task.model_version;
   update.run_id = task.run_id;
   update.base_hash = task.base_hash;
-  update.sample_count = options_.data->size();
+  update.sample_count = data.size();
   update.metrics.train_loss = static_cast<float>(metrics->mean_loss);
   update.metrics.steps = static_cast<uint32_t>(metrics->steps);
   update.metrics.batch_sizes = metrics->batch_sizes.empty()
