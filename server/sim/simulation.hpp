@@ -15,6 +15,11 @@
 // caller creates coordinators on channel() and serves them (serve_loop.hpp), e.g. to drop one
 // mid-run and resume another on the same socket, then collects the devices with finish().
 //
+// At scale (docs/scale.md): the devices share one copy of the training data (each an index
+// list into it), train on a pool of `training_threads` instead of a thread each, may keep
+// their outboxes in memory, start on several threads, and one process may run only a slice of
+// them against an external server (the other slices in other processes, rank_slice.hpp).
+//
 // Devices can be stopped (a crash: their link is cut first, so nothing more leaves them) and
 // started again on the same state directory (a reboot); the server can be crashed and resumed
 // on the same port. Faults: a seeded FaultPlan per device link and/or on the server channel,
@@ -35,6 +40,9 @@
 
 #include "agent.hpp"
 #include "coordinator.hpp"
+#include "edgefl/store/memory_file_system.hpp"
+#include "shared_data.hpp"
+#include "training_pool.hpp"
 #include "edgefl/net/fault_transport.hpp"
 #include "edgefl/net/net_context.hpp"
 #include "edgefl/net/transport.hpp"
@@ -69,6 +77,19 @@ struct SimulationOptions {
   std::function<void(uint32_t index, device::DeviceConfig& config)> configure_device;
   server::LogSink server_log;
   device::LogSink device_log;
+
+  // Scale. Training on a pool of this many threads (0: a thread per device; a slowed device's
+  // wait then holds no pool thread).
+  uint32_t training_threads = 0;
+  // Device state directories (outbox, boot counter) in memory instead of under state_root.
+  bool memory_outboxes = false;
+  // This process runs devices [first_device, end_device) of `devices` (end 0: all); a slice
+  // needs external_endpoint.
+  uint32_t first_device = 0;
+  uint32_t end_device = 0;
+  // Devices are created on this many threads; start() gives up (cancelled) once *cancel is set.
+  uint32_t startup_threads = 1;
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // How one device's run ended.
@@ -89,6 +110,9 @@ class Simulation {
   std::string server_state_dir() const { return options_.state_root + "/server"; }
   std::string device_state_dir(uint32_t index) const;
   uint32_t device_count() const { return options_.devices; }
+  // The devices this process runs: [first_device(), end_device()).
+  uint32_t first_device() const { return options_.first_device; }
+  uint32_t end_device() const { return options_.end_device; }
 
   // Waits until the server thread ends: ok when the run finished, the coordinator's error
   // otherwise, timeout if it is still running after `limit`.
@@ -112,7 +136,8 @@ class Simulation {
   // drive_server: the server socket the caller's coordinators use.
   ServerChannel& channel() { return *caller_transport_; }
   // Waits until every device's run() ended or `deadline`, polling `coordinator` meanwhile (if
-  // given) so late devices hear Bye; stops the rest. One outcome per device, in index order.
+  // given) so late devices hear Bye; stops the rest. One outcome per device of this process,
+  // in index order.
   std::vector<DeviceOutcome> finish(std::chrono::steady_clock::time_point deadline,
                                     server::Coordinator* coordinator = nullptr);
 
@@ -122,6 +147,8 @@ class Simulation {
   Status start_server_thread(const std::string& endpoint);
   void serve(std::string endpoint, std::promise<Result<std::string>>* bound);
   device::DeviceConfig device_config(uint32_t index) const;
+  Status start_devices();  // this process's slice, on startup_threads
+  FileSystem& device_file_system();
 
   SimulationOptions options_;
   std::unique_ptr<NetContext> context_;
@@ -136,7 +163,11 @@ class Simulation {
   bool resume_ = false;
 
   std::unique_ptr<ServerTransport> caller_transport_;  // drive_server only
-  std::vector<std::unique_ptr<Device>> devices_;
+  // Before devices_: every agent refers to these, so they go after the agents.
+  SharedData data_;
+  std::unique_ptr<MemoryFileSystem> memory_fs_;
+  std::unique_ptr<device::TrainingPool> pool_;
+  std::vector<std::unique_ptr<Device>> devices_;  // one per device index; only the slice runs
   std::vector<bool> slow_;
 };
 
