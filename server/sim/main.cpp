@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -256,10 +257,21 @@ int main(int argc, char** argv) {
                slice->first, slice->end - 1, flags.devices, slice->source.c_str(), (*simulation)->endpoint().c_str(),
                config.model.c_str(), config.rounds, config.strategy.name.c_str());
   Status end = make_status(StatusCode::timeout, "running");
+  // Against an external server the run is over once one device heard that it finished; a
+  // device whose goodbye was lost (its link was down as the server left) would try to reach
+  // the gone server forever, so the rest get a few heartbeats to hear it, then are stopped.
+  std::optional<std::chrono::steady_clock::time_point> finished_at;
+  const auto goodbye_grace = std::chrono::duration<double>(3 * config.heartbeat_s * config.time_scale);
   while (end.code() == StatusCode::timeout && !stop_requested.load()) {
-    // Against an external server the run ends when its devices heard that it finished.
-    end = flags.connect.empty() ? (*simulation)->wait_server(std::chrono::milliseconds(100))
-                                : (*simulation)->wait_devices(std::chrono::milliseconds(100));
+    if (flags.connect.empty()) {
+      end = (*simulation)->wait_server(std::chrono::milliseconds(100));
+      continue;
+    }
+    end = (*simulation)->wait_devices(std::chrono::milliseconds(100));
+    if (!finished_at && (*simulation)->devices_finished() > 0) finished_at = std::chrono::steady_clock::now();
+    if (end.code() == StatusCode::timeout && finished_at && std::chrono::steady_clock::now() - *finished_at > goodbye_grace) {
+      end = Status();
+    }
   }
   if (stop_requested.load()) {
     std::fprintf(stderr, "edgefl-sim: stopped; continue with --resume\n");
@@ -270,13 +282,19 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::vector<sim::DeviceOutcome> outcomes = (*simulation)->finish(std::chrono::steady_clock::now());
     std::size_t failed = 0;
+    std::size_t missed_goodbye = 0;
     for (const sim::DeviceOutcome& outcome : outcomes) {
-      if (!outcome.status.ok()) {
-        ++failed;
-        std::fprintf(stderr, "edgefl-sim: %s: %s\n", outcome.device_id.c_str(), outcome.status.to_string().c_str());
+      if (outcome.status.ok()) continue;
+      // Stopped here after the run finished (cancelled): it missed the goodbye, nothing failed.
+      if (finished_at && outcome.status.code() == StatusCode::cancelled) {
+        ++missed_goodbye;
+        continue;
       }
+      ++failed;
+      std::fprintf(stderr, "edgefl-sim: %s: %s\n", outcome.device_id.c_str(), outcome.status.to_string().c_str());
     }
-    std::printf("%zu devices finished, %zu failed, %.1f s\n", outcomes.size() - failed, failed, seconds);
+    std::printf("%zu devices finished (%zu stopped after missing the server's goodbye), %zu failed, %.1f s\n",
+                outcomes.size() - failed, missed_goodbye, failed, seconds);
     return failed == 0 ? 0 : 1;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

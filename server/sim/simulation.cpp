@@ -349,6 +349,12 @@ bool Simulation::device_running(uint32_t index) const {
   return index < devices_.size() && devices_[index]->thread.joinable() && !devices_[index]->done.load();
 }
 
+uint32_t Simulation::devices_finished() const {
+  uint32_t finished = 0;
+  for (const auto& d : devices_) finished += d->done.load() && d->result.ok() ? 1 : 0;
+  return finished;
+}
+
 Status Simulation::wait_devices(std::chrono::milliseconds limit) {
   const bool ended = wait_for(limit, [this] {
     for (const auto& d : devices_) {

@@ -132,6 +132,8 @@ class Simulation {
   bool device_running(uint32_t index) const;
   // ok once every device's run() ended (the server said the run is over), else timeout.
   Status wait_devices(std::chrono::milliseconds limit);
+  // Devices whose run() ended ok: the server told them the run finished.
+  uint32_t devices_finished() const;
 
   // drive_server: the server socket the caller's coordinators use.
   ServerChannel& channel() { return *caller_transport_; }
