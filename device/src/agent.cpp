@@ -64,14 +64,16 @@ DatasetView DeviceAgent::data_view() const {
   return data_.rows.empty() ? DatasetView(*data_.dataset) : DatasetView(*data_.dataset, data_.rows);
 }
 
-Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& config, SharedSamples samples,
-                                                         FileSystem& fs, LogSink log, TrainingPool* pool,
+Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& config,
+                                                         SharedSamples samples, FileSystem& fs,
+                                                         LogSink log, TrainingPool* pool,
                                                          TimeSource& clock) {
   EDGEFL_RETURN_IF_ERROR(validate_device_config(config));
   if (samples.dataset == nullptr || samples.dataset->size() == 0) {
     return make_status(StatusCode::invalid_argument, "the device has no local samples to train on");
   }
-  EDGEFL_RETURN_IF_ERROR(DatasetView(*samples.dataset, samples.rows).validate().with_context("the device's rows"));
+  EDGEFL_RETURN_IF_ERROR(
+      DatasetView(*samples.dataset, samples.rows).validate().with_context("the device's rows"));
   std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log)));
   agent->device_id_ = config.device_id.empty() ? "device-" + std::to_string(config.partition_index)
                                                : config.device_id;
@@ -82,7 +84,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   // What the process holds besides its data (already resident here): the plan counts it too.
   Result<uint64_t> resident = resident_memory_bytes();
   const uint64_t data_bytes = samples.dataset->memory_bytes();
-  const uint64_t process_bytes = resident.ok() && *resident > data_bytes ? *resident - data_bytes : 0;
+  const uint64_t process_bytes =
+      resident.ok() && *resident > data_bytes ? *resident - data_bytes : 0;
   agent->data_ = std::move(samples);
   if (!config.model.empty()) {
     // Refuse now, with the number needed, rather than at the first task.
@@ -90,9 +93,9 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
     TaskConfig typical;
     typical.optimizer = OptimizerKind::momentum;
     const std::size_t message_bytes = spec.parameter_count() * sizeof(float) + 4096;
-    Result<MemoryPlan> plan = plan_device_memory(spec, config.backend, typical,
-                                                 message_bytes, agent->data_view().memory_bytes(),
-                                                 agent->memory_budget_, process_bytes);
+    Result<MemoryPlan> plan =
+        plan_device_memory(spec, config.backend, typical, message_bytes,
+                           agent->data_view().memory_bytes(), agent->memory_budget_, process_bytes);
     if (!plan) return plan.status();
     agent->log_(agent->device_id_ + ": " + plan->describe());
   }

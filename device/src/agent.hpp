@@ -63,8 +63,9 @@ class DeviceAgent final : private UpstreamClient {
                                                      TimeSource& clock = steady_time_source());
   // Trains on its rows of a shared dataset, on `pool`'s threads when given (else on a thread
   // of its own); the pool outlives the agent.
-  static Result<std::unique_ptr<DeviceAgent>> create(const DeviceConfig& config, SharedSamples samples,
-                                                     FileSystem& fs, LogSink log, TrainingPool* pool,
+  static Result<std::unique_ptr<DeviceAgent>> create(const DeviceConfig& config,
+                                                     SharedSamples samples, FileSystem& fs,
+                                                     LogSink log, TrainingPool* pool,
                                                      TimeSource& clock = steady_time_source());
   ~DeviceAgent() override;
 

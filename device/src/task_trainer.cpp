@@ -14,14 +14,16 @@
 
 namespace edgefl::device {
 
-Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
-                                      std::size_t receive_bytes, uint64_t data_bytes, uint64_t budget,
-                                      uint64_t process_bytes, std::size_t trainable_parameters) {
+Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend,
+                                      const TaskConfig& task, std::size_t receive_bytes,
+                                      uint64_t data_bytes, uint64_t budget, uint64_t process_bytes,
+                                      std::size_t trainable_parameters) {
   const BatchTest test =
       task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
   MemoryPlanRequest request = task_memory_request(
       spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
-      task.upload.kind != CodecKind::f32, receive_bytes, data_bytes, process_bytes, trainable_parameters);
+      task.upload.kind != CodecKind::f32, receive_bytes, data_bytes, process_bytes,
+      trainable_parameters);
   if (budget == 0) {
     Result<uint64_t> available = available_memory_bytes();
     if (!available) return available.status().with_context("measuring available memory");
@@ -71,7 +73,8 @@ LocalTaskTrainer::LocalTaskTrainer(const LocalTrainingOptions& options)
 LocalTaskTrainer::~LocalTaskTrainer() = default;
 
 DatasetView LocalTaskTrainer::local_data() const {
-  return options_.rows.empty() ? DatasetView(*options_.data) : DatasetView(*options_.data, options_.rows);
+  return options_.rows.empty() ? DatasetView(*options_.data)
+                               : DatasetView(*options_.data, options_.rows);
 }
 
 Result<std::unique_ptr<LocalTaskTrainer>> LocalTaskTrainer::create(const LocalTrainingOptions& options) {
@@ -113,16 +116,16 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
       s.compute = std::move(*compute);
     }
     const TrainableSlices trainable(*spec, task.trainable_layers);
-    Result<MemoryPlan> plan =
-        plan_device_memory(*spec, s.compute->backend(), task.config, message.size(), data.memory_bytes(),
-                           options_.memory_budget, options_.process_bytes, trainable.count());
+    Result<MemoryPlan> plan = plan_device_memory(
+        *spec, s.compute->backend(), task.config, message.size(), data.memory_bytes(),
+        options_.memory_budget, options_.process_bytes, trainable.count());
     if (!plan) return failed(plan.status());
     s.plan_text = plan->describe();
     std::size_t micro_batch = plan->max_micro_batch;
     // No micro-batch beyond the logical batch (batch 0: the whole local data set).
     if (!task.config.adaptive_batch) {
-      micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size > 0 ? task.config.batch_size
-                                                                                  : data.size());
+      micro_batch = std::min<std::size_t>(
+          micro_batch, task.config.batch_size > 0 ? task.config.batch_size : data.size());
     }
     auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
     if (!trainer) return failed(trainer.status());

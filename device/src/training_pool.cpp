@@ -5,7 +5,8 @@
 namespace edgefl::device {
 
 TrainingPool::TrainingPool(std::size_t threads) {
-  for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) threads_.emplace_back([this] { run(); });
+  for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i)
+    threads_.emplace_back([this] { run(); });
 }
 
 TrainingPool::~TrainingPool() {

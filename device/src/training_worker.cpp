@@ -22,7 +22,8 @@ struct TrainingWorker::Core {
 
 Result<std::unique_ptr<TrainingWorker>> TrainingWorker::create(std::unique_ptr<TaskTrainer> trainer,
                                                                TrainingPool* pool) {
-  if (trainer == nullptr) return make_status(StatusCode::invalid_argument, "training worker: no trainer");
+  if (trainer == nullptr)
+    return make_status(StatusCode::invalid_argument, "training worker: no trainer");
   auto core = std::make_shared<Core>();
   core->trainer = std::move(trainer);
   std::unique_ptr<TrainingWorker> worker(new TrainingWorker(core, pool));
@@ -64,7 +65,9 @@ Status TrainingWorker::submit(uint64_t task_id, std::vector<uint8_t> task_messag
   return Status();
 }
 
-uint64_t TrainingWorker::working_on() const { return core_->working_on.load(); }
+uint64_t TrainingWorker::working_on() const {
+  return core_->working_on.load();
+}
 
 std::optional<TrainingResult> TrainingWorker::take_result() {
   Core& core = *core_;

@@ -39,7 +39,8 @@ class TrainingWorker {
 
  private:
   struct Core;  // shared with a queued pool job, which may outlive the worker
-  TrainingWorker(std::shared_ptr<Core> core, TrainingPool* pool) : core_(std::move(core)), pool_(pool) {}
+  TrainingWorker(std::shared_ptr<Core> core, TrainingPool* pool)
+      : core_(std::move(core)), pool_(pool) {}
   static void run_thread(Core& core);
   // Trains the pending job, if any and not cancelled; false once the worker is stopping.
   static bool run_job(Core& core);

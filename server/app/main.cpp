@@ -13,15 +13,15 @@
 #include <string>
 
 #include "coordinator.hpp"
-#include "model_export.hpp"
-#include "serve_loop.hpp"
-#include "edgefl/store/atomic_file.hpp"
-#include "edgefl/net/curve.hpp"
-#include "edgefl/net/net_context.hpp"
 #include "edgefl/base/open_file_limit.hpp"
 #include "edgefl/base/timing.hpp"
+#include "edgefl/net/curve.hpp"
+#include "edgefl/net/net_context.hpp"
 #include "edgefl/net/zap_authenticator.hpp"
 #include "edgefl/net/zmq_transport.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "model_export.hpp"
+#include "serve_loop.hpp"
 #include "server_config.hpp"
 #include "status_http_server.hpp"
 
@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "edgefl-server: warning: %s\n", open_files.status().to_string().c_str());
   } else if (*open_files < uint64_t{config->max_devices} + 64) {
     std::fprintf(stderr,
-                 "edgefl-server: warning: the open-file limit %llu is below max_devices (%u) + 64: raise the "
+                 "edgefl-server: warning: the open-file limit %llu is below max_devices (%u) + 64: "
+                 "raise the "
                  "hard limit (ulimit -Hn, systemd LimitNOFILE=)\n",
                  static_cast<unsigned long long>(*open_files), config->max_devices);
   }

@@ -82,12 +82,17 @@ void bind_sim_options(SimFlags& f, edgefl::OptionTable& t) {
   t.add("device_log", &f.device_log, "print the devices' log lines too");
   t.add("write_split", &f.write_split, "write each device's training-set rows to this file (JSON lines)");
   t.add("training_threads", &f.training_threads,
-        "devices train on a pool of this many threads (0: one per core, or a thread per device with --slow)");
-  t.add("memory_outboxes", &f.memory_outboxes, "keep the devices' outboxes in memory instead of under --state-dir");
+        "devices train on a pool of this many threads (0: one per core, or a thread per device "
+        "with --slow)");
+  t.add("memory_outboxes", &f.memory_outboxes,
+        "keep the devices' outboxes in memory instead of under --state-dir");
   t.add("connect", &f.connect,
-        "run only devices, against the edgefl-server at this endpoint (several processes: --rank/--ranks)");
-  t.add("rank", &f.rank, "this process's rank (with --ranks; default: OMPI_COMM_WORLD_RANK or SLURM_PROCID)");
-  t.add("ranks", &f.ranks, "processes sharing the devices (default: OMPI_COMM_WORLD_SIZE or SLURM_NTASKS, else 1)");
+        "run only devices, against the edgefl-server at this endpoint (several processes: "
+        "--rank/--ranks)");
+  t.add("rank", &f.rank,
+        "this process's rank (with --ranks; default: OMPI_COMM_WORLD_RANK or SLURM_PROCID)");
+  t.add("ranks", &f.ranks,
+        "processes sharing the devices (default: OMPI_COMM_WORLD_SIZE or SLURM_NTASKS, else 1)");
 }
 
 edgefl::Status parse_slow(const std::string& text, double& fraction, double& slowdown) {
@@ -147,9 +152,10 @@ int main(int argc, char** argv) {
   if (!slice) return fail(slice.status(), 2);
   if (slice->ranks > 1 && flags.connect.empty()) {
     return fail(make_status(StatusCode::invalid_argument,
-                            "rank " + std::to_string(slice->rank) + " of " + std::to_string(slice->ranks) + " (" +
-                                slice->source + "): several processes share one server: start edgefl-server and "
-                                                "give its endpoint with --connect"),
+                            "rank " + std::to_string(slice->rank) + " of " +
+                                std::to_string(slice->ranks) + " (" + slice->source +
+                                "): several processes share one server: start edgefl-server and "
+                                "give its endpoint with --connect"),
                 2);
   }
   if (config.min_devices == 0) config.min_devices = flags.devices;
@@ -162,15 +168,18 @@ int main(int argc, char** argv) {
   Status slow = parse_slow(flags.slow, options.slow_fraction, options.slowdown);
   if (!slow.ok()) return fail(slow, 2);
   // Ranks on one host may share --state-dir: each keeps its devices in a folder of its own.
-  const std::string state_root =
-      slice->ranks > 1 ? config.state_dir + "/rank-" + std::to_string(slice->rank) : config.state_dir;
+  const std::string state_root = slice->ranks > 1
+                                     ? config.state_dir + "/rank-" + std::to_string(slice->rank)
+                                     : config.state_dir;
   if (!config.resume) {
     Result<std::vector<std::string>> existing = posix_file_system().list_dir(state_root);
     if (existing.ok() && !existing->empty()) {
-      return fail(make_status(StatusCode::failed_precondition,
-                              "state directory '" + state_root +
-                                  "' is not empty: pass --resume to continue that run, or use a new directory"),
-                  2);
+      return fail(
+          make_status(
+              StatusCode::failed_precondition,
+              "state directory '" + state_root +
+                  "' is not empty: pass --resume to continue that run, or use a new directory"),
+          2);
     }
   }
   options.state_root = state_root;
@@ -186,7 +195,7 @@ int main(int argc, char** argv) {
   // thread every other device needs, so slow boards get a thread each unless told otherwise.
   options.training_threads = flags.training_threads != 0 ? flags.training_threads
                              : options.slowdown > 1 && options.slow_fraction > 0 ? 0
-                                                                                : cores;
+                                                                                 : cores;
   options.startup_threads = cores;
   options.cancel = &stop_requested;
   device::DeviceConfig& d = options.device;
@@ -236,12 +245,16 @@ int main(int argc, char** argv) {
 
   // Both ends of every link live here: two descriptors per device, besides the sockets'.
   Result<uint64_t> open_files = raise_open_file_limit();
-  const uint64_t wanted_files = uint64_t{slice->end - slice->first} * (flags.connect.empty() ? 3 : 2) + 256;
+  const uint64_t wanted_files =
+      uint64_t{slice->end - slice->first} * (flags.connect.empty() ? 3 : 2) + 256;
   if (!open_files) {
     std::fprintf(stderr, "edgefl-sim: warning: %s\n", open_files.status().to_string().c_str());
   } else if (*open_files < wanted_files) {
-    std::fprintf(stderr, "edgefl-sim: warning: the open-file limit %llu is below the %llu these devices need (ulimit -Hn)\n",
-                 static_cast<unsigned long long>(*open_files), static_cast<unsigned long long>(wanted_files));
+    std::fprintf(stderr,
+                 "edgefl-sim: warning: the open-file limit %llu is below the %llu these devices "
+                 "need (ulimit -Hn)\n",
+                 static_cast<unsigned long long>(*open_files),
+                 static_cast<unsigned long long>(wanted_files));
   }
 
   std::signal(SIGINT, on_signal);
@@ -253,23 +266,28 @@ int main(int argc, char** argv) {
     return 130;
   }
   if (!simulation) return fail(simulation.status(), 2);
-  std::fprintf(stderr, "edgefl-sim: devices %u-%u of %u (%s), server %s, model %s, %u rounds, strategy %s\n",
-               slice->first, slice->end - 1, flags.devices, slice->source.c_str(), (*simulation)->endpoint().c_str(),
-               config.model.c_str(), config.rounds, config.strategy.name.c_str());
+  std::fprintf(
+      stderr, "edgefl-sim: devices %u-%u of %u (%s), server %s, model %s, %u rounds, strategy %s\n",
+      slice->first, slice->end - 1, flags.devices, slice->source.c_str(),
+      (*simulation)->endpoint().c_str(), config.model.c_str(), config.rounds,
+      config.strategy.name.c_str());
   Status end = make_status(StatusCode::timeout, "running");
   // Against an external server the run is over once one device heard that it finished; a
   // device whose goodbye was lost (its link was down as the server left) would try to reach
   // the gone server forever, so the rest get a few heartbeats to hear it, then are stopped.
   std::optional<std::chrono::steady_clock::time_point> finished_at;
-  const auto goodbye_grace = std::chrono::duration<double>(3 * config.heartbeat_s * config.time_scale);
+  const auto goodbye_grace =
+      std::chrono::duration<double>(3 * config.heartbeat_s * config.time_scale);
   while (end.code() == StatusCode::timeout && !stop_requested.load()) {
     if (flags.connect.empty()) {
       end = (*simulation)->wait_server(std::chrono::milliseconds(100));
       continue;
     }
     end = (*simulation)->wait_devices(std::chrono::milliseconds(100));
-    if (!finished_at && (*simulation)->devices_finished() > 0) finished_at = std::chrono::steady_clock::now();
-    if (end.code() == StatusCode::timeout && finished_at && std::chrono::steady_clock::now() - *finished_at > goodbye_grace) {
+    if (!finished_at && (*simulation)->devices_finished() > 0)
+      finished_at = std::chrono::steady_clock::now();
+    if (end.code() == StatusCode::timeout && finished_at &&
+        std::chrono::steady_clock::now() - *finished_at > goodbye_grace) {
       end = Status();
     }
   }
@@ -279,8 +297,10 @@ int main(int argc, char** argv) {
   }
   if (!end.ok()) return fail(end, 1);
   if (!flags.connect.empty()) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::vector<sim::DeviceOutcome> outcomes = (*simulation)->finish(std::chrono::steady_clock::now());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::vector<sim::DeviceOutcome> outcomes =
+        (*simulation)->finish(std::chrono::steady_clock::now());
     std::size_t failed = 0;
     std::size_t missed_goodbye = 0;
     for (const sim::DeviceOutcome& outcome : outcomes) {
@@ -291,10 +311,13 @@ int main(int argc, char** argv) {
         continue;
       }
       ++failed;
-      std::fprintf(stderr, "edgefl-sim: %s: %s\n", outcome.device_id.c_str(), outcome.status.to_string().c_str());
+      std::fprintf(stderr, "edgefl-sim: %s: %s\n", outcome.device_id.c_str(),
+                   outcome.status.to_string().c_str());
     }
-    std::printf("%zu devices finished (%zu stopped after missing the server's goodbye), %zu failed, %.1f s\n",
-                outcomes.size() - failed, missed_goodbye, failed, seconds);
+    std::printf(
+        "%zu devices finished (%zu stopped after missing the server's goodbye), %zu failed, %.1f "
+        "s\n",
+        outcomes.size() - failed, missed_goodbye, failed, seconds);
     return failed == 0 ? 0 : 1;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -11,7 +11,8 @@ Result<uint32_t> parse_number(const char* name, const std::string& text) {
   uint32_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) {
-    return make_status(StatusCode::invalid_argument, std::string(name) + "='" + text + "' is not a whole number");
+    return make_status(StatusCode::invalid_argument,
+                       std::string(name) + "='" + text + "' is not a whole number");
   }
   return value;
 }
@@ -23,14 +24,15 @@ Result<std::optional<RankSlice>> from_environment(const EnvLookup& env) {
     const char* rank;
     const char* size;
   };
-  for (const Launcher& launcher : {Launcher{"OpenMPI", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
-                                   Launcher{"Slurm", "SLURM_PROCID", "SLURM_NTASKS"}}) {
+  for (const Launcher& launcher :
+       {Launcher{"OpenMPI", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+        Launcher{"Slurm", "SLURM_PROCID", "SLURM_NTASKS"}}) {
     std::optional<std::string> rank = env(launcher.rank);
     std::optional<std::string> size = env(launcher.size);
     if (!rank && !size) continue;
     if (!rank || !size) {
-      return make_status(StatusCode::invalid_argument, std::string(launcher.rank) + " and " + launcher.size +
-                                                           " must be set together");
+      return make_status(StatusCode::invalid_argument, std::string(launcher.rank) + " and " +
+                                                           launcher.size + " must be set together");
     }
     Result<uint32_t> r = parse_number(launcher.rank, *rank);
     if (!r) return r.status();
@@ -70,14 +72,14 @@ Result<RankSlice> resolve_rank_slice(uint32_t flag_rank, uint32_t flag_ranks, ui
     if (*launched) slice = **launched;
   }
   if (slice.ranks == 0 || slice.rank >= slice.ranks) {
-    return make_status(StatusCode::invalid_argument, "rank " + std::to_string(slice.rank) + " of " +
-                                                         std::to_string(slice.ranks) + " (" + slice.source +
-                                                         "): the rank must be below the number of ranks");
+    return make_status(StatusCode::invalid_argument,
+                       "rank " + std::to_string(slice.rank) + " of " + std::to_string(slice.ranks) +
+                           " (" + slice.source + "): the rank must be below the number of ranks");
   }
   if (slice.ranks > devices) {
-    return make_status(StatusCode::invalid_argument, std::to_string(slice.ranks) + " ranks (" + slice.source +
-                                                         ") for " + std::to_string(devices) +
-                                                         " devices: every rank needs a device");
+    return make_status(StatusCode::invalid_argument,
+                       std::to_string(slice.ranks) + " ranks (" + slice.source + ") for " +
+                           std::to_string(devices) + " devices: every rank needs a device");
   }
   slice.first = static_cast<uint32_t>(uint64_t{devices} * slice.rank / slice.ranks);
   slice.end = static_cast<uint32_t>(uint64_t{devices} * (slice.rank + 1) / slice.ranks);

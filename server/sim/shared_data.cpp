@@ -5,13 +5,14 @@ namespace edgefl::sim {
 Result<device::SharedSamples> SharedData::samples_for(const device::DeviceConfig& config) {
   const ShardSpec shard = device::shard_spec(config);
   const std::string source_key = config.data + '\n' + config.data_dir;
-  const std::string split_key = source_key + '\n' + shard.scheme + '\n' + std::to_string(shard.count) + '\n' +
-                                std::to_string(shard.alpha) + '\n' + std::to_string(shard.shards_per_client) +
-                                '\n' + std::to_string(shard.seed) + '\n' + std::to_string(shard.max_samples);
+  const std::string split_key =
+      source_key + '\n' + shard.scheme + '\n' + std::to_string(shard.count) + '\n' +
+      std::to_string(shard.alpha) + '\n' + std::to_string(shard.shards_per_client) + '\n' +
+      std::to_string(shard.seed) + '\n' + std::to_string(shard.max_samples);
   if (shard.index >= shard.count) {
-    return make_status(StatusCode::invalid_argument, "partition index " + std::to_string(shard.index) +
-                                                         " is not below the partition count " +
-                                                         std::to_string(shard.count));
+    return make_status(StatusCode::invalid_argument,
+                       "partition index " + std::to_string(shard.index) +
+                           " is not below the partition count " + std::to_string(shard.count));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto split = splits_.find(split_key);

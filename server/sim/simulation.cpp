@@ -126,11 +126,13 @@ Result<std::unique_ptr<Simulation>> Simulation::start(SimulationOptions options)
 
   // One socket per device link (no link monitors: both ends are ours), the server's, and room
   // for restarts; libzmq's default of 1023 held about 340 monitored devices.
-  const int sockets = static_cast<int>(std::min<uint64_t>(uint64_t{o.end_device - o.first_device} * 2 + 64, 65535));
+  const int sockets =
+      static_cast<int>(std::min<uint64_t>(uint64_t{o.end_device - o.first_device} * 2 + 64, 65535));
   Result<std::unique_ptr<NetContext>> context = NetContext::create(1, sockets);
   if (!context) return context.status();
   if (o.memory_outboxes) sim->memory_fs_ = std::make_unique<MemoryFileSystem>();
-  if (o.training_threads > 0) sim->pool_ = std::make_unique<device::TrainingPool>(o.training_threads);
+  if (o.training_threads > 0)
+    sim->pool_ = std::make_unique<device::TrainingPool>(o.training_threads);
   sim->context_ = std::move(*context);
   if (!o.external_endpoint.empty()) {
     sim->endpoint_ = o.external_endpoint;
@@ -160,7 +162,8 @@ Status Simulation::start_devices() {
     for (uint32_t i = next++; i < o.end_device; i = next++) {
       if (o.cancel != nullptr && o.cancel->load()) {
         std::lock_guard<std::mutex> lock(failed_mutex);
-        if (failed.ok()) failed = make_status(StatusCode::cancelled, "start-up stopped by a signal");
+        if (failed.ok())
+          failed = make_status(StatusCode::cancelled, "start-up stopped by a signal");
       }
       {
         std::lock_guard<std::mutex> lock(failed_mutex);
@@ -297,7 +300,8 @@ Status Simulation::start_device(uint32_t index) {
   Device& d = *devices_[index];
   if (d.thread.joinable()) return make_status(StatusCode::failed_precondition, "device is running");
   if (index < options_.first_device || index >= options_.end_device) {
-    return make_status(StatusCode::out_of_range, "device " + std::to_string(index) + " runs in another process");
+    return make_status(StatusCode::out_of_range,
+                       "device " + std::to_string(index) + " runs in another process");
   }
   const device::DeviceConfig config = device_config(index);
   Result<device::SharedSamples> samples = data_.samples_for(config);

@@ -6,9 +6,9 @@
 //   options.server = server_config;            // endpoint is replaced by tcp://127.0.0.1:*
 //   options.device = device_template;          // endpoint, partition, state dir set per device
 //   options.devices = 10;
-//   options.state_root = "/tmp/run";           // server in <root>/server, devices in <root>/device-<i>
-//   auto sim = Simulation::start(options);
-//   Status end = (*sim)->wait_server(std::chrono::minutes(5));   // ok once the run finished
+//   options.state_root = "/tmp/run";           // server in <root>/server, devices in
+//   <root>/device-<i> auto sim = Simulation::start(options); Status end =
+//   (*sim)->wait_server(std::chrono::minutes(5));   // ok once the run finished
 //   (*sim)->inspect([](const server::Coordinator& c) { ... });    // under the server's lock
 //
 // With `drive_server` the simulation binds the server's socket but runs no server thread: the
@@ -40,13 +40,13 @@
 
 #include "agent.hpp"
 #include "coordinator.hpp"
-#include "edgefl/store/memory_file_system.hpp"
-#include "shared_data.hpp"
-#include "training_pool.hpp"
 #include "edgefl/net/fault_transport.hpp"
 #include "edgefl/net/net_context.hpp"
 #include "edgefl/net/transport.hpp"
 #include "edgefl/net/zmq_transport.hpp"
+#include "edgefl/store/memory_file_system.hpp"
+#include "shared_data.hpp"
+#include "training_pool.hpp"
 
 namespace edgefl::sim {
 

@@ -98,7 +98,8 @@ Status Coordinator::flush_acks(ServerChannel& channel) {
     return synced.status();  // resume after freeing space
   }
   // Group commit, counted: one arrival batch holding new updates, and the fsync it took.
-  if (std::any_of(acks.begin(), acks.end(), [](const PendingAck& a) { return a.status == AckStatus::accepted; })) {
+  if (std::any_of(acks.begin(), acks.end(),
+                  [](const PendingAck& a) { return a.status == AckStatus::accepted; })) {
     tally_.update_batch();
   }
   if (*synced) tally_.wal_synced();

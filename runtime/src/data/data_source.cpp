@@ -82,12 +82,13 @@ Result<Partition> split(const Dataset& data, const ShardSpec& s) {
 // The rows of partition `s.index`, capped at max_samples. Targets without classes have no
 // labels to skew: such data is always split IID. One partition is the whole data set.
 // Partition `index`'s rows cut to max_samples; an empty partition is an error naming it.
-Result<std::vector<uint32_t>> trimmed_rows(std::vector<uint32_t> rows, const ShardSpec& s, uint32_t index) {
+Result<std::vector<uint32_t>> trimmed_rows(std::vector<uint32_t> rows, const ShardSpec& s,
+                                           uint32_t index) {
   if (s.max_samples != 0 && rows.size() > s.max_samples) rows.resize(s.max_samples);
   if (rows.empty()) {
     return make_status(StatusCode::failed_precondition,
-                       "partition " + std::to_string(index) + " of " + std::to_string(s.count) + " (" + s.scheme +
-                           ") holds no samples; use another seed or alpha");
+                       "partition " + std::to_string(index) + " of " + std::to_string(s.count) +
+                           " (" + s.scheme + ") holds no samples; use another seed or alpha");
   }
   return rows;
 }
@@ -328,8 +329,8 @@ Result<Dataset> DataSource::load_train() const {
   return kind_ == Kind::file ? file_.load() : synthetic_train();
 }
 
-Result<std::vector<std::vector<uint32_t>>> DataSource::partition_rows(const Dataset& train,
-                                                                      const ShardSpec& shard) const {
+Result<std::vector<std::vector<uint32_t>>> DataSource::partition_rows(
+    const Dataset& train, const ShardSpec& shard) const {
   if (kind_ != Kind::linear_nodes) return split_rows(train, shard);
   std::vector<std::vector<uint32_t>> clients;
   for (ShardSpec node = shard; node.index < shard.count; ++node.index) {

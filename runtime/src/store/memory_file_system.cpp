@@ -7,7 +7,9 @@ namespace edgefl {
 
 namespace {
 
-Status missing(const std::string& path) { return make_status(StatusCode::not_found, "no such file: " + path); }
+Status missing(const std::string& path) {
+  return make_status(StatusCode::not_found, "no such file: " + path);
+}
 
 }  // namespace
 
@@ -45,7 +47,9 @@ class MemoryFileSystem::Sequential final : public SequentialFile {
   std::size_t position_ = 0;
 };
 
-MemoryFileSystem::MemoryFileSystem() { dirs_.insert("."); }
+MemoryFileSystem::MemoryFileSystem() {
+  dirs_.insert(".");
+}
 MemoryFileSystem::~MemoryFileSystem() = default;
 
 std::size_t MemoryFileSystem::stored_bytes() const {
@@ -66,7 +70,8 @@ Result<std::unique_ptr<WritableFile>> MemoryFileSystem::new_writable(const std::
   if (dirs_.count(parent_dir(path)) == 0) {
     return make_status(StatusCode::not_found, "no directory " + parent_dir(path) + " for " + path);
   }
-  if (dirs_.count(path) != 0) return make_status(StatusCode::invalid_argument, path + " is a directory");
+  if (dirs_.count(path) != 0)
+    return make_status(StatusCode::invalid_argument, path + " is a directory");
   auto contents = std::make_shared<std::vector<std::byte>>();
   files_[path] = contents;
   return std::unique_ptr<WritableFile>(std::make_unique<Writable>(mutex_, contents));
@@ -105,7 +110,8 @@ Status MemoryFileSystem::rename(const std::string& from, const std::string& to) 
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = files_.find(from);
   if (it == files_.end()) return missing(from);
-  if (dirs_.count(parent_dir(to)) == 0) return make_status(StatusCode::not_found, "no directory " + parent_dir(to));
+  if (dirs_.count(parent_dir(to)) == 0)
+    return make_status(StatusCode::not_found, "no directory " + parent_dir(to));
   Contents contents = it->second;
   files_.erase(it);
   files_[to] = std::move(contents);
@@ -117,7 +123,9 @@ Status MemoryFileSystem::remove(const std::string& path) {
   if (files_.erase(path) != 0) return Status();
   if (dirs_.count(path) == 0) return missing(path);
   const std::string prefix = path == "/" ? path : path + "/";
-  auto inside = [&prefix](const std::string& name) { return name.compare(0, prefix.size(), prefix) == 0; };
+  auto inside = [&prefix](const std::string& name) {
+    return name.compare(0, prefix.size(), prefix) == 0;
+  };
   auto file = files_.lower_bound(prefix);
   auto dir = dirs_.lower_bound(prefix);
   if ((file != files_.end() && inside(file->first)) || (dir != dirs_.end() && inside(*dir))) {
@@ -129,7 +137,8 @@ Status MemoryFileSystem::remove(const std::string& path) {
 
 Status MemoryFileSystem::create_dir(const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (files_.count(path) != 0) return make_status(StatusCode::invalid_argument, path + " is a file");
+  if (files_.count(path) != 0)
+    return make_status(StatusCode::invalid_argument, path + " is a file");
   for (std::string dir = path; !dir.empty() && dirs_.insert(dir).second; dir = parent_dir(dir)) {
     if (dir == "/" || dir == ".") break;
   }
@@ -153,7 +162,8 @@ Result<std::vector<std::string>> MemoryFileSystem::list_dir(const std::string& p
       const std::string& name = name_of(*it);
       if (name.compare(0, prefix.size(), prefix) != 0) break;
       if (name == path) continue;
-      if (name.find('/', prefix.size()) == std::string::npos) names.push_back(name.substr(prefix.size()));
+      if (name.find('/', prefix.size()) == std::string::npos)
+        names.push_back(name.substr(prefix.size()));
     }
   };
   add_children(files_, [](const auto& entry) -> const std::string& { return entry.first; });

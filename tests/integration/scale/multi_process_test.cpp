@@ -21,14 +21,14 @@ constexpr const char* kDevices = "6";
 
 // What the server and every simulation process agree on.
 std::vector<std::string> run_settings() {
-  return {"--data", "blobs:16:4", "--model", "mlp:16-8-4", "--rounds", "3", "--train-local-epochs", "1",
-          "--quiet"};
+  return {"--data", "blobs:16:4",           "--model", "mlp:16-8-4", "--rounds",
+          "3",      "--train-local-epochs", "1",       "--quiet"};
 }
 
 std::vector<std::string> sim_args(const std::string& state_dir, std::vector<std::string> extra) {
   std::vector<std::string> args = run_settings();
-  for (const char* flag : {"--devices", kDevices, "--partition-scheme", "dirichlet", "--alpha", "0.5",
-                           "--memory-outboxes", "--state-dir"}) {
+  for (const char* flag : {"--devices", kDevices, "--partition-scheme", "dirichlet", "--alpha",
+                           "0.5", "--memory-outboxes", "--state-dir"}) {
     args.emplace_back(flag);
   }
   args.push_back(state_dir);
@@ -41,12 +41,15 @@ std::vector<std::string> sim_args(const std::string& state_dir, std::vector<std:
 TEST_CASE("scale: 2 simulation processes against one server equal 1 process, bit for bit") {
   testing::TempDir dir;
 
-  testing::ChildProcess single(EDGEFL_SIM_BINARY, sim_args(dir.file("single"), {}), dir.file("single.log"));
+  testing::ChildProcess single(EDGEFL_SIM_BINARY, sim_args(dir.file("single"), {}),
+                               dir.file("single.log"));
   REQUIRE_MESSAGE(single.wait(90s) == 0, single.log_text());
-  const std::vector<float> one_process = testing::read_checkpoint_params(dir.file("single/server/checkpoint.bin"));
+  const std::vector<float> one_process =
+      testing::read_checkpoint_params(dir.file("single/server/checkpoint.bin"));
 
   std::vector<std::string> server_args = run_settings();
-  for (const char* flag : {"--endpoint", "tcp://127.0.0.1:*", "--round-min-devices", kDevices, "--state-dir"}) {
+  for (const char* flag :
+       {"--endpoint", "tcp://127.0.0.1:*", "--round-min-devices", kDevices, "--state-dir"}) {
     server_args.emplace_back(flag);
   }
   server_args.push_back(dir.file("server"));
@@ -55,12 +58,14 @@ TEST_CASE("scale: 2 simulation processes against one server equal 1 process, bit
   REQUIRE_MESSAGE(!endpoint.empty(), server.log_text());
   // One by flags, one by OpenMPI's variables would need the environment: both by flags here,
   // the variables are covered by the rank-slice unit tests.
-  testing::ChildProcess rank0(EDGEFL_SIM_BINARY,
-                              sim_args(dir.file("ranks"), {"--connect", endpoint, "--rank", "0", "--ranks", "2"}),
-                              dir.file("rank0.log"));
-  testing::ChildProcess rank1(EDGEFL_SIM_BINARY,
-                              sim_args(dir.file("ranks"), {"--connect", endpoint, "--rank", "1", "--ranks", "2"}),
-                              dir.file("rank1.log"));
+  testing::ChildProcess rank0(
+      EDGEFL_SIM_BINARY,
+      sim_args(dir.file("ranks"), {"--connect", endpoint, "--rank", "0", "--ranks", "2"}),
+      dir.file("rank0.log"));
+  testing::ChildProcess rank1(
+      EDGEFL_SIM_BINARY,
+      sim_args(dir.file("ranks"), {"--connect", endpoint, "--rank", "1", "--ranks", "2"}),
+      dir.file("rank1.log"));
   REQUIRE_MESSAGE(server.wait(90s) == 0, server.log_text());
   REQUIRE_MESSAGE(rank0.wait(30s) == 0, rank0.log_text());
   REQUIRE_MESSAGE(rank1.wait(30s) == 0, rank1.log_text());
@@ -69,8 +74,10 @@ TEST_CASE("scale: 2 simulation processes against one server equal 1 process, bit
   CHECK(rank1.log_text().find(" failed") != std::string::npos);
   CHECK(rank1.log_text().find("0 failed") != std::string::npos);
 
-  const std::vector<float> two_processes = testing::read_checkpoint_params(dir.file("server/checkpoint.bin"));
+  const std::vector<float> two_processes =
+      testing::read_checkpoint_params(dir.file("server/checkpoint.bin"));
   REQUIRE(two_processes.size() == one_process.size());
   REQUIRE(!one_process.empty());
-  CHECK(std::memcmp(two_processes.data(), one_process.data(), one_process.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(two_processes.data(), one_process.data(), one_process.size() * sizeof(float)) ==
+        0);
 }

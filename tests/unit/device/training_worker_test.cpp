@@ -71,11 +71,14 @@ namespace {
 // Echoes the task bytes after waiting for `gate` (or a stop); counts the tasks it trained.
 class GatedTrainer final : public device::TaskTrainer {
  public:
-  GatedTrainer(std::atomic<bool>& gate, std::atomic<int>& trained) : gate_(&gate), trained_(&trained) {}
+  GatedTrainer(std::atomic<bool>& gate, std::atomic<int>& trained)
+      : gate_(&gate), trained_(&trained) {}
   inline static std::atomic<int> started{0};
-  device::TrainingResult train(uint64_t task_id, std::vector<uint8_t> message, device::StopSignal& stop) override {
+  device::TrainingResult train(uint64_t task_id, std::vector<uint8_t> message,
+                               device::StopSignal& stop) override {
     ++started;
-    while (!gate_->load() && !stop.requested()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!gate_->load() && !stop.requested())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ++*trained_;
     device::TrainingResult result;
     result.task_id = task_id;
@@ -96,7 +99,8 @@ TEST_CASE("training worker: many workers share a pool of one thread, in turn") {
   device::TrainingPool pool(1);
   std::vector<std::unique_ptr<device::TrainingWorker>> workers;
   for (int i = 0; i < 5; ++i) {
-    auto worker = device::TrainingWorker::create(std::make_unique<GatedTrainer>(gate, trained), &pool);
+    auto worker =
+        device::TrainingWorker::create(std::make_unique<GatedTrainer>(gate, trained), &pool);
     REQUIRE(worker.ok());
     workers.push_back(std::move(*worker));
   }
@@ -121,7 +125,8 @@ TEST_CASE("training worker: a worker destroyed while its task waits in the pool 
   std::atomic<int> trained{0};
   device::TrainingPool pool(1);
   auto busy = device::TrainingWorker::create(std::make_unique<GatedTrainer>(gate, trained), &pool);
-  auto queued = device::TrainingWorker::create(std::make_unique<GatedTrainer>(gate, trained), &pool);
+  auto queued =
+      device::TrainingWorker::create(std::make_unique<GatedTrainer>(gate, trained), &pool);
   REQUIRE(busy.ok());
   REQUIRE(queued.ok());
   REQUIRE((*busy)->submit(1, {}).ok());    // holds the pool's one thread until the gate opens
@@ -140,11 +145,13 @@ TEST_CASE("training worker: a worker destroyed while its task waits in the pool 
   CHECK(trained.load() == 2);
 }
 
-TEST_CASE("training worker: destroying a worker stops its running task on the pool and waits for it") {
+TEST_CASE(
+    "training worker: destroying a worker stops its running task on the pool and waits for it") {
   std::atomic<bool> gate{false};  // never opened: only the stop ends the task
   std::atomic<int> trained{0};
   device::TrainingPool pool(2);
-  auto worker = device::TrainingWorker::create(std::make_unique<GatedTrainer>(gate, trained), &pool);
+  auto worker =
+      device::TrainingWorker::create(std::make_unique<GatedTrainer>(gate, trained), &pool);
   REQUIRE(worker.ok());
   const int started_before = GatedTrainer::started.load();
   REQUIRE((*worker)->submit(1, {}).ok());

@@ -39,18 +39,22 @@ TEST_CASE("rank slice: OpenMPI's variables, then Slurm's, then one process, and 
   CHECK((none->first == 0 && none->end == 10 && none->ranks == 1));
   CHECK(none->source == "single process");
 
-  auto mpi = sim::resolve_rank_slice(
-      0, 0, 10, env_of({{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "2"}, {"SLURM_PROCID", "0"},
-                        {"SLURM_NTASKS", "5"}}));
+  auto mpi = sim::resolve_rank_slice(0, 0, 10,
+                                     env_of({{"OMPI_COMM_WORLD_RANK", "1"},
+                                             {"OMPI_COMM_WORLD_SIZE", "2"},
+                                             {"SLURM_PROCID", "0"},
+                                             {"SLURM_NTASKS", "5"}}));
   REQUIRE(mpi.ok());
   CHECK((mpi->rank == 1 && mpi->ranks == 2 && mpi->first == 5 && mpi->end == 10));
   CHECK(mpi->source == "OpenMPI");
 
-  auto slurm = sim::resolve_rank_slice(0, 0, 10, env_of({{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "5"}}));
+  auto slurm =
+      sim::resolve_rank_slice(0, 0, 10, env_of({{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "5"}}));
   REQUIRE(slurm.ok());
   CHECK((slurm->first == 8 && slurm->end == 10 && slurm->source == "Slurm"));
 
-  auto flags = sim::resolve_rank_slice(0, 2, 10, env_of({{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "5"}}));
+  auto flags =
+      sim::resolve_rank_slice(0, 2, 10, env_of({{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "5"}}));
   REQUIRE(flags.ok());
   CHECK((flags->first == 0 && flags->end == 5 && flags->source == "flags"));
 }
@@ -59,10 +63,14 @@ TEST_CASE("rank slice: impossible ranks are named, not guessed") {
   auto past = sim::resolve_rank_slice(2, 2, 10, env_of({}));
   CHECK(past.status().code() == StatusCode::invalid_argument);
   CHECK(past.status().message().find("rank 2 of 2 (flags)") != std::string::npos);
-  CHECK(sim::resolve_rank_slice(1, 0, 10, env_of({})).status().message().find("--rank needs --ranks") !=
+  CHECK(sim::resolve_rank_slice(1, 0, 10, env_of({}))
+            .status()
+            .message()
+            .find("--rank needs --ranks") != std::string::npos);
+  auto text =
+      sim::resolve_rank_slice(0, 0, 10, env_of({{"SLURM_PROCID", "x"}, {"SLURM_NTASKS", "2"}}));
+  CHECK(text.status().message().find("SLURM_PROCID='x' is not a whole number") !=
         std::string::npos);
-  auto text = sim::resolve_rank_slice(0, 0, 10, env_of({{"SLURM_PROCID", "x"}, {"SLURM_NTASKS", "2"}}));
-  CHECK(text.status().message().find("SLURM_PROCID='x' is not a whole number") != std::string::npos);
   auto half = sim::resolve_rank_slice(0, 0, 10, env_of({{"OMPI_COMM_WORLD_RANK", "0"}}));
   CHECK(half.status().message().find("must be set together") != std::string::npos);
   auto crowded = sim::resolve_rank_slice(0, 4, 3, env_of({}));

@@ -65,7 +65,8 @@ TEST_CASE("memory file system: many threads keep outboxes and atomic files side 
       for (int i = 0; status.ok() && i < 50; ++i) {
         const std::string id = "r" + std::to_string(1000 + i);
         status = outbox->put(id, bytes_of("update " + std::to_string(t) + "/" + std::to_string(i)));
-        if (status.ok()) status = atomic_write_file(fs, dir + "/boot_counter", bytes_of(std::to_string(i)));
+        if (status.ok())
+          status = atomic_write_file(fs, dir + "/boot_counter", bytes_of(std::to_string(i)));
         if (status.ok() && i % 2 == 0) status = outbox->remove(id);
       }
       results[t] = status;

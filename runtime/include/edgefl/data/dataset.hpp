@@ -52,7 +52,9 @@ class Dataset {
   }
   std::size_t memory_bytes() const;
   // What one sample occupies: its features and its target.
-  std::size_t row_bytes() const { return dim_ * (bytes_.empty() ? sizeof(float) : 1) + sizeof(float); }
+  std::size_t row_bytes() const {
+    return dim_ * (bytes_.empty() ? sizeof(float) : 1) + sizeof(float);
+  }
   // A new dataset holding copies of the rows at `indices` (each < size(), else out_of_range).
   Result<Dataset> select(std::span<const uint32_t> indices) const;
 
@@ -91,7 +93,8 @@ class DatasetView {
   std::vector<std::size_t> label_histogram() const;
   // What the view's samples occupy (its rows of a shared dataset, with their index list).
   std::size_t memory_bytes() const {
-    return all_ ? dataset_->memory_bytes() : indices_.size() * (dataset_->row_bytes() + sizeof(uint32_t));
+    return all_ ? dataset_->memory_bytes()
+                : indices_.size() * (dataset_->row_bytes() + sizeof(uint32_t));
   }
 
  private:
