@@ -56,10 +56,24 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
 
 Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& config, Dataset local_data,
                                                          FileSystem& fs, LogSink log, TimeSource& clock) {
+  SharedSamples own{std::make_shared<const Dataset>(std::move(local_data)), {}};
+  return create(config, std::move(own), fs, std::move(log), nullptr, clock);
+}
+
+DatasetView DeviceAgent::data_view() const {
+  return data_.rows.empty() ? DatasetView(*data_.dataset) : DatasetView(*data_.dataset, data_.rows);
+}
+
+Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& config,
+                                                         SharedSamples samples, FileSystem& fs,
+                                                         LogSink log, TrainingPool* pool,
+                                                         TimeSource& clock) {
   EDGEFL_RETURN_IF_ERROR(validate_device_config(config));
-  if (local_data.size() == 0) {
+  if (samples.dataset == nullptr || samples.dataset->size() == 0) {
     return make_status(StatusCode::invalid_argument, "the device has no local samples to train on");
   }
+  EDGEFL_RETURN_IF_ERROR(
+      DatasetView(*samples.dataset, samples.rows).validate().with_context("the device's rows"));
   std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log)));
   agent->device_id_ = config.device_id.empty() ? "device-" + std::to_string(config.partition_index)
                                                : config.device_id;
@@ -69,19 +83,19 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   agent->memory_budget_ = *budget;
   // What the process holds besides its data (already resident here): the plan counts it too.
   Result<uint64_t> resident = resident_memory_bytes();
-  const uint64_t process_bytes = resident.ok() && *resident > local_data.memory_bytes()
-                                     ? *resident - local_data.memory_bytes()
-                                     : 0;
-  agent->data_ = std::move(local_data);
+  const uint64_t data_bytes = samples.dataset->memory_bytes();
+  const uint64_t process_bytes =
+      resident.ok() && *resident > data_bytes ? *resident - data_bytes : 0;
+  agent->data_ = std::move(samples);
   if (!config.model.empty()) {
     // Refuse now, with the number needed, rather than at the first task.
     ModelSpec spec = *ModelSpec::parse(config.model);
     TaskConfig typical;
     typical.optimizer = OptimizerKind::momentum;
     const std::size_t message_bytes = spec.parameter_count() * sizeof(float) + 4096;
-    Result<MemoryPlan> plan = plan_device_memory(spec, config.backend, typical,
-                                                 message_bytes,
-                                                 agent->data_, agent->memory_budget_, process_bytes);
+    Result<MemoryPlan> plan =
+        plan_device_memory(spec, config.backend, typical, message_bytes,
+                           agent->data_view().memory_bytes(), agent->memory_budget_, process_bytes);
     if (!plan) return plan.status();
     agent->log_(agent->device_id_ + ": " + plan->describe());
   }
@@ -104,7 +118,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   EDGEFL_RETURN_IF_ERROR(atomic_write_file(fs, counter_path, std::as_bytes(std::span(text))));
 
   LocalTrainingOptions options;
-  options.data = &agent->data_;
+  options.data = agent->data_.dataset.get();
+  options.rows = agent->data_.rows;
   options.memory_budget = agent->memory_budget_;
   options.threads = config.threads;
   options.backend = config.backend;
@@ -116,7 +131,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   if (!local) return local.status();
   std::unique_ptr<TaskTrainer> trainer = std::move(*local);
   if (config.slowdown > 1.0) trainer = std::make_unique<SlowedTaskTrainer>(std::move(trainer), config.slowdown);
-  Result<std::unique_ptr<TrainingWorker>> worker = TrainingWorker::create(std::move(trainer));
+  Result<std::unique_ptr<TrainingWorker>> worker = TrainingWorker::create(std::move(trainer), pool);
   if (!worker) return worker.status();
   agent->worker_ = std::move(*worker);
 
@@ -128,8 +143,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   upstream.backoff_seed = hash_text(agent->device_id_) ^ config.simulation_seed;
   upstream.give_up_after = seconds_to_ms(config.give_up_s * config.time_scale);
   // Of the data as loaded: the standardisation a Task sets changes what training sees, not these.
-  const Dataset* data = &agent->data_;
-  upstream.data_statistics = [data] { return feature_moments(*data); };
+  const DeviceAgent* self = agent.get();
+  upstream.data_statistics = [self] { return feature_moments(self->data_view()); };
   agent->session_ = std::make_unique<UpstreamSession>(std::move(upstream), *agent->outbox_, clock, agent->log_);
 
   if (config.offline_probability > 0) {
@@ -154,11 +169,11 @@ Join DeviceAgent::join_message() const {
   join.capabilities.arch = host_arch();
   join.capabilities.cores = std::max(1u, std::thread::hardware_concurrency());
   join.capabilities.memory_budget_bytes = memory_budget_;
-  join.capabilities.sample_count = data_.size();
+  join.capabilities.sample_count = data_view().size();
   join.capabilities.codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block, CodecKind::topk};
   join.capabilities.software_version = kSoftwareVersion;
   join.capabilities.backend = static_cast<uint8_t>(static_cast<uint8_t>(config_.backend) + 1);
-  join.capabilities.dataset_bytes = data_.memory_bytes();
+  join.capabilities.dataset_bytes = data_view().memory_bytes();
   join.capabilities.process_bytes = process_bytes_;
   return join;
 }

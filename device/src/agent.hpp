@@ -13,6 +13,7 @@
 //
 //   auto agent = DeviceAgent::create(config, posix_file_system(), log);
 //   auto agent = DeviceAgent::create(config, std::move(my_dataset), posix_file_system(), log);
+//   auto agent = DeviceAgent::create(config, SharedSamples{dataset, rows}, fs, log, &pool);
 //   Status end = agent->run(connect, stop);   // ok: the server finished the run
 #pragma once
 
@@ -43,6 +44,13 @@ struct AgentStats {
   uint64_t offline_periods = 0;
 };
 
+// Samples several agents in one process share (the simulator): one dataset in memory, each
+// agent an index list into it, nothing copied or decompressed per agent.
+struct SharedSamples {
+  std::shared_ptr<const Dataset> dataset;
+  std::vector<uint32_t> rows;  // this device's rows, each below dataset->size() (empty: all)
+};
+
 class DeviceAgent final : private UpstreamClient {
  public:
   // Loads the local data named by config (data, partition.*). Protocol timers read `clock`.
@@ -53,6 +61,12 @@ class DeviceAgent final : private UpstreamClient {
   static Result<std::unique_ptr<DeviceAgent>> create(const DeviceConfig& config, Dataset local_data,
                                                      FileSystem& fs, LogSink log,
                                                      TimeSource& clock = steady_time_source());
+  // Trains on its rows of a shared dataset, on `pool`'s threads when given (else on a thread
+  // of its own); the pool outlives the agent.
+  static Result<std::unique_ptr<DeviceAgent>> create(const DeviceConfig& config,
+                                                     SharedSamples samples, FileSystem& fs,
+                                                     LogSink log, TrainingPool* pool,
+                                                     TimeSource& clock = steady_time_source());
   ~DeviceAgent() override;
 
   // Runs until the server ends the run (ok), max_tasks are done and acknowledged (ok), `stop`
@@ -62,11 +76,12 @@ class DeviceAgent final : private UpstreamClient {
 
   AgentStats stats() const;
   const std::string& device_id() const { return device_id_; }
-  std::size_t sample_count() const { return data_.size(); }
+  std::size_t sample_count() const { return data_view().size(); }
 
  private:
   DeviceAgent(const DeviceConfig& config, FileSystem& fs, LogSink log);
   Join join_message() const;
+  DatasetView data_view() const;
 
   // UpstreamClient
   Status turn(UpstreamSession& session) override;
@@ -81,7 +96,7 @@ class DeviceAgent final : private UpstreamClient {
   uint64_t boot_counter_ = 0;
   uint64_t memory_budget_ = 0;
   uint64_t process_bytes_ = 0;      // resident size besides data (the Join tells the server)
-  Dataset data_;
+  SharedSamples data_;
   std::optional<Outbox> outbox_;
   std::unique_ptr<TrainingWorker> worker_;
   std::unique_ptr<UpstreamSession> session_;

@@ -14,14 +14,16 @@
 
 namespace edgefl::device {
 
-Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend, const TaskConfig& task,
-                                      std::size_t receive_bytes, const Dataset& data, uint64_t budget,
-                                      uint64_t process_bytes, std::size_t trainable_parameters) {
+Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend,
+                                      const TaskConfig& task, std::size_t receive_bytes,
+                                      uint64_t data_bytes, uint64_t budget, uint64_t process_bytes,
+                                      std::size_t trainable_parameters) {
   const BatchTest test =
       task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
   MemoryPlanRequest request = task_memory_request(
       spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
-      task.upload.kind != CodecKind::f32, receive_bytes, data.memory_bytes(), process_bytes, trainable_parameters);
+      task.upload.kind != CodecKind::f32, receive_bytes, data_bytes, process_bytes,
+      trainable_parameters);
   if (budget == 0) {
     Result<uint64_t> available = available_memory_bytes();
     if (!available) return available.status().with_context("measuring available memory");
@@ -63,12 +65,19 @@ struct LocalTaskTrainer::State {
   std::size_t next_batch_size = 0;  // adaptive batches carry their size from task to task
   uint64_t completed_steps = 0;     // local steps since the process started (the test interval's clock)
   std::string plan_text;
+  StandardScaling standardization;  // the run's, from its Tasks; applied to this device's view
 };
 
 LocalTaskTrainer::LocalTaskTrainer(const LocalTrainingOptions& options)
     : options_(options), state_(std::make_unique<State>()) {}
 
 LocalTaskTrainer::~LocalTaskTrainer() = default;
+
+DatasetView LocalTaskTrainer::local_data() const {
+  const StandardScaling* scaling = &state_->standardization;
+  return options_.rows.empty() ? DatasetView(*options_.data, scaling)
+                               : DatasetView(*options_.data, options_.rows, scaling);
+}
 
 Result<std::unique_ptr<LocalTaskTrainer>> LocalTaskTrainer::create(const LocalTrainingOptions& options) {
   if (options.data == nullptr || options.data->size() == 0) {
@@ -94,13 +103,14 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     return failed(make_status(StatusCode::invalid_argument, "the worker was handed a message that is not a Task"));
   }
   const Task& task = *task_in_message;
-  // The run's standardisation, fixed before round 1: set once, on this thread, before training
-  // reads the data.
-  if (!(task.standardization == options_.data->standardization())) {
-    Status standardized = options_.data->set_standardization(task.standardization);
-    if (!standardized.ok())
-      return failed(standardized.with_context("the task's standardisation of the local data"));
+  // The run's standardisation, fixed before round 1. It lives in this trainer, not in the
+  // dataset, which devices of a simulation share read-only.
+  if (!(task.standardization == s.standardization.standardization())) {
+    Result<StandardScaling> scaling = StandardScaling::create(task.standardization, options_.data->dim());
+    if (!scaling) return failed(scaling.status().with_context("the task's standardisation of the local data"));
+    s.standardization = std::move(*scaling);
   }
+  const DatasetView data = local_data();
 
   // Another model or another set of frozen layers plans memory and builds the trainer anew.
   if (task.model_spec != s.spec_text || task.trainable_layers != s.trainable_layers) {
@@ -115,16 +125,16 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
       s.compute = std::move(*compute);
     }
     const TrainableSlices trainable(*spec, task.trainable_layers);
-    Result<MemoryPlan> plan =
-        plan_device_memory(*spec, s.compute->backend(), task.config, message.size(), *options_.data,
-                           options_.memory_budget, options_.process_bytes, trainable.count());
+    Result<MemoryPlan> plan = plan_device_memory(
+        *spec, s.compute->backend(), task.config, message.size(), data.memory_bytes(),
+        options_.memory_budget, options_.process_bytes, trainable.count());
     if (!plan) return failed(plan.status());
     s.plan_text = plan->describe();
     std::size_t micro_batch = plan->max_micro_batch;
     // No micro-batch beyond the logical batch (batch 0: the whole local data set).
     if (!task.config.adaptive_batch) {
-      micro_batch = std::min<std::size_t>(micro_batch, task.config.batch_size > 0 ? task.config.batch_size
-                                                                                  : options_.data->size());
+      micro_batch = std::min<std::size_t>(
+          micro_batch, task.config.batch_size > 0 ? task.config.batch_size : data.size());
     }
     auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
     if (!trainer) return failed(trainer.status());
@@ -196,7 +206,6 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     pull_target = s.global.span();
   }
 
-  const DatasetView data(*options_.data);
   if (handed_state.size() > 0) {
     Status prepared = s.trainer->prepare(config.optimizer, data.size(), config.adaptive.test);
     if (prepared.ok()) prepared = s.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
@@ -237,7 +246,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   update.base_version = task.model_version;
   update.run_id = task.run_id;
   update.base_hash = task.base_hash;
-  update.sample_count = options_.data->size();
+  update.sample_count = data.size();
   update.metrics.train_loss = static_cast<float>(metrics->mean_loss);
   update.metrics.steps = static_cast<uint32_t>(metrics->steps);
   update.metrics.batch_sizes = metrics->batch_sizes.empty()

@@ -28,9 +28,10 @@ namespace edgefl::device {
 // The memory plan for training `task` on `data` within `budget` bytes (0: what the system has
 // available). resource_exhausted, naming the bytes needed, when not even one sample fits.
 // trainable_parameters: the task's trainable count when it freezes layers (0: all).
+// data_bytes: what the local samples occupy (DatasetView::memory_bytes).
 Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend,
                                       const TaskConfig& task, std::size_t receive_bytes,
-                                      const Dataset& data, uint64_t budget, uint64_t process_bytes,
+                                      uint64_t data_bytes, uint64_t budget, uint64_t process_bytes,
                                       std::size_t trainable_parameters = 0);
 
 struct TrainingResult {
@@ -63,8 +64,10 @@ class TaskTrainer {
 };
 
 struct LocalTrainingOptions {
-  Dataset* data = nullptr;        // the device's shard; outlives the trainer, which sets the Tasks'
-                                  // standardisation on it
+  const Dataset* data = nullptr;  // the device's shard; outlives the trainer
+  // Its rows of `data` when several devices share one dataset (empty: every row); outlives
+  // the trainer too.
+  std::span<const uint32_t> rows;
   uint64_t memory_budget = 0;     // bytes training may use (0: no limit)
   uint32_t threads = 1;
   Backend backend = Backend::xnnpack;
@@ -83,6 +86,7 @@ class LocalTaskTrainer final : public TaskTrainer {
 
  private:
   explicit LocalTaskTrainer(const LocalTrainingOptions& options);
+  DatasetView local_data() const;
   struct State;  // trainer, buffers, encoder: created on the training thread
   LocalTrainingOptions options_;
   std::unique_ptr<State> state_;

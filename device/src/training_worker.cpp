@@ -1,60 +1,112 @@
 #include "training_worker.hpp"
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
 namespace edgefl::device {
 
-Result<std::unique_ptr<TrainingWorker>> TrainingWorker::create(
-    std::unique_ptr<TaskTrainer> trainer) {
+struct TrainingWorker::Core {
+  std::unique_ptr<TaskTrainer> trainer;
+  StopSignal stop;
+
+  std::mutex mutex;
+  std::condition_variable wake;  // a job arrived, the worker stops, or a job ended
+  bool stopping = false;
+  bool running = false;
+  std::optional<std::pair<uint64_t, std::vector<uint8_t>>> job;
+  std::optional<TrainingResult> result;
+  std::atomic<uint64_t> working_on{0};
+};
+
+Result<std::unique_ptr<TrainingWorker>> TrainingWorker::create(std::unique_ptr<TaskTrainer> trainer,
+                                                               TrainingPool* pool) {
   if (trainer == nullptr)
     return make_status(StatusCode::invalid_argument, "training worker: no trainer");
-  std::unique_ptr<TrainingWorker> worker(new TrainingWorker(std::move(trainer)));
-  worker->thread_ = std::thread([w = worker.get()] { w->run(); });
+  auto core = std::make_shared<Core>();
+  core->trainer = std::move(trainer);
+  std::unique_ptr<TrainingWorker> worker(new TrainingWorker(core, pool));
+  if (pool == nullptr) worker->thread_ = std::thread([core] { run_thread(*core); });
   return worker;
 }
 
 TrainingWorker::~TrainingWorker() {
+  Core& core = *core_;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    std::unique_lock<std::mutex> lock(core.mutex);
+    core.stopping = true;
+    core.job.reset();  // a pool job not started yet finds nothing to do
   }
-  stop_.request();
-  wake_.notify_all();
+  core.stop.request();
+  core.wake.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::unique_lock<std::mutex> lock(core.mutex);
+  core.wake.wait(lock, [&core] { return !core.running; });
+  // The trainer refers to the agent's data: it goes with the worker, not with a late job.
+  core.trainer.reset();
 }
 
 Status TrainingWorker::submit(uint64_t task_id, std::vector<uint8_t> task_message) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (job_ || working_on_.load() != 0) {
-    return make_status(StatusCode::failed_precondition, "training worker is busy");
+  Core& core = *core_;
+  {
+    std::lock_guard<std::mutex> lock(core.mutex);
+    if (core.job || core.working_on.load() != 0) {
+      return make_status(StatusCode::failed_precondition, "training worker is busy");
+    }
+    core.working_on.store(task_id);
+    core.job.emplace(task_id, std::move(task_message));
   }
-  working_on_.store(task_id);
-  job_.emplace(task_id, std::move(task_message));
-  wake_.notify_all();
+  if (pool_ != nullptr) {
+    pool_->post([core = core_] { (void)run_job(*core); });
+  } else {
+    core.wake.notify_all();
+  }
   return Status();
 }
 
+uint64_t TrainingWorker::working_on() const {
+  return core_->working_on.load();
+}
+
 std::optional<TrainingResult> TrainingWorker::take_result() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::optional<TrainingResult> result = std::move(result_);
-  result_.reset();
-  if (result) working_on_.store(0);
+  Core& core = *core_;
+  std::lock_guard<std::mutex> lock(core.mutex);
+  std::optional<TrainingResult> result = std::move(core.result);
+  core.result.reset();
+  if (result) core.working_on.store(0);
   return result;
 }
 
-void TrainingWorker::run() {
+void TrainingWorker::run_thread(Core& core) {
   while (true) {
-    std::pair<uint64_t, std::vector<uint8_t>> job;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || job_.has_value(); });
-      if (stopping_) return;
-      job = std::move(*job_);
-      job_.reset();
+      std::unique_lock<std::mutex> lock(core.mutex);
+      core.wake.wait(lock, [&core] { return core.stopping || core.job.has_value(); });
     }
-    TrainingResult result = trainer_->train(job.first, std::move(job.second), stop_);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    result_ = std::move(result);  // working_on_ stays set until the agent takes the result
+    if (!run_job(core)) return;
   }
+}
+
+bool TrainingWorker::run_job(Core& core) {
+  std::pair<uint64_t, std::vector<uint8_t>> job;
+  {
+    std::lock_guard<std::mutex> lock(core.mutex);
+    if (core.stopping) return false;
+    if (!core.job) return true;
+    job = std::move(*core.job);
+    core.job.reset();
+    core.running = true;
+  }
+  TrainingResult result = core.trainer->train(job.first, std::move(job.second), core.stop);
+  {
+    std::lock_guard<std::mutex> lock(core.mutex);
+    core.running = false;
+    // working_on stays set until the agent takes the result
+    if (!core.stopping) core.result = std::move(result);
+  }
+  core.wake.notify_all();
+  return true;
 }
 
 }  // namespace edgefl::device

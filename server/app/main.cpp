@@ -13,14 +13,15 @@
 #include <string>
 
 #include "coordinator.hpp"
-#include "model_export.hpp"
-#include "serve_loop.hpp"
-#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/base/open_file_limit.hpp"
+#include "edgefl/base/timing.hpp"
 #include "edgefl/net/curve.hpp"
 #include "edgefl/net/net_context.hpp"
-#include "edgefl/base/timing.hpp"
 #include "edgefl/net/zap_authenticator.hpp"
 #include "edgefl/net/zmq_transport.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "model_export.hpp"
+#include "serve_loop.hpp"
 #include "server_config.hpp"
 #include "status_http_server.hpp"
 
@@ -54,6 +55,18 @@ int main(int argc, char** argv) {
     return fail(config.status(), 2);
   }
 
+  // One descriptor per connected device: the soft limit goes up to the hard one (systemd's
+  // LimitNOFILE=, packaging/edgefl-server.service), and a limit still short is said aloud.
+  Result<uint64_t> open_files = raise_open_file_limit();
+  if (!open_files) {
+    std::fprintf(stderr, "edgefl-server: warning: %s\n", open_files.status().to_string().c_str());
+  } else if (*open_files < uint64_t{config->max_devices} + 64) {
+    std::fprintf(stderr,
+                 "edgefl-server: warning: the open-file limit %llu is below max_devices (%u) + 64: "
+                 "raise the "
+                 "hard limit (ulimit -Hn, systemd LimitNOFILE=)\n",
+                 static_cast<unsigned long long>(*open_files), config->max_devices);
+  }
   Result<std::unique_ptr<NetContext>> context = NetContext::create();
   if (!context) return fail(context.status(), 1);
   std::unique_ptr<ZapAuthenticator> zap;
@@ -72,6 +85,7 @@ int main(int argc, char** argv) {
   }
   SocketPolicy policy;
   policy.time_scale = config->time_scale;
+  policy.link_events = false;  // the coordinator reads no link events: no monitor per connection
   Result<std::unique_ptr<ServerTransport>> transport =
       ServerTransport::bind(**context, config->endpoint, policy, security);
   if (!transport) return fail(transport.status(), 2);

@@ -7,6 +7,9 @@
 //   edgefl-sim --devices 50 --round-fraction 0.2 --slow 0.3:4 --offline-probability 0.1
 //              --fault-drop 0.2 --fault-duplicate 0.05 --fault-seed 7 --data blobs:32:4 ...
 //   edgefl-sim ... --write-split split.jsonl   (also writes each device's training-set rows)
+//   edgefl-sim --devices 1000 --memory-outboxes ...   (docs/scale.md: 1000 devices, 2 cores)
+//   mpirun -n 4 edgefl-sim --connect tcp://server:5555 --devices 1000 ...
+//              (each process runs its rank's slice of the devices against one edgefl-server)
 //
 // Every edgefl-server setting works (flags or --config file). The server's state and metrics go
 // to <state-dir>/server (metrics.jsonl unless --metrics), the devices' to <state-dir>/device-<i>.
@@ -15,9 +18,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <thread>
 
+#include "edgefl/base/open_file_limit.hpp"
 #include "edgefl/config/option_table.hpp"
+#include "rank_slice.hpp"
 #include "server_config.hpp"
 #include "simulation.hpp"
 #include "split_file.hpp"
@@ -50,6 +57,11 @@ struct SimFlags {
   std::string memory_budget = "auto";
   bool device_log = false;
   std::string write_split;
+  uint32_t training_threads = 0;
+  bool memory_outboxes = false;
+  std::string connect;
+  uint32_t rank = 0;
+  uint32_t ranks = 0;
 };
 
 void bind_sim_options(SimFlags& f, edgefl::OptionTable& t) {
@@ -69,6 +81,18 @@ void bind_sim_options(SimFlags& f, edgefl::OptionTable& t) {
   t.add("memory_budget", &f.memory_budget, "memory budget per device (bytes, K/M/G) or auto");
   t.add("device_log", &f.device_log, "print the devices' log lines too");
   t.add("write_split", &f.write_split, "write each device's training-set rows to this file (JSON lines)");
+  t.add("training_threads", &f.training_threads,
+        "devices train on a pool of this many threads (0: one per core, or a thread per device "
+        "with --slow)");
+  t.add("memory_outboxes", &f.memory_outboxes,
+        "keep the devices' outboxes in memory instead of under --state-dir");
+  t.add("connect", &f.connect,
+        "run only devices, against the edgefl-server at this endpoint (several processes: "
+        "--rank/--ranks)");
+  t.add("rank", &f.rank,
+        "this process's rank (with --ranks; default: OMPI_COMM_WORLD_RANK or SLURM_PROCID)");
+  t.add("ranks", &f.ranks,
+        "processes sharing the devices (default: OMPI_COMM_WORLD_SIZE or SLURM_NTASKS, else 1)");
 }
 
 edgefl::Status parse_slow(const std::string& text, double& fraction, double& slowdown) {
@@ -123,6 +147,17 @@ int main(int argc, char** argv) {
                   2);
     }
   }
+  Result<sim::RankSlice> slice =
+      sim::resolve_rank_slice(flags.rank, flags.ranks, flags.devices, sim::process_environment());
+  if (!slice) return fail(slice.status(), 2);
+  if (slice->ranks > 1 && flags.connect.empty()) {
+    return fail(make_status(StatusCode::invalid_argument,
+                            "rank " + std::to_string(slice->rank) + " of " +
+                                std::to_string(slice->ranks) + " (" + slice->source +
+                                "): several processes share one server: start edgefl-server and "
+                                "give its endpoint with --connect"),
+                2);
+  }
   if (config.min_devices == 0) config.min_devices = flags.devices;
   Status valid = server::resolve_model_file(config);
   if (valid.ok()) valid = server::validate_server_config(config);
@@ -132,19 +167,37 @@ int main(int argc, char** argv) {
   sim::SimulationOptions options;
   Status slow = parse_slow(flags.slow, options.slow_fraction, options.slowdown);
   if (!slow.ok()) return fail(slow, 2);
+  // Ranks on one host may share --state-dir: each keeps its devices in a folder of its own.
+  const std::string state_root = slice->ranks > 1
+                                     ? config.state_dir + "/rank-" + std::to_string(slice->rank)
+                                     : config.state_dir;
   if (!config.resume) {
-    Result<std::vector<std::string>> existing = posix_file_system().list_dir(config.state_dir);
+    Result<std::vector<std::string>> existing = posix_file_system().list_dir(state_root);
     if (existing.ok() && !existing->empty()) {
-      return fail(make_status(StatusCode::failed_precondition,
-                              "state directory '" + config.state_dir +
-                                  "' is not empty: pass --resume to continue that run, or use a new directory"),
-                  2);
+      return fail(
+          make_status(
+              StatusCode::failed_precondition,
+              "state directory '" + state_root +
+                  "' is not empty: pass --resume to continue that run, or use a new directory"),
+          2);
     }
   }
-  options.state_root = config.state_dir;
+  options.state_root = state_root;
   options.server = config;
   options.devices = flags.devices;
   options.seed = flags.fault_seed;
+  options.external_endpoint = flags.connect;
+  options.first_device = slice->first;
+  options.end_device = slice->end;
+  options.memory_outboxes = flags.memory_outboxes;
+  const uint32_t cores = std::max(1u, std::thread::hardware_concurrency());
+  // A slowed device waits out its slowdown inside training: on a pool that wait would hold a
+  // thread every other device needs, so slow boards get a thread each unless told otherwise.
+  options.training_threads = flags.training_threads != 0 ? flags.training_threads
+                             : options.slowdown > 1 && options.slow_fraction > 0 ? 0
+                                                                                 : cores;
+  options.startup_threads = cores;
+  options.cancel = &stop_requested;
   device::DeviceConfig& d = options.device;
   d.data = config.data;
   d.data_dir = config.data_dir;
@@ -190,22 +243,83 @@ int main(int argc, char** argv) {
   options.device_log = [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); };
   if (!flags.device_log) options.device_log = [](const std::string&) {};
 
+  // Both ends of every link live here: two descriptors per device, besides the sockets'.
+  Result<uint64_t> open_files = raise_open_file_limit();
+  const uint64_t wanted_files =
+      uint64_t{slice->end - slice->first} * (flags.connect.empty() ? 3 : 2) + 256;
+  if (!open_files) {
+    std::fprintf(stderr, "edgefl-sim: warning: %s\n", open_files.status().to_string().c_str());
+  } else if (*open_files < wanted_files) {
+    std::fprintf(stderr,
+                 "edgefl-sim: warning: the open-file limit %llu is below the %llu these devices "
+                 "need (ulimit -Hn)\n",
+                 static_cast<unsigned long long>(*open_files),
+                 static_cast<unsigned long long>(wanted_files));
+  }
+
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const auto started = std::chrono::steady_clock::now();
   Result<std::unique_ptr<sim::Simulation>> simulation = sim::Simulation::start(options);
+  if (stop_requested.load()) {
+    std::fprintf(stderr, "edgefl-sim: stopped during start-up; continue with --resume\n");
+    return 130;
+  }
   if (!simulation) return fail(simulation.status(), 2);
-  std::fprintf(stderr, "edgefl-sim: %u devices, server %s, model %s, %u rounds, strategy %s\n", flags.devices,
-               (*simulation)->endpoint().c_str(), config.model.c_str(), config.rounds, config.strategy.name.c_str());
+  std::fprintf(
+      stderr, "edgefl-sim: devices %u-%u of %u (%s), server %s, model %s, %u rounds, strategy %s\n",
+      slice->first, slice->end - 1, flags.devices, slice->source.c_str(),
+      (*simulation)->endpoint().c_str(), config.model.c_str(), config.rounds,
+      config.strategy.name.c_str());
   Status end = make_status(StatusCode::timeout, "running");
+  // Against an external server the run is over once one device heard that it finished; a
+  // device whose goodbye was lost (its link was down as the server left) would try to reach
+  // the gone server forever, so the rest get a few heartbeats to hear it, then are stopped.
+  std::optional<std::chrono::steady_clock::time_point> finished_at;
+  const auto goodbye_grace =
+      std::chrono::duration<double>(3 * config.heartbeat_s * config.time_scale);
   while (end.code() == StatusCode::timeout && !stop_requested.load()) {
-    end = (*simulation)->wait_server(std::chrono::milliseconds(100));
+    if (flags.connect.empty()) {
+      end = (*simulation)->wait_server(std::chrono::milliseconds(100));
+      continue;
+    }
+    end = (*simulation)->wait_devices(std::chrono::milliseconds(100));
+    if (!finished_at && (*simulation)->devices_finished() > 0)
+      finished_at = std::chrono::steady_clock::now();
+    if (end.code() == StatusCode::timeout && finished_at &&
+        std::chrono::steady_clock::now() - *finished_at > goodbye_grace) {
+      end = Status();
+    }
   }
   if (stop_requested.load()) {
     std::fprintf(stderr, "edgefl-sim: stopped; continue with --resume\n");
     return 130;
   }
   if (!end.ok()) return fail(end, 1);
+  if (!flags.connect.empty()) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::vector<sim::DeviceOutcome> outcomes =
+        (*simulation)->finish(std::chrono::steady_clock::now());
+    std::size_t failed = 0;
+    std::size_t missed_goodbye = 0;
+    for (const sim::DeviceOutcome& outcome : outcomes) {
+      if (outcome.status.ok()) continue;
+      // Stopped here after the run finished (cancelled): it missed the goodbye, nothing failed.
+      if (finished_at && outcome.status.code() == StatusCode::cancelled) {
+        ++missed_goodbye;
+        continue;
+      }
+      ++failed;
+      std::fprintf(stderr, "edgefl-sim: %s: %s\n", outcome.device_id.c_str(),
+                   outcome.status.to_string().c_str());
+    }
+    std::printf(
+        "%zu devices finished (%zu stopped after missing the server's goodbye), %zu failed, %.1f "
+        "s\n",
+        outcomes.size() - failed, missed_goodbye, failed, seconds);
+    return failed == 0 ? 0 : 1;
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   (void)(*simulation)->wait_devices(std::chrono::seconds(2));
   double accuracy = -1;

@@ -2,6 +2,7 @@
 
 #include "serve_loop.hpp"
 
+#include <algorithm>
 #include <future>
 
 #include "edgefl/base/rng.hpp"
@@ -92,6 +93,20 @@ Result<std::unique_ptr<Simulation>> Simulation::start(SimulationOptions options)
   }
   if (!(options.slowdown >= 1)) return make_status(StatusCode::invalid_argument, "slowdown must be >= 1");
   if (options.state_root.empty()) return make_status(StatusCode::invalid_argument, "no state directory");
+  if (options.end_device == 0) options.end_device = options.devices;
+  if (options.first_device >= options.end_device || options.end_device > options.devices) {
+    if (options.devices != 0) {
+      return make_status(StatusCode::invalid_argument,
+                         "devices [" + std::to_string(options.first_device) + ", " +
+                             std::to_string(options.end_device) + ") are not a slice of the " +
+                             std::to_string(options.devices) + " devices");
+    }
+  }
+  const bool slice = options.first_device != 0 || options.end_device != options.devices;
+  if (slice && options.external_endpoint.empty()) {
+    return make_status(StatusCode::invalid_argument,
+                       "a slice of the devices runs against an external server: give its endpoint");
+  }
   EDGEFL_RETURN_IF_ERROR(posix_file_system().create_dir(options.state_root));
   std::unique_ptr<Simulation> sim(new Simulation(std::move(options)));
   SimulationOptions& o = sim->options_;
@@ -109,14 +124,22 @@ Result<std::unique_ptr<Simulation>> Simulation::start(SimulationOptions options)
     sim->slow_[order[i]] = true;
   }
 
-  Result<std::unique_ptr<NetContext>> context = NetContext::create();
+  // One socket per device link (no link monitors: both ends are ours), the server's, and room
+  // for restarts; libzmq's default of 1023 held about 340 monitored devices.
+  const int sockets =
+      static_cast<int>(std::min<uint64_t>(uint64_t{o.end_device - o.first_device} * 2 + 64, 65535));
+  Result<std::unique_ptr<NetContext>> context = NetContext::create(1, sockets);
   if (!context) return context.status();
+  if (o.memory_outboxes) sim->memory_fs_ = std::make_unique<MemoryFileSystem>();
+  if (o.training_threads > 0)
+    sim->pool_ = std::make_unique<device::TrainingPool>(o.training_threads);
   sim->context_ = std::move(*context);
   if (!o.external_endpoint.empty()) {
     sim->endpoint_ = o.external_endpoint;
   } else if (o.drive_server) {
     SocketPolicy policy;
     policy.time_scale = o.server.time_scale;
+    policy.link_events = false;
     Result<std::unique_ptr<ServerTransport>> transport =
         ServerTransport::bind(*sim->context_, "tcp://127.0.0.1:*", policy, ServerSecurity{});
     if (!transport) return transport.status();
@@ -125,11 +148,43 @@ Result<std::unique_ptr<Simulation>> Simulation::start(SimulationOptions options)
   } else {
     EDGEFL_RETURN_IF_ERROR(sim->start_server_thread("tcp://127.0.0.1:*"));
   }
-  for (uint32_t i = 0; i < o.devices; ++i) {
-    sim->devices_.push_back(std::make_unique<Device>());
-    EDGEFL_RETURN_IF_ERROR(sim->start_device(i).with_context("device " + std::to_string(i)));
-  }
+  for (uint32_t i = 0; i < o.devices; ++i) sim->devices_.push_back(std::make_unique<Device>());
+  EDGEFL_RETURN_IF_ERROR(sim->start_devices());
   return sim;
+}
+
+Status Simulation::start_devices() {
+  const SimulationOptions& o = options_;
+  std::atomic<uint32_t> next{o.first_device};
+  std::mutex failed_mutex;
+  Status failed;
+  auto work = [&] {
+    for (uint32_t i = next++; i < o.end_device; i = next++) {
+      if (o.cancel != nullptr && o.cancel->load()) {
+        std::lock_guard<std::mutex> lock(failed_mutex);
+        if (failed.ok())
+          failed = make_status(StatusCode::cancelled, "start-up stopped by a signal");
+      }
+      {
+        std::lock_guard<std::mutex> lock(failed_mutex);
+        if (!failed.ok()) return;
+      }
+      Status started = start_device(i).with_context("device " + std::to_string(i));
+      if (!started.ok()) {
+        std::lock_guard<std::mutex> lock(failed_mutex);
+        if (failed.ok()) failed = std::move(started);
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (uint32_t t = 1; t < std::max(o.startup_threads, 1u); ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  return failed;
+}
+
+FileSystem& Simulation::device_file_system() {
+  return memory_fs_ ? static_cast<FileSystem&>(*memory_fs_) : posix_file_system();
 }
 
 Status Simulation::start_server_thread(const std::string& endpoint) {
@@ -156,6 +211,7 @@ void Simulation::serve(std::string endpoint, std::promise<Result<std::string>>* 
   config.resume = config.resume || resume_;
   SocketPolicy policy;
   policy.time_scale = config.time_scale;
+  policy.link_events = false;  // the coordinator reads none
   // A restart binds the port the crashed coordinator used; its listener may linger briefly.
   Result<std::unique_ptr<ServerTransport>> transport = make_status(StatusCode::unavailable, "not bound");
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -243,9 +299,15 @@ Status Simulation::start_device(uint32_t index) {
   if (index >= devices_.size()) return make_status(StatusCode::out_of_range, "no such device");
   Device& d = *devices_[index];
   if (d.thread.joinable()) return make_status(StatusCode::failed_precondition, "device is running");
+  if (index < options_.first_device || index >= options_.end_device) {
+    return make_status(StatusCode::out_of_range,
+                       "device " + std::to_string(index) + " runs in another process");
+  }
   const device::DeviceConfig config = device_config(index);
-  Result<std::unique_ptr<device::DeviceAgent>> agent =
-      device::DeviceAgent::create(config, posix_file_system(), options_.device_log);
+  Result<device::SharedSamples> samples = data_.samples_for(config);
+  if (!samples) return samples.status();
+  Result<std::unique_ptr<device::DeviceAgent>> agent = device::DeviceAgent::create(
+      config, std::move(*samples), device_file_system(), options_.device_log, pool_.get());
   if (!agent) return agent.status();
   d.agent = std::move(*agent);
   d.stop = false;
@@ -254,6 +316,7 @@ Status Simulation::start_device(uint32_t index) {
 
   SocketPolicy policy;
   policy.time_scale = options_.socket_time_scale;
+  policy.link_events = false;  // they report refused keys; the simulation's links have none
   device::ChannelFactory connect = [this, index, policy, &d]() -> Result<std::unique_ptr<DeviceChannel>> {
     Result<std::unique_ptr<DeviceTransport>> transport =
         DeviceTransport::connect(*context_, endpoint_, policy, DeviceSecurity{});
@@ -290,6 +353,12 @@ bool Simulation::device_running(uint32_t index) const {
   return index < devices_.size() && devices_[index]->thread.joinable() && !devices_[index]->done.load();
 }
 
+uint32_t Simulation::devices_finished() const {
+  uint32_t finished = 0;
+  for (const auto& d : devices_) finished += d->done.load() && d->result.ok() ? 1 : 0;
+  return finished;
+}
+
 Status Simulation::wait_devices(std::chrono::milliseconds limit) {
   const bool ended = wait_for(limit, [this] {
     for (const auto& d : devices_) {
@@ -320,7 +389,7 @@ std::vector<DeviceOutcome> Simulation::finish(std::chrono::steady_clock::time_po
     }
   }
   std::vector<DeviceOutcome> outcomes;
-  for (uint32_t i = 0; i < devices_.size(); ++i) {
+  for (uint32_t i = options_.first_device; i < options_.end_device; ++i) {
     (void)stop_device(i);
     outcomes.push_back(devices_[i]->outcome);
   }

@@ -6,14 +6,19 @@
 //   options.server = server_config;            // endpoint is replaced by tcp://127.0.0.1:*
 //   options.device = device_template;          // endpoint, partition, state dir set per device
 //   options.devices = 10;
-//   options.state_root = "/tmp/run";           // server in <root>/server, devices in <root>/device-<i>
-//   auto sim = Simulation::start(options);
-//   Status end = (*sim)->wait_server(std::chrono::minutes(5));   // ok once the run finished
+//   options.state_root = "/tmp/run";           // server in <root>/server, devices in
+//   <root>/device-<i> auto sim = Simulation::start(options); Status end =
+//   (*sim)->wait_server(std::chrono::minutes(5));   // ok once the run finished
 //   (*sim)->inspect([](const server::Coordinator& c) { ... });    // under the server's lock
 //
 // With `drive_server` the simulation binds the server's socket but runs no server thread: the
 // caller creates coordinators on channel() and serves them (serve_loop.hpp), e.g. to drop one
 // mid-run and resume another on the same socket, then collects the devices with finish().
+//
+// At scale (docs/scale.md): the devices share one copy of the training data (each an index
+// list into it), train on a pool of `training_threads` instead of a thread each, may keep
+// their outboxes in memory, start on several threads, and one process may run only a slice of
+// them against an external server (the other slices in other processes, rank_slice.hpp).
 //
 // Devices can be stopped (a crash: their link is cut first, so nothing more leaves them) and
 // started again on the same state directory (a reboot); the server can be crashed and resumed
@@ -39,6 +44,9 @@
 #include "edgefl/net/net_context.hpp"
 #include "edgefl/net/transport.hpp"
 #include "edgefl/net/zmq_transport.hpp"
+#include "edgefl/store/memory_file_system.hpp"
+#include "shared_data.hpp"
+#include "training_pool.hpp"
 
 namespace edgefl::sim {
 
@@ -69,6 +77,19 @@ struct SimulationOptions {
   std::function<void(uint32_t index, device::DeviceConfig& config)> configure_device;
   server::LogSink server_log;
   device::LogSink device_log;
+
+  // Scale. Training on a pool of this many threads (0: a thread per device; a slowed device's
+  // wait then holds no pool thread).
+  uint32_t training_threads = 0;
+  // Device state directories (outbox, boot counter) in memory instead of under state_root.
+  bool memory_outboxes = false;
+  // This process runs devices [first_device, end_device) of `devices` (end 0: all); a slice
+  // needs external_endpoint.
+  uint32_t first_device = 0;
+  uint32_t end_device = 0;
+  // Devices are created on this many threads; start() gives up (cancelled) once *cancel is set.
+  uint32_t startup_threads = 1;
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // How one device's run ended.
@@ -89,6 +110,9 @@ class Simulation {
   std::string server_state_dir() const { return options_.state_root + "/server"; }
   std::string device_state_dir(uint32_t index) const;
   uint32_t device_count() const { return options_.devices; }
+  // The devices this process runs: [first_device(), end_device()).
+  uint32_t first_device() const { return options_.first_device; }
+  uint32_t end_device() const { return options_.end_device; }
 
   // Waits until the server thread ends: ok when the run finished, the coordinator's error
   // otherwise, timeout if it is still running after `limit`.
@@ -108,11 +132,14 @@ class Simulation {
   bool device_running(uint32_t index) const;
   // ok once every device's run() ended (the server said the run is over), else timeout.
   Status wait_devices(std::chrono::milliseconds limit);
+  // Devices whose run() ended ok: the server told them the run finished.
+  uint32_t devices_finished() const;
 
   // drive_server: the server socket the caller's coordinators use.
   ServerChannel& channel() { return *caller_transport_; }
   // Waits until every device's run() ended or `deadline`, polling `coordinator` meanwhile (if
-  // given) so late devices hear Bye; stops the rest. One outcome per device, in index order.
+  // given) so late devices hear Bye; stops the rest. One outcome per device of this process,
+  // in index order.
   std::vector<DeviceOutcome> finish(std::chrono::steady_clock::time_point deadline,
                                     server::Coordinator* coordinator = nullptr);
 
@@ -122,6 +149,8 @@ class Simulation {
   Status start_server_thread(const std::string& endpoint);
   void serve(std::string endpoint, std::promise<Result<std::string>>* bound);
   device::DeviceConfig device_config(uint32_t index) const;
+  Status start_devices();  // this process's slice, on startup_threads
+  FileSystem& device_file_system();
 
   SimulationOptions options_;
   std::unique_ptr<NetContext> context_;
@@ -136,7 +165,11 @@ class Simulation {
   bool resume_ = false;
 
   std::unique_ptr<ServerTransport> caller_transport_;  // drive_server only
-  std::vector<std::unique_ptr<Device>> devices_;
+  // Before devices_: every agent refers to these, so they go after the agents.
+  SharedData data_;
+  std::unique_ptr<MemoryFileSystem> memory_fs_;
+  std::unique_ptr<device::TrainingPool> pool_;
+  std::vector<std::unique_ptr<Device>> devices_;  // one per device index; only the slice runs
   std::vector<bool> slow_;
 };
 

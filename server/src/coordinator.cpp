@@ -200,7 +200,8 @@ bool Coordinator::finished() const { return rounds_closed_ >= config_.rounds; }
 DeviceRecord* Coordinator::sender(const Inbound& inbound, Clock::time_point at) {
   if (!inbound.identity.empty()) return devices_.touch(inbound.identity, inbound.peer, at);
   DeviceRecord* device = devices_.find_by_peer(inbound.peer);
-  return device == nullptr ? nullptr : devices_.touch(device->id, inbound.peer, at);
+  if (device != nullptr) devices_.touch(*device, inbound.peer, at);
+  return device;
 }
 
 Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
@@ -447,7 +448,7 @@ bool Coordinator::may_resend(const DeviceRecord& device) const {
 }
 
 Result<bool> Coordinator::enough_devices(Clock::time_point at) {
-  const std::size_t live = live_devices(at).size();
+  const std::size_t live = devices_.live_count(at, scaled(3 * config_.heartbeat_s));
   if (live >= config_.min_devices) return true;
   if (at - waiting_since_ > scaled(config_.join_timeout_s)) {
     return make_status(StatusCode::timeout, "only " + std::to_string(live) + " of the " +

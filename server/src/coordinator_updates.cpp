@@ -90,13 +90,19 @@ Status Coordinator::flush_acks(ServerChannel& channel) {
   if (pending_acks_.empty()) return Status();
   std::vector<PendingAck> acks = std::move(pending_acks_);
   pending_acks_.clear();
-  Status synced = ledger_->sync();
+  Result<bool> synced = ledger_->sync();
   if (!synced.ok()) {
     for (const PendingAck& pending : acks) {
       if (pending.status == AckStatus::accepted) reject_unstored(channel, pending.peer, pending.update.update_id);
     }
-    return synced;  // resume after freeing space
+    return synced.status();  // resume after freeing space
   }
+  // Group commit, counted: one arrival batch holding new updates, and the fsync it took.
+  if (std::any_of(acks.begin(), acks.end(),
+                  [](const PendingAck& a) { return a.status == AckStatus::accepted; })) {
+    tally_.update_batch();
+  }
+  if (*synced) tally_.wal_synced();
   for (const PendingAck& pending : acks) {
     const Ack ack{pending.update.update_id, pending.update.round, pending.status};
     EDGEFL_RETURN_IF_ERROR(send(channel, pending.peer, ack));

@@ -20,31 +20,33 @@ DeviceRecord& DeviceRegistry::join(const std::string& id, const std::string& pee
 DeviceRecord* DeviceRegistry::touch(const std::string& id, const std::string& peer,
                                     Clock::time_point now) {
   DeviceRecord* record = find(id);
-  if (record != nullptr) {
-    set_peer(*record, peer);
-    record->last_seen = now;
-  }
+  if (record != nullptr) touch(*record, peer, now);
   return record;
+}
+
+void DeviceRegistry::touch(DeviceRecord& record, const std::string& peer, Clock::time_point now) {
+  set_peer(record, peer);
+  record.last_seen = now;
 }
 
 void DeviceRegistry::set_peer(DeviceRecord& record, const std::string& peer) {
   if (record.peer == peer && !peer.empty()) return;
   auto old = by_peer_.find(record.peer);
-  if (old != by_peer_.end() && old->second == record.id) by_peer_.erase(old);
+  if (old != by_peer_.end() && old->second == &record) by_peer_.erase(old);
   record.peer = peer;
-  by_peer_[peer] = record.id;
+  by_peer_[peer] = &record;
 }
 
 DeviceRecord* DeviceRegistry::find_by_peer(const std::string& peer) {
   auto it = by_peer_.find(peer);
-  return it == by_peer_.end() ? nullptr : find(it->second);
+  return it == by_peer_.end() ? nullptr : it->second;
 }
 
 void DeviceRegistry::forget(const std::string& id) {
   auto it = devices_.find(id);
   if (it == devices_.end()) return;
   auto peer = by_peer_.find(it->second.peer);
-  if (peer != by_peer_.end() && peer->second == id) by_peer_.erase(peer);
+  if (peer != by_peer_.end() && peer->second == &it->second) by_peer_.erase(peer);
   devices_.erase(it);
 }
 
@@ -70,6 +72,12 @@ std::vector<std::string> DeviceRegistry::live_ids(Clock::time_point now,
     if (now - record.last_seen <= liveness) ids.push_back(id);
   }
   return ids;
+}
+
+std::size_t DeviceRegistry::live_count(Clock::time_point now, Clock::duration liveness) const {
+  std::size_t count = 0;
+  for (const auto& [id, record] : devices_) count += now - record.last_seen <= liveness ? 1 : 0;
+  return count;
 }
 
 std::vector<std::string> select_devices(const std::vector<std::string>& candidates, float fraction,

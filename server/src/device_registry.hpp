@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "edgefl/proto/messages.hpp"
@@ -42,8 +43,10 @@ class DeviceRegistry {
                      Clock::time_point now);
   // Refreshes the routing id and liveness of a known device; nullptr if unknown.
   DeviceRecord* touch(const std::string& id, const std::string& peer, Clock::time_point now);
+  void touch(DeviceRecord& record, const std::string& peer, Clock::time_point now);
   DeviceRecord* find(const std::string& id);
-  // The device whose current routing id is `peer` (plaintext links name no identity).
+  // The device whose current routing id is `peer` (plaintext links name no identity): one
+  // hash lookup, no allocation, whatever the number of devices.
   DeviceRecord* find_by_peer(const std::string& peer);
   void forget(const std::string& id);
 
@@ -51,6 +54,8 @@ class DeviceRegistry {
   bool evict_oldest(Clock::time_point cutoff);
   // Ids of devices heard from within `liveness`, in id order (deterministic).
   std::vector<std::string> live_ids(Clock::time_point now, Clock::duration liveness) const;
+  // How many of them, without building the list (asked on every poll while waiting).
+  std::size_t live_count(Clock::time_point now, Clock::duration liveness) const;
   std::size_t size() const { return devices_.size(); }
   const std::map<std::string, DeviceRecord>& records() const { return devices_; }
 
@@ -58,7 +63,8 @@ class DeviceRegistry {
   void set_peer(DeviceRecord& record, const std::string& peer);
 
   std::map<std::string, DeviceRecord> devices_;
-  std::map<std::string, std::string> by_peer_;  // routing id -> device id
+  // Routing id -> record; std::map nodes never move, so the pointers stay valid until forget().
+  std::unordered_map<std::string, DeviceRecord*> by_peer_;
 };
 
 // Picks max(min_count, ceil(fraction * n)) of `candidates` (all if fewer), uniformly without

@@ -52,7 +52,7 @@ ExactMean& RoundCoordinator::round_mean() {
 }
 
 Status RoundCoordinator::after_logged(const std::string& device_id, const Update&, const Admission&, bool) {
-  answered_.insert(device_id);
+  if (answered_.insert(device_id).second && asked_.count(device_id) != 0) ++asked_answered_;
   if (DeviceRecord* device = devices_.find(device_id)) device->busy_task = 0;
   const std::size_t wanted = config_.min_updates == 0 ? asked_.size() : config_.min_updates;
   if (round_open_ && !enough_at_ && answered_.size() >= wanted) enough_at_ = now();
@@ -104,9 +104,7 @@ Status RoundCoordinator::run_timers(ServerChannel& channel) {
     if (!enough) return enough.status();
     return *enough ? open_round(channel) : Status();
   }
-  std::size_t asked_answered = 0;
-  for (const std::string& id : asked_) asked_answered += answered_.count(id);
-  const bool all_answered = asked_answered == asked_.size();
+  const bool all_answered = asked_answered_ == asked_.size();
   const bool grace_over = config_.min_updates > 0 && answered_.size() >= config_.min_updates && enough_at_ &&
                           now - *enough_at_ >= scaled(config_.grace_s);
   const bool deadline = now - round_opened_at_ >= scaled(config_.round_deadline_s);
@@ -125,6 +123,7 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
   std::vector<std::string> selected = select_devices(live_devices(now), config_.fraction, config_.min_devices, rng);
   asked_ = std::set<std::string>(selected.begin(), selected.end());
   asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
+  asked_answered_ = answered_.size();
 
   // The first round after a gradient warm-up hands the devices the inner optimizer's state, as
   // every worker of the reference code holds it after its data-parallel steps.
@@ -174,6 +173,7 @@ Status RoundCoordinator::close_round() {
   mean.reset();
   answered_.clear();
   asked_.clear();
+  asked_answered_ = 0;
   round_open_ = false;
   waiting_since_ = now();
   return Status();

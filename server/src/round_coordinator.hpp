@@ -61,6 +61,7 @@ class RoundCoordinator final : public Coordinator {
   std::vector<uint8_t> task_bytes_;             // the round's Task, encoded once
   std::set<std::string> asked_;
   std::set<std::string> answered_;
+  std::size_t asked_answered_ = 0;  // |asked_ ∩ answered_|, kept as updates arrive
 };
 
 }  // namespace edgefl::server

@@ -63,6 +63,8 @@ std::string metrics_json(const RoundMetrics& m) {
       .add("late", m.late)
       .add("rejected", m.rejected)
       .add("duplicates", m.duplicates)
+      .add("update_batches", m.update_batches)
+      .add("wal_syncs", m.wal_syncs)
       .add("bytes_in", m.bytes_in)
       .add("bytes_out", m.bytes_out)
       .add("samples", m.samples)

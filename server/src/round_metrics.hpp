@@ -25,6 +25,8 @@ struct RoundMetrics {
   uint32_t rejected = 0;         // updates refused (shape, NaN, norm, unknown device, ...)
   std::map<std::string, uint32_t> rejected_by_reason;  // status code name -> updates (not in the line)
   uint32_t duplicates = 0;       // resent updates acknowledged again without re-applying
+  uint32_t update_batches = 0;   // arrival batches (one poll's messages) that held new updates
+  uint32_t wal_syncs = 0;        // write-ahead log fsyncs (group commit: at most one per batch)
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   double train_loss = 0;         // sample-weighted mean of the devices' local losses
@@ -61,6 +63,8 @@ class RoundTally {
     ++metrics_.rejected_by_reason[std::string(reason)];
   }
   void duplicate() { ++metrics_.duplicates; }
+  void update_batch() { ++metrics_.update_batches; }
+  void wal_synced() { ++metrics_.wal_syncs; }
   // The finished period's metrics (means computed, version set); the tally starts afresh.
   RoundMetrics finish(uint64_t version);
 

@@ -90,11 +90,11 @@ Status UpdateLedger::append(const std::string& device_id, std::span<const uint8_
   return Status();
 }
 
-Status UpdateLedger::sync() {
-  if (!unsynced_) return Status();
+Result<bool> UpdateLedger::sync() {
+  if (!unsynced_) return false;
   EDGEFL_RETURN_IF_ERROR(wal_->sync().with_context("write-ahead log sync"));
   unsynced_ = false;
-  return Status();
+  return true;
 }
 
 Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {

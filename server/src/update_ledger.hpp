@@ -65,8 +65,8 @@ class UpdateLedger {
   // Appends the update to the log. Not durable until sync(): acknowledge it only after that.
   Status append(const std::string& device_id, std::span<const uint8_t> update_message);
   // fsyncs what was appended since the last sync (nothing to do when nothing was): from here
-  // on those updates survive any crash.
-  Status sync();
+  // on those updates survive any crash. Returns whether it fsynced.
+  Result<bool> sync();
   // Writes `checkpoint` atomically as generation `generation`, then starts log generation + 1.
   Status commit(Checkpoint& checkpoint, uint64_t generation);
   // Writes `checkpoint` atomically as the current generation and keeps the log that follows:

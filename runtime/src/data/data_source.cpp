@@ -81,6 +81,38 @@ Result<Partition> split(const Dataset& data, const ShardSpec& s) {
 
 // The rows of partition `s.index`, capped at max_samples. Targets without classes have no
 // labels to skew: such data is always split IID. One partition is the whole data set.
+// Partition `index`'s rows cut to max_samples; an empty partition is an error naming it.
+Result<std::vector<uint32_t>> trimmed_rows(std::vector<uint32_t> rows, const ShardSpec& s,
+                                           uint32_t index) {
+  if (s.max_samples != 0 && rows.size() > s.max_samples) rows.resize(s.max_samples);
+  if (rows.empty()) {
+    return make_status(StatusCode::failed_precondition,
+                       "partition " + std::to_string(index) + " of " + std::to_string(s.count) +
+                           " (" + s.scheme + ") holds no samples; use another seed or alpha");
+  }
+  return rows;
+}
+
+// Every partition's rows of `data` (s.index unused); regression targets split IID.
+Result<std::vector<std::vector<uint32_t>>> split_rows(const Dataset& data, ShardSpec s) {
+  if (data.num_classes() == 0) s.scheme = "iid";
+  std::vector<std::vector<uint32_t>> clients;
+  if (s.count == 1) {
+    clients.emplace_back(data.size());
+    std::iota(clients[0].begin(), clients[0].end(), 0u);
+  } else {
+    Result<Partition> partition = split(data, s);
+    if (!partition) return partition.status();
+    clients = std::move(partition->clients);
+  }
+  for (uint32_t i = 0; i < clients.size(); ++i) {
+    Result<std::vector<uint32_t>> rows = trimmed_rows(std::move(clients[i]), s, i);
+    if (!rows) return rows.status();
+    clients[i] = std::move(*rows);
+  }
+  return clients;
+}
+
 Result<std::vector<uint32_t>> rows_of(const Dataset& data, ShardSpec s) {
   if (s.index >= s.count) {
     return make_status(StatusCode::invalid_argument, "partition index " + std::to_string(s.index) +
@@ -97,16 +129,9 @@ Result<std::vector<uint32_t>> rows_of(const Dataset& data, ShardSpec s) {
     if (!partition) return partition.status();
     rows = std::move(partition->clients[s.index]);
   }
-  if (s.max_samples != 0 && rows.size() > s.max_samples) rows.resize(s.max_samples);
-  if (rows.empty()) {
-    return make_status(StatusCode::failed_precondition,
-                       "partition " + std::to_string(s.index) + " of " + std::to_string(s.count) +
-                           " (" + s.scheme + ") holds no samples; use another seed or alpha");
-  }
-  return rows;
+  return trimmed_rows(std::move(rows), s, s.index);
 }
 
-// The rows of `data` (sorted, unique), without a copy when they are all of it.
 Result<Dataset> keep_rows(Dataset data, std::span<const uint32_t> rows) {
   if (rows.size() == data.size()) return data;
   return data.select(rows);
@@ -292,6 +317,28 @@ Result<std::vector<uint32_t>> DataSource::shard_rows(const ShardSpec& shard) con
   Result<Dataset> train = kind_ == Kind::file ? file_.load() : synthetic_train();
   if (!train) return train.status();
   return rows_of(*train, shard);
+}
+
+Result<Dataset> DataSource::load_train() const {
+  if (kind_ == Kind::fashion_mnist) {
+    IdxPaths paths = fashion_mnist_paths(dir_, "train");
+    Result<Dataset> train = load_idx(paths.images, paths.labels, 10, kFashionMnistStandardised);
+    if (!train) return train.status().with_context("Fashion-MNIST training set");
+    return train;
+  }
+  return kind_ == Kind::file ? file_.load() : synthetic_train();
+}
+
+Result<std::vector<std::vector<uint32_t>>> DataSource::partition_rows(
+    const Dataset& train, const ShardSpec& shard) const {
+  if (kind_ != Kind::linear_nodes) return split_rows(train, shard);
+  std::vector<std::vector<uint32_t>> clients;
+  for (ShardSpec node = shard; node.index < shard.count; ++node.index) {
+    Result<std::vector<uint32_t>> rows = node_rows(node);
+    if (!rows) return rows.status();
+    clients.push_back(std::move(*rows));
+  }
+  return clients;
 }
 
 Result<std::vector<uint32_t>> DataSource::node_rows(const ShardSpec& shard) const {

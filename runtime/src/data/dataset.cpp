@@ -75,45 +75,57 @@ Result<Dataset> Dataset::select(std::span<const uint32_t> indices) const {
     for (uint32_t i : indices) rows.insert(rows.end(), bytes_.begin() + i * dim_, bytes_.begin() + (i + 1) * dim_);
     Result<Dataset> selected =
         from_bytes(dim_, std::move(rows), std::move(targets), scaling_, classes_);
-    if (selected) EDGEFL_RETURN_IF_ERROR(selected->set_standardization(standardization_));
+    if (selected) EDGEFL_RETURN_IF_ERROR(selected->set_standardization(standardization()));
     return selected;
   }
   std::vector<float> rows;
   rows.reserve(indices.size() * dim_);
   for (uint32_t i : indices) rows.insert(rows.end(), floats_.begin() + i * dim_, floats_.begin() + (i + 1) * dim_);
   Result<Dataset> selected = from_floats(dim_, std::move(rows), std::move(targets), classes_);
-  if (selected) EDGEFL_RETURN_IF_ERROR(selected->set_standardization(standardization_));
+  if (selected) EDGEFL_RETURN_IF_ERROR(selected->set_standardization(standardization()));
   return selected;
 }
 
-Status Dataset::set_standardization(const Standardization& s) {
-  if (s.empty()) {
-    standardization_ = s;
-    standard_scale_.clear();
-    standard_offset_.clear();
-    return Status();
-  }
-  EDGEFL_RETURN_IF_ERROR(check_standardization(s, dim_));
-  standardization_ = s;
-  standard_scale_.assign(dim_, 1.0f);
-  standard_offset_.assign(dim_, 0.0f);
-  for (std::size_t j = 0; j < dim_; ++j) {
+Result<StandardScaling> StandardScaling::create(const Standardization& s, std::size_t dim) {
+  StandardScaling scaling;
+  if (s.empty()) return scaling;
+  EDGEFL_RETURN_IF_ERROR(check_standardization(s, dim));
+  scaling.standardization_ = s;
+  scaling.scale_.assign(dim, 1.0f);
+  scaling.offset_.assign(dim, 0.0f);
+  for (std::size_t j = 0; j < dim; ++j) {
     const std::size_t k = s.mean.size() == 1 ? 0 : j;
-    standard_scale_[j] = static_cast<float>(1.0 / s.deviation[k]);
-    standard_offset_[j] = static_cast<float>(-s.mean[k] / s.deviation[k]);
+    scaling.scale_[j] = static_cast<float>(1.0 / s.deviation[k]);
+    scaling.offset_[j] = static_cast<float>(-s.mean[k] / s.deviation[k]);
   }
+  return scaling;
+}
+
+void StandardScaling::apply_transposed(float* x, std::size_t count) const {
+  for (std::size_t j = 0; j < scale_.size(); ++j) {
+    float* row = x + j * count;
+    for (std::size_t s = 0; s < count; ++s) row[s] = row[s] * scale_[j] + offset_[j];
+  }
+}
+
+Status Dataset::set_standardization(const Standardization& s) {
+  Result<StandardScaling> scaling = StandardScaling::create(s, dim_);
+  if (!scaling) return scaling.status();
+  standard_ = std::move(*scaling);
   return Status();
 }
 
-FeatureMoments feature_moments(const Dataset& data) {
+FeatureMoments feature_moments(const DatasetView& data) {
+  const Dataset& dataset = data.dataset();
   FeatureMoments moments;
-  moments.mean.assign(data.dim(), 0.0);
-  moments.m2.assign(data.dim(), 0.0);
-  for (std::size_t i = 0; i < data.size(); ++i) {
+  moments.mean.assign(dataset.dim(), 0.0);
+  moments.m2.assign(dataset.dim(), 0.0);
+  for (std::size_t p = 0; p < data.size(); ++p) {
+    const std::size_t i = data.index(p);
     ++moments.count;
     const double inverse = 1.0 / static_cast<double>(moments.count);
-    for (std::size_t j = 0; j < data.dim(); ++j) {
-      const double x = data.loaded_feature(i, j);
+    for (std::size_t j = 0; j < dataset.dim(); ++j) {
+      const double x = dataset.loaded_feature(i, j);
       const double delta = x - moments.mean[j];
       moments.mean[j] += delta * inverse;
       moments.m2[j] += delta * (x - moments.mean[j]);
@@ -123,9 +135,8 @@ FeatureMoments feature_moments(const Dataset& data) {
 }
 
 std::size_t Dataset::memory_bytes() const {
-  return bytes_.capacity() + (floats_.capacity() + targets_.capacity() +
-                              standard_scale_.capacity() + standard_offset_.capacity()) *
-                                 sizeof(float);
+  return bytes_.capacity() + (floats_.capacity() + targets_.capacity()) * sizeof(float) +
+         standard_.memory_bytes();
 }
 
 void Dataset::gather_transposed(std::span<const uint32_t> samples, float* x, float* y) const {
@@ -141,11 +152,8 @@ void Dataset::gather_transposed(std::span<const uint32_t> samples, float* x, flo
       const float scale = scaling_.scale, offset = scaling_.offset;
       for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j] * scale + offset;
     }
-    if (!standard_scale_.empty()) {
-      for (std::size_t j = 0; j < dim_; ++j)
-        x[j * count + s] = x[j * count + s] * standard_scale_[j] + standard_offset_[j];
-    }
   }
+  standard_.apply_transposed(x, count);
 }
 
 Status DatasetView::validate() const {
@@ -164,6 +172,7 @@ void DatasetView::gather_transposed(std::span<const uint32_t> positions, std::sp
                                     float* x, float* y) const {
   for (std::size_t s = 0; s < positions.size(); ++s) scratch[s] = index(positions[s]);
   dataset_->gather_transposed(scratch.first(positions.size()), x, y);
+  if (scaling_ != nullptr) scaling_->apply_transposed(x, positions.size());
 }
 
 std::vector<std::size_t> DatasetView::label_histogram() const {

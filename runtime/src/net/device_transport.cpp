@@ -43,7 +43,8 @@ Result<std::unique_ptr<DeviceTransport>> DeviceTransport::connect(NetContext& ct
       apply_curve_client(impl->socket, *security.curve, security.server_public_z85);
     }
     impl->send_timeout_ms = policy.send_timeout_ms();
-    impl->monitor = std::make_unique<SocketMonitor>(ctx.impl(), impl->socket);
+    if (policy.link_events)
+      impl->monitor = std::make_unique<SocketMonitor>(ctx.impl(), impl->socket);
     impl->socket.connect(endpoint);
     return std::unique_ptr<DeviceTransport>(new DeviceTransport(std::move(impl)));
   } catch (const zmq::error_t& e) {
@@ -71,7 +72,8 @@ Status DeviceTransport::send(ByteView message) {
 
 Result<std::optional<Bytes>> DeviceTransport::receive(std::chrono::milliseconds timeout) {
   try {
-    impl_->monitor->collect();  // see SocketMonitor: libzmq stalls when its events pile up
+    if (impl_->monitor)
+      impl_->monitor->collect();  // see SocketMonitor: libzmq stalls when its events pile up
     auto frames = receive_message(impl_->socket, timeout, 1);
     if (!frames) return std::optional<Bytes>();
     return std::optional<Bytes>(frame_bytes((*frames)[0]));
@@ -82,6 +84,7 @@ Result<std::optional<Bytes>> DeviceTransport::receive(std::chrono::milliseconds 
 
 std::vector<LinkEvent> DeviceTransport::poll_events(std::chrono::milliseconds wait) {
   try {
+    if (!impl_->monitor) return {};  // link_events off
     return impl_->monitor->drain(wait);
   } catch (const zmq::error_t&) {
     return {};  // a monitor failure loses hints, never messages

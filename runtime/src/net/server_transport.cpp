@@ -79,7 +79,8 @@ Result<std::unique_ptr<ServerTransport>> ServerTransport::bind(NetContext& ctx,
     auto impl = std::make_unique<Impl>(ctx.impl(), policy);
     apply_socket_policy(impl->socket, policy, SocketRole::server);
     if (security.curve) apply_curve_server(impl->socket, *security.curve);
-    impl->monitor = std::make_unique<SocketMonitor>(ctx.impl(), impl->socket);
+    if (policy.link_events)
+      impl->monitor = std::make_unique<SocketMonitor>(ctx.impl(), impl->socket);
     impl->socket.bind(endpoint);
     impl->endpoint = impl->socket.get(zmq::sockopt::last_endpoint);
     impl->port = endpoint_port(impl->endpoint);
@@ -127,7 +128,8 @@ Result<std::optional<Inbound>> ServerTransport::receive(std::chrono::millisecond
     // [routing id, payload]; a device that sent several frames broke the protocol: skipped.
     // So is a message over its peer's rate: dropped before anyone decodes it, and the peer's
     // connection cut so the rest of its flood is not received one message at a time.
-    impl_->monitor->collect();  // see SocketMonitor: libzmq stalls when its events pile up
+    if (impl_->monitor)
+      impl_->monitor->collect();  // see SocketMonitor: libzmq stalls when its events pile up
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::optional<std::vector<zmq::message_t>> frames;
     while (true) {
@@ -160,6 +162,7 @@ void ServerTransport::charge(const std::string& peer, double messages) {
 
 std::vector<LinkEvent> ServerTransport::poll_events(std::chrono::milliseconds wait) {
   try {
+    if (!impl_->monitor) return {};  // link_events off
     return impl_->monitor->drain(wait);
   } catch (const zmq::error_t&) {
     return {};  // a monitor failure loses hints, never messages

@@ -78,6 +78,23 @@ TEST_CASE(
   for (std::size_t i = 0; i < kDevices; ++i)
     CHECK(fleet.acks(i) == std::pair<std::size_t, std::size_t>{1, 0});
   CHECK(fleet.server.coordinator->rounds_closed() == 1);
+  // The round's metrics line counts the batch and its one fsync.
+  const server::RoundMetrics& round = fleet.server.coordinator->history().back();
+  CHECK(round.update_batches == 1);
+  CHECK(round.wal_syncs == 1);
+}
+
+TEST_CASE("group commit: updates that arrive apart are counted as batches, one fsync each") {
+  Fleet fleet;
+  for (std::size_t i = 0; i < kDevices; ++i) {
+    fleet.devices[i]->answer(fleet.tasks[i], delta_of(i));
+    fleet.server.deliver();
+  }
+  REQUIRE(fleet.server.coordinator->rounds_closed() == 1);
+  const server::RoundMetrics& round = fleet.server.coordinator->history().back();
+  CHECK(round.update_batches == kDevices);
+  CHECK(round.wal_syncs == kDevices);
+  CHECK(fleet.server.fs.file_syncs(kRoundOneLog) >= kDevices);
 }
 
 TEST_CASE(

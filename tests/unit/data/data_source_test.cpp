@@ -190,3 +190,37 @@ TEST_CASE("data source: linreg/linclass give partition m of M nodes node m's con
     CHECK(parsed.status().code() == edgefl::StatusCode::invalid_argument);
   }
 }
+
+TEST_CASE("data source: partition_rows of the loaded training set are every device's shard_rows") {
+  // What the simulator shares: one training set, each device's rows of it.
+  for (const char* name : {"blobs:8:4", "linear:3", "linreg:d=3:n=60:nodes=4"}) {
+    CAPTURE(name);
+    auto source = DataSource::parse(name);
+    REQUIRE(source.ok());
+    auto train = source->load_train();
+    REQUIRE(train.ok());
+    for (const char* scheme : {"iid", "dirichlet", "shards"}) {
+      CAPTURE(scheme);
+      ShardSpec shard;
+      shard.scheme = scheme;
+      shard.count = 4;
+      shard.max_samples = 50;
+      auto all = source->partition_rows(*train, shard);
+      REQUIRE(all.ok());
+      REQUIRE(all->size() == 4);
+      for (shard.index = 0; shard.index < 4; ++shard.index) {
+        auto rows = source->shard_rows(shard);
+        REQUIRE(rows.ok());
+        CHECK((*all)[shard.index] == *rows);
+        auto loaded = source->load_shard(shard);
+        REQUIRE(loaded.ok());
+        REQUIRE(loaded->data.size() == rows->size());
+        edgefl::DatasetView view(*train, (*all)[shard.index]);
+        for (std::size_t i = 0; i < rows->size(); ++i) {
+          CHECK(loaded->data.target(i) == train->target(view.index(i)));
+          CHECK(loaded->data.feature(i, 0) == train->feature(view.index(i), 0));
+        }
+      }
+    }
+  }
+}

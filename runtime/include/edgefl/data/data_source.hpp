@@ -1,9 +1,10 @@
 // DataSource: the named data a server evaluates on and a device trains on.
 //
-//   auto source = edgefl::DataSource::parse("fashion-mnist");      // or "blobs:32:4", "linear:1000"
-//   auto test = source->load_test(spec, /*max_samples=*/10000);     // server-side evaluation
-//   auto shard = source->load_shard(spec, shard_spec);              // one device's partition
-//   auto rows = source->shard_rows(shard_spec);                     // its training-set rows
+//   auto source = edgefl::DataSource::parse("fashion-mnist");      // or "blobs:32:4",
+//   "linear:1000" auto test = source->load_test(spec, /*max_samples=*/10000);     // server-side
+//   evaluation auto shard = source->load_shard(spec, shard_spec);              // one device's
+//   partition auto rows = source->shard_rows(shard_spec);                     // its training-set
+//   rows auto all = source->partition_rows(*source->load_train(), spec); // every partition's rows
 //
 // Names:
 //   fashion-mnist          Debian's dataset-fashion-mnist (or `dir`), 784 inputs, 10 classes
@@ -80,6 +81,12 @@ class DataSource {
   // The training-set rows load_shard keeps (sorted), computed from the labels alone; lets
   // another program (e.g. a baseline) train on exactly the same split.
   Result<std::vector<uint32_t>> shard_rows(const ShardSpec& shard) const;
+  // The whole training set, once, and every partition's rows of it (shard.index unused): the
+  // rows shard_rows gives partition i are element i. For many devices in one process that
+  // share one copy of the data (DatasetView) instead of each loading its shard.
+  Result<Dataset> load_train() const;
+  Result<std::vector<std::vector<uint32_t>>> partition_rows(const Dataset& train,
+                                                            const ShardSpec& shard) const;
 
  private:
   // All samples of a synthetic source, training rows first (the same on every machine).

@@ -30,6 +30,28 @@ struct ByteScaling {
 // zero-centred inputs (measured: +1.5 points after 30 FedAvg rounds).
 inline constexpr ByteScaling kFashionMnistStandardised{1.0f / (255.0f * 0.3530f), -0.2860f / 0.3530f};
 
+// A standardisation turned into one multiply-add per feature: x * scale[j] + offset[j], with
+// scale = 1 / deviation and offset = -mean / deviation (one pair for every feature when the
+// standardisation is pooled). Empty: features pass unchanged.
+class StandardScaling {
+ public:
+  StandardScaling() = default;
+  // Errors: check_standardization for `dim` features.
+  static Result<StandardScaling> create(const Standardization& s, std::size_t dim);
+
+  bool empty() const { return scale_.empty(); }
+  const Standardization& standardization() const { return standardization_; }
+  float apply(std::size_t j, float x) const { return empty() ? x : x * scale_[j] + offset_[j]; }
+  // x[j * count + s] for every feature j and sample s < count (feature-major batches).
+  void apply_transposed(float* x, std::size_t count) const;
+  std::size_t memory_bytes() const { return (scale_.capacity() + offset_.capacity()) * sizeof(float); }
+
+ private:
+  Standardization standardization_;
+  std::vector<float> scale_;
+  std::vector<float> offset_;
+};
+
 class Dataset {
  public:
   Dataset() = default;
@@ -49,8 +71,7 @@ class Dataset {
   std::span<const float> targets() const { return targets_; }
   // Feature j of sample i as float, standardised when a standardisation is set.
   float feature(std::size_t i, std::size_t j) const {
-    const float value = loaded_feature(i, j);
-    return standard_scale_.empty() ? value : value * standard_scale_[j] + standard_offset_[j];
+    return standard_.apply(j, loaded_feature(i, j));
   }
   // The same as loaded (bytes scaled), whatever standardisation is set.
   float loaded_feature(std::size_t i, std::size_t j) const {
@@ -60,8 +81,12 @@ class Dataset {
   // the stored values stay, so a later call replaces this one, and an empty `s` removes it.
   // Errors: check_standardization for this dataset's dim.
   Status set_standardization(const Standardization& s);
-  const Standardization& standardization() const { return standardization_; }
+  const Standardization& standardization() const { return standard_.standardization(); }
   std::size_t memory_bytes() const;
+  // What one sample occupies: its features and its target.
+  std::size_t row_bytes() const {
+    return dim_ * (bytes_.empty() ? sizeof(float) : 1) + sizeof(float);
+  }
   // A new dataset holding copies of the rows at `indices` (each < size(), else out_of_range).
   Result<Dataset> select(std::span<const uint32_t> indices) const;
 
@@ -75,21 +100,21 @@ class Dataset {
   std::vector<uint8_t> bytes_;
   std::vector<float> floats_;
   std::vector<float> targets_;
-  Standardization standardization_;
-  std::vector<float> standard_scale_;   // per feature: 1 / deviation (empty: none)
-  std::vector<float> standard_offset_;  // per feature: -mean / deviation
+  StandardScaling standard_;
 };
 
-// The moments of every feature as loaded (loaded_feature), in one pass (Welford, in double).
-FeatureMoments feature_moments(const Dataset& data);
 
-// A dataset restricted to an index list (or all of it). Does not own anything: the dataset and
-// the index list must outlive the view.
+// A dataset restricted to an index list (or all of it), optionally standardised on the way out
+// (on top of the dataset's own): devices sharing one dataset in a simulation each standardise
+// their own view, and the dataset stays read-only. Does not own anything: the dataset, the
+// index list and the scaling must outlive the view.
 class DatasetView {
  public:
-  explicit DatasetView(const Dataset& dataset) : dataset_(&dataset), all_(true) {}
-  DatasetView(const Dataset& dataset, std::span<const uint32_t> indices)
-      : dataset_(&dataset), indices_(indices), all_(false) {}
+  explicit DatasetView(const Dataset& dataset, const StandardScaling* scaling = nullptr)
+      : dataset_(&dataset), scaling_(scaling), all_(true) {}
+  DatasetView(const Dataset& dataset, std::span<const uint32_t> indices,
+              const StandardScaling* scaling = nullptr)
+      : dataset_(&dataset), indices_(indices), scaling_(scaling), all_(false) {}
 
   const Dataset& dataset() const { return *dataset_; }
   std::size_t size() const { return all_ ? dataset_->size() : indices_.size(); }
@@ -104,11 +129,22 @@ class DatasetView {
                          float* y) const;
   // Samples per class (empty for regression).
   std::vector<std::size_t> label_histogram() const;
+  // What the view's samples occupy (its rows of a shared dataset, with their index list).
+  std::size_t memory_bytes() const {
+    return all_ ? dataset_->memory_bytes()
+                : indices_.size() * (dataset_->row_bytes() + sizeof(uint32_t));
+  }
 
  private:
   const Dataset* dataset_;
   std::span<const uint32_t> indices_;
+  const StandardScaling* scaling_;
   bool all_;
 };
+
+// The moments of every feature of the view's samples as the dataset loaded them
+// (loaded_feature: no standardisation), in one pass (Welford, in double).
+FeatureMoments feature_moments(const DatasetView& data);
+inline FeatureMoments feature_moments(const Dataset& data) { return feature_moments(DatasetView(data)); }
 
 }  // namespace edgefl

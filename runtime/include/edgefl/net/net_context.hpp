@@ -19,7 +19,9 @@ class NetContext {
  public:
   struct Impl;  // the zmq::context_t, private to runtime/src/net
 
-  static Result<std::unique_ptr<NetContext>> create(int io_threads = 1);
+  // max_sockets: ZeroMQ sockets the context may hold (0: libzmq's default, 1023). A process
+  // with many device transports needs more: each is one socket, two more with a link monitor.
+  static Result<std::unique_ptr<NetContext>> create(int io_threads = 1, int max_sockets = 0);
   ~NetContext();
   NetContext(const NetContext&) = delete;
   NetContext& operator=(const NetContext&) = delete;

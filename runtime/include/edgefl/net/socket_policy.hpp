@@ -57,6 +57,12 @@ struct SocketPolicy {
   // Server: messages a peer (one connection) may deliver per second, and the burst above that
   // rate; the excess is dropped before decoding and counted. Honest devices send a few per
   // second (heartbeats, an update, resends after a reconnect).
+  // A socket monitor reporting LinkEvents (poll_events). It costs two more sockets and an
+  // inproc pipe per transport; without it poll_events reports nothing. A device needs it to
+  // name a refused key; a host that reads no events (the coordinator, a simulation whose
+  // ends are both its own) turns it off.
+  bool link_events = true;
+
   double peer_messages_per_s = 200.0;
   double peer_burst = 400.0;
 
