@@ -88,8 +88,14 @@ Status GraphReader::refuse(const onnx::NodeProto& n, const std::string& why) con
 Status GraphReader::attributes(const onnx::NodeProto& n,
                                std::initializer_list<std::string_view> known) const {
   for (const onnx::AttributeProto& a : n.attribute()) {
-    if (std::find(known.begin(), known.end(), a.name()) == known.end())
-      return refuse(n, "attribute '" + a.name() + "' is not supported");
+    if (std::find(known.begin(), known.end(), a.name()) != known.end()) continue;
+    std::string supported;
+    for (std::string_view name : known)
+      supported += (supported.empty() ? "" : ", ") + std::string(name);
+    return refuse(
+        n, "attribute '" + a.name() + "' is not supported (" +
+               (supported.empty() ? std::string("it takes none") : "supported: " + supported) +
+               ")");
   }
   return Status();
 }
@@ -218,7 +224,15 @@ Result<ImportedModel> GraphReader::read(const onnx::ModelProto& model) {
   if (!spec) return spec.status();
   ImportedModel imported{*spec, std::vector<float>(spec->parameter_count()), {}};
   EDGEFL_RETURN_IF_ERROR(params_from_tensors(*spec, tensors_, imported.params));
-  for (const ShapedTensor& t : tensors_) imported.tensor_names.push_back(t.name);
+  std::unordered_set<std::string> seen;
+  for (const ShapedTensor& t : tensors_) {
+    if (!seen.insert(t.name).second) {
+      return make_status(StatusCode::invalid_argument,
+                         "initialiser '" + t.name +
+                             "' is the weights of two layers: tied weights are not supported");
+    }
+    imported.tensor_names.push_back(t.name);
+  }
   return imported;
 }
 
@@ -453,8 +467,9 @@ Status GraphReader::conv_node(const onnx::NodeProto& n) {
   Result<const Constant*> weight = constant_input(n, 1);
   if (!weight) return weight.status();
   const Constant& w = **weight;
-  if (w.integer || w.dims.size() != 4)
-    return refuse(n, "only 2-D convolutions with float weights are supported");
+  if (w.integer || w.dims.size() != 4 || std::find(w.dims.begin(), w.dims.end(), 0) != w.dims.end())
+    return refuse(n, "only 2-D convolutions with float weights are supported, not weights " +
+                         ints_text(w.dims));
   const auto size = [](int64_t v) { return static_cast<std::size_t>(v); };
   const std::size_t filters = size(w.dims[0]), group_in = size(w.dims[1]), kh = size(w.dims[2]),
                     kw = size(w.dims[3]);

@@ -9,7 +9,8 @@
 namespace edgefl::fuzz {
 
 int run_one(const uint8_t* data, std::size_t size) {
-  Result<onnx_io::ImportedModel> model = onnx_io::import_onnx(std::span<const uint8_t>(data, size), "input.onnx");
+  Result<onnx_io::ImportedModel> model =
+      onnx_io::import_onnx(std::span<const uint8_t>(data, size), "input.onnx");
   if (!model.ok()) {
     if (model.status().code() == StatusCode::ok) std::abort();
     return 0;
@@ -17,9 +18,10 @@ int run_one(const uint8_t* data, std::size_t size) {
   if (model->params.size() != model->spec.parameter_count()) std::abort();
   Result<std::string> again = onnx_io::export_onnx(model->spec, model->params, model->tensor_names);
   if (!again.ok()) std::abort();
-  Result<onnx_io::ImportedModel> back =
-      onnx_io::import_onnx(std::span(reinterpret_cast<const uint8_t*>(again->data()), again->size()), "again");
-  if (!back.ok() || back->params != model->params || back->tensor_names != model->tensor_names) std::abort();
+  Result<onnx_io::ImportedModel> back = onnx_io::import_onnx(
+      std::span(reinterpret_cast<const uint8_t*>(again->data()), again->size()), "again");
+  if (!back.ok() || back->params != model->params || back->tensor_names != model->tensor_names)
+    std::abort();
   return 0;
 }
 

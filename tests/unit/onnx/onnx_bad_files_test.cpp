@@ -104,7 +104,24 @@ TEST_CASE("onnx bad files: attributes the runtime has no layer for are refused")
 
   model = fixture_model("cnn.onnx");
   attribute(*model.mutable_graph()->mutable_node(0), "mystery").set_i(1);
-  CHECK(mentions(import_error(model), "(Conv): attribute 'mystery' is not supported"));
+  CHECK(mentions(import_error(model),
+                 "(Conv): attribute 'mystery' is not supported (supported: kernel_shape, strides, "
+                 "pads, dilations, group, auto_pad)"));
+}
+
+TEST_CASE("onnx bad files: weights two layers share are refused") {
+  auto spec = edgefl::ModelSpec::parse("in:4 dense4 relu dense4");
+  REQUIRE(spec.ok());
+  auto bytes =
+      onnx_io::export_onnx(*spec, std::vector<float>(spec->parameter_count(), 0.5f),
+                           std::vector<std::string>{"a.weight", "a.bias", "b.weight", "b.bias"});
+  REQUIRE(bytes.ok());
+  onnx::ModelProto model;
+  REQUIRE(model.ParseFromString(*bytes));
+  onnx::NodeProto& second = *model.mutable_graph()->mutable_node(2);
+  REQUIRE(second.op_type() == "Gemm");
+  second.set_input(1, "a.weight");
+  CHECK(mentions(import_error(model), "initialiser 'a.weight' is the weights of two layers"));
 }
 
 TEST_CASE("onnx bad files: weights of the wrong type or size, a branch, a wrong opset") {
