@@ -457,7 +457,7 @@ Result<Padding> GraphReader::padding(const onnx::NodeProto& n, std::size_t kh, s
       n,
       "pads " + ints_text(pads) + " on a " + to_string(act_.shape) +
           " input are neither none nor 'same' (ceil(in / stride) outputs, the odd padding cell at "
-          "the end): use symmetric padding (k - 1) / 2 with stride 1");
+          "the end): use padding (k - 1) / 2 with stride 1, or none");
 }
 
 Status GraphReader::conv_node(const onnx::NodeProto& n) {
@@ -473,10 +473,8 @@ Status GraphReader::conv_node(const onnx::NodeProto& n) {
   const auto size = [](int64_t v) { return static_cast<std::size_t>(v); };
   const std::size_t filters = size(w.dims[0]), group_in = size(w.dims[1]), kh = size(w.dims[2]),
                     kw = size(w.dims[3]);
-  if (attr_ints(n, "kernel_shape",
-                w.dims.size() == 4
-                    ? std::vector<int64_t>{w.dims[2], w.dims[3]}
-                    : std::vector<int64_t>{}) != std::vector<int64_t>{w.dims[2], w.dims[3]})
+  const std::vector<int64_t> kernel{w.dims[2], w.dims[3]};
+  if (attr_ints(n, "kernel_shape", kernel) != kernel)
     return refuse(n, "kernel_shape does not match the weights " + ints_text(w.dims));
   const std::vector<int64_t> strides = attr_ints(n, "strides", {1, 1}),
                              dilations = attr_ints(n, "dilations", {1, 1});
