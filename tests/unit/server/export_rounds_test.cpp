@@ -9,7 +9,8 @@
 namespace edgefl::testing {
 
 TEST_CASE(
-    "server export: initial weights are the first global model; every round writes an ONNX file") {
+    "server export: initial weights are the first global model, and every round writes an ONNX "
+    "file") {
   TempDir dir;
   server::ServerConfig c = MemoryServer::config("fedavg");
   c.model = "mlp:3-2-2:relu";
