@@ -27,3 +27,11 @@ if(EDGEFL_BUILD_TESTS)
 endif()
 
 find_package(CLI11 REQUIRED)
+
+# ONNX import and export (server/onnx): Debian's libonnx-dev over libprotobuf-dev, for the
+# server and workstation tools only. Protobuf first: ONNX's CMake config names
+# protobuf::libprotobuf without finding it.
+if(EDGEFL_BUILD_SERVER)
+  find_package(Protobuf REQUIRED)
+  find_package(ONNX REQUIRED)
+endif()

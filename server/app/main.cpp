@@ -3,7 +3,8 @@
 //   edgefl-server --model mlp:784-256-128-10:relu --rounds 20 --endpoint tcp://0.0.0.0:5555
 //                 --secret-key keys/server.key --allowed-keys keys/devices.txt   (one line)
 //   edgefl-server --config server.toml --resume
-//   edgefl-server export --checkpoint STATE_DIR --format safetensors --out model.safetensors
+//   edgefl-server export --checkpoint STATE_DIR --format safetensors|onnx --out FILE
+//   edgefl-server predict --checkpoint STATE_DIR --input x.safetensors --out y.safetensors
 //
 // Exit status: 0 finished, 1 a runtime failure (state is safe: restart with --resume),
 // 2 a bad flag or configuration, 130 stopped by a signal (also safe to --resume).
@@ -15,6 +16,7 @@
 #include "coordinator.hpp"
 #include "edgefl/base/open_file_limit.hpp"
 #include "edgefl/base/timing.hpp"
+#include "predict_command.hpp"
 #include "edgefl/net/curve.hpp"
 #include "edgefl/net/net_context.hpp"
 #include "edgefl/net/zap_authenticator.hpp"
@@ -43,6 +45,7 @@ int fail(const edgefl::Status& status, int code) {
 int main(int argc, char** argv) {
   using namespace edgefl;
   if (argc > 1 && std::string(argv[1]) == "export") return server::run_export_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "predict") return server::run_predict_command(argc - 1, argv + 1);
   std::string help;
   Result<double> time_scale = time_scale_from_env();  // the time_scale default (qemu runs)
   if (!time_scale) return fail(time_scale.status(), 2);

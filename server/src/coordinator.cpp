@@ -4,9 +4,11 @@
 #include "coordinator.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "async_coordinator.hpp"
 #include "edgefl/nn/model.hpp"
+#include "model_weights.hpp"
 #include "edgefl/base/rng.hpp"
 #include "gradient_step.hpp"
 #include "round_coordinator.hpp"
@@ -120,6 +122,8 @@ Status Coordinator::open_services(FileSystem& fs) {
     EDGEFL_RETURN_IF_ERROR(restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
     EDGEFL_RETURN_IF_ERROR(
         standardization_->restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
+  } else if (!config_.initial_params.empty()) {  // an ONNX graph's or a weights file's
+    std::copy(config_.initial_params.begin(), config_.initial_params.end(), global_.span().begin());
   } else {
     EDGEFL_RETURN_IF_ERROR(init_parameters(spec_, global_.span(), config_.seed));
   }
@@ -400,7 +404,9 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
 }
 
 Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
-  return write_checkpoint(generation);
+  EDGEFL_RETURN_IF_ERROR(write_checkpoint(generation));
+  export_if_due();
+  return Status();
 }
 
 Status Coordinator::write_checkpoint(std::optional<uint64_t> rotate_to) {
@@ -420,6 +426,26 @@ Status Coordinator::write_checkpoint(std::optional<uint64_t> rotate_to) {
   // `checkpoint` points into `state`'s buffers: written before they go.
   return rotate_to ? ledger_->commit(checkpoint, *rotate_to)
                    : ledger_->rewrite_checkpoint(checkpoint);
+}
+
+void Coordinator::export_if_due() {
+  const uint64_t every = config_.export_model.every_rounds;
+  const uint64_t reached = asynchronous() ? version_ : rounds_closed_;
+  if (every == 0 || reached == 0 || reached % every != 0) return;
+  // A failed export is a warning: the checkpoint holds the model and `edgefl-server export` can
+  // write it later.
+  Result<ModelFormat> format = parse_model_format(config_.export_model.format);
+  const std::string dir = config_.export_model.dir.empty() ? config_.state_dir + "/exports" : config_.export_model.dir;
+  char number[24];
+  std::snprintf(number, sizeof number, "%06llu", static_cast<unsigned long long>(reached));
+  const std::string path = dir + "/model-" + number + std::string(model_format_extension(*format));
+  Status written = posix_file_system().create_dir(dir);
+  if (written.ok()) {
+    written = write_model_file(*format, path, spec_, global_.span(), config_.tensor_names,
+                               {{"edgefl.model_version", std::to_string(version_)},
+                                {"edgefl.round", std::to_string(rounds_closed_)}});
+  }
+  if (!written.ok()) warn("export to " + path + ": " + written.to_string());
 }
 
 Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round,

@@ -151,6 +151,8 @@ class Coordinator {
   void reject_unstored(ServerChannel& channel, const std::string& peer, uint64_t update_id);
   // Checkpoint (atomic) naming `generation` as the log that follows, then rotate the log.
   Status checkpoint_and_rotate(uint64_t generation);
+  // The export.* model file, when the run has reached a multiple of export.every_rounds.
+  void export_if_due();
   uint64_t generation() const { return ledger_->generation(); }
   // Completes the tally (loss, evaluation, timing), writes the metrics line and starts a new one.
   Status publish_metrics(Clock::time_point started_at);

@@ -12,6 +12,7 @@
 #include "edgefl/io/safetensors.hpp"
 #include "edgefl/proto/checkpoint.hpp"
 #include "edgefl/store/atomic_file.hpp"
+#include "model_weights.hpp"
 
 namespace edgefl::server {
 
@@ -27,33 +28,43 @@ std::string checkpoint_file(const std::string& path) {
 
 }  // namespace
 
-Result<ExportSummary> export_checkpoint(const ExportOptions& options) {
-  if (options.format != "safetensors") {
-    return make_status(StatusCode::invalid_argument,
-                       "export format '" + options.format + "' is not safetensors");
-  }
-  if (options.checkpoint.empty() || options.out.empty()) {
-    return make_status(StatusCode::invalid_argument, "export needs --checkpoint and --out");
-  }
-  const std::string path = checkpoint_file(options.checkpoint);
+Result<CheckpointModel> read_checkpoint_model(const std::string& checkpoint) {
+  const std::string path = checkpoint_file(checkpoint);
   Result<std::vector<std::byte>> bytes = read_file(path, kMaxCheckpointBytes);
   if (!bytes) return bytes.status();
   AlignedBytes scratch;
-  Result<Checkpoint> checkpoint = decode_checkpoint(
+  Result<Checkpoint> decoded = decode_checkpoint(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
       scratch);
-  if (!checkpoint) return checkpoint.status().with_context(path);
-  Result<ModelSpec> spec = ModelSpec::parse(checkpoint->model_spec);
+  if (!decoded) return decoded.status().with_context(path);
+  Result<ModelSpec> spec = ModelSpec::parse(decoded->model_spec);
   if (!spec) return spec.status().with_context(path);
-  FloatBuffer params(spec->parameter_count());
-  EDGEFL_RETURN_IF_ERROR(decode_into(checkpoint->params, params.span()).with_context(path));
+  CheckpointModel model{*spec, std::vector<float>(spec->parameter_count()), decoded->model_version,
+                        decoded->round};
+  EDGEFL_RETURN_IF_ERROR(decode_into(decoded->params, model.params).with_context(path));
+  return model;
+}
 
-  Result<SafetensorsFile> file = model_tensors(*spec, params.span());
-  if (!file) return file.status();
-  file->metadata.emplace_back("edgefl.model_version", std::to_string(checkpoint->model_version));
-  file->metadata.emplace_back("edgefl.round", std::to_string(checkpoint->round));
-  EDGEFL_RETURN_IF_ERROR(write_safetensors(options.out, *file));
-  return ExportSummary{spec->to_string(), checkpoint->model_version, file->tensors.size()};
+Result<ExportSummary> export_checkpoint(const ExportOptions& options) {
+  Result<ModelFormat> format = parse_model_format(options.format);
+  if (!format) return format.status();
+  if (options.checkpoint.empty() || options.out.empty()) {
+    return make_status(StatusCode::invalid_argument, "export needs --checkpoint and --out");
+  }
+  Result<CheckpointModel> model = read_checkpoint_model(options.checkpoint);
+  if (!model) return model.status();
+  std::vector<std::string> names;
+  if (!options.names_from.empty()) {
+    Result<LoadedWeights> named = load_weights(options.names_from, model->spec);
+    if (!named) return named.status().with_context("--names-from");
+    names = std::move(named->names);
+  }
+  EDGEFL_RETURN_IF_ERROR(
+      write_model_file(*format, options.out, model->spec, model->params, names,
+                       {{"edgefl.model_version", std::to_string(model->model_version)},
+                        {"edgefl.round", std::to_string(model->round)}}));
+  return ExportSummary{model->spec.to_string(), model->model_version,
+                       torch_layouts(model->spec).size()};
 }
 
 int run_export_command(int argc, const char* const* argv) {
@@ -61,8 +72,10 @@ int run_export_command(int argc, const char* const* argv) {
   OptionTable table;
   table.add("checkpoint", &options.checkpoint,
             "server state directory (or checkpoint file) to export");
-  table.add("format", &options.format, "output format: safetensors");
+  table.add("format", &options.format, "output format: safetensors | onnx");
   table.add("out", &options.out, "file to write");
+  table.add("names_from", &options.names_from,
+            "safetensors file whose tensor names to use (the weights the run started from)");
   std::string help;
   Status parsed = table.parse_command_line(
       argc, argv, "edgefl-server export",

@@ -8,6 +8,8 @@
 #include "edgefl/base/model_spec.hpp"
 #include "edgefl/base/trainable.hpp"
 #include "edgefl/train/trainer.hpp"
+#include "model_weights.hpp"
+#include "onnx_model.hpp"
 #include "status_listen.hpp"
 
 namespace edgefl::server {
@@ -16,7 +18,16 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("model", &c.model,
         "model spec, e.g. mlp:784-256-128-10:relu, linear:1000-1 or a layer list such as \"in:28x28x1 conv3x3x8 "
         "relu maxpool2 flatten dense10\" (docs/models.md), or @PATH: a JSON model file");
-  t.add("model_file", &c.model_file, "JSON model file (docs/models.md, examples/models/); replaces model");
+  t.add("model_file", &c.model_file,
+        "JSON model file (docs/models.md, examples/models/) or ONNX graph (.onnx, with its initial weights); "
+        "replaces model");
+  t.add("weights", &c.weights,
+        "initial weights: a safetensors file of PyTorch state_dict tensors (by the ONNX initialisers' names, "
+        "else in the model's order); exports keep its names");
+  t.add("export.every_rounds", &c.export_model.every_rounds,
+        "write the global model every N rounds (model versions when asynchronous); 0: off");
+  t.add("export.format", &c.export_model.format, "format of those files: safetensors | onnx");
+  t.add("export.dir", &c.export_model.dir, "directory of those files (default: <state_dir>/exports)");
   t.add("seed", &c.seed, "seed for initialisation, device sampling and device tasks");
   t.add("data", &c.data,
         "evaluation data: fashion-mnist | blobs:D:C | linear:D | csv:PATH | npy:X.npy:Y.npy | npz:PATH | "
@@ -170,10 +181,9 @@ Status validate_times(const ServerConfig& c) {
 
 }  // namespace
 
-Status resolve_model_file(ServerConfig& c) {
-  std::string path = c.model_file;
-  if (path.empty() && c.model.starts_with('@')) path = c.model.substr(1);
-  if (path.empty()) return Status();
+namespace {
+
+Status read_json_model(ServerConfig& c, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_status(StatusCode::not_found, "model file " + path + ": cannot open it");
   std::string json(ModelSpec::kMaxJsonBytes + 1, '\0');
@@ -187,7 +197,32 @@ Status resolve_model_file(ServerConfig& c) {
   Result<ModelSpec> spec = ModelSpec::from_json(json);
   if (!spec) return spec.status().with_context(path);  // "PATH: model file: ..."
   c.model = spec->to_string();
+  return Status();
+}
+
+}  // namespace
+
+Status resolve_model_file(ServerConfig& c) {
+  std::string path = c.model_file;
+  if (path.empty() && c.model.starts_with('@')) path = c.model.substr(1);
+  if (path.ends_with(".onnx")) {
+    Result<onnx_io::ImportedModel> imported = onnx_io::read_onnx(path);
+    if (!imported) return imported.status();
+    c.model = imported->spec.to_string();
+    c.initial_params = std::move(imported->params);
+    c.tensor_names = std::move(imported->tensor_names);
+  } else if (!path.empty()) {
+    EDGEFL_RETURN_IF_ERROR(read_json_model(c, path));
+  }
   c.model_file.clear();
+  if (c.weights.empty()) return Status();
+  Result<ModelSpec> spec = ModelSpec::parse(c.model);
+  if (!spec) return spec.status();
+  Result<LoadedWeights> loaded = load_weights(c.weights, *spec, c.tensor_names);
+  if (!loaded) return loaded.status().with_context("weights");
+  c.initial_params = std::move(loaded->params);
+  c.tensor_names = std::move(loaded->names);
+  c.weights.clear();
   return Status();
 }
 
@@ -255,8 +290,16 @@ Status validate_server_config(const ServerConfig& c) {
     return invalid("the model file " + (c.model_file.empty() ? c.model.substr(1) : c.model_file) +
                    " was not read (resolve_model_file)");
   }
+  if (!c.weights.empty()) return invalid("the weights file " + c.weights + " was not read (resolve_model_file)");
   Result<ModelSpec> spec = ModelSpec::parse(c.model);
   if (!spec) return spec.status();
+  if (!c.initial_params.empty() && c.initial_params.size() != spec->parameter_count()) {
+    return make_status(StatusCode::shape_mismatch, std::to_string(c.initial_params.size()) +
+                                                       " initial weights for a model of " +
+                                                       std::to_string(spec->parameter_count()) + " parameters");
+  }
+  Result<ModelFormat> export_format = parse_model_format(c.export_model.format);
+  if (!export_format) return export_format.status().with_context("export.format");
   Result<std::vector<uint32_t>> trainable = trainable_layers(c, *spec);
   if (!trainable) return trainable.status();
   // A gradient round's server step and the optimizer state it hands over cover every parameter.

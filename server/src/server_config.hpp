@@ -91,6 +91,14 @@ struct StatusConfig {
   std::string token_file;    // file holding the bearer token requests must present
 };
 
+// Model files written while the run goes on (key export.*): every N rounds (model versions
+// when asynchronous), after that round's checkpoint, as <dir>/model-<round>.<format>.
+struct ExportConfig {
+  uint32_t every_rounds = 0;           // 0: off
+  std::string format = "safetensors";  // safetensors | onnx
+  std::string dir;                     // empty: <state_dir>/exports
+};
+
 // Standardisation of every device's data and of the server's evaluation data, x -> (x - mean) /
 // deviation per input feature (docs/standardization.md). Devices apply what their Tasks carry.
 struct StandardizeConfig {
@@ -106,7 +114,12 @@ struct StandardizeConfig {
 struct ServerConfig {
   // Model and evaluation.
   std::string model = "mlp:784-256-128-10:relu";  // or "@PATH": a JSON model file
-  std::string model_file;  // a JSON model file (docs/models.md); replaces `model`
+  std::string model_file;  // a JSON model file or an ONNX graph (.onnx); replaces `model`
+  std::string weights;     // initial weights: safetensors with PyTorch state_dict names
+  // Set by resolve_model_file from an ONNX model_file and `weights`.
+  std::vector<float> initial_params;      // empty: initialised from the seed
+  std::vector<std::string> tensor_names;  // the names exports use; empty: layers.i.weight, ...
+  ExportConfig export_model;
   uint64_t seed = 1;
   std::string data = "fashion-mnist";   // fashion-mnist | blobs:D:C | linear:D | csv:/npy:/npz:/idx: files | none
   std::string data_dir;                 // empty: Debian's /usr/share/datasets/fashion-mnist
@@ -155,9 +168,11 @@ Result<ServerConfig> load_server_config(int argc, const char* const* argv, std::
 // Registers every setting of `config` (TOML key and flag) in `table`.
 void bind_server_options(ServerConfig& config, OptionTable& table);
 
-// Reads the JSON model file that model_file or model = "@PATH" names into `model` (its text
-// form); errors name the file. load_server_config calls it; other callers that take `model`
-// from a user call it before validating.
+// Reads the JSON model file or ONNX graph that model_file or model = "@PATH" names into `model`
+// (its text form; an ONNX graph's initialisers become initial_params and their names
+// tensor_names), then `weights` into initial_params and tensor_names; errors name the file.
+// load_server_config calls it; other callers that take `model` from a user call it before
+// validating.
 Status resolve_model_file(ServerConfig& config);
 
 // Range and name checks shared by both sources.

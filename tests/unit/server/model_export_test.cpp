@@ -5,10 +5,12 @@
 
 #include "edgefl/base/model_spec.hpp"
 #include "edgefl/codec/codec.hpp"
+#include "edgefl/io/model_tensors.hpp"
 #include "edgefl/io/safetensors.hpp"
 #include "edgefl/proto/checkpoint.hpp"
 #include "edgefl/store/atomic_file.hpp"
 #include "model_export.hpp"
+#include "onnx_model.hpp"
 #include "temp_dir.hpp"
 
 using edgefl::server::ExportOptions;
@@ -74,9 +76,9 @@ TEST_CASE(
 
 TEST_CASE("model export: an unknown format, a missing or damaged checkpoint are named") {
   edgefl::testing::TempDir dir;
-  auto format = edgefl::server::export_checkpoint(options(dir.path(), dir.file("m"), "onnx"));
+  auto format = edgefl::server::export_checkpoint(options(dir.path(), dir.file("m"), "keras"));
   REQUIRE_FALSE(format.ok());
-  CHECK(format.status().message().find("'onnx'") != std::string::npos);
+  CHECK(format.status().message() == "model format 'keras' is not safetensors or onnx");
   auto missing = edgefl::server::export_checkpoint(options(dir.path(), dir.file("m")));
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == edgefl::StatusCode::not_found);
@@ -90,4 +92,32 @@ TEST_CASE("model export: an unknown format, a missing or damaged checkpoint are 
       edgefl::server::export_checkpoint(options(dir.file("checkpoint.bin"), dir.file("m")));
   REQUIRE_FALSE(damaged.ok());
   CHECK(damaged.status().message().find("checkpoint.bin") != std::string::npos);
+}
+
+TEST_CASE("model export: ONNX with the names of the weights the run started from") {
+  edgefl::testing::TempDir dir;
+  auto spec = edgefl::ModelSpec::parse("in:5x5x2 conv3x3x3 relu maxpool2 flatten dense2");
+  REQUIRE(spec.ok());
+  std::vector<float> params(spec->parameter_count());
+  for (std::size_t i = 0; i < params.size(); ++i) params[i] = 0.02f * float(i % 13) - 0.1f;
+  write_checkpoint(dir.file("checkpoint.bin"), spec->to_string(), params);
+  const std::vector<std::string> names = {"conv.weight", "conv.bias", "fc.weight", "fc.bias"};
+  auto initial = edgefl::model_tensors(*spec, std::vector<float>(params.size(), 0.0f), names);
+  REQUIRE(initial.ok());
+  REQUIRE(edgefl::write_safetensors(dir.file("init.safetensors"), *initial).ok());
+
+  ExportOptions o = options(dir.path(), dir.file("m.onnx"), "onnx");
+  o.names_from = dir.file("init.safetensors");
+  auto summary = edgefl::server::export_checkpoint(o);
+  REQUIRE_MESSAGE(summary.ok(), summary.status().to_string());
+  auto back = edgefl::onnx_io::read_onnx(dir.file("m.onnx"));
+  REQUIRE_MESSAGE(back.ok(), back.status().to_string());
+  CHECK(back->spec == *spec);
+  CHECK(back->params == params);
+  CHECK(back->tensor_names == names);
+
+  o.names_from = dir.file("checkpoint.bin");
+  auto wrong = edgefl::server::export_checkpoint(o);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.status().message().find("--names-from") != std::string::npos);
 }
