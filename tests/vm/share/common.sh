@@ -7,15 +7,28 @@ report() { echo "report $1 $2"; }
 unit() { systemctl show edgefl-device -p "$1" --value; }
 outbox_entries() { find "$state/outbox" -name '*.upd' 2>/dev/null | wc -l; }
 
-# Waits (at most $1 s) until the agent has run and exited; fails the script otherwise.
-wait_agent_exit() {
-  waited=0
-  while [ "$waited" -lt "$1" ]; do
+# Waits (at most $1 s) until the agent has finished the run: it exited, or it trained task $2
+# and its outbox is empty (the server acknowledged everything; its Bye, sent as it exits, can
+# be lost with its connection, and then the agent waits for it to come back). Reports
+# $3.ended: "exited", or "running" (then stopped). Fails the script after $1 s.
+wait_agent_done() {
+  end=$(($(date +%s) + $1))
+  while [ "$(date +%s)" -lt "$end" ]; do
     if [ "$(unit ExecMainStartTimestampMonotonic)" != 0 ]; then
-      case "$(unit ActiveState)" in inactive | failed) return 0 ;; esac
+      case "$(unit ActiveState)" in
+        inactive | failed) report "$3.ended" exited; return 0 ;;
+      esac
+      if [ "$(outbox_entries)" = 0 ] &&
+        journalctl -b "_SYSTEMD_INVOCATION_ID=$(unit InvocationID)" -o cat | grep -q "task $2 trained"; then
+        sleep 5  # the Bye's moment
+        case "$(unit ActiveState)" in
+          inactive | failed) report "$3.ended" exited ;;
+          *) report "$3.ended" running; systemctl stop edgefl-device ;;
+        esac
+        return 0
+      fi
     fi
     sleep 1
-    waited=$((waited + 1))
   done
   say "edgefl-device still $(unit ActiveState) after $1 s"
   journalctl -u edgefl-device -b --no-pager -o cat | tail -20
@@ -24,15 +37,14 @@ wait_agent_exit() {
 
 # Waits (at most $2 s) until this boot's journal of the agent has a line containing $1.
 wait_journal() {
-  waited=0
+  end=$(($(date +%s) + $2))
   until journalctl -u edgefl-device -b --no-pager -o cat | grep -q -- "$1"; do
-    if [ "$waited" -ge "$2" ]; then
+    if [ "$(date +%s)" -ge "$end" ]; then
       say "no '$1' in the agent's journal after $2 s"
       journalctl -u edgefl-device -b --no-pager -o cat | tail -20
       exit 1
     fi
     sleep 1
-    waited=$((waited + 1))
   done
 }
 
