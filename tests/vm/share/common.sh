@@ -5,6 +5,7 @@ say() { echo "vm: $*"; }
 # One fact for the host, "report KEY VALUE".
 report() { echo "report $1 $2"; }
 unit() { systemctl show edgefl-device -p "$1" --value; }
+journal_fs() { findmnt -n -o SOURCE /var/log/journal || echo none; }
 outbox_entries() { find "$state/outbox" -name '*.upd' 2>/dev/null | wc -l; }
 
 # Waits (at most $1 s) until the agent has finished the run: it exited, or it trained task $2
