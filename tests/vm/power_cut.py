@@ -197,15 +197,25 @@ def check_run(name, rounds, failures):
 
 
 def check_end(who, key, facts, failures):
-    """The agent finished its part of the run: the outbox is empty, systemd saw no failure and
-    no restart; it exited 0 on the server's Bye, or (the Bye lost with the connection as the
-    server exited) was still waiting for the server and stopped cleanly."""
-    end = {name: facts.get("%s.%s" % (key, name)) for name in ("ended", "result", "exit_status", "restarts", "outbox")}
-    exit_ok = end["exit_status"] == ("0" if end["ended"] == "exited" else "130")
-    expect(end["outbox"] == "0" and end["result"] == "success" and end["restarts"] == "0" and exit_ok,
-           "%s finished: %s" % (who, " ".join("%s=%s" % item for item in end.items())), failures)
-    if end["ended"] == "running":
-        harness.log("note: %s did not hear the server's Bye and was stopped" % who)
+    """The agent did its part of the run and ended cleanly: systemd saw no failure and no
+    restart; it exited 0 on the server's Bye, or was stopped (exit 130) after the Bye was lost
+    with the server's exit, its outbox empty or, when the server was gone before the last Ack
+    reached the agent, holding only the last update (which check_run saw applied)."""
+    end = {name: facts.get("%s.%s" % (key, name))
+           for name in ("ended", "result", "exit_status", "restarts", "outbox_ids")}
+    kept = (end["outbox_ids"] or "").split()
+    expected_exit = "0" if end["ended"] == "exited" else "130"
+    allowed = [outbox_id(ROUNDS)] if end["ended"] == "server-gone" else []
+    expect(end["result"] == "success" and end["restarts"] == "0" and end["exit_status"] == expected_exit
+           and all(entry in allowed for entry in kept),
+           "%s ended cleanly: %s" % (who, " ".join("%s=%s" % item for item in end.items())), failures)
+    if end["ended"] != "exited":
+        harness.log("note: %s did not hear the server's Bye (%s) and was stopped" % (who, end["ended"]))
+
+
+def outbox_id(task_id):
+    """The outbox file of an update (edgefl-device's UpstreamSession::outbox_id)."""
+    return "u%020d.upd" % task_id
 
 
 def run(args, deb, work, disks):

@@ -7,11 +7,13 @@ report() { echo "report $1 $2"; }
 unit() { systemctl show edgefl-device -p "$1" --value; }
 journal_fs() { findmnt -n -o SOURCE /var/log/journal || echo none; }
 outbox_entries() { find "$state/outbox" -name '*.upd' 2>/dev/null | wc -l; }
+outbox_ids() { find "$state/outbox" -name '*.upd' -printf '%f ' 2>/dev/null; }
 
-# Waits (at most $1 s) until the agent has finished the run: it exited, or it trained task $2
-# and its outbox is empty (the server acknowledged everything; its Bye, sent as it exits, can
-# be lost with its connection, and then the agent waits for it to come back). Reports
-# $3.ended: "exited", or "running" (then stopped). Fails the script after $1 s.
+# Waits (at most $1 s) until the agent has done its part of the run: trained task $2, then
+# exited on the server's Bye ("exited"), or, the Bye lost with the server's exit, either had
+# everything acknowledged ("acked") or noticed that the server is gone ("server-gone"; the
+# last update's Ack may have been lost with the Bye, and the outbox keeps it). In the last two
+# cases the agent is stopped. Reports $3.ended; fails the script after $1 s.
 wait_agent_done() {
   end=$(($(date +%s) + $1))
   while [ "$(date +%s)" -lt "$end" ]; do
@@ -19,14 +21,22 @@ wait_agent_done() {
       case "$(unit ActiveState)" in
         inactive | failed) report "$3.ended" exited; return 0 ;;
       esac
-      if [ "$(outbox_entries)" = 0 ] &&
-        journalctl -b "_SYSTEMD_INVOCATION_ID=$(unit InvocationID)" -o cat | grep -q "task $2 trained"; then
-        sleep 5  # the Bye's moment
-        case "$(unit ActiveState)" in
-          inactive | failed) report "$3.ended" exited ;;
-          *) report "$3.ended" running; systemctl stop edgefl-device ;;
-        esac
-        return 0
+      log=$(journalctl -b "_SYSTEMD_INVOCATION_ID=$(unit InvocationID)" -o cat)
+      if echo "$log" | grep -q "task $2 trained"; then
+        ended=""
+        if [ "$(outbox_entries)" = 0 ]; then
+          sleep 5  # the Bye's moment
+          ended=acked
+        elif echo "$log" | sed -n "/task $2 trained/,\$p" | grep -q "no word from the server"; then
+          ended=server-gone
+        fi
+        if [ -n "$ended" ]; then
+          case "$(unit ActiveState)" in
+            inactive | failed) report "$3.ended" exited ;;
+            *) report "$3.ended" "$ended"; systemctl stop edgefl-device ;;
+          esac
+          return 0
+        fi
       fi
     fi
     sleep 1
@@ -55,6 +65,7 @@ report_end() {
   report "$1.exit_status" "$(unit ExecMainStatus)"
   report "$1.restarts" "$(unit NRestarts)"
   report "$1.outbox" "$(outbox_entries)"
+  report "$1.outbox_ids" "$(outbox_ids)"
 }
 
 use_outage() {
