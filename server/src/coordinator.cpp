@@ -64,8 +64,9 @@ Coordinator::Coordinator(const ServerConfig& config, LogSink log, TimeSource& cl
 
 Coordinator::~Coordinator() = default;
 
-Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& config, FileSystem& fs, LogSink log,
-                                                         TimeSource& clock) {
+Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& config, FileSystem& fs,
+                                                         LogSink log, TimeSource& clock,
+                                                         std::span<const float> initial_model) {
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   Result<ModelSpec> spec = ModelSpec::parse(config.model);
   if (!spec) return spec.status();
@@ -103,11 +104,11 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
     c = std::make_unique<RoundCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(strategy),
                                            std::move(*tasks), std::move(*evaluator), gradient_step);
   }
-  EDGEFL_RETURN_IF_ERROR(c->open_services(fs));
+  EDGEFL_RETURN_IF_ERROR(c->open_services(fs, initial_model));
   return c;
 }
 
-Status Coordinator::open_services(FileSystem& fs) {
+Status Coordinator::open_services(FileSystem& fs, std::span<const float> initial_model) {
   session_ = splitmix64(unix_ms());
   Result<UpdateLedger> ledger = UpdateLedger::open(fs, config_.state_dir, config_.resume, limits_);
   if (!ledger) return ledger.status();
@@ -115,6 +116,13 @@ Status Coordinator::open_services(FileSystem& fs) {
   tasks_.set_run_id(ledger_->run_id());
   if (const Checkpoint* checkpoint = ledger_->checkpoint()) {
     EDGEFL_RETURN_IF_ERROR(restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
+  } else if (!initial_model.empty()) {
+    if (initial_model.size() != global_.size()) {
+      return make_status(StatusCode::shape_mismatch,
+                         "the initial model has " + std::to_string(initial_model.size()) +
+                             " parameters; the model spec has " + std::to_string(global_.size()));
+    }
+    global_.assign(initial_model);
   } else {
     EDGEFL_RETURN_IF_ERROR(init_parameters(spec_, global_.span(), config_.seed));
   }

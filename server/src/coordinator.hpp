@@ -62,8 +62,13 @@ class Coordinator {
   // transport's burst is 400: the eighth junk message in a row ends the connection).
   static constexpr double kJunkCost = 50;
 
+  // initial_model: the global model of a fresh run (e.g. a pretrained network whose head
+  // the run fine-tunes); empty: initialised from the spec and the seed. A resumed run keeps its
+  // checkpoint's model.
   static Result<std::unique_ptr<Coordinator>> create(const ServerConfig& config, FileSystem& fs,
-                                                     LogSink log, TimeSource& clock = steady_time_source());
+                                                     LogSink log,
+                                                     TimeSource& clock = steady_time_source(),
+                                                     std::span<const float> initial_model = {});
   virtual ~Coordinator();
 
   // Waits up to `wait` for one message, handles it and up to kMaxBatch - 1 more that have
@@ -174,7 +179,7 @@ class Coordinator {
   Clock::time_point waiting_since_;
 
  private:
-  Status open_services(FileSystem& fs);
+  Status open_services(FileSystem& fs, std::span<const float> initial_model);
   Status restore(const Checkpoint& checkpoint);
   Status replay(const std::string& device_id, std::span<const uint8_t> update_message);
   Status handle(ServerChannel& channel, Inbound& inbound);
