@@ -124,9 +124,10 @@ struct MemoryServer {
     return c;
   }
 
-  Status start(const server::ServerConfig& c) {
-    Result<std::unique_ptr<server::Coordinator>> created =
-        server::Coordinator::create(c, fs, [this](const std::string& line) { log.push_back(line); }, clock);
+  // initial_model: the coordinator's starting model (empty: from the spec and the seed).
+  Status start(const server::ServerConfig& c, std::span<const float> initial_model = {}) {
+    Result<std::unique_ptr<server::Coordinator>> created = server::Coordinator::create(
+        c, fs, [this](const std::string& line) { log.push_back(line); }, clock, initial_model);
     if (!created) return created.status();
     coordinator = std::move(*created);
     return Status();
