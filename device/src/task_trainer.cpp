@@ -3,13 +3,14 @@
 #include <chrono>
 #include <cmath>
 
-#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/base/rng.hpp"
 #include "edgefl/codec/codec.hpp"
 #include "edgefl/data/data_source.hpp"
 #include "edgefl/nn/compute.hpp"
-#include "edgefl/train/memory_plan.hpp"
 #include "edgefl/proto/proto.hpp"
-#include "edgefl/base/rng.hpp"
+#include "edgefl/train/adaptive_batch.hpp"
+#include "edgefl/train/feature_cache.hpp"
+#include "edgefl/train/memory_plan.hpp"
 #include "edgefl/train/trainer.hpp"
 
 namespace edgefl::device {
@@ -17,12 +18,12 @@ namespace edgefl::device {
 Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend,
                                       const TaskConfig& task, std::size_t receive_bytes,
                                       uint64_t data_bytes, uint64_t budget, uint64_t process_bytes,
-                                      std::size_t trainable_parameters) {
+                                      std::size_t trainable_parameters, std::size_t cache_bytes) {
   const BatchTest test =
       task.adaptive_batch ? static_cast<BatchTest>(task.adaptive_batch->test) : BatchTest::none;
   MemoryPlanRequest request = task_memory_request(
       spec, backend, task.optimizer, test, task.adaptive_batch ? task.adaptive_batch->batch_cap : 0,
-      task.upload.kind != CodecKind::f32, receive_bytes, data_bytes, process_bytes,
+      task.upload.kind != CodecKind::f32, receive_bytes, data_bytes + cache_bytes, process_bytes,
       trainable_parameters);
   if (budget == 0) {
     Result<uint64_t> available = available_memory_bytes();
@@ -55,7 +56,12 @@ struct LocalTaskTrainer::State {
   std::vector<uint32_t> trainable_layers;  // the Task's (empty: all)
   ModelSpec spec;
   std::unique_ptr<ComputeContext> compute;
+  // Trains the whole model, or with a frozen prefix the head: `prefix_network` then computes
+  // the prefix's features once and `trainer` trains the layers after it on them.
   std::unique_ptr<LocalTrainer> trainer;
+  std::optional<FrozenPrefix> prefix;
+  std::unique_ptr<Network> prefix_network;
+  FeatureCache features;
   FloatBuffer global;
   FloatBuffer local;
   FloatBuffer trained_part;  // the trainable slice of the delta when layers are frozen
@@ -125,9 +131,20 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
       s.compute = std::move(*compute);
     }
     const TrainableSlices trainable(*spec, task.trainable_layers);
-    Result<MemoryPlan> plan = plan_device_memory(
-        *spec, s.compute->backend(), task.config, message.size(), data.memory_bytes(),
-        options_.memory_budget, options_.process_bytes, trainable.count());
+    // The cached features are planned like more local data; without room for them the device
+    // trains through the frozen prefix at every step.
+    std::optional<FrozenPrefix> prefix = frozen_prefix(*spec, task.trainable_layers);
+    auto plan_with = [&](std::size_t cache_bytes) {
+      return plan_device_memory(*spec, s.compute->backend(), task.config, message.size(),
+                                data.memory_bytes(), options_.memory_budget, options_.process_bytes,
+                                trainable.count(), cache_bytes);
+    };
+    Result<MemoryPlan> plan =
+        plan_with(prefix ? data.size() * prefix->head.input_size() * sizeof(float) : 0);
+    if (!plan && prefix) {
+      prefix.reset();
+      plan = plan_with(0);
+    }
     if (!plan) return failed(plan.status());
     s.plan_text = plan->describe();
     std::size_t micro_batch = plan->max_micro_batch;
@@ -136,11 +153,22 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
       micro_batch = std::min<std::size_t>(
           micro_batch, task.config.batch_size > 0 ? task.config.batch_size : data.size());
     }
-    auto trainer = LocalTrainer::create(*spec, *s.compute, {.max_micro_batch = micro_batch, .accumulation = true});
+    s.prefix_network.reset();
+    if (prefix) {
+      auto network = Network::create(*spec, *s.compute, {.max_micro_batch = micro_batch});
+      if (!network) return failed(network.status());
+      s.prefix_network = std::move(*network);
+    }
+    const ModelSpec& trained = prefix ? prefix->head : *spec;
+    auto trainer = LocalTrainer::create(trained, *s.compute,
+                                        {.max_micro_batch = micro_batch, .accumulation = true});
     if (!trainer) return failed(trainer.status());
-    Status frozen = (*trainer)->set_trainable(task.trainable_layers);
+    Status frozen =
+        (*trainer)->set_trainable(prefix ? prefix->head_trainable : task.trainable_layers);
     if (!frozen.ok()) return failed(frozen);
     s.trainer = std::move(*trainer);
+    s.prefix = std::move(prefix);
+    s.features = FeatureCache();
     s.global = FloatBuffer(spec->parameter_count());
     s.local = FloatBuffer(spec->parameter_count());
     s.trained_part = FloatBuffer(trainable.all() ? 0 : trainable.count());
@@ -149,7 +177,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     s.spec_text = task.model_spec;
     s.trainable_layers = task.trainable_layers;
   }
-  const TrainableSlices& trainable = s.trainer->trainable();
+  const TrainableSlices trainable(s.spec, s.trainable_layers);
   Status received = decoded->payload_into(s.global.span());
   if (!received.ok()) return failed(received);
   // A handed-over inner optimizer state (after a gradient warm-up) replaces the device's own.
@@ -206,6 +234,18 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     pull_target = s.global.span();
   }
 
+  if (s.prefix && task.config.gradient_only) {
+    return failed(
+        make_status(StatusCode::invalid_argument, "a gradient task cannot freeze layers"));
+  }
+  // With a frozen prefix the head trains on the prefix's features, its parameters in place.
+  const std::size_t head_offset = s.prefix ? s.prefix->param_offset : 0;
+  if (s.prefix) {
+    Status cached = s.features.refresh(*s.prefix_network, *s.prefix, s.global.span(), data);
+    if (!cached.ok()) return failed(cached);
+    if (!pull_target.empty()) pull_target = pull_target.subspan(head_offset);
+  }
+  const DatasetView trained_data = s.prefix ? DatasetView(s.features.features()) : data;
   if (handed_state.size() > 0) {
     Status prepared = s.trainer->prepare(config.optimizer, data.size(), config.adaptive.test);
     if (prepared.ok()) prepared = s.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
@@ -215,7 +255,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     // A synchronous data-parallel step: only the batch's mean gradient at the Task's model.
     if (task.config.gradient_only) return s.trainer->gradient(s.global.span(), data, config);
     s.local.assign(s.global.span());
-    return s.trainer->train(s.local.span(), data, config, pull_target);
+    return s.trainer->train(s.local.span().subspan(head_offset), trained_data, config, pull_target);
   };
   Result<TrainMetrics> metrics = run();
   if (!metrics) return failed(metrics.status());

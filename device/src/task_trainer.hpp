@@ -28,11 +28,13 @@ namespace edgefl::device {
 // The memory plan for training `task` on `data` within `budget` bytes (0: what the system has
 // available). resource_exhausted, naming the bytes needed, when not even one sample fits.
 // trainable_parameters: the task's trainable count when it freezes layers (0: all).
-// data_bytes: what the local samples occupy (DatasetView::memory_bytes).
+// data_bytes: what the local samples occupy (DatasetView::memory_bytes); cache_bytes: a frozen
+// prefix's cached features (feature_cache.hpp), planned as more data.
 Result<MemoryPlan> plan_device_memory(const ModelSpec& spec, Backend backend,
                                       const TaskConfig& task, std::size_t receive_bytes,
                                       uint64_t data_bytes, uint64_t budget, uint64_t process_bytes,
-                                      std::size_t trainable_parameters = 0);
+                                      std::size_t trainable_parameters = 0,
+                                      std::size_t cache_bytes = 0);
 
 struct TrainingResult {
   uint64_t task_id = 0;

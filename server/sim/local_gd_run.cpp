@@ -4,15 +4,12 @@
 #include <cmath>
 #include <filesystem>
 
+#include "driven_run.hpp"
 #include "edgefl/data/data_source.hpp"
-#include "serve_loop.hpp"
-#include "simulation.hpp"
 
 namespace edgefl::sim {
 
 namespace {
-
-using Steady = std::chrono::steady_clock;
 
 std::string data_name(const LocalGdOptions& o) {
   const std::string seed = ":seed=" + std::to_string(o.seed);
@@ -138,7 +135,6 @@ Result<LocalGdSummary> run_local_gd(const LocalGdOptions& o, const LocalGdProble
   const std::string dir = o.work_dir + "/" + o.kase + "-L" + std::to_string(local_steps);
   std::filesystem::remove_all(dir);
   SimulationOptions options;
-  options.drive_server = true;
   options.devices = p.nodes;  // device m loads node m (partition m of `nodes`)
   options.state_root = dir;
   options.seed = o.seed;
@@ -146,43 +142,26 @@ Result<LocalGdSummary> run_local_gd(const LocalGdOptions& o, const LocalGdProble
     d.data = p.data;
     d.quiet = true;
   };
-  auto cluster = Simulation::start(std::move(options));
-  if (!cluster) return cluster.status();
   const server::ServerConfig config = server_config(o, p, local_steps);
-  server::ServerConfig placed = config;
-  placed.state_dir = dir + "/server";
-  auto coordinator =
-      server::Coordinator::create(placed, posix_file_system(), [](const std::string&) {});
-  if (!coordinator) return coordinator.status();
-
   RoundMeter meter(o, p, local_steps);
   LocalGdSummary summary;
   summary.local_steps = local_steps;
   summary.lr = config.train.learning_rate;
-  const Steady::time_point start = Steady::now();
-  // Before every poll: a round closes inside a poll, and the next needs the devices' updates.
-  auto after_round = [&] {
-    const uint64_t closed = (*coordinator)->rounds_closed();
-    if (closed == summary.rounds) return false;
-    summary.rounds = closed;
-    const LocalGdRound r =
-        meter.measure(closed, (*coordinator)->global(),
-                      std::chrono::duration<double>(Steady::now() - start).count());
+  auto after_round = [&](uint64_t round, std::span<const float> global, double elapsed_s) {
+    const LocalGdRound r = meter.measure(round, global, elapsed_s);
     if (o.kase != "r2") {
       summary.final_rel_error = r.rel_error;
       if (summary.rounds_to_target == 0 && r.rel_error <= o.target)
-        summary.rounds_to_target = closed;
+        summary.rounds_to_target = round;
     }
     if (on_round) on_round(r);
     return o.stop_at_target && summary.rounds_to_target > 0;
   };
-  const auto deadline = start + std::chrono::duration_cast<Steady::duration>(
-                                    std::chrono::duration<double>(o.time_limit_s));
-  summary.status = server::serve(**coordinator, (*cluster)->channel(),
-                                 {.deadline = deadline, .stop = after_round});
-  (void)after_round();
-  summary.seconds = std::chrono::duration<double>(Steady::now() - start).count();
-  (void)(*cluster)->finish(Steady::now() + std::chrono::seconds(5), coordinator->get());
+  Result<DrivenRun> run = drive_rounds(std::move(options), config, {}, o.time_limit_s, after_round);
+  if (!run) return run.status();
+  summary.rounds = run->rounds;
+  summary.seconds = run->seconds;
+  summary.status = run->status;
   return summary;
 }
 

@@ -288,8 +288,11 @@ device::DeviceConfig Simulation::device_config(uint32_t index) const {
   device::DeviceConfig config = options_.device;
   if (options_.configure_device) options_.configure_device(index, config);
   config.endpoint = endpoint_;
-  config.partitions = options_.devices;
-  config.partition_index = index;
+  config.partitions = options_.own_data ? 1 : options_.devices;
+  config.partition_index = options_.own_data ? 0 : index;
+  // The default id names the partition; with data of their own every device loads partition 0.
+  if (options_.own_data && config.device_id.empty())
+    config.device_id = "device-" + std::to_string(index);
   config.state_dir = device_state_dir(index);
   if (slow_[index]) config.slowdown = std::max(config.slowdown, options_.slowdown);
   return config;

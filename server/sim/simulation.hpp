@@ -75,6 +75,8 @@ struct SimulationOptions {
   // Adjusts device `index`'s configuration after the template; endpoint, partitions,
   // partition_index, state_dir and slowdown are the simulation's and set afterwards.
   std::function<void(uint32_t index, device::DeviceConfig& config)> configure_device;
+  // configure_device gives each device data of its own, which it loads whole (one partition).
+  bool own_data = false;
   server::LogSink server_log;
   device::LogSink device_log;
 

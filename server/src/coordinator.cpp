@@ -66,8 +66,8 @@ Coordinator::Coordinator(const ServerConfig& config, LogSink log, TimeSource& cl
 
 Coordinator::~Coordinator() = default;
 
-Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& config, FileSystem& fs, LogSink log,
-                                                         TimeSource& clock) {
+Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& config, FileSystem& fs,
+                                                         LogSink log, TimeSource& clock) {
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   Result<ModelSpec> spec = ModelSpec::parse(config.model);
   if (!spec) return spec.status();
@@ -122,8 +122,8 @@ Status Coordinator::open_services(FileSystem& fs) {
     EDGEFL_RETURN_IF_ERROR(restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
     EDGEFL_RETURN_IF_ERROR(
         standardization_->restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
-  } else if (!config_.initial_params.empty()) {  // an ONNX graph's or a weights file's
-    std::copy(config_.initial_params.begin(), config_.initial_params.end(), global_.span().begin());
+  } else if (!config_.initial_params.empty()) {  // an ONNX graph's, a weights file's, a pretrained
+    global_.assign(config_.initial_params);         // model's; its size checked with the config
   } else {
     EDGEFL_RETURN_IF_ERROR(init_parameters(spec_, global_.span(), config_.seed));
   }

@@ -63,8 +63,12 @@ class Coordinator {
   // transport's burst is 400: the eighth junk message in a row ends the connection).
   static constexpr double kJunkCost = 50;
 
+  // A fresh run starts from config.initial_params when given (an ONNX graph's or a weights
+  // file's, a pretrained network whose head the run fine-tunes), else from the spec and the
+  // seed. A resumed run keeps its checkpoint's model.
   static Result<std::unique_ptr<Coordinator>> create(const ServerConfig& config, FileSystem& fs,
-                                                     LogSink log, TimeSource& clock = steady_time_source());
+                                                     LogSink log,
+                                                     TimeSource& clock = steady_time_source());
   virtual ~Coordinator();
 
   // Waits up to `wait` for one message, handles it and up to kMaxBatch - 1 more that have

@@ -125,9 +125,11 @@ struct MemoryServer {
     return c;
   }
 
-  Status start(const server::ServerConfig& c) {
-    Result<std::unique_ptr<server::Coordinator>> created =
-        server::Coordinator::create(c, fs, [this](const std::string& line) { log.push_back(line); }, clock);
+  // initial_model: the coordinator's starting model (empty: from the spec and the seed).
+  Status start(server::ServerConfig c, std::span<const float> initial_model = {}) {
+    if (!initial_model.empty()) c.initial_params.assign(initial_model.begin(), initial_model.end());
+    Result<std::unique_ptr<server::Coordinator>> created = server::Coordinator::create(
+        c, fs, [this](const std::string& line) { log.push_back(line); }, clock);
     if (!created) return created.status();
     coordinator = std::move(*created);
     return Status();

@@ -104,4 +104,19 @@ TEST_CASE(
   CHECK(server.start(ddp).code() == StatusCode::invalid_argument);
 }
 
+TEST_CASE("a fresh run starts from the initial model it is given, and refuses one of another size") {
+  // A pretrained body with a zero head, as a fine-tuning run starts.
+  std::vector<float> pretrained = {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0};
+  MemoryServer server;
+  REQUIRE(server.start(config("last:1"), pretrained).ok());
+  std::span<const float> global = server.coordinator->global();
+  CHECK(std::vector<float>(global.begin(), global.end()) == pretrained);
+
+  MemoryServer wrong;
+  pretrained.pop_back();
+  Status refused = wrong.start(config("last:1"), pretrained);
+  CHECK(refused.code() == StatusCode::shape_mismatch);
+  CHECK(refused.to_string().find("13 initial weights for a model of 14 parameters") != std::string::npos);
+}
+
 }  // namespace edgefl::testing

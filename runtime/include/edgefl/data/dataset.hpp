@@ -117,6 +117,14 @@ class DatasetView {
       : dataset_(&dataset), indices_(indices), scaling_(scaling), all_(false) {}
 
   const Dataset& dataset() const { return *dataset_; }
+  // The same samples, standardised alike: a cache of what the view yields stays valid.
+  bool same_samples(const DatasetView& other) const {
+    const Standardization none;
+    const Standardization& mine = scaling_ ? scaling_->standardization() : none;
+    const Standardization& theirs = other.scaling_ ? other.scaling_->standardization() : none;
+    return dataset_ == other.dataset_ && all_ == other.all_ && indices_.data() == other.indices_.data() &&
+           indices_.size() == other.indices_.size() && mine == theirs;
+  }
   std::size_t size() const { return all_ ? dataset_->size() : indices_.size(); }
   uint32_t index(std::size_t position) const {
     return all_ ? static_cast<uint32_t>(position) : indices_[position];

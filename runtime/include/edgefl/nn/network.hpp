@@ -117,6 +117,9 @@ class Network {
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   // Output of the last forward pass: [output_size][batch].
   const float* logits() const { return acts_.back(); }
+  // Input of layer `layer` in the last forward pass, [its input width][batch]; valid until the
+  // next pass (a layer with parameters never overwrites its input).
+  const float* layer_input(std::size_t layer) const { return acts_[layer]; }
 
  private:
   Network(ModelSpec spec, NetworkOptions options, std::unique_ptr<DenseKernels> kernels);
