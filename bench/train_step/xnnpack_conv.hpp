@@ -4,14 +4,17 @@
 // weight-gradient operator, and both pack their weights when created. Weights change every
 // training step, so a step on XNNPACK pays: creating the operator (packing), running it, and
 // transposing between edgefl's feature-major [h*w*c][batch] activations and XNNPACK's NHWC.
-// Each part is timed on its own; edgefl's passes are timed through one-layer Networks:
-//   forward         in:HxWxC convKxKxF                 Network::forward
-//   weight gradient (in:HxWxC convKxKxF) forward_backward - forward (a first layer has no dX)
-//   input gradient  (in:HxWxC dwconv1x1 convKxKxF) - (in:HxWxC convKxKxF) - (in:HxWxC dwconv1x1),
-//                   forward_backward each (the 1x1 depthwise layer makes the conv compute dX)
-// Before timing, XNNPACK's forward output is checked against edgefl's, and its deconvolution
-// against the input gradient written out from its definition, so the timed operators compute
-// what the layer needs.
+// Each part is timed on its own; edgefl's passes through one-layer Networks with the tail
+// T = "flatten dense1 loss:squared" (the loss takes one output):
+//   forward         in:HxWxC convKxKxF T, Network::forward
+//   weight gradient the same Network's forward_backward minus its forward (a first layer
+//                   computes no input gradient)
+//   input gradient  forward_backward of in:HxWxC dwconv1x1 convKxKxF T minus that of the first
+//                   (the 1x1 depthwise layer makes the conv compute its input gradient)
+// The tail and the depthwise layer count on edgefl's side: its times are upper bounds.
+// Before timing, XNNPACK's forward output and its deconvolution are checked against the layer's
+// forward pass and input gradient written out from their definitions, so the timed operators
+// compute what the layer needs.
 #pragma once
 
 #include <cstddef>
