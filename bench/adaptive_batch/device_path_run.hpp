@@ -24,7 +24,7 @@ namespace edgefl::bench {
 
 struct RunSetup {
   ModelSpec spec;
-  const std::vector<Dataset>* shards = nullptr;  // one per device
+  std::vector<Dataset>* shards = nullptr;  // one per device
   const Dataset* test = nullptr;
   sim::CostModel cost;
   std::size_t sample_budget = 0;  // stop after the round that reaches it

@@ -127,6 +127,9 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   upstream.time_scale = config.time_scale;
   upstream.backoff_seed = hash_text(agent->device_id_) ^ config.simulation_seed;
   upstream.give_up_after = seconds_to_ms(config.give_up_s * config.time_scale);
+  // Of the data as loaded: the standardisation a Task sets changes what training sees, not these.
+  const Dataset* data = &agent->data_;
+  upstream.data_statistics = [data] { return feature_moments(*data); };
   agent->session_ = std::make_unique<UpstreamSession>(std::move(upstream), *agent->outbox_, clock, agent->log_);
 
   if (config.offline_probability > 0) {

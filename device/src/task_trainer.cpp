@@ -94,6 +94,13 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     return failed(make_status(StatusCode::invalid_argument, "the worker was handed a message that is not a Task"));
   }
   const Task& task = *task_in_message;
+  // The run's standardisation, fixed before round 1: set once, on this thread, before training
+  // reads the data.
+  if (!(task.standardization == options_.data->standardization())) {
+    Status standardized = options_.data->set_standardization(task.standardization);
+    if (!standardized.ok())
+      return failed(standardized.with_context("the task's standardisation of the local data"));
+  }
 
   // Another model or another set of frozen layers plans memory and builds the trainer anew.
   if (task.model_spec != s.spec_text || task.trainable_layers != s.trainable_layers) {

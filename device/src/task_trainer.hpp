@@ -63,7 +63,8 @@ class TaskTrainer {
 };
 
 struct LocalTrainingOptions {
-  const Dataset* data = nullptr;  // the device's shard; outlives the trainer
+  Dataset* data = nullptr;        // the device's shard; outlives the trainer, which sets the Tasks'
+                                  // standardisation on it
   uint64_t memory_budget = 0;     // bytes training may use (0: no limit)
   uint32_t threads = 1;
   Backend backend = Backend::xnnpack;

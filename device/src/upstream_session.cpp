@@ -99,6 +99,16 @@ Status UpstreamSession::send_join() {
   return channel_->send(*bytes);
 }
 
+void UpstreamSession::send_data_statistics() {
+  if (!options_.data_statistics) {
+    log_("warning: the server asked for data statistics; this device holds no data to describe");
+    return;
+  }
+  Result<std::vector<uint8_t>> bytes = encode_message(DataStatistics{options_.data_statistics()});
+  Status sent = bytes ? channel_->send(*bytes) : bytes.status();
+  if (!sent.ok()) log_("warning: data statistics not sent: " + sent.to_string());
+}
+
 void UpstreamSession::resend_outbox() {
   Result<std::vector<std::string>> pending = outbox_->list();
   if (!pending) {
@@ -169,6 +179,7 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle(Bytes raw, UpstreamClient
     welcomed_ = true;
     heartbeat_interval_ = milliseconds(welcome->heartbeat_interval_ms);
     peer_timeout_ = milliseconds(welcome->peer_timeout_ms);
+    if (welcome->data_statistics_wanted) send_data_statistics();
     resend_outbox();
     last_resend_ = now;
   } else if (const Task* task = std::get_if<Task>(&message)) {

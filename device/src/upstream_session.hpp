@@ -66,6 +66,9 @@ struct UpstreamOptions {
   // No word from the server for this long (no link, or a silent one): run() ends with
   // `unavailable`, so a device that missed the final Bye does not wait forever. 0: never.
   std::chrono::milliseconds give_up_after{0};
+  // The moments of the local data as loaded, sent when a Welcome asks (federated
+  // standardisation, docs/standardization.md). Empty: the device has no data to describe.
+  std::function<FeatureMoments()> data_statistics;
 };
 
 struct UpstreamStats {
@@ -108,6 +111,8 @@ class UpstreamSession {
   Result<LinkEnd> serve(DeviceChannel& channel, UpstreamClient& client,
                         const std::atomic<bool>& stop);
   Status send_join();
+  // Answers a Welcome's data_statistics_wanted.
+  void send_data_statistics();
   void resend_outbox();
   Result<std::optional<LinkEnd>> handle(Bytes raw, UpstreamClient& client);
   Result<std::optional<LinkEnd>> handle_reject(const Reject& reject);

@@ -109,15 +109,21 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
 
 Status Coordinator::open_services(FileSystem& fs) {
   session_ = splitmix64(unix_ms());
+  Result<StandardizationGate> gate = StandardizationGate::create(config_, spec_);
+  if (!gate) return gate.status();
+  standardization_.emplace(std::move(*gate));
   Result<UpdateLedger> ledger = UpdateLedger::open(fs, config_.state_dir, config_.resume, limits_);
   if (!ledger) return ledger.status();
   ledger_.emplace(std::move(*ledger));
   tasks_.set_run_id(ledger_->run_id());
   if (const Checkpoint* checkpoint = ledger_->checkpoint()) {
     EDGEFL_RETURN_IF_ERROR(restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
+    EDGEFL_RETURN_IF_ERROR(
+        standardization_->restore(*checkpoint).with_context(config_.state_dir + "/checkpoint.bin"));
   } else {
     EDGEFL_RETURN_IF_ERROR(init_parameters(spec_, global_.span(), config_.seed));
   }
+  if (!standardization_->pending()) EDGEFL_RETURN_IF_ERROR(apply_standardization());
   EDGEFL_RETURN_IF_ERROR(ledger_->open_log(
       [this](const std::string& device, std::span<const uint8_t> update) { return replay(device, update); }));
   const WalRecovery& recovery = ledger_->recovery();
@@ -185,6 +191,7 @@ Status Coordinator::poll(ServerChannel& channel, std::chrono::milliseconds wait)
   }
   EDGEFL_RETURN_IF_ERROR(flush_acks(channel));
   if (finished()) return Status();
+  if (standardization_->pending()) return gather_statistics();
   return run_timers(channel);
 }
 
@@ -215,7 +222,9 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   const Clock::time_point at = now();
   // A Join is answered even after the end (Welcome, no task): the device's next word, e.g. the
   // resend of an update whose Ack a crash took, then finds it known.
-  if (const Join* join = std::get_if<Join>(&decoded->message)) return handle_join(channel, inbound, *join, at);
+  if (const Join* join = std::get_if<Join>(&decoded->message)) {
+    return handle_join(channel, inbound, *join, decoded->version, at);
+  }
   if (finished() && !std::holds_alternative<Bye>(decoded->message)) {
     // A resend of an update the run took (its Ack was lost) is still acknowledged, so the
     // device can clear its outbox; then, as every other word, it hears that the run is over.
@@ -244,11 +253,16 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   const std::string id = device->id;
 
   if (const Heartbeat* heartbeat = std::get_if<Heartbeat>(&decoded->message)) {
-    if (!finished()) EDGEFL_RETURN_IF_ERROR(on_heartbeat(channel, *device, heartbeat->working_on));
+    if (!finished() && !standardization_->pending()) {
+      EDGEFL_RETURN_IF_ERROR(on_heartbeat(channel, *device, heartbeat->working_on));
+    }
     return send(channel, inbound.peer, Heartbeat{heartbeat->sequence, unix_ms(), 0});
   }
   if (std::holds_alternative<Update>(decoded->message)) {
     return handle_update(channel, *device, inbound.peer, *decoded, inbound.payload);
+  }
+  if (const DataStatistics* statistics = std::get_if<DataStatistics>(&decoded->message)) {
+    return handle_statistics(channel, *device, inbound.peer, *statistics);
   }
   if (std::holds_alternative<Bye>(decoded->message)) {
     log_("device " + id + " said bye");
@@ -269,9 +283,21 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
 }
 
 Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
-                                Clock::time_point at) {
+                                uint16_t version, Clock::time_point at) {
   std::string id = inbound.identity.empty() ? join.device_id : inbound.identity;
   Status admissible = join_check_.check(id, join.capabilities);
+  if (admissible.ok() && standardization_->needed() && (version & 0xff) < 6) {
+    admissible = make_status(
+        StatusCode::version_mismatch,
+        "this run standardises the device data (standardize.mode = " + config_.standardize.mode +
+            "), which needs protocol 1.6; the device speaks 1." + std::to_string(version & 0xff) +
+            ": update its software");
+  }
+  if (admissible.ok() && !standardization_->refusal(id).empty()) {
+    admissible =
+        make_status(StatusCode::failed_precondition,
+                    "this device's data statistics were refused: " + standardization_->refusal(id));
+  }
   if (!admissible.ok()) {
     // The id is not printed: it may be anything a peer chose to send.
     warn("refused a join: " + admissible.to_string());
@@ -294,9 +320,67 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
   welcome.peer_timeout_ms = 3 * welcome.heartbeat_interval_ms;
   welcome.max_message_bytes = limits_.max_message_bytes;
   welcome.server_time_ms = unix_ms();
+  welcome.data_statistics_wanted = standardization_->pending() && !standardization_->reported(id);
   EDGEFL_RETURN_IF_ERROR(send(channel, inbound.peer, welcome));
-  if (finished()) return Status();
+  if (finished() || standardization_->pending()) return Status();
   return on_joined(channel, device);
+}
+
+Status Coordinator::handle_statistics(ServerChannel& channel, const DeviceRecord& device,
+                                      const std::string& peer, const DataStatistics& statistics) {
+  if (!standardization_->pending()) {
+    // Fixed already (a late or repeated answer): the statistics are never recomputed.
+    return Status();
+  }
+  Status kept =
+      standardization_->add(device.id, statistics.moments, device.capabilities.sample_count);
+  if (!kept.ok()) {
+    // A device whose statistics cannot be true must not skew everyone's inputs: it leaves the run.
+    warn("refused the data statistics of " + device.id + ": " + kept.to_string());
+    reject(channel, peer, kept, std::nullopt);
+    devices_.forget(device.id);
+  }
+  return Status();
+}
+
+Status Coordinator::gather_statistics() {
+  const Clock::time_point at = now();
+  Result<bool> enough = enough_devices(at);  // a time-out when min_devices never joined
+  if (!enough) return enough.status();
+  if (!*enough) return Status();
+  std::size_t reported = 0;
+  bool all_reported = true;
+  for (const std::string& id : live_devices(at)) {
+    if (standardization_->reported(id)) {
+      ++reported;
+    } else {
+      all_reported = false;
+    }
+  }
+  const bool waited_out = at - waiting_since_ > scaled(config_.join_timeout_s);
+  if (reported < config_.min_devices) {
+    if (!waited_out) return Status();
+    return make_status(StatusCode::timeout,
+                       "only " + std::to_string(reported) + " of the " +
+                           std::to_string(config_.min_devices) +
+                           " devices the run needs reported their data statistics");
+  }
+  if (!all_reported && !waited_out) return Status();
+  Result<Standardization> fixed = standardization_->fix();
+  if (!fixed) return fixed.status();
+  EDGEFL_RETURN_IF_ERROR(apply_standardization());
+  // Durable now, so a restarted server does not ask again.
+  EDGEFL_RETURN_IF_ERROR(write_checkpoint(std::nullopt));
+  log_("standardisation fixed from the data statistics of " +
+       std::to_string(standardization_->report_count()) + " devices (" +
+       std::to_string(standardization_->merged_samples()) + " samples)");
+  waiting_since_ = at;
+  return Status();
+}
+
+Status Coordinator::apply_standardization() {
+  tasks_.set_standardization(standardization_->fixed());
+  return evaluator_.set_standardization(standardization_->fixed());
 }
 
 Status Coordinator::publish_metrics(Clock::time_point started_at) {
@@ -315,6 +399,10 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
 }
 
 Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
+  return write_checkpoint(generation);
+}
+
+Status Coordinator::write_checkpoint(std::optional<uint64_t> rotate_to) {
   Checkpoint checkpoint;
   checkpoint.model_version = version_;
   checkpoint.model_spec = spec_.to_string();
@@ -326,8 +414,11 @@ Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
   }
   for (const auto& [name, value] : state.scalars) checkpoint.scalars.push_back(NamedScalar{name, value});
   if (asynchronous()) checkpoint.scalars.push_back(NamedScalar{kModeScalar, 1.0});
+  standardization_->save(checkpoint);
   save_extras(checkpoint);
-  return ledger_->commit(checkpoint, generation);
+  // `checkpoint` points into `state`'s buffers: written before they go.
+  return rotate_to ? ledger_->commit(checkpoint, *rotate_to)
+                   : ledger_->rewrite_checkpoint(checkpoint);
 }
 
 Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t round,

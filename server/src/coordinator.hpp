@@ -31,16 +31,16 @@
 #include <vector>
 
 #include "device_registry.hpp"
-#include "edgefl/proto/aligned_bytes.hpp"
-#include "edgefl/proto/checkpoint.hpp"
-#include "edgefl/store/file_system.hpp"
+#include "edgefl/aggregate/server_strategy.hpp"
 #include "edgefl/base/float_buffer.hpp"
 #include "edgefl/base/model_spec.hpp"
-#include "edgefl/base/trainable.hpp"
-#include "edgefl/proto/proto.hpp"
-#include "edgefl/aggregate/server_strategy.hpp"
 #include "edgefl/base/time_source.hpp"
+#include "edgefl/base/trainable.hpp"
 #include "edgefl/net/transport.hpp"
+#include "edgefl/proto/aligned_bytes.hpp"
+#include "edgefl/proto/checkpoint.hpp"
+#include "edgefl/proto/proto.hpp"
+#include "edgefl/store/file_system.hpp"
 #include "evaluator.hpp"
 #include "fleet_snapshot.hpp"
 #include "join_check.hpp"
@@ -48,6 +48,7 @@
 #include "metrics_sink.hpp"
 #include "round_metrics.hpp"
 #include "server_config.hpp"
+#include "standardization_gate.hpp"
 #include "task_factory.hpp"
 #include "update_ledger.hpp"
 
@@ -91,6 +92,8 @@ class Coordinator {
   const WalRecovery& recovery() const { return ledger_->recovery(); }
   // What the status endpoint shows, copied now (O(devices)): call it on a timer, not per poll.
   std::shared_ptr<const FleetSnapshot> snapshot() const;
+  // The standardisation the devices apply (empty: none, or federated statistics still pending).
+  const Standardization& standardization() const { return standardization_->fixed(); }
   // When the open round closes whatever arrived; none between rounds and in asynchronous runs.
   virtual std::optional<Clock::time_point> round_deadline() const { return std::nullopt; }
 
@@ -182,7 +185,21 @@ class Coordinator {
   // Acks in order and runs after_ack for the accepted ones. If the sync fails the accepted
   // updates are refused (the devices keep them) and the error is returned.
   Status flush_acks(ServerChannel& channel);
-  Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join, Clock::time_point now);
+  // `version`: the Join's envelope version (a 1.5 device cannot standardise its data).
+  Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
+                     uint16_t version, Clock::time_point now);
+  // ---- Federated standardisation (standardization_gate.hpp): before round 1 ----
+  // A device's DataStatistics: kept, or refused (the device is then shut out of the run).
+  Status handle_statistics(ServerChannel& channel, const DeviceRecord& device,
+                           const std::string& peer, const DataStatistics& statistics);
+  // The statistics phase's timer: fixes the standardisation once every live device (at least
+  // min_devices) reported, or join_timeout_s passed with min_devices reports.
+  Status gather_statistics();
+  // Hands the fixed standardisation to the tasks and the evaluator.
+  Status apply_standardization();
+  // The checkpoint of the current state: as `rotate_to`, followed by a new log; or (nullopt)
+  // rewritten in place of the current generation's (UpdateLedger::rewrite_checkpoint).
+  Status write_checkpoint(std::optional<uint64_t> rotate_to);
   Status handle_update(ServerChannel& channel, const DeviceRecord& device, const std::string& peer,
                        const DecodedMessage& decoded, std::span<const uint8_t> raw);
   // Decodes the payload and folds it in, or says why not.
@@ -215,6 +232,7 @@ class Coordinator {
   TaskFactory tasks_;
   Evaluator evaluator_;
   JoinCheck join_check_;
+  std::optional<StandardizationGate> standardization_;
   LogThrottle junk_log_{std::chrono::seconds(1)};  // undecodable messages: a peer can send any number
   LogThrottle unsent_log_{std::chrono::seconds(1)};  // replies lost to a peer that does not read
   mutable std::map<uint64_t, uint32_t> version_hashes_;  // recent versions' model_hash

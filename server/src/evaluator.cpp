@@ -19,6 +19,11 @@ Result<Evaluator> Evaluator::create(const ServerConfig& config, const ModelSpec&
   return evaluator;
 }
 
+Status Evaluator::set_standardization(const Standardization& standardization) {
+  if (!test_data_) return Status();
+  return test_data_->set_standardization(standardization).with_context("server evaluation data");
+}
+
 Status Evaluator::score(std::span<const float> global, RoundMetrics& metrics) const {
   if (!test_data_) return Status();
   Result<Evaluation> evaluation = evaluate(spec_, *compute_, global, DatasetView(*test_data_));

@@ -26,6 +26,8 @@ class Evaluator {
 
   Status score(std::span<const float> global, RoundMetrics& metrics) const;
   bool enabled() const { return test_data_.has_value(); }
+  // The run's standardisation, applied to the held-out data as the devices apply it to theirs.
+  Status set_standardization(const Standardization& standardization);
 
  private:
   Evaluator(ModelSpec spec) : spec_(std::move(spec)) {}

@@ -110,8 +110,12 @@ Status RoundCoordinator::run_timers(ServerChannel& channel) {
   const bool grace_over = config_.min_updates > 0 && answered_.size() >= config_.min_updates && enough_at_ &&
                           now - *enough_at_ >= scaled(config_.grace_s);
   const bool deadline = now - round_opened_at_ >= scaled(config_.round_deadline_s);
-  if (all_answered || grace_over || deadline) return close_round();
-  return Status();
+  if (!all_answered && !grace_over && !deadline) return Status();
+  EDGEFL_RETURN_IF_ERROR(close_round());
+  // The next round opens in this same poll: left to the next one, every round would also wait
+  // out a poll's whole timeout on a quiet channel before its tasks went out.
+  if (finished()) return Status();
+  return run_timers(channel);
 }
 
 Status RoundCoordinator::open_round(ServerChannel& channel) {

@@ -100,6 +100,19 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
                "lr at batch b: none | sqrt | linear in b / train.batch_size");
   t.add("adaptive_batch.max_lr", &c.adaptive_batch.max_lr, "cap of the scaled lr (0: none)");
 
+  t.add("standardize.mode", &c.standardize.mode,
+        "standardise the data per input feature: none | constants (standardize.mean and "
+        ".deviation) | "
+        "federated (devices report their statistics before round 1)");
+  t.add("standardize.mean", &c.standardize.mean,
+        "constants: comma-separated means (one, or one per feature)");
+  t.add("standardize.deviation", &c.standardize.deviation,
+        "constants: comma-separated deviations (as many as the means, each > 0)");
+  t.add("standardize.pooled", &c.standardize.pooled,
+        "federated: one mean and deviation over every feature (images) instead of one per feature");
+  t.add("standardize.min_deviation", &c.standardize.min_deviation,
+        "federated: a feature whose deviation is below this is only centred (deviation 1)");
+
   t.add("endpoint", &c.endpoint, "ZeroMQ endpoint to bind, e.g. tcp://0.0.0.0:5555");
   t.add("endpoint_file", &c.endpoint_file, "write the endpoint actually bound to this file");
   t.add("state_dir", &c.state_dir, "write-ahead log, checkpoints and metrics live here");
@@ -184,6 +197,59 @@ Result<std::vector<uint32_t>> trainable_layers(const ServerConfig& c, const Mode
   return layers;
 }
 
+namespace {
+
+// "0.5, 1e-3,2" -> {0.5, 0.001, 2}; errors name the key and the part.
+Result<std::vector<double>> parse_numbers(const std::string& text, const char* key) {
+  std::vector<double> numbers;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(start, end - start);
+    char* stop = nullptr;
+    const double value = std::strtod(part.c_str(), &stop);
+    const bool blank_tail = stop != part.c_str() &&
+                            part.find_first_not_of(" \t", stop - part.c_str()) == std::string::npos;
+    if (!blank_tail || !std::isfinite(value)) {
+      return invalid(std::string(key) + ": '" + part +
+                     "' is not a finite number (write comma-separated numbers)");
+    }
+    numbers.push_back(value);
+    start = end + 1;
+  }
+  return numbers;
+}
+
+}  // namespace
+
+Result<Standardization> configured_standardization(const ServerConfig& c, const ModelSpec& spec) {
+  const StandardizeConfig& s = c.standardize;
+  if (!one_of(s.mode, {"none", "constants", "federated"})) {
+    return invalid("standardize.mode must be none, constants or federated, not '" + s.mode + "'");
+  }
+  if (s.mode != "constants" && (!s.mean.empty() || !s.deviation.empty())) {
+    return invalid("standardize.mean and standardize.deviation need standardize.mode = constants");
+  }
+  if (!(std::isfinite(s.min_deviation) && s.min_deviation >= 0)) {
+    return invalid("standardize.min_deviation must be >= 0");
+  }
+  if (s.mode != "constants") return Standardization{};
+  if (s.pooled)
+    return invalid(
+        "standardize.pooled is for federated statistics (give one constant pair instead)");
+  Standardization constants;
+  Result<std::vector<double>> mean = parse_numbers(s.mean, "standardize.mean");
+  if (!mean) return mean.status();
+  Result<std::vector<double>> deviation = parse_numbers(s.deviation, "standardize.deviation");
+  if (!deviation) return deviation.status();
+  constants.mean = std::move(*mean);
+  constants.deviation = std::move(*deviation);
+  Status checked = check_standardization(constants, spec.input_size());
+  if (!checked.ok()) return checked.with_context("standardize.mean and standardize.deviation");
+  return constants;
+}
+
 Status validate_server_config(const ServerConfig& c) {
   if (!c.model_file.empty() || c.model.starts_with('@')) {
     return invalid("the model file " + (c.model_file.empty() ? c.model.substr(1) : c.model_file) +
@@ -203,6 +269,7 @@ Status validate_server_config(const ServerConfig& c) {
     if (!source) return source.status();
     EDGEFL_RETURN_IF_ERROR(source->check_spec(*spec));
   }
+  EDGEFL_RETURN_IF_ERROR(configured_standardization(c, *spec).status());
   if (c.rounds == 0) return invalid("rounds must be at least 1");
   if (!(c.fraction > 0 && c.fraction <= 1)) return invalid("round.fraction must be in (0, 1]");
   if (c.min_devices == 0) return invalid("round.min_devices must be at least 1");

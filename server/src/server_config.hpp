@@ -91,6 +91,18 @@ struct StatusConfig {
   std::string token_file;    // file holding the bearer token requests must present
 };
 
+// Standardisation of every device's data and of the server's evaluation data, x -> (x - mean) /
+// deviation per input feature (docs/standardization.md). Devices apply what their Tasks carry.
+struct StandardizeConfig {
+  std::string mode =
+      "none";             // none | constants (mean, deviation) | federated (asked before round 1)
+  std::string mean;       // constants: comma-separated numbers, one or one per input feature
+  std::string deviation;  // constants: as many as mean, each > 0
+  bool pooled = false;    // federated: one mean and deviation over every feature (images)
+  double min_deviation =
+      1e-6;  // federated: a smaller deviation is replaced by 1 (centred, not scaled)
+};
+
 struct ServerConfig {
   // Model and evaluation.
   std::string model = "mlp:784-256-128-10:relu";  // or "@PATH": a JSON model file
@@ -117,6 +129,7 @@ struct ServerConfig {
   StrategyConfig strategy;
   PalsgdSettings palsgd = default_palsgd();
   AdaptiveBatchConfig adaptive_batch;  // test none: off; keys max_batch = cap, test_interval = interval
+  StandardizeConfig standardize;
 
   // Service.
   std::string endpoint = "tcp://127.0.0.1:5555";
@@ -151,6 +164,11 @@ Status resolve_model_file(ServerConfig& config);
 Status validate_server_config(const ServerConfig& config);
 // The trainable layers of train.trainable_layers for the model (validated).
 Result<std::vector<uint32_t>> trainable_layers(const ServerConfig& config, const ModelSpec& spec);
+
+// The standardisation the standardize.* keys fix for the model's inputs (checked): the
+// constants, or empty (none, or federated: computed when the devices have reported).
+Result<Standardization> configured_standardization(const ServerConfig& config,
+                                                   const ModelSpec& spec);
 
 // The settings "auto" resolves, from the strategy.
 MeanWeighting round_weighting(const ServerConfig& config);

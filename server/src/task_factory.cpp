@@ -61,6 +61,7 @@ Result<std::vector<uint8_t>> TaskFactory::encode(uint64_t task_id, uint64_t roun
   task.run_id = run_id_;
   task.base_hash = base_hash;
   task.trainable_layers = trainable_layers_;
+  task.standardization = standardization_;
   if (!optimizer_state.empty()) {
     task.optimizer_state = f32_tensor(optimizer_state);
     task.optimizer_steps = optimizer_steps;

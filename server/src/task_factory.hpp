@@ -32,6 +32,10 @@ class TaskFactory {
                                       std::span<const float> optimizer_state = {},
                                       uint64_t optimizer_steps = 0) const;
   void set_run_id(uint64_t run_id) { run_id_ = run_id; }
+  // What every Task from now on tells the devices to apply to their data (docs/standardization.md).
+  void set_standardization(Standardization standardization) {
+    standardization_ = std::move(standardization);
+  }
   const TaskConfig& settings() const { return settings_; }
   // The layers devices train (train.trainable_layers; empty: all).
   const std::vector<uint32_t>& trainable_layers() const { return trainable_layers_; }
@@ -51,6 +55,7 @@ class TaskFactory {
   uint64_t seed_;
   ServerConfig config_;  // which rounds are gradient rounds, and their global steps
   uint64_t run_id_ = 0;
+  Standardization standardization_;
 };
 
 }  // namespace edgefl::server

@@ -112,6 +112,21 @@ Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {
   return Status();
 }
 
+Status UpdateLedger::rewrite_checkpoint(Checkpoint& checkpoint) {
+  if (unsynced_ || wal_->recovery().records > 0) {
+    return make_status(StatusCode::internal,
+                       "a checkpoint rewrite with updates in the log that follows it");
+  }
+  checkpoint.round = generation_;
+  Result<std::vector<uint8_t>> bytes = encode_checkpoint(checkpoint);
+  if (!bytes) return bytes.status().with_context("encoding the checkpoint");
+  EDGEFL_RETURN_IF_ERROR(
+      atomic_write_file(*fs_, checkpoint_path(), std::as_bytes(std::span(*bytes))));
+  checkpoint_.reset();
+  checkpoint_bytes_.clear();
+  return Status();
+}
+
 std::string dedupe_scalar_name(std::string_view prefix, const AcceptedKey& key) {
   return std::string(prefix) + std::to_string(key.second) + ":" + key.first;
 }

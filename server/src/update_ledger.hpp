@@ -69,6 +69,9 @@ class UpdateLedger {
   Status sync();
   // Writes `checkpoint` atomically as generation `generation`, then starts log generation + 1.
   Status commit(Checkpoint& checkpoint, uint64_t generation);
+  // Writes `checkpoint` atomically as the current generation and keeps the log that follows:
+  // only for state fixed while that log is still empty (the statistics before round 1).
+  Status rewrite_checkpoint(Checkpoint& checkpoint);
 
   // Dedupe: the update id accepted under `key`, if any.
   std::optional<uint64_t> accepted(const AcceptedKey& key) const;

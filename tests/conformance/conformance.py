@@ -328,6 +328,48 @@ def case_rejects(args):
     context.destroy(0)
 
 
+def case_standardize(args):
+    import numpy as np
+    import zmq
+    import wire
+    run = Run(args, "standardize")
+    context = zmq.Context()
+    with Processes(run.dir) as p:
+        p.start("server", run.server_argv(1, 1, ["--standardize-mode", "federated", "--round-deadline-s", "600"]))
+        endpoint = run.endpoint()
+        old = Client(context, endpoint)
+        old.send(wire.join("old", 1, 100, version=0x0105))
+        kind, m = old.next()
+        check(kind == "Reject" and m["reason"] == "version_mismatch" and "1.6" in m["message"],
+              "a 1.5 Join to a standardising run -> Reject{version_mismatch} naming 1.6 (%s %s)" % (kind, m))
+
+        features = 784
+        mean = np.linspace(-3.0, 20000.0, features)
+        m2 = np.linspace(0.0, 400.0, features)  # feature 0 is constant: deviation 1
+        liar = Client(context, endpoint)
+        liar.send(wire.join("liar", 1, 100, version=0x0106))
+        kind, m = liar.next()
+        check(kind == "Welcome" and m["data_statistics_wanted"], "Welcome asks for data statistics (%s)" % m)
+        expect_reject(liar, wire.data_statistics(101, mean, m2), "out_of_range", None,
+                      "statistics of more samples than the Join declared")
+
+        c = Client(context, endpoint)
+        c.send(wire.join("h1", 1, 100, version=0x0106))
+        kind, m = c.next()
+        check(kind == "Welcome" and m["data_statistics_wanted"], "Welcome asks for data statistics (%s)" % m)
+        c.send(wire.data_statistics(100, mean, m2))
+        kind, task = c.next(("Task",))
+        got = task["standardization"]
+        check(got is not None and got[0].size == features and got[1].size == features,
+              "the Task carries one mean and deviation per input")
+        want = np.sqrt(m2 / 100.0)
+        want[want < 1e-6] = 1.0
+        check(np.allclose(got[0], mean, rtol=1e-12, atol=0) and np.allclose(got[1], want, rtol=1e-12, atol=0),
+              "one device's statistics give its own mean and population deviation, 1 for a constant feature")
+        p.kill("server")
+    context.destroy(0)
+
+
 def case_codecs(args):
     run = Run(args, "codecs")
     with Processes(run.dir) as p:
@@ -409,7 +451,7 @@ def case_restart(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=["federation", "rejects", "codecs", "curve", "restart"])
+    parser.add_argument("case", choices=["federation", "rejects", "codecs", "curve", "restart", "standardize"])
     for flag in ("--server", "--device", "--keygen"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--generated", required=True)

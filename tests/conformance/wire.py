@@ -7,8 +7,8 @@ C++ code. Messages are plain dicts, named by their union member."""
 import flatbuffers
 import numpy as np
 
-from edgefl.fb import (Ack, Bye, Capabilities, Envelope, Heartbeat, Join, Message, Metrics,
-                       Reject, Task, Update, Welcome, EncodedTensor)
+from edgefl.fb import (Ack, Bye, Capabilities, DataStatistics, Envelope, Heartbeat, Join, Message,
+                       Metrics, Reject, Task, Update, Welcome, EncodedTensor)
 
 VERSION = 0x0102  # 1.2
 IDENTIFIER = b"EFLW"
@@ -174,6 +174,25 @@ def _table(cls, union):
     return table
 
 
+def data_statistics(sample_count, mean, m2, version=0x0106):
+    """1.6: the moments of the device's data per input feature (§4 DataStatistics)."""
+    b = flatbuffers.Builder(256 + 16 * len(mean))
+    mean_vector = b.CreateNumpyVector(np.ascontiguousarray(mean, dtype="<f8"))
+    m2_vector = b.CreateNumpyVector(np.ascontiguousarray(m2, dtype="<f8"))
+    DataStatistics.Start(b)
+    DataStatistics.AddSampleCount(b, sample_count)
+    DataStatistics.AddMean(b, mean_vector)
+    DataStatistics.AddM2(b, m2_vector)
+    return _finish(b, Message.Message.DataStatistics, DataStatistics.End(b), version)
+
+
+def _standardization(table):
+    """1.6: (mean, deviation) as float64 arrays, or None when the Task has none."""
+    if table is None:
+        return None
+    return table.MeanAsNumpy().astype(np.float64), table.DeviationAsNumpy().astype(np.float64)
+
+
 def decode(data):
     """Bytes of one ZeroMQ message -> (kind, dict). Raises WireError naming the problem."""
     if len(data) < 12:
@@ -194,7 +213,8 @@ def decode(data):
         w = _table(Welcome.Welcome, union)
         return "Welcome", {"device_id": (w.DeviceId() or b"").decode(), "server_session": w.ServerSession(),
                            "heartbeat_interval_ms": w.HeartbeatIntervalMs(),
-                           "peer_timeout_ms": w.PeerTimeoutMs(), "max_message_bytes": w.MaxMessageBytes()}
+                           "peer_timeout_ms": w.PeerTimeoutMs(), "max_message_bytes": w.MaxMessageBytes(),
+                           "data_statistics_wanted": w.DataStatisticsWanted()}  # 1.6
     if kind == M.Task:
         t = _table(Task.Task, union)
         c = t.Config()
@@ -216,7 +236,9 @@ def decode(data):
                         "clip_norm": c.ClipNorm(), "gradient_only": c.GradientOnly(),
                         # 1.5 (absent: a 1.4 server's Task, the model as text only, all layers train)
                         "model": _model(t.Model()),
-                        "trainable_layers": [t.TrainableLayers(i) for i in range(t.TrainableLayersLength())]}
+                        "trainable_layers": [t.TrainableLayers(i) for i in range(t.TrainableLayersLength())],
+                        # 1.6 (absent: the data as loaded)
+                        "standardization": _standardization(t.Standardization())}
     if kind == M.Ack:
         a = _table(Ack.Ack, union)
         return "Ack", {"update_id": a.UpdateId(), "round": a.Round(),

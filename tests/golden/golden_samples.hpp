@@ -104,9 +104,13 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     join.capabilities.process_bytes = 9u << 20;
   }
   s->messages.emplace_back("join", join);
-  s->messages.emplace_back("welcome", Welcome{.device_id = "device-A", .server_session = 0xabcdef12u,
-                                              .heartbeat_interval_ms = 5000, .peer_timeout_ms = 15000,
-                                              .max_message_bytes = 1u << 20, .server_time_ms = 1700000000000u});
+  s->messages.emplace_back("welcome", Welcome{.device_id = "device-A",
+                                              .server_session = 0xabcdef12u,
+                                              .heartbeat_interval_ms = 5000,
+                                              .peer_timeout_ms = 15000,
+                                              .max_message_bytes = 1u << 20,
+                                              .server_time_ms = 1700000000000u,
+                                              .data_statistics_wanted = version >= 0x0106});
   Task task;
   task.task_id = 7;
   task.round = 3;
@@ -126,6 +130,9 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     task.trainable_layers = {2};
     task.optimizer_state = f32_tensor(s->momentum.span().last(kHeadParameters));
   }
+  if (version >= 0x0106) {  // one pair per input of mlp:4-3-2
+    task.standardization = Standardization{{0.5, -1.25, 3.0, 1e4}, {2.0, 0.125, 1.0, 250.0}};
+  }
   s->messages.emplace_back("task", task);
   s->messages.emplace_back("update_f32", sample_update(101, encode({.kind = CodecKind::f32}), version));
   s->messages.emplace_back("update_f16", sample_update(102, encode({.kind = CodecKind::f16}), version));
@@ -137,6 +144,11 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
   s->messages.emplace_back("heartbeat", Heartbeat{.sequence = 9, .sender_time_ms = 123456,
                                                   .working_on = version >= 0x0101 ? 7u : 0u});
   s->messages.emplace_back("bye", Bye{.reason = ByeReason::finished, .message = "training done"});
+  if (version >= 0x0106) {
+    s->messages.emplace_back(
+        "data_statistics",
+        DataStatistics{FeatureMoments{600, {0.5, -1.25, 3.0, 1e4}, {2400.0, 9.375, 0.0, 3.75e7}}});
+  }
 
   s->checkpoint.round = 4;
   s->checkpoint.model_version = 4;
@@ -169,8 +181,10 @@ inline bool same(const Task& a, const Task& b) {
          a.model_spec == b.model_spec && a.config == b.config && same_tensor(a.params, b.params) &&
          a.run_id == b.run_id && a.base_hash == b.base_hash &&
          a.optimizer_state.parameter_count == b.optimizer_state.parameter_count &&
-         (a.optimizer_state.parameter_count == 0 || same_tensor(a.optimizer_state, b.optimizer_state)) &&
-         a.optimizer_steps == b.optimizer_steps && a.trainable_layers == b.trainable_layers;
+         (a.optimizer_state.parameter_count == 0 ||
+          same_tensor(a.optimizer_state, b.optimizer_state)) &&
+         a.optimizer_steps == b.optimizer_steps && a.trainable_layers == b.trainable_layers &&
+         a.standardization == b.standardization;
 }
 inline bool same(const Update& a, const Update& b) {
   return a.update_id == b.update_id && a.task_id == b.task_id && a.round == b.round &&

@@ -24,17 +24,18 @@ class MemoryDevice {
   void reconnect() { link_ = net_->connect(id_ + "#" + std::to_string(++connections_)); }
   void cut() { net_->cut(id_ + "#" + std::to_string(connections_)); }
 
-  void send(const Message& message) {
-    Result<std::vector<uint8_t>> bytes = encode_message(message);
+  // `version`: what the envelope says (an older peer's Join).
+  void send(const Message& message, uint16_t version = kProtocolVersion) {
+    Result<std::vector<uint8_t>> bytes = encode_message(message, version);
     REQUIRE(bytes.ok());
     REQUIRE(link_->send(*bytes).ok());
   }
-  void join() {
+  void join(uint16_t version = kProtocolVersion) {
     Join join;
     join.device_id = id_;
     join.capabilities.sample_count = 100;
     join.boot_counter = 1;
-    send(join);
+    send(join, version);
   }
   void heartbeat(uint64_t working_on) { send(Heartbeat{++heartbeats_, 0, working_on}); }
   // Sends an update of `delta` for `task` (as received) with update id = task id.

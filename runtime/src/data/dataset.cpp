@@ -73,16 +73,59 @@ Result<Dataset> Dataset::select(std::span<const uint32_t> indices) const {
     std::vector<uint8_t> rows;
     rows.reserve(indices.size() * dim_);
     for (uint32_t i : indices) rows.insert(rows.end(), bytes_.begin() + i * dim_, bytes_.begin() + (i + 1) * dim_);
-    return from_bytes(dim_, std::move(rows), std::move(targets), scaling_, classes_);
+    Result<Dataset> selected =
+        from_bytes(dim_, std::move(rows), std::move(targets), scaling_, classes_);
+    if (selected) EDGEFL_RETURN_IF_ERROR(selected->set_standardization(standardization_));
+    return selected;
   }
   std::vector<float> rows;
   rows.reserve(indices.size() * dim_);
   for (uint32_t i : indices) rows.insert(rows.end(), floats_.begin() + i * dim_, floats_.begin() + (i + 1) * dim_);
-  return from_floats(dim_, std::move(rows), std::move(targets), classes_);
+  Result<Dataset> selected = from_floats(dim_, std::move(rows), std::move(targets), classes_);
+  if (selected) EDGEFL_RETURN_IF_ERROR(selected->set_standardization(standardization_));
+  return selected;
+}
+
+Status Dataset::set_standardization(const Standardization& s) {
+  if (s.empty()) {
+    standardization_ = s;
+    standard_scale_.clear();
+    standard_offset_.clear();
+    return Status();
+  }
+  EDGEFL_RETURN_IF_ERROR(check_standardization(s, dim_));
+  standardization_ = s;
+  standard_scale_.assign(dim_, 1.0f);
+  standard_offset_.assign(dim_, 0.0f);
+  for (std::size_t j = 0; j < dim_; ++j) {
+    const std::size_t k = s.mean.size() == 1 ? 0 : j;
+    standard_scale_[j] = static_cast<float>(1.0 / s.deviation[k]);
+    standard_offset_[j] = static_cast<float>(-s.mean[k] / s.deviation[k]);
+  }
+  return Status();
+}
+
+FeatureMoments feature_moments(const Dataset& data) {
+  FeatureMoments moments;
+  moments.mean.assign(data.dim(), 0.0);
+  moments.m2.assign(data.dim(), 0.0);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    ++moments.count;
+    const double inverse = 1.0 / static_cast<double>(moments.count);
+    for (std::size_t j = 0; j < data.dim(); ++j) {
+      const double x = data.loaded_feature(i, j);
+      const double delta = x - moments.mean[j];
+      moments.mean[j] += delta * inverse;
+      moments.m2[j] += delta * (x - moments.mean[j]);
+    }
+  }
+  return moments;
 }
 
 std::size_t Dataset::memory_bytes() const {
-  return bytes_.capacity() + floats_.capacity() * sizeof(float) + targets_.capacity() * sizeof(float);
+  return bytes_.capacity() + (floats_.capacity() + targets_.capacity() +
+                              standard_scale_.capacity() + standard_offset_.capacity()) *
+                                 sizeof(float);
 }
 
 void Dataset::gather_transposed(std::span<const uint32_t> samples, float* x, float* y) const {
@@ -97,6 +140,10 @@ void Dataset::gather_transposed(std::span<const uint32_t> samples, float* x, flo
       const uint8_t* src = bytes_.data() + row * dim_;
       const float scale = scaling_.scale, offset = scaling_.offset;
       for (std::size_t j = 0; j < dim_; ++j) x[j * count + s] = src[j] * scale + offset;
+    }
+    if (!standard_scale_.empty()) {
+      for (std::size_t j = 0; j < dim_; ++j)
+        x[j * count + s] = x[j * count + s] * standard_scale_[j] + standard_offset_[j];
     }
   }
 }

@@ -47,6 +47,7 @@ Result<Message> read(const fb::Welcome& in, const DecodeLimits& limits) {
   w.peer_timeout_ms = in.peer_timeout_ms();
   w.max_message_bytes = in.max_message_bytes();
   w.server_time_ms = in.server_time_ms();
+  w.data_statistics_wanted = in.data_statistics_wanted();
   return Message(std::move(w));
 }
 
@@ -123,6 +124,12 @@ Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
   task.optimizer_steps = in.optimizer_steps();
   if (in.model() != nullptr) EDGEFL_RETURN_IF_ERROR(read_model_into(*in.model(), task.model_spec, limits));
   EDGEFL_ASSIGN(task.trainable_layers, (read_list<uint32_t>(in.trainable_layers(), "task.trainable_layers", limits)));
+  if (const fb::Standardization* s = in.standardization()) {
+    EDGEFL_ASSIGN(task.standardization.mean,
+                  (read_list<double>(s->mean(), "task.standardization.mean", limits)));
+    EDGEFL_ASSIGN(task.standardization.deviation,
+                  (read_list<double>(s->deviation(), "task.standardization.deviation", limits)));
+  }
   return Message(std::move(task));
 }
 
@@ -168,6 +175,15 @@ Result<Message> read(const fb::Bye& in, const DecodeLimits& limits) {
   return Message(std::move(bye));
 }
 
+Result<Message> read(const fb::DataStatistics& in, const DecodeLimits& limits) {
+  DataStatistics statistics;
+  statistics.moments.count = in.sample_count();
+  EDGEFL_ASSIGN(statistics.moments.mean,
+                (read_list<double>(in.mean(), "data_statistics.mean", limits)));
+  EDGEFL_ASSIGN(statistics.moments.m2, (read_list<double>(in.m2(), "data_statistics.m2", limits)));
+  return Message(std::move(statistics));
+}
+
 template <typename T>
 Result<Message> read_body(const fb::Envelope& envelope, const DecodeLimits& limits) {
   const T* body = envelope.message_as<T>();
@@ -186,6 +202,8 @@ Result<Message> read_message(const fb::Envelope& envelope, const DecodeLimits& l
     case fb::Message::Reject: return read_body<fb::Reject>(envelope, limits);
     case fb::Message::Heartbeat: return read_body<fb::Heartbeat>(envelope, limits);
     case fb::Message::Bye: return read_body<fb::Bye>(envelope, limits);
+    case fb::Message::DataStatistics:
+      return read_body<fb::DataStatistics>(envelope, limits);
   }
   return Status(StatusCode::unknown_enum,
                 "unknown message type " + std::to_string(static_cast<int>(envelope.message_type())));

@@ -35,7 +35,8 @@ Offset<void> write(FlatBufferBuilder& b, const Join& join) {
 Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
   const auto device_id = b.CreateString(w.device_id);
   return fb::CreateWelcome(b, device_id, w.server_session, w.heartbeat_interval_ms,
-                                 w.peer_timeout_ms, w.max_message_bytes, w.server_time_ms)
+                           w.peer_timeout_ms, w.max_message_bytes, w.server_time_ms,
+                           w.data_statistics_wanted)
       .Union();
 }
 
@@ -76,8 +77,15 @@ Offset<void> write(FlatBufferBuilder& b, const Task& task, uint16_t version) {
     if (parsed) model = proto_detail::write_model(b, *parsed);
     if (!task.trainable_layers.empty()) trainable = b.CreateVector(task.trainable_layers);
   }
-  return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config, task.run_id,
-                        task.base_hash, state, task.optimizer_steps, model, trainable)
+  Offset<fb::Standardization> standardization = 0;
+  if (version >= 0x0106 && !task.standardization.empty()) {
+    const auto mean = b.CreateVector(task.standardization.mean);
+    const auto deviation = b.CreateVector(task.standardization.deviation);
+    standardization = fb::CreateStandardization(b, mean, deviation);
+  }
+  return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config,
+                        task.run_id, task.base_hash, state, task.optimizer_steps, model, trainable,
+                        standardization)
       .Union();
 }
 
@@ -111,6 +119,12 @@ Offset<void> write(FlatBufferBuilder& b, const Bye& bye) {
   return fb::CreateBye(b, static_cast<fb::ByeReason>(bye.reason), text).Union();
 }
 
+Offset<void> write(FlatBufferBuilder& b, const DataStatistics& statistics) {
+  const auto mean = b.CreateVector(statistics.moments.mean);
+  const auto m2 = b.CreateVector(statistics.moments.m2);
+  return fb::CreateDataStatistics(b, statistics.moments.count, mean, m2).Union();
+}
+
 template <typename M>
 Offset<void> write(FlatBufferBuilder& b, const M& message, uint16_t) {
   return write(b, message);
@@ -124,6 +138,9 @@ std::size_t size_hint(const Message& message) {
   if (const auto* update = std::get_if<Update>(&message)) {
     return kHeaderBytes + proto_detail::tensor_bytes(update->payload) +
            update->metrics.batch_sizes.size() * sizeof(uint32_t);
+  }
+  if (const auto* statistics = std::get_if<DataStatistics>(&message)) {
+    return kHeaderBytes + 2 * statistics->moments.mean.size() * sizeof(double);
   }
   return kHeaderBytes;
 }

@@ -19,6 +19,7 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::reject: return "reject";
     case MessageType::heartbeat: return "heartbeat";
     case MessageType::bye: return "bye";
+    case MessageType::data_statistics: return "data_statistics";
   }
   return "unknown_message";
 }

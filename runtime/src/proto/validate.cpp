@@ -131,6 +131,12 @@ Status validate(const Task& task, const DecodeLimits& limits) {
   // The upload codec and the optimizer state cover the trainable parameters only.
   const std::size_t trained = TrainableSlices(*spec, task.trainable_layers).count();
   EDGEFL_RETURN_IF_ERROR(validate(task.config, trained));
+  if (!task.standardization.empty()) {
+    EDGEFL_RETURN_IF_ERROR(
+        check_list(task.standardization.mean.size(), "task.standardization.mean", limits));
+    Status standardization = check_standardization(task.standardization, spec->input_size());
+    if (!standardization.ok()) return standardization.with_context("task.standardization");
+  }
   if (task.optimizer_state.parameter_count == 0) return Status();
   Status shape = check_tensor_shape(task.optimizer_state);
   if (!shape.ok()) return shape.with_context("task.optimizer_state");
@@ -168,6 +174,12 @@ Status validate(const Reject& reject, const DecodeLimits& limits) {
 }
 
 Status validate(const Heartbeat&, const DecodeLimits&) { return Status(); }
+
+Status validate(const DataStatistics& statistics, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(
+      check_list(statistics.moments.mean.size(), "data_statistics.mean", limits));
+  return check_moments(statistics.moments, "data_statistics");
+}
 
 Status validate(const Bye& bye, const DecodeLimits& limits) {
   EDGEFL_RETURN_IF_ERROR(check_enum(static_cast<uint8_t>(bye.reason), 4, "bye.reason"));

@@ -37,7 +37,7 @@ struct Trained {
 };
 
 // Trains the tasks in order on one device; what each update reports.
-std::vector<Trained> train_tasks(const Dataset& data, const AdaptiveBatchSettings& adaptive, int tasks) {
+std::vector<Trained> train_tasks(Dataset& data, const AdaptiveBatchSettings& adaptive, int tasks) {
   device::LocalTrainingOptions options;
   options.data = &data;
   options.backend = Backend::reference;

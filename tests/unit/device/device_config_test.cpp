@@ -2,9 +2,15 @@
 // for.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
+#include "agent.hpp"
 #include "device_config.hpp"
+#include "edgefl/store/fault_file_system.hpp"
 
 using edgefl::device::DeviceConfig;
 
@@ -38,4 +44,33 @@ TEST_CASE("device config: file data is one partition by default, the built-in se
   auto bad_name = load({"--data", "npz:/data/images.npz:colour=red"});
   REQUIRE_FALSE(bad_name.ok());
   CHECK(bad_name.status().message().find("colour=red") != std::string::npos);
+}
+
+TEST_CASE("device: given a file and no partition, the agent trains on every row of it") {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("edgefl-whole-file-" + std::to_string(::getpid()) + ".csv"))
+                               .string();
+  {
+    std::ofstream out(path);
+    out << "a,b,label\n";
+    for (int i = 0; i < 37; ++i) out << i << "," << 2 * i << "," << i % 3 << "\n";
+  }
+  edgefl::FaultFileSystem fs;
+  auto whole =
+      load({"--data", ("csv:" + path).c_str(), "--memory-budget", "512M", "--state-dir", "/whole"});
+  REQUIRE(whole.ok());
+  auto agent = edgefl::device::DeviceAgent::create(*whole, fs, [](const std::string&) {});
+  REQUIRE_MESSAGE(agent.ok(), agent.status().to_string());
+  CHECK((*agent)->sample_count() == 37);
+
+  // Partitions stay available for experiments: then the device keeps its part only.
+  auto half =
+      load({"--data", ("csv:" + path).c_str(), "--memory-budget", "512M", "--state-dir", "/half",
+            "--partition-scheme", "iid", "--partition-count", "2", "--partition-index", "1"});
+  REQUIRE(half.ok());
+  auto partial = edgefl::device::DeviceAgent::create(*half, fs, [](const std::string&) {});
+  REQUIRE_MESSAGE(partial.ok(), partial.status().to_string());
+  CHECK((*partial)->sample_count() < 37);
+  CHECK((*partial)->sample_count() > 0);
+  std::filesystem::remove(path);
 }

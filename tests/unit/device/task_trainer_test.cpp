@@ -139,3 +139,36 @@ TEST_CASE("device: a gradient-only task sends the first batch's mean gradient at
 }
 
 }  // namespace
+
+TEST_CASE(
+    "device: a Task's standardisation is what training sees, as by hand on standardised data") {
+  Fixture f;
+  Standardization s;
+  for (std::size_t j = 0; j < 16; ++j) {
+    s.mean.push_back(0.1 * static_cast<double>(j));
+    s.deviation.push_back(0.5 + 0.25 * static_cast<double>(j));
+  }
+  std::vector<uint32_t> all(f.data.size());
+  for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+  Dataset standardized = f.data.select(all).value();
+  REQUIRE(standardized.set_standardization(s).ok());
+  std::unique_ptr<ComputeContext> ctx;
+  auto hand = f.by_hand(ctx);
+  FloatBuffer x = f.params.clone();
+  REQUIRE(
+      hand->train(x.span(), DatasetView(standardized), f.hand_config(f.config(11, false))).ok());
+  std::vector<float> want(f.params.size());
+  for (std::size_t i = 0; i < want.size(); ++i) want[i] = x.span()[i] - f.params.span()[i];
+
+  auto device = f.device();
+  Task with = task(1, f.config(11, false));
+  with.standardization = s;
+  CHECK(same_bits(f.run(*device, with), want));
+  CHECK(f.data.standardization() == s);
+  // A Task without one (another run) trains on the data as loaded again.
+  Task without = task(2, f.config(11, false));
+  Fixture g;
+  const std::vector<float> as_loaded = g.run(*g.device(), task(2, f.config(11, false)));
+  CHECK(same_bits(f.run(*device, without), as_loaded));
+  CHECK(f.data.standardization().empty());
+}

@@ -381,3 +381,47 @@ TEST_CASE("errors: 1.5 trainable layers that are not ascending layers with param
   CHECK(decode_code(hostile_task({.trainable = {2, 2}})) == StatusCode::out_of_range);   // repeated
   CHECK(decode_error(hostile_task({.trainable = {1}})).find("(relu) has no parameters") != std::string::npos);
 }
+
+namespace {
+
+std::vector<uint8_t> hostile_statistics(uint64_t count, std::vector<double> mean,
+                                        std::vector<double> m2) {
+  FlatBufferBuilder b;
+  const auto means = b.CreateVector(mean);
+  const auto m2s = b.CreateVector(m2);
+  return finish(b, fb::Message::DataStatistics,
+                fb::CreateDataStatistics(b, count, means, m2s).Union());
+}
+
+}  // namespace
+
+TEST_CASE("errors: 1.6 data statistics no data can have are refused at decode") {
+  CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {0.0, 3.0})) == StatusCode::ok);
+  CHECK(decode_code(hostile_statistics(10, {1.0, NAN}, {0.0, 3.0})) == StatusCode::non_finite);
+  CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {INFINITY, 3.0})) == StatusCode::non_finite);
+  CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {0.0, -3.0})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_statistics(0, {1.0, 2.0}, {0.0, 3.0})) == StatusCode::out_of_range);
+  CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {0.0})) == StatusCode::shape_mismatch);
+  CHECK(decode_code(hostile_statistics(10, {}, {})) == StatusCode::shape_mismatch);
+  CHECK(decode_error(hostile_statistics(10, {1.0, NAN}, {0.0, 3.0})).find("feature 1") !=
+        std::string::npos);
+  DecodeLimits small;
+  small.max_list_entries = 1;
+  CHECK(decode_code(hostile_statistics(10, {1.0, 2.0}, {0.0, 3.0}), small) ==
+        StatusCode::too_large);
+}
+
+TEST_CASE(
+    "errors: a 1.6 Task standardisation that does not fit the model or divides by zero is "
+    "refused") {
+  const auto task_with = [](std::vector<double> mean, std::vector<double> deviation) {
+    Task task = std::get<Task>(golden::make_samples()->messages[2].second);
+    task.standardization = Standardization{std::move(mean), std::move(deviation)};
+    return encode_message(task).status().code();
+  };
+  CHECK(task_with({1.0}, {2.0}) == StatusCode::ok);
+  CHECK(task_with({1, 2, 3, 4}, {1, 1, 1, 1}) == StatusCode::ok);
+  CHECK(task_with({1, 2, 3}, {1, 1, 1}) == StatusCode::shape_mismatch);  // mlp:4-3-2 has 4 inputs
+  CHECK(task_with({1, 2, 3, 4}, {1, 1, 0, 1}) == StatusCode::out_of_range);
+  CHECK(task_with({1, NAN, 3, 4}, {1, 1, 1, 1}) == StatusCode::non_finite);
+}

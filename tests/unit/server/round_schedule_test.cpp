@@ -47,6 +47,20 @@ TEST_CASE("round: every joined device is asked once and the round closes when al
   CHECK(server::metrics_progress_line(m, 20).find("devices 4/4") != std::string::npos);
 }
 
+TEST_CASE("round: the poll that closes a round opens the next, without waiting for another message") {
+  Fleet fleet(2);
+  for (std::size_t i = 0; i < 2; ++i) fleet[i].answer(fleet[i].tasks().at(0), kDelta);
+  const SteadyTime before = fleet.server.clock.now();
+  REQUIRE(fleet.server.coordinator->poll(fleet.server.net.server(), 10ms).ok());
+  REQUIRE(fleet.history().size() == 1);
+  for (std::size_t i = 0; i < 2; ++i) {
+    std::vector<Task> tasks = fleet[i].tasks();
+    REQUIRE(tasks.size() == 1);
+    CHECK(tasks[0].round == 2);
+  }
+  CHECK(fleet.server.clock.now() == before);  // no wait on an empty channel in between
+}
+
 TEST_CASE("round: closes at min_updates plus grace, not before") {
   server::ServerConfig config = MemoryServer::config();
   config.min_updates = 2;

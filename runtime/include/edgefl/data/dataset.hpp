@@ -15,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "edgefl/base/standardization.hpp"
 #include "edgefl/base/status.hpp"
 
 namespace edgefl {
@@ -46,10 +47,20 @@ class Dataset {
   Status set_num_classes(std::size_t classes);
   float target(std::size_t i) const { return targets_[i]; }
   std::span<const float> targets() const { return targets_; }
-  // Feature j of sample i as float.
+  // Feature j of sample i as float, standardised when a standardisation is set.
   float feature(std::size_t i, std::size_t j) const {
+    const float value = loaded_feature(i, j);
+    return standard_scale_.empty() ? value : value * standard_scale_[j] + standard_offset_[j];
+  }
+  // The same as loaded (bytes scaled), whatever standardisation is set.
+  float loaded_feature(std::size_t i, std::size_t j) const {
     return bytes_.empty() ? floats_[i * dim_ + j] : bytes_[i * dim_ + j] * scaling_.scale + scaling_.offset;
   }
+  // From now on every feature is (x - mean) / deviation, x as loaded (docs/standardization.md):
+  // the stored values stay, so a later call replaces this one, and an empty `s` removes it.
+  // Errors: check_standardization for this dataset's dim.
+  Status set_standardization(const Standardization& s);
+  const Standardization& standardization() const { return standardization_; }
   std::size_t memory_bytes() const;
   // A new dataset holding copies of the rows at `indices` (each < size(), else out_of_range).
   Result<Dataset> select(std::span<const uint32_t> indices) const;
@@ -64,7 +75,13 @@ class Dataset {
   std::vector<uint8_t> bytes_;
   std::vector<float> floats_;
   std::vector<float> targets_;
+  Standardization standardization_;
+  std::vector<float> standard_scale_;   // per feature: 1 / deviation (empty: none)
+  std::vector<float> standard_offset_;  // per feature: -mean / deviation
 };
+
+// The moments of every feature as loaded (loaded_feature), in one pass (Welford, in double).
+FeatureMoments feature_moments(const Dataset& data);
 
 // A dataset restricted to an index list (or all of it). Does not own anything: the dataset and
 // the index list must outlive the view.

@@ -15,17 +15,18 @@
 #include <variant>
 #include <vector>
 
+#include "edgefl/base/standardization.hpp"
+#include "edgefl/base/status.hpp"
 #include "edgefl/codec/codec.hpp"
 #include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/optim/optimizer_kind.hpp"
-#include "edgefl/base/status.hpp"
 
 namespace edgefl {
 
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 5;
+inline constexpr uint16_t kProtocolMinor = 6;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -60,6 +61,7 @@ struct Welcome {
   uint32_t peer_timeout_ms = 15000;
   uint64_t max_message_bytes = 0;
   uint64_t server_time_ms = 0;
+  bool data_statistics_wanted = false;  // 1.6: answer with DataStatistics
   bool operator==(const Welcome&) const = default;
 };
 
@@ -126,6 +128,9 @@ struct Task {
   // empty: every layer trains. Parameters of the other layers stay frozen at `params`, and the
   // Update carries only the trainable ones (TrainableSlices, docs/protocol.md §11.9).
   std::vector<uint32_t> trainable_layers;
+  // 1.6: (x - mean) / deviation for every feature of the device's data, training and
+  // evaluation alike (docs/standardization.md); empty: the data as loaded.
+  Standardization standardization;
 };
 
 struct UpdateMetrics {
@@ -174,10 +179,28 @@ struct Bye {
   bool operator==(const Bye&) const = default;
 };
 
-// Alternatives in wire order (the FlatBuffers union type is index + 1).
-using Message = std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye>;
+// 1.6: a device's answer to Welcome::data_statistics_wanted: the moments of its local data as
+// loaded, per input feature (count = its sample count).
+struct DataStatistics {
+  FeatureMoments moments;
+  bool operator==(const DataStatistics&) const = default;
+};
 
-enum class MessageType : uint8_t { join = 1, welcome, task, update, ack, reject, heartbeat, bye };
+// Alternatives in wire order (the FlatBuffers union type is index + 1).
+using Message =
+    std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye, DataStatistics>;
+
+enum class MessageType : uint8_t {
+  join = 1,
+  welcome,
+  task,
+  update,
+  ack,
+  reject,
+  heartbeat,
+  bye,
+  data_statistics
+};
 MessageType message_type(const Message& message);
 std::string_view message_type_name(MessageType type);
 
