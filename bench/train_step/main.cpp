@@ -10,6 +10,9 @@
 //                           [--model mlp|fedavg_cnn|small_cnn]
 //                           [--direct-isa best|avx2|portable, default $EDGEFL_DIRECT_ISA or best]
 // (--backend/--batch/--model restrict the run, e.g. under a profiler; the peak line stays.)
+// Then, unless --backend names another backend than xnnpack: the Conv2D layers of the two CNNs
+// on XNNPACK's convolution operators against edgefl's passes ({"bench":"conv_op",...},
+// xnnpack_conv.hpp), and edgefl's GFLOP/s on each layer as a fraction of the peak.
 //   edgefl-bench-train-step --serve [--threads N] [--model NAME, default mlp]
 // answers stdin requests "BACKEND BATCH SECONDS" with one timed slice each
 // ({"bench":"train_step_slice",...}), so bench/train_step/run can alternate slices with a live
@@ -26,6 +29,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,6 +38,7 @@
 #include "edgefl/nn/network.hpp"
 #include "edgefl/optim/optimizer.hpp"
 #include "edgefl/base/rng.hpp"
+#include "xnnpack_conv.hpp"
 
 #ifdef EDGEFL_HAVE_XNNPACK
 #include <xnnpack.h>
@@ -246,6 +251,47 @@ int serve(const ModelSpec& spec, const char* model, std::size_t threads, DirectI
   return 0;
 }
 
+// The conv_op lines: per Conv2D layer of the CNNs (those of --model) and batch, each pass on
+// edgefl and on XNNPACK (operator creation, run, layout transposes), which is faster, and
+// edgefl's GFLOP/s over the layer's passes as a fraction of the GEMM peak.
+void run_conv_ops(const char* only_model, const char* only_backend, std::size_t only_batch, double slice,
+                  double peak) {
+  if (only_backend != nullptr && std::string_view(only_backend) != "xnnpack") return;
+  for (const bench::ConvLayerCase& layer : bench::benched_conv_layers()) {
+    if (only_model != nullptr && !layer.name.starts_with(std::string(only_model) + ".")) continue;
+    for (std::size_t batch : {std::size_t{32}, std::size_t{128}}) {
+      if (only_batch != 0 && batch != only_batch) continue;
+      bench::ConvOpTiming t;
+      if (!bench::time_conv_ops(layer, batch, 10, slice, t)) return;
+      const double pass_flops = 2.0 * double(batch) * double(layer.h * layer.w * layer.filters) *
+                                double(layer.kernel * layer.kernel * layer.c);
+      const bool input_grad = layer.c > 1;
+      const double edgefl_ms = t.edgefl_forward + t.edgefl_weight_grad + t.edgefl_input_grad;
+      const double gflops = pass_flops * (input_grad ? 3 : 2) / edgefl_ms / 1e6;
+      const double xnn_forward = t.xnn_forward_create + t.xnn_forward_run + t.xnn_forward_transpose;
+      const double xnn_input_grad = t.xnn_input_grad_create + t.xnn_input_grad_run + t.xnn_input_grad_transpose;
+      std::printf("{\"bench\":\"conv_op\",\"layer\":\"%s\",\"batch\":%zu,\"threads\":1,"
+                  "\"edgefl_forward_ms\":%.4f,\"edgefl_weight_grad_ms\":%.4f,\"edgefl_input_grad_ms\":%.4f,"
+                  "\"xnnpack_forward_create_ms\":%.4f,\"xnnpack_forward_run_ms\":%.4f,"
+                  "\"xnnpack_forward_transpose_ms\":%.4f,\"xnnpack_input_grad_create_ms\":%.4f,"
+                  "\"xnnpack_input_grad_run_ms\":%.4f,\"xnnpack_input_grad_transpose_ms\":%.4f,"
+                  "\"xnnpack_forward_wins\":%s,\"xnnpack_input_grad_wins\":%s,"
+                  "\"edgefl_layer_gflops\":%.2f,\"edgefl_layer_fraction_of_peak\":%.3f,"
+                  "\"check_forward_rel_error\":%.2e,\"check_input_grad_rel_error\":%.2e}\n",
+                  layer.name.c_str(), batch, t.edgefl_forward, t.edgefl_weight_grad, t.edgefl_input_grad,
+                  t.xnn_forward_create, t.xnn_forward_run, t.xnn_forward_transpose, t.xnn_input_grad_create,
+                  t.xnn_input_grad_run, t.xnn_input_grad_transpose, xnn_forward < t.edgefl_forward ? "true" : "false",
+                  input_grad && xnn_input_grad < t.edgefl_input_grad ? "true" : "false", gflops,
+                  peak > 0 ? gflops / peak : 0.0, t.forward_max_error, t.input_grad_max_error);
+      std::fprintf(stderr, "%-18s batch %3zu  edgefl fwd %.3f wgrad %.3f dx %.3f ms (%.1f GFLOP/s)  "
+                   "xnnpack fwd %.3f+%.3f+%.3f dx %.3f+%.3f+%.3f ms (create+run+transposes)\n",
+                   layer.name.c_str(), batch, t.edgefl_forward, t.edgefl_weight_grad, t.edgefl_input_grad, gflops,
+                   t.xnn_forward_create, t.xnn_forward_run, t.xnn_forward_transpose, t.xnn_input_grad_create,
+                   t.xnn_input_grad_run, t.xnn_input_grad_transpose);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -359,6 +405,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%-20s %-10s %5zu %6s %14.0f %8.2f %7.1f%%\n", p.model->name, backend.c_str(), p.batch,
                  p.fused ? "yes" : "no", p.median.samples_per_s, p.median.gflops, 100 * fraction);
   }
+  run_conv_ops(only_model_name, only_backend, only_batch, slice, peak);
   std::printf("{\"bench\":\"train_step_info\",\"gemm_peak_gflops\":%.2f,\"direct_isa\":\"%s\"}\n", peak,
               std::string(direct_kernel_isa(*isa)).c_str());
   return 0;

@@ -3,10 +3,12 @@
 // a check that a model learns from a file before a federation trains on it.
 //
 //   edgefl-train --spec mlp:784-256-128-10:relu --epochs 10 --batch 32 --lr 0.01
+//   edgefl-train --spec "in:28x28x1 conv5x5x32 ..." --weight-decay 5e-4 --lr-schedule cosine
 //   edgefl-train --data blobs --spec mlp:32-64-8:relu --epochs 5
 //   edgefl-train --data csv:train.csv:label=species --test-data csv:test.csv:label=species --spec mlp:4-16-3:relu
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 #include "edgefl/nn/model.hpp"
 #include "edgefl/data/partition.hpp"
 #include "edgefl/data/synthetic.hpp"
+#include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/train/trainer.hpp"
 
 using namespace edgefl;
@@ -34,9 +37,10 @@ int main(int argc, char** argv) {
   CLI::App app{"edgefl-train: train a model spec centrally and print per-epoch test accuracy"};
   std::string spec_text = "mlp:784-256-128-10:relu", data_kind = "fashion-mnist", data_dir = kFashionMnistDir;
   std::string test_data;
-  std::string backend_text = "auto", optimizer_text = "momentum";
+  std::string backend_text = "auto", optimizer_text = "momentum", schedule_text = "constant";
   std::size_t epochs = 10, batch = 32, micro = 0, threads = 1;
-  float lr = 0.01f, momentum = 0.9f, weight_decay = 0.0f;
+  float lr = 0.01f, momentum = 0.9f, weight_decay = 0.0f, lr_min = 0.0f;
+  uint64_t warmup_steps = 0;
   uint64_t seed = 1;
   const char* isa_from_env = std::getenv("EDGEFL_DIRECT_ISA");  // kept for comparing kernels
   std::string isa_text = isa_from_env != nullptr ? isa_from_env : "best";
@@ -56,6 +60,11 @@ int main(int argc, char** argv) {
   app.add_option("--lr", lr)->capture_default_str();
   app.add_option("--momentum", momentum)->capture_default_str();
   app.add_option("--weight-decay", weight_decay)->capture_default_str();
+  app.add_option("--lr-schedule", schedule_text,
+                 "constant, linear_warmup or cosine (cosine reaches --lr-min at the end of the last epoch)")
+      ->capture_default_str();
+  app.add_option("--lr-warmup-steps", warmup_steps, "warm-up steps of linear_warmup and cosine")->capture_default_str();
+  app.add_option("--lr-min", lr_min, "the cosine schedule's floor")->capture_default_str();
   app.add_option("--seed", seed)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -67,6 +76,8 @@ int main(int argc, char** argv) {
   if (!isa) return fail(isa.status());
   auto kind = parse_optimizer(optimizer_text);
   if (!kind) return fail(kind.status());
+  auto schedule_kind = parse_lr_schedule(schedule_text);
+  if (!schedule_kind) return fail(schedule_kind.status());
 
   Dataset train, test;
   if (FileData::names_file(data_kind)) {
@@ -126,19 +137,26 @@ int main(int argc, char** argv) {
   TrainConfig cfg;
   cfg.optimizer = {*kind, lr, momentum, weight_decay};
   cfg.batch_size = batch;
+  // The schedule counts steps over the whole run: every epoch has the same number of batches.
+  const std::size_t epoch_batch = std::max<std::size_t>(1, logical_batch(cfg, train.size()));
+  const std::size_t steps_per_epoch = (train.size() + epoch_batch - 1) / epoch_batch;
+  cfg.lr_schedule = {*schedule_kind, warmup_steps, uint64_t(epochs * steps_per_epoch), lr_min};
+  if (Status s = validate(cfg.lr_schedule, lr); !s.ok()) return fail(s);
   std::printf("model %s (%zu parameters), %s backend, %zu threads, %zu train / %zu test samples\n",
               spec->to_string().c_str(), spec->parameter_count(),
               std::string(backend_name((*ctx)->backend())).c_str(), (*ctx)->threads(), train.size(), test.size());
   for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
     cfg.seed = seed * 1000003u + epoch;
+    cfg.start_step = (epoch - 1) * steps_per_epoch;
     auto start = std::chrono::steady_clock::now();
     auto m = (*trainer)->train(model->params().span(), DatasetView(train), cfg);
     if (!m) return fail(m.status());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     auto e = evaluate((*trainer)->network(), model->params().span(), DatasetView(test));
     if (!e) return fail(e.status());
-    std::printf("epoch %2zu  train loss %.4f  test loss %.4f  test accuracy %.2f%%  (%.1f s, %.0f samples/s)\n",
-                epoch, m->mean_loss, e->loss, 100 * e->accuracy, secs, double(m->samples) / secs);
+    const float last_lr = scheduled_lr(cfg.lr_schedule, lr, cfg.start_step + m->steps - 1);
+    std::printf("epoch %2zu  train loss %.4f  test loss %.4f  test accuracy %.2f%%  (%.1f s, %.0f samples/s, last lr %.3g)\n",
+                epoch, m->mean_loss, e->loss, 100 * e->accuracy, secs, double(m->samples) / secs, last_lr);
     std::fflush(stdout);
   }
   return 0;
