@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edgefl/codec/codec.hpp"
+#include "edgefl/proto/eligibility.hpp"
 #include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/optim/optimizer_kind.hpp"
 #include "edgefl/base/status.hpp"
@@ -25,7 +26,7 @@ namespace edgefl {
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 5;
+inline constexpr uint16_t kProtocolMinor = 6;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -60,6 +61,7 @@ struct Welcome {
   uint32_t peer_timeout_ms = 15000;
   uint64_t max_message_bytes = 0;
   uint64_t server_time_ms = 0;
+  EligibilityRule eligibility;        // 1.6: when the device must not train (all off from 1.5)
   bool operator==(const Welcome&) const = default;
 };
 
@@ -165,6 +167,7 @@ struct Heartbeat {
   uint64_t sequence = 0;
   uint64_t sender_time_ms = 0;
   uint64_t working_on = 0;            // device: the task it is training (0: idle)
+  uint32_t ineligible = 0;            // 1.6, device: kIneligible* bits of why it must not train
   bool operator==(const Heartbeat&) const = default;
 };
 
