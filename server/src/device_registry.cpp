@@ -11,7 +11,10 @@ DeviceRecord& DeviceRegistry::join(const std::string& id, const std::string& pee
   record.id = id;
   set_peer(record, peer);
   record.capabilities = join.capabilities;
-  if (join.boot_counter != record.boot_counter) record.busy_task = 0;  // it rebooted
+  if (join.boot_counter != record.boot_counter) {  // it rebooted
+    record.busy_task = 0;
+    record.reported_task = 0;
+  }
   record.boot_counter = join.boot_counter;
   record.last_seen = now;
   return record;
@@ -68,6 +71,14 @@ std::vector<std::string> DeviceRegistry::live_ids(Clock::time_point now,
   std::vector<std::string> ids;
   for (const auto& [id, record] : devices_) {
     if (now - record.last_seen <= liveness) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::vector<std::string> DeviceRegistry::eligible_ids(Clock::time_point now, Clock::duration liveness) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, record] : devices_) {
+    if (now - record.last_seen <= liveness && record.eligibility_known && record.ineligible == 0) ids.push_back(id);
   }
   return ids;
 }

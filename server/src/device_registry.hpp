@@ -32,6 +32,10 @@ struct DeviceRecord {
   Clock::time_point last_seen;
   uint64_t busy_task = 0;       // task the device is working on (0: idle)
   Clock::time_point task_sent_at;  // when busy_task was last sent (resends are spaced)
+  // From its last heartbeat (protocol 1.6; a 1.5 device always says 0: eligible).
+  uint32_t ineligible = 0;         // kIneligible* bits: why it must not train now
+  bool eligibility_known = true;   // false from a 1.6 Join until its first heartbeat
+  uint64_t reported_task = 0;      // the task it said it works on (0: idle)
   DeviceActivity activity;         // shown by the status endpoint
 };
 
@@ -51,6 +55,9 @@ class DeviceRegistry {
   bool evict_oldest(Clock::time_point cutoff);
   // Ids of devices heard from within `liveness`, in id order (deterministic).
   std::vector<std::string> live_ids(Clock::time_point now, Clock::duration liveness) const;
+  // Those of them known to be eligible (a heartbeat said so, or they never report): the
+  // candidates for work.
+  std::vector<std::string> eligible_ids(Clock::time_point now, Clock::duration liveness) const;
   std::size_t size() const { return devices_.size(); }
   const std::map<std::string, DeviceRecord>& records() const { return devices_; }
 
