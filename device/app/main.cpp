@@ -3,16 +3,19 @@
 //   edgefl-device --endpoint tcp://192.168.1.10:5555 --device-id pi-kitchen
 //                 --partition-index 3 --state-dir /var/lib/edgefl        (one line)
 //   edgefl-device --config /etc/edgefl/device.toml
+//   edgefl-device status --state-dir /var/lib/edgefl       (what a running device is doing)
 //
 // Exit status: 0 the server finished the run, 1 an unrecoverable failure (the outbox is kept
 // and resent on the next start), 2 a bad flag or configuration, 130 stopped by a signal.
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "agent.hpp"
+#include "device_status.hpp"
 #include "edgefl/net/curve.hpp"
 #include "edgefl/net/net_context.hpp"
 #include "edgefl/base/timing.hpp"
@@ -31,10 +34,50 @@ int fail(const edgefl::Status& status, int code) {
 }
 
 
+uint64_t unix_ms_now() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// `edgefl-device status --state-dir DIR`: prints the status file a device keeps there.
+int print_status(int argc, char** argv) {
+  using namespace edgefl;
+  std::string state_dir;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--state-dir" && i + 1 < argc) {
+      state_dir = argv[++i];
+    } else if (arg.rfind("--state-dir=", 0) == 0) {
+      state_dir = arg.substr(12);
+    } else {
+      std::fprintf(stderr, "edgefl-device status: unknown argument '%s'; usage: edgefl-device status --state-dir DIR\n",
+                   arg.c_str());
+      return 2;
+    }
+  }
+  if (state_dir.empty()) {
+    std::fprintf(stderr, "edgefl-device status: usage: edgefl-device status --state-dir DIR\n");
+    return 2;
+  }
+  Result<device::DeviceStatus> status = device::read_device_status(posix_file_system(), state_dir + "/status.json");
+  if (!status) {
+    if (status.status().code() == StatusCode::not_found) {
+      std::fprintf(stderr, "edgefl-device status: no status file in %s (has a device run with this state_dir?)\n",
+                   state_dir.c_str());
+      return 1;
+    }
+    return fail(status.status(), 1);
+  }
+  std::fputs(device::format_device_status(*status, unix_ms_now()).c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace edgefl;
+  if (argc >= 2 && std::string(argv[1]) == "status") return print_status(argc, argv);
   std::string help;
   Result<double> time_scale = time_scale_from_env();  // the time_scale default (qemu runs)
   if (!time_scale) return fail(time_scale.status(), 2);

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <unistd.h>
+
 #include "edgefl/store/atomic_file.hpp"
 #include "edgefl/train/memory_plan.hpp"
 #include "edgefl/base/rng.hpp"
@@ -33,14 +35,29 @@ uint64_t hash_text(const std::string& text) {
   return splitmix64(h);
 }
 
+uint64_t unix_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 std::chrono::milliseconds seconds_to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
 
 }  // namespace
 
-DeviceAgent::DeviceAgent(const DeviceConfig& config, FileSystem& fs, LogSink log)
-    : config_(config), fs_(&fs), log_(std::move(log)) {}
+DeviceAgent::DeviceAgent(const DeviceConfig& config, FileSystem& fs, LogSink log, TimeSource& clock)
+    : config_(config),
+      fs_(&fs),
+      clock_(&clock),
+      log_([this, sink = std::move(log)](const std::string& line) {
+        if (line.rfind("warning", 0) == 0) {
+          last_error_ = line;
+          last_error_unix_ms_ = unix_ms();
+        }
+        sink(line);
+      }) {}
 
 DeviceAgent::~DeviceAgent() = default;
 
@@ -74,7 +91,7 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   }
   EDGEFL_RETURN_IF_ERROR(
       DatasetView(*samples.dataset, samples.rows).validate().with_context("the device's rows"));
-  std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log)));
+  std::unique_ptr<DeviceAgent> agent(new DeviceAgent(config, fs, std::move(log), clock));
   agent->device_id_ = config.device_id.empty() ? "device-" + std::to_string(config.partition_index)
                                                : config.device_id;
   Result<uint64_t> budget = config.memory_budget == "auto" ? available_memory_bytes()
@@ -104,6 +121,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   Result<Outbox> outbox = Outbox::open(fs, config.state_dir + "/outbox");
   if (!outbox) return outbox.status().with_context("opening the outbox");
   agent->outbox_.emplace(std::move(*outbox));
+  agent->status_file_ = std::make_unique<StatusFile>(fs, config.state_dir + "/status.json");
+  agent->probe_ = std::make_unique<SystemProbe>(fs, config.system_root);
   if (!config.save_updates_dir.empty()) EDGEFL_RETURN_IF_ERROR(fs.create_dir(config.save_updates_dir));
 
   // The boot counter tells the server this is a new process (it drops stale busy state).
@@ -179,8 +198,73 @@ Join DeviceAgent::join_message() const {
 }
 
 Status DeviceAgent::run(const ChannelFactory& connect, const std::atomic<bool>& stop) {
-  if (outages_) return session_->run(outages_->wrap(connect, stop), *this, stop);
-  return session_->run(connect, *this, stop);
+  check_eligibility(true);
+  publish_status("running", true);
+  Status end = outages_ ? session_->run(outages_->wrap(connect, stop), *this, stop) : session_->run(connect, *this, stop);
+  if (!end.ok() && end.code() != StatusCode::cancelled) {
+    last_error_ = end.to_string();  // the caller reports it; the status file keeps it
+    last_error_unix_ms_ = unix_ms();
+  }
+  publish_status(end.ok() ? "finished" : end.code() == StatusCode::cancelled ? "stopped" : "failed", true);
+  return end;
+}
+
+void DeviceAgent::on_welcome(const Welcome& welcome) {
+  linked_ = true;
+  monitor_.set_rule(welcome.eligibility);
+  check_eligibility(true);  // the first heartbeat already judges by this rule
+}
+
+void DeviceAgent::on_link_end() {
+  linked_ = false;
+  publish_status("running", true);
+}
+
+void DeviceAgent::check_eligibility(bool now_too) {
+  const SteadyTime now = clock_->now();
+  if (!now_too && probed_ && now - last_probe_ < std::chrono::seconds(1)) return;
+  probed_ = true;
+  last_probe_ = now;
+  const uint32_t before = monitor_.reasons();
+  const uint32_t after = monitor_.update(probe_->read());
+  if (after == before) return;
+  if (after != 0) {
+    log_(device_id_ + ": ineligible to train (" + ineligible_reason_text(after) + "): " + monitor_.explain());
+  } else {
+    log_(device_id_ + ": eligible to train again (" + monitor_.describe_readings() + ")");
+  }
+}
+
+DeviceStatus DeviceAgent::current_status(const std::string& state) const {
+  DeviceStatus s;
+  s.device_id = device_id_;
+  s.pid = static_cast<int64_t>(::getpid());
+  s.state = state;
+  s.server = config_.endpoint;
+  s.connected = linked_ && session_->joined();
+  s.training_task = worker_->working_on();
+  s.training_round = s.training_task != 0 ? training_round_ : 0;
+  Result<std::vector<std::string>> pending = outbox_->list();
+  s.outbox_updates = pending.ok() ? pending->size() : 0;
+  s.tasks_trained = tasks_trained_;
+  s.updates_acked = session_->stats().updates_acked;
+  s.last_error = last_error_;
+  s.last_error_unix_ms = last_error_unix_ms_;
+  s.eligible = monitor_.reasons() == 0;
+  s.ineligible = ineligible_reason_text(monitor_.reasons());
+  s.why = monitor_.explain();
+  s.readings = monitor_.describe_readings();
+  return s;
+}
+
+void DeviceAgent::publish_status(const std::string& state, bool force) {
+  Status written = status_file_->offer(current_status(state), clock_->now(), unix_ms(), force);
+  if (written.ok()) {
+    status_failed_ = false;
+  } else if (!status_failed_) {
+    status_failed_ = true;
+    log_("warning: status file: " + written.to_string());
+  }
 }
 
 AgentStats DeviceAgent::stats() const {
@@ -196,6 +280,13 @@ AgentStats DeviceAgent::stats() const {
 }
 
 Status DeviceAgent::turn(UpstreamSession& session) {
+  check_eligibility(false);
+  EDGEFL_RETURN_IF_ERROR(deliver_result(session));
+  publish_status("running", false);
+  return Status();
+}
+
+Status DeviceAgent::deliver_result(UpstreamSession& session) {
   std::optional<TrainingResult> done = worker_->take_result();
   if (!done) return Status();
   if (!done->status.ok()) {
@@ -222,6 +313,15 @@ Status DeviceAgent::turn(UpstreamSession& session) {
 
 void DeviceAgent::on_task(const Task& task, Bytes message) {
   if (worker_->working_on() == task.task_id || finishing_) return;
+  if (monitor_.reasons() != 0) {
+    if (skipped_task_ != task.task_id) {
+      log_(device_id_ + ": not training task " + std::to_string(task.task_id) + " while ineligible (" +
+           monitor_.explain() + ")");
+    }
+    skipped_task_ = task.task_id;
+    return;
+  }
+  training_round_ = task.round;
   Status submitted = worker_->submit(task.task_id, std::move(message));
   if (!submitted.ok()) log_("warning: task " + std::to_string(task.task_id) + ": " + submitted.to_string());
 }

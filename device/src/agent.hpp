@@ -11,6 +11,13 @@
 // byte it receives is verified before use. The simulate.* settings wrap the pieces: a slowed
 // trainer (slowed_trainer.hpp) and links with seeded outages (simulated_outage.hpp).
 //
+// Eligibility (protocol 1.6): once a second the agent reads the board (system_probe.hpp) and
+// judges it by the rule of the server's Welcome (eligibility_monitor.hpp); heartbeats carry
+// the reasons. A Task that arrives while the device is ineligible is not trained (the server
+// sends it again once the device heartbeats eligible and idle); a task in training when the
+// device turns ineligible is finished and its update sent. What the agent is doing is kept in
+// <state_dir>/status.json (device_status.hpp) for `edgefl-device status`.
+//
 //   auto agent = DeviceAgent::create(config, posix_file_system(), log);
 //   auto agent = DeviceAgent::create(config, std::move(my_dataset), posix_file_system(), log);
 //   auto agent = DeviceAgent::create(config, SharedSamples{dataset, rows}, fs, log, &pool);
@@ -24,12 +31,15 @@
 #include <string>
 
 #include "device_config.hpp"
+#include "device_status.hpp"
+#include "eligibility_monitor.hpp"
 #include "edgefl/data/data_source.hpp"
 #include "edgefl/store/file_system.hpp"
 #include "edgefl/store/outbox.hpp"
 #include "edgefl/base/time_source.hpp"
 #include "edgefl/net/transport.hpp"
 #include "simulated_outage.hpp"
+#include "system_probe.hpp"
 #include "training_worker.hpp"
 #include "upstream_session.hpp"
 
@@ -75,23 +85,34 @@ class DeviceAgent final : private UpstreamClient {
   Status run(const ChannelFactory& connect, const std::atomic<bool>& stop);
 
   AgentStats stats() const;
+  // kIneligible* bits as of the last reading (0: may train).
+  uint32_t ineligible() const override { return monitor_.reasons(); }
   const std::string& device_id() const { return device_id_; }
   std::size_t sample_count() const { return data_view().size(); }
 
  private:
-  DeviceAgent(const DeviceConfig& config, FileSystem& fs, LogSink log);
+  DeviceAgent(const DeviceConfig& config, FileSystem& fs, LogSink log, TimeSource& clock);
   Join join_message() const;
   DatasetView data_view() const;
 
   // UpstreamClient
   Status turn(UpstreamSession& session) override;
+  Status deliver_result(UpstreamSession& session);
   void on_task(const Task& task, Bytes message) override;
   uint64_t working_on() const override { return worker_->working_on(); }
   bool finishing() const override { return finishing_; }
+  void on_welcome(const Welcome& welcome) override;
+  void on_link_end() override;
+
+  // Reads the board and judges it when a second has passed since the last reading (or `now_too`).
+  void check_eligibility(bool now_too);
+  DeviceStatus current_status(const std::string& state) const;
+  void publish_status(const std::string& state, bool force);
 
   DeviceConfig config_;
   FileSystem* fs_;
-  LogSink log_;
+  TimeSource* clock_;
+  LogSink log_;  // records warnings as the last error, then passes every line on
   std::string device_id_;
   uint64_t boot_counter_ = 0;
   uint64_t memory_budget_ = 0;
@@ -103,6 +124,18 @@ class DeviceAgent final : private UpstreamClient {
   std::unique_ptr<SimulatedOutages> outages_;  // simulate.offline_probability > 0
   uint64_t tasks_trained_ = 0;
   bool finishing_ = false;  // max_tasks reached: leave once the outbox is acknowledged
+
+  std::unique_ptr<SystemProbe> probe_;
+  EligibilityMonitor monitor_;
+  SteadyTime last_probe_{};
+  bool probed_ = false;
+  uint64_t skipped_task_ = 0;  // the last Task not trained because the device was ineligible
+  uint64_t training_round_ = 0;
+  bool linked_ = false;        // on a welcomed link
+  std::string last_error_;
+  uint64_t last_error_unix_ms_ = 0;
+  std::unique_ptr<StatusFile> status_file_;
+  bool status_failed_ = false;  // its write failure was logged once
 };
 
 }  // namespace edgefl::device

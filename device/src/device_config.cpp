@@ -60,6 +60,8 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
 
   t.add("max_tasks", &c.max_tasks, "exit after this many tasks (0: until the server ends)");
   t.add("save_updates", &c.save_updates_dir, "also write every encoded Update to this directory");
+  t.add("system_root", &c.system_root,
+        "read /sys and /proc for the eligibility readings under this directory (tests; default: /)");
   t.add("quiet", &c.quiet, "log only warnings and errors");
 }
 

@@ -52,6 +52,7 @@ struct DeviceConfig {
 
   uint32_t max_tasks = 0;         // exit after this many tasks (0: until the server says bye)
   std::string save_updates_dir;   // also keep a copy of every encoded Update here (tests, audits)
+  std::string system_root;        // prefix of /sys and /proc for the eligibility readings (tests)
   bool quiet = false;
 };
 

@@ -61,6 +61,7 @@ Status UpstreamSession::run(const ChannelFactory& connect, UpstreamClient& clien
     }
     ++stats_.connections;
     Result<LinkEnd> end = serve(**channel, client, stop);
+    client.on_link_end();
     if (!end) return end.status();
     // The backoff grows only while the server cannot be reached; a link that was welcomed
     // proves the path works, so the next reconnect starts from the shortest wait again.
@@ -180,6 +181,8 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle(Bytes raw, UpstreamClient
     heartbeat_interval_ = milliseconds(welcome->heartbeat_interval_ms);
     peer_timeout_ = milliseconds(welcome->peer_timeout_ms);
     if (welcome->data_statistics_wanted) send_data_statistics();
+    client.on_welcome(*welcome);
+    last_heartbeat_ = now - heartbeat_interval_;  // heartbeat at once: the server learns our eligibility
     resend_outbox();
     last_resend_ = now;
   } else if (const Task* task = std::get_if<Task>(&message)) {
@@ -269,7 +272,7 @@ std::optional<LinkEnd> UpstreamSession::run_timers(UpstreamClient& client) {
   }
   if (joined_ && now - last_heartbeat_ >= heartbeat_interval_) {
     Result<std::vector<uint8_t>> bytes =
-        encode_message(Heartbeat{++heartbeat_sequence_, 0, client.working_on()});
+        encode_message(Heartbeat{++heartbeat_sequence_, 0, client.working_on(), client.ineligible()});
     if (bytes) (void)channel_->send(*bytes);
     last_heartbeat_ = now;
   }

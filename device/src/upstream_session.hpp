@@ -55,6 +55,12 @@ class UpstreamClient {
   virtual uint64_t working_on() const = 0;
   // True once the client wants to leave: the run ends when it is idle and the outbox empty.
   virtual bool finishing() const = 0;
+  // The server welcomed this link (its eligibility rule, protocol 1.6, comes with it).
+  virtual void on_welcome(const Welcome&) {}
+  // The link ended (the session waits, then reconnects, unless the run is over).
+  virtual void on_link_end() {}
+  // Why the client must not train now, for heartbeats (kIneligible* bits; 0: eligible).
+  virtual uint32_t ineligible() const { return 0; }
 };
 
 struct UpstreamOptions {

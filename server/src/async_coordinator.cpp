@@ -119,12 +119,13 @@ Status AsyncCoordinator::send_task(ServerChannel& channel, DeviceRecord& device,
 }
 
 Status AsyncCoordinator::on_joined(ServerChannel& channel, DeviceRecord& device) {
-  if (!started_) return Status();  // the timers start everyone together
+  // The timers start everyone together; a device that may not train, or has not said yet, waits.
+  if (!started_ || device.ineligible != 0 || !device.eligibility_known) return Status();
   return send_task(channel, device, device.busy_task);
 }
 
 Status AsyncCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) {
-  if (!started_ || (device.busy_task != 0 && working_on == device.busy_task)) return Status();
+  if (!started_ || device.ineligible != 0 || (device.busy_task != 0 && working_on == device.busy_task)) return Status();
   if (device.busy_task == 0 && working_on != 0) return Status();  // finishing something older
   // A heartbeat sent before the task arrived says idle too: give the task time to land.
   if (!may_resend(device)) return Status();
@@ -140,7 +141,7 @@ Status AsyncCoordinator::run_timers(ServerChannel& channel) {
   if (!*enough) return Status();
   started_ = true;
   version_started_at_ = now;
-  for (const std::string& id : live_devices(now)) {
+  for (const std::string& id : eligible_devices(now)) {
     if (DeviceRecord* device = devices_.find(id)) EDGEFL_RETURN_IF_ERROR(send_task(channel, *device, device->busy_task));
   }
   return Status();

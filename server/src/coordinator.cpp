@@ -258,6 +258,9 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   const std::string id = device->id;
 
   if (const Heartbeat* heartbeat = std::get_if<Heartbeat>(&decoded->message)) {
+    note_eligibility(*device, *heartbeat);
+    device->eligibility_known = true;
+    device->reported_task = heartbeat->working_on;
     if (!finished() && !standardization_->pending()) {
       EDGEFL_RETURN_IF_ERROR(on_heartbeat(channel, *device, heartbeat->working_on));
     }
@@ -317,7 +320,12 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
            std::nullopt);
     return Status();
   }
+  const bool new_device = devices_.find(id) == nullptr;
   DeviceRecord& device = devices_.join(id, inbound.peer, join, at);
+  // A new device of 1.6 or later judges itself by the rule this Welcome brings: until its first
+  // heartbeat (sent right after the Welcome) it is not picked, so a device too hot to train is
+  // not asked first and waited for. Older devices never say, and count as eligible.
+  if (new_device) device.eligibility_known = !config_.eligibility.any() || version < 0x0106;
   Welcome welcome;
   welcome.device_id = id;
   welcome.server_session = session_;
@@ -326,6 +334,7 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
   welcome.max_message_bytes = limits_.max_message_bytes;
   welcome.server_time_ms = unix_ms();
   welcome.data_statistics_wanted = standardization_->pending() && !standardization_->reported(id);
+  welcome.eligibility = config_.eligibility;
   EDGEFL_RETURN_IF_ERROR(send(channel, inbound.peer, welcome));
   if (finished() || standardization_->pending()) return Status();
   return on_joined(channel, device);
@@ -474,8 +483,15 @@ bool Coordinator::may_resend(const DeviceRecord& device) const {
 }
 
 Result<bool> Coordinator::enough_devices(Clock::time_point at) {
-  const std::size_t live = devices_.live_count(at, scaled(3 * config_.heartbeat_s));
-  if (live >= config_.min_devices) return true;
+  const Clock::duration liveness = scaled(3 * config_.heartbeat_s);
+  if (devices_.eligible_count(at, liveness) >= config_.min_devices) return true;
+  const std::size_t live = devices_.live_count(at, liveness);
+  if (live >= config_.min_devices) {
+    // Enough devices are here but too many may not train now: wait for them to cool down or
+    // charge, however long that takes; join_timeout_s is about devices that never come.
+    waiting_since_ = at;
+    return false;
+  }
   if (at - waiting_since_ > scaled(config_.join_timeout_s)) {
     return make_status(StatusCode::timeout, "only " + std::to_string(live) + " of the " +
                                                 std::to_string(config_.min_devices) +
@@ -486,6 +502,20 @@ Result<bool> Coordinator::enough_devices(Clock::time_point at) {
 
 std::vector<std::string> Coordinator::live_devices(Clock::time_point at) {
   return devices_.live_ids(at, scaled(3 * config_.heartbeat_s));
+}
+
+std::vector<std::string> Coordinator::eligible_devices(Clock::time_point at) {
+  return devices_.eligible_ids(at, scaled(3 * config_.heartbeat_s));
+}
+
+void Coordinator::note_eligibility(DeviceRecord& device, const Heartbeat& heartbeat) {
+  if (heartbeat.ineligible == device.ineligible) return;
+  if (!config_.quiet) {
+    log_(heartbeat.ineligible != 0
+             ? "device " + device.id + " may not train now (" + ineligible_reason_text(heartbeat.ineligible) + ")"
+             : "device " + device.id + " may train again");
+  }
+  device.ineligible = heartbeat.ineligible;
 }
 
 void Coordinator::say_goodbye(ServerChannel& channel) {

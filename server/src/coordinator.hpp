@@ -161,9 +161,13 @@ class Coordinator {
   // Completes the tally (loss, evaluation, timing), writes the metrics line and starts a new one.
   Status publish_metrics(Clock::time_point started_at);
   Clock::time_point now() const { return clock_->now(); }
-  // Live devices, and whether enough of them (min_devices) have joined; times out the wait.
+  // Whether enough devices (min_devices) are live and eligible; times out the wait only while
+  // fewer than min_devices are live at all.
   Result<bool> enough_devices(Clock::time_point now);
   std::vector<std::string> live_devices(Clock::time_point now);
+  // Live devices that did not say they must not train (heartbeat eligibility, protocol 1.6).
+  std::vector<std::string> eligible_devices(Clock::time_point now);
+  void note_eligibility(DeviceRecord& device, const Heartbeat& heartbeat);
   void warn(const std::string& line);
   Clock::duration scaled(double seconds) const;
 
@@ -191,7 +195,8 @@ class Coordinator {
   // Acks in order and runs after_ack for the accepted ones. If the sync fails the accepted
   // updates are refused (the devices keep them) and the error is returned.
   Status flush_acks(ServerChannel& channel);
-  // `version`: the Join's envelope version (a 1.5 device cannot standardise its data).
+  // `version`: the Join's envelope version (a 1.5 device cannot standardise its data; a 1.6
+  // device reports its eligibility).
   Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
                      uint16_t version, Clock::time_point now);
   // ---- Federated standardisation (standardization_gate.hpp): before round 1 ----

@@ -62,6 +62,7 @@ std::shared_ptr<const FleetSnapshot> Coordinator::snapshot() const {
     row.last_seen_s = std::max(0.0, seconds(at - record.last_seen));
     row.connected = at - record.last_seen <= liveness;
     row.training = record.busy_task != 0;
+    row.ineligible = record.ineligible;
     row.activity = record.activity;
     snapshot->devices.push_back(std::move(row));
   }

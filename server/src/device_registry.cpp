@@ -11,7 +11,10 @@ DeviceRecord& DeviceRegistry::join(const std::string& id, const std::string& pee
   record.id = id;
   set_peer(record, peer);
   record.capabilities = join.capabilities;
-  if (join.boot_counter != record.boot_counter) record.busy_task = 0;  // it rebooted
+  if (join.boot_counter != record.boot_counter) {  // it rebooted
+    record.busy_task = 0;
+    record.reported_task = 0;
+  }
   record.boot_counter = join.boot_counter;
   record.last_seen = now;
   return record;
@@ -78,6 +81,24 @@ std::size_t DeviceRegistry::live_count(Clock::time_point now, Clock::duration li
   std::size_t count = 0;
   for (const auto& [id, record] : devices_) count += now - record.last_seen <= liveness ? 1 : 0;
   return count;
+}
+
+bool DeviceRegistry::eligible(const DeviceRecord& record, Clock::time_point now, Clock::duration liveness) {
+  return now - record.last_seen <= liveness && record.eligibility_known && record.ineligible == 0;
+}
+
+std::size_t DeviceRegistry::eligible_count(Clock::time_point now, Clock::duration liveness) const {
+  std::size_t count = 0;
+  for (const auto& [id, record] : devices_) count += eligible(record, now, liveness) ? 1 : 0;
+  return count;
+}
+
+std::vector<std::string> DeviceRegistry::eligible_ids(Clock::time_point now, Clock::duration liveness) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, record] : devices_) {
+    if (eligible(record, now, liveness)) ids.push_back(id);
+  }
+  return ids;
 }
 
 std::vector<std::string> select_devices(const std::vector<std::string>& candidates, float fraction,

@@ -33,6 +33,10 @@ struct DeviceRecord {
   Clock::time_point last_seen;
   uint64_t busy_task = 0;       // task the device is working on (0: idle)
   Clock::time_point task_sent_at;  // when busy_task was last sent (resends are spaced)
+  // From its last heartbeat (protocol 1.6; a 1.5 device always says 0: eligible).
+  uint32_t ineligible = 0;         // kIneligible* bits: why it must not train now
+  bool eligibility_known = true;   // false from a 1.6 Join until its first heartbeat
+  uint64_t reported_task = 0;      // the task it said it works on (0: idle)
   DeviceActivity activity;         // shown by the status endpoint
 };
 
@@ -56,11 +60,17 @@ class DeviceRegistry {
   std::vector<std::string> live_ids(Clock::time_point now, Clock::duration liveness) const;
   // How many of them, without building the list (asked on every poll while waiting).
   std::size_t live_count(Clock::time_point now, Clock::duration liveness) const;
+  // Those of them known to be eligible (a heartbeat said so, or they never report): the
+  // candidates for work.
+  std::vector<std::string> eligible_ids(Clock::time_point now, Clock::duration liveness) const;
+  // How many of them, without building the list (asked on every poll while waiting).
+  std::size_t eligible_count(Clock::time_point now, Clock::duration liveness) const;
   std::size_t size() const { return devices_.size(); }
   const std::map<std::string, DeviceRecord>& records() const { return devices_; }
 
  private:
   void set_peer(DeviceRecord& record, const std::string& peer);
+  static bool eligible(const DeviceRecord& record, Clock::time_point now, Clock::duration liveness);
 
   std::map<std::string, DeviceRecord> devices_;
   // Routing id -> record; std::map nodes never move, so the pointers stay valid until forget().

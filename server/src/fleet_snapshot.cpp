@@ -33,6 +33,20 @@ std::size_t FleetSnapshot::devices_training() const {
                     [](const DeviceRow& d) { return d.connected && d.training; }));
 }
 
+std::size_t FleetSnapshot::devices_eligible() const {
+  return static_cast<std::size_t>(std::count_if(devices.begin(), devices.end(),
+                                                [](const DeviceRow& d) { return d.connected && d.ineligible == 0; }));
+}
+
+std::array<std::size_t, std::size(kIneligibleReasonNames)> FleetSnapshot::devices_ineligible_by_reason() const {
+  std::array<std::size_t, std::size(kIneligibleReasonNames)> counts{};
+  for (const DeviceRow& d : devices) {
+    if (!d.connected) continue;
+    for (std::size_t bit = 0; bit < counts.size(); ++bit) counts[bit] += (d.ineligible >> bit) & 1u;
+  }
+  return counts;
+}
+
 void SnapshotBoard::publish(std::shared_ptr<const FleetSnapshot> snapshot) {
   std::lock_guard<std::mutex> lock(mutex_);
   snapshot_.swap(snapshot);  // the old one is released when `snapshot` goes, after the unlock

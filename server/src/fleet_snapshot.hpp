@@ -55,6 +55,7 @@ struct DeviceRow {
   double last_seen_s = 0;  // seconds before the snapshot
   bool connected = false;  // heard from within the liveness window
   bool training = false;   // working on a task
+  uint32_t ineligible = 0;  // kIneligible* bits of its last heartbeat: why it may not train
   DeviceActivity activity;
 };
 
@@ -94,6 +95,10 @@ struct FleetSnapshot {
   static constexpr std::size_t kChartRounds = 200;
   std::size_t devices_connected() const;
   std::size_t devices_training() const;
+  // Connected devices that may train; and, per reason bit (kIneligibleReasonNames order), the
+  // connected devices that gave it (a device with two reasons counts under both).
+  std::size_t devices_eligible() const;
+  std::array<std::size_t, std::size(kIneligibleReasonNames)> devices_ineligible_by_reason() const;
 };
 
 // The latest snapshot, swapped in whole under a small lock: readers keep theirs alive while

@@ -105,6 +105,15 @@ std::string prometheus_text(const FleetSnapshot& s) {
             static_cast<double>(s.devices_connected()));
   out.gauge("devices_training", "Connected devices working on a task.",
             static_cast<double>(s.devices_training()));
+  out.gauge("devices_eligible", "Connected devices that may train (no eligibility limit crossed).",
+            static_cast<double>(s.devices_eligible()));
+  const auto ineligible = s.devices_ineligible_by_reason();
+  out.family("devices_ineligible", "gauge",
+             "Connected devices that may not train now, by reason (a device may give several).");
+  for (std::size_t bit = 0; bit < ineligible.size(); ++bit) {
+    out.sample("devices_ineligible", "reason=\"" + std::string(kIneligibleReasonNames[bit]) + "\"",
+               static_cast<double>(ineligible[bit]));
+  }
   if (s.deadline_in_s)
     out.gauge("round_deadline_remaining_seconds", "Time until the open round closes at the latest.",
               *s.deadline_in_s);

@@ -82,18 +82,28 @@ Status RoundCoordinator::restore_extras(const Checkpoint& checkpoint) {
   return Status();
 }
 
+bool RoundCoordinator::dropped_out(const std::string& id) {
+  // An asked device that says it may not train and is not training this round's task will
+  // send nothing: the round does not wait for it (a task in training is finished and sent).
+  const DeviceRecord* device = devices_.find(id);
+  return device != nullptr && device->ineligible != 0 && device->reported_task != open_round_number();
+}
+
 bool RoundCoordinator::owes_update(const std::string& id) const {
   return round_open_ && asked_.count(id) != 0 && answered_.count(id) == 0;
 }
 
 Status RoundCoordinator::on_joined(ServerChannel& channel, DeviceRecord& device) {
-  if (!owes_update(device.id)) return Status();
+  if (!owes_update(device.id) || device.ineligible != 0) return Status();
   return send_task_bytes(channel, device, task_bytes_, open_round_number());
 }
 
 Status RoundCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) {
-  // The device is idle but owes this round an update: its Task was lost on the way.
-  if (!owes_update(device.id) || working_on == open_round_number() || !may_resend(device)) return Status();
+  // The device is idle but owes this round an update: its Task was lost on the way, or it was
+  // ineligible when the Task came and has become eligible since.
+  if (!owes_update(device.id) || device.ineligible != 0 || working_on == open_round_number() || !may_resend(device)) {
+    return Status();
+  }
   return send_task_bytes(channel, device, task_bytes_, open_round_number());
 }
 
@@ -104,7 +114,12 @@ Status RoundCoordinator::run_timers(ServerChannel& channel) {
     if (!enough) return enough.status();
     return *enough ? open_round(channel) : Status();
   }
-  const bool all_answered = asked_answered_ == asked_.size();
+  std::size_t asked_done = asked_answered_;
+  // Devices drop out only under an eligibility rule; without one the count stays incremental.
+  if (config_.eligibility.any() && asked_done < asked_.size()) {
+    for (const std::string& id : asked_) asked_done += answered_.count(id) == 0 && dropped_out(id) ? 1 : 0;
+  }
+  const bool all_answered = asked_done == asked_.size();
   const bool grace_over = config_.min_updates > 0 && answered_.size() >= config_.min_updates && enough_at_ &&
                           now - *enough_at_ >= scaled(config_.grace_s);
   const bool deadline = now - round_opened_at_ >= scaled(config_.round_deadline_s);
@@ -120,7 +135,8 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
   const uint64_t round = open_round_number();
   const Clock::time_point now = this->now();
   Rng rng(config_.seed, round);
-  std::vector<std::string> selected = select_devices(live_devices(now), config_.fraction, config_.min_devices, rng);
+  std::vector<std::string> selected =
+      select_devices(eligible_devices(now), config_.fraction, config_.min_devices, rng);
   asked_ = std::set<std::string>(selected.begin(), selected.end());
   asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
   asked_answered_ = answered_.size();

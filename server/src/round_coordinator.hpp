@@ -46,6 +46,7 @@ class RoundCoordinator final : public Coordinator {
 
   uint64_t open_round_number() const { return rounds_closed_ + 1; }
   bool owes_update(const std::string& id) const;
+  bool dropped_out(const std::string& id);
   Status open_round(ServerChannel& channel);
   Status close_round();
 

@@ -46,6 +46,22 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("round.max_sample_weight", &c.max_sample_weight,
         "refuse an update claiming more samples than this (0: only the count declared at Join)");
   t.add("max_devices", &c.max_devices, "devices the server keeps track of at once");
+  EligibilityRule& e = c.eligibility;
+  t.add("eligibility.max_temperature_c", &e.max_temperature_c,
+        "a device at or above this SoC temperature does not train (0: no limit)");
+  t.add("eligibility.temperature_hysteresis_c", &e.temperature_hysteresis_c,
+        "it trains again once this far below the limit");
+  t.add("eligibility.max_load_per_core", &e.max_load_per_core,
+        "a device whose 1-minute load per core reaches this does not train (0: no limit)");
+  t.add("eligibility.load_hysteresis", &e.load_hysteresis, "it trains again once this far (per core) below the limit");
+  t.add("eligibility.min_battery_percent", &e.min_battery_percent,
+        "a device on battery below this charge does not train (0: no limit; mains: always)");
+  t.add("eligibility.battery_hysteresis_percent", &e.battery_hysteresis_percent,
+        "it trains again once charged this far above the limit");
+  t.add("eligibility.min_available_memory_bytes", &e.min_available_memory_bytes,
+        "a device with less MemAvailable does not train (0: no limit)");
+  t.add("eligibility.memory_hysteresis_bytes", &e.memory_hysteresis_bytes,
+        "it trains again once this much above the limit");
 
   t.add_choice("train.optimizer", &c.train.optimizer, parse_optimizer, optimizer_name,
                "local optimizer: sgd | momentum | nesterov | adamw");
@@ -300,6 +316,7 @@ Status validate_server_config(const ServerConfig& c) {
   }
   Result<ModelFormat> export_format = parse_model_format(c.export_model.format);
   if (!export_format) return export_format.status().with_context("export.format");
+  if (Status rule = check_eligibility_rule(c.eligibility); !rule.ok()) return invalid(rule.message());
   Result<std::vector<uint32_t>> trainable = trainable_layers(c, *spec);
   if (!trainable) return trainable.status();
   // A gradient round's server step and the optimizer state it hands over cover every parameter.

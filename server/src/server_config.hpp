@@ -136,6 +136,9 @@ struct ServerConfig {
   float max_update_norm = 0;     // reject deltas with a larger L2 norm (0: no bound)
   uint64_t max_sample_weight = 0;  // cap on one update's sample_count (0: only the Join's)
   uint32_t max_devices = 10000;    // registry bound: devices known at once
+  // When a device must not train (sent in the Welcome; every limit off by default).
+  EligibilityRule eligibility{.temperature_hysteresis_c = 5, .load_hysteresis = 0.25f,
+                              .battery_hysteresis_percent = 5, .memory_hysteresis_bytes = 16u << 20};
 
   LocalTrainingConfig train;
   UploadCodecConfig codec;

@@ -62,6 +62,8 @@ std::string device_json(const DeviceRow& d) {
       .add("last_seen_s", d.last_seen_s)
       .add("connected", d.connected)
       .add("training", d.training)
+      .add("eligible", d.ineligible == 0)
+      .add("ineligible", ineligible_reason_text(d.ineligible))
       .add("rounds_taken_part", d.activity.updates_accepted);
   if (d.activity.last_loss >= 0) {
     row.add("last_loss", d.activity.last_loss).add("last_batch", d.activity.last_batch);
@@ -123,6 +125,7 @@ std::string status_json(const FleetSnapshot& s, const PageRequest& page) {
       .add_json("totals", totals_json(s.totals))
       .add("devices_connected", static_cast<uint64_t>(s.devices_connected()))
       .add("devices_training", static_cast<uint64_t>(s.devices_training()))
+      .add("devices_eligible", static_cast<uint64_t>(s.devices_eligible()))
       .add_json("recent_rounds", json_array(s.recent_rounds, round_json))
       .add_json("devices", JsonLine()
                                .add("total", static_cast<uint64_t>(total))

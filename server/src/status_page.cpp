@@ -26,7 +26,8 @@ svg{background:#fff;border:1px solid #ddd;margin-top:1em}
 <p>Round <span id="round">0</span> of <span id="rounds">?</span>
  &middot; version <span id="version">0</span>
  &middot; <span id="deadline"></span>
- &middot; devices connected <span id="connected">0</span>, training <span id="training">0</span>
+ &middot; devices connected <span id="connected">0</span>, training <span id="training">0</span>,
+ eligible <span id="eligible">0</span>
  <span id="error"></span></p>
 <div class="bar"><div id="progress" style="width:0%"></div></div>
 <svg id="chart" width="640" height="200" viewBox="0 0 640 200" role="img" aria-label="accuracy and loss per round">
@@ -35,7 +36,7 @@ svg{background:#fff;border:1px solid #ddd;margin-top:1em}
 <text x="8" y="16" fill="#2a7">test accuracy (0-1)</text><text x="8" y="32" fill="#c52">train loss (scaled to its max)</text>
 </svg>
 <table><thead><tr><th>device</th><th>arch</th><th>backend</th><th>memory budget</th><th>micro-batch</th>
-<th>last seen</th><th>rounds</th><th>last loss</th><th>last batch</th><th>refusals</th></tr></thead>
+<th>last seen</th><th>eligibility</th><th>rounds</th><th>last loss</th><th>last batch</th><th>refusals</th></tr></thead>
 <tbody id="devices"></tbody></table>
 <script>
 "use strict";
@@ -57,6 +58,7 @@ function draw(s) {
     s.round.deadline_in_s !== undefined ? "round closes within " + s.round.deadline_in_s.toFixed(0) + " s" : "waiting";
   $("connected").textContent = s.devices_connected;
   $("training").textContent = s.devices_training;
+  $("eligible").textContent = s.devices_eligible;
   $("progress").style.width = (100 * s.round.rounds_closed / s.settings.rounds).toFixed(1) + "%";
   const points = s.recent_rounds;
   const maxLoss = Math.max(1e-9, ...points.map(p => p.train_loss));
@@ -69,7 +71,9 @@ function draw(s) {
     row.className = d.connected ? "device" : "device off";
     cell(row, d.id); cell(row, d.arch); cell(row, d.backend || "-");
     cell(row, mib(d.memory_budget_bytes)); cell(row, d.max_micro_batch || "-");
-    cell(row, d.last_seen_s.toFixed(1) + " s ago"); cell(row, d.rounds_taken_part);
+    cell(row, d.last_seen_s.toFixed(1) + " s ago");
+    cell(row, d.eligible ? "eligible" : "ineligible: " + d.ineligible);
+    cell(row, d.rounds_taken_part);
     cell(row, d.last_loss !== undefined ? d.last_loss.toFixed(4) : "-");
     cell(row, d.last_batch !== undefined ? d.last_batch : "-");
     cell(row, Object.entries(d.refusals).map(([k, v]) => k + " " + v).join(", ") || "-");

@@ -370,6 +370,59 @@ def case_standardize(args):
     context.destroy(0)
 
 
+def case_eligibility(args):
+    import numpy as np
+    import zmq
+    import wire
+    run = Run(args, "eligibility")
+    context = zmq.Context()
+    with Processes(run.dir) as p:
+        p.start("server", run.server_argv(2, 2, ["--round-deadline-s", "600", "--eligibility-max-temperature-c", "75",
+                                                  "--eligibility-temperature-hysteresis-c", "4"]))
+        endpoint = run.endpoint()
+        hot = Client(context, endpoint)
+        hot.send(wire.join("hot", 1, 100, version=0x0106))
+        kind, welcome = hot.next()
+        rule = welcome.get("eligibility") or {}
+        check(kind == "Welcome" and rule.get("max_temperature_c") == 75 and rule.get("temperature_hysteresis_c") == 4
+              and rule.get("max_load_per_core") == 0, "the Welcome carries the eligibility rule (%s)" % rule)
+        hot.send(wire.heartbeat(1, 0, ineligible=1))
+        check(hot.next(("Heartbeat",))[0] == "Heartbeat", "a heartbeat saying 'too hot' is answered")
+        cool = Client(context, endpoint)
+        cool.send(wire.join("cool", 1, 100))  # a 1.2 device: eligible from its Join on
+        check(cool.next()[0] == "Welcome", "a second device joins")
+        # For five heartbeat intervals the first says it is too hot: no round may open, since
+        # only one of the two devices it needs may train.
+        seen = []
+        for sequence in range(2, 12):
+            hot.send(wire.heartbeat(sequence, 0, ineligible=1))
+            cool.send(wire.heartbeat(sequence, 0))
+            end = time.monotonic() + 0.1
+            while time.monotonic() < end:
+                for client in (hot, cool):
+                    if client.socket.poll(10):
+                        seen.append(wire.decode(client.socket.recv())[0])
+        check("Heartbeat" in seen and "Task" not in seen,
+              "no Task while one of two devices heartbeats ineligible (temperature) (%s)" % sorted(set(seen)))
+        # An old (1.5) heartbeat has no ineligible field: the device counts as eligible again.
+        hot.send(wire.heartbeat(12, 0))
+        kind, task = hot.next(("Task",))
+        check(task["round"] == 1, "the device, eligible again, is asked in round 1")
+        kind, task_cool = cool.next(("Task",))
+        check(task_cool["round"] == 1, "and so is the other one")
+        # Mid-round the first turns ineligible and says it is idle: the round closes without it.
+        hot.send(wire.heartbeat(13, 0, ineligible=4))
+        delta = np.full(task_cool["params"].size, 1e-3, np.float32)
+        cool.send(wire.update(100, task_cool, 100, delta, 0.5, 1, [32]))
+        kind, m = cool.next()
+        check(kind == "Ack" and m["status"] == "accepted", "the eligible device's update is accepted (%s)" % m)
+        wait_for(lambda: len(run.metrics()) >= 1, 10, "round 1 closing without the ineligible device")
+        line = run.metrics()[0]
+        check(line["answered"] == 1 and line["asked"] == 2, "round 1: asked 2, answered 1 (%s)" % line)
+        p.kill("server")
+    context.destroy(0)
+
+
 def case_codecs(args):
     run = Run(args, "codecs")
     with Processes(run.dir) as p:
@@ -451,7 +504,8 @@ def case_restart(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=["federation", "rejects", "codecs", "curve", "restart", "standardize"])
+    parser.add_argument("case", choices=["federation", "rejects", "codecs", "curve", "restart", "standardize",
+                                         "eligibility"])
     for flag in ("--server", "--device", "--keygen"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--generated", required=True)

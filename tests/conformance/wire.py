@@ -105,12 +105,16 @@ def update(update_id, task, sample_count, delta, train_loss, steps, batch_sizes,
     return _finish(b, Message.Message.Update, Update.End(b), VERSION)
 
 
-def heartbeat(sequence, working_on):
+def heartbeat(sequence, working_on, ineligible=None):
+    """ineligible: the 1.6 reason bits (1 temperature, 2 load, 4 battery, 8 memory); None
+    leaves the field out, as a device of an earlier version does."""
     b = flatbuffers.Builder(64)
     Heartbeat.Start(b)
     Heartbeat.AddSequence(b, sequence)
     Heartbeat.AddWorkingOn(b, working_on)
-    return _finish(b, Message.Message.Heartbeat, Heartbeat.End(b), VERSION)
+    if ineligible is not None:
+        Heartbeat.AddIneligible(b, ineligible)
+    return _finish(b, Message.Message.Heartbeat, Heartbeat.End(b), VERSION if ineligible is None else 0x0106)
 
 
 def reject(code, text):
@@ -211,10 +215,19 @@ def decode(data):
     M = Message.Message
     if kind == M.Welcome:
         w = _table(Welcome.Welcome, union)
+        e = w.Eligibility()  # 1.6; absent: every limit off
         return "Welcome", {"device_id": (w.DeviceId() or b"").decode(), "server_session": w.ServerSession(),
                            "heartbeat_interval_ms": w.HeartbeatIntervalMs(),
                            "peer_timeout_ms": w.PeerTimeoutMs(), "max_message_bytes": w.MaxMessageBytes(),
-                           "data_statistics_wanted": w.DataStatisticsWanted()}  # 1.6
+                           "data_statistics_wanted": w.DataStatisticsWanted(),  # 1.6
+                           "eligibility": None if e is None else {
+                               "max_temperature_c": e.MaxTemperatureC(),
+                               "temperature_hysteresis_c": e.TemperatureHysteresisC(),
+                               "max_load_per_core": e.MaxLoadPerCore(), "load_hysteresis": e.LoadHysteresis(),
+                               "min_battery_percent": e.MinBatteryPercent(),
+                               "battery_hysteresis_percent": e.BatteryHysteresisPercent(),
+                               "min_available_memory_bytes": e.MinAvailableMemoryBytes(),
+                               "memory_hysteresis_bytes": e.MemoryHysteresisBytes()}}
     if kind == M.Task:
         t = _table(Task.Task, union)
         c = t.Config()

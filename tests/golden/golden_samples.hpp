@@ -104,13 +104,17 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     join.capabilities.process_bytes = 9u << 20;
   }
   s->messages.emplace_back("join", join);
-  s->messages.emplace_back("welcome", Welcome{.device_id = "device-A",
-                                              .server_session = 0xabcdef12u,
-                                              .heartbeat_interval_ms = 5000,
-                                              .peer_timeout_ms = 15000,
-                                              .max_message_bytes = 1u << 20,
-                                              .server_time_ms = 1700000000000u,
-                                              .data_statistics_wanted = version >= 0x0106});
+  Welcome welcome{.device_id = "device-A", .server_session = 0xabcdef12u, .heartbeat_interval_ms = 5000,
+                  .peer_timeout_ms = 15000, .max_message_bytes = 1u << 20, .server_time_ms = 1700000000000u,
+                  .data_statistics_wanted = version >= 0x0106, .eligibility = {}};
+  if (version >= 0x0106) {
+    welcome.eligibility = EligibilityRule{.max_temperature_c = 75, .temperature_hysteresis_c = 5,
+                                          .max_load_per_core = 1, .load_hysteresis = 0.25f,
+                                          .min_battery_percent = 20, .battery_hysteresis_percent = 5,
+                                          .min_available_memory_bytes = 32u << 20,
+                                          .memory_hysteresis_bytes = 8u << 20};
+  }
+  s->messages.emplace_back("welcome", welcome);
   Task task;
   task.task_id = 7;
   task.round = 3;
@@ -142,7 +146,10 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
   s->messages.emplace_back("ack_duplicate", Ack{.update_id = 101, .round = 3, .status = AckStatus::duplicate});
   s->messages.emplace_back("reject", Reject{.reason = StatusCode::stale, .message = "round 3 is closed", .update_id = 104});
   s->messages.emplace_back("heartbeat", Heartbeat{.sequence = 9, .sender_time_ms = 123456,
-                                                  .working_on = version >= 0x0101 ? 7u : 0u});
+                                                  .working_on = version >= 0x0101 ? 7u : 0u,
+                                                  .ineligible = version >= 0x0106
+                                                                    ? kIneligibleTemperature | kIneligibleBattery
+                                                                    : 0u});
   s->messages.emplace_back("bye", Bye{.reason = ByeReason::finished, .message = "training done"});
   if (version >= 0x0106) {
     s->messages.emplace_back(

@@ -37,7 +37,10 @@ class MemoryDevice {
     join.boot_counter = 1;
     send(join, version);
   }
-  void heartbeat(uint64_t working_on) { send(Heartbeat{++heartbeats_, 0, working_on}); }
+  // `ineligible`: kIneligible* bits (protocol 1.6); 0 is what a 1.5 device always says.
+  void heartbeat(uint64_t working_on, uint32_t ineligible = 0) {
+    send(Heartbeat{++heartbeats_, 0, working_on, ineligible});
+  }
   // Sends an update of `delta` for `task` (as received) with update id = task id.
   void answer(const Task& task, const std::vector<float>& delta, uint64_t samples = 100) {
     Update update;

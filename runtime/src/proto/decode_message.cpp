@@ -48,6 +48,11 @@ Result<Message> read(const fb::Welcome& in, const DecodeLimits& limits) {
   w.max_message_bytes = in.max_message_bytes();
   w.server_time_ms = in.server_time_ms();
   w.data_statistics_wanted = in.data_statistics_wanted();
+  if (const fb::EligibilityRule* e = in.eligibility()) {
+    w.eligibility = EligibilityRule{e->max_temperature_c(), e->temperature_hysteresis_c(),  e->max_load_per_core(),
+                                    e->load_hysteresis(),   e->min_battery_percent(),       e->battery_hysteresis_percent(),
+                                    e->min_available_memory_bytes(), e->memory_hysteresis_bytes()};
+  }
   return Message(std::move(w));
 }
 
@@ -165,7 +170,7 @@ Result<Message> read(const fb::Reject& in, const DecodeLimits& limits) {
 }
 
 Result<Message> read(const fb::Heartbeat& in, const DecodeLimits&) {
-  return Message(Heartbeat{in.sequence(), in.sender_time_ms(), in.working_on()});
+  return Message(Heartbeat{in.sequence(), in.sender_time_ms(), in.working_on(), in.ineligible()});
 }
 
 Result<Message> read(const fb::Bye& in, const DecodeLimits& limits) {

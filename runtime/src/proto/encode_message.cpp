@@ -34,9 +34,17 @@ Offset<void> write(FlatBufferBuilder& b, const Join& join) {
 
 Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
   const auto device_id = b.CreateString(w.device_id);
+  const EligibilityRule& e = w.eligibility;
+  // No table when every limit is off: what a 1.5 server sends, and what it reads as.
+  Offset<fb::EligibilityRule> eligibility = 0;
+  if (e != EligibilityRule{}) {
+    eligibility = fb::CreateEligibilityRule(b, e.max_temperature_c, e.temperature_hysteresis_c, e.max_load_per_core,
+                                            e.load_hysteresis, e.min_battery_percent, e.battery_hysteresis_percent,
+                                            e.min_available_memory_bytes, e.memory_hysteresis_bytes);
+  }
   return fb::CreateWelcome(b, device_id, w.server_session, w.heartbeat_interval_ms,
                            w.peer_timeout_ms, w.max_message_bytes, w.server_time_ms,
-                           w.data_statistics_wanted)
+                           w.data_statistics_wanted, eligibility)
       .Union();
 }
 
@@ -111,7 +119,7 @@ Offset<void> write(FlatBufferBuilder& b, const Reject& r) {
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Heartbeat& h) {
-  return fb::CreateHeartbeat(b, h.sequence, h.sender_time_ms, h.working_on).Union();
+  return fb::CreateHeartbeat(b, h.sequence, h.sender_time_ms, h.working_on, h.ineligible).Union();
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Bye& bye) {

@@ -64,7 +64,7 @@ Status validate(const Welcome& welcome, const DecodeLimits& limits) {
   if (welcome.peer_timeout_ms < welcome.heartbeat_interval_ms) {
     return out_of_range("welcome.peer_timeout_ms", ">= heartbeat_interval_ms");
   }
-  return Status();
+  return check_eligibility_rule(welcome.eligibility, "welcome.eligibility");
 }
 
 Status validate(const TaskConfig& c, std::size_t parameter_count) {
@@ -173,7 +173,13 @@ Status validate(const Reject& reject, const DecodeLimits& limits) {
   return check_string(reject.message, "reject.message", limits);
 }
 
-Status validate(const Heartbeat&, const DecodeLimits&) { return Status(); }
+Status validate(const Heartbeat& heartbeat, const DecodeLimits&) {
+  if ((heartbeat.ineligible & ~kIneligibleKnownBits) != 0) {
+    return Status(StatusCode::unknown_enum,
+                  "heartbeat.ineligible has unknown reason bits " + std::to_string(heartbeat.ineligible));
+  }
+  return Status();
+}
 
 Status validate(const DataStatistics& statistics, const DecodeLimits& limits) {
   EDGEFL_RETURN_IF_ERROR(

@@ -255,9 +255,14 @@ Status FaultFileSystem::sync_dir(const std::string& path) {
 
 Result<std::vector<std::string>> FaultFileSystem::list_dir(const std::string& path) {
   if (dirs_.count(path) == 0) return Status(StatusCode::not_found, "list directory " + path + ": no such directory");
+  // Files and subdirectories, as readdir lists them.
   std::vector<std::string> names;
+  const std::size_t cut = path.size() + (path.back() == '/' ? 0 : 1);
   for (const auto& [name, node] : names_) {
-    if (parent_dir(name) == path) names.push_back(name.substr(path.size() + (path.back() == '/' ? 0 : 1)));
+    if (parent_dir(name) == path) names.push_back(name.substr(cut));
+  }
+  for (const std::string& dir : dirs_) {
+    if (dir != path && parent_dir(dir) == path) names.push_back(dir.substr(cut));
   }
   return names;
 }

@@ -33,11 +33,12 @@ class ScriptedServer {
     REQUIRE(bytes.ok());
     REQUIRE(channel_->send(peer_, *bytes).ok());
   }
-  void welcome(uint32_t heartbeat_ms = 1000, uint32_t peer_timeout_ms = 60000) {
+  void welcome(uint32_t heartbeat_ms = 1000, uint32_t peer_timeout_ms = 60000, EligibilityRule rule = {}) {
     Welcome welcome;
     welcome.device_id = "dev";
     welcome.heartbeat_interval_ms = heartbeat_ms;
     welcome.peer_timeout_ms = peer_timeout_ms;
+    welcome.eligibility = rule;
     send(welcome);
   }
   // A Task for a 4-parameter linear model.
@@ -106,12 +107,16 @@ class FakeClient final : public device::UpstreamClient {
   }
   uint64_t working_on() const override { return busy_with; }
   bool finishing() const override { return leaving; }
+  void on_welcome(const Welcome& welcome) override { rule = welcome.eligibility; }
+  uint32_t ineligible() const override { return reasons; }
 
   std::vector<uint64_t> tasks;
   std::vector<Bytes> task_messages;
   std::deque<std::pair<uint64_t, Bytes>> results;
   uint64_t busy_with = 0;
   bool leaving = false;
+  EligibilityRule rule;  // of the last Welcome
+  uint32_t reasons = 0;  // what heartbeats say about eligibility
   std::function<void()> on_turn;
 };
 

@@ -30,22 +30,37 @@ TEST_CASE("session: a new link sends Join, and the Welcome's timers take over") 
   CHECK(rig.server.take<Heartbeat>().size() == 4);  // the Welcome's 500 ms interval
 }
 
-TEST_CASE("session: heartbeats at the interval, numbered, naming the task being worked on") {
+TEST_CASE("session: heartbeats at once after the Welcome, then at the interval, numbered, naming the task") {
   SessionRig rig;
-  rig.join();
   rig.client.busy_with = 42;
+  rig.join();
   CHECK_FALSE(rig.run_for(5000ms).has_value());
   std::vector<Heartbeat> beats = rig.server.take<Heartbeat>();
-  REQUIRE(beats.size() == 5);
+  REQUIRE(beats.size() == 6);
   for (std::size_t i = 0; i < beats.size(); ++i) {
     CHECK(beats[i].sequence == i + 1);
     CHECK(beats[i].working_on == 42);
   }
 }
 
+TEST_CASE("session: the Welcome's eligibility rule reaches the client, and heartbeats carry its reasons") {
+  SessionRig rig;
+  rig.connect();
+  REQUIRE(rig.server.take<Join>().size() == 1);
+  rig.client.reasons = kIneligibleTemperature | kIneligibleBattery;
+  const EligibilityRule rule{.max_temperature_c = 75, .temperature_hysteresis_c = 5};
+  rig.server.welcome(1000, 60000, rule);
+  rig.turn();
+  CHECK(rig.client.rule == rule);
+  std::vector<Heartbeat> beats = rig.server.take<Heartbeat>();
+  REQUIRE(beats.size() == 1);  // at once: the server learns the reasons before it picks devices
+  CHECK(beats[0].ineligible == (kIneligibleTemperature | kIneligibleBattery));
+}
+
 TEST_CASE("session: a Task lost on the link leaves heartbeats idle until the resent one arrives") {
   SessionRig rig;
   rig.join();
+  REQUIRE(rig.server.take<Heartbeat>().size() == 1);  // at the Welcome
   rig.server.task(7);
   rig.cut();  // the Task dies with the connection
   CHECK(rig.run_for(1000ms) == std::nullopt);
@@ -55,8 +70,9 @@ TEST_CASE("session: a Task lost on the link leaves heartbeats idle until the res
   rig.server.welcome();
   rig.run_for(1000ms);
   std::vector<Heartbeat> beats = rig.server.take<Heartbeat>();
-  REQUIRE(beats.size() == 1);
+  REQUIRE(beats.size() == 2);  // at the Welcome and one interval later
   CHECK(beats[0].working_on == 0);
+  CHECK(beats[1].working_on == 0);
   rig.server.task(7);
   rig.turn();
   REQUIRE(rig.client.tasks == std::vector<uint64_t>{7});

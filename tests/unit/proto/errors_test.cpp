@@ -425,3 +425,32 @@ TEST_CASE(
   CHECK(task_with({1, 2, 3, 4}, {1, 1, 0, 1}) == StatusCode::out_of_range);
   CHECK(task_with({1, NAN, 3, 4}, {1, 1, 1, 1}) == StatusCode::non_finite);
 }
+
+TEST_CASE("errors: a Welcome with a nonsense eligibility rule and a heartbeat with unknown reasons are refused") {
+  // What a device does with a Welcome whose rule no server should send: refuse it, naming the field.
+  const auto welcome = [](float max_c, float band_c) {
+    FlatBufferBuilder b;
+    const auto id = b.CreateString("dev");
+    const auto rule = fb::CreateEligibilityRule(b, max_c, band_c);
+    return finish(b, fb::Message::Welcome, fb::CreateWelcome(b, id, 1, 1000, 3000, 1 << 20, 0, false, rule).Union());
+  };
+  CHECK(decode_code(welcome(75, 5)) == StatusCode::ok);
+  CHECK(decode_code(welcome(75, 80)) == StatusCode::out_of_range);
+  CHECK(decode_error(welcome(75, 80)).find("welcome.eligibility.temperature_hysteresis_c") != std::string::npos);
+  CHECK(decode_code(welcome(-3, 0)) == StatusCode::out_of_range);
+  CHECK(decode_code(welcome(std::numeric_limits<float>::infinity(), 0)) == StatusCode::non_finite);
+  // The sender's own check refuses the same rule before it is ever sent.
+  Welcome bad;
+  bad.device_id = "dev";
+  bad.heartbeat_interval_ms = 1000;
+  bad.peer_timeout_ms = 3000;
+  bad.eligibility.min_battery_percent = 101;
+  CHECK(encode_message(bad).status().code() == StatusCode::out_of_range);
+
+  FlatBufferBuilder b;
+  CHECK(decode_code(finish(b, fb::Message::Heartbeat, fb::CreateHeartbeat(b, 1, 2, 0, 16).Union())) ==
+        StatusCode::unknown_enum);
+  FlatBufferBuilder b2;
+  CHECK(decode_code(finish(b2, fb::Message::Heartbeat, fb::CreateHeartbeat(b2, 1, 2, 0, 15).Union())) ==
+        StatusCode::ok);
+}

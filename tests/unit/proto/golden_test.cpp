@@ -106,7 +106,8 @@ TEST_CASE(
     if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second))
       ++differing;
   }
-  CHECK(differing == 2);  // welcome (data_statistics_wanted) and task (standardization)
+  CHECK(differing == 3);  // welcome (data_statistics_wanted, the eligibility rule), task
+                         // (standardization), heartbeat (the ineligible reasons)
   CHECK(std::holds_alternative<DataStatistics>(new_samples->messages.back().second));
 }
 

@@ -18,6 +18,7 @@
 #include "edgefl/base/standardization.hpp"
 #include "edgefl/base/status.hpp"
 #include "edgefl/codec/codec.hpp"
+#include "edgefl/proto/eligibility.hpp"
 #include "edgefl/optim/lr_schedule.hpp"
 #include "edgefl/optim/optimizer_kind.hpp"
 
@@ -62,6 +63,7 @@ struct Welcome {
   uint64_t max_message_bytes = 0;
   uint64_t server_time_ms = 0;
   bool data_statistics_wanted = false;  // 1.6: answer with DataStatistics
+  EligibilityRule eligibility;        // 1.6: when the device must not train (all off from 1.5)
   bool operator==(const Welcome&) const = default;
 };
 
@@ -170,6 +172,7 @@ struct Heartbeat {
   uint64_t sequence = 0;
   uint64_t sender_time_ms = 0;
   uint64_t working_on = 0;            // device: the task it is training (0: idle)
+  uint32_t ineligible = 0;            // 1.6, device: kIneligible* bits of why it must not train
   bool operator==(const Heartbeat&) const = default;
 };
 
