@@ -19,7 +19,7 @@ struct GoldenVersion {
   uint16_t version;
 };
 constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102}, {"v1_3", 0x0103}, {"v1_4", 0x0104},
-                                     {"v1_5", 0x0105}};
+                                     {"v1_5", 0x0105}, {"v1_6", 0x0106}};
 
 std::string golden_dir(const GoldenVersion& v) {
   return std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + v.folder + "/";
@@ -93,6 +93,16 @@ TEST_CASE("golden buffers: the v1.5 samples differ from v1.4 in the fields 1.5 a
     if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
   }
   CHECK(differing == 1);  // task (trainable layers, the head's optimizer state)
+}
+
+TEST_CASE("golden buffers: the v1.6 samples differ from v1.5 in the join's peer endpoint and add the peer messages") {
+  auto old_samples = golden::make_samples(0x0105), new_samples = golden::make_samples(0x0106);
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
+    if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second)) ++differing;
+  }
+  CHECK(differing == 1);  // join (peer_endpoint)
+  CHECK(new_samples->messages.size() == old_samples->messages.size() + 3);  // assignment, model, report
 }
 
 TEST_CASE("golden buffers: a v1.5 task carries the model as a table, a v1.4 task does not") {
