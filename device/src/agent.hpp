@@ -28,6 +28,7 @@
 #include "edgefl/store/outbox.hpp"
 #include "edgefl/base/time_source.hpp"
 #include "edgefl/net/transport.hpp"
+#include "dpsgd_worker.hpp"
 #include "simulated_outage.hpp"
 #include "training_worker.hpp"
 #include "upstream_session.hpp"
@@ -73,6 +74,9 @@ class DeviceAgent final : private UpstreamClient {
   void on_task(const Task& task, Bytes message) override;
   uint64_t working_on() const override { return worker_->working_on(); }
   bool finishing() const override { return finishing_; }
+  void on_peer_assignment(const PeerAssignment& assignment, Bytes message) override;
+  // Opens the peer socket (peer.listen) and the decentralised-training worker.
+  Status open_peer_mode();
 
   DeviceConfig config_;
   FileSystem* fs_;
@@ -86,6 +90,8 @@ class DeviceAgent final : private UpstreamClient {
   std::unique_ptr<TrainingWorker> worker_;
   std::unique_ptr<UpstreamSession> session_;
   std::unique_ptr<SimulatedOutages> outages_;  // simulate.offline_probability > 0
+  std::string peer_endpoint_;                  // what the Join advertises (peer mode)
+  std::unique_ptr<DpsgdWorker> dpsgd_;         // peer.listen set
   uint64_t tasks_trained_ = 0;
   bool finishing_ = false;  // max_tasks reached: leave once the outbox is acknowledged
 };

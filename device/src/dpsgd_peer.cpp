@@ -82,18 +82,20 @@ Result<PeerStepResult> DpsgdPeer::step(uint64_t step, std::span<float> params,
   return result;
 }
 
-void DpsgdPeer::handle(const Inbound& inbound) {
+const PeerModel* DpsgdPeer::verify(const Inbound& inbound, std::optional<DecodedMessage>& decoded) {
   traffic_.bytes_received += inbound.payload.size();
-  auto decoded = decode_message(inbound.payload, scratch_, limits_);
-  const PeerModel* model = decoded ? std::get_if<PeerModel>(&decoded->message) : nullptr;
+  auto message = decode_message(inbound.payload, scratch_, limits_);
+  const PeerModel* model = message ? std::get_if<PeerModel>(&message->message) : nullptr;
   if (model == nullptr) {
     ++traffic_.undecodable;
-    refuse("?", decoded ? make_status(StatusCode::invalid_argument,
+    refuse("?", message ? make_status(StatusCode::invalid_argument,
                                       "a peer may only send peer_model, not " +
-                                          std::string(message_type_name(decoded->type())))
-                        : decoded.status());
-    return;
+                                          std::string(message_type_name(message->type())))
+                        : message.status());
+    return nullptr;
   }
+  decoded.emplace(std::move(*message));
+  model = &std::get<PeerModel>(decoded->message);
   if (links_->secure()) {
     // The key proves who is on the other end; the sender field must agree with it.
     const std::optional<std::string> owner = links_->neighbour_with_key(inbound.identity);
@@ -104,7 +106,7 @@ void DpsgdPeer::handle(const Inbound& inbound) {
                          "peer model claims sender '" + model->sender +
                              "' on a connection authenticated as " +
                              (owner ? "'" + *owner + "'" : std::string("no neighbour"))));
-      return;
+      return nullptr;
     }
   }
   if (model->run_id != run_id_) {
@@ -112,17 +114,74 @@ void DpsgdPeer::handle(const Inbound& inbound) {
     refuse(model->sender,
            make_status(StatusCode::stale, "peer model from '" + model->sender + "' of run " +
                                               std::to_string(model->run_id)));
-    return;
+    return nullptr;
   }
   Status values = decoded->payload_into(incoming_.span());
-  Status taken = values.ok()
-                     ? exchange_->offer(PeerModelIn{model->sender, model->epoch, model->step,
-                                                    model->missed_previous, incoming_.span()})
-                     : values;
+  if (!values.ok()) {
+    ++traffic_.refused;
+    refuse(model->sender, values);
+    return nullptr;
+  }
+  return model;
+}
+
+void DpsgdPeer::handle(const Inbound& inbound) {
+  std::optional<DecodedMessage> decoded;
+  const PeerModel* model = verify(inbound, decoded);
+  if (model == nullptr) return;
+  Status taken = exchange_->offer(PeerModelIn{model->sender, model->epoch, model->step,
+                                              model->missed_previous, incoming_.span()});
   if (!taken.ok()) {
     ++traffic_.refused;
     refuse(model->sender, taken);
   }
+}
+
+Result<std::optional<uint64_t>> DpsgdPeer::adopt_neighbours(std::span<float> params,
+                                                            std::chrono::milliseconds wait) {
+  if (!exchange_)
+    return make_status(StatusCode::failed_precondition, "adopting before any peer assignment");
+  if (params.size() != incoming_.size()) {
+    return make_status(StatusCode::shape_mismatch,
+                       "adopting into " + std::to_string(params.size()) + " parameters");
+  }
+  // The newest model of each neighbour that spoke.
+  std::map<std::string, std::pair<uint64_t, FloatBuffer>> newest;
+  const SteadyTime until = clock_->now() + wait;
+  while (clock_->now() < until && newest.size() < exchange_->neighbours().size()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_->now());
+    auto inbound = links_->receive(
+        std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(50)));
+    if (!inbound) return inbound.status().with_context("peer socket");
+    if (!*inbound) continue;
+    std::optional<DecodedMessage> decoded;
+    const PeerModel* model = verify(**inbound, decoded);
+    if (model == nullptr) continue;
+    const bool neighbour =
+        std::any_of(exchange_->neighbours().begin(), exchange_->neighbours().end(),
+                    [&](const ExchangeNeighbour& n) { return n.id == model->sender; });
+    if (!neighbour || model->epoch != exchange_->epoch()) {
+      ++traffic_.refused;
+      refuse(model->sender, make_status(neighbour ? StatusCode::stale : StatusCode::unknown_device,
+                                        "peer model from '" + model->sender + "' (epoch " +
+                                            std::to_string(model->epoch) + ") while adopting"));
+      continue;
+    }
+    auto& [step, values] = newest[model->sender];
+    if (values.size() == 0 || model->step > step) {
+      step = model->step;
+      values = incoming_.clone();
+    }
+  }
+  if (newest.empty()) return std::optional<uint64_t>();
+  uint64_t step = 0;
+  std::fill(params.begin(), params.end(), 0.0f);
+  const float share = 1.0f / static_cast<float>(newest.size());
+  for (const auto& [id, model] : newest) {
+    step = std::max(step, model.first);
+    for (std::size_t e = 0; e < params.size(); ++e) params[e] += share * model.second[e];
+  }
+  return std::optional<uint64_t>(step);
 }
 
 void DpsgdPeer::refuse(const std::string& sender, const Status& why) {

@@ -57,6 +57,12 @@ class DpsgdPeer {
   // and starts a fresh exchange for the assignment's epoch.
   Status assign(const PeerAssignment& assignment, std::size_t parameters);
   Result<PeerStepResult> step(uint64_t step, std::span<float> params, const LocalStep& local_step);
+  // For a device joining a run in progress (docs/protocol.md §14.7), before its first step:
+  // listens up to `wait` for its neighbours' models (checked as in a step) and, if any came,
+  // sets `params` to the mean of each neighbour's newest model and returns the newest step
+  // among them; nullopt when none came.
+  Result<std::optional<uint64_t>> adopt_neighbours(std::span<float> params,
+                                                   std::chrono::milliseconds wait);
 
   ExchangeCounters counters() const {
     return exchange_ ? exchange_->counters() : ExchangeCounters{};
@@ -67,6 +73,9 @@ class DpsgdPeer {
 
  private:
   void handle(const Inbound& inbound);
+  // Decodes and checks an inbound message up to the exchange's own checks; the model's values
+  // are then in incoming_. nullptr (counted and logged) when it is refused.
+  const PeerModel* verify(const Inbound& inbound, std::optional<DecodedMessage>& decoded);
   void refuse(const std::string& sender, const Status& why);
 
   PeerLinks* links_;

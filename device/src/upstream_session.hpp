@@ -55,6 +55,9 @@ class UpstreamClient {
   virtual uint64_t working_on() const = 0;
   // True once the client wants to leave: the run ends when it is idle and the outbox empty.
   virtual bool finishing() const = 0;
+  // Decentralised training (1.6): this device's place in the topology; `message` is its encoded
+  // form. Clients without a peer mode ignore it.
+  virtual void on_peer_assignment(const PeerAssignment& /*assignment*/, Bytes /*message*/) {}
 };
 
 struct UpstreamOptions {
@@ -99,6 +102,9 @@ class UpstreamSession {
 
   // Stores `update` durably under `update_id`, then sends it on the current link (if any).
   Status deliver(uint64_t update_id, ByteView update);
+  // Sends a message that needs no durability (a PeerReport) on the current link; unavailable
+  // when there is none or the device has not joined on it.
+  Status send(ByteView message);
 
   const UpstreamStats& stats() const { return stats_; }
   // The outbox entry name of an update: "u" and 20 zero-padded digits (sorts in id order).

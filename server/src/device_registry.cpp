@@ -13,6 +13,7 @@ DeviceRecord& DeviceRegistry::join(const std::string& id, const std::string& pee
   record.capabilities = join.capabilities;
   if (join.boot_counter != record.boot_counter) record.busy_task = 0;  // it rebooted
   record.boot_counter = join.boot_counter;
+  record.peer_endpoint = join.peer_endpoint;
   record.last_seen = now;
   return record;
 }
