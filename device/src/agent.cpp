@@ -168,7 +168,8 @@ Status DeviceAgent::open_peer_mode() {
   options.fs = fs_;
   options.state_path = config_.state_dir + "/dpsgd_state";
   options.persist_interval = config_.peer_persist_interval;
-  dpsgd_ = std::make_unique<DpsgdWorker>(std::move(options), std::move(*links), log_);
+  dpsgd_ = std::make_unique<DpsgdWorker>(std::move(options), std::move(*links),
+                                         [log = log_, id = device_id_](const std::string& line) { log(id + ": " + line); });
   if (!config_.quiet) log_(device_id_ + ": peer socket on " + peer_endpoint_);
   return Status();
 }

@@ -51,8 +51,9 @@ Result<std::optional<TopologyPlan>> TopologyService::rewire(SteadyTime now) {
   for (const auto& [id, r] : records_) {
     if (live(r, now)) members.push_back(&r);
   }
-  if (members.size() < std::max<std::size_t>(settings_.min_devices, 1))
-    return std::optional<TopologyPlan>();
+  // min_devices gates the first graph only: later ones wire around whoever is still there.
+  const std::size_t needed = current_ ? 1 : std::max<std::size_t>(settings_.min_devices, 1);
+  if (members.size() < needed) return std::optional<TopologyPlan>();
   std::sort(members.begin(), members.end(),
             [](const Record* a, const Record* b) { return a->order < b->order; });
   auto graph = Topology::build(settings_.kind, members.size(), settings_.seed);

@@ -91,6 +91,27 @@ TEST_CASE("a step waits for every neighbour until its deadline, then folds the m
   CHECK(ex.begin_step(1).code() == StatusCode::failed_precondition);  // steps only move forward
 }
 
+TEST_CASE("a device behind its neighbours does not wait for models they will not send") {
+  ManualTimeSource clock;
+  NeighbourExchange ex = ring_node(clock);
+  const std::vector<float> v = {1.0f, 2.0f};
+  // Resumed at step 10 while "right" is at step 12 already; "left" is in step with us.
+  REQUIRE(ex.offer(model("right", 12, v)).ok());
+  REQUIRE(ex.begin_step(10).ok());
+  CHECK_FALSE(ex.complete());  // "left" may still send step 10
+  REQUIRE(ex.offer(model("left", 10, v)).ok());
+  CHECK(ex.complete());  // no wait for "right": it is past step 10
+  auto out = ex.finish();
+  REQUIRE(out.ok());
+  CHECK(out->missed == std::vector<std::string>{"right"});
+  CHECK(out->row.sum() == doctest::Approx(1.0));
+  REQUIRE(ex.begin_step(12).ok());  // caught up: "right"'s step-12 model is mixed
+  REQUIRE(ex.offer(model("left", 12, v)).ok());
+  auto mixed = ex.finish();
+  REQUIRE(mixed.ok());
+  CHECK(mixed->missed.empty());
+}
+
 TEST_CASE("a one-sided miss is counted by the device that mixed the other's model") {
   ManualTimeSource clock;
   NeighbourExchange ex = ring_node(clock);

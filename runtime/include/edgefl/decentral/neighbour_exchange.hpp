@@ -87,6 +87,8 @@ class NeighbourExchange {
   // this device has not had its new topology yet), out_of_range (beyond the staleness bound),
   // duplicate, shape_mismatch, non_finite. A refusal changes nothing but the counters.
   Status offer(const PeerModelIn& model);
+  // Every neighbour's model of this step is here, or the neighbour already sent a later step
+  // (it is ahead and will not send this one).
   bool complete() const;
   bool deadline_passed() const;
   SteadyTime deadline() const { return deadline_; }

@@ -30,7 +30,7 @@ namespace edgefl {
 struct TopologySettings {
   TopologyKind kind = TopologyKind::ring;
   uint64_t seed = 0;
-  std::size_t min_devices = 2;                     // no graph before this many have joined
+  std::size_t min_devices = 2;                     // no first graph before this many have joined
   std::chrono::milliseconds offline_limit{30000};  // silent longer: re-wired around
 };
 
