@@ -120,7 +120,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a device offline beyond the limit is wired around; back later than the bound, it adopts its "
+    "a device offline beyond the limit is wired around, and back later than the bound, it adopts its "
     "neighbours' mean") {
   TempDir dir;
   DeviceLog log;

@@ -39,7 +39,7 @@ void check_plan(const TopologyPlan& plan) {
 
 }  // namespace
 
-TEST_CASE("no graph before enough devices join; then one epoch over all of them") {
+TEST_CASE("no graph before enough devices join, then one epoch over all of them") {
   ManualTimeSource clock;
   TopologyService service(
       {.kind = TopologyKind::ring, .seed = 5, .min_devices = 4, .offline_limit = 10s});
