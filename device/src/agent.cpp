@@ -222,8 +222,11 @@ AgentStats DeviceAgent::stats() const {
 
 Status DeviceAgent::turn(UpstreamSession& session) {
   if (dpsgd_) {
-    // Reports are monitoring only: one lost with a link is not resent.
-    for (const Bytes& report : dpsgd_->take_reports()) (void)session.send(report);
+    // Reports are monitoring: kept while there is no joined link (a bounded few), not resent
+    // once sent.
+    for (Bytes& report : dpsgd_->take_reports()) unsent_reports_.push_back(std::move(report));
+    while (unsent_reports_.size() > kMaxUnsentReports) unsent_reports_.pop_front();
+    while (!unsent_reports_.empty() && session.send(unsent_reports_.front()).ok()) unsent_reports_.pop_front();
     if (dpsgd_->finished()) {
       EDGEFL_RETURN_IF_ERROR(dpsgd_->error());
       finishing_ = true;

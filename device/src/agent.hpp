@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,8 @@ class DeviceAgent final : private UpstreamClient {
   std::unique_ptr<SimulatedOutages> outages_;  // simulate.offline_probability > 0
   std::string peer_endpoint_;                  // what the Join advertises (peer mode)
   std::unique_ptr<DpsgdWorker> dpsgd_;         // peer.listen set
+  static constexpr std::size_t kMaxUnsentReports = 64;
+  std::deque<Bytes> unsent_reports_;           // PeerReports waiting for a joined link
   uint64_t tasks_trained_ = 0;
   bool finishing_ = false;  // max_tasks reached: leave once the outbox is acknowledged
 };
