@@ -213,3 +213,17 @@ TEST_CASE("with CURVE a key outside the neighbour set cannot connect to a peer s
     CHECK(devices[j]->peer->traffic().refused == 0);
   }
 }
+
+TEST_CASE("a peer socket beyond loopback needs CURVE keys or insecure") {
+  PeerLinkSettings settings;
+  settings.listen = "tcp://0.0.0.0:*";
+  auto plain = PeerLinks::open(settings);
+  REQUIRE_FALSE(plain.ok());
+  CHECK(plain.status().code() == StatusCode::failed_precondition);
+  CHECK(plain.status().message().find("without CURVE keys") != std::string::npos);
+  settings.insecure = true;
+  CHECK(PeerLinks::open(settings).ok());
+  settings.insecure = false;
+  settings.keys = generate_curve_keypair().value();
+  CHECK(PeerLinks::open(settings).ok());
+}
