@@ -154,6 +154,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   if (!worker) return worker.status();
   agent->worker_ = std::move(*worker);
 
+  if (!config.peer_listen.empty()) EDGEFL_RETURN_IF_ERROR(agent->open_peer_mode());
+
   UpstreamOptions upstream;
   upstream.endpoint = config.endpoint;
   upstream.join = agent->join_message();
@@ -181,6 +183,47 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   return agent;
 }
 
+Status DeviceAgent::open_peer_mode() {
+  PeerLinkSettings settings;
+  settings.listen = config_.peer_listen;
+  settings.insecure = config_.insecure;
+  settings.policy.time_scale = config_.time_scale;
+  if (!config_.secret_key_file.empty()) {
+    Result<CurveKeyPair> keys = load_curve_keypair(config_.secret_key_file);
+    if (!keys) return keys.status().with_context("peer keys");
+    settings.keys = std::move(*keys);
+  }
+  Result<std::unique_ptr<PeerLinks>> links = PeerLinks::open(settings);
+  if (!links) return links.status();
+  peer_endpoint_ = config_.peer_advertise.empty() ? (*links)->endpoint() : config_.peer_advertise;
+  DpsgdWorkerOptions options;
+  options.device_id = device_id_;
+  options.data = data_.dataset.get();
+  options.rows = data_.rows;
+  options.threads = config_.threads;
+  options.backend = config_.backend;
+  options.device_seed = hash_text(device_id_);
+  options.fs = fs_;
+  options.state_path = config_.state_dir + "/dpsgd_state";
+  options.persist_interval = config_.peer_persist_interval;
+  dpsgd_ = std::make_unique<DpsgdWorker>(std::move(options), std::move(*links),
+                                         [log = log_, id = device_id_](const std::string& line) { log(id + ": " + line); });
+  if (!config_.quiet) log_(device_id_ + ": peer socket on " + peer_endpoint_);
+  return Status();
+}
+
+void DeviceAgent::on_peer_assignment(const PeerAssignment& assignment, Bytes message) {
+  if (!dpsgd_) {
+    log_("warning: the server assigned a topology, but this device has no peer socket (set peer.listen)");
+    return;
+  }
+  if (!config_.quiet) {
+    log_(device_id_ + ": topology epoch " + std::to_string(assignment.epoch) + ", " +
+         std::to_string(assignment.neighbours.size()) + " neighbour(s)");
+  }
+  dpsgd_->assign(std::move(message));
+}
+
 Join DeviceAgent::join_message() const {
   Join join;
   join.device_id = device_id_;
@@ -194,6 +237,7 @@ Join DeviceAgent::join_message() const {
   join.capabilities.backend = static_cast<uint8_t>(static_cast<uint8_t>(config_.backend) + 1);
   join.capabilities.dataset_bytes = data_view().memory_bytes();
   join.capabilities.process_bytes = process_bytes_;
+  join.peer_endpoint = peer_endpoint_;
   return join;
 }
 
@@ -281,6 +325,17 @@ AgentStats DeviceAgent::stats() const {
 
 Status DeviceAgent::turn(UpstreamSession& session) {
   check_eligibility(false);
+  if (dpsgd_) {
+    // Reports are monitoring: kept while there is no joined link (a bounded few), not resent
+    // once sent.
+    for (Bytes& report : dpsgd_->take_reports()) unsent_reports_.push_back(std::move(report));
+    while (unsent_reports_.size() > kMaxUnsentReports) unsent_reports_.pop_front();
+    while (!unsent_reports_.empty() && session.send(unsent_reports_.front()).ok()) unsent_reports_.pop_front();
+    if (dpsgd_->finished()) {
+      EDGEFL_RETURN_IF_ERROR(dpsgd_->error());
+      finishing_ = true;
+    }
+  }
   EDGEFL_RETURN_IF_ERROR(deliver_result(session));
   publish_status("running", false);
   return Status();

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,7 @@
 #include "edgefl/store/outbox.hpp"
 #include "edgefl/base/time_source.hpp"
 #include "edgefl/net/transport.hpp"
+#include "dpsgd_worker.hpp"
 #include "simulated_outage.hpp"
 #include "system_probe.hpp"
 #include "training_worker.hpp"
@@ -108,6 +110,9 @@ class DeviceAgent final : private UpstreamClient {
   void check_eligibility(bool now_too);
   DeviceStatus current_status(const std::string& state) const;
   void publish_status(const std::string& state, bool force);
+  void on_peer_assignment(const PeerAssignment& assignment, Bytes message) override;
+  // Opens the peer socket (peer.listen) and the decentralised-training worker.
+  Status open_peer_mode();
 
   DeviceConfig config_;
   FileSystem* fs_;
@@ -122,6 +127,10 @@ class DeviceAgent final : private UpstreamClient {
   std::unique_ptr<TrainingWorker> worker_;
   std::unique_ptr<UpstreamSession> session_;
   std::unique_ptr<SimulatedOutages> outages_;  // simulate.offline_probability > 0
+  std::string peer_endpoint_;                  // what the Join advertises (peer mode)
+  std::unique_ptr<DpsgdWorker> dpsgd_;         // peer.listen set
+  static constexpr std::size_t kMaxUnsentReports = 64;
+  std::deque<Bytes> unsent_reports_;           // PeerReports waiting for a joined link
   uint64_t tasks_trained_ = 0;
   bool finishing_ = false;  // max_tasks reached: leave once the outbox is acknowledged
 

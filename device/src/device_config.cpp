@@ -29,6 +29,12 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated boards)");
   t.add("give_up_s", &c.give_up_s, "exit after this long without a word from the server (0: never)");
+  t.add("peer.listen", &c.peer_listen,
+        "decentralised training: bind the peer socket here, e.g. tcp://0.0.0.0:6000 (empty: off)");
+  t.add("peer.advertise", &c.peer_advertise, "the peer endpoint neighbours dial (default: the bound peer.listen)");
+  t.add("peer.persist_interval", &c.peer_persist_interval,
+        "decentralised training: steps between durable writes of parameters and step (0: never)");
+  t.add("insecure", &c.insecure, "allow a plaintext peer socket beyond loopback");
 
   t.add("data", &c.data,
         "local data: fashion-mnist | blobs:D:C | linear:D | csv:PATH | npy:X.npy:Y.npy | npz:PATH | "
@@ -110,6 +116,9 @@ Status validate_device_config(const DeviceConfig& c) {
   }
   if (!(std::isfinite(c.give_up_s) && c.give_up_s >= 0 && c.give_up_s <= 365.0 * 86400)) {
     return invalid("give_up_s must be in [0, one year] seconds (0: never)");
+  }
+  if (!c.peer_advertise.empty() && c.peer_listen.empty()) {
+    return invalid("peer.advertise without peer.listen: the device has no peer socket to advertise");
   }
   Result<DataSource> source = DataSource::parse(c.data, c.data_dir);
   if (!source) return source.status();

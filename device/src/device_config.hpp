@@ -25,6 +25,12 @@ struct DeviceConfig {
   double time_scale = 1.0;        // multiplies every time-out (slow or emulated boards)
   double give_up_s = 0;           // exit after this long without a word from the server (0: never)
 
+  // Decentralised training (strategy dpsgd on the server; docs/protocol.md §14).
+  std::string peer_listen;        // bind the peer socket here (empty: no peer mode)
+  std::string peer_advertise;     // the endpoint neighbours dial (empty: the bound peer_listen)
+  bool insecure = false;          // a peer socket beyond loopback without CURVE keys
+  uint32_t peer_persist_interval = 10;  // steps between writes of the decentralised state (0: never)
+
   // Local data.
   std::string data = "fashion-mnist";  // fashion-mnist | blobs:D:C | linear:D | csv:/npy:/npz:/idx: files
   std::string data_dir;                // empty: Debian's /usr/share/datasets/fashion-mnist

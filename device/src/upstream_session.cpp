@@ -137,6 +137,13 @@ Status UpstreamSession::deliver(uint64_t update_id, ByteView update) {
   return Status();
 }
 
+Status UpstreamSession::send(ByteView message) {
+  if (channel_ == nullptr || !joined_) {
+    return make_status(StatusCode::unavailable, "no joined link to the server");
+  }
+  return channel_->send(message);
+}
+
 Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client,
                                                      const std::atomic<bool>& stop) {
   if (stop.load()) {
@@ -197,6 +204,8 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle(Bytes raw, UpstreamClient
     Status removed = outbox_->remove(outbox_id(ack->update_id));
     if (!removed.ok()) return removed.with_context("outbox");
     ++stats_.updates_acked;
+  } else if (const PeerAssignment* assignment = std::get_if<PeerAssignment>(&message)) {
+    client.on_peer_assignment(*assignment, std::move(raw));
   } else if (const Reject* reject = std::get_if<Reject>(&message)) {
     return handle_reject(*reject);
   } else if (const Bye* bye = std::get_if<Bye>(&message)) {

@@ -61,6 +61,9 @@ class UpstreamClient {
   virtual void on_link_end() {}
   // Why the client must not train now, for heartbeats (kIneligible* bits; 0: eligible).
   virtual uint32_t ineligible() const { return 0; }
+  // Decentralised training (1.6): this device's place in the topology; `message` is its encoded
+  // form. Clients without a peer mode ignore it.
+  virtual void on_peer_assignment(const PeerAssignment& /*assignment*/, Bytes /*message*/) {}
 };
 
 struct UpstreamOptions {
@@ -108,6 +111,9 @@ class UpstreamSession {
 
   // Stores `update` durably under `update_id`, then sends it on the current link (if any).
   Status deliver(uint64_t update_id, ByteView update);
+  // Sends a message that needs no durability (a PeerReport) on the current link; unavailable
+  // when there is none or the device has not joined on it.
+  Status send(ByteView message);
 
   const UpstreamStats& stats() const { return stats_; }
   // The outbox entry name of an update: "u" and 20 zero-padded digits (sorts in id order).

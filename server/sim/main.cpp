@@ -215,6 +215,8 @@ int main(int argc, char** argv) {
   d.offline_s = flags.offline_s;
   d.simulation_seed = flags.fault_seed;
   d.quiet = !flags.device_log;
+  // Decentralised training: every device binds a loopback peer socket of its own.
+  if (config.strategy.name == "dpsgd") d.peer_listen = "tcp://127.0.0.1:*";
   options.socket_time_scale = config.time_scale;
   if (!flags.write_split.empty()) {
     Result<DataSource> source = DataSource::parse(d.data, d.data_dir);

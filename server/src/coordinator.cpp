@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "async_coordinator.hpp"
+#include "dpsgd_coordinator.hpp"
 #include "edgefl/nn/model.hpp"
 #include "model_weights.hpp"
 #include "edgefl/base/rng.hpp"
@@ -71,6 +72,17 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   Result<ModelSpec> spec = ModelSpec::parse(config.model);
   if (!spec) return spec.status();
+  Result<TaskFactory> tasks = TaskFactory::create(config, *spec);
+  if (!tasks) return tasks.status();
+  Result<Evaluator> evaluator = Evaluator::create(config, *spec);
+  if (!evaluator) return evaluator.status();
+  std::unique_ptr<Coordinator> c;
+  if (config.strategy.name == "dpsgd") {
+    c = std::make_unique<DpsgdCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(*tasks),
+                                           std::move(*evaluator));
+    EDGEFL_RETURN_IF_ERROR(c->open_services(fs));
+    return c;
+  }
   Result<StrategySettings> settings = strategy_settings(config);
   if (!settings) return settings.status();
   // Gradient rounds (ddp, the PALSGD warm-up) step the model with the inner optimizer.
@@ -92,12 +104,6 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
     if (!made) return made.status();
     strategy = std::move(*made);
   }
-  Result<TaskFactory> tasks = TaskFactory::create(config, *spec);
-  if (!tasks) return tasks.status();
-  Result<Evaluator> evaluator = Evaluator::create(config, *spec);
-  if (!evaluator) return evaluator.status();
-
-  std::unique_ptr<Coordinator> c;
   if (strategy->asynchronous()) {
     c = std::make_unique<AsyncCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(strategy),
                                            std::move(*tasks), std::move(*evaluator));
@@ -275,6 +281,7 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
   if (std::holds_alternative<Bye>(decoded->message)) {
     log_("device " + id + " said bye");
     devices_.forget(id);
+    on_left(id);
     return Status();
   }
   if (const Reject* refusal = std::get_if<Reject>(&decoded->message)) {
@@ -283,6 +290,9 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
          refusal->message.substr(0, 256));
     return Status();
   }
+  Result<bool> taken = finished() ? Result<bool>(false) : handle_other(channel, *device, *decoded);
+  if (!taken) return taken.status();
+  if (*taken) return Status();
   reject(channel, inbound.peer,
          make_status(StatusCode::invalid_argument,
                      "a device may not send " + std::string(message_type_name(decoded->type()))),
@@ -411,6 +421,8 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
   history_.push_back(std::move(metrics));
   return Status();
 }
+
+Status Coordinator::write_metrics_line(const std::string& json) { return metrics_->write(json); }
 
 Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
   EDGEFL_RETURN_IF_ERROR(write_checkpoint(generation));

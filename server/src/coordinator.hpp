@@ -133,6 +133,11 @@ class Coordinator {
   virtual Status restore_extras(const Checkpoint& checkpoint) = 0;
   // After the checkpoint and the log were recovered, before the first message.
   virtual Status after_recovery() { return Status(); }
+  // A message of a type the shared dispatch does not handle (decentralised training's
+  // PeerReport): true when the schedule took it, false to refuse it as not for a device to send.
+  virtual Result<bool> handle_other(ServerChannel&, DeviceRecord&, const DecodedMessage&) { return false; }
+  // A device said Bye and was forgotten.
+  virtual void on_left(const std::string& /*device_id*/) {}
 
   // ---- Shared machinery for the schedules ----
   // A Task for `task_id` with the run's training settings and the current global model.
@@ -160,6 +165,9 @@ class Coordinator {
   uint64_t generation() const { return ledger_->generation(); }
   // Completes the tally (loss, evaluation, timing), writes the metrics line and starts a new one.
   Status publish_metrics(Clock::time_point started_at);
+  // Writes one JSON line of the schedule's own kind to the metrics file (durably).
+  Status write_metrics_line(const std::string& json);
+  const Evaluator& evaluator() const { return evaluator_; }
   Clock::time_point now() const { return clock_->now(); }
   // Whether enough devices (min_devices) are live and eligible; times out the wait only while
   // fewer than min_devices are live at all.

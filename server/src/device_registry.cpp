@@ -16,6 +16,7 @@ DeviceRecord& DeviceRegistry::join(const std::string& id, const std::string& pee
     record.reported_task = 0;
   }
   record.boot_counter = join.boot_counter;
+  record.peer_endpoint = join.peer_endpoint;
   record.last_seen = now;
   return record;
 }

@@ -30,6 +30,7 @@ struct DeviceRecord {
   std::string peer;             // current ZeroMQ routing id
   Capabilities capabilities;
   uint64_t boot_counter = 0;
+  std::string peer_endpoint;    // 1.6: its peer socket (decentralised training); empty: none
   Clock::time_point last_seen;
   uint64_t busy_task = 0;       // task the device is working on (0: idle)
   Clock::time_point task_sent_at;  // when busy_task was last sent (resends are spaced)

@@ -1,5 +1,7 @@
 #include "server_config.hpp"
 
+#include "edgefl/decentral/topology.hpp"
+
 #include <cmath>
 #include <fstream>
 
@@ -107,6 +109,13 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("strategy.staleness_b", &c.strategy.staleness_b, "hinge staleness parameter b");
   t.add("strategy.buffer_size", &c.strategy.buffer_size, "FedBuff: apply every K arrivals");
   t.add("strategy.max_staleness", &c.strategy.max_staleness, "refuse updates staler than this");
+  t.add("dpsgd.topology", &c.dpsgd.topology, "dpsgd: ring | torus | exponential");
+  t.add("dpsgd.step_deadline_s", &c.dpsgd.step_deadline_s, "dpsgd: how long a step waits for neighbours' models");
+  t.add("dpsgd.staleness_bound", &c.dpsgd.staleness_bound, "dpsgd: steps a neighbour's model may be ahead");
+  t.add("dpsgd.report_interval", &c.dpsgd.report_interval, "dpsgd: steps between device reports");
+  t.add("dpsgd.snapshot_interval", &c.dpsgd.snapshot_interval,
+        "dpsgd: steps between full model snapshots to the server (0: never)");
+  t.add("dpsgd.offline_s", &c.dpsgd.offline_s, "dpsgd: re-wire around a device silent this long");
 
   t.add("palsgd.probability", &c.palsgd.p, "PALSGD pull-step probability p (0: DiLoCo)");
   t.add("palsgd.rho", &c.palsgd.rho, "PALSGD pull strength rho");
@@ -352,9 +361,22 @@ Status validate_server_config(const ServerConfig& c) {
   }
   if (c.codec.int8_block_size == 0) return invalid("codec.int8_block_size must be at least 1");
   if (!one_of(c.strategy.name,
-              {"fedavg", "fedavgm", "fedadam", "nesterov", "diloco", "ddp", "fedasync", "fedbuff"})) {
+              {"fedavg", "fedavgm", "fedadam", "nesterov", "diloco", "ddp", "fedasync", "fedbuff", "dpsgd"})) {
     return invalid("strategy.name '" + c.strategy.name +
-                   "' is not fedavg, fedavgm, fedadam, nesterov, ddp, fedasync or fedbuff");
+                   "' is not fedavg, fedavgm, fedadam, nesterov, ddp, fedasync, fedbuff or dpsgd");
+  }
+  if (c.strategy.name == "dpsgd") {
+    Result<TopologyKind> topology = parse_topology(c.dpsgd.topology);
+    if (!topology) return invalid("dpsgd.topology: " + topology.status().message());
+    if (!(std::isfinite(c.dpsgd.step_deadline_s) && c.dpsgd.step_deadline_s >= 0.001 &&
+          c.dpsgd.step_deadline_s <= 3600)) {
+      return invalid("dpsgd.step_deadline_s must be in [0.001, 3600] seconds");
+    }
+    if (c.dpsgd.report_interval == 0) return invalid("dpsgd.report_interval must be at least 1");
+    if (!(std::isfinite(c.dpsgd.offline_s) && c.dpsgd.offline_s > 0)) return invalid("dpsgd.offline_s must be > 0");
+    if (c.palsgd.p > 0 || c.palsgd.h > 0 || c.palsgd.warmup_steps > 0 || c.adaptive_batch.test != BatchTest::none) {
+      return invalid("dpsgd trains with plain optimizer steps: no palsgd.* or adaptive_batch.* settings");
+    }
   }
   if (!one_of(c.strategy.weighting, {"auto", "samples", "uniform"})) {
     return invalid("strategy.weighting '" + c.strategy.weighting + "' is not auto, samples or uniform");

@@ -76,6 +76,17 @@ struct StrategyConfig {
   uint32_t max_staleness = 16;
 };
 
+// Decentralised training (strategy.name = dpsgd, docs/protocol.md §14): the server places the
+// devices in a topology and never aggregates; `rounds` is the number of DPSGD steps.
+struct DpsgdConfig {
+  std::string topology = "ring";   // ring | torus | exponential (seeded by `seed`)
+  double step_deadline_s = 5.0;    // a step waits this long for its neighbours' models
+  uint32_t staleness_bound = 4;    // steps a neighbour's model may be ahead
+  uint32_t report_interval = 10;   // steps between device reports (and metrics lines)
+  uint32_t snapshot_interval = 0;  // steps between full parameter snapshots (0: never)
+  double offline_s = 30.0;         // a device silent longer is wired around
+};
+
 // PALSGD (keys palsgd.probability = p, rho, sync_interval = h, warmup_steps): sent in every
 // Task when any of p, h or the warm-up is set (p = 0 is DiLoCo). The warm-up is global: rounds
 // 1..warmup_steps are synchronous gradient rounds (as strategy ddp), then PALSGD rounds follow.
@@ -144,6 +155,7 @@ struct ServerConfig {
   UploadCodecConfig codec;
   StrategyConfig strategy;
   PalsgdSettings palsgd = default_palsgd();
+  DpsgdConfig dpsgd;
   AdaptiveBatchConfig adaptive_batch;  // test none: off; keys max_batch = cap, test_interval = interval
   StandardizeConfig standardize;
 

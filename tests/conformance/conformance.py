@@ -12,6 +12,8 @@ Cases:
   codecs      a device that does not declare the run's upload codec is refused at Join
   curve       CURVE: the device's id is its key's; an unlisted key never gets a session
   restart     the server is killed mid-run and resumed: devices re-join, resend, finish
+  peer_wire   1.6 dpsgd messages: the golden buffers read as §14 says; a FedAvg server refuses
+              peer models and reports from a device, and a 1.6 Join with a peer endpoint joins
 """
 import argparse
 import json
@@ -502,10 +504,59 @@ def case_restart(args):
           % [m["answered"] for m in metrics])
 
 
+def case_peer_wire(args):
+    import numpy as np
+    import zmq
+    import wire
+    golden = os.path.join(HERE, "..", "golden", "v1_6")
+    params = (np.arange(23, dtype=np.float32) - 13.0) * 0.125  # the samples' mlp:4-3-2 parameters
+
+    def read(name):
+        with open(os.path.join(golden, name + ".bin"), "rb") as f:
+            return wire.decode(f.read())
+
+    kind, a = read("peer_assignment")
+    weights = a["self_weight"] + sum(n["weight"] for n in a["neighbours"])
+    check(kind == "PeerAssignment" and a["epoch"] == 2 and a["topology"] == 0 and abs(weights - 1.0) < 1e-6
+          and [n["device_id"] for n in a["neighbours"]] == ["device-B", "device-C"]
+          and len(a["neighbours"][0]["public_key"]) == 40 and a["neighbours"][1]["public_key"] == ""
+          and a["step_deadline_ms"] == 2000 and a["staleness_bound"] == 4 and a["report_interval"] == 10
+          and a["snapshot_interval"] == 50 and a["model_spec"] == "mlp:4-3-2:relu"
+          and np.array_equal(a["params"], params),
+          "golden peer_assignment: ring of three, weights sum to 1, keys, timing, start model (%s)"
+          % {k: v for k, v in a.items() if k != "params"})
+    kind, m = read("peer_model")
+    check(kind == "PeerModel" and m["sender"] == "device-B" and m["epoch"] == 2 and m["step"] == 41
+          and m["missed_previous"] and np.array_equal(m["params"], params),
+          "golden peer_model: sender, epoch, step, missed_previous, f16 parameters")
+    kind, r = read("peer_report")
+    check(kind == "PeerReport" and r["step"] == 50 and r["distances"] == {"device-B": 0.015625, "device-C": 0.25}
+          and (r["missed"], r["one_sided_misses"], r["refused"]) == (3, 1, 2)
+          and (r["bytes_sent"], r["bytes_received"]) == (1840, 1748) and np.array_equal(r["snapshot"], params),
+          "golden peer_report: distances per neighbour, counters, snapshot")
+
+    run = Run(args, "peer_wire")
+    context = zmq.Context()
+    with Processes(run.dir) as p:
+        p.start("server", run.server_argv(3, 1, ["--round-deadline-s", "600"]))
+        c = Client(context, run.endpoint())
+        c.send(wire.join("peer-1", 1, 100, version=wire.PEER_VERSION, peer_endpoint="tcp://127.0.0.1:6001"))
+        check(c.next()[0] == "Welcome", "a 1.6 Join with a peer endpoint -> Welcome")
+        kind, task = c.next(("Task",))
+        check(kind == "Task", "and a FedAvg Task")
+        for what, message in (("peer_model", wire.peer_model("peer-1", 1, 0, False, task["params"], task["run_id"])),
+                              ("peer_report", wire.peer_report(1, 0, 0.5, {"peer-2": 0.1}))):
+            c.send(message)
+            kind, m = c.next()
+            check(kind == "Reject" and m["reason"] == "invalid_argument" and what in m["message"]
+                  and m["update_id"] is None,
+                  "a %s to a FedAvg server -> Reject{invalid_argument} naming it (got %s %s)" % (what, kind, m))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=["federation", "rejects", "codecs", "curve", "restart", "standardize",
-                                         "eligibility"])
+                                         "eligibility", "peer_wire"])
     for flag in ("--server", "--device", "--keygen"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--generated", required=True)

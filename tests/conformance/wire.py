@@ -8,7 +8,8 @@ import flatbuffers
 import numpy as np
 
 from edgefl.fb import (Ack, Bye, Capabilities, DataStatistics, Envelope, Heartbeat, Join, Message,
-                       Metrics, Reject, Task, Update, Welcome, EncodedTensor)
+                       Metrics, Reject, Task, Update, Welcome, EncodedTensor, PeerAssignment, PeerModel,
+                       PeerReport)
 
 VERSION = 0x0102  # 1.2
 IDENTIFIER = b"EFLW"
@@ -25,6 +26,8 @@ CODES = {
 NAMES = {value: name for name, value in CODES.items()}
 
 CODEC_F32 = 0
+CODEC_F16 = 1
+PEER_VERSION = 0x0106  # 1.6: the dpsgd messages (docs/protocol.md §14)
 
 
 class WireError(Exception):
@@ -51,8 +54,9 @@ def f32_tensor(builder, values):
 
 
 def join(device_id, boot_counter, sample_count, codecs=(CODEC_F32,), memory_budget=0,
-         version=VERSION):
+         version=VERSION, peer_endpoint=None):
     b = flatbuffers.Builder(256)
+    peer = b.CreateString(peer_endpoint) if peer_endpoint is not None else None
     arch = b.CreateString("x86_64")
     software = b.CreateString("edgefl-conformance-device 1.0")
     Capabilities.StartCodecsVector(b, len(codecs))
@@ -75,7 +79,45 @@ def join(device_id, boot_counter, sample_count, codecs=(CODEC_F32,), memory_budg
         Join.AddDeviceId(b, ident)
     Join.AddCapabilities(b, capabilities)
     Join.AddBootCounter(b, boot_counter)
+    if peer is not None:
+        Join.AddPeerEndpoint(b, peer)
     return _finish(b, Message.Message.Join, Join.End(b), version)
+
+
+def peer_model(sender, epoch, step, missed_previous, params, run_id):
+    """A PeerModel (§14.3) with f32 parameters."""
+    b = flatbuffers.Builder(256 + 4 * len(params))
+    tensor = f32_tensor(b, params)
+    name = b.CreateString(sender)
+    PeerModel.Start(b)
+    PeerModel.AddSender(b, name)
+    PeerModel.AddEpoch(b, epoch)
+    PeerModel.AddStep(b, step)
+    PeerModel.AddMissedPrevious(b, missed_previous)
+    PeerModel.AddParams(b, tensor)
+    PeerModel.AddRunId(b, run_id)
+    return _finish(b, Message.Message.PeerModel, PeerModel.End(b), PEER_VERSION)
+
+
+def peer_report(epoch, step, train_loss, distances):
+    """A PeerReport (§14.6) without a snapshot; `distances` maps neighbour id -> ||x_j - x_k||^2."""
+    b = flatbuffers.Builder(256)
+    ids = [b.CreateString(name) for name in distances]
+    PeerReport.StartNeighboursVector(b, len(ids))
+    for offset in reversed(ids):
+        b.PrependUOffsetTRelative(offset)
+    id_vector = b.EndVector()
+    PeerReport.StartSquaredDistancesVector(b, len(distances))
+    for value in reversed(list(distances.values())):
+        b.PrependFloat64(value)
+    distance_vector = b.EndVector()
+    PeerReport.Start(b)
+    PeerReport.AddEpoch(b, epoch)
+    PeerReport.AddStep(b, step)
+    PeerReport.AddTrainLoss(b, train_loss)
+    PeerReport.AddNeighbours(b, id_vector)
+    PeerReport.AddSquaredDistances(b, distance_vector)
+    return _finish(b, Message.Message.PeerReport, PeerReport.End(b), PEER_VERSION)
 
 
 def update(update_id, task, sample_count, delta, train_loss, steps, batch_sizes,
@@ -133,6 +175,56 @@ def bye(reason=0, text="device stopping"):
     Bye.AddReason(b, reason)
     Bye.AddMessage(b, message)
     return _finish(b, Message.Message.Bye, Bye.End(b), VERSION)
+
+
+def _dense_params(tensor, what):
+    """f32 or f16 parameters (§5) -> float32 array; the peer messages may use either."""
+    if tensor is None:
+        raise WireError(what + " missing")
+    if tensor.Codec() == CODEC_F16:
+        bits = tensor.F16ValuesAsNumpy()
+        if not isinstance(bits, np.ndarray) or bits.size != tensor.ParameterCount():
+            raise WireError("%s: f16 values for parameter_count %d" % (what, tensor.ParameterCount()))
+        values = bits.astype("<u2").view("<f2").astype(np.float32)
+    elif tensor.Codec() == CODEC_F32:
+        values = tensor.F32ValuesAsNumpy()
+        if not isinstance(values, np.ndarray) or values.size != tensor.ParameterCount():
+            raise WireError("%s: f32 values for parameter_count %d" % (what, tensor.ParameterCount()))
+        values = values.astype(np.float32)
+    else:
+        raise WireError("%s in codec %d; this device reads f32 and f16" % (what, tensor.Codec()))
+    if not np.all(np.isfinite(values)):
+        raise WireError(what + " hold NaN or Inf")
+    return values
+
+
+def _string(value):
+    return (value or b"").decode()
+
+
+def _peer_assignment(a):
+    neighbours = []
+    for i in range(a.NeighboursLength()):
+        n = a.Neighbours(i)
+        neighbours.append({"device_id": _string(n.DeviceId()), "endpoint": _string(n.Endpoint()),
+                           "public_key": _string(n.PublicKey()), "weight": n.Weight()})
+    start = a.Start()
+    if start is None:
+        raise WireError("a PeerAssignment without start")
+    return {"epoch": a.Epoch(), "topology": a.Topology(), "self_weight": a.SelfWeight(),
+            "neighbours": neighbours, "step_deadline_ms": a.StepDeadlineMs(),
+            "staleness_bound": a.StalenessBound(), "report_interval": a.ReportInterval(),
+            "snapshot_interval": a.SnapshotInterval(), "model_spec": _string(start.ModelSpec()),
+            "params": _f32_params(start.Params()), "run_id": start.RunId()}
+
+
+def _peer_report(r):
+    snapshot = r.Snapshot()
+    return {"epoch": r.Epoch(), "step": r.Step(), "train_loss": r.TrainLoss(),
+            "distances": {_string(r.Neighbours(i)): r.SquaredDistances(i) for i in range(r.NeighboursLength())},
+            "missed": r.Missed(), "one_sided_misses": r.OneSidedMisses(), "refused": r.Refused(),
+            "bytes_sent": r.BytesSent(), "bytes_received": r.BytesReceived(),
+            "snapshot": None if snapshot is None else _dense_params(snapshot, "peer_report.snapshot")}
 
 
 def _f32_params(tensor):
@@ -267,6 +359,15 @@ def decode(data):
     if kind == M.Bye:
         y = _table(Bye.Bye, union)
         return "Bye", {"reason": y.Reason(), "message": (y.Message() or b"").decode(errors="replace")}
+    if kind == M.PeerAssignment:
+        return "PeerAssignment", _peer_assignment(_table(PeerAssignment.PeerAssignment, union))
+    if kind == M.PeerModel:
+        m = _table(PeerModel.PeerModel, union)
+        return "PeerModel", {"sender": _string(m.Sender()), "epoch": m.Epoch(), "step": m.Step(),
+                             "missed_previous": m.MissedPrevious(),
+                             "params": _dense_params(m.Params(), "peer_model.params"), "run_id": m.RunId()}
+    if kind == M.PeerReport:  # what a server receives; read here to check golden buffers
+        return "PeerReport", _peer_report(_table(PeerReport.PeerReport, union))
     raise WireError("a server may not send union member %d" % kind)
 
 

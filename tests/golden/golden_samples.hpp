@@ -79,6 +79,38 @@ inline Update sample_update(uint64_t id, const TensorView& payload, uint16_t ver
   return u;
 }
 
+// 1.6: the dpsgd messages. A ring of three: this device, "device-B" and "device-C".
+inline void add_peer_samples(Samples& s, const Task& task) {
+  PeerAssignment assignment;
+  assignment.epoch = 2;
+  assignment.topology = 0;  // ring
+  assignment.self_weight = 1.0 / 3;
+  assignment.neighbours = {
+      {.device_id = "device-B", .endpoint = "tcp://10.0.0.8:6000",
+       .public_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", .weight = 1.0 / 3},
+      {.device_id = "device-C", .endpoint = "tcp://10.0.0.9:6000", .public_key = "", .weight = 1.0 / 3}};
+  assignment.step_deadline_ms = 2000;
+  assignment.staleness_bound = 4;
+  assignment.report_interval = 10;
+  assignment.snapshot_interval = 50;
+  assignment.start = task;
+  assignment.start.trainable_layers.clear();  // decentralised training trains every layer
+  assignment.start.optimizer_state = {};
+  assignment.start.optimizer_steps = 0;
+  assignment.start.config.palsgd.reset();
+  assignment.start.config.adaptive_batch.reset();
+  assignment.start.config.gradient_only = false;
+  s.messages.emplace_back("peer_assignment", assignment);
+  s.encoders.push_back(UpdateEncoder::create({.kind = CodecKind::f16}, kParameters).value());
+  s.messages.emplace_back("peer_model", PeerModel{.sender = "device-B", .epoch = 2, .step = 41, .missed_previous = true,
+                                                  .params = *s.encoders.back().encode(s.params.span()),
+                                                  .run_id = 0x1234567890abcull});
+  PeerReport report{.epoch = 2, .step = 50, .train_loss = 0.4375f, .neighbours = {"device-B", "device-C"},
+                    .squared_distances = {0.015625, 0.25}, .missed = 3, .one_sided_misses = 1, .refused = 2,
+                    .bytes_sent = 1840, .bytes_received = 1748, .snapshot = f32_tensor(s.params.span())};
+  s.messages.emplace_back("peer_report", report);
+}
+
 inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion) {
   auto s = std::make_unique<Samples>();
   for (std::size_t i = 0; i < kParameters; ++i) {
@@ -103,6 +135,7 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     join.capabilities.dataset_bytes = 470400;
     join.capabilities.process_bytes = 9u << 20;
   }
+  if (version >= 0x0106) join.peer_endpoint = "tcp://10.0.0.7:6000";
   s->messages.emplace_back("join", join);
   Welcome welcome{.device_id = "device-A", .server_session = 0xabcdef12u, .heartbeat_interval_ms = 5000,
                   .peer_timeout_ms = 15000, .max_message_bytes = 1u << 20, .server_time_ms = 1700000000000u,
@@ -156,6 +189,7 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
         "data_statistics",
         DataStatistics{FeatureMoments{600, {0.5, -1.25, 3.0, 1e4}, {2400.0, 9.375, 0.0, 3.75e7}}});
   }
+  if (version >= 0x0106) add_peer_samples(*s, task);
 
   s->checkpoint.round = 4;
   s->checkpoint.model_version = 4;
@@ -198,6 +232,23 @@ inline bool same(const Update& a, const Update& b) {
          a.base_version == b.base_version && a.sample_count == b.sample_count &&
          a.metrics == b.metrics && same_tensor(a.payload, b.payload) && a.run_id == b.run_id &&
          a.base_hash == b.base_hash;
+}
+inline bool same(const PeerAssignment& a, const PeerAssignment& b) {
+  return a.epoch == b.epoch && a.topology == b.topology && a.self_weight == b.self_weight &&
+         a.neighbours == b.neighbours && a.step_deadline_ms == b.step_deadline_ms &&
+         a.staleness_bound == b.staleness_bound && a.report_interval == b.report_interval &&
+         a.snapshot_interval == b.snapshot_interval && same(a.start, b.start);
+}
+inline bool same(const PeerModel& a, const PeerModel& b) {
+  return a.sender == b.sender && a.epoch == b.epoch && a.step == b.step && a.missed_previous == b.missed_previous &&
+         same_tensor(a.params, b.params) && a.run_id == b.run_id;
+}
+inline bool same(const PeerReport& a, const PeerReport& b) {
+  return a.epoch == b.epoch && a.step == b.step && a.train_loss == b.train_loss && a.neighbours == b.neighbours &&
+         a.squared_distances == b.squared_distances && a.missed == b.missed &&
+         a.one_sided_misses == b.one_sided_misses && a.refused == b.refused && a.bytes_sent == b.bytes_sent &&
+         a.bytes_received == b.bytes_received && a.snapshot.parameter_count == b.snapshot.parameter_count &&
+         (a.snapshot.parameter_count == 0 || same_tensor(a.snapshot, b.snapshot));
 }
 template <typename T>
 bool same(const T& a, const T& b) {

@@ -36,6 +36,7 @@ Result<Message> read(const fb::Join& in, const DecodeLimits& limits) {
   c.backend = caps->backend();
   c.dataset_bytes = caps->dataset_bytes();
   c.process_bytes = caps->process_bytes();
+  EDGEFL_ASSIGN(join.peer_endpoint, read_string(in.peer_endpoint(), "join.peer_endpoint", limits));
   return Message(std::move(join));
 }
 
@@ -111,7 +112,7 @@ Status read_model_into(const fb::Model& table, std::string& spec_text, const Dec
   return Status();
 }
 
-Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
+Result<Task> read_task(const fb::Task& in, const DecodeLimits& limits) {
   Task task;
   task.task_id = in.task_id();
   task.round = in.round();
@@ -135,7 +136,76 @@ Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
     EDGEFL_ASSIGN(task.standardization.deviation,
                   (read_list<double>(s->deviation(), "task.standardization.deviation", limits)));
   }
-  return Message(std::move(task));
+  return task;
+}
+
+Result<Message> read(const fb::Task& in, const DecodeLimits& limits) {
+  Result<Task> task = read_task(in, limits);
+  if (!task) return task.status();
+  return Message(std::move(*task));
+}
+
+Result<Message> read(const fb::PeerAssignment& in, const DecodeLimits& limits) {
+  PeerAssignment a;
+  a.epoch = in.epoch();
+  a.topology = in.topology();
+  a.self_weight = in.self_weight();
+  if (const auto* list = in.neighbours()) {
+    EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(list->size(), "peer_assignment.neighbours", limits));
+    for (const fb::PeerNeighbour* n : *list) {
+      if (n == nullptr) return missing("peer_assignment.neighbours entry");
+      PeerNeighbour neighbour;
+      EDGEFL_ASSIGN(neighbour.device_id, read_string(n->device_id(), "peer_neighbour.device_id", limits));
+      EDGEFL_ASSIGN(neighbour.endpoint, read_string(n->endpoint(), "peer_neighbour.endpoint", limits));
+      EDGEFL_ASSIGN(neighbour.public_key, read_string(n->public_key(), "peer_neighbour.public_key", limits));
+      neighbour.weight = n->weight();
+      a.neighbours.push_back(std::move(neighbour));
+    }
+  }
+  a.step_deadline_ms = in.step_deadline_ms();
+  a.staleness_bound = in.staleness_bound();
+  a.report_interval = in.report_interval();
+  a.snapshot_interval = in.snapshot_interval();
+  if (in.start() == nullptr) return missing("peer_assignment.start");
+  EDGEFL_ASSIGN(a.start, read_task(*in.start(), limits));
+  return Message(std::move(a));
+}
+
+Result<Message> read(const fb::PeerModel& in, const DecodeLimits& limits) {
+  PeerModel m;
+  EDGEFL_ASSIGN(m.sender, read_string(in.sender(), "peer_model.sender", limits));
+  m.epoch = in.epoch();
+  m.step = in.step();
+  m.missed_previous = in.missed_previous();
+  EDGEFL_ASSIGN(m.params, proto_detail::read_tensor(in.params(), limits, "peer_model.params"));
+  m.run_id = in.run_id();
+  return Message(std::move(m));
+}
+
+Result<Message> read(const fb::PeerReport& in, const DecodeLimits& limits) {
+  PeerReport r;
+  r.epoch = in.epoch();
+  r.step = in.step();
+  r.train_loss = in.train_loss();
+  if (const auto* ids = in.neighbours()) {
+    EDGEFL_RETURN_IF_ERROR(proto_detail::check_list(ids->size(), "peer_report.neighbours", limits));
+    for (const flatbuffers::String* id : *ids) {
+      std::string text;
+      EDGEFL_ASSIGN(text, read_string(id, "peer_report.neighbours", limits));
+      r.neighbours.push_back(std::move(text));
+    }
+  }
+  EDGEFL_ASSIGN(r.squared_distances,
+                (read_list<double>(in.squared_distances(), "peer_report.squared_distances", limits)));
+  r.missed = in.missed();
+  r.one_sided_misses = in.one_sided_misses();
+  r.refused = in.refused();
+  r.bytes_sent = in.bytes_sent();
+  r.bytes_received = in.bytes_received();
+  if (in.snapshot() != nullptr) {
+    EDGEFL_ASSIGN(r.snapshot, proto_detail::read_tensor(in.snapshot(), limits, "peer_report.snapshot"));
+  }
+  return Message(std::move(r));
 }
 
 Result<Message> read(const fb::Update& in, const DecodeLimits& limits) {
@@ -209,6 +279,9 @@ Result<Message> read_message(const fb::Envelope& envelope, const DecodeLimits& l
     case fb::Message::Bye: return read_body<fb::Bye>(envelope, limits);
     case fb::Message::DataStatistics:
       return read_body<fb::DataStatistics>(envelope, limits);
+    case fb::Message::PeerAssignment: return read_body<fb::PeerAssignment>(envelope, limits);
+    case fb::Message::PeerModel: return read_body<fb::PeerModel>(envelope, limits);
+    case fb::Message::PeerReport: return read_body<fb::PeerReport>(envelope, limits);
   }
   return Status(StatusCode::unknown_enum,
                 "unknown message type " + std::to_string(static_cast<int>(envelope.message_type())));

@@ -29,7 +29,8 @@ Offset<void> write(FlatBufferBuilder& b, const Join& join) {
                                            c.sample_count, codecs, software, c.backend, c.dataset_bytes,
                                            c.process_bytes);
   const auto device_id = b.CreateString(join.device_id);
-  return fb::CreateJoin(b, device_id, caps, join.boot_counter).Union();
+  const auto peer_endpoint = join.peer_endpoint.empty() ? 0 : b.CreateString(join.peer_endpoint);
+  return fb::CreateJoin(b, device_id, caps, join.boot_counter, peer_endpoint).Union();
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
@@ -72,7 +73,7 @@ Offset<fb::TrainConfig> write_config(FlatBufferBuilder& b, const TaskConfig& c) 
 }
 
 // Fields of a later minor than `version` are left out (golden buffers of older versions).
-Offset<void> write(FlatBufferBuilder& b, const Task& task, uint16_t version) {
+Offset<fb::Task> write_task(FlatBufferBuilder& b, const Task& task, uint16_t version) {
   const auto params = proto_detail::write_tensor(b, task.params);
   const auto config = write_config(b, task.config);
   const auto spec = b.CreateString(task.model_spec);
@@ -93,7 +94,41 @@ Offset<void> write(FlatBufferBuilder& b, const Task& task, uint16_t version) {
   }
   return fb::CreateTask(b, task.task_id, task.round, task.model_version, spec, params, config,
                         task.run_id, task.base_hash, state, task.optimizer_steps, model, trainable,
-                        standardization)
+                        standardization);
+}
+
+Offset<void> write(FlatBufferBuilder& b, const Task& task, uint16_t version) {
+  return write_task(b, task, version).Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const PeerAssignment& a, uint16_t version) {
+  std::vector<Offset<fb::PeerNeighbour>> neighbours;
+  for (const PeerNeighbour& n : a.neighbours) {
+    neighbours.push_back(fb::CreatePeerNeighbour(b, b.CreateString(n.device_id), b.CreateString(n.endpoint),
+                                                 b.CreateString(n.public_key), n.weight));
+  }
+  const auto list = b.CreateVector(neighbours);
+  const auto start = write_task(b, a.start, version);
+  return fb::CreatePeerAssignment(b, a.epoch, a.topology, a.self_weight, list, a.step_deadline_ms, a.staleness_bound,
+                                  a.report_interval, a.snapshot_interval, start)
+      .Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const PeerModel& m) {
+  const auto sender = b.CreateString(m.sender);
+  const auto params = proto_detail::write_tensor(b, m.params);
+  return fb::CreatePeerModel(b, sender, m.epoch, m.step, m.missed_previous, params, m.run_id).Union();
+}
+
+Offset<void> write(FlatBufferBuilder& b, const PeerReport& r) {
+  std::vector<Offset<flatbuffers::String>> ids;
+  for (const std::string& id : r.neighbours) ids.push_back(b.CreateString(id));
+  const auto neighbours = b.CreateVector(ids);
+  const auto distances = b.CreateVector(r.squared_distances);
+  Offset<fb::EncodedTensor> snapshot = 0;
+  if (r.snapshot.parameter_count > 0) snapshot = proto_detail::write_tensor(b, r.snapshot);
+  return fb::CreatePeerReport(b, r.epoch, r.step, r.train_loss, neighbours, distances, r.missed, r.one_sided_misses,
+                              r.refused, r.bytes_sent, r.bytes_received, snapshot)
       .Union();
 }
 
@@ -149,6 +184,13 @@ std::size_t size_hint(const Message& message) {
   }
   if (const auto* statistics = std::get_if<DataStatistics>(&message)) {
     return kHeaderBytes + 2 * statistics->moments.mean.size() * sizeof(double);
+  }
+  if (const auto* model = std::get_if<PeerModel>(&message)) return kHeaderBytes + proto_detail::tensor_bytes(model->params);
+  if (const auto* assignment = std::get_if<PeerAssignment>(&message)) {
+    return kHeaderBytes * (1 + assignment->neighbours.size()) + proto_detail::tensor_bytes(assignment->start.params);
+  }
+  if (const auto* report = std::get_if<PeerReport>(&message)) {
+    return kHeaderBytes * (1 + report->neighbours.size()) + proto_detail::tensor_bytes(report->snapshot);
   }
   return kHeaderBytes;
 }

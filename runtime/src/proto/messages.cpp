@@ -20,6 +20,9 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::heartbeat: return "heartbeat";
     case MessageType::bye: return "bye";
     case MessageType::data_statistics: return "data_statistics";
+    case MessageType::peer_assignment: return "peer_assignment";
+    case MessageType::peer_model: return "peer_model";
+    case MessageType::peer_report: return "peer_report";
   }
   return "unknown_message";
 }
@@ -27,6 +30,11 @@ std::string_view message_type_name(MessageType type) {
 const TensorView* DecodedMessage::payload() const {
   if (const auto* task = std::get_if<Task>(&message)) return &task->params;
   if (const auto* update = std::get_if<Update>(&message)) return &update->payload;
+  if (const auto* model = std::get_if<PeerModel>(&message)) return &model->params;
+  if (const auto* assignment = std::get_if<PeerAssignment>(&message)) return &assignment->start.params;
+  if (const auto* report = std::get_if<PeerReport>(&message)) {
+    return report->snapshot.parameter_count > 0 ? &report->snapshot : nullptr;
+  }
   return nullptr;
 }
 

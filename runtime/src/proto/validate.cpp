@@ -55,6 +55,7 @@ Status validate(const Join& join, const DecodeLimits& limits) {
   if (caps.cores == 0 || caps.cores > kMaxCores) return out_of_range("capabilities.cores", "in 1..4096");
   if (caps.max_micro_batch > kMaxBatch) return out_of_range("capabilities.max_micro_batch", "<= 2^20");
   if (caps.backend > kMaxBackendCode) return out_of_range("capabilities.backend", "0..3");
+  EDGEFL_RETURN_IF_ERROR(check_string(join.peer_endpoint, "join.peer_endpoint", limits));
   return check_codec_list(caps.codecs, limits);
 }
 
@@ -185,6 +186,91 @@ Status validate(const DataStatistics& statistics, const DecodeLimits& limits) {
   EDGEFL_RETURN_IF_ERROR(
       check_list(statistics.moments.mean.size(), "data_statistics.mean", limits));
   return check_moments(statistics.moments, "data_statistics");
+}
+
+// A mixing weight: finite and in [0, 1].
+Status check_weight(double weight, std::string_view what) {
+  if (!std::isfinite(weight)) return Status(StatusCode::non_finite, std::string(what) + " is NaN or Inf");
+  if (!(weight >= 0.0 && weight <= 1.0)) return out_of_range(what, "in [0, 1]");
+  return Status();
+}
+
+// Peer models carry whole parameter vectors: top-k (a sparse delta) has no meaning there.
+Status check_dense(const TensorView& tensor, std::string_view what) {
+  Status shape = check_tensor_shape(tensor);
+  if (!shape.ok()) return shape.with_context(what);
+  if (tensor.kind == CodecKind::topk) {
+    return Status(StatusCode::out_of_range, std::string(what) + " must be dense (f32, f16 or int8_block), not topk");
+  }
+  return Status();
+}
+
+constexpr std::size_t kZ85KeyChars = 40;
+// Row sums may differ from 1 by float rounding of weights like 1/3.
+constexpr double kWeightSumTolerance = 1e-6;
+
+Status validate(const PeerAssignment& a, const DecodeLimits& limits) {
+  if (a.epoch == 0) return out_of_range("peer_assignment.epoch", ">= 1");
+  EDGEFL_RETURN_IF_ERROR(check_enum(a.topology, kTopologyKindCount, "peer_assignment.topology"));
+  EDGEFL_RETURN_IF_ERROR(check_weight(a.self_weight, "peer_assignment.self_weight"));
+  EDGEFL_RETURN_IF_ERROR(check_list(a.neighbours.size(), "peer_assignment.neighbours", limits));
+  double total = a.self_weight;
+  for (std::size_t i = 0; i < a.neighbours.size(); ++i) {
+    const PeerNeighbour& n = a.neighbours[i];
+    EDGEFL_RETURN_IF_ERROR(check_string(n.device_id, "peer_neighbour.device_id", limits));
+    EDGEFL_RETURN_IF_ERROR(check_string(n.endpoint, "peer_neighbour.endpoint", limits));
+    if (n.device_id.empty()) return out_of_range("peer_neighbour.device_id", "non-empty");
+    if (n.endpoint.empty()) return out_of_range("peer_neighbour.endpoint", "non-empty");
+    if (!n.public_key.empty() && n.public_key.size() != kZ85KeyChars) {
+      return out_of_range("peer_neighbour.public_key", "empty or 40 Z85 characters");
+    }
+    EDGEFL_RETURN_IF_ERROR(check_weight(n.weight, "peer_neighbour.weight"));
+    for (std::size_t j = 0; j < i; ++j) {
+      if (a.neighbours[j].device_id == n.device_id) {
+        return Status(StatusCode::duplicate, "peer_assignment lists neighbour '" + n.device_id + "' twice");
+      }
+    }
+    total += n.weight;
+  }
+  if (std::abs(total - 1.0) > kWeightSumTolerance) {
+    return out_of_range("peer_assignment weights", "summing to 1 (they sum to " + std::to_string(total) + ")");
+  }
+  if (a.step_deadline_ms == 0) return out_of_range("peer_assignment.step_deadline_ms", "> 0");
+  if (a.report_interval == 0) return out_of_range("peer_assignment.report_interval", ">= 1");
+  Status start = validate(a.start, limits);
+  if (!start.ok()) return start.with_context("peer_assignment.start");
+  return check_dense(a.start.params, "peer_assignment.start.params");
+}
+
+Status validate(const PeerModel& m, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(check_string(m.sender, "peer_model.sender", limits));
+  if (m.sender.empty()) return out_of_range("peer_model.sender", "non-empty");
+  EDGEFL_RETURN_IF_ERROR(check_dense(m.params, "peer_model.params"));
+  if (m.params.parameter_count == 0) return out_of_range("peer_model.params", "non-empty");
+  if (m.params.parameter_count > limits.max_parameters) {
+    return Status(StatusCode::too_large, "peer_model.params has too many parameters");
+  }
+  return Status();
+}
+
+Status validate(const PeerReport& r, const DecodeLimits& limits) {
+  EDGEFL_RETURN_IF_ERROR(check_finite(r.train_loss, "peer_report.train_loss"));
+  EDGEFL_RETURN_IF_ERROR(check_list(r.neighbours.size(), "peer_report.neighbours", limits));
+  if (r.squared_distances.size() != r.neighbours.size()) {
+    return Status(StatusCode::shape_mismatch, "peer_report has " + std::to_string(r.squared_distances.size()) +
+                                                  " distances for " + std::to_string(r.neighbours.size()) +
+                                                  " neighbours");
+  }
+  for (const std::string& id : r.neighbours) EDGEFL_RETURN_IF_ERROR(check_string(id, "peer_report.neighbours", limits));
+  for (double d : r.squared_distances) {
+    if (!std::isfinite(d)) return Status(StatusCode::non_finite, "peer_report.squared_distances holds NaN or Inf");
+    if (d < 0.0) return out_of_range("peer_report.squared_distances", ">= 0");
+  }
+  if (r.snapshot.parameter_count == 0) return Status();
+  if (r.snapshot.parameter_count > limits.max_parameters) {
+    return Status(StatusCode::too_large, "peer_report.snapshot has too many parameters");
+  }
+  return check_dense(r.snapshot, "peer_report.snapshot");
 }
 
 Status validate(const Bye& bye, const DecodeLimits& limits) {

@@ -29,5 +29,5 @@ TEST_CASE("fuzz corpus: every corpus file and golden buffer goes through the dec
   const std::filesystem::path source(EDGEFL_SOURCE_DIR);
   CHECK(replay_folder(source / "tests/fuzz/corpus") >= 13);
   CHECK(replay_folder(source / "tests/golden/v1_0") == 13);
-  CHECK(replay_folder(source / "tests/golden/v1_6") == 14);  // with DataStatistics
+  CHECK(replay_folder(source / "tests/golden/v1_6") == 17);  // with DataStatistics and peer_*
 }

@@ -98,17 +98,21 @@ TEST_CASE("golden buffers: the v1.5 samples differ from v1.4 in the fields 1.5 a
 
 TEST_CASE(
     "golden buffers: the v1.6 samples differ from v1.5 in the fields 1.6 added, and add "
-    "DataStatistics") {
+    "DataStatistics and the peer messages") {
   auto old_samples = golden::make_samples(0x0105), new_samples = golden::make_samples(0x0106);
-  REQUIRE(new_samples->messages.size() == old_samples->messages.size() + 1);
+  REQUIRE(new_samples->messages.size() == old_samples->messages.size() + 4);  // + statistics, peer_*
   std::size_t differing = 0;
   for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
     if (!golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second))
       ++differing;
   }
-  CHECK(differing == 3);  // welcome (data_statistics_wanted, the eligibility rule), task
-                         // (standardization), heartbeat (the ineligible reasons)
-  CHECK(std::holds_alternative<DataStatistics>(new_samples->messages.back().second));
+  CHECK(differing == 4);  // join (peer_endpoint), welcome (data_statistics_wanted, the eligibility
+                         // rule), task (standardization), heartbeat (the ineligible reasons)
+  const std::size_t added = old_samples->messages.size();
+  CHECK(std::holds_alternative<DataStatistics>(new_samples->messages[added].second));
+  CHECK(std::holds_alternative<PeerAssignment>(new_samples->messages[added + 1].second));
+  CHECK(std::holds_alternative<PeerModel>(new_samples->messages[added + 2].second));
+  CHECK(std::holds_alternative<PeerReport>(new_samples->messages[added + 3].second));
 }
 
 TEST_CASE("golden buffers: a 1.6 task encoded for a 1.5 peer leaves its standardisation out") {

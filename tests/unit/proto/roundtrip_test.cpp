@@ -9,7 +9,7 @@ using namespace edgefl;
 
 TEST_CASE("proto: every message type round-trips, aligned and misaligned") {
   auto samples = golden::make_samples();
-  REQUIRE(samples->messages.size() == 13);
+  REQUIRE(samples->messages.size() == 16);
   for (const auto& [name, message] : samples->messages) {
     CAPTURE(name);
     Result<std::vector<uint8_t>> bytes = encode_message(message);

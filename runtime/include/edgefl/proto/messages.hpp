@@ -52,6 +52,7 @@ struct Join {
   std::string device_id;              // advisory: with CURVE the ZAP User-Id is the identity
   Capabilities capabilities;
   uint64_t boot_counter = 0;          // increments on every device process start
+  std::string peer_endpoint;          // 1.6: its peer socket as neighbours dial it (dpsgd); empty: none
   bool operator==(const Join&) const = default;
 };
 
@@ -189,9 +190,56 @@ struct DataStatistics {
   bool operator==(const DataStatistics&) const = default;
 };
 
+// 1.6, decentralised training (dpsgd, docs/protocol.md §14): the server places a device in a
+// topology, devices exchange models with their neighbours and report scalars to the server.
+struct PeerNeighbour {
+  std::string device_id;              // the sender id of its PeerModels
+  std::string endpoint;               // its peer socket
+  std::string public_key;             // CURVE public key, Z85; empty: plaintext
+  double weight = 0.0;                // W_jk
+  bool operator==(const PeerNeighbour&) const = default;
+};
+
+inline constexpr uint8_t kTopologyKindCount = 3;  // edgefl::TopologyKind: ring, torus, exponential
+
+struct PeerAssignment {
+  uint64_t epoch = 0;                 // from 1; grows with every re-wire
+  uint8_t topology = 0;               // edgefl::TopologyKind
+  double self_weight = 1.0;           // W_jj
+  std::vector<PeerNeighbour> neighbours;
+  uint32_t step_deadline_ms = 0;
+  uint32_t staleness_bound = 0;
+  uint32_t report_interval = 1;
+  uint32_t snapshot_interval = 0;     // 0: no snapshots
+  Task start;                         // model, training config, initial parameters, run id
+};
+
+struct PeerModel {
+  std::string sender;
+  uint64_t epoch = 0;
+  uint64_t step = 0;
+  bool missed_previous = false;       // the sender missed the receiver's model of step - 1
+  TensorView params;                  // dense (f32, f16, int8_block)
+  uint64_t run_id = 0;
+};
+
+struct PeerReport {
+  uint64_t epoch = 0;
+  uint64_t step = 0;
+  float train_loss = 0.0f;
+  std::vector<std::string> neighbours;
+  std::vector<double> squared_distances;  // one per neighbour
+  uint64_t missed = 0;
+  uint64_t one_sided_misses = 0;
+  uint64_t refused = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  TensorView snapshot;                // parameter_count 0: none
+};
+
 // Alternatives in wire order (the FlatBuffers union type is index + 1).
-using Message =
-    std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye, DataStatistics>;
+using Message = std::variant<Join, Welcome, Task, Update, Ack, Reject, Heartbeat, Bye, DataStatistics,
+                             PeerAssignment, PeerModel, PeerReport>;
 
 enum class MessageType : uint8_t {
   join = 1,
@@ -202,7 +250,10 @@ enum class MessageType : uint8_t {
   reject,
   heartbeat,
   bye,
-  data_statistics
+  data_statistics,
+  peer_assignment,
+  peer_model,
+  peer_report
 };
 MessageType message_type(const Message& message);
 std::string_view message_type_name(MessageType type);

@@ -52,7 +52,9 @@ struct DecodedMessage {
   Message message;
 
   MessageType type() const { return message_type(message); }
-  // The Task's params or the Update's payload; nullptr for other messages.
+  // The parameters a message carries: a Task's params, an Update's payload, a PeerModel's
+  // params, a PeerAssignment's start params, a PeerReport's snapshot (when it has one);
+  // nullptr for other messages.
   const TensorView* payload() const;
   // Decodes the payload into `out`, checking its size (shape_mismatch) and every value.
   // failed_precondition for messages without a payload. On error `out` is unspecified.
