@@ -7,6 +7,28 @@
 
 namespace edgefl::sim {
 
+server::ServerConfig local_gd_server_config(const std::string& model, uint64_t seed, uint32_t rounds,
+                                            uint32_t nodes, uint32_t local_steps, float lr) {
+  server::ServerConfig c;
+  c.model = model;
+  c.data = "none";
+  c.eval_samples = 0;
+  c.seed = seed;
+  c.rounds = rounds;
+  c.min_devices = nodes;
+  c.round_deadline_s = 600;
+  c.join_timeout_s = 120;
+  c.quiet = true;
+  c.train.optimizer = OptimizerKind::sgd;
+  c.train.momentum = 0;
+  c.train.full_batch = true;
+  c.train.local_steps = local_steps;
+  c.train.learning_rate = lr;
+  c.strategy.name = "fedavg";
+  c.strategy.weighting = "uniform";
+  return c;
+}
+
 Result<DrivenRun> drive_rounds(SimulationOptions options, const server::ServerConfig& config,
                                std::span<const float> initial_model, double time_limit_s,
                                const AfterRound& after_round) {

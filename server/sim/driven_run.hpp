@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 
 #include "edgefl/base/status.hpp"
 #include "server_config.hpp"
@@ -26,6 +27,12 @@ struct DrivenRun {
 
 using AfterRound =
     std::function<bool(uint64_t round, std::span<const float> global, double elapsed_s)>;
+
+// The server side of a Local-GD run: `nodes` devices, each round `local_steps` full-batch SGD
+// steps of `lr` (no momentum), their mean weighted uniformly (the paper's objective: (1/M) sum
+// of the node losses); the run measures the global model itself (no evaluation data).
+server::ServerConfig local_gd_server_config(const std::string& model, uint64_t seed, uint32_t rounds,
+                                            uint32_t nodes, uint32_t local_steps, float lr);
 
 // `options` gets drive_server; the server's state goes to <state_root>/server.
 Result<DrivenRun> drive_rounds(SimulationOptions options, const server::ServerConfig& config,

@@ -299,24 +299,9 @@ Result<FineTuneSummary> run_fine_tune(const FineTuneOptions& o, const FineTunePr
     d.backend = Backend::direct;
     d.quiet = true;
   };
-  server::ServerConfig c;
-  c.model = p.spec.to_string();
-  c.data = "none";  // the run measures the global model itself
-  c.eval_samples = 0;
-  c.seed = o.seed;
-  c.rounds = o.rounds;
-  c.min_devices = o.nodes;
-  c.round_deadline_s = 600;
-  c.join_timeout_s = 120;
-  c.quiet = true;
-  c.train.optimizer = OptimizerKind::sgd;
-  c.train.momentum = 0;
-  c.train.full_batch = true;
-  c.train.local_steps = local_steps;
-  c.train.learning_rate = static_cast<float>(p.c / local_steps);
+  server::ServerConfig c = local_gd_server_config(p.spec.to_string(), o.seed, o.rounds, o.nodes, local_steps,
+                                                  static_cast<float>(p.c / local_steps));
   c.train.trainable_layers = "last:1";
-  c.strategy.name = "fedavg";
-  c.strategy.weighting = "uniform";
 
   auto meter_made = HeadMeter::create(p);
   if (!meter_made) return meter_made.status();

@@ -38,24 +38,9 @@ Result<LinearData> load_rows(const DataSource& source, uint32_t nodes, uint32_t 
 
 server::ServerConfig server_config(const LocalGdOptions& o, const LocalGdProblem& p,
                                    uint32_t local_steps) {
-  server::ServerConfig c;
-  c.model = p.model;  // linear models start at zero
-  c.data = "none";    // the run measures the global model itself
-  c.eval_samples = 0;
-  c.seed = o.seed;
-  c.rounds = o.rounds;
-  c.min_devices = p.nodes;
-  c.round_deadline_s = 600;
-  c.join_timeout_s = 120;
-  c.quiet = true;
-  c.train.optimizer = OptimizerKind::sgd;
-  c.train.momentum = 0;
-  c.train.full_batch = true;
-  c.train.local_steps = local_steps;
-  c.train.learning_rate = static_cast<float>(o.kase == "r2" ? p.step / local_steps : p.step);
-  c.strategy.name = "fedavg";
-  c.strategy.weighting = "uniform";  // the paper's objective: (1/M) sum of the node losses
-  return c;
+  // Linear models start at zero.
+  return local_gd_server_config(p.model, o.seed, o.rounds, p.nodes, local_steps,
+                                static_cast<float>(o.kase == "r2" ? p.step / local_steps : p.step));
 }
 
 // Measures the global model after each round; r2 advances centralised GD alongside.
