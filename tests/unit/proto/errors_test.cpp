@@ -414,8 +414,9 @@ TEST_CASE("errors: 1.6 data statistics no data can have are refused at decode") 
 TEST_CASE(
     "errors: a 1.6 Task standardisation that does not fit the model or divides by zero is "
     "refused") {
-  const auto task_with = [](std::vector<double> mean, std::vector<double> deviation) {
-    Task task = std::get<Task>(golden::make_samples()->messages[2].second);
+  const auto samples = golden::make_samples();  // owns the parameters the Task views
+  const auto task_with = [&samples](std::vector<double> mean, std::vector<double> deviation) {
+    Task task = std::get<Task>(samples->messages[2].second);
     task.standardization = Standardization{std::move(mean), std::move(deviation)};
     return encode_message(task).status().code();
   };
