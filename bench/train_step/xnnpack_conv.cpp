@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "edgefl/base/rng.hpp"
 #include "edgefl/nn/compute.hpp"
@@ -105,6 +106,23 @@ struct Operands {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
+// The part every timed operator shares once set up: the run, its destruction (counted as
+// creation, as the step would pay it) and the NHWC output transposed back to feature-major
+// [cols][rows]. Adds each part's milliseconds.
+bool run_and_take_output(Operator op, const float* nhwc, std::size_t rows, std::size_t cols, float* out,
+                         double& create_ms, double& run_ms, double& transpose_ms) {
+  auto start = Clock::now();
+  if (xnn_run_operator(op.get(), nullptr) != xnn_status_success) return false;
+  run_ms += ms_since(start);
+  start = Clock::now();
+  op.reset();
+  create_ms += ms_since(start);
+  start = Clock::now();
+  transpose(nhwc, rows, cols, out);
+  transpose_ms += ms_since(start);
+  return true;
+}
+
 // One training step's XNNPACK forward pass: operands in, a fresh operator (the weights are new
 // each step), the run, the output back. Adds each part's milliseconds.
 bool xnn_forward(Operands& o, double& create_ms, double& run_ms, double& transpose_ms) {
@@ -124,18 +142,12 @@ bool xnn_forward(Operands& o, double& create_ms, double& run_ms, double& transpo
   create_ms += ms_since(start);
   start = Clock::now();
   if (xnn_setup_convolution2d_nhwc_f32(op.get(), o.batch, l.h, l.w, o.x_nhwc.data(),
-                                       o.y_nhwc.data(), nullptr) != xnn_status_success ||
-      xnn_run_operator(op.get(), nullptr) != xnn_status_success) {
+                                       o.y_nhwc.data(), nullptr) != xnn_status_success) {
     return false;
   }
   run_ms += ms_since(start);
-  start = Clock::now();
-  op.reset();
-  create_ms += ms_since(start);
-  start = Clock::now();
-  transpose(o.y_nhwc.data(), o.batch, o.out, o.y.data());
-  transpose_ms += ms_since(start);
-  return true;
+  return run_and_take_output(std::move(op), o.y_nhwc.data(), o.batch, o.out, o.y.data(), create_ms, run_ms,
+                             transpose_ms);
 }
 
 // The input gradient as XNNPACK's transposed convolution: dX = deconv(dY) with the weights
@@ -166,18 +178,12 @@ bool xnn_input_grad(Operands& o, double& create_ms, double& run_ms, double& tran
   create_ms += ms_since(start);
   start = Clock::now();
   if (xnn_setup_deconvolution2d_nhwc_f32(op.get(), o.batch, l.h, l.w, 0, 0, o.dy_nhwc.data(),
-                                         o.dx_nhwc.data(), nullptr) != xnn_status_success ||
-      xnn_run_operator(op.get(), nullptr) != xnn_status_success) {
+                                         o.dx_nhwc.data(), nullptr) != xnn_status_success) {
     return false;
   }
   run_ms += ms_since(start);
-  start = Clock::now();
-  op.reset();
-  create_ms += ms_since(start);
-  start = Clock::now();
-  transpose(o.dx_nhwc.data(), o.batch, o.in, o.dx.data());
-  transpose_ms += ms_since(start);
-  return true;
+  return run_and_take_output(std::move(op), o.dx_nhwc.data(), o.batch, o.in, o.dx.data(), create_ms, run_ms,
+                             transpose_ms);
 }
 
 // Largest |got - want| over the first two samples, relative to the largest |want|, with want
