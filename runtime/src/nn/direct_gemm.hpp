@@ -32,12 +32,41 @@ struct GemmOperands {
 // Computes rows [row_begin, row_end) of C.
 using GemmFunction = void (*)(const GemmOperands& g, std::size_t row_begin, std::size_t row_end);
 
+// A Conv2D weight gradient summed over the batch lanes instead of through a GEMM's inner
+// dimension: dW[o][t][i] = sum over output pixels p, samples s of dy[p][o][s] x[q(p, t)][i][s],
+// with x, dy feature-major ([pixel][channel][batch]) and t = ky * kw + kx. Rows of dy and x are
+// read where they are (no window gather, no transpose), padding taps read `zeros`; each output
+// keeps a vector of partial sums (one per lane) in a register over all pixels and is reduced
+// once, in a fixed order. For few filters, where a GEMM over [taps][pixels*batch] x
+// [pixels*batch][filters] would have too few columns for its register tile. The window is
+// spelled out here (window.hpp's Window) because this header is compiled with -m flags too.
+struct ConvGradOperands {
+  std::size_t in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
+  std::size_t kh = 0, kw = 0, sh = 0, sw = 0, dh = 0, dw = 0, pad_top = 0, pad_left = 0;
+  std::size_t filters = 0, batch = 0;
+  const float* x = nullptr;      // [in_h * in_w][channels][batch]
+  const float* dy = nullptr;     // [out_h * out_w][filters][batch]
+  const float* zeros = nullptr;  // batch zeros
+  float* grad = nullptr;         // dW: [filters][kh * kw * channels]
+};
+
+// Computes the outputs of register tiles [tile_begin, tile_end) (conv_grad_tiles(): how many).
+using ConvGradFunction = void (*)(const ConvGradOperands& g, std::size_t tile_begin, std::size_t tile_end);
+
 // One kernel of direct_gemm: AVX-512, AVX2+FMA or portable vector code.
 struct DirectGemm {
   GemmFunction run = nullptr;
   // Rows of C per register tile: row ranges that are multiples of it run without remainder tiles.
   std::size_t row_tile = 0;
   const char* isa = "";  // "avx512f", "avx2+fma" or "portable"
+  ConvGradFunction conv_grad = nullptr;
+  // Its register tile: filters x (tap, channel) columns.
+  std::size_t grad_filters = 0, grad_columns = 0;
+
+  std::size_t conv_grad_tiles(const ConvGradOperands& g) const {
+    return (g.filters + grad_filters - 1) / grad_filters *
+           ((g.kh * g.kw * g.channels + grad_columns - 1) / grad_columns);
+  }
 };
 
 // The widest kernel this CPU runs, but none wider than `cap`.

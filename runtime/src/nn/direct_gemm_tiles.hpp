@@ -14,6 +14,9 @@ namespace edgefl {
 // Tile rows of the x86 kernels (direct_gemm_avx2.cpp, direct_gemm_avx512.cpp).
 inline constexpr int kAvx2Rows = 6;
 inline constexpr int kAvx512Rows = 12;
+// Filters x columns of their conv weight-gradient tiles (conv_grad_tiles.hpp).
+inline constexpr int kAvx2GradFilters = 4, kAvx2GradColumns = 2;
+inline constexpr int kAvx512GradFilters = 8, kAvx512GradColumns = 3;
 
 namespace {
 

@@ -24,6 +24,10 @@ class Conv2D final : public Layer {
 
  private:
   std::size_t taps() const { return win_.kh * win_.kw * win_.channels; }
+  // Of one pass (forward, input or weight gradient), whole windows counted.
+  double multiply_adds(std::size_t batch) const {
+    return double(filters_) * double(taps()) * double(win_.out_h * win_.out_w) * double(batch);
+  }
   // Output pixels whose windows one weight-gradient GEMM sums over.
   std::size_t block_pixels(std::size_t batch) const;
   // The window of output pixel (oy, ox) as col[taps][batch], zeros where it hangs over the edge.
@@ -31,6 +35,7 @@ class Conv2D final : public Layer {
   void forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const;
   void input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) const;
   void weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const;
+  void weight_grad_lanes(const PooledGemm& gemm, const LayerBackward& a, float* zeros) const;
   void weight_grad_loops(const LayerBackward& a) const;
 
   Window win_;

@@ -14,6 +14,7 @@
 // never race), the weight gradient each block's GEMM rows (pooled_gemm.hpp). Each output is
 // computed the same way on any number of threads, so the bits do not depend on it.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "../transpose.hpp"
@@ -34,6 +35,11 @@ constexpr std::size_t kGatherTasks = 4;
 // Input channels from which a window run is long enough a GEMM inner dimension (or row count)
 // to beat gathering the whole window into one GEMM.
 constexpr std::size_t kRunChannels = 16;
+
+// Filters up to which the weight gradient sums over batch lanes (conv_grad_tiles.hpp): its dW^T
+// GEMM would have this few columns, a fraction of a register tile, and its window gathers and
+// transposes cost as much as the multiply-adds.
+constexpr std::size_t kLaneGradFilters = 16;
 
 // f(ky, kx, count, iy, ix) for each run of in-bounds taps of window (oy, ox) that lie on
 // consecutive input pixels: taps (ky, kx .. kx+count) read input row iy, columns ix .. ix+count.
@@ -94,9 +100,9 @@ void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* 
   const float* bias = g_.spec.bias ? w + filters_ * t : nullptr;
   const DirectGemm& kernel = gemm.kernel();
   const bool gather = k.channels < kRunChannels;
-  const std::size_t tasks = gather ? std::min(gemm.threads(), kGatherTasks) : gemm.threads();
+  const std::size_t tasks = gemm.tasks_for(multiply_adds(b), gather ? kGatherTasks : SIZE_MAX);
   const std::size_t share = (pixels + tasks - 1) / tasks;
-  for_each_tile(gemm.pool(), pixels, share, [&](std::size_t p0, std::size_t count) {
+  gemm.for_each_share(pixels, tasks, [&](std::size_t p0, std::size_t count) {
     float* col = scratch + p0 / share * t * b;  // this task's own
     for (std::size_t p = p0; p < p0 + count; ++p) {
       const std::size_t oy = p / k.out_w, ox = p % k.out_w;
@@ -127,8 +133,7 @@ void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) con
   const DirectGemm& kernel = gemm.kernel();
   std::fill_n(a.dx, g_.in.size() * b, 0.0f);
   // Channels [i0, i0 + n) of every input pixel belong to one task.
-  const std::size_t share = (c + gemm.threads() - 1) / gemm.threads();
-  for_each_tile(gemm.pool(), c, share, [&](std::size_t i0, std::size_t n) {
+  gemm.for_each_share(c, gemm.tasks_for(multiply_adds(b)), [&](std::size_t i0, std::size_t n) {
     for (std::size_t p = 0; p < pixels; ++p) {
       const std::size_t oy = p / k.out_w, ox = p % k.out_w;
       const float* dyp = a.dy + p * filters_ * b;
@@ -150,8 +155,13 @@ void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) con
 
 void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const {
   const Window& k = win_;
-  const std::size_t b = a.batch, t = taps(), run = k.channels * b, pixels = k.out_h * k.out_w;
-  const std::size_t block = block_pixels(b);
+  const std::size_t b = a.batch, t = taps(), pixels = k.out_h * k.out_w;
+  if (filters_ <= kLaneGradFilters) {
+    weight_grad_lanes(gemm, a, scratch);
+    return;
+  }
+  const std::size_t run = k.channels * b, block = block_pixels(b);
+  const bool pooled = gemm.tasks_for(multiply_adds(b)) > 1;
   float* col = scratch;                            // [taps][n*b]: the block's windows side by side
   float* dy_t = col + t * block * b;               // [n*b][filters]
   float* dw_t = dy_t + block * b * filters_;       // [taps][filters]
@@ -178,10 +188,27 @@ void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, fl
       }
       transpose(a.dy + p * filters_ * b, dy_t + l * b * filters_, filters_, b);
     }
-    gemm.run({.rows = t, .cols = filters_, .inner = inner, .a = col, .a_row = inner, .a_inner = 1, .b = dy_t,
-              .ldb = filters_, .c = dw_t, .ldc = filters_, .accumulate = p0 > 0});
+    const GemmOperands g{.rows = t, .cols = filters_, .inner = inner, .a = col, .a_row = inner, .a_inner = 1,
+                         .b = dy_t, .ldb = filters_, .c = dw_t, .ldc = filters_, .accumulate = p0 > 0};
+    if (pooled) {
+      gemm.run(g);
+    } else {
+      gemm.kernel().run(g, 0, g.rows);
+    }
   }
   transpose(dw_t, a.param_grads, t, filters_);
+}
+
+void Conv2D::weight_grad_lanes(const PooledGemm& gemm, const LayerBackward& a, float* zeros) const {
+  const Window& k = win_;
+  std::fill_n(zeros, a.batch, 0.0f);
+  const ConvGradOperands g{.in_h = k.in_h, .in_w = k.in_w, .channels = k.channels, .out_h = k.out_h,
+                           .out_w = k.out_w, .kh = k.kh, .kw = k.kw, .sh = k.sh, .sw = k.sw, .dh = k.dh,
+                           .dw = k.dw, .pad_top = k.pad_top, .pad_left = k.pad_left, .filters = filters_,
+                           .batch = a.batch, .x = a.x, .dy = a.dy, .zeros = zeros, .grad = a.param_grads};
+  const DirectGemm& kernel = gemm.kernel();
+  gemm.for_each_share(kernel.conv_grad_tiles(g), gemm.tasks_for(multiply_adds(a.batch)),
+                      [&](std::size_t begin, std::size_t count) { kernel.conv_grad(g, begin, begin + count); });
 }
 
 }  // namespace edgefl
