@@ -15,7 +15,7 @@ namespace edgefl {
 
 class Conv2D final : public Layer {
  public:
-  explicit Conv2D(LayerGeometry g);
+  Conv2D(LayerGeometry g, bool fuse_relu);
   Status forward(const LayerContext& ctx, const LayerForward& a) override;
   Status backward(const LayerContext& ctx, const LayerBackward& a) override;
   void sample_gradient(std::size_t tensor, const float* x, const float* dy, std::size_t batch, std::size_t s,
@@ -40,6 +40,7 @@ class Conv2D final : public Layer {
 
   Window win_;
   std::size_t filters_;
+  bool fuse_relu_;  // the ReLU after this layer is applied here (make_layers)
 };
 
 class DepthwiseConv2D final : public Layer {

@@ -6,7 +6,8 @@
 
 namespace edgefl {
 
-Conv2D::Conv2D(LayerGeometry g) : Layer(std::move(g)), win_(Window::of(g_)), filters_(g_.spec.units) {}
+Conv2D::Conv2D(LayerGeometry g, bool fuse_relu)
+    : Layer(std::move(g)), win_(Window::of(g_)), filters_(g_.spec.units), fuse_relu_(fuse_relu) {}
 
 namespace {
 
@@ -118,6 +119,9 @@ Status Conv2D::forward(const LayerContext& ctx, const LayerForward& a) {
   std::size_t s0 = 0;
   for (; s0 + kChunk <= b; s0 += kChunk) forward_chunk<true>(win_, filters_, w, bias, a.x, a.y, b, s0, kChunk);
   if (s0 < b) forward_chunk<false>(win_, filters_, w, bias, a.x, a.y, b, s0, b - s0);
+  if (fuse_relu_) {
+    for (std::size_t j = 0; j < g_.out.size() * b; ++j) a.y[j] = std::max(a.y[j], 0.0f);
+  }
   return Status();
 }
 
@@ -174,6 +178,8 @@ Status Conv2D::backward(const LayerContext& ctx, const LayerBackward& a) {
   return Status();
 }
 
-std::unique_ptr<Layer> make_conv2d(LayerGeometry g) { return std::make_unique<Conv2D>(std::move(g)); }
+std::unique_ptr<Layer> make_conv2d(LayerGeometry g, bool fuse_relu) {
+  return std::make_unique<Conv2D>(std::move(g), fuse_relu);
+}
 
 }  // namespace edgefl

@@ -113,15 +113,18 @@ void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* 
         kernel.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
                     .c = yp, .ldc = b, .accumulate = true},
                    0, filters_);
-        continue;
+      } else {
+        for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy,
+                                    std::size_t ix) {
+          kernel.run({.rows = filters_, .cols = b, .inner = taps_run * k.channels,
+                      .a = w + (ky * k.kw + kx) * k.channels, .a_row = t, .a_inner = 1,
+                      .b = a.x + (iy * k.in_w + ix) * k.channels * b, .ldb = b, .c = yp, .ldc = b, .accumulate = true},
+                     0, filters_);
+        });
       }
-      for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy,
-                                  std::size_t ix) {
-        kernel.run({.rows = filters_, .cols = b, .inner = taps_run * k.channels, .a = w + (ky * k.kw + kx) * k.channels,
-                    .a_row = t, .a_inner = 1, .b = a.x + (iy * k.in_w + ix) * k.channels * b, .ldb = b, .c = yp,
-                    .ldc = b, .accumulate = true},
-                   0, filters_);
-      });
+      if (fuse_relu_) {  // while the pixel's outputs are in cache
+        for (std::size_t j = 0; j < filters_ * b; ++j) yp[j] = std::max(yp[j], 0.0f);
+      }
     }
   });
 }

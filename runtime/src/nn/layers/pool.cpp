@@ -1,7 +1,10 @@
 // MaxPool2D, AvgPool2D and GlobalAvgPool on feature-major HWC activations. Padding cells
 // (padding same) take no part: a max ignores them, a mean divides by the cells inside.
 // MaxPool's backward finds each window's maximum again (the first in window order) instead of
-// storing where it was.
+// storing where it was. When its windows do not overlap (stride >= kernel, as in maxpool2),
+// both passes take a window's cells side by side, and the backward pass writes each input
+// cell's gradient once instead of zeroing dx and adding; after a ReLU it also applies the
+// ReLU's backward mask (make_layers then skips that ReLU's backward pass).
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -14,19 +17,41 @@ namespace edgefl {
 
 namespace {
 
+// Cells of a window that the disjoint max-pool path keeps pointers to.
+constexpr std::size_t kMaxCells = 16;
+
+bool disjoint_max_pool(const LayerSpec& l) {
+  return l.kind == LayerKind::max_pool2d && l.stride_h >= l.kernel_h && l.stride_w >= l.kernel_w &&
+         l.kernel_h * l.kernel_w <= kMaxCells;
+}
+
 class Pool final : public Layer {
  public:
-  explicit Pool(LayerGeometry g) : Layer(std::move(g)), win_(Window::of(g_)) {
+  Pool(LayerGeometry g, bool relu_before)
+      : Layer(std::move(g)), win_(Window::of(g_)), disjoint_(disjoint_max_pool(g_.spec)), relu_before_(relu_before) {
     if (g_.spec.kind == LayerKind::global_avg_pool) {
       // One window over the whole input.
       win_ = Window{g_.in.h, g_.in.w, g_.in.c, 1, 1, g_.in.h, g_.in.w, 1, 1, 1, 1, 0, 0};
     }
+    // Input cells no window reads (valid padding with a remainder) get no gradient written.
+    covered_ = win_.pad_top == 0 && win_.pad_left == 0 && win_.out_h * win_.sh == win_.in_h &&
+               win_.out_w * win_.sw == win_.in_w && win_.sh == win_.kh && win_.sw == win_.kw;
   }
 
   Status forward(const LayerContext&, const LayerForward& a) override {
     const Window& k = win_;
     const std::size_t b = a.batch, c = k.channels;
     const bool max = g_.spec.kind == LayerKind::max_pool2d;
+    if (disjoint_) {
+      for (std::size_t oy = 0; oy < k.out_h; ++oy) {
+        for (std::size_t ox = 0; ox < k.out_w; ++ox) {
+          const float* cells[kMaxCells];
+          const std::size_t n = window_cells(oy, ox, a.x, b, cells);
+          max_of_cells(cells, n, a.y + (oy * k.out_w + ox) * c * b, c * b);
+        }
+      }
+      return Status();
+    }
     for (std::size_t oy = 0; oy < k.out_h; ++oy) {
       for (std::size_t ox = 0; ox < k.out_w; ++ox) {
         float* yp = a.y + (oy * k.out_w + ox) * c * b;
@@ -47,6 +72,17 @@ class Pool final : public Layer {
     if (a.dx == nullptr) return Status();
     const Window& k = win_;
     const std::size_t b = a.batch, c = k.channels;
+    if (disjoint_) {
+      if (!covered_) std::fill_n(a.dx, g_.in.size() * b, 0.0f);
+      for (std::size_t oy = 0; oy < k.out_h; ++oy) {
+        for (std::size_t ox = 0; ox < k.out_w; ++ox) {
+          const float* cells[kMaxCells];
+          const std::size_t n = window_cells(oy, ox, a.x, b, cells);
+          disjoint_max_backward(cells, n, a.x, a.dy + (oy * k.out_w + ox) * c * b, a.dx, c * b);
+        }
+      }
+      return Status();
+    }
     std::fill_n(a.dx, g_.in.size() * b, 0.0f);
     for (std::size_t oy = 0; oy < k.out_h; ++oy) {
       for (std::size_t ox = 0; ox < k.out_w; ++ox) {
@@ -73,6 +109,69 @@ class Pool final : public Layer {
   std::size_t for_each_cell(std::size_t oy, std::size_t ox, const F& f, const float* x, std::size_t b) const {
     return win_.for_each_tap(oy, ox,
                              [&](std::size_t q, std::size_t) { f(x + q * win_.channels * b); });
+  }
+
+  // The in-bounds cells of window (oy, ox) in window order (at most kMaxCells: disjoint_).
+  std::size_t window_cells(std::size_t oy, std::size_t ox, const float* x, std::size_t b,
+                           const float* (&cells)[kMaxCells]) const {
+    std::size_t n = 0;
+    for_each_cell(oy, ox, [&](const float* xq) { cells[n++] = xq; }, x, b);
+    return n;
+  }
+  // y[j] = the largest of cells[.][j], j < m, as the general path (a running max from -inf).
+  static void max_of_cells(const float* const* cells, std::size_t n, float* y, std::size_t m) {
+    const Vec4 lowest = -std::numeric_limits<float>::infinity() + Vec4{};
+    std::size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+      Vec4 best = lowest;
+      for (std::size_t q = 0; q < n; ++q) {
+        Vec4 v;
+        std::memcpy(&v, cells[q] + j, sizeof v);
+        best = v > best ? v : best;
+      }
+      std::memcpy(y + j, &best, sizeof best);
+    }
+    for (; j < m; ++j) {
+      float best = -std::numeric_limits<float>::infinity();
+      for (std::size_t q = 0; q < n; ++q) best = std::max(best, cells[q][j]);
+      y[j] = best;
+    }
+  }
+  // Windows that share no cell: each cell's gradient is written here once, 0 + what it takes
+  // (as the general path's zeroed dx plus its share, so -0 becomes +0 alike), and 0 where the
+  // ReLU before would mask it (its output, this layer's input, is not > 0).
+  void disjoint_max_backward(const float* const* cells, std::size_t n, const float* x, const float* dyp, float* dx,
+                             std::size_t m) const {
+    typedef int Vec4i __attribute__((vector_size(16)));
+    const Vec4 zero{};
+    std::size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+      Vec4 best = -std::numeric_limits<float>::infinity() + zero, left;
+      for (std::size_t q = 0; q < n; ++q) {
+        Vec4 v;
+        std::memcpy(&v, cells[q] + j, sizeof v);
+        best = v > best ? v : best;
+      }
+      std::memcpy(&left, dyp + j, sizeof left);
+      for (std::size_t q = 0; q < n; ++q) {
+        Vec4 v;
+        std::memcpy(&v, cells[q] + j, sizeof v);
+        const Vec4 taken = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(left) & (v == best));
+        left -= taken;
+        Vec4 d = zero + taken;
+        if (relu_before_) d = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(d) & (v > zero));
+        std::memcpy(dx + (cells[q] - x) + j, &d, sizeof d);
+      }
+    }
+    for (; j < m; ++j) {
+      float best = -std::numeric_limits<float>::infinity(), left = dyp[j];
+      for (std::size_t q = 0; q < n; ++q) best = std::max(best, cells[q][j]);
+      for (std::size_t q = 0; q < n; ++q) {
+        const float v = cells[q][j], taken = v < best ? 0.0f : left;
+        left -= taken;
+        dx[(cells[q] - x) + j] = relu_before_ && !(v > 0.0f) ? 0.0f : 0.0f + taken;
+      }
+    }
   }
 
   // The gradient goes to the first maximum in window order: the maxima found again, then
@@ -126,10 +225,16 @@ class Pool final : public Layer {
   }
 
   Window win_;
+  bool disjoint_, covered_, relu_before_;
 };
 
 }  // namespace
 
-std::unique_ptr<Layer> make_pool(LayerGeometry g) { return std::make_unique<Pool>(std::move(g)); }
+bool pool_fuses_relu_backward(const LayerSpec& pool) { return disjoint_max_pool(pool); }
+
+std::unique_ptr<Layer> make_pool(LayerGeometry g, bool relu_before) {
+  const bool fuse = relu_before && disjoint_max_pool(g.spec);
+  return std::make_unique<Pool>(std::move(g), fuse);
+}
 
 }  // namespace edgefl
