@@ -55,9 +55,12 @@ template <typename V, int MO, int NJ>
   }
   if (full < b) {
     V d[MO];
+#pragma GCC unroll 16
     for (int i = 0; i < MO; ++i) d[i] = load_partial<V>(dyp + i * b + full, b - full);
+#pragma GCC unroll 8
     for (int j = 0; j < NJ; ++j) {
       const V xv = load_partial<V>(xr[j] + full, b - full);
+#pragma GCC unroll 16
       for (int i = 0; i < MO; ++i) acc[i][j] += d[i] * xv;
     }
   }
@@ -118,7 +121,10 @@ void grad_tile(const ConvGradOperands& g, std::size_t o0, std::size_t n0) {
     }
     for (std::size_t ox = hi_all; ox < g.out_w; ++ox) edge(ox);
   }
+  // Every index into acc is a constant once unrolled, so the accumulators stay in registers.
+#pragma GCC unroll 16
   for (int i = 0; i < MO; ++i) {
+#pragma GCC unroll 8
     for (int j = 0; j < NJ; ++j) g.grad[(o0 + i) * columns + n0 + j] = lane_total(acc[i][j]);
   }
 }

@@ -47,7 +47,12 @@ class Pool final : public Layer {
         for (std::size_t ox = 0; ox < k.out_w; ++ox) {
           const float* cells[kMaxCells];
           const std::size_t n = window_cells(oy, ox, a.x, b, cells);
-          max_of_cells(cells, n, a.y + (oy * k.out_w + ox) * c * b, c * b);
+          float* y = a.y + (oy * k.out_w + ox) * c * b;
+          if (n == 4) {
+            max_of_cells<4>(cells, n, y, c * b);
+          } else {
+            max_of_cells<0>(cells, n, y, c * b);
+          }
         }
       }
       return Status();
@@ -78,7 +83,16 @@ class Pool final : public Layer {
         for (std::size_t ox = 0; ox < k.out_w; ++ox) {
           const float* cells[kMaxCells];
           const std::size_t n = window_cells(oy, ox, a.x, b, cells);
-          disjoint_max_backward(cells, n, a.x, a.dy + (oy * k.out_w + ox) * c * b, a.dx, c * b);
+          const float* dyp = a.dy + (oy * k.out_w + ox) * c * b;
+          if (n == 4 && relu_before_) {
+            disjoint_max_backward<4, true>(cells, n, a.x, dyp, a.dx, c * b);
+          } else if (n == 4) {
+            disjoint_max_backward<4, false>(cells, n, a.x, dyp, a.dx, c * b);
+          } else if (relu_before_) {
+            disjoint_max_backward<0, true>(cells, n, a.x, dyp, a.dx, c * b);
+          } else {
+            disjoint_max_backward<0, false>(cells, n, a.x, dyp, a.dx, c * b);
+          }
         }
       }
       return Status();
@@ -119,11 +133,15 @@ class Pool final : public Layer {
     return n;
   }
   // y[j] = the largest of cells[.][j], j < m, as the general path (a running max from -inf).
-  static void max_of_cells(const float* const* cells, std::size_t n, float* y, std::size_t m) {
+  // N: the number of cells when known at compile time (a whole 2x2 window), else 0 and n.
+  template <std::size_t N>
+  static void max_of_cells(const float* const* cells, std::size_t n_cells, float* y, std::size_t m) {
+    const std::size_t n = N != 0 ? N : n_cells;
     const Vec4 lowest = -std::numeric_limits<float>::infinity() + Vec4{};
     std::size_t j = 0;
     for (; j + 4 <= m; j += 4) {
       Vec4 best = lowest;
+#pragma GCC unroll 16
       for (std::size_t q = 0; q < n; ++q) {
         Vec4 v;
         std::memcpy(&v, cells[q] + j, sizeof v);
@@ -140,26 +158,30 @@ class Pool final : public Layer {
   // Windows that share no cell: each cell's gradient is written here once, 0 + what it takes
   // (as the general path's zeroed dx plus its share, so -0 becomes +0 alike), and 0 where the
   // ReLU before would mask it (its output, this layer's input, is not > 0).
-  void disjoint_max_backward(const float* const* cells, std::size_t n, const float* x, const float* dyp, float* dx,
-                             std::size_t m) const {
+  template <std::size_t N, bool Relu>
+  static void disjoint_max_backward(const float* const* cells, std::size_t n_cells, const float* x, const float* dyp,
+                                    float* dx, std::size_t m) {
+    const std::size_t n = N != 0 ? N : n_cells;
     typedef int Vec4i __attribute__((vector_size(16)));
     const Vec4 zero{};
     std::size_t j = 0;
     for (; j + 4 <= m; j += 4) {
       Vec4 best = -std::numeric_limits<float>::infinity() + zero, left;
+#pragma GCC unroll 16
       for (std::size_t q = 0; q < n; ++q) {
         Vec4 v;
         std::memcpy(&v, cells[q] + j, sizeof v);
         best = v > best ? v : best;
       }
       std::memcpy(&left, dyp + j, sizeof left);
+#pragma GCC unroll 16
       for (std::size_t q = 0; q < n; ++q) {
         Vec4 v;
         std::memcpy(&v, cells[q] + j, sizeof v);
         const Vec4 taken = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(left) & (v == best));
         left -= taken;
         Vec4 d = zero + taken;
-        if (relu_before_) d = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(d) & (v > zero));
+        if (Relu) d = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(d) & (v > zero));
         std::memcpy(dx + (cells[q] - x) + j, &d, sizeof d);
       }
     }
@@ -169,7 +191,7 @@ class Pool final : public Layer {
       for (std::size_t q = 0; q < n; ++q) {
         const float v = cells[q][j], taken = v < best ? 0.0f : left;
         left -= taken;
-        dx[(cells[q] - x) + j] = relu_before_ && !(v > 0.0f) ? 0.0f : 0.0f + taken;
+        dx[(cells[q] - x) + j] = Relu && !(v > 0.0f) ? 0.0f : 0.0f + taken;
       }
     }
   }
