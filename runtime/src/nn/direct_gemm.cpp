@@ -38,16 +38,16 @@ void conv_grad_portable(const ConvGradOperands& g, std::size_t begin, std::size_
 }  // namespace
 
 DirectGemm select_direct_gemm(DirectIsa cap) {
-  const DirectGemm portable{gemm_portable, kPortableRows, "portable", conv_grad_portable, kPortableGradFilters,
-                            kPortableGradColumns};
+  const DirectGemm portable{gemm_portable, kPortableRows, kLanes<Vec8>, "portable", conv_grad_portable,
+                            kPortableGradFilters, kPortableGradColumns};
 #if defined(__x86_64__)
   __builtin_cpu_init();
   if (cap == DirectIsa::portable) return portable;
   if (cap == DirectIsa::best && __builtin_cpu_supports("avx512f")) {
-    return {direct_gemm_avx512, kAvx512Rows, "avx512f", conv_grad_avx512, kAvx512GradFilters, kAvx512GradColumns};
+    return {direct_gemm_avx512, kAvx512Rows, kLanes<Vec16>, "avx512f", conv_grad_avx512, kAvx512GradFilters, kAvx512GradColumns};
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    return {direct_gemm_avx2, kAvx2Rows, "avx2+fma", conv_grad_avx2, kAvx2GradFilters, kAvx2GradColumns};
+    return {direct_gemm_avx2, kAvx2Rows, kLanes<Vec8>, "avx2+fma", conv_grad_avx2, kAvx2GradFilters, kAvx2GradColumns};
   }
 #else
   (void)cap;

@@ -37,8 +37,8 @@ using GemmFunction = void (*)(const GemmOperands& g, std::size_t row_begin, std:
 // with x, dy feature-major ([pixel][channel][batch]) and t = ky * kw + kx. Rows of dy and x are
 // read where they are (no window gather, no transpose), padding taps read `zeros`; each output
 // keeps a vector of partial sums (one per lane) in a register over all pixels and is reduced
-// once, in a fixed order. For few filters, where a GEMM over [taps][pixels*batch] x
-// [pixels*batch][filters] would have too few columns for its register tile. The window is
+// once, in a fixed order. For fewer filters than DirectGemm::column_lanes, where a GEMM over
+// [taps][pixels*batch] x [pixels*batch][filters] would run in its scalar column tail. The window is
 // spelled out here (window.hpp's Window) because this header is compiled with -m flags too.
 struct ConvGradOperands {
   std::size_t in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
@@ -58,6 +58,8 @@ struct DirectGemm {
   GemmFunction run = nullptr;
   // Rows of C per register tile: row ranges that are multiples of it run without remainder tiles.
   std::size_t row_tile = 0;
+  // Columns of C per vector: a C narrower than this runs in scalar code.
+  std::size_t column_lanes = 0;
   const char* isa = "";  // "avx512f", "avx2+fma" or "portable"
   ConvGradFunction conv_grad = nullptr;
   // Its register tile: filters x (tap, channel) columns.

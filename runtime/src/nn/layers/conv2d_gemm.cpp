@@ -36,11 +36,6 @@ constexpr std::size_t kGatherTasks = 4;
 // to beat gathering the whole window into one GEMM.
 constexpr std::size_t kRunChannels = 16;
 
-// Filters up to which the weight gradient sums over batch lanes (conv_grad_tiles.hpp): its dW^T
-// GEMM would have this few columns, a fraction of a register tile, and its window gathers and
-// transposes cost as much as the multiply-adds.
-constexpr std::size_t kLaneGradFilters = 16;
-
 // f(ky, kx, count, iy, ix) for each run of in-bounds taps of window (oy, ox) that lie on
 // consecutive input pixels: taps (ky, kx .. kx+count) read input row iy, columns ix .. ix+count.
 template <typename F>
@@ -159,7 +154,10 @@ void Conv2D::input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) con
 void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const {
   const Window& k = win_;
   const std::size_t b = a.batch, t = taps(), pixels = k.out_h * k.out_w;
-  if (filters_ <= kLaneGradFilters) {
+  // Fewer filters than a vector of the GEMM: its dW^T would run in scalar code (and its window
+  // gathers and transposes cost as much as the multiply-adds), so sum over batch lanes instead
+  // (conv_grad_tiles.hpp). From one vector up the GEMM is faster (measured at 16 filters).
+  if (filters_ < gemm.kernel().column_lanes) {
     weight_grad_lanes(gemm, a, scratch);
     return;
   }
