@@ -4,16 +4,11 @@ namespace edgefl {
 
 namespace {
 
-// Multiply-adds below which a GEMM runs on the calling thread: waking the pool costs
-// microseconds, and the conv layers run many small GEMMs (every output is computed the same
-// way either way).
-constexpr double kPoolMinimum = 1 << 18;
-
-// The same for a conv layer's whole pass, which runs many such GEMMs (or the lane kernel's
-// tiles) in one dispatch. Measured with the small CNN on a 2-vCPU EPYC: at 2^21 and above a
-// pass gains from a second thread, below it the pool's wake-up and the wait for the slower
-// share cost more than half the pass.
-constexpr double kPassMinimum = 1 << 21;
+// Multiply-adds below which a dispatch (a GEMM, or a conv layer's pass of many small GEMMs or
+// lane tiles) runs on the calling thread: waking the pool and waiting for the slower share
+// costs microseconds, more than a second thread saves on less (every output is computed the
+// same way either way).
+constexpr double kPoolMinimum = 1 << 22;
 
 }  // namespace
 
@@ -26,13 +21,13 @@ std::size_t PooledGemm::threads() const {
 }
 
 std::size_t PooledGemm::tasks_for(double multiply_adds, std::size_t max_tasks) const {
-  if (multiply_adds < kPassMinimum) return 1;
+  if (threads() == 1 || multiply_adds < kPoolMinimum) return 1;
   return std::max<std::size_t>(1, std::min(threads(), max_tasks));
 }
 
 void PooledGemm::run(const GemmOperands& g) const {
-  const std::size_t threads = this->threads();
-  if (threads == 1 || double(g.rows) * double(g.cols) * double(g.inner) < kPoolMinimum) {
+  const std::size_t threads = tasks_for(double(g.rows) * double(g.cols) * double(g.inner));
+  if (threads == 1) {
     gemm_.run(g, 0, g.rows);
     return;
   }

@@ -162,7 +162,6 @@ void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, fl
     return;
   }
   const std::size_t run = k.channels * b, block = block_pixels(b);
-  const bool pooled = gemm.tasks_for(multiply_adds(b)) > 1;
   float* col = scratch;                            // [taps][n*b]: the block's windows side by side
   float* dy_t = col + t * block * b;               // [n*b][filters]
   float* dw_t = dy_t + block * b * filters_;       // [taps][filters]
@@ -189,13 +188,8 @@ void Conv2D::weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, fl
       }
       transpose(a.dy + p * filters_ * b, dy_t + l * b * filters_, filters_, b);
     }
-    const GemmOperands g{.rows = t, .cols = filters_, .inner = inner, .a = col, .a_row = inner, .a_inner = 1,
-                         .b = dy_t, .ldb = filters_, .c = dw_t, .ldc = filters_, .accumulate = p0 > 0};
-    if (pooled) {
-      gemm.run(g);
-    } else {
-      gemm.kernel().run(g, 0, g.rows);
-    }
+    gemm.run({.rows = t, .cols = filters_, .inner = inner, .a = col, .a_row = inner, .a_inner = 1, .b = dy_t,
+              .ldb = filters_, .c = dw_t, .ldc = filters_, .accumulate = p0 > 0});
   }
   transpose(dw_t, a.param_grads, t, filters_);
 }
