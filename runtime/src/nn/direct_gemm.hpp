@@ -3,7 +3,8 @@
 // of a training step). Register-tiled: MR rows of A broadcast against 16 contiguous columns of B.
 //
 //   C[m][j] = sum_p A(m, p) * B[p][j],   A(m, p) = a[m * a_row + p * a_inner]
-//   (or C[m][j] += that sum when `accumulate`: the conv layers sum products over pixel blocks)
+//   (or C[m][j] += that sum when `accumulate`: the conv layers sum products over pixel blocks;
+//   or bias[m] + that sum, then max(., 0) when `relu`: a conv's forward pass)
 //
 // Strided A covers both W (a_row = K, a_inner = 1) and W^T (a_row = 1, a_inner = K) without a
 // transpose. B and C are row-major with leading dimensions ldb, ldc.
@@ -27,6 +28,12 @@ struct GemmOperands {
   float* c = nullptr;
   std::size_t ldc = 0;
   bool accumulate = false;
+  // Optional. b_rows: B's rows where they are (row p at b_rows[p]; b and ldb unused), so a
+  // conv's window is read in place. bias: C[m][j] = bias[m] + the sum (instead of C's old
+  // value). relu: C = max(C, 0) as it is stored.
+  const float* const* b_rows = nullptr;
+  const float* bias = nullptr;
+  bool relu = false;
 };
 
 // Computes rows [row_begin, row_end) of C.

@@ -31,7 +31,8 @@ namespace {
 // 17 channels (conv2d_gemm.cpp's in-place window runs, cut by padding and by dilation), and 270
 // taps: every GEMM tile shape of its passes, with remainders. The sixth has ReLUs fused into
 // the convs before them and into the disjoint max pools after them (pools that cover their
-// input exactly, and one with a padding cell).
+// input exactly, and one with a padding cell). The seventh's window has 588 rows, more than
+// one forward GEMM reads through its row table (conv2d_gemm.cpp), and no bias.
 const char* const kConvModels[] = {
     "in:9x7x3 conv3x3x5,s2 relu maxpool2 flatten dense7 relu dense4 loss:xent",
     "in:8x8x3 conv3x3x7,d2 relu6 dwconv3x3,s2,valid relu avgpool2,same gap dense3 loss:xent",
@@ -39,6 +40,7 @@ const char* const kConvModels[] = {
     "in:6x5x2 conv3x3x3,valid relu flatten dense1 loss:squared",
     "in:7x6x30 conv3x3x17,s2 relu conv3x3x9,d2 flatten dense3 loss:xent",
     "in:10x10x2 conv3x3x4 relu maxpool2 conv3x3x6,valid relu maxpool2,same flatten dense3 loss:xent",
+    "in:9x9x12 conv7x7x3,s2,nobias relu flatten dense2 loss:xent",
 };
 
 FloatBuffer random_params(const ModelSpec& spec, uint64_t seed) {

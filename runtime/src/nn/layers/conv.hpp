@@ -30,9 +30,7 @@ class Conv2D final : public Layer {
   }
   // Output pixels whose windows one weight-gradient GEMM sums over.
   std::size_t block_pixels(std::size_t batch) const;
-  // The window of output pixel (oy, ox) as col[taps][batch], zeros where it hangs over the edge.
-  void gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t batch, float* col) const;
-  void forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const;
+  void forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* zeros) const;
   void input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) const;
   void weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const;
   void weight_grad_lanes(const PooledGemm& gemm, const LayerBackward& a, float* zeros) const;

@@ -1,18 +1,20 @@
 // Conv2D on the direct GEMM tiles, taps = kh*kw*in_c in the weights' OHWI order:
-//   forward      Y[p][filters][b] = bias + W[filters][taps] col_p[taps][b] per output pixel p,
-//                col_p its window gathered into a scratch (zeros off the edge)
+//   forward      Y[p][filters][b] = relu?(bias + W[filters][taps] X_p[taps][b]) per output
+//                pixel p, X_p its window's rows of X read in place through a table of row
+//                pointers (a row of zeros off the edge): no gather, bias and a following ReLU
+//                applied in the GEMM's registers
 //   input grad   dX[run] += W^T[run taps][filters] dY[p][filters][b] per run of window taps
 //                on consecutive input pixels (a whole undilated window row): those taps are
 //                consecutive rows of dX, updated in place
 //   weight grad  dW^T[taps][filters] += col_P[taps][P*b] dY_P^T[P*b][filters] over blocks of P
-//                pixels, then one transpose into dW (rows of taps tile better than filters)
-// With 16+ input channels the forward pass skips the gather too, one GEMM per run reading X in
-// place. Gathers and transposes move taps*b floats per pixel against filters*taps*b
-// multiply-adds.
-// Threads: the forward pass splits the output pixels (each task its own col), the input
-// gradient the input channels (each thread owns those rows of dX, so the overlapping windows
-// never race), the weight gradient each block's GEMM rows (pooled_gemm.hpp). Each output is
-// computed the same way on any number of threads, so the bits do not depend on it.
+//                pixels, then one transpose into dW (rows of taps tile better than filters);
+//                with fewer filters than a GEMM vector, sums over batch lanes instead
+//                (conv_grad_tiles.hpp), reading X and dY in place
+// Threads: the forward pass splits the output pixels, the input gradient the input channels
+// (each thread owns those rows of dX, so the overlapping windows never race), the weight
+// gradient each block's GEMM rows or the lane kernel's tiles (pooled_gemm.hpp; small passes
+// stay on the calling thread). Each output is computed the same way on any number of threads,
+// so the bits do not depend on it.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -28,13 +30,9 @@ namespace {
 // load and store of dW is amortised, short enough that the block stays in L2.
 constexpr std::size_t kWeightGradInner = 256;
 
-// The forward pass's gathers split the output pixels over at most this many tasks (each needs
-// its own window scratch, which the memory plan counts without knowing the thread count).
-constexpr std::size_t kGatherTasks = 4;
-
-// Input channels from which a window run is long enough a GEMM inner dimension (or row count)
-// to beat gathering the whole window into one GEMM.
-constexpr std::size_t kRunChannels = 16;
+// Window rows one forward GEMM reads through its table of row pointers (on the stack; a larger
+// window takes several GEMMs, each adding to the last).
+constexpr std::size_t kIndirectRows = 512;
 
 // f(ky, kx, count, iy, ix) for each run of in-bounds taps of window (oy, ox) that lie on
 // consecutive input pixels: taps (ky, kx .. kx+count) read input row iy, columns ix .. ix+count.
@@ -65,60 +63,35 @@ std::size_t Conv2D::block_pixels(std::size_t batch) const {
 
 Layer::ScratchFloats Conv2D::scratch_floats() const {
   // Weight gradient: block_pixels(b) * b <= kWeightGradInner + b columns of col and dY^T, and
-  // dW^T. Forward gathers: kGatherTasks windows of b columns. max(x, y + z) <= y + max(x, z).
+  // dW^T; the forward pass and the batch-lane weight gradient need a row of b zeros.
   const std::size_t t = taps(), f = filters_;
-  return {kWeightGradInner * (f + t) + t * f, std::max(kGatherTasks * t, f + t)};
+  return {kWeightGradInner * (f + t) + t * f, f + t};
 }
 
-void Conv2D::gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t b, float* col) const {
+void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* zeros) const {
   const Window& k = win_;
-  const std::size_t run = k.channels * b;  // one input pixel: in_c rows of the batch
-  for (std::size_t ky = 0; ky < k.kh; ++ky) {
-    std::size_t iy = 0;
-    const bool row_in = k.row(oy, ky, iy);
-    for (std::size_t kx = 0; kx < k.kw; ++kx) {
-      float* dst = col + (ky * k.kw + kx) * run;
-      std::size_t ix = 0;
-      if (row_in && k.col(ox, kx, ix)) {
-        std::memcpy(dst, x + (iy * k.in_w + ix) * run, run * sizeof(float));
-      } else {
-        std::fill_n(dst, run, 0.0f);
-      }
-    }
-  }
-}
-
-void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const {
-  const Window& k = win_;
-  const std::size_t b = a.batch, t = taps(), pixels = k.out_h * k.out_w;
+  const std::size_t b = a.batch, t = taps(), c = k.channels, pixels = k.out_h * k.out_w;
   const float* w = a.params + g_.param_offset;
   const float* bias = g_.spec.bias ? w + filters_ * t : nullptr;
   const DirectGemm& kernel = gemm.kernel();
-  const bool gather = k.channels < kRunChannels;
-  const std::size_t tasks = gemm.tasks_for(multiply_adds(b), gather ? kGatherTasks : SIZE_MAX);
-  const std::size_t share = (pixels + tasks - 1) / tasks;
-  gemm.for_each_share(pixels, tasks, [&](std::size_t p0, std::size_t count) {
-    float* col = scratch + p0 / share * t * b;  // this task's own
+  std::fill_n(zeros, b, 0.0f);  // the window rows off the edge
+  gemm.for_each_share(pixels, gemm.tasks_for(multiply_adds(b)), [&](std::size_t p0, std::size_t count) {
+    const float* rows[kIndirectRows];
     for (std::size_t p = p0; p < p0 + count; ++p) {
       const std::size_t oy = p / k.out_w, ox = p % k.out_w;
       float* yp = a.y + p * filters_ * b;
-      for (std::size_t o = 0; o < filters_; ++o) std::fill_n(yp + o * b, b, bias != nullptr ? bias[o] : 0.0f);
-      if (gather) {
-        gather_window(oy, ox, a.x, b, col);
-        kernel.run({.rows = filters_, .cols = b, .inner = t, .a = w, .a_row = t, .a_inner = 1, .b = col, .ldb = b,
-                    .c = yp, .ldc = b, .accumulate = true},
+      // Window rows [r0, r0 + n) per GEMM: the bias in the first, the ReLU in the last.
+      for (std::size_t r0 = 0; r0 < t; r0 += kIndirectRows) {
+        const std::size_t n = std::min(kIndirectRows, t - r0);
+        for (std::size_t r = r0; r < r0 + n; ++r) {
+          const std::size_t tap = r / c, ky = tap / k.kw, kx = tap % k.kw;
+          std::size_t iy = 0, ix = 0;
+          rows[r - r0] = k.row(oy, ky, iy) && k.col(ox, kx, ix) ? a.x + ((iy * k.in_w + ix) * c + r % c) * b : zeros;
+        }
+        kernel.run({.rows = filters_, .cols = b, .inner = n, .a = w + r0, .a_row = t, .a_inner = 1, .c = yp, .ldc = b,
+                    .accumulate = r0 > 0, .b_rows = rows, .bias = r0 == 0 ? bias : nullptr,
+                    .relu = fuse_relu_ && r0 + n == t},
                    0, filters_);
-      } else {
-        for_each_run(k, oy, ox, [&](std::size_t ky, std::size_t kx, std::size_t taps_run, std::size_t iy,
-                                    std::size_t ix) {
-          kernel.run({.rows = filters_, .cols = b, .inner = taps_run * k.channels,
-                      .a = w + (ky * k.kw + kx) * k.channels, .a_row = t, .a_inner = 1,
-                      .b = a.x + (iy * k.in_w + ix) * k.channels * b, .ldb = b, .c = yp, .ldc = b, .accumulate = true},
-                     0, filters_);
-        });
-      }
-      if (fuse_relu_) {  // while the pixel's outputs are in cache
-        for (std::size_t j = 0; j < filters_ * b; ++j) yp[j] = std::max(yp[j], 0.0f);
       }
     }
   });
