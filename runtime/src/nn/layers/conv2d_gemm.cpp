@@ -80,19 +80,28 @@ void Conv2D::forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* 
     for (std::size_t p = p0; p < p0 + count; ++p) {
       const std::size_t oy = p / k.out_w, ox = p % k.out_w;
       float* yp = a.y + p * filters_ * b;
-      // Window rows [r0, r0 + n) per GEMM: the bias in the first, the ReLU in the last.
-      for (std::size_t r0 = 0; r0 < t; r0 += kIndirectRows) {
-        const std::size_t n = std::min(kIndirectRows, t - r0);
-        for (std::size_t r = r0; r < r0 + n; ++r) {
-          const std::size_t tap = r / c, ky = tap / k.kw, kx = tap % k.kw;
-          std::size_t iy = 0, ix = 0;
-          rows[r - r0] = k.row(oy, ky, iy) && k.col(ox, kx, ix) ? a.x + ((iy * k.in_w + ix) * c + r % c) * b : zeros;
-        }
-        kernel.run({.rows = filters_, .cols = b, .inner = n, .a = w + r0, .a_row = t, .a_inner = 1, .c = yp, .ldc = b,
-                    .accumulate = r0 > 0, .b_rows = rows, .bias = r0 == 0 ? bias : nullptr,
-                    .relu = fuse_relu_ && r0 + n == t},
+      // Window rows [r0, r) per GEMM, up to kIndirectRows: the bias in the first, the ReLU in the last.
+      std::size_t r0 = 0, r = 0;
+      auto flush = [&] {
+        kernel.run({.rows = filters_, .cols = b, .inner = r - r0, .a = w + r0, .a_row = t, .a_inner = 1, .c = yp,
+                    .ldc = b, .accumulate = r0 > 0, .b_rows = rows, .bias = r0 == 0 ? bias : nullptr,
+                    .relu = fuse_relu_ && r == t},
                    0, filters_);
+        r0 = r;
+      };
+      for (std::size_t ky = 0; ky < k.kh; ++ky) {
+        std::size_t iy = 0;
+        const bool row_in = k.row(oy, ky, iy);
+        for (std::size_t kx = 0; kx < k.kw; ++kx) {
+          std::size_t ix = 0;
+          const float* pixel = row_in && k.col(ox, kx, ix) ? a.x + (iy * k.in_w + ix) * c * b : nullptr;
+          for (std::size_t i = 0; i < c; ++i, ++r) {
+            if (r - r0 == kIndirectRows) flush();
+            rows[r - r0] = pixel != nullptr ? pixel + i * b : zeros;
+          }
+        }
       }
+      flush();
     }
   });
 }
