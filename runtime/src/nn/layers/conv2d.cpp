@@ -167,11 +167,17 @@ Status Conv2D::backward(const LayerContext& ctx, const LayerBackward& a) {
     weight_grad_loops(a);
   }
   if (g_.spec.bias) {
+    // Each filter's sum in pixel order, 8 filters at a time so their add chains overlap.
+    constexpr std::size_t kFilters = 8;
     const std::size_t pixels = k.out_h * k.out_w;
-    for (std::size_t o = 0; o < filters_; ++o) {
-      LaneSum sum;
-      for (std::size_t p = 0; p < pixels; ++p) sum.add(a.dy + (p * filters_ + o) * b, b);
-      a.param_grads[filters_ * taps + o] = sum.total();
+    for (std::size_t o0 = 0; o0 < filters_; o0 += kFilters) {
+      const std::size_t n = std::min(kFilters, filters_ - o0);
+      LaneSum sums[kFilters];
+      for (std::size_t p = 0; p < pixels; ++p) {
+        const float* dyp = a.dy + (p * filters_ + o0) * b;
+        for (std::size_t o = 0; o < n; ++o) sums[o].add(dyp + o * b, b);
+      }
+      for (std::size_t o = 0; o < n; ++o) a.param_grads[filters_ * taps + o0 + o] = sums[o].total();
     }
   }
   if (a.sink != nullptr) a.sink->ready(g_.param_offset, g_.param_offset + g_.param_count);
