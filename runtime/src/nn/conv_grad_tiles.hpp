@@ -7,10 +7,10 @@
 // at a time, and MO x NJ multiply-adds go into accumulators that stay in registers for the
 // whole pass. Lane l of an accumulator sums samples s = l (mod lanes) over pixels in order;
 // the lanes are added up once at the end, in order, so a tile's result does not depend on
-// which thread runs it.
+// which thread runs it. Nothing from the standard library is called here (see
+// direct_gemm_tiles.hpp).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -80,13 +80,14 @@ void grad_tile(const ConvGradOperands& g, std::size_t o0, std::size_t n0) {
     ky[j] = t / g.kw;
     const std::size_t shift = kx * g.dw;  // ix = ox * sw + shift - pad_left
     lo[j] = shift >= g.pad_left ? 0 : (g.pad_left - shift + g.sw - 1) / g.sw;
-    hi[j] = shift >= g.pad_left + g.in_w ? 0 : std::min(g.out_w, (g.pad_left + g.in_w - shift + g.sw - 1) / g.sw);
-    hi[j] = std::max(hi[j], lo[j]);
+    hi[j] = shift >= g.pad_left + g.in_w ? 0 : (g.pad_left + g.in_w - shift + g.sw - 1) / g.sw;
+    hi[j] = hi[j] < g.out_w ? hi[j] : g.out_w;
+    hi[j] = hi[j] > lo[j] ? hi[j] : lo[j];
     column_offset[j] = (std::ptrdiff_t(shift) - std::ptrdiff_t(g.pad_left)) * std::ptrdiff_t(pixel);
-    lo_all = std::max(lo_all, lo[j]);
-    hi_all = std::min(hi_all, hi[j]);
+    lo_all = lo[j] > lo_all ? lo[j] : lo_all;
+    hi_all = hi[j] < hi_all ? hi[j] : hi_all;
   }
-  hi_all = std::max(hi_all, lo_all);
+  hi_all = hi_all > lo_all ? hi_all : lo_all;
   const std::size_t step = g.sw * pixel;
   V acc[MO][NJ] = {};
   for (std::size_t oy = 0; oy < g.out_h; ++oy) {
@@ -153,8 +154,8 @@ void conv_grad_rows(const ConvGradOperands& g, std::size_t begin, std::size_t en
   const std::size_t columns = g.kh * g.kw * g.channels, column_tiles = (columns + NJ - 1) / NJ;
   for (std::size_t tile = begin; tile < end; ++tile) {
     const std::size_t o0 = tile / column_tiles * MO, n0 = tile % column_tiles * NJ;
-    grad_tile_any<V, MO, NJ>(g, o0, n0, std::min<std::size_t>(MO, g.filters - o0),
-                             std::min<std::size_t>(NJ, columns - n0));
+    const std::size_t filters = g.filters - o0, rest = columns - n0;
+    grad_tile_any<V, MO, NJ>(g, o0, n0, filters < MO ? filters : MO, rest < NJ ? rest : NJ);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "direct_gemm.hpp"
 
 #include "conv_grad_tiles.hpp"
+#include "pool_tiles.hpp"
 #include "edgefl/nn/compute.hpp"
 
 namespace edgefl {
@@ -12,6 +13,12 @@ void direct_gemm_avx2(const GemmOperands& g, std::size_t begin, std::size_t end)
 void direct_gemm_avx512(const GemmOperands& g, std::size_t begin, std::size_t end);
 void conv_grad_avx2(const ConvGradOperands& g, std::size_t begin, std::size_t end);
 void conv_grad_avx512(const ConvGradOperands& g, std::size_t begin, std::size_t end);
+void max_pool_avx2(const float* const* cells, std::size_t n, float* y, std::size_t m);
+void max_pool_avx512(const float* const* cells, std::size_t n, float* y, std::size_t m);
+void max_pool_backward_avx2(const float* const* cells, std::size_t n, const float* x, const float* dy, float* dx,
+                            std::size_t m, bool relu);
+void max_pool_backward_avx512(const float* const* cells, std::size_t n, const float* x, const float* dy, float* dx,
+                              std::size_t m, bool relu);
 #endif
 
 namespace {
@@ -38,16 +45,20 @@ void conv_grad_portable(const ConvGradOperands& g, std::size_t begin, std::size_
 }  // namespace
 
 DirectGemm select_direct_gemm(DirectIsa cap) {
-  const DirectGemm portable{gemm_portable, kPortableRows, kLanes<Vec8>, "portable", conv_grad_portable,
-                            kPortableGradFilters, kPortableGradColumns};
+  const DirectGemm portable{gemm_portable,        kPortableRows,         kLanes<Vec8>,
+                            "portable",           conv_grad_portable,    kPortableGradFilters,
+                            kPortableGradColumns, max_pool_cells<Vec8>, max_pool_cells_backward<Vec8>};
 #if defined(__x86_64__)
   __builtin_cpu_init();
   if (cap == DirectIsa::portable) return portable;
   if (cap == DirectIsa::best && __builtin_cpu_supports("avx512f")) {
-    return {direct_gemm_avx512, kAvx512Rows, kLanes<Vec16>, "avx512f", conv_grad_avx512, kAvx512GradFilters, kAvx512GradColumns};
+    return {direct_gemm_avx512, kAvx512Rows,        kLanes<Vec16>,      "avx512f",
+            conv_grad_avx512,   kAvx512GradFilters, kAvx512GradColumns, max_pool_avx512,
+            max_pool_backward_avx512};
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    return {direct_gemm_avx2, kAvx2Rows, kLanes<Vec8>, "avx2+fma", conv_grad_avx2, kAvx2GradFilters, kAvx2GradColumns};
+    return {direct_gemm_avx2, kAvx2Rows,        kLanes<Vec8>,      "avx2+fma",   conv_grad_avx2,
+            kAvx2GradFilters, kAvx2GradColumns, max_pool_avx2, max_pool_backward_avx2};
   }
 #else
   (void)cap;

@@ -60,6 +60,11 @@ struct ConvGradOperands {
 // Computes the outputs of register tiles [tile_begin, tile_end) (conv_grad_tiles(): how many).
 using ConvGradFunction = void (*)(const ConvGradOperands& g, std::size_t tile_begin, std::size_t tile_end);
 
+// A max pool's disjoint windows (pool_tiles.hpp): one window of n cells of m floats each.
+using MaxPoolFunction = void (*)(const float* const* cells, std::size_t n, float* y, std::size_t m);
+using MaxPoolBackwardFunction = void (*)(const float* const* cells, std::size_t n, const float* x, const float* dy,
+                                         float* dx, std::size_t m, bool relu);
+
 // One kernel of direct_gemm: AVX-512, AVX2+FMA or portable vector code.
 struct DirectGemm {
   GemmFunction run = nullptr;
@@ -71,6 +76,8 @@ struct DirectGemm {
   ConvGradFunction conv_grad = nullptr;
   // Its register tile: filters x (tap, channel) columns.
   std::size_t grad_filters = 0, grad_columns = 0;
+  MaxPoolFunction max_pool = nullptr;
+  MaxPoolBackwardFunction max_pool_backward = nullptr;
 
   std::size_t conv_grad_tiles(const ConvGradOperands& g) const {
     return (g.filters + grad_filters - 1) / grad_filters *

@@ -4,7 +4,6 @@
 // unit, so each ISA needs its own unit, and the unnamed namespace keeps the instantiations apart.
 #pragma once
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -120,7 +119,9 @@ template <int MR, bool Indirect>
                                                std::size_t width) {
   float acc[MR][16] = {};
   if (g.bias != nullptr) {
-    for (int i = 0; i < MR; ++i) std::fill_n(acc[i], width, g.bias[m0 + i]);
+    for (int i = 0; i < MR; ++i) {
+      for (std::size_t j = 0; j < width; ++j) acc[i][j] = g.bias[m0 + i];
+    }
   } else if (g.accumulate) {
     for (int i = 0; i < MR; ++i) std::memcpy(acc[i], g.c + (m0 + i) * g.ldc + j0, width * sizeof(float));
   }

@@ -4,11 +4,15 @@
 // storing where it was. When its windows do not overlap (stride >= kernel, as in maxpool2),
 // both passes take a window's cells side by side, and the backward pass writes each input
 // cell's gradient once instead of zeroing dx and adding; after a ReLU it also applies the
-// ReLU's backward mask (make_layers then skips that ReLU's backward pass).
+// ReLU's backward mask (make_layers then skips that ReLU's backward pass). Those passes run on
+// the direct kernels' vectors of this CPU where the backend has them (pool_tiles.hpp).
 #include <algorithm>
 #include <cstring>
 #include <limits>
 
+#include "../dense_kernels.hpp"
+#include "../pool_tiles.hpp"
+#include "../pooled_gemm.hpp"
 #include "batch_loops.hpp"
 #include "layers.hpp"
 #include "window.hpp"
@@ -19,6 +23,13 @@ namespace {
 
 // Cells of a window that the disjoint max-pool path keeps pointers to.
 constexpr std::size_t kMaxCells = 16;
+
+// The direct kernels of this CPU (wider vectors than pool_tiles.hpp's 4 lanes here), when the
+// backend has them.
+const DirectGemm* direct_kernel(const LayerContext& ctx) {
+  const PooledGemm* gemm = ctx.kernels != nullptr ? ctx.kernels->conv_gemm() : nullptr;
+  return gemm != nullptr ? &gemm->kernel() : nullptr;
+}
 
 bool disjoint_max_pool(const LayerSpec& l) {
   return l.kind == LayerKind::max_pool2d && l.stride_h >= l.kernel_h && l.stride_w >= l.kernel_w &&
@@ -38,21 +49,18 @@ class Pool final : public Layer {
                win_.out_w * win_.sw == win_.in_w && win_.sh == win_.kh && win_.sw == win_.kw;
   }
 
-  Status forward(const LayerContext&, const LayerForward& a) override {
+  Status forward(const LayerContext& ctx, const LayerForward& a) override {
     const Window& k = win_;
     const std::size_t b = a.batch, c = k.channels;
     const bool max = g_.spec.kind == LayerKind::max_pool2d;
     if (disjoint_) {
+      const DirectGemm* fast = direct_kernel(ctx);
+      const MaxPoolFunction pool = fast != nullptr ? fast->max_pool : max_pool_cells<Vec4>;
       for (std::size_t oy = 0; oy < k.out_h; ++oy) {
         for (std::size_t ox = 0; ox < k.out_w; ++ox) {
           const float* cells[kMaxCells];
           const std::size_t n = window_cells(oy, ox, a.x, b, cells);
-          float* y = a.y + (oy * k.out_w + ox) * c * b;
-          if (n == 4) {
-            max_of_cells<4>(cells, n, y, c * b);
-          } else {
-            max_of_cells<0>(cells, n, y, c * b);
-          }
+          pool(cells, n, a.y + (oy * k.out_w + ox) * c * b, c * b);
         }
       }
       return Status();
@@ -73,26 +81,19 @@ class Pool final : public Layer {
     return Status();
   }
 
-  Status backward(const LayerContext&, const LayerBackward& a) override {
+  Status backward(const LayerContext& ctx, const LayerBackward& a) override {
     if (a.dx == nullptr) return Status();
     const Window& k = win_;
     const std::size_t b = a.batch, c = k.channels;
     if (disjoint_) {
+      const DirectGemm* fast = direct_kernel(ctx);
+      const MaxPoolBackwardFunction pool = fast != nullptr ? fast->max_pool_backward : max_pool_cells_backward<Vec4>;
       if (!covered_) std::fill_n(a.dx, g_.in.size() * b, 0.0f);
       for (std::size_t oy = 0; oy < k.out_h; ++oy) {
         for (std::size_t ox = 0; ox < k.out_w; ++ox) {
           const float* cells[kMaxCells];
           const std::size_t n = window_cells(oy, ox, a.x, b, cells);
-          const float* dyp = a.dy + (oy * k.out_w + ox) * c * b;
-          if (n == 4 && relu_before_) {
-            disjoint_max_backward<4, true>(cells, n, a.x, dyp, a.dx, c * b);
-          } else if (n == 4) {
-            disjoint_max_backward<4, false>(cells, n, a.x, dyp, a.dx, c * b);
-          } else if (relu_before_) {
-            disjoint_max_backward<0, true>(cells, n, a.x, dyp, a.dx, c * b);
-          } else {
-            disjoint_max_backward<0, false>(cells, n, a.x, dyp, a.dx, c * b);
-          }
+          pool(cells, n, a.x, a.dy + (oy * k.out_w + ox) * c * b, a.dx, c * b, relu_before_);
         }
       }
       return Status();
@@ -132,70 +133,6 @@ class Pool final : public Layer {
     for_each_cell(oy, ox, [&](const float* xq) { cells[n++] = xq; }, x, b);
     return n;
   }
-  // y[j] = the largest of cells[.][j], j < m, as the general path (a running max from -inf).
-  // N: the number of cells when known at compile time (a whole 2x2 window), else 0 and n.
-  template <std::size_t N>
-  static void max_of_cells(const float* const* cells, std::size_t n_cells, float* y, std::size_t m) {
-    const std::size_t n = N != 0 ? N : n_cells;
-    const Vec4 lowest = -std::numeric_limits<float>::infinity() + Vec4{};
-    std::size_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-      Vec4 best = lowest;
-#pragma GCC unroll 16
-      for (std::size_t q = 0; q < n; ++q) {
-        Vec4 v;
-        std::memcpy(&v, cells[q] + j, sizeof v);
-        best = v > best ? v : best;
-      }
-      std::memcpy(y + j, &best, sizeof best);
-    }
-    for (; j < m; ++j) {
-      float best = -std::numeric_limits<float>::infinity();
-      for (std::size_t q = 0; q < n; ++q) best = std::max(best, cells[q][j]);
-      y[j] = best;
-    }
-  }
-  // Windows that share no cell: each cell's gradient is written here once, 0 + what it takes
-  // (as the general path's zeroed dx plus its share, so -0 becomes +0 alike), and 0 where the
-  // ReLU before would mask it (its output, this layer's input, is not > 0).
-  template <std::size_t N, bool Relu>
-  static void disjoint_max_backward(const float* const* cells, std::size_t n_cells, const float* x, const float* dyp,
-                                    float* dx, std::size_t m) {
-    const std::size_t n = N != 0 ? N : n_cells;
-    typedef int Vec4i __attribute__((vector_size(16)));
-    const Vec4 zero{};
-    std::size_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-      Vec4 best = -std::numeric_limits<float>::infinity() + zero, left;
-#pragma GCC unroll 16
-      for (std::size_t q = 0; q < n; ++q) {
-        Vec4 v;
-        std::memcpy(&v, cells[q] + j, sizeof v);
-        best = v > best ? v : best;
-      }
-      std::memcpy(&left, dyp + j, sizeof left);
-#pragma GCC unroll 16
-      for (std::size_t q = 0; q < n; ++q) {
-        Vec4 v;
-        std::memcpy(&v, cells[q] + j, sizeof v);
-        const Vec4 taken = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(left) & (v == best));
-        left -= taken;
-        Vec4 d = zero + taken;
-        if (Relu) d = reinterpret_cast<Vec4>(reinterpret_cast<Vec4i>(d) & (v > zero));
-        std::memcpy(dx + (cells[q] - x) + j, &d, sizeof d);
-      }
-    }
-    for (; j < m; ++j) {
-      float best = -std::numeric_limits<float>::infinity(), left = dyp[j];
-      for (std::size_t q = 0; q < n; ++q) best = std::max(best, cells[q][j]);
-      for (std::size_t q = 0; q < n; ++q) {
-        const float v = cells[q][j], taken = v < best ? 0.0f : left;
-        left -= taken;
-        dx[(cells[q] - x) + j] = Relu && !(v > 0.0f) ? 0.0f : 0.0f + taken;
-      }
-    }
-  }
-
   // The gradient goes to the first maximum in window order: the maxima found again, then
   // handed out cell by cell, 64 values of the [c][batch] block at a time.
   void max_backward(std::size_t oy, std::size_t ox, const LayerBackward& a, const float* dyp) const {
