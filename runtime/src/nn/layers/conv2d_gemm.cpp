@@ -16,7 +16,6 @@
 // stay on the calling thread). Each output is computed the same way on any number of threads,
 // so the bits do not depend on it.
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 
 #include "../transpose.hpp"
