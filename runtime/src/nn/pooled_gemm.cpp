@@ -5,9 +5,11 @@ namespace edgefl {
 namespace {
 
 // Multiply-adds below which a dispatch (a GEMM, or a conv layer's pass of many small GEMMs or
-// lane tiles) runs on the calling thread: waking the pool and waiting for the slower share
-// costs microseconds, more than a second thread saves on less (every output is computed the
-// same way either way).
+// lane tiles) runs on the calling thread (every output is computed the same way either way).
+// Waking the pool and waiting for its slower share costs microseconds on idle cores, and a
+// whole scheduler slice when another process holds one; 2^22 is about 60 us of work on one
+// AVX-512 core, so a second thread saves tens of microseconds where it is used, and the small
+// CNN's step at batch 32 dispatches twice instead of about 30 times (docs/compute.md).
 constexpr double kPoolMinimum = 1 << 22;
 
 }  // namespace
