@@ -39,7 +39,9 @@ Status DirectKernels::weight_grad(const float* dyt, const float* xt, float* dw, 
   transpose(xt, x_scratch_.data(), k, b);
   const GemmOperands g{.rows = n, .cols = k, .inner = b, .a = dyt, .a_row = b, .a_inner = 1,
                        .b = x_scratch_.data(), .ldb = k, .c = dw, .ldc = k};
-  for_each_tile(gemm_.pool(), n, panel_rows(gemm_.kernel().row_tile, k), [&](std::size_t begin, std::size_t count) {
+  // Panels on the pool's threads only when the whole GEMM is worth sharing.
+  pthreadpool_t pool = gemm_.tasks_for(double(n) * double(k) * double(b)) > 1 ? gemm_.pool() : nullptr;
+  for_each_tile(pool, n, panel_rows(gemm_.kernel().row_tile, k), [&](std::size_t begin, std::size_t count) {
     gemm_.kernel().run(g, begin, begin + count);
     if (sink != nullptr) sink->rows_ready(begin, begin + count);
   });

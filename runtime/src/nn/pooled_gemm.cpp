@@ -4,10 +4,13 @@ namespace edgefl {
 
 namespace {
 
-// Multiply-adds below which a GEMM runs on the calling thread: waking the pool costs
-// microseconds, and the conv layers run many small GEMMs (every output is computed the same
-// way either way).
-constexpr double kPoolMinimum = 1 << 18;
+// Multiply-adds below which a dispatch (a GEMM, or a conv layer's pass of many small GEMMs or
+// lane tiles) runs on the calling thread (every output is computed the same way either way).
+// Waking the pool and waiting for its slower share costs microseconds on idle cores, and a
+// whole scheduler slice when another process holds one; 2^22 is about 60 us of work on one
+// AVX-512 core, so a second thread saves tens of microseconds where it is used, and the small
+// CNN's step at batch 32 dispatches twice instead of about 30 times (docs/compute.md).
+constexpr double kPoolMinimum = 1 << 22;
 
 }  // namespace
 
@@ -19,9 +22,14 @@ std::size_t PooledGemm::threads() const {
 #endif
 }
 
+std::size_t PooledGemm::tasks_for(double multiply_adds, std::size_t max_tasks) const {
+  if (threads() == 1 || multiply_adds < kPoolMinimum) return 1;
+  return std::max<std::size_t>(1, std::min(threads(), max_tasks));
+}
+
 void PooledGemm::run(const GemmOperands& g) const {
-  const std::size_t threads = this->threads();
-  if (threads == 1 || double(g.rows) * double(g.cols) * double(g.inner) < kPoolMinimum) {
+  const std::size_t threads = tasks_for(double(g.rows) * double(g.cols) * double(g.inner));
+  if (threads == 1) {
     gemm_.run(g, 0, g.rows);
     return;
   }

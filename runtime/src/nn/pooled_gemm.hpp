@@ -1,10 +1,13 @@
 // direct_gemm on a pthreadpool, shared by the Dense kernels and the conv layers: C's rows are
 // split into whole register tiles, one share per thread. Every element of C is computed the same
-// way on any number of threads, so results do not depend on it.
+// way on any number of threads, so results do not depend on it. Work too small to share (a
+// GEMM or a layer's pass of fewer multiply-adds than a threshold) stays on the calling thread:
+// waking the pool costs microseconds, more than a small layer's pass gains from a second core.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 #ifdef EDGEFL_HAVE_XNNPACK
 #include <pthreadpool.h>
@@ -41,6 +44,20 @@ class PooledGemm {
   pthreadpool_t pool() const { return pool_; }
   std::size_t threads() const;
   const DirectGemm& kernel() const { return gemm_; }
+
+  // How many shares a pass of `multiply_adds` is split into: 1 below the pass threshold, else
+  // one per thread, at most max_tasks.
+  std::size_t tasks_for(double multiply_adds, std::size_t max_tasks = SIZE_MAX) const;
+  // task(begin, count) over [0, range) in `tasks` shares of ceil(range / tasks); on the pool's
+  // threads when there are several, else here, once.
+  template <typename Task>
+  void for_each_share(std::size_t range, std::size_t tasks, const Task& task) const {
+    if (tasks <= 1 || range <= 1) {
+      if (range > 0) task(0, range);
+      return;
+    }
+    for_each_tile(pool_, range, (range + tasks - 1) / tasks, task);
+  }
 
  private:
   pthreadpool_t pool_;

@@ -29,13 +29,18 @@ namespace {
 // Odd shapes: stride 2 with same and valid padding, dilation 2, 3/5/7 channels, depthwise,
 // pools with a remainder, conv1d; every layer kind between them. The last has convs on 30 and
 // 17 channels (conv2d_gemm.cpp's in-place window runs, cut by padding and by dilation), and 270
-// taps: every GEMM tile shape of its passes, with remainders.
+// taps: every GEMM tile shape of its passes, with remainders. The sixth has ReLUs fused into
+// the convs before them and into the disjoint max pools after them (pools that cover their
+// input exactly, and one with a padding cell). The seventh's window has 588 rows, more than
+// one forward GEMM reads through its row table (conv2d_gemm.cpp), and no bias.
 const char* const kConvModels[] = {
     "in:9x7x3 conv3x3x5,s2 relu maxpool2 flatten dense7 relu dense4 loss:xent",
     "in:8x8x3 conv3x3x7,d2 relu6 dwconv3x3,s2,valid relu avgpool2,same gap dense3 loss:xent",
     "in:1x19x5 conv1d5x7,s2 relu conv1d3x3,valid flatten dense1,nobias loss:logistic",
     "in:6x5x2 conv3x3x3,valid relu flatten dense1 loss:squared",
     "in:7x6x30 conv3x3x17,s2 relu conv3x3x9,d2 flatten dense3 loss:xent",
+    "in:10x10x2 conv3x3x4 relu maxpool2 conv3x3x6,valid relu maxpool2,same flatten dense3 loss:xent",
+    "in:9x9x12 conv7x7x3,s2,nobias relu flatten dense2 loss:xent",
 };
 
 FloatBuffer random_params(const ModelSpec& spec, uint64_t seed) {
@@ -140,9 +145,14 @@ TEST_CASE("conv models: XNNPACK and direct agree with reference over 10 SGD step
 
 TEST_CASE("conv models: the direct conv path gives the same bits on 1 and 2 threads") {
   // Enough filters and taps that every GEMM's rows split over both threads; the input gradient
-  // splits channels of whole window runs (undilated) and of single taps (dilated).
+  // splits channels of whole window runs (undilated) and of single taps (dilated). Small passes
+  // stay on the calling thread (pooled_gemm.cpp); the third model's larger passes at batch 32
+  // are shared: the forward pass and the input gradient of conv2 and conv3, the weight
+  // gradient's GEMM blocks (conv2) and its batch-lane tiles (conv3, 7 filters: fewer than a
+  // vector of any ISA's GEMM).
   const char* const models[] = {"in:10x9x3 conv5x5x32,s2 relu conv3x3x20 relu conv3x3x6,d2 flatten dense5 loss:xent",
-                                kConvModels[4]};
+                                kConvModels[4],
+                                "in:6x6x8 conv3x3x32 relu conv3x3x64 relu conv3x3x7 relu maxpool2 flatten dense5 loss:xent"};
   for (const char* text : models) {
     auto spec = ModelSpec::parse(text);
     REQUIRE(spec.ok());

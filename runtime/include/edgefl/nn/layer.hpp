@@ -115,8 +115,10 @@ class Layer {
   LayerGeometry g_;
 };
 
-// The layers of a validated spec, in order. A Dense layer directly followed by a ReLU applies
-// the ReLU in its own output loop (the ReLU layer's forward then does nothing).
+// The layers of a validated spec, in order. A Dense or Conv2D layer directly followed by a ReLU
+// applies the ReLU in its own output loop (the ReLU layer's forward then does nothing), and a
+// max pool with disjoint windows directly after a ReLU applies the ReLU's backward mask as it
+// writes its input gradient (the ReLU layer's backward then does nothing).
 std::vector<std::unique_ptr<Layer>> make_layers(const ModelSpec& spec);
 
 }  // namespace edgefl

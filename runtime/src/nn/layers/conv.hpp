@@ -15,7 +15,7 @@ namespace edgefl {
 
 class Conv2D final : public Layer {
  public:
-  explicit Conv2D(LayerGeometry g);
+  Conv2D(LayerGeometry g, bool fuse_relu);
   Status forward(const LayerContext& ctx, const LayerForward& a) override;
   Status backward(const LayerContext& ctx, const LayerBackward& a) override;
   void sample_gradient(std::size_t tensor, const float* x, const float* dy, std::size_t batch, std::size_t s,
@@ -24,17 +24,21 @@ class Conv2D final : public Layer {
 
  private:
   std::size_t taps() const { return win_.kh * win_.kw * win_.channels; }
+  // Of one pass (forward, input or weight gradient), whole windows counted.
+  double multiply_adds(std::size_t batch) const {
+    return double(filters_) * double(taps()) * double(win_.out_h * win_.out_w) * double(batch);
+  }
   // Output pixels whose windows one weight-gradient GEMM sums over.
   std::size_t block_pixels(std::size_t batch) const;
-  // The window of output pixel (oy, ox) as col[taps][batch], zeros where it hangs over the edge.
-  void gather_window(std::size_t oy, std::size_t ox, const float* x, std::size_t batch, float* col) const;
-  void forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* scratch) const;
+  void forward_gemm(const PooledGemm& gemm, const LayerForward& a, float* zeros) const;
   void input_grad_gemm(const PooledGemm& gemm, const LayerBackward& a) const;
   void weight_grad_gemm(const PooledGemm& gemm, const LayerBackward& a, float* scratch) const;
+  void weight_grad_lanes(const PooledGemm& gemm, const LayerBackward& a, float* zeros) const;
   void weight_grad_loops(const LayerBackward& a) const;
 
   Window win_;
   std::size_t filters_;
+  bool fuse_relu_;  // the ReLU after this layer is applied here (make_layers)
 };
 
 class DepthwiseConv2D final : public Layer {

@@ -6,7 +6,8 @@
 
 namespace edgefl {
 
-Conv2D::Conv2D(LayerGeometry g) : Layer(std::move(g)), win_(Window::of(g_)), filters_(g_.spec.units) {}
+Conv2D::Conv2D(LayerGeometry g, bool fuse_relu)
+    : Layer(std::move(g)), win_(Window::of(g_)), filters_(g_.spec.units), fuse_relu_(fuse_relu) {}
 
 namespace {
 
@@ -118,6 +119,9 @@ Status Conv2D::forward(const LayerContext& ctx, const LayerForward& a) {
   std::size_t s0 = 0;
   for (; s0 + kChunk <= b; s0 += kChunk) forward_chunk<true>(win_, filters_, w, bias, a.x, a.y, b, s0, kChunk);
   if (s0 < b) forward_chunk<false>(win_, filters_, w, bias, a.x, a.y, b, s0, b - s0);
+  if (fuse_relu_) {
+    for (std::size_t j = 0; j < g_.out.size() * b; ++j) a.y[j] = std::max(a.y[j], 0.0f);
+  }
   return Status();
 }
 
@@ -163,17 +167,25 @@ Status Conv2D::backward(const LayerContext& ctx, const LayerBackward& a) {
     weight_grad_loops(a);
   }
   if (g_.spec.bias) {
+    // Each filter's sum in pixel order, 8 filters at a time so their add chains overlap.
+    constexpr std::size_t kFilters = 8;
     const std::size_t pixels = k.out_h * k.out_w;
-    for (std::size_t o = 0; o < filters_; ++o) {
-      LaneSum sum;
-      for (std::size_t p = 0; p < pixels; ++p) sum.add(a.dy + (p * filters_ + o) * b, b);
-      a.param_grads[filters_ * taps + o] = sum.total();
+    for (std::size_t o0 = 0; o0 < filters_; o0 += kFilters) {
+      const std::size_t n = std::min(kFilters, filters_ - o0);
+      LaneSum sums[kFilters];
+      for (std::size_t p = 0; p < pixels; ++p) {
+        const float* dyp = a.dy + (p * filters_ + o0) * b;
+        for (std::size_t o = 0; o < n; ++o) sums[o].add(dyp + o * b, b);
+      }
+      for (std::size_t o = 0; o < n; ++o) a.param_grads[filters_ * taps + o0 + o] = sums[o].total();
     }
   }
   if (a.sink != nullptr) a.sink->ready(g_.param_offset, g_.param_offset + g_.param_count);
   return Status();
 }
 
-std::unique_ptr<Layer> make_conv2d(LayerGeometry g) { return std::make_unique<Conv2D>(std::move(g)); }
+std::unique_ptr<Layer> make_conv2d(LayerGeometry g, bool fuse_relu) {
+  return std::make_unique<Conv2D>(std::move(g), fuse_relu);
+}
 
 }  // namespace edgefl

@@ -9,14 +9,15 @@ namespace {
 
 class Elementwise final : public Layer {
  public:
-  Elementwise(LayerGeometry g, bool fused) : Layer(std::move(g)), fused_(fused) {}
+  Elementwise(LayerGeometry g, bool fused_forward, bool fused_backward)
+      : Layer(std::move(g)), fused_forward_(fused_forward), fused_backward_(fused_backward) {}
 
   bool in_place() const override { return true; }
 
   Status forward(const LayerContext&, const LayerForward& a) override {
     const std::size_t n = g_.in.size() * a.batch;
     float* y = a.y;
-    if (g_.spec.kind == LayerKind::relu && !fused_) {
+    if (g_.spec.kind == LayerKind::relu && !fused_forward_) {
       for (std::size_t j = 0; j < n; ++j) y[j] = std::max(y[j], 0.0f);
     } else if (g_.spec.kind == LayerKind::relu6) {
       for (std::size_t j = 0; j < n; ++j) y[j] = std::min(std::max(y[j], 0.0f), 6.0f);
@@ -26,7 +27,7 @@ class Elementwise final : public Layer {
 
   // From the output: relu(z) > 0 exactly when z > 0, and 0 < relu6(z) < 6 when 0 < z < 6.
   Status backward(const LayerContext&, const LayerBackward& a) override {
-    if (a.dx == nullptr) return Status();
+    if (a.dx == nullptr || fused_backward_) return Status();
     const std::size_t n = g_.in.size() * a.batch;
     const float* y = a.y;
     float* dx = a.dx;
@@ -39,13 +40,13 @@ class Elementwise final : public Layer {
   }
 
  private:
-  bool fused_;
+  bool fused_forward_, fused_backward_;
 };
 
 }  // namespace
 
-std::unique_ptr<Layer> make_elementwise(LayerGeometry g, bool fused) {
-  return std::make_unique<Elementwise>(std::move(g), fused);
+std::unique_ptr<Layer> make_elementwise(LayerGeometry g, bool fused_forward, bool fused_backward) {
+  return std::make_unique<Elementwise>(std::move(g), fused_forward, fused_backward);
 }
 
 }  // namespace edgefl

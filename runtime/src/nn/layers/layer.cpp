@@ -23,13 +23,15 @@ std::vector<std::unique_ptr<Layer>> make_layers(const ModelSpec& spec) {
   for (std::size_t i = 0; i < geometry.size(); ++i) {
     const LayerKind kind = geometry[i].spec.kind;
     const bool relu_follows = i + 1 < geometry.size() && geometry[i + 1].spec.kind == LayerKind::relu;
-    const bool after_dense = i > 0 && geometry[i - 1].spec.kind == LayerKind::dense;
+    const LayerKind before = i > 0 ? geometry[i - 1].spec.kind : kind;
+    const bool after_gemm = i > 0 && (before == LayerKind::dense || before == LayerKind::conv2d);
+    const bool pool_follows = i + 1 < geometry.size() && pool_fuses_relu_backward(geometry[i + 1].spec);
     switch (kind) {
       case LayerKind::dense:
         layers.push_back(make_dense(std::move(geometry[i]), relu_follows));
         break;
       case LayerKind::conv2d:
-        layers.push_back(make_conv2d(std::move(geometry[i])));
+        layers.push_back(make_conv2d(std::move(geometry[i]), relu_follows));
         break;
       case LayerKind::depthwise_conv2d:
         layers.push_back(make_depthwise_conv2d(std::move(geometry[i])));
@@ -37,14 +39,14 @@ std::vector<std::unique_ptr<Layer>> make_layers(const ModelSpec& spec) {
       case LayerKind::max_pool2d:
       case LayerKind::avg_pool2d:
       case LayerKind::global_avg_pool:
-        layers.push_back(make_pool(std::move(geometry[i])));
+        layers.push_back(make_pool(std::move(geometry[i]), i > 0 && before == LayerKind::relu));
         break;
       case LayerKind::relu:
-        layers.push_back(make_elementwise(std::move(geometry[i]), after_dense));
+        layers.push_back(make_elementwise(std::move(geometry[i]), after_gemm, pool_follows));
         break;
       case LayerKind::relu6:
       case LayerKind::flatten:
-        layers.push_back(make_elementwise(std::move(geometry[i]), false));
+        layers.push_back(make_elementwise(std::move(geometry[i]), false, false));
         break;
       case LayerKind::dropout:
         layers.push_back(make_dropout(std::move(geometry[i]), i));
