@@ -118,6 +118,10 @@ class Coordinator {
   // Folds verified update values into the state. An error refuses the update (nothing changed).
   virtual Status fold(const std::string& device_id, const Update& update, std::span<const float> values,
                       const Admission& admission) = 0;
+  // Folds a relay's exact partial sum (Update.partial_sum) into the state. Only rounds can:
+  // the default refuses, naming the strategy.
+  virtual Status fold_partial_sum(const std::string& device_id, const Update& update,
+                                  const Admission& admission);
   // After the update is durable (live) or replayed from the log.
   virtual Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
                               bool replaying) = 0;

@@ -47,6 +47,13 @@ Status RoundCoordinator::fold(const std::string&, const Update& update, std::spa
   return round_mean().add(values, update.sample_count);
 }
 
+Status RoundCoordinator::fold_partial_sum(const std::string&, const Update& update,
+                                          const Admission&) {
+  // The relay summed whole deltas exactly as this mean would have: adding the sums is exact.
+  const PartialSum& sum = update.partial_sum;
+  return round_mean().add_sum(sum.high, sum.low, sum.update_count, sum.total_weight);
+}
+
 ExactMean& RoundCoordinator::round_mean() {
   return is_gradient_round(config_, open_round_number()) ? gradient_mean_ : mean_;
 }

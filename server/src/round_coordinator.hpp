@@ -34,6 +34,8 @@ class RoundCoordinator final : public Coordinator {
   Admission admit(const Update& update) const override;
   Status fold(const std::string& device_id, const Update& update, std::span<const float> values,
               const Admission& admission) override;
+  Status fold_partial_sum(const std::string& device_id, const Update& update,
+                          const Admission& admission) override;
   Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
                       bool replaying) override;
   Status on_joined(ServerChannel& channel, DeviceRecord& device) override;

@@ -224,6 +224,20 @@ Result<Message> read(const fb::Update& in, const DecodeLimits& limits) {
   EDGEFL_ASSIGN(u.payload, proto_detail::read_tensor(in.payload(), limits, "update.payload"));
   u.run_id = in.run_id();
   u.base_hash = in.base_hash();
+  if (const fb::PartialSum* p = in.partial_sum()) {
+    // A partial sum has one entry per parameter: bounded like a tensor, not like a short list.
+    DecodeLimits sum_limits = limits;
+    sum_limits.max_list_entries = limits.max_parameters;
+    EDGEFL_ASSIGN(u.partial_sum.high,
+                  (read_list<int64_t>(p->high(), "update.partial_sum.high", sum_limits)));
+    EDGEFL_ASSIGN(u.partial_sum.low,
+                  (read_list<uint64_t>(p->low(), "update.partial_sum.low", sum_limits)));
+    u.partial_sum.total_weight = p->total_weight();
+    u.partial_sum.update_count = p->update_count();
+    if (u.partial_sum.update_count == 0) {
+      return Status(StatusCode::out_of_range, "update.partial_sum.update_count must be >= 1");
+    }
+  }
   return Message(std::move(u));
 }
 
