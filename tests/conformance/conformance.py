@@ -302,6 +302,9 @@ def case_rejects(args):
         expect_reject(c, update(14, base_hash=task["base_hash"] ^ 1), "stale", 14, "an update on another model")
         expect_reject(c, update(15, base_version=5), "stale", 15, "a base version that is not current")
         expect_reject(c, update(16, samples=101), "out_of_range", 16, "more samples than the Join declared")
+        wide = [0] * (task["params"].size + 1)
+        expect_reject(c, update(17, partial_sum=(wide, wide, 100, 1)), "shape_mismatch", 17,
+                      "a partial sum (1.7) of P+1 parameters")
 
         c.send(wire.reject("internal", "a device's Reject is only logged"))
         c.send(wire.heartbeat(2, 0))
