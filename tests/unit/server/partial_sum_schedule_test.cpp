@@ -79,6 +79,42 @@ TEST_CASE("partial sums: two relays of three devices give the flat model of six,
   CHECK(std::memcmp(tiered.data(), flat.data(), flat.size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("partial sums: a server killed after logging one relay's sum resumes to the flat model") {
+  const std::vector<float> flat = flat_model();
+  MemoryServer server;
+  server::ServerConfig config = MemoryServer::config();
+  config.min_devices = 2;
+  REQUIRE(server.start(config).ok());
+  MemoryDevice first(server.net, "relay-a");
+  MemoryDevice second(server.net, "relay-b");
+  first.join();
+  second.join();
+  server.deliver();
+  const Update logged = relay_update(first.tasks().at(0), 0);
+  const Task second_task = second.tasks().at(0);
+  first.send(logged);
+  server.deliver();
+  REQUIRE(first.take<Ack>().size() == 1);  // durable in the write-ahead log
+  server.coordinator.reset();              // killed: the open round lives only in the log
+  config.resume = true;
+  REQUIRE(server.start(config).ok());
+  for (MemoryDevice* relay : {&first, &second}) {
+    relay->reconnect();
+    relay->join();
+  }
+  server.deliver();
+  first.send(logged);  // its Ack may have been lost: the resend must not count twice
+  second.send(relay_update(second_task, 3));
+  server.deliver();
+  std::vector<Ack> acks = first.take<Ack>();
+  REQUIRE(acks.size() == 1);
+  CHECK(acks[0].status == AckStatus::duplicate);
+  REQUIRE(server.coordinator->rounds_closed() == 1);
+  const std::span<const float> tiered = server.coordinator->global();
+  REQUIRE(tiered.size() == flat.size());
+  CHECK(std::memcmp(tiered.data(), flat.data(), flat.size() * sizeof(float)) == 0);
+}
+
 TEST_CASE("partial sums: an asynchronous strategy refuses one, naming the strategy") {
   MemoryServer server;
   server::ServerConfig config = MemoryServer::config("fedasync");
