@@ -25,7 +25,8 @@ Words add_words(int64_t high, uint64_t low, int64_t add_high, uint64_t add_low) 
   const auto a = static_cast<uint64_t>(high);
   const auto b = static_cast<uint64_t>(add_high);
   const uint64_t new_high = a + b + carry;
-  return Words{static_cast<int64_t>(new_high), new_low, (((a ^ new_high) & (b ^ new_high)) >> 63) != 0};
+  return Words{static_cast<int64_t>(new_high), new_low,
+               (((a ^ new_high) & (b ^ new_high)) >> 63) != 0};
 }
 
 }  // namespace
@@ -79,7 +80,7 @@ Status ExactMean::add(std::span<const float> delta, uint64_t samples) {
 }
 
 Status ExactMean::add_sum(std::span<const int64_t> high, std::span<const uint64_t> low,
-                         uint64_t update_count, uint64_t total_weight) {
+                          uint64_t update_count, uint64_t total_weight) {
   if (high.size() != high_.size() || low.size() != low_.size()) {
     return Status(StatusCode::shape_mismatch, "partial sum has " + std::to_string(high.size()) +
                                                   " high and " + std::to_string(low.size()) +

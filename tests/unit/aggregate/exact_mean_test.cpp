@@ -120,9 +120,10 @@ TEST_CASE("exact mean: folding partial sums of groups gives the flat sum bit for
   for (std::size_t i = 3; i < 6; ++i) REQUIRE(second.add(updates[i], samples[i]).ok());
   ExactMean upstream(size);
   for (const ExactMean* relay : {&second, &first}) {
-    REQUIRE(upstream.add_sum(relay->high_words(), relay->low_words(), relay->count(),
-                             relay->total_weight())
-                .ok());
+    REQUIRE(
+        upstream
+            .add_sum(relay->high_words(), relay->low_words(), relay->count(), relay->total_weight())
+            .ok());
   }
   CHECK(upstream.count() == flat.count());
   CHECK(upstream.total_weight() == flat.total_weight());
@@ -134,7 +135,8 @@ TEST_CASE("exact mean: folding partial sums of groups gives the flat sum bit for
   CHECK(std::memcmp(flat_mean.data(), tiered_mean.data(), size * sizeof(float)) == 0);
 }
 
-TEST_CASE("exact mean: a partial sum beyond capacity or of the wrong shape is refused, sum unchanged") {
+TEST_CASE(
+    "exact mean: a partial sum beyond capacity or of the wrong shape is refused, sum unchanged") {
   ExactMean mean(2);
   REQUIRE(mean.add(std::vector<float>{1.0f, -1.0f}, 1).ok());
   const std::vector<int64_t> near_top = {int64_t{1} << 62, 0};

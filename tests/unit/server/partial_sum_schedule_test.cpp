@@ -12,8 +12,8 @@ namespace {
 
 // Mixed magnitudes: a float sum of these depends on the order, the exact sum does not.
 const std::vector<std::vector<float>> kDeltas{
-    {0.1f, -0.2f, 3e-8f, 1024.5f},      {-7e-3f, 0.25f, 1e-30f, -0.3f}, {5.5f, 1e-9f, -2e-4f, 0.7f},
-    {-0.125f, 3.3f, 6e-6f, -1e-12f},    {1e-5f, -9.0f, 0.01f, 2.0f},     {0.3f, 0.3f, -0.3f, 1e-20f}};
+    {0.1f, -0.2f, 3e-8f, 1024.5f},   {-7e-3f, 0.25f, 1e-30f, -0.3f}, {5.5f, 1e-9f, -2e-4f, 0.7f},
+    {-0.125f, 3.3f, 6e-6f, -1e-12f}, {1e-5f, -9.0f, 0.01f, 2.0f},    {0.3f, 0.3f, -0.3f, 1e-20f}};
 const std::vector<uint64_t> kSamples{10, 20, 30, 5, 15, 17};
 
 std::vector<float> flat_model() {
@@ -27,7 +27,8 @@ std::vector<float> flat_model() {
     devices.back()->join();
   }
   server.deliver();
-  for (std::size_t i = 0; i < 6; ++i) devices[i]->answer(devices[i]->tasks().at(0), kDeltas[i], kSamples[i]);
+  for (std::size_t i = 0; i < 6; ++i)
+    devices[i]->answer(devices[i]->tasks().at(0), kDeltas[i], kSamples[i]);
   server.deliver();
   REQUIRE(server.coordinator->history().size() == 1);
   return {server.coordinator->global().begin(), server.coordinator->global().end()};

@@ -147,10 +147,10 @@ struct UpdateMetrics {
 // weighted deltas (ExactMean::Sum per parameter) and its total weight. Adding sums is exact and
 // order-free, so the upstream's mean is bit for bit the one it would compute from the devices.
 struct PartialSum {
-  std::vector<int64_t> high;          // per parameter, signed high words (units of 2^-6)
-  std::vector<uint64_t> low;          // per parameter, low words (units of 2^-70)
+  std::vector<int64_t> high;  // per parameter, signed high words (units of 2^-6)
+  std::vector<uint64_t> low;  // per parameter, low words (units of 2^-70)
   uint64_t total_weight = 0;
-  uint64_t update_count = 0;          // device updates folded; 0: no partial sum
+  uint64_t update_count = 0;  // device updates folded; 0: no partial sum
   bool present() const { return update_count != 0; }
   bool operator==(const PartialSum&) const = default;
 };
