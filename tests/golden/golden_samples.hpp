@@ -194,11 +194,17 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
     // A relay's partial sum of three updates: negative, zero, a carry into the high word.
     Update partial = sample_update(105, TensorView{}, version);
     partial.sample_count = 1800;
+    partial.metrics.partial_updates = 1;  // one device's steps were cut by the deadline
     partial.partial_sum = PartialSum{.high = {-3, 0, 1ll << 40, 17},
                                      .low = {0x8000000000000000ull, 0, 5, ~0ull},
                                      .total_weight = 1800,
                                      .update_count = 3};
     s->messages.emplace_back("update_partial_sum", partial);
+    Join relay_join = join;
+    relay_join.device_id = "relay-site-b";
+    relay_join.peer_endpoint.clear();
+    relay_join.relay = true;
+    s->messages.emplace_back("join_relay", relay_join);
   }
 
   s->checkpoint.round = 4;

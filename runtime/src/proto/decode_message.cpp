@@ -37,6 +37,7 @@ Result<Message> read(const fb::Join& in, const DecodeLimits& limits) {
   c.dataset_bytes = caps->dataset_bytes();
   c.process_bytes = caps->process_bytes();
   EDGEFL_ASSIGN(join.peer_endpoint, read_string(in.peer_endpoint(), "join.peer_endpoint", limits));
+  join.relay = in.relay();
   return Message(std::move(join));
 }
 
@@ -220,6 +221,7 @@ Result<Message> read(const fb::Update& in, const DecodeLimits& limits) {
     u.metrics.steps = m->steps();
     EDGEFL_ASSIGN(u.metrics.batch_sizes,
                   (read_list<uint32_t>(m->batch_sizes(), "update.metrics.batch_sizes", limits)));
+    u.metrics.partial_updates = m->partial_updates();
   }
   EDGEFL_ASSIGN(u.payload, proto_detail::read_tensor(in.payload(), limits, "update.payload"));
   u.run_id = in.run_id();

@@ -30,7 +30,7 @@ Offset<void> write(FlatBufferBuilder& b, const Join& join) {
                                            c.process_bytes);
   const auto device_id = b.CreateString(join.device_id);
   const auto peer_endpoint = join.peer_endpoint.empty() ? 0 : b.CreateString(join.peer_endpoint);
-  return fb::CreateJoin(b, device_id, caps, join.boot_counter, peer_endpoint).Union();
+  return fb::CreateJoin(b, device_id, caps, join.boot_counter, peer_endpoint, join.relay).Union();
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
@@ -135,7 +135,8 @@ Offset<void> write(FlatBufferBuilder& b, const PeerReport& r) {
 Offset<void> write(FlatBufferBuilder& b, const Update& u) {
   const auto payload = proto_detail::write_tensor(b, u.payload);
   const auto batch_sizes = b.CreateVector(u.metrics.batch_sizes);
-  const auto metrics = fb::CreateMetrics(b, u.metrics.train_loss, u.metrics.steps, batch_sizes);
+  const auto metrics = fb::CreateMetrics(b, u.metrics.train_loss, u.metrics.steps, batch_sizes,
+                                           u.metrics.partial_updates);
   Offset<fb::PartialSum> partial = 0;
   if (u.partial_sum.present()) {
     const PartialSum& p = u.partial_sum;

@@ -115,21 +115,26 @@ TEST_CASE(
   CHECK(std::holds_alternative<PeerReport>(new_samples->messages[added + 3].second));
 }
 
-TEST_CASE("golden buffers: the v1.7 samples equal v1.6 and add a partial-sum update") {
+TEST_CASE("golden buffers: the v1.7 samples equal v1.6 and add a partial-sum update and a relay's Join") {
   auto old_samples = golden::make_samples(0x0106), new_samples = golden::make_samples(0x0107);
-  REQUIRE(new_samples->messages.size() == old_samples->messages.size() + 1);
+  REQUIRE(new_samples->messages.size() == old_samples->messages.size() + 2);
   for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
     CAPTURE(old_samples->messages[i].first);
     CHECK(golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second));
   }
-  const auto* partial = std::get_if<Update>(&new_samples->messages.back().second);
+  const std::size_t added = old_samples->messages.size();
+  const auto* partial = std::get_if<Update>(&new_samples->messages[added].second);
   REQUIRE(partial != nullptr);
   CHECK(partial->partial_sum.present());
+  CHECK(partial->metrics.partial_updates == 1);
+  const auto* relay = std::get_if<Join>(&new_samples->messages[added + 1].second);
+  REQUIRE(relay != nullptr);
+  CHECK(relay->relay);
 }
 
 TEST_CASE("golden buffers: a partial-sum update cannot be encoded for a 1.6 peer") {
   auto samples = golden::make_samples(0x0107);
-  const Message& partial = samples->messages.back().second;
+  const Message& partial = samples->messages[golden::make_samples(0x0106)->messages.size()].second;
   REQUIRE(std::holds_alternative<Update>(partial));
   Result<std::vector<uint8_t>> old_bytes = encode_message(partial, 0x0106);
   REQUIRE_FALSE(old_bytes.ok());

@@ -53,6 +53,7 @@ struct Join {
   Capabilities capabilities;
   uint64_t boot_counter = 0;          // increments on every device process start
   std::string peer_endpoint;          // 1.6: its peer socket as neighbours dial it (dpsgd); empty: none
+  bool relay = false;                 // 1.7: a relay aggregator (sends partial sums)
   bool operator==(const Join&) const = default;
 };
 
@@ -140,6 +141,7 @@ struct UpdateMetrics {
   float train_loss = 0.0f;
   uint32_t steps = 0;
   std::vector<uint32_t> batch_sizes;  // batch size trajectory
+  uint32_t partial_updates = 0;       // 1.7: updates cut short by the Task's deadline (a relay: summed)
   bool operator==(const UpdateMetrics&) const = default;
 };
 
