@@ -363,7 +363,7 @@ Status validate_server_config(const ServerConfig& c) {
     return invalid("train.trainable_layers freezes layers, which synchronous gradient rounds (strategy ddp, "
                    "palsgd.warmup_steps) do not support");
   }
-  if (c.data != "none") {
+  if (c.data != "none" && c.upstream.empty()) {  // a relay evaluates nothing
     Result<DataSource> source = DataSource::parse(c.data, c.data_dir);
     if (!source) return source.status();
     EDGEFL_RETURN_IF_ERROR(source->check_spec(*spec));
