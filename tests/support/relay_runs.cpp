@@ -53,14 +53,19 @@ struct DeviceSlice {
   }
 };
 
+// staggered: the devices of a slice answer some tens of milliseconds apart (slowed boards), so
+// seeded kill points land inside rounds, not only between them. Timing only: the models match.
 std::unique_ptr<DeviceSlice> start_devices(const std::string& root, uint32_t total, uint32_t first, uint32_t end,
-                                           uint32_t rounds, const std::string& endpoint) {
+                                           uint32_t rounds, const std::string& endpoint, bool staggered) {
   auto slice = std::make_unique<DeviceSlice>();
   for (uint32_t i = first; i < end; ++i) slice->taps.push_back(std::make_unique<LinkTap>());
   sim::SimulationOptions options = blobs_cluster(root, total, rounds);
   options.external_endpoint = endpoint;
   options.first_device = first;
   options.end_device = end;
+  if (staggered) {
+    options.configure_device = [](uint32_t index, device::DeviceConfig& config) { config.slowdown = 1 + 150 * (index % 3); };
+  }
   options.wrap = [s = slice.get(), first](uint32_t index, std::unique_ptr<DeviceChannel> link) {
     return s->taps[index - first]->wrap(std::move(link));
   };
@@ -88,7 +93,7 @@ RelayRun run_flat(uint32_t devices, uint32_t rounds) {
   std::string endpoint = "tcp://127.0.0.1:*";
   auto server = start_server(upstream_server_args(rounds, devices, endpoint, state, false), dir.file("upstream.log"),
                              &endpoint);
-  auto slice = start_devices(dir.path(), devices, 0, devices, rounds, endpoint);
+  auto slice = start_devices(dir.path(), devices, 0, devices, rounds, endpoint, false);
   const int exit_code = server->wait(60s);
   REQUIRE_MESSAGE(exit_code == 0, "edgefl-server exit ", exit_code, "; see ", server->log_path());
   RelayRun run;
@@ -115,7 +120,8 @@ RelayRun run_tiered(const TierPlan& plan) {
                                   dir.file("relay-" + std::to_string(r) + ".log"), &endpoint));
     relay_endpoints.push_back(endpoint);
     slices.push_back(start_devices(dir.file("devices-" + std::to_string(r)), devices, r * plan.devices_per_relay,
-                                   (r + 1) * plan.devices_per_relay, plan.rounds, endpoint));
+                                   (r + 1) * plan.devices_per_relay, plan.rounds, endpoint,
+                                   plan.victim != Victim::none || plan.staggered));
   }
 
   RelayRun run;

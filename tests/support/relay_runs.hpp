@@ -26,6 +26,7 @@ struct TierPlan {
   Victim victim = Victim::none;  // SIGKILLed `kills` times (the relay: the first one)
   uint32_t kills = 0;
   uint64_t seed = 1;             // where the kills land
+  bool staggered = false;        // devices answer tens of ms apart (always with a victim)
 };
 
 struct RelayRun {

@@ -25,7 +25,7 @@ void check_rounds(const RelayRun& run, uint32_t rounds) {
 }  // namespace
 
 TEST_CASE("relay fault: a relay SIGKILLed at seeded points and resumed ends at the uninterrupted tiered model") {
-  const RelayRun clean = run_tiered({.rounds = 4});
+  const RelayRun clean = run_tiered({.rounds = 4, .staggered = true});
   REQUIRE(clean.params.size() > 0);
   for (uint64_t seed : {21u, 22u}) {
     CAPTURE(seed);
@@ -37,7 +37,7 @@ TEST_CASE("relay fault: a relay SIGKILLed at seeded points and resumed ends at t
 }
 
 TEST_CASE("relay fault: the upstream SIGKILLed at seeded points and resumed ends at the uninterrupted tiered model") {
-  const RelayRun clean = run_tiered({.rounds = 4});
+  const RelayRun clean = run_tiered({.rounds = 4, .staggered = true});
   REQUIRE(clean.params.size() > 0);
   for (uint64_t seed : {31u, 32u}) {
     CAPTURE(seed);
