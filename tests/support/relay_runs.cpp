@@ -28,9 +28,7 @@ std::vector<std::string> upstream_server_args(uint32_t rounds, uint32_t min_devi
   return args;
 }
 
-namespace {
-
-std::vector<std::string> relay_args(const std::string& upstream, const std::string& id, uint32_t devices,
+std::vector<std::string> relay_server_args(const std::string& upstream, const std::string& id, uint32_t devices,
                                     const std::string& endpoint, const std::string& state_dir, bool resume) {
   std::vector<std::string> args = {
       "--upstream", upstream, "--upstream-id", id, "--model", "mlp:16-32-4:relu",
@@ -39,6 +37,8 @@ std::vector<std::string> relay_args(const std::string& upstream, const std::stri
   if (resume) args.push_back("--resume");
   return args;
 }
+
+namespace {
 
 // In-process devices [first, end) of `total` (the same ids, data and seeds in every layout),
 // linked to `endpoint`; their acknowledgements are counted.
@@ -115,7 +115,7 @@ RelayRun run_tiered(const TierPlan& plan) {
   for (uint32_t r = 0; r < plan.relays; ++r) {
     std::string endpoint = "tcp://127.0.0.1:*";
     relay_states.push_back(dir.file("relay-" + std::to_string(r)));
-    relays.push_back(start_server(relay_args(upstream_endpoint, "relay-" + std::to_string(r), plan.devices_per_relay,
+    relays.push_back(start_server(relay_server_args(upstream_endpoint, "relay-" + std::to_string(r), plan.devices_per_relay,
                                              endpoint, relay_states.back(), false),
                                   dir.file("relay-" + std::to_string(r) + ".log"), &endpoint));
     relay_endpoints.push_back(endpoint);
@@ -138,7 +138,7 @@ RelayRun run_tiered(const TierPlan& plan) {
     victim.kill();
     ++run.kills;
     if (plan.victim == Victim::relay) {
-      relays[0] = start_server(relay_args(upstream_endpoint, "relay-0", plan.devices_per_relay, relay_endpoints[0],
+      relays[0] = start_server(relay_server_args(upstream_endpoint, "relay-0", plan.devices_per_relay, relay_endpoints[0],
                                           relay_states[0], true),
                                dir.file("relay-0.log"), nullptr);
     } else {

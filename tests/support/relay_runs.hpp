@@ -43,4 +43,8 @@ RelayRun run_tiered(const TierPlan& plan);
 std::vector<std::string> upstream_server_args(uint32_t rounds, uint32_t min_devices, const std::string& endpoint,
                                               const std::string& state_dir, bool resume);
 
+// A relay's flags: `id` upstream, waiting for `devices` of its own.
+std::vector<std::string> relay_server_args(const std::string& upstream, const std::string& id, uint32_t devices,
+                                           const std::string& endpoint, const std::string& state_dir, bool resume);
+
 }  // namespace edgefl::testing

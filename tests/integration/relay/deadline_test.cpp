@@ -45,3 +45,44 @@ TEST_CASE("deadline: a slowed device stops its local steps at the Task's deadlin
     CHECK(std::stod(wall->second) < 2.0);
   }
 }
+
+TEST_CASE("deadline: a relay closes its round before the upstream's deadline and sends what its devices sent") {
+  TempDir dir;
+  const std::string upstream_state = dir.file("upstream"), relay_state = dir.file("relay");
+  std::vector<std::string> args = upstream_server_args(2, 1, "tcp://127.0.0.1:*", upstream_state, false);
+  for (std::string& arg : args) {
+    if (arg == "30") arg = "2";  // --round-deadline-s: the relay must close by 1.8 s (a tenth less)
+  }
+  args.insert(args.end(), {"--train-local-steps", "400"});
+  ChildProcess upstream(EDGEFL_SERVER_BINARY, args, dir.file("upstream.log"));
+  const std::string upstream_endpoint = upstream.wait_endpoint(20s);
+  REQUIRE(!upstream_endpoint.empty());
+  ChildProcess relay(EDGEFL_SERVER_BINARY,
+                     relay_server_args(upstream_endpoint, "relay-a", 3, "tcp://127.0.0.1:*", relay_state, false),
+                     dir.file("relay.log"));
+  const std::string relay_endpoint = relay.wait_endpoint(20s);
+  REQUIRE(!relay_endpoint.empty());
+
+  sim::SimulationOptions options = blobs_cluster(dir.path(), 3, 2);
+  options.external_endpoint = relay_endpoint;
+  options.configure_device = [](uint32_t index, device::DeviceConfig& config) {
+    if (index != 0) return;
+    config.slowdown = 2000;
+    config.deadline_reserve = 0;  // trains up to the deadline itself: too late for the relay
+  };
+  auto devices = sim::Simulation::start(options);
+  REQUIRE(devices.ok());
+  REQUIRE(upstream.wait(60s) == 0);
+
+  const std::vector<JsonFields> rounds = read_json_lines(upstream_state + "/metrics.jsonl");
+  REQUIRE(rounds.size() == 2);
+  for (const JsonFields& line : rounds) {
+    // The relay's sum arrived in time, without the device that kept training to the deadline.
+    CHECK(json_int(line, "answered") == 1);
+    CHECK(json_int(line, "late") == 0);
+    CHECK(json_int(line, "device_updates") == 2);
+    auto wall = line.find("wall_s");
+    REQUIRE(wall != line.end());
+    CHECK(std::stod(wall->second) < 2.0);
+  }
+}
