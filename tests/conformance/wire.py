@@ -55,7 +55,7 @@ def f32_tensor(builder, values):
 
 
 def join(device_id, boot_counter, sample_count, codecs=(CODEC_F32,), memory_budget=0,
-         version=VERSION, peer_endpoint=None):
+         version=VERSION, peer_endpoint=None, relay=False):
     b = flatbuffers.Builder(256)
     peer = b.CreateString(peer_endpoint) if peer_endpoint is not None else None
     arch = b.CreateString("x86_64")
@@ -82,6 +82,8 @@ def join(device_id, boot_counter, sample_count, codecs=(CODEC_F32,), memory_budg
     Join.AddBootCounter(b, boot_counter)
     if peer is not None:
         Join.AddPeerEndpoint(b, peer)
+    if relay:
+        Join.AddRelay(b, True)  # 1.7: a relay aggregator (§15)
     return _finish(b, Message.Message.Join, Join.End(b), version)
 
 
