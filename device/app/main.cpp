@@ -16,9 +16,9 @@
 
 #include "agent.hpp"
 #include "device_status.hpp"
+#include "edgefl/base/timing.hpp"
 #include "edgefl/net/curve.hpp"
 #include "edgefl/net/net_context.hpp"
-#include "edgefl/base/timing.hpp"
 #include "edgefl/net/zmq_transport.hpp"
 #include "upstream_link.hpp"
 
@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
     if (!parsed) return fail(parsed.status().with_context("EDGEFL_DIRECT_ISA"), 2);
     config->direct_isa = *parsed;
   }
-  Result<DeviceSecurity> security = device::load_upstream_security(config->secret_key_file, config->server_key_file);
+  Result<DeviceSecurity> security =
+      device::load_upstream_security(config->secret_key_file, config->server_key_file);
   if (!security) return fail(security.status(), 2);
   auto log = [quiet = config->quiet](const std::string& line) {
     if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());

@@ -6,10 +6,10 @@
 
 #include <unistd.h>
 
-#include "edgefl/store/atomic_file.hpp"
-#include "upstream_link.hpp"
-#include "edgefl/train/memory_plan.hpp"
 #include "edgefl/base/rng.hpp"
+#include "edgefl/store/atomic_file.hpp"
+#include "edgefl/train/memory_plan.hpp"
+#include "upstream_link.hpp"
 
 namespace edgefl::device {
 

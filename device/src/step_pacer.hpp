@@ -37,7 +37,8 @@ class StepPacer {
   void pace() {
     const Clock::time_point now = Clock::now();
     if (slowdown_ > 1.0) {
-      Clock::time_point until = now + std::chrono::duration_cast<Clock::duration>((now - mark_) * (slowdown_ - 1.0));
+      Clock::time_point until =
+          now + std::chrono::duration_cast<Clock::duration>((now - mark_) * (slowdown_ - 1.0));
       if (stop_at_) until = std::min(until, *stop_at_);
       if (until > now) (void)stop_->wait_for(until - now);
     }

@@ -94,7 +94,8 @@ Result<std::unique_ptr<LocalTaskTrainer>> LocalTaskTrainer::create(const LocalTr
   return std::unique_ptr<LocalTaskTrainer>(new LocalTaskTrainer(options));
 }
 
-TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> message, StopSignal& stop) {
+TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> message,
+                                       StopSignal& stop) {
   const auto started = std::chrono::steady_clock::now();
   TrainingResult result;
   result.task_id = task_id;
@@ -258,8 +259,8 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   std::optional<StepPacer::Clock::time_point> stop_at;
   if (task.config.deadline_ms > 0) {
     stop_at = started + std::chrono::duration_cast<StepPacer::Clock::duration>(
-                            std::chrono::duration<double, std::milli>(task.config.deadline_ms *
-                                                                      (1.0 - options_.deadline_reserve)));
+                            std::chrono::duration<double, std::milli>(
+                                task.config.deadline_ms * (1.0 - options_.deadline_reserve)));
   }
   StepPacer pacer(options_.slowdown, stop_at, stop);
   config.keep_going = [&pacer] { return pacer.keep_going(); };
@@ -312,7 +313,8 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   result.update_message = std::move(*bytes);
   result.train_loss = metrics->mean_loss;
   result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started - pacer.waited()).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started - pacer.waited())
+          .count();
   return result;
 }
 

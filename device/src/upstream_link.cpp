@@ -29,8 +29,8 @@ Result<DeviceSecurity> load_upstream_security(const std::string& secret_key_file
   return security;
 }
 
-ChannelFactory upstream_channel_factory(NetContext& context, std::string endpoint, SocketPolicy policy,
-                                        DeviceSecurity security) {
+ChannelFactory upstream_channel_factory(NetContext& context, std::string endpoint,
+                                        SocketPolicy policy, DeviceSecurity security) {
   return [&context, endpoint = std::move(endpoint), policy,
           security = std::move(security)]() -> Result<std::unique_ptr<DeviceChannel>> {
     Result<std::unique_ptr<DeviceTransport>> transport =

@@ -22,7 +22,7 @@ Result<DeviceSecurity> load_upstream_security(const std::string& secret_key_file
                                               const std::string& server_key_file);
 
 // Each call connects a new DeviceTransport; `context` outlives the factory.
-ChannelFactory upstream_channel_factory(NetContext& context, std::string endpoint, SocketPolicy policy,
-                                        DeviceSecurity security);
+ChannelFactory upstream_channel_factory(NetContext& context, std::string endpoint,
+                                        SocketPolicy policy, DeviceSecurity security);
 
 }  // namespace edgefl::device

@@ -16,13 +16,13 @@
 #include "coordinator.hpp"
 #include "edgefl/base/open_file_limit.hpp"
 #include "edgefl/base/timing.hpp"
-#include "predict_command.hpp"
 #include "edgefl/net/curve.hpp"
 #include "edgefl/net/net_context.hpp"
 #include "edgefl/net/zap_authenticator.hpp"
 #include "edgefl/net/zmq_transport.hpp"
 #include "edgefl/store/atomic_file.hpp"
 #include "model_export.hpp"
+#include "predict_command.hpp"
 #include "relay_process.hpp"
 #include "serve_loop.hpp"
 #include "server_config.hpp"
@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
   // A relay links upstream on a thread of its own (relay_process.hpp) once its state is recovered.
   std::unique_ptr<server::RelayProcess> relay;
   if (!config->upstream.empty()) {
-    Result<std::unique_ptr<server::RelayProcess>> created = server::RelayProcess::create(*config, **context, log);
+    Result<std::unique_ptr<server::RelayProcess>> created =
+        server::RelayProcess::create(*config, **context, log);
     if (!created) return fail(created.status(), 2);
     relay = std::move(*created);
   }
@@ -152,7 +153,8 @@ int main(int argc, char** argv) {
   if (!served.ok()) return fail(served, 1);
   if (relay) {
     Status upstream = relay->stop();
-    if (!upstream.ok() && upstream.code() != StatusCode::cancelled) return fail(upstream.with_context("upstream"), 1);
+    if (!upstream.ok() && upstream.code() != StatusCode::cancelled)
+      return fail(upstream.with_context("upstream"), 1);
   }
   if (stop_requested.load()) {
     std::fprintf(stderr, "edgefl-server: stopped; continue with --resume\n");

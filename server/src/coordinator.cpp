@@ -8,10 +8,10 @@
 
 #include "async_coordinator.hpp"
 #include "dpsgd_coordinator.hpp"
-#include "edgefl/nn/model.hpp"
-#include "model_weights.hpp"
 #include "edgefl/base/rng.hpp"
+#include "edgefl/nn/model.hpp"
 #include "gradient_step.hpp"
+#include "model_weights.hpp"
 #include "relay_coordinator.hpp"
 #include "round_coordinator.hpp"
 
@@ -69,7 +69,8 @@ Coordinator::Coordinator(const ServerConfig& config, LogSink log, TimeSource& cl
 Coordinator::~Coordinator() = default;
 
 Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& config, FileSystem& fs,
-                                                         LogSink log, TimeSource& clock, RelayUplink* uplink) {
+                                                         LogSink log, TimeSource& clock,
+                                                         RelayUplink* uplink) {
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   Result<ModelSpec> spec = ModelSpec::parse(config.model);
   if (!spec) return spec.status();
@@ -110,8 +111,9 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
   }
   if (!config.upstream.empty()) {
     if (uplink == nullptr) return make_status(StatusCode::internal, "a relay needs its uplink");
-    c = std::make_unique<RelayCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(strategy),
-                                           std::move(*tasks), std::move(*evaluator), *uplink);
+    c = std::make_unique<RelayCoordinator>(config, std::move(log), clock, std::move(*spec),
+                                           std::move(strategy), std::move(*tasks),
+                                           std::move(*evaluator), *uplink);
   } else if (strategy->asynchronous()) {
     c = std::make_unique<AsyncCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(strategy),
                                            std::move(*tasks), std::move(*evaluator));
@@ -320,10 +322,11 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
             ": update its software");
   }
   if (admissible.ok() && join.relay && !takes_relays()) {
-    admissible = make_status(StatusCode::failed_precondition,
-                             "strategy " + config_.strategy.name +
-                                 " cannot take a relay: only synchronous rounds fold a relay's partial sum "
-                                 "(asynchronous strategies and dpsgd through relays are not supported)");
+    admissible =
+        make_status(StatusCode::failed_precondition,
+                    "strategy " + config_.strategy.name +
+                        " cannot take a relay: only synchronous rounds fold a relay's partial sum "
+                        "(asynchronous strategies and dpsgd through relays are not supported)");
   }
   if (admissible.ok() && !standardization_->refusal(id).empty()) {
     admissible =

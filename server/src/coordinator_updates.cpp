@@ -144,13 +144,16 @@ uint32_t Coordinator::current_hash() const {
   return hash;
 }
 
-uint64_t Coordinator::bound_run_id() const { return ledger_->run_id(); }
+uint64_t Coordinator::bound_run_id() const {
+  return ledger_->run_id();
+}
 
 Status Coordinator::check_binding(const Update& update) const {
   if (update.run_id == 0) return Status();  // a 1.1 device: nothing to check against
   if (update.run_id != bound_run_id()) {
-    return make_status(StatusCode::stale, "trained for another run (" + std::to_string(update.run_id) +
-                                              "; this run is " + std::to_string(bound_run_id()) + ")");
+    return make_status(StatusCode::stale, "trained for another run (" +
+                                              std::to_string(update.run_id) + "; this run is " +
+                                              std::to_string(bound_run_id()) + ")");
   }
   auto known = version_hashes_.find(update.base_version);
   if (known != version_hashes_.end() && known->second != update.base_hash) {

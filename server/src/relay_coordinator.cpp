@@ -8,11 +8,11 @@ constexpr const char* kRunIdScalar = "relay.upstream_run_id";  // < 2^53: exact 
 
 }  // namespace
 
-RelayCoordinator::RelayCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
-                                   std::unique_ptr<ServerStrategy> strategy, TaskFactory tasks,
-                                   Evaluator evaluator, RelayUplink& uplink)
-    : RoundCoordinator(config, std::move(log), clock, std::move(spec), std::move(strategy), std::move(tasks),
-                       std::move(evaluator)),
+RelayCoordinator::RelayCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock,
+                                   ModelSpec spec, std::unique_ptr<ServerStrategy> strategy,
+                                   TaskFactory tasks, Evaluator evaluator, RelayUplink& uplink)
+    : RoundCoordinator(config, std::move(log), clock, std::move(spec), std::move(strategy),
+                       std::move(tasks), std::move(evaluator)),
       uplink_(&uplink) {}
 
 Status RelayCoordinator::run_timers(ServerChannel& channel) {
@@ -23,8 +23,8 @@ Status RelayCoordinator::run_timers(ServerChannel& channel) {
     } else if (pending_->task.round > open_round_number()) {
       // The upstream closed this round without the relay's sum (its deadline passed).
       warn("the upstream moved on to round " + std::to_string(pending_->task.round) + ": the " +
-           std::to_string(answered_count()) + " updates of relay round " + std::to_string(open_round_number()) +
-           " were not counted upstream");
+           std::to_string(answered_count()) + " updates of relay round " +
+           std::to_string(open_round_number()) + " were not counted upstream");
       uplink_->set_working_on(0);
       EDGEFL_RETURN_IF_ERROR(end_round());
     }
@@ -54,18 +54,20 @@ Status RelayCoordinator::when_idle(ServerChannel& channel) {
 Status RelayCoordinator::adopt(const UpstreamTask& upstream) {
   const Task& task = upstream.task;
   if (task.model_spec != spec_.to_string()) {
-    return make_status(StatusCode::failed_precondition, "the upstream trains model '" + task.model_spec +
-                                                            "', this relay is set up for '" + spec_.to_string() +
-                                                            "': give the relay the upstream's model");
+    return make_status(StatusCode::failed_precondition,
+                       "the upstream trains model '" + task.model_spec +
+                           "', this relay is set up for '" + spec_.to_string() +
+                           "': give the relay the upstream's model");
   }
   if (answered_count() > 0 && task.round != open_round_number()) {
     // Updates replayed after a restart, for a round the upstream has left.
-    warn("the upstream is at round " + std::to_string(task.round) + ": the " + std::to_string(answered_count()) +
-         " logged updates of relay round " + std::to_string(open_round_number()) + " were not counted upstream");
+    warn("the upstream is at round " + std::to_string(task.round) + ": the " +
+         std::to_string(answered_count()) + " logged updates of relay round " +
+         std::to_string(open_round_number()) + " were not counted upstream");
     EDGEFL_RETURN_IF_ERROR(end_round());
   }
-  const bool same_model =
-      version_ == task.model_version && upstream_run_id_ == task.run_id && current_hash() == task.base_hash;
+  const bool same_model = version_ == task.model_version && upstream_run_id_ == task.run_id &&
+                          current_hash() == task.base_hash;
   if (!same_model && answered_count() > 0) {
     warn("the upstream's round " + std::to_string(task.round) + " is on another model than the " +
          std::to_string(answered_count()) + " logged updates: they are dropped");
@@ -75,7 +77,8 @@ Status RelayCoordinator::adopt(const UpstreamTask& upstream) {
     AlignedBytes scratch;
     Result<DecodedMessage> decoded = decode_message(upstream.bytes, scratch, limits_);
     if (!decoded) return decoded.status().with_context("the upstream's Task");
-    EDGEFL_RETURN_IF_ERROR(decoded->payload_into(global_.span()).with_context("the upstream's model"));
+    EDGEFL_RETURN_IF_ERROR(
+        decoded->payload_into(global_.span()).with_context("the upstream's model"));
     version_ = task.model_version;
     upstream_run_id_ = task.run_id;
   }
@@ -90,11 +93,13 @@ Clock::time_point RelayCoordinator::close_by(const UpstreamTask& upstream) const
   const Clock::time_point own = now() + scaled(config_.round_deadline_s);
   const uint32_t deadline_ms = upstream.task.config.deadline_ms;
   if (deadline_ms == 0) return own;
-  const double margin_ms = config_.upstream_margin_s > 0 ? config_.upstream_margin_s * config_.time_scale * 1000
-                                                         : deadline_ms / 10.0;
+  const double margin_ms = config_.upstream_margin_s > 0
+                               ? config_.upstream_margin_s * config_.time_scale * 1000
+                               : deadline_ms / 10.0;
   // The Task's deadline runs from its receipt; this clock is the coordinator's.
   const auto since_receipt = std::chrono::steady_clock::now() - upstream.received_at;
-  const auto left = std::chrono::duration<double, std::milli>(deadline_ms - margin_ms) - since_receipt;
+  const auto left =
+      std::chrono::duration<double, std::milli>(deadline_ms - margin_ms) - since_receipt;
   return std::min(own, now() + std::chrono::duration_cast<Clock::duration>(left));
 }
 
@@ -124,18 +129,23 @@ Status RelayCoordinator::close_round() {
                                   .total_weight = mean.total_weight(),
                                   .update_count = mean.count()};
   Result<std::vector<uint8_t>> bytes = encode_message(update);
-  if (!bytes) return bytes.status().with_context("the partial sum of relay round " + std::to_string(round));
+  if (!bytes)
+    return bytes.status().with_context("the partial sum of relay round " + std::to_string(round));
   // In the outbox before the checkpoint closes the round: a crash between the two finds it there.
-  Status stored = uplink_->outbox().put(device::UpstreamSession::outbox_id(round), std::as_bytes(std::span(*bytes)));
-  if (!stored.ok() && stored.code() != StatusCode::duplicate) return stored.with_context("the uplink's outbox");
+  Status stored = uplink_->outbox().put(device::UpstreamSession::outbox_id(round),
+                                        std::as_bytes(std::span(*bytes)));
+  if (!stored.ok() && stored.code() != StatusCode::duplicate)
+    return stored.with_context("the uplink's outbox");
   EDGEFL_RETURN_IF_ERROR(end_round());
   uplink_->release(round);
   return Status();
 }
 
 Status RelayCoordinator::after_recovery() {
-  if (!uplink_->outbox().read(device::UpstreamSession::outbox_id(open_round_number())).ok()) return Status();
-  log_("relay round " + std::to_string(open_round_number()) + ": its sum was stored before the restart; closed");
+  if (!uplink_->outbox().read(device::UpstreamSession::outbox_id(open_round_number())).ok())
+    return Status();
+  log_("relay round " + std::to_string(open_round_number()) +
+       ": its sum was stored before the restart; closed");
   return end_round();
 }
 

@@ -49,7 +49,7 @@ class RelayCoordinator final : public RoundCoordinator {
   RelayUplink* uplink_;
   std::optional<UpstreamTask> pending_;  // the newest upstream Task not yet served
   uint64_t upstream_run_id_ = 0;
-  bool gradient_only_ = false;           // the open round's Task asks for gradients
+  bool gradient_only_ = false;  // the open round's Task asks for gradients
 };
 
 }  // namespace edgefl::server

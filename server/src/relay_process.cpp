@@ -30,19 +30,20 @@ Join relay_join(const std::string& relay_id) {
   Join join;
   join.device_id = relay_id;
   // Grows from one start to the next, as a device's boot counter does.
-  join.boot_counter = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  join.boot_counter = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
   join.capabilities.arch = device::host_arch();
   join.capabilities.cores = std::max(1u, std::thread::hardware_concurrency());
-  join.capabilities.codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block, CodecKind::topk};
+  join.capabilities.codecs = {CodecKind::f32, CodecKind::f16, CodecKind::int8_block,
+                              CodecKind::topk};
   join.capabilities.software_version = "edgefl-server 0.1.0 (relay)";
   join.relay = true;
   return join;
 }
 
-Result<std::unique_ptr<RelayProcess>> RelayProcess::create(const ServerConfig& config, NetContext& context,
-                                                           LogSink log) {
+Result<std::unique_ptr<RelayProcess>> RelayProcess::create(const ServerConfig& config,
+                                                           NetContext& context, LogSink log) {
   std::unique_ptr<RelayProcess> relay(new RelayProcess());
   Result<Outbox> outbox = Outbox::open(posix_file_system(), config.state_dir + "/upstream-outbox");
   if (!outbox) return outbox.status();
@@ -53,7 +54,8 @@ Result<std::unique_ptr<RelayProcess>> RelayProcess::create(const ServerConfig& c
   if (!security) return security.status();
   SocketPolicy policy;
   policy.time_scale = config.time_scale;
-  relay->connect_ = device::upstream_channel_factory(context, config.upstream, policy, std::move(*security));
+  relay->connect_ =
+      device::upstream_channel_factory(context, config.upstream, policy, std::move(*security));
 
   device::UpstreamOptions options;
   options.endpoint = config.upstream;
@@ -79,6 +81,8 @@ Status RelayProcess::stop() {
   return uplink_->ended() ? uplink_->end_status() : make_status(StatusCode::cancelled, "stopped");
 }
 
-RelayProcess::~RelayProcess() { (void)stop(); }
+RelayProcess::~RelayProcess() {
+  (void)stop();
+}
 
 }  // namespace edgefl::server

@@ -23,8 +23,8 @@ namespace edgefl::server {
 class RelayProcess {
  public:
   // Opens the outbox and loads the keys (errors name the file); links nothing yet.
-  static Result<std::unique_ptr<RelayProcess>> create(const ServerConfig& config, NetContext& context,
-                                                      LogSink log);
+  static Result<std::unique_ptr<RelayProcess>> create(const ServerConfig& config,
+                                                      NetContext& context, LogSink log);
   ~RelayProcess();  // stops the uplink and waits for its thread
 
   RelayUplink& uplink() { return *uplink_; }

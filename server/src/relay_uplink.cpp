@@ -41,8 +41,7 @@ Status RelayUplink::turn(device::UpstreamSession& session) {
 }
 
 void RelayUplink::on_task(const Task& task, Bytes message) {
-  UpstreamTask received{task, std::move(message),
-                        std::chrono::steady_clock::now()};
+  UpstreamTask received{task, std::move(message), std::chrono::steady_clock::now()};
   received.task.params = TensorView{};
   received.task.optimizer_state = TensorView{};
   std::lock_guard<std::mutex> lock(mutex_);

@@ -26,8 +26,8 @@ namespace edgefl::server {
 
 // An upstream Task as the relay forwards it: verbatim bytes, and what the relay reads from it.
 struct UpstreamTask {
-  Task task;                     // decoded; its params view is not kept (points into bytes)
-  std::vector<uint8_t> bytes;    // the Task message as the upstream sent it
+  Task task;                   // decoded; its params view is not kept (points into bytes)
+  std::vector<uint8_t> bytes;  // the Task message as the upstream sent it
   std::chrono::steady_clock::time_point received_at;
 };
 

@@ -54,20 +54,26 @@ Status RoundCoordinator::fold_partial_sum(const std::string&, const Update& upda
   ExactMean& mean = round_mean();
   // The relay must weigh as this round does, or its sum means something else: its weight is
   // then the samples behind it (samples) or its count (uniform).
-  const uint64_t expected = mean.weighting() == MeanWeighting::uniform ? sum.update_count : update.sample_count;
+  const uint64_t expected =
+      mean.weighting() == MeanWeighting::uniform ? sum.update_count : update.sample_count;
   if (sum.total_weight != expected) {
     return make_status(StatusCode::invalid_argument,
-                       "the relay's partial sum weighs " + std::to_string(sum.update_count) + " updates of " +
-                           std::to_string(update.sample_count) + " samples as " + std::to_string(sum.total_weight) +
-                           "; this round weighs by " + std::string(mean_weighting_name(mean.weighting())) +
+                       "the relay's partial sum weighs " + std::to_string(sum.update_count) +
+                           " updates of " + std::to_string(update.sample_count) + " samples as " +
+                           std::to_string(sum.total_weight) + "; this round weighs by " +
+                           std::string(mean_weighting_name(mean.weighting())) +
                            ": give the relay the same strategy.weighting");
   }
   return mean.add_sum(sum.high, sum.low, sum.update_count, sum.total_weight);
 }
 
-bool RoundCoordinator::gradient_round() const { return is_gradient_round(config_, open_round_number()); }
+bool RoundCoordinator::gradient_round() const {
+  return is_gradient_round(config_, open_round_number());
+}
 
-ExactMean& RoundCoordinator::round_mean() { return gradient_round() ? gradient_mean_ : mean_; }
+ExactMean& RoundCoordinator::round_mean() {
+  return gradient_round() ? gradient_mean_ : mean_;
+}
 
 Status RoundCoordinator::after_logged(const std::string& device_id, const Update&, const Admission&, bool) {
   if (answered_.insert(device_id).second && asked_.count(device_id) != 0) ++asked_answered_;

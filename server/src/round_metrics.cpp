@@ -23,7 +23,8 @@ void RoundTally::task_sent(bool resend, std::size_t bytes) {
 
 void RoundTally::accepted(const Update& update, uint64_t staleness) {
   ++metrics_.answered;
-  metrics_.device_updates += update.partial_sum.present() ? static_cast<uint32_t>(update.partial_sum.update_count) : 1;
+  metrics_.device_updates +=
+      update.partial_sum.present() ? static_cast<uint32_t>(update.partial_sum.update_count) : 1;
   metrics_.partial_updates += update.metrics.partial_updates;
   metrics_.local_steps += update.metrics.steps;
   metrics_.samples += update.sample_count;

@@ -158,12 +158,16 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("allowed_keys", &c.allowed_keys_dir, "file listing allowed device public keys, one per line");
   t.add("insecure", &c.insecure, "allow plaintext on a non-loopback endpoint");
   t.add("upstream", &c.upstream,
-        "relay mode: join this upstream server as a device and send it one exact partial sum per round");
-  t.add("upstream_id", &c.upstream_id, "the relay's device id upstream (default: relay-<host name>)");
-  t.add("upstream_secret_key", &c.upstream_secret_key, "CURVE secret key of the relay towards its upstream");
+        "relay mode: join this upstream server as a device and send it one exact partial sum per "
+        "round");
+  t.add("upstream_id", &c.upstream_id,
+        "the relay's device id upstream (default: relay-<host name>)");
+  t.add("upstream_secret_key", &c.upstream_secret_key,
+        "CURVE secret key of the relay towards its upstream");
   t.add("upstream_server_key", &c.upstream_server_key, "CURVE public key of the upstream server");
   t.add("upstream_margin_s", &c.upstream_margin_s,
-        "a relay closes its round this long before the upstream's deadline (0: a tenth of the deadline)");
+        "a relay closes its round this long before the upstream's deadline (0: a tenth of the "
+        "deadline)");
   t.add("upstream_give_up_s", &c.upstream_give_up_s,
         "a relay stops after this long without a word from its upstream (0: never)");
   t.add("status.listen", &c.status.listen, "serve /metrics, /status and a status page on HOST:PORT (default: off)");
@@ -325,13 +329,15 @@ namespace {
 Status check_relay(const ServerConfig& c) {
   if (c.upstream.empty()) return Status();
   if (c.strategy.name == "fedasync" || c.strategy.name == "fedbuff" || c.strategy.name == "dpsgd") {
-    return invalid("a relay (upstream) runs synchronous rounds: strategy " + c.strategy.name +
-                   " through relays is not supported (a relay sends one exact partial sum per round)");
+    return invalid(
+        "a relay (upstream) runs synchronous rounds: strategy " + c.strategy.name +
+        " through relays is not supported (a relay sends one exact partial sum per round)");
   }
   if (c.upstream_secret_key.empty() != c.upstream_server_key.empty()) {
     return invalid("upstream_secret_key and upstream_server_key go together (CURVE needs both)");
   }
-  if (!(std::isfinite(c.upstream_margin_s) && c.upstream_margin_s >= 0)) return invalid("upstream_margin_s must be >= 0");
+  if (!(std::isfinite(c.upstream_margin_s) && c.upstream_margin_s >= 0))
+    return invalid("upstream_margin_s must be >= 0");
   if (!(std::isfinite(c.upstream_give_up_s) && c.upstream_give_up_s >= 0)) {
     return invalid("upstream_give_up_s must be >= 0 (0: never)");
   }

@@ -25,13 +25,13 @@ struct TierPlan {
   uint32_t rounds = 3;
   Victim victim = Victim::none;  // SIGKILLed `kills` times (the relay: the first one)
   uint32_t kills = 0;
-  uint64_t seed = 1;             // where the kills land
-  bool staggered = false;        // devices answer tens of ms apart (always with a victim)
+  uint64_t seed = 1;       // where the kills land
+  bool staggered = false;  // devices answer tens of ms apart (always with a victim)
 };
 
 struct RelayRun {
-  std::vector<float> params;                    // the upstream's final model
-  std::vector<JsonFields> upstream_metrics;     // one line per round
+  std::vector<float> params;                 // the upstream's final model
+  std::vector<JsonFields> upstream_metrics;  // one line per round
   std::vector<std::vector<JsonFields>> relay_metrics;
   uint32_t kills = 0;
 };
@@ -40,11 +40,13 @@ RelayRun run_flat(uint32_t devices, uint32_t rounds);
 RelayRun run_tiered(const TierPlan& plan);
 
 // The upstream server's flags for a run of `rounds` rounds that waits for `min_devices`.
-std::vector<std::string> upstream_server_args(uint32_t rounds, uint32_t min_devices, const std::string& endpoint,
+std::vector<std::string> upstream_server_args(uint32_t rounds, uint32_t min_devices,
+                                              const std::string& endpoint,
                                               const std::string& state_dir, bool resume);
 
 // A relay's flags: `id` upstream, waiting for `devices` of its own.
-std::vector<std::string> relay_server_args(const std::string& upstream, const std::string& id, uint32_t devices,
-                                           const std::string& endpoint, const std::string& state_dir, bool resume);
+std::vector<std::string> relay_server_args(const std::string& upstream, const std::string& id,
+                                           uint32_t devices, const std::string& endpoint,
+                                           const std::string& state_dir, bool resume);
 
 }  // namespace edgefl::testing

@@ -136,7 +136,7 @@ Offset<void> write(FlatBufferBuilder& b, const Update& u) {
   const auto payload = proto_detail::write_tensor(b, u.payload);
   const auto batch_sizes = b.CreateVector(u.metrics.batch_sizes);
   const auto metrics = fb::CreateMetrics(b, u.metrics.train_loss, u.metrics.steps, batch_sizes,
-                                           u.metrics.partial_updates);
+                                         u.metrics.partial_updates);
   Offset<fb::PartialSum> partial = 0;
   if (u.partial_sum.present()) {
     const PartialSum& p = u.partial_sum;

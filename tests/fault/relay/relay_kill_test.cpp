@@ -24,24 +24,30 @@ void check_rounds(const RelayRun& run, uint32_t rounds) {
 
 }  // namespace
 
-TEST_CASE("relay fault: a relay SIGKILLed at seeded points and resumed ends at the uninterrupted tiered model") {
+TEST_CASE(
+    "relay fault: a relay SIGKILLed at seeded points and resumed ends at the uninterrupted tiered "
+    "model") {
   const RelayRun clean = run_tiered({.rounds = 4, .staggered = true});
   REQUIRE(clean.params.size() > 0);
   for (uint64_t seed : {21u, 22u}) {
     CAPTURE(seed);
-    const RelayRun killed = run_tiered({.rounds = 4, .victim = Victim::relay, .kills = 3, .seed = seed});
+    const RelayRun killed =
+        run_tiered({.rounds = 4, .victim = Victim::relay, .kills = 3, .seed = seed});
     CHECK(killed.kills >= 2);
     check_rounds(killed, 4);
     CHECK(same_bytes(killed.params, clean.params));
   }
 }
 
-TEST_CASE("relay fault: the upstream SIGKILLed at seeded points and resumed ends at the uninterrupted tiered model") {
+TEST_CASE(
+    "relay fault: the upstream SIGKILLed at seeded points and resumed ends at the uninterrupted "
+    "tiered model") {
   const RelayRun clean = run_tiered({.rounds = 4, .staggered = true});
   REQUIRE(clean.params.size() > 0);
   for (uint64_t seed : {31u, 32u}) {
     CAPTURE(seed);
-    const RelayRun killed = run_tiered({.rounds = 4, .victim = Victim::upstream, .kills = 3, .seed = seed});
+    const RelayRun killed =
+        run_tiered({.rounds = 4, .victim = Victim::upstream, .kills = 3, .seed = seed});
     CHECK(killed.kills >= 2);
     check_rounds(killed, 4);
     CHECK(same_bytes(killed.params, clean.params));

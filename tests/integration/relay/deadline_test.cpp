@@ -9,7 +9,9 @@ using namespace edgefl;
 using namespace edgefl::testing;
 using namespace std::chrono_literals;
 
-TEST_CASE("deadline: a slowed device stops its local steps at the Task's deadline and sends them in time") {
+TEST_CASE(
+    "deadline: a slowed device stops its local steps at the Task's deadline and sends them in "
+    "time") {
   TempDir dir;
   const std::string state = dir.file("server");
   // 400 local steps a round; the slowed device would need tens of seconds for them.
@@ -46,10 +48,13 @@ TEST_CASE("deadline: a slowed device stops its local steps at the Task's deadlin
   }
 }
 
-TEST_CASE("deadline: a relay closes its round before the upstream's deadline and sends what its devices sent") {
+TEST_CASE(
+    "deadline: a relay closes its round before the upstream's deadline and sends what its devices "
+    "sent") {
   TempDir dir;
   const std::string upstream_state = dir.file("upstream"), relay_state = dir.file("relay");
-  std::vector<std::string> args = upstream_server_args(2, 1, "tcp://127.0.0.1:*", upstream_state, false);
+  std::vector<std::string> args =
+      upstream_server_args(2, 1, "tcp://127.0.0.1:*", upstream_state, false);
   for (std::string& arg : args) {
     if (arg == "30") arg = "2";  // --round-deadline-s: the relay must close by 1.8 s (a tenth less)
   }
@@ -57,9 +62,10 @@ TEST_CASE("deadline: a relay closes its round before the upstream's deadline and
   ChildProcess upstream(EDGEFL_SERVER_BINARY, args, dir.file("upstream.log"));
   const std::string upstream_endpoint = upstream.wait_endpoint(20s);
   REQUIRE(!upstream_endpoint.empty());
-  ChildProcess relay(EDGEFL_SERVER_BINARY,
-                     relay_server_args(upstream_endpoint, "relay-a", 3, "tcp://127.0.0.1:*", relay_state, false),
-                     dir.file("relay.log"));
+  ChildProcess relay(
+      EDGEFL_SERVER_BINARY,
+      relay_server_args(upstream_endpoint, "relay-a", 3, "tcp://127.0.0.1:*", relay_state, false),
+      dir.file("relay.log"));
   const std::string relay_endpoint = relay.wait_endpoint(20s);
   REQUIRE(!relay_endpoint.empty());
 

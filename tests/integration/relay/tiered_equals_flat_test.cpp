@@ -5,7 +5,8 @@
 
 using namespace edgefl::testing;
 
-TEST_CASE("relay: 2 relays x 3 devices end at the flat run's model of the same 6 devices, bit for bit") {
+TEST_CASE(
+    "relay: 2 relays x 3 devices end at the flat run's model of the same 6 devices, bit for bit") {
   const RelayRun flat = run_flat(6, 3);
   const RelayRun tiered = run_tiered({.relays = 2, .devices_per_relay = 3, .rounds = 3});
   REQUIRE(flat.params.size() > 0);

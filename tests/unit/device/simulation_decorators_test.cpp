@@ -148,7 +148,8 @@ TEST_CASE("deadline: the wait ends at the deadline and no step starts after it")
 
 TEST_CASE("deadline: without a slowdown steps go on until the deadline") {
   device::StopSignal stop;
-  device::StepPacer pacer(1.0, std::chrono::steady_clock::now() + std::chrono::milliseconds(60), stop);
+  device::StepPacer pacer(1.0, std::chrono::steady_clock::now() + std::chrono::milliseconds(60),
+                          stop);
   bool more = false;
   CHECK(paced_turn(pacer, 0.0, &more) < 0.05);
   CHECK(more);

@@ -115,7 +115,8 @@ TEST_CASE(
   CHECK(std::holds_alternative<PeerReport>(new_samples->messages[added + 3].second));
 }
 
-TEST_CASE("golden buffers: the v1.7 samples equal v1.6 and add a partial-sum update and a relay's Join") {
+TEST_CASE(
+    "golden buffers: the v1.7 samples equal v1.6 and add a partial-sum update and a relay's Join") {
   auto old_samples = golden::make_samples(0x0106), new_samples = golden::make_samples(0x0107);
   REQUIRE(new_samples->messages.size() == old_samples->messages.size() + 2);
   for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {

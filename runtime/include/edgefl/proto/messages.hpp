@@ -141,7 +141,7 @@ struct UpdateMetrics {
   float train_loss = 0.0f;
   uint32_t steps = 0;
   std::vector<uint32_t> batch_sizes;  // batch size trajectory
-  uint32_t partial_updates = 0;       // 1.7: updates cut short by the Task's deadline (a relay: summed)
+  uint32_t partial_updates = 0;  // 1.7: updates cut short by the Task's deadline (a relay: summed)
   bool operator==(const UpdateMetrics&) const = default;
 };
 
