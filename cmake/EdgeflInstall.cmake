@@ -23,7 +23,7 @@ if(TARGET edgefl_xnnpack)
   list(APPEND edgefl_exported edgefl_xnnpack)
 endif()
 if(TARGET edgefl_device)
-  list(APPEND edgefl_exported edgefl_device)
+  list(APPEND edgefl_exported edgefl_upstream edgefl_device)
 endif()
 # Exported as edgefl::<name>, the same names the build tree's aliases use.
 foreach(target IN LISTS edgefl_exported)

@@ -79,8 +79,16 @@ int main(int argc, char** argv) {
                                  {.kind = CodecKind::topk, .topk_fraction = 0.01f}};
   for (const CodecConfig& config : configs) {
     UpdateEncoder encoder = UpdateEncoder::create(config, parameters).value();
-    Update update{.update_id = 1, .task_id = 1, .round = 1, .base_version = 1, .sample_count = 600,
-                  .metrics = {.train_loss = 0.5f, .steps = 10, .batch_sizes = {32}}, .payload = {}};
+    Update update{.update_id = 1,
+                  .task_id = 1,
+                  .round = 1,
+                  .base_version = 1,
+                  .sample_count = 600,
+                  .metrics = {.train_loss = 0.5f, .steps = 10, .batch_sizes = {32}},
+                  .payload = {},
+                  .run_id = 0,
+                  .base_hash = 0,
+                  .partial_sum = {}};
     std::vector<uint8_t> bytes;
     auto encode = [&] {
       update.payload = encoder.encode(delta.span()).value();

@@ -16,10 +16,11 @@
 
 #include "agent.hpp"
 #include "device_status.hpp"
+#include "edgefl/base/timing.hpp"
 #include "edgefl/net/curve.hpp"
 #include "edgefl/net/net_context.hpp"
-#include "edgefl/base/timing.hpp"
 #include "edgefl/net/zmq_transport.hpp"
+#include "upstream_link.hpp"
 
 namespace {
 
@@ -95,15 +96,9 @@ int main(int argc, char** argv) {
     if (!parsed) return fail(parsed.status().with_context("EDGEFL_DIRECT_ISA"), 2);
     config->direct_isa = *parsed;
   }
-  DeviceSecurity security;
-  if (!config->secret_key_file.empty()) {
-    Result<CurveKeyPair> keys = load_curve_keypair(config->secret_key_file);
-    if (!keys) return fail(keys.status(), 2);
-    Result<std::string> server_key = load_public_key(config->server_key_file);
-    if (!server_key) return fail(server_key.status(), 2);
-    security.curve = *keys;
-    security.server_public_z85 = *server_key;
-  }
+  Result<DeviceSecurity> security =
+      device::load_upstream_security(config->secret_key_file, config->server_key_file);
+  if (!security) return fail(security.status(), 2);
   auto log = [quiet = config->quiet](const std::string& line) {
     if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());
   };
@@ -115,12 +110,8 @@ int main(int argc, char** argv) {
 
   SocketPolicy policy;
   policy.time_scale = config->time_scale;
-  device::ChannelFactory connect = [&]() -> Result<std::unique_ptr<DeviceChannel>> {
-    Result<std::unique_ptr<DeviceTransport>> transport =
-        DeviceTransport::connect(**context, config->endpoint, policy, security);
-    if (!transport) return transport.status();
-    return std::unique_ptr<DeviceChannel>(std::move(*transport));
-  };
+  device::ChannelFactory connect =
+      device::upstream_channel_factory(**context, config->endpoint, policy, std::move(*security));
   if (!config->quiet) {
     std::fprintf(stderr, "edgefl-device %s: %zu local samples, server %s\n", (*agent)->device_id().c_str(),
                  (*agent)->sample_count(), config->endpoint.c_str());

@@ -6,28 +6,16 @@
 
 #include <unistd.h>
 
+#include "edgefl/base/rng.hpp"
 #include "edgefl/store/atomic_file.hpp"
 #include "edgefl/train/memory_plan.hpp"
-#include "edgefl/base/rng.hpp"
-#include "slowed_trainer.hpp"
+#include "upstream_link.hpp"
 
 namespace edgefl::device {
 
 namespace {
 
 const char* const kSoftwareVersion = "edgefl-device 0.1.0";
-
-std::string host_arch() {
-#if defined(__aarch64__)
-  return "aarch64";
-#elif defined(__arm__)
-  return "armv7l";
-#elif defined(__x86_64__)
-  return "x86_64";
-#else
-  return "unknown";
-#endif
-}
 
 uint64_t hash_text(const std::string& text) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a, then mixed
@@ -145,11 +133,12 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.direct_isa = config.direct_isa;
   options.device_seed = hash_text(agent->device_id_);
   options.process_bytes = process_bytes;
+  options.slowdown = config.slowdown;
+  options.deadline_reserve = config.deadline_reserve;
   agent->process_bytes_ = process_bytes;
   Result<std::unique_ptr<LocalTaskTrainer>> local = LocalTaskTrainer::create(options);
   if (!local) return local.status();
   std::unique_ptr<TaskTrainer> trainer = std::move(*local);
-  if (config.slowdown > 1.0) trainer = std::make_unique<SlowedTaskTrainer>(std::move(trainer), config.slowdown);
   Result<std::unique_ptr<TrainingWorker>> worker = TrainingWorker::create(std::move(trainer), pool);
   if (!worker) return worker.status();
   agent->worker_ = std::move(*worker);

@@ -9,7 +9,7 @@
 // holds; the server's dedupe makes the resend harmless. A task whose update is already in the
 // outbox is never trained again. Everything the device sends is encoded by proto and every
 // byte it receives is verified before use. The simulate.* settings wrap the pieces: a slowed
-// trainer (slowed_trainer.hpp) and links with seeded outages (simulated_outage.hpp).
+// board's steps (step_pacer.hpp) and links with seeded outages (simulated_outage.hpp).
 //
 // Eligibility (protocol 1.6): once a second the agent reads the board (system_probe.hpp) and
 // judges it by the rule of the server's Welcome (eligibility_monitor.hpp); heartbeats carry

@@ -29,6 +29,9 @@ void bind_device_options(DeviceConfig& c, OptionTable& t) {
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated boards)");
   t.add("give_up_s", &c.give_up_s, "exit after this long without a word from the server (0: never)");
+  t.add(
+      "deadline_reserve", &c.deadline_reserve,
+      "share of a Task's deadline left for sending: local steps stop when only this much is left");
   t.add("peer.listen", &c.peer_listen,
         "decentralised training: bind the peer socket here, e.g. tcp://0.0.0.0:6000 (empty: off)");
   t.add("peer.advertise", &c.peer_advertise, "the peer endpoint neighbours dial (default: the bound peer.listen)");
@@ -143,6 +146,8 @@ Status validate_device_config(const DeviceConfig& c) {
   }
   if (c.threads == 0 || c.threads > 64) return invalid("threads must be in 1..64");
   if (!(std::isfinite(c.slowdown) && c.slowdown >= 1)) return invalid("simulate.slowdown must be >= 1");
+  if (!(c.deadline_reserve >= 0 && c.deadline_reserve < 1))
+    return invalid("deadline_reserve must be in [0, 1)");
   if (!(c.offline_probability >= 0 && c.offline_probability <= 1)) {
     return invalid("simulate.offline_probability must be in [0, 1]");
   }

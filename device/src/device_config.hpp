@@ -24,6 +24,7 @@ struct DeviceConfig {
   double heartbeat_s = 1.0;
   double time_scale = 1.0;        // multiplies every time-out (slow or emulated boards)
   double give_up_s = 0;           // exit after this long without a word from the server (0: never)
+  double deadline_reserve = 0.25;  // share of a Task's deadline_ms left when local steps stop
 
   // Decentralised training (strategy dpsgd on the server; docs/protocol.md §14).
   std::string peer_listen;        // bind the peer socket here (empty: no peer mode)

@@ -1,5 +1,7 @@
 #include "task_trainer.hpp"
 
+#include "step_pacer.hpp"
+
 #include <chrono>
 #include <cmath>
 
@@ -92,7 +94,8 @@ Result<std::unique_ptr<LocalTaskTrainer>> LocalTaskTrainer::create(const LocalTr
   return std::unique_ptr<LocalTaskTrainer>(new LocalTaskTrainer(options));
 }
 
-TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> message, StopSignal&) {
+TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> message,
+                                       StopSignal& stop) {
   const auto started = std::chrono::steady_clock::now();
   TrainingResult result;
   result.task_id = task_id;
@@ -251,6 +254,16 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     if (prepared.ok()) prepared = s.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
     if (!prepared.ok()) return failed(prepared.with_context("restoring the handed optimizer state"));
   }
+  // The Task's deadline counts from its receipt (the worker starts it at once); local steps end
+  // early enough to leave deadline_reserve of it for encoding and sending.
+  std::optional<StepPacer::Clock::time_point> stop_at;
+  if (task.config.deadline_ms > 0) {
+    stop_at = started + std::chrono::duration_cast<StepPacer::Clock::duration>(
+                            std::chrono::duration<double, std::milli>(
+                                task.config.deadline_ms * (1.0 - options_.deadline_reserve)));
+  }
+  StepPacer pacer(options_.slowdown, stop_at, stop);
+  config.keep_going = [&pacer] { return pacer.keep_going(); };
   auto run = [&]() -> Result<TrainMetrics> {
     // A synchronous data-parallel step: only the batch's mean gradient at the Task's model.
     if (task.config.gradient_only) return s.trainer->gradient(s.global.span(), data, config);
@@ -259,6 +272,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   };
   Result<TrainMetrics> metrics = run();
   if (!metrics) return failed(metrics.status());
+  pacer.finish();
   // With frozen layers an Update carries the trainable slice only (their delta is 0).
   auto uploaded = [&](std::span<const float> full) -> std::span<const float> {
     if (trainable.all()) return full;
@@ -289,6 +303,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   update.sample_count = data.size();
   update.metrics.train_loss = static_cast<float>(metrics->mean_loss);
   update.metrics.steps = static_cast<uint32_t>(metrics->steps);
+  update.metrics.partial_updates = metrics->stopped_early ? 1 : 0;
   update.metrics.batch_sizes = metrics->batch_sizes.empty()
                                    ? std::vector<uint32_t>{static_cast<uint32_t>(logical_batch(config, data.size()))}
                                    : metrics->batch_sizes;
@@ -297,7 +312,9 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   if (!bytes) return failed(bytes.status());
   result.update_message = std::move(*bytes);
   result.train_loss = metrics->mean_loss;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started - pacer.waited())
+          .count();
   return result;
 }
 

@@ -1,5 +1,6 @@
 // TaskTrainer: turns one encoded Task into an encoded Update; what a TrainingWorker runs on its
-// thread. LocalTaskTrainer trains on the device's data; decorators (slowed_trainer.hpp) wrap it.
+// thread. LocalTaskTrainer trains on the device's data; a StepPacer (step_pacer.hpp) paces its
+// steps.
 //
 //   std::unique_ptr<TaskTrainer> trainer = std::make_unique<LocalTaskTrainer>(options);
 //   TrainingResult done = trainer->train(task_id, std::move(task_message), stop);
@@ -76,6 +77,8 @@ struct LocalTrainingOptions {
   DirectIsa direct_isa = DirectIsa::best;  // the widest kernel of the direct backend
   uint64_t device_seed = 0;         // mixed into every task seed so devices shuffle differently
   uint64_t process_bytes = 0;       // resident size before training state (for the memory plan)
+  double slowdown = 1.0;  // simulate.slowdown: every step takes this many times its compute
+  double deadline_reserve = 0.25;  // share of a Task's deadline_ms left when local steps stop
 };
 
 class LocalTaskTrainer final : public TaskTrainer {

@@ -16,13 +16,14 @@
 #include "coordinator.hpp"
 #include "edgefl/base/open_file_limit.hpp"
 #include "edgefl/base/timing.hpp"
-#include "predict_command.hpp"
 #include "edgefl/net/curve.hpp"
 #include "edgefl/net/net_context.hpp"
 #include "edgefl/net/zap_authenticator.hpp"
 #include "edgefl/net/zmq_transport.hpp"
 #include "edgefl/store/atomic_file.hpp"
 #include "model_export.hpp"
+#include "predict_command.hpp"
+#include "relay_process.hpp"
 #include "serve_loop.hpp"
 #include "server_config.hpp"
 #include "status_http_server.hpp"
@@ -111,12 +112,27 @@ int main(int argc, char** argv) {
   auto log = [quiet = config->quiet](const std::string& line) {
     if (!quiet || line.rfind("warning", 0) == 0) std::fprintf(stderr, "%s\n", line.c_str());
   };
-  Result<std::unique_ptr<server::Coordinator>> coordinator =
-      server::Coordinator::create(*config, posix_file_system(), log);
+  // A relay links upstream on a thread of its own (relay_process.hpp) once its state is recovered.
+  std::unique_ptr<server::RelayProcess> relay;
+  if (!config->upstream.empty()) {
+    Result<std::unique_ptr<server::RelayProcess>> created =
+        server::RelayProcess::create(*config, **context, log);
+    if (!created) return fail(created.status(), 2);
+    relay = std::move(*created);
+  }
+  Result<std::unique_ptr<server::Coordinator>> coordinator = server::Coordinator::create(
+      *config, posix_file_system(), log, steady_time_source(), relay ? &relay->uplink() : nullptr);
   if (!coordinator) return fail(coordinator.status(), 2);
-  std::fprintf(stderr, "edgefl-server: listening on %s, model %s, %u rounds, strategy %s%s\n",
-               (*transport)->endpoint().c_str(), config->model.c_str(), config->rounds,
-               config->strategy.name.c_str(), security.curve ? ", CURVE" : "");
+  if (relay) {
+    std::fprintf(stderr, "edgefl-server: relay listening on %s, upstream %s, model %s%s\n",
+                 (*transport)->endpoint().c_str(), config->upstream.c_str(), config->model.c_str(),
+                 security.curve ? ", CURVE" : "");
+    relay->run();
+  } else {
+    std::fprintf(stderr, "edgefl-server: listening on %s, model %s, %u rounds, strategy %s%s\n",
+                 (*transport)->endpoint().c_str(), config->model.c_str(), config->rounds,
+                 config->strategy.name.c_str(), security.curve ? ", CURVE" : "");
+  }
   board.publish((*coordinator)->snapshot());  // the recovered state, before the first poll
   if (status_http) {
     if (!config->status.listen_file.empty()) {
@@ -135,6 +151,11 @@ int main(int argc, char** argv) {
   options.snapshots = &board;
   Status served = server::serve(**coordinator, **transport, options);
   if (!served.ok()) return fail(served, 1);
+  if (relay) {
+    Status upstream = relay->stop();
+    if (!upstream.ok() && upstream.code() != StatusCode::cancelled)
+      return fail(upstream.with_context("upstream"), 1);
+  }
   if (stop_requested.load()) {
     std::fprintf(stderr, "edgefl-server: stopped; continue with --resume\n");
     return 130;

@@ -8,10 +8,11 @@
 
 #include "async_coordinator.hpp"
 #include "dpsgd_coordinator.hpp"
-#include "edgefl/nn/model.hpp"
-#include "model_weights.hpp"
 #include "edgefl/base/rng.hpp"
+#include "edgefl/nn/model.hpp"
 #include "gradient_step.hpp"
+#include "model_weights.hpp"
+#include "relay_coordinator.hpp"
 #include "round_coordinator.hpp"
 
 namespace edgefl::server {
@@ -68,13 +69,17 @@ Coordinator::Coordinator(const ServerConfig& config, LogSink log, TimeSource& cl
 Coordinator::~Coordinator() = default;
 
 Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& config, FileSystem& fs,
-                                                         LogSink log, TimeSource& clock) {
+                                                         LogSink log, TimeSource& clock,
+                                                         RelayUplink* uplink) {
   EDGEFL_RETURN_IF_ERROR(validate_server_config(config));
   Result<ModelSpec> spec = ModelSpec::parse(config.model);
   if (!spec) return spec.status();
   Result<TaskFactory> tasks = TaskFactory::create(config, *spec);
   if (!tasks) return tasks.status();
-  Result<Evaluator> evaluator = Evaluator::create(config, *spec);
+  // A relay evaluates nothing: the model it holds is the upstream's, scored there.
+  ServerConfig evaluated = config;
+  if (!config.upstream.empty()) evaluated.data = "none";
+  Result<Evaluator> evaluator = Evaluator::create(evaluated, *spec);
   if (!evaluator) return evaluator.status();
   std::unique_ptr<Coordinator> c;
   if (config.strategy.name == "dpsgd") {
@@ -104,7 +109,12 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(const ServerConfig& con
     if (!made) return made.status();
     strategy = std::move(*made);
   }
-  if (strategy->asynchronous()) {
+  if (!config.upstream.empty()) {
+    if (uplink == nullptr) return make_status(StatusCode::internal, "a relay needs its uplink");
+    c = std::make_unique<RelayCoordinator>(config, std::move(log), clock, std::move(*spec),
+                                           std::move(strategy), std::move(*tasks),
+                                           std::move(*evaluator), *uplink);
+  } else if (strategy->asynchronous()) {
     c = std::make_unique<AsyncCoordinator>(config, std::move(log), clock, std::move(*spec), std::move(strategy),
                                            std::move(*tasks), std::move(*evaluator));
   } else {
@@ -310,6 +320,13 @@ Status Coordinator::handle_join(ServerChannel& channel, const Inbound& inbound, 
         "this run standardises the device data (standardize.mode = " + config_.standardize.mode +
             "), which needs protocol 1.6; the device speaks 1." + std::to_string(version & 0xff) +
             ": update its software");
+  }
+  if (admissible.ok() && join.relay && !takes_relays()) {
+    admissible =
+        make_status(StatusCode::failed_precondition,
+                    "strategy " + config_.strategy.name +
+                        " cannot take a relay: only synchronous rounds fold a relay's partial sum "
+                        "(asynchronous strategies and dpsgd through relays are not supported)");
   }
   if (admissible.ok() && !standardization_->refusal(id).empty()) {
     admissible =

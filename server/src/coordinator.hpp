@@ -57,6 +57,7 @@ namespace edgefl::server {
 
 // Where the coordinator reports: human lines (progress, warnings). Metrics go to their file.
 using LogSink = std::function<void(const std::string& line)>;
+class RelayUplink;
 
 class Coordinator {
  public:
@@ -66,10 +67,12 @@ class Coordinator {
 
   // A fresh run starts from config.initial_params when given (an ONNX graph's or a weights
   // file's, a pretrained network whose head the run fine-tunes), else from the spec and the
-  // seed. A resumed run keeps its checkpoint's model.
+  // seed. A resumed run keeps its checkpoint's model. With config.upstream set the coordinator
+  // is a relay (relay_coordinator.hpp) whose upstream side is `uplink` (required then).
   static Result<std::unique_ptr<Coordinator>> create(const ServerConfig& config, FileSystem& fs,
                                                      LogSink log,
-                                                     TimeSource& clock = steady_time_source());
+                                                     TimeSource& clock = steady_time_source(),
+                                                     RelayUplink* uplink = nullptr);
   virtual ~Coordinator();
 
   // Waits up to `wait` for one message, handles it and up to kMaxBatch - 1 more that have
@@ -78,8 +81,9 @@ class Coordinator {
   // with --resume.
   // Once finished, every message is answered with Bye(finished).
   Status poll(ServerChannel& channel, std::chrono::milliseconds wait);
-  // Rounds closed (synchronous) or model versions produced (asynchronous) reached `rounds`.
-  bool finished() const;
+  // Rounds closed (synchronous) or model versions produced (asynchronous) reached `rounds`; a
+  // relay: its upstream ended the run.
+  virtual bool finished() const;
   // Tells every known device the run is over (Bye finished) and starts the farewell: polls
   // still answer a resent update (its Ack was lost) until every device has confirmed the end
   // with its own Bye, or farewell_s has passed.
@@ -122,6 +126,10 @@ class Coordinator {
   // Folds verified update values into the state. An error refuses the update (nothing changed).
   virtual Status fold(const std::string& device_id, const Update& update, std::span<const float> values,
                       const Admission& admission) = 0;
+  // Folds a relay's exact partial sum (Update.partial_sum) into the state. Only rounds can:
+  // the default refuses, naming the strategy.
+  virtual Status fold_partial_sum(const std::string& device_id, const Update& update,
+                                  const Admission& admission);
   // After the update is durable (live) or replayed from the log.
   virtual Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
                               bool replaying) = 0;
@@ -142,6 +150,10 @@ class Coordinator {
   virtual Result<bool> handle_other(ServerChannel&, DeviceRecord&, const DecodedMessage&) { return false; }
   // A device said Bye and was forgotten.
   virtual void on_left(const std::string& /*device_id*/) {}
+  // Whether a relay (Join.relay, protocol 1.7) may join: only synchronous rounds fold partial sums.
+  virtual bool takes_relays() const { return false; }
+  // The run id updates must carry (a relay: its upstream's).
+  virtual uint64_t bound_run_id() const;
 
   // ---- Shared machinery for the schedules ----
   // A Task for `task_id` with the run's training settings and the current global model.
@@ -164,6 +176,10 @@ class Coordinator {
   void reject_unstored(ServerChannel& channel, const std::string& peer, uint64_t update_id);
   // Checkpoint (atomic) naming `generation` as the log that follows, then rotate the log.
   Status checkpoint_and_rotate(uint64_t generation);
+  // model_hash of the current global model, remembered per version for check_binding.
+  uint32_t current_hash() const;
+  // Rewrites the current generation's checkpoint (the log that follows must be empty).
+  Status checkpoint_in_place() { return write_checkpoint(std::nullopt); }
   // The export.* model file, when the run has reached a multiple of export.every_rounds.
   void export_if_due();
   uint64_t generation() const { return ledger_->generation(); }
@@ -234,8 +250,6 @@ class Coordinator {
   // stale when an update was trained for another run or on a model other than its base
   // version's (updates from 1.1 devices carry no run id and are not checked).
   Status check_binding(const Update& update) const;
-  // model_hash of the current global model, remembered per version for check_binding.
-  uint32_t current_hash() const;
   // The device a message came from: by authenticated identity, else by routing id.
   DeviceRecord* sender(const Inbound& inbound, Clock::time_point now);
 

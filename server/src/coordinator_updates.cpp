@@ -115,6 +115,7 @@ Status Coordinator::flush_acks(ServerChannel& channel) {
 
 Status Coordinator::verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,
                                     const Admission& admission) {
+  if (update.partial_sum.present()) return fold_partial_sum(device_id, update, admission);
   if (trainable_.all()) {
     EDGEFL_RETURN_IF_ERROR(decoded.payload_into(scratch_.span()));
   } else {
@@ -124,6 +125,12 @@ Status Coordinator::verify_and_fold(const std::string& device_id, const Update& 
     trainable_.scatter(trained_part_.span(), scratch_.span());
   }
   return fold(device_id, update, scratch_.span(), admission);
+}
+
+Status Coordinator::fold_partial_sum(const std::string&, const Update&, const Admission&) {
+  return make_status(StatusCode::invalid_argument,
+                     "a partial-sum update (from a relay) needs synchronous rounds; strategy " +
+                         std::string(strategy_->name()) + " folds updates as they arrive");
 }
 
 uint32_t Coordinator::current_hash() const {
@@ -137,11 +144,16 @@ uint32_t Coordinator::current_hash() const {
   return hash;
 }
 
+uint64_t Coordinator::bound_run_id() const {
+  return ledger_->run_id();
+}
+
 Status Coordinator::check_binding(const Update& update) const {
   if (update.run_id == 0) return Status();  // a 1.1 device: nothing to check against
-  if (update.run_id != ledger_->run_id()) {
-    return make_status(StatusCode::stale, "trained for another run (" + std::to_string(update.run_id) +
-                                              "; this run is " + std::to_string(ledger_->run_id()) + ")");
+  if (update.run_id != bound_run_id()) {
+    return make_status(StatusCode::stale, "trained for another run (" +
+                                              std::to_string(update.run_id) + "; this run is " +
+                                              std::to_string(bound_run_id()) + ")");
   }
   auto known = version_hashes_.find(update.base_version);
   if (known != version_hashes_.end() && known->second != update.base_hash) {

@@ -47,8 +47,32 @@ Status RoundCoordinator::fold(const std::string&, const Update& update, std::spa
   return round_mean().add(values, update.sample_count);
 }
 
+Status RoundCoordinator::fold_partial_sum(const std::string&, const Update& update,
+                                          const Admission&) {
+  // The relay summed whole deltas exactly as this mean would have: adding the sums is exact.
+  const PartialSum& sum = update.partial_sum;
+  ExactMean& mean = round_mean();
+  // The relay must weigh as this round does, or its sum means something else: its weight is
+  // then the samples behind it (samples) or its count (uniform).
+  const uint64_t expected =
+      mean.weighting() == MeanWeighting::uniform ? sum.update_count : update.sample_count;
+  if (sum.total_weight != expected) {
+    return make_status(StatusCode::invalid_argument,
+                       "the relay's partial sum weighs " + std::to_string(sum.update_count) +
+                           " updates of " + std::to_string(update.sample_count) + " samples as " +
+                           std::to_string(sum.total_weight) + "; this round weighs by " +
+                           std::string(mean_weighting_name(mean.weighting())) +
+                           ": give the relay the same strategy.weighting");
+  }
+  return mean.add_sum(sum.high, sum.low, sum.update_count, sum.total_weight);
+}
+
+bool RoundCoordinator::gradient_round() const {
+  return is_gradient_round(config_, open_round_number());
+}
+
 ExactMean& RoundCoordinator::round_mean() {
-  return is_gradient_round(config_, open_round_number()) ? gradient_mean_ : mean_;
+  return gradient_round() ? gradient_mean_ : mean_;
 }
 
 Status RoundCoordinator::after_logged(const std::string& device_id, const Update&, const Admission&, bool) {
@@ -107,13 +131,15 @@ Status RoundCoordinator::on_heartbeat(ServerChannel& channel, DeviceRecord& devi
   return send_task_bytes(channel, device, task_bytes_, open_round_number());
 }
 
+Status RoundCoordinator::when_idle(ServerChannel& channel) {
+  Result<bool> enough = enough_devices(now());
+  if (!enough) return enough.status();
+  return *enough ? open_round(channel) : Status();
+}
+
 Status RoundCoordinator::run_timers(ServerChannel& channel) {
   const Clock::time_point now = this->now();
-  if (!round_open_) {
-    Result<bool> enough = enough_devices(now);
-    if (!enough) return enough.status();
-    return *enough ? open_round(channel) : Status();
-  }
+  if (!round_open_) return when_idle(channel);
   std::size_t asked_done = asked_answered_;
   // Devices drop out only under an eligibility rule; without one the count stays incremental.
   if (config_.eligibility.any() && asked_done < asked_.size()) {
@@ -122,7 +148,7 @@ Status RoundCoordinator::run_timers(ServerChannel& channel) {
   const bool all_answered = asked_done == asked_.size();
   const bool grace_over = config_.min_updates > 0 && answered_.size() >= config_.min_updates && enough_at_ &&
                           now - *enough_at_ >= scaled(config_.grace_s);
-  const bool deadline = now - round_opened_at_ >= scaled(config_.round_deadline_s);
+  const bool deadline = now >= close_by_;
   if (!all_answered && !grace_over && !deadline) return Status();
   EDGEFL_RETURN_IF_ERROR(close_round());
   // The next round opens in this same poll: left to the next one, every round would also wait
@@ -133,14 +159,6 @@ Status RoundCoordinator::run_timers(ServerChannel& channel) {
 
 Status RoundCoordinator::open_round(ServerChannel& channel) {
   const uint64_t round = open_round_number();
-  const Clock::time_point now = this->now();
-  Rng rng(config_.seed, round);
-  std::vector<std::string> selected =
-      select_devices(eligible_devices(now), config_.fraction, config_.min_devices, rng);
-  asked_ = std::set<std::string>(selected.begin(), selected.end());
-  asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
-  asked_answered_ = answered_.size();
-
   // The first round after a gradient warm-up hands the devices the inner optimizer's state, as
   // every worker of the reference code holds it after its data-parallel steps.
   const bool after_warmup = gradient_step_ != nullptr && config_.strategy.name != "ddp" &&
@@ -149,9 +167,23 @@ Status RoundCoordinator::open_round(ServerChannel& channel) {
       after_warmup ? encode_task(round, round, gradient_step_->optimizer_state(), gradient_step_->steps())
                    : encode_task(round, round);
   if (!bytes) return bytes.status().with_context("the task of round " + std::to_string(round));
-  task_bytes_ = std::move(*bytes);
+  return start_round(channel, std::move(*bytes), now() + scaled(config_.round_deadline_s));
+}
+
+Status RoundCoordinator::start_round(ServerChannel& channel, std::vector<uint8_t> task,
+                                     Clock::time_point close_by) {
+  const uint64_t round = open_round_number();
+  const Clock::time_point now = this->now();
+  Rng rng(config_.seed, round);
+  std::vector<std::string> selected =
+      select_devices(eligible_devices(now), config_.fraction, config_.min_devices, rng);
+  asked_ = std::set<std::string>(selected.begin(), selected.end());
+  asked_.insert(answered_.begin(), answered_.end());  // replayed after a restart
+  asked_answered_ = answered_.size();
+  task_bytes_ = std::move(task);
   round_open_ = true;
   round_opened_at_ = now;
+  close_by_ = close_by;
   enough_at_.reset();
   tally_.set_round(round);
   for (const std::string& id : asked_) tally_.ask(id);
@@ -170,7 +202,7 @@ Status RoundCoordinator::close_round() {
   ExactMean& mean = round_mean();
   if (mean.count() > 0) {
     EDGEFL_RETURN_IF_ERROR(mean.mean_into(mean_delta_.span()));
-    if (is_gradient_round(config_, round)) {
+    if (gradient_round()) {
       EDGEFL_RETURN_IF_ERROR(gradient_step_->apply_step(global_.span(), mean_delta_.span(), round - 1));
     } else {
       EDGEFL_RETURN_IF_ERROR(strategy_->apply(global_.span(), mean_delta_.span()));
@@ -179,6 +211,11 @@ Status RoundCoordinator::close_round() {
   } else {
     warn("round " + std::to_string(round) + " closed without updates; the model is unchanged");
   }
+  return end_round();
+}
+
+Status RoundCoordinator::end_round() {
+  ExactMean& mean = round_mean();
   ++rounds_closed_;
   // The metrics line first: a crash before the checkpoint replays the round and rewrites it.
   EDGEFL_RETURN_IF_ERROR(publish_metrics(round_opened_at_));
@@ -197,7 +234,7 @@ Status RoundCoordinator::close_round() {
 
 std::optional<Clock::time_point> RoundCoordinator::round_deadline() const {
   if (!round_open_) return std::nullopt;
-  return round_opened_at_ + scaled(config_.round_deadline_s);
+  return close_by_;
 }
 
 }  // namespace edgefl::server

@@ -9,6 +9,10 @@
 // (atomic) -> rotate the WAL -> metrics. The task id is the round number and the WAL
 // generation of a round is its number, so a restart replays exactly the updates of the round
 // that was open and none of a closed one. Built by Coordinator::create.
+//
+// A relay (relay_coordinator.hpp) is this schedule with three hooks changed: its rounds open
+// when the upstream's Task arrives (when_idle), are numbered as the upstream's, and a closed
+// round sends the exact partial sum upstream instead of stepping a model (close_round).
 #pragma once
 
 #include <memory>
@@ -20,7 +24,7 @@
 
 namespace edgefl::server {
 
-class RoundCoordinator final : public Coordinator {
+class RoundCoordinator : public Coordinator {
  public:
   // gradient_step: part of `strategy` (ddp, or a warm-up), applied in gradient rounds.
   RoundCoordinator(const ServerConfig& config, LogSink log, TimeSource& clock, ModelSpec spec,
@@ -29,35 +33,56 @@ class RoundCoordinator final : public Coordinator {
 
   std::optional<Clock::time_point> round_deadline() const override;
 
+ protected:
+  // Between rounds: opens the next one when min_devices are there.
+  virtual Status when_idle(ServerChannel& channel);
+  // Aggregates the open round (steps the model), then end_round().
+  virtual Status close_round();
+  // Whether the open round's updates are gradients (averaged uniformly into gradient_mean_).
+  virtual bool gradient_round() const;
+  // Opens round open_round_number(): asks the selected devices (and any replayed after a
+  // restart) with `task`, to close at `close_by` at the latest.
+  Status start_round(ServerChannel& channel, std::vector<uint8_t> task, Clock::time_point close_by);
+  // What every closed round does after its aggregate: count it, the metrics line, the dedupe
+  // window, the checkpoint (the WAL of the next round follows), and a fresh mean.
+  Status end_round();
+  ExactMean& round_mean();  // of the open round: gradient rounds average uniformly
+  bool round_open() const { return round_open_; }
+  std::size_t answered_count() const { return answered_.size(); }
+  Clock::time_point round_opened_at() const { return round_opened_at_; }
+  uint64_t open_round_number() const { return rounds_closed_ + 1; }
+  bool takes_relays() const override { return true; }
+  Status run_timers(ServerChannel& channel) override;
+  void save_extras(Checkpoint& checkpoint) const override;
+  Status restore_extras(const Checkpoint& checkpoint) override;
+
  private:
   AcceptedKey dedupe_key(const std::string& device_id, const Update& update) const override;
   Admission admit(const Update& update) const override;
   Status fold(const std::string& device_id, const Update& update, std::span<const float> values,
               const Admission& admission) override;
+  Status fold_partial_sum(const std::string& device_id, const Update& update,
+                          const Admission& admission) override;
   Status after_logged(const std::string& device_id, const Update& update, const Admission& admission,
                       bool replaying) override;
   Status on_joined(ServerChannel& channel, DeviceRecord& device) override;
   Status on_heartbeat(ServerChannel& channel, DeviceRecord& device, uint64_t working_on) override;
-  Status run_timers(ServerChannel& channel) override;
-  // The dedupe entries of recent closed rounds travel in the checkpoint, so a device whose Ack
-  // was lost in a crash right after a round closed hears Ack(duplicate), not Reject(stale).
-  void save_extras(Checkpoint& checkpoint) const override;
-  Status restore_extras(const Checkpoint& checkpoint) override;
+  // save_extras: the dedupe entries of recent closed rounds travel in the checkpoint, so a device
+  // whose Ack was lost in a crash right after a round closed hears Ack(duplicate), not
+  // Reject(stale).
 
-  uint64_t open_round_number() const { return rounds_closed_ + 1; }
   bool owes_update(const std::string& id) const;
   bool dropped_out(const std::string& id);
   Status open_round(ServerChannel& channel);
-  Status close_round();
 
   GradientStep* gradient_step_;
-  ExactMean& round_mean();  // of the open round: gradient rounds average uniformly
 
   ExactMean mean_;
   ExactMean gradient_mean_;
   FloatBuffer mean_delta_;
   bool round_open_ = false;
   Clock::time_point round_opened_at_;
+  Clock::time_point close_by_;
   std::optional<Clock::time_point> enough_at_;  // when min_updates was reached
   std::vector<uint8_t> task_bytes_;             // the round's Task, encoded once
   std::set<std::string> asked_;

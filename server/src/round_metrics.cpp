@@ -23,6 +23,10 @@ void RoundTally::task_sent(bool resend, std::size_t bytes) {
 
 void RoundTally::accepted(const Update& update, uint64_t staleness) {
   ++metrics_.answered;
+  metrics_.device_updates +=
+      update.partial_sum.present() ? static_cast<uint32_t>(update.partial_sum.update_count) : 1;
+  metrics_.partial_updates += update.metrics.partial_updates;
+  metrics_.local_steps += update.metrics.steps;
   metrics_.samples += update.sample_count;
   loss_sum_ += update.metrics.train_loss * static_cast<double>(update.sample_count);
   staleness_sum_ += staleness;
@@ -34,8 +38,8 @@ void RoundTally::accepted(const Update& update, uint64_t staleness) {
   }
 }
 
-RoundMetrics RoundTally::finish(uint64_t version) {
-  RoundMetrics m = std::move(metrics_);
+RoundMetrics RoundTally::peek(uint64_t version) const {
+  RoundMetrics m = metrics_;
   m.version = version;
   m.asked = static_cast<uint32_t>(asked_.size());
   if (m.samples > 0) m.train_loss = loss_sum_ / static_cast<double>(m.samples);
@@ -43,6 +47,11 @@ RoundMetrics RoundTally::finish(uint64_t version) {
     m.mean_batch = static_cast<uint32_t>(batch_sum_ / m.answered);
     m.mean_staleness = static_cast<double>(staleness_sum_) / m.answered;
   }
+  return m;
+}
+
+RoundMetrics RoundTally::finish(uint64_t version) {
+  RoundMetrics m = peek(version);
   metrics_ = fresh();
   asked_.clear();
   loss_sum_ = 0;
@@ -60,6 +69,9 @@ std::string metrics_json(const RoundMetrics& m) {
       .add("tasks_sent", m.tasks_sent)
       .add("tasks_resent", m.tasks_resent)
       .add("answered", m.answered)
+      .add("device_updates", m.device_updates)
+      .add("partial_updates", m.partial_updates)
+      .add("local_steps", m.local_steps)
       .add("late", m.late)
       .add("rejected", m.rejected)
       .add("duplicates", m.duplicates)
@@ -97,6 +109,10 @@ std::string metrics_progress_line(const RoundMetrics& m, uint64_t total_rounds) 
   if (m.asynchronous) {
     std::snprintf(text, sizeof text, "  staleness %.1f (max %llu)", m.mean_staleness,
                   static_cast<unsigned long long>(m.max_staleness));
+    line += text;
+  }
+  if (m.partial_updates > 0) {
+    std::snprintf(text, sizeof text, "  partial %u", m.partial_updates);
     line += text;
   }
   if (m.late + m.rejected + m.duplicates > 0) {

@@ -21,6 +21,9 @@ struct RoundMetrics {
   uint32_t tasks_sent = 0;       // Task messages sent for the first time to a device
   uint32_t tasks_resent = 0;     // the same Task sent again (lost on the link, rejoin)
   uint32_t answered = 0;         // updates accepted into the aggregate
+  uint32_t device_updates = 0;   // device updates behind them (a relay's partial sum: its count)
+  uint32_t partial_updates = 0;  // of those, cut short by the Task's deadline (protocol 1.7)
+  uint64_t local_steps = 0;      // local steps behind the aggregate
   uint32_t late = 0;             // updates that arrived after the round closed
   uint32_t rejected = 0;         // updates refused (shape, NaN, norm, unknown device, ...)
   std::map<std::string, uint32_t> rejected_by_reason;  // status code name -> updates (not in the line)
@@ -65,7 +68,9 @@ class RoundTally {
   void duplicate() { ++metrics_.duplicates; }
   void update_batch() { ++metrics_.update_batches; }
   void wal_synced() { ++metrics_.wal_syncs; }
-  // The finished period's metrics (means computed, version set); the tally starts afresh.
+  // The period's metrics so far (means computed, version set).
+  RoundMetrics peek(uint64_t version) const;
+  // The finished period's metrics (as peek); the tally starts afresh.
   RoundMetrics finish(uint64_t version);
 
  private:

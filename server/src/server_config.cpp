@@ -157,6 +157,19 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("secret_key", &c.secret_key_file, "CURVE secret key file of the server (enables CURVE)");
   t.add("allowed_keys", &c.allowed_keys_dir, "file listing allowed device public keys, one per line");
   t.add("insecure", &c.insecure, "allow plaintext on a non-loopback endpoint");
+  t.add("upstream", &c.upstream,
+        "relay mode: join this upstream server as a device and send it one exact partial sum per "
+        "round");
+  t.add("upstream_id", &c.upstream_id,
+        "the relay's device id upstream (default: relay-<host name>)");
+  t.add("upstream_secret_key", &c.upstream_secret_key,
+        "CURVE secret key of the relay towards its upstream");
+  t.add("upstream_server_key", &c.upstream_server_key, "CURVE public key of the upstream server");
+  t.add("upstream_margin_s", &c.upstream_margin_s,
+        "a relay closes its round this long before the upstream's deadline (0: a tenth of the "
+        "deadline)");
+  t.add("upstream_give_up_s", &c.upstream_give_up_s,
+        "a relay stops after this long without a word from its upstream (0: never)");
   t.add("status.listen", &c.status.listen, "serve /metrics, /status and a status page on HOST:PORT (default: off)");
   t.add("status.listen_file", &c.status.listen_file, "write the HOST:PORT the status endpoint bound to this file");
   t.add("status.tls_cert", &c.status.tls_cert, "status endpoint over HTTPS: PEM certificate file");
@@ -314,6 +327,29 @@ Result<Standardization> configured_standardization(const ServerConfig& c, const 
   return constants;
 }
 
+namespace {
+
+// Relay mode: a schedule of rounds, and keys for the upstream in pairs.
+Status check_relay(const ServerConfig& c) {
+  if (c.upstream.empty()) return Status();
+  if (c.strategy.name == "fedasync" || c.strategy.name == "fedbuff" || c.strategy.name == "dpsgd") {
+    return invalid(
+        "a relay (upstream) runs synchronous rounds: strategy " + c.strategy.name +
+        " through relays is not supported (a relay sends one exact partial sum per round)");
+  }
+  if (c.upstream_secret_key.empty() != c.upstream_server_key.empty()) {
+    return invalid("upstream_secret_key and upstream_server_key go together (CURVE needs both)");
+  }
+  if (!(std::isfinite(c.upstream_margin_s) && c.upstream_margin_s >= 0))
+    return invalid("upstream_margin_s must be >= 0");
+  if (!(std::isfinite(c.upstream_give_up_s) && c.upstream_give_up_s >= 0)) {
+    return invalid("upstream_give_up_s must be >= 0 (0: never)");
+  }
+  return Status();
+}
+
+}  // namespace
+
 Status validate_server_config(const ServerConfig& c) {
   if (!c.model_file.empty() || c.model.starts_with('@')) {
     return invalid("the model file " + (c.model_file.empty() ? c.model.substr(1) : c.model_file) +
@@ -337,7 +373,7 @@ Status validate_server_config(const ServerConfig& c) {
     return invalid("train.trainable_layers freezes layers, which synchronous gradient rounds (strategy ddp, "
                    "palsgd.warmup_steps) do not support");
   }
-  if (c.data != "none") {
+  if (c.data != "none" && c.upstream.empty()) {  // a relay evaluates nothing
     Result<DataSource> source = DataSource::parse(c.data, c.data_dir);
     if (!source) return source.status();
     EDGEFL_RETURN_IF_ERROR(source->check_spec(*spec));
@@ -347,6 +383,7 @@ Status validate_server_config(const ServerConfig& c) {
   if (!(c.fraction > 0 && c.fraction <= 1)) return invalid("round.fraction must be in (0, 1]");
   if (c.min_devices == 0) return invalid("round.min_devices must be at least 1");
   if (!finite_positive(c.round_deadline_s)) return invalid("round.deadline_s must be > 0");
+  EDGEFL_RETURN_IF_ERROR(check_relay(c));
   if (!(std::isfinite(c.grace_s) && c.grace_s >= 0)) return invalid("round.grace_s must be >= 0");
   if (!finite_positive(c.join_timeout_s)) return invalid("round.join_timeout_s must be > 0");
   if (!(std::isfinite(c.max_update_norm) && c.max_update_norm >= 0)) {

@@ -168,6 +168,15 @@ struct ServerConfig {
   std::string secret_key_file;   // CURVE server secret key; empty: plaintext
   std::string allowed_keys_dir;  // allow-list file: device public keys (Z85), one per line
   bool insecure = false;         // allow plaintext on a non-loopback endpoint (and status page)
+  // Relay mode (docs/protocol.md §15): join this upstream server as one device and send it the
+  // exact partial sum of this server's devices once per upstream round.
+  std::string upstream;             // the upstream's endpoint; empty: not a relay
+  std::string upstream_id;          // the relay's device id upstream (empty: "relay-" + host name)
+  std::string upstream_secret_key;  // CURVE: the relay's own key pair upstream
+  std::string upstream_server_key;  // CURVE: the upstream's public key
+  double upstream_margin_s = 0;     // close before the upstream deadline by this (0: a tenth of it)
+  double upstream_give_up_s =
+      0;  // stop after this long without a word from the upstream (0: never)
   StatusConfig status;
   double heartbeat_s = 1.0;
   // After the last round the server stays this long at most (or until every device has

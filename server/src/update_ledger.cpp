@@ -113,7 +113,7 @@ Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {
 }
 
 Status UpdateLedger::rewrite_checkpoint(Checkpoint& checkpoint) {
-  if (unsynced_ || wal_->recovery().records > 0) {
+  if (unsynced_ || wal_->record_count() > 0) {  // records of the generation that follows
     return make_status(StatusCode::internal,
                        "a checkpoint rewrite with updates in the log that follows it");
   }

@@ -304,6 +304,9 @@ def case_rejects(args):
         expect_reject(c, update(14, base_hash=task["base_hash"] ^ 1), "stale", 14, "an update on another model")
         expect_reject(c, update(15, base_version=5), "stale", 15, "a base version that is not current")
         expect_reject(c, update(16, samples=101), "out_of_range", 16, "more samples than the Join declared")
+        wide = [0] * (task["params"].size + 1)
+        expect_reject(c, update(17, partial_sum=(wide, wide, 100, 1)), "shape_mismatch", 17,
+                      "a partial sum (1.7) of P+1 parameters")
 
         c.send(wire.reject("internal", "a device's Reject is only logged"))
         c.send(wire.heartbeat(2, 0))
@@ -506,6 +509,43 @@ def case_restart(args):
           % [m["answered"] for m in metrics])
 
 
+def case_relay(args):
+    import numpy as np
+    import zmq
+    import wire
+    context = zmq.Context()
+    run = Run(args, "relay-async")
+    with Processes(run.dir) as p:
+        p.start("server", run.server_argv(3, 1, ["--strategy-name", "fedasync"]))
+        c = Client(context, run.endpoint())
+        c.send(wire.join("relay-a", 1, 0, version=wire.RELAY_VERSION, relay=True))
+        kind, m = c.next()
+        check(kind == "Reject" and m["reason"] == "failed_precondition" and "relay" in m["message"],
+              "an asynchronous server refuses a relay's Join naming why (%s %s)" % (kind, m))
+        p.kill("server")
+    run = Run(args, "relay")
+    with Processes(run.dir) as p:
+        p.start("server", run.server_argv(1, 1, ["--round-deadline-s", "600"]))
+        c = Client(context, run.endpoint())
+        c.send(wire.join("relay-a", 1, 0, version=wire.RELAY_VERSION, relay=True))
+        check(c.next()[0] == "Welcome", "a relay's Join -> Welcome")
+        kind, task = c.next(("Task",))
+        size = task["params"].size
+        # A sum of two devices' updates of 60 and 40 samples: weighed by samples, its weight is 100.
+        high, low = [0] * size, [1 << 40] * size
+        update = lambda uid, weight: wire.update(uid, task, 100, np.zeros(0, np.float32), 0.5, 20, [32],
+                                                 partial_sum=(high, low, weight, 2))
+        expect_reject(c, update(1, 2), "invalid_argument", 1, "a partial sum weighed uniformly in a run weighed by samples")
+        c.send(update(task["task_id"], 100))
+        kind, m = c.next(("Ack",))
+        check(m["update_id"] == task["task_id"] and m["status"] == "accepted", "a partial sum -> Ack (%s)" % m)
+        line = wait_for(lambda: run.metrics(), 20, "the round's metrics line")[0]
+        check(line["answered"] == 1 and line["device_updates"] == 2 and line["samples"] == 100,
+              "the round counts one relay update holding two device updates (%s)" % line)
+        p.kill("server")
+    context.destroy(0)
+
+
 def case_peer_wire(args):
     import numpy as np
     import zmq
@@ -558,7 +598,7 @@ def case_peer_wire(args):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=["federation", "rejects", "codecs", "curve", "restart", "standardize",
-                                         "eligibility", "peer_wire"])
+                                         "eligibility", "peer_wire", "relay"])
     for flag in ("--server", "--device", "--keygen"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--generated", required=True)

@@ -8,8 +8,8 @@ import flatbuffers
 import numpy as np
 
 from edgefl.fb import (Ack, Bye, Capabilities, DataStatistics, Envelope, Heartbeat, Join, Message,
-                       Metrics, Reject, Task, Update, Welcome, EncodedTensor, PeerAssignment, PeerModel,
-                       PeerReport)
+                       Metrics, PartialSum, Reject, Task, Update, Welcome, EncodedTensor, PeerAssignment,
+                       PeerModel, PeerReport)
 
 VERSION = 0x0102  # 1.2
 IDENTIFIER = b"EFLW"
@@ -28,6 +28,7 @@ NAMES = {value: name for name, value in CODES.items()}
 CODEC_F32 = 0
 CODEC_F16 = 1
 PEER_VERSION = 0x0106  # 1.6: the dpsgd messages (docs/protocol.md §14)
+RELAY_VERSION = 0x0107  # 1.7: a relay's partial sum (docs/protocol.md §15)
 
 
 class WireError(Exception):
@@ -54,7 +55,7 @@ def f32_tensor(builder, values):
 
 
 def join(device_id, boot_counter, sample_count, codecs=(CODEC_F32,), memory_budget=0,
-         version=VERSION, peer_endpoint=None):
+         version=VERSION, peer_endpoint=None, relay=False):
     b = flatbuffers.Builder(256)
     peer = b.CreateString(peer_endpoint) if peer_endpoint is not None else None
     arch = b.CreateString("x86_64")
@@ -81,6 +82,8 @@ def join(device_id, boot_counter, sample_count, codecs=(CODEC_F32,), memory_budg
     Join.AddBootCounter(b, boot_counter)
     if peer is not None:
         Join.AddPeerEndpoint(b, peer)
+    if relay:
+        Join.AddRelay(b, True)  # 1.7: a relay aggregator (§15)
     return _finish(b, Message.Message.Join, Join.End(b), version)
 
 
@@ -120,11 +123,32 @@ def peer_report(epoch, step, train_loss, distances):
     return _finish(b, Message.Message.PeerReport, PeerReport.End(b), PEER_VERSION)
 
 
+def _partial_sum(b, high, low, total_weight, update_count):
+    """1.7: a relay's exact sum (§4 Update, partial_sum): per-parameter signed high and
+    unsigned low words of the 128-bit fixed-point sum."""
+    PartialSum.StartHighVector(b, len(high))
+    for word in reversed(high):
+        b.PrependInt64(int(word))
+    high_vector = b.EndVector()
+    PartialSum.StartLowVector(b, len(low))
+    for word in reversed(low):
+        b.PrependUint64(int(word))
+    low_vector = b.EndVector()
+    PartialSum.Start(b)
+    PartialSum.AddHigh(b, high_vector)
+    PartialSum.AddLow(b, low_vector)
+    PartialSum.AddTotalWeight(b, total_weight)
+    PartialSum.AddUpdateCount(b, update_count)
+    return PartialSum.End(b)
+
+
 def update(update_id, task, sample_count, delta, train_loss, steps, batch_sizes,
-           round_=None, base_version=None, run_id=None, base_hash=None):
-    """An Update for `task` (a decoded Task dict); keyword overrides forge bad ones for tests."""
+           round_=None, base_version=None, run_id=None, base_hash=None, partial_sum=None):
+    """An Update for `task` (a decoded Task dict); keyword overrides forge bad ones for tests.
+    partial_sum=(high, low, total_weight, update_count) makes a relay's update (empty payload)."""
     b = flatbuffers.Builder(len(delta) * 4 + 512)
-    payload = f32_tensor(b, delta)
+    payload = f32_tensor(b, delta if partial_sum is None else np.zeros(0, np.float32))
+    partial = _partial_sum(b, *partial_sum) if partial_sum is not None else None
     Metrics.StartBatchSizesVector(b, len(batch_sizes))
     for size in reversed(batch_sizes):
         b.PrependUint32(size)
@@ -144,7 +168,9 @@ def update(update_id, task, sample_count, delta, train_loss, steps, batch_sizes,
     Update.AddPayload(b, payload)
     Update.AddRunId(b, task["run_id"] if run_id is None else run_id)
     Update.AddBaseHash(b, task["base_hash"] if base_hash is None else base_hash)
-    return _finish(b, Message.Message.Update, Update.End(b), VERSION)
+    if partial is not None:
+        Update.AddPartialSum(b, partial)
+    return _finish(b, Message.Message.Update, Update.End(b), VERSION if partial is None else RELAY_VERSION)
 
 
 def heartbeat(sequence, working_on, ineligible=None):

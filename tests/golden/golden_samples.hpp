@@ -190,6 +190,22 @@ inline std::unique_ptr<Samples> make_samples(uint16_t version = kProtocolVersion
         DataStatistics{FeatureMoments{600, {0.5, -1.25, 3.0, 1e4}, {2400.0, 9.375, 0.0, 3.75e7}}});
   }
   if (version >= 0x0106) add_peer_samples(*s, task);
+  if (version >= 0x0107) {
+    // A relay's partial sum of three updates: negative, zero, a carry into the high word.
+    Update partial = sample_update(105, TensorView{}, version);
+    partial.sample_count = 1800;
+    partial.metrics.partial_updates = 1;  // one device's steps were cut by the deadline
+    partial.partial_sum = PartialSum{.high = {-3, 0, 1ll << 40, 17},
+                                     .low = {0x8000000000000000ull, 0, 5, ~0ull},
+                                     .total_weight = 1800,
+                                     .update_count = 3};
+    s->messages.emplace_back("update_partial_sum", partial);
+    Join relay_join = join;
+    relay_join.device_id = "relay-site-b";
+    relay_join.peer_endpoint.clear();
+    relay_join.relay = true;
+    s->messages.emplace_back("join_relay", relay_join);
+  }
 
   s->checkpoint.round = 4;
   s->checkpoint.model_version = 4;
@@ -231,7 +247,7 @@ inline bool same(const Update& a, const Update& b) {
   return a.update_id == b.update_id && a.task_id == b.task_id && a.round == b.round &&
          a.base_version == b.base_version && a.sample_count == b.sample_count &&
          a.metrics == b.metrics && same_tensor(a.payload, b.payload) && a.run_id == b.run_id &&
-         a.base_hash == b.base_hash;
+         a.base_hash == b.base_hash && a.partial_sum == b.partial_sum;
 }
 inline bool same(const PeerAssignment& a, const PeerAssignment& b) {
   return a.epoch == b.epoch && a.topology == b.topology && a.self_weight == b.self_weight &&

@@ -13,6 +13,22 @@ constexpr double kMaxTerm = 0x1p48;   // 2^9 maximal terms fit in the 2^57 capac
 constexpr double kHighUnit = 0x1p-6;  // high counts units of 2^-6
 constexpr double kLowUnit = 0x1p-70;  // low counts units of 2^-70
 
+struct Words {
+  int64_t high;
+  uint64_t low;
+  bool wrapped;  // the signed 128-bit sum left its range: beyond the capacity 2^57
+};
+
+Words add_words(int64_t high, uint64_t low, int64_t add_high, uint64_t add_low) {
+  const uint64_t new_low = low + add_low;
+  const uint64_t carry = new_low < low ? 1u : 0u;
+  const auto a = static_cast<uint64_t>(high);
+  const auto b = static_cast<uint64_t>(add_high);
+  const uint64_t new_high = a + b + carry;
+  return Words{static_cast<int64_t>(new_high), new_low,
+               (((a ^ new_high) & (b ^ new_high)) >> 63) != 0};
+}
+
 }  // namespace
 
 ExactMean::ExactMean(std::size_t parameter_count, UpdateChecks checks, MeanWeighting weighting)
@@ -60,6 +76,35 @@ Status ExactMean::add(std::span<const float> delta, uint64_t samples) {
   }
   ++count_;
   total_weight_ += weight;
+  return {};
+}
+
+Status ExactMean::add_sum(std::span<const int64_t> high, std::span<const uint64_t> low,
+                          uint64_t update_count, uint64_t total_weight) {
+  if (high.size() != high_.size() || low.size() != low_.size()) {
+    return Status(StatusCode::shape_mismatch, "partial sum has " + std::to_string(high.size()) +
+                                                  " high and " + std::to_string(low.size()) +
+                                                  " low words, the sum has " +
+                                                  std::to_string(high_.size()) + " parameters");
+  }
+  if (update_count == 0 || total_weight == 0) {
+    return Status(StatusCode::invalid_argument,
+                  "partial sum must fold at least one update with a positive weight");
+  }
+  // Checked before anything changes, so a refusal leaves the sum as it was.
+  for (std::size_t i = 0; i < high.size(); ++i) {
+    if (add_words(high_[i], low_[i], high[i], low[i]).wrapped) {
+      return Status(StatusCode::out_of_range,
+                    "partial sum would take a sum beyond the exact capacity 2^57");
+    }
+  }
+  for (std::size_t i = 0; i < high.size(); ++i) {
+    const Words sum = add_words(high_[i], low_[i], high[i], low[i]);
+    high_[i] = sum.high;
+    low_[i] = sum.low;
+  }
+  count_ += update_count;
+  total_weight_ += total_weight;
   return {};
 }
 

@@ -37,6 +37,7 @@ Result<Message> read(const fb::Join& in, const DecodeLimits& limits) {
   c.dataset_bytes = caps->dataset_bytes();
   c.process_bytes = caps->process_bytes();
   EDGEFL_ASSIGN(join.peer_endpoint, read_string(in.peer_endpoint(), "join.peer_endpoint", limits));
+  join.relay = in.relay();
   return Message(std::move(join));
 }
 
@@ -220,10 +221,25 @@ Result<Message> read(const fb::Update& in, const DecodeLimits& limits) {
     u.metrics.steps = m->steps();
     EDGEFL_ASSIGN(u.metrics.batch_sizes,
                   (read_list<uint32_t>(m->batch_sizes(), "update.metrics.batch_sizes", limits)));
+    u.metrics.partial_updates = m->partial_updates();
   }
   EDGEFL_ASSIGN(u.payload, proto_detail::read_tensor(in.payload(), limits, "update.payload"));
   u.run_id = in.run_id();
   u.base_hash = in.base_hash();
+  if (const fb::PartialSum* p = in.partial_sum()) {
+    // A partial sum has one entry per parameter: bounded like a tensor, not like a short list.
+    DecodeLimits sum_limits = limits;
+    sum_limits.max_list_entries = limits.max_parameters;
+    EDGEFL_ASSIGN(u.partial_sum.high,
+                  (read_list<int64_t>(p->high(), "update.partial_sum.high", sum_limits)));
+    EDGEFL_ASSIGN(u.partial_sum.low,
+                  (read_list<uint64_t>(p->low(), "update.partial_sum.low", sum_limits)));
+    u.partial_sum.total_weight = p->total_weight();
+    u.partial_sum.update_count = p->update_count();
+    if (u.partial_sum.update_count == 0) {
+      return Status(StatusCode::out_of_range, "update.partial_sum.update_count must be >= 1");
+    }
+  }
   return Message(std::move(u));
 }
 

@@ -30,7 +30,7 @@ Offset<void> write(FlatBufferBuilder& b, const Join& join) {
                                            c.process_bytes);
   const auto device_id = b.CreateString(join.device_id);
   const auto peer_endpoint = join.peer_endpoint.empty() ? 0 : b.CreateString(join.peer_endpoint);
-  return fb::CreateJoin(b, device_id, caps, join.boot_counter, peer_endpoint).Union();
+  return fb::CreateJoin(b, device_id, caps, join.boot_counter, peer_endpoint, join.relay).Union();
 }
 
 Offset<void> write(FlatBufferBuilder& b, const Welcome& w) {
@@ -135,9 +135,17 @@ Offset<void> write(FlatBufferBuilder& b, const PeerReport& r) {
 Offset<void> write(FlatBufferBuilder& b, const Update& u) {
   const auto payload = proto_detail::write_tensor(b, u.payload);
   const auto batch_sizes = b.CreateVector(u.metrics.batch_sizes);
-  const auto metrics = fb::CreateMetrics(b, u.metrics.train_loss, u.metrics.steps, batch_sizes);
+  const auto metrics = fb::CreateMetrics(b, u.metrics.train_loss, u.metrics.steps, batch_sizes,
+                                         u.metrics.partial_updates);
+  Offset<fb::PartialSum> partial = 0;
+  if (u.partial_sum.present()) {
+    const PartialSum& p = u.partial_sum;
+    const auto high = b.CreateVector(p.high);
+    const auto low = b.CreateVector(p.low);
+    partial = fb::CreatePartialSum(b, high, low, p.total_weight, p.update_count);
+  }
   return fb::CreateUpdate(b, u.update_id, u.task_id, u.round, u.base_version, u.sample_count,
-                          metrics, payload, u.run_id, u.base_hash)
+                          metrics, payload, u.run_id, u.base_hash, partial)
       .Union();
 }
 
@@ -180,7 +188,8 @@ std::size_t size_hint(const Message& message) {
   }
   if (const auto* update = std::get_if<Update>(&message)) {
     return kHeaderBytes + proto_detail::tensor_bytes(update->payload) +
-           update->metrics.batch_sizes.size() * sizeof(uint32_t);
+           update->metrics.batch_sizes.size() * sizeof(uint32_t) +
+           update->partial_sum.high.size() * 2 * sizeof(uint64_t);
   }
   if (const auto* statistics = std::get_if<DataStatistics>(&message)) {
     return kHeaderBytes + 2 * statistics->moments.mean.size() * sizeof(double);
@@ -202,6 +211,13 @@ Result<std::vector<uint8_t>> encode_message(const Message& message, uint16_t ver
   Status valid = proto_detail::validate_message(message, sender_limits);
   if (!valid.ok()) {
     return valid.with_context("encoding " + std::string(message_type_name(message_type(message))));
+  }
+  // Leaving a partial sum out would turn it into an empty update: an older peer cannot take one.
+  if (const auto* update = std::get_if<Update>(&message);
+      update != nullptr && update->partial_sum.present() && version < 0x0107) {
+    return Status(StatusCode::version_mismatch,
+                  "a partial-sum update needs protocol 1.7; the peer speaks " +
+                      std::to_string(version >> 8) + "." + std::to_string(version & 0xff));
   }
   try {
     FlatBufferBuilder builder(size_hint(message));

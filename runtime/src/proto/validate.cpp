@@ -150,6 +150,26 @@ Status validate(const Task& task, const DecodeLimits& limits) {
   return Status();
 }
 
+Status validate_partial_sum(const Update& update, const DecodeLimits& limits) {
+  const PartialSum& sum = update.partial_sum;
+  if (sum.high.size() != sum.low.size()) {
+    return Status(StatusCode::shape_mismatch,
+                  "update.partial_sum has " + std::to_string(sum.high.size()) + " high words and " +
+                      std::to_string(sum.low.size()) + " low words");
+  }
+  if (sum.high.empty()) return Status(StatusCode::shape_mismatch, "update.partial_sum is empty");
+  if (sum.high.size() > limits.max_parameters) {
+    return Status(StatusCode::too_large, "update.partial_sum has too many parameters");
+  }
+  if (update.payload.parameter_count != 0) {
+    return Status(StatusCode::shape_mismatch,
+                  "an update with a partial_sum carries no payload, got " +
+                      std::to_string(update.payload.parameter_count) + " values");
+  }
+  if (sum.total_weight == 0) return out_of_range("update.partial_sum.total_weight", ">= 1");
+  return Status();
+}
+
 Status validate(const Update& update, const DecodeLimits& limits) {
   if (update.sample_count == 0) return out_of_range("update.sample_count", ">= 1");
   EDGEFL_RETURN_IF_ERROR(check_finite(update.metrics.train_loss, "update.metrics.train_loss"));
@@ -159,6 +179,7 @@ Status validate(const Update& update, const DecodeLimits& limits) {
   if (update.payload.parameter_count > limits.max_parameters) {
     return Status(StatusCode::too_large, "update.payload has too many parameters");
   }
+  if (update.partial_sum.present()) return validate_partial_sum(update, limits);
   return Status();
 }
 

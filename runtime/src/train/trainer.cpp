@@ -328,9 +328,16 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
     }
     return Status();
   };
+  // Between steps only: a call always does at least one step, so a device out of time still
+  // sends some work.
+  auto stop_now = [&] {
+    if (metrics.steps == 0 || !config.keep_going || config.keep_going()) return false;
+    metrics.stopped_early = true;
+    return true;
+  };
   if (config.local_steps > 0) {
     std::size_t cursor = n;  // forces a shuffle first
-    for (std::size_t s = 0; s < config.local_steps; ++s) {
+    for (std::size_t s = 0; s < config.local_steps && !stop_now(); ++s) {
       if (cursor + batch > n) {
         reshuffle();
         cursor = 0;
@@ -340,9 +347,9 @@ Result<TrainMetrics> LocalTrainer::train(std::span<float> params, const DatasetV
       cursor += size;
     }
   } else {
-    for (std::size_t e = 0; e < config.epochs; ++e) {
+    for (std::size_t e = 0; e < config.epochs && !metrics.stopped_early; ++e) {
       reshuffle();
-      for (std::size_t begin = 0; begin < n;) {
+      for (std::size_t begin = 0; begin < n && !stop_now();) {
         const std::size_t size = std::min(batch, n - begin);
         const bool last_full = e + 1 == config.epochs && size == batch && n - (begin + size) < batch;
         EDGEFL_RETURN_IF_ERROR(run(order.subspan(begin, size), last_full));

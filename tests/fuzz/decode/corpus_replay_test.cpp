@@ -30,4 +30,6 @@ TEST_CASE("fuzz corpus: every corpus file and golden buffer goes through the dec
   CHECK(replay_folder(source / "tests/fuzz/corpus") >= 13);
   CHECK(replay_folder(source / "tests/golden/v1_0") == 13);
   CHECK(replay_folder(source / "tests/golden/v1_6") == 17);  // with DataStatistics and peer_*
+  CHECK(replay_folder(source / "tests/golden/v1_7") ==
+        19);  // with a partial-sum update and a relay's Join
 }

@@ -105,3 +105,48 @@ TEST_CASE("exact mean: bad updates and weights leave the sum untouched") {
   mean.reset();
   CHECK(mean.mean_into(out).code() == edgefl::StatusCode::failed_precondition);
 }
+
+TEST_CASE("exact mean: folding partial sums of groups gives the flat sum bit for bit") {
+  const std::size_t size = 3000;  // a chunk and a tail
+  const auto updates = random_updates(6, size, 23);
+  const uint64_t samples[] = {5, 17, 3, 200, 64, 9};
+  ExactMean flat(size);
+  for (std::size_t i = 0; i < updates.size(); ++i) REQUIRE(flat.add(updates[i], samples[i]).ok());
+
+  // Two relays of three devices each, folded upstream in the opposite order.
+  ExactMean first(size);
+  ExactMean second(size);
+  for (std::size_t i = 0; i < 3; ++i) REQUIRE(first.add(updates[i], samples[i]).ok());
+  for (std::size_t i = 3; i < 6; ++i) REQUIRE(second.add(updates[i], samples[i]).ok());
+  ExactMean upstream(size);
+  for (const ExactMean* relay : {&second, &first}) {
+    REQUIRE(
+        upstream
+            .add_sum(relay->high_words(), relay->low_words(), relay->count(), relay->total_weight())
+            .ok());
+  }
+  CHECK(upstream.count() == flat.count());
+  CHECK(upstream.total_weight() == flat.total_weight());
+  for (std::size_t i = 0; i < size; ++i) REQUIRE(upstream.sum_at(i) == flat.sum_at(i));
+  std::vector<float> flat_mean(size);
+  std::vector<float> tiered_mean(size);
+  REQUIRE(flat.mean_into(flat_mean).ok());
+  REQUIRE(upstream.mean_into(tiered_mean).ok());
+  CHECK(std::memcmp(flat_mean.data(), tiered_mean.data(), size * sizeof(float)) == 0);
+}
+
+TEST_CASE(
+    "exact mean: a partial sum beyond capacity or of the wrong shape is refused, sum unchanged") {
+  ExactMean mean(2);
+  REQUIRE(mean.add(std::vector<float>{1.0f, -1.0f}, 1).ok());
+  const std::vector<int64_t> near_top = {int64_t{1} << 62, 0};
+  const std::vector<uint64_t> low = {0, 0};
+  REQUIRE(mean.add_sum(near_top, low, 1, 1).ok());
+  const ExactMean::Sum before = mean.sum_at(0);
+  CHECK(mean.add_sum(near_top, low, 1, 1).code() == edgefl::StatusCode::out_of_range);
+  CHECK(mean.sum_at(0) == before);
+  CHECK(mean.count() == 2);
+  CHECK(mean.add_sum(std::vector<int64_t>{0}, std::vector<uint64_t>{0}, 1, 1).code() ==
+        edgefl::StatusCode::shape_mismatch);
+  CHECK(mean.add_sum(near_top, low, 0, 1).code() == edgefl::StatusCode::invalid_argument);
+}

@@ -1,5 +1,5 @@
 // The simulate.* settings as decorators: seeded outages around the device's links and a
-// slowed trainer around its training.
+// pacer between a slowed board's local steps.
 #include <doctest/doctest.h>
 
 #include <thread>
@@ -7,8 +7,7 @@
 #include "edgefl/base/rng.hpp"
 #include "scripted_server.hpp"
 #include "simulated_outage.hpp"
-#include "slowed_trainer.hpp"
-#include "training_worker.hpp"
+#include "step_pacer.hpp"
 
 namespace edgefl::testing {
 namespace {
@@ -110,51 +109,52 @@ TEST_CASE("outage: a stop cuts the offline wait short") {
   CHECK(received.status().code() == StatusCode::unavailable);
 }
 
-// A trainer that takes no time but reports `seconds` of compute.
-class ReportedTime final : public device::TaskTrainer {
- public:
-  ReportedTime(double seconds, Status status) : seconds_(seconds), status_(std::move(status)) {}
-  device::TrainingResult train(uint64_t task_id, std::vector<uint8_t>, device::StopSignal&) override {
-    called = true;
-    device::TrainingResult result;
-    result.task_id = task_id;
-    result.status = status_;
-    result.seconds = seconds_;
-    return result;
-  }
-  std::atomic<bool> called{false};
-
- private:
-  double seconds_;
-  Status status_;
-};
-
-double timed_train(double seconds, double slowdown, Status status, bool stopped) {
-  device::SlowedTaskTrainer slowed(std::make_unique<ReportedTime>(seconds, status), slowdown);
-  device::StopSignal stop;
-  if (stopped) stop.request();
+// A step of `compute` seconds (a sleep), then the pacer's turn; the time the turn took.
+double paced_turn(device::StepPacer& pacer, double compute, bool* kept_going = nullptr) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(compute));
   const auto started = std::chrono::steady_clock::now();
-  device::TrainingResult result = slowed.train(1, {}, stop);
-  CHECK(result.seconds == seconds);  // the compute time, as the inner trainer measured it
+  const bool more = pacer.keep_going();
+  if (kept_going != nullptr) *kept_going = more;
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
-TEST_CASE("slowdown: slowdown times the compute time, no wait after a failure or a stop") {
-  CHECK(timed_train(0.01, 3.0, Status(), false) >= 0.02);
-  CHECK(timed_train(3600, 2.0, Status(), true) < 60);
-  CHECK(timed_train(3600, 2.0, make_status(StatusCode::shape_mismatch, "no"), false) < 60);
+TEST_CASE("slowdown: each step waits (slowdown - 1) times its compute time") {
+  device::StopSignal stop;
+  device::StepPacer pacer(3.0, std::nullopt, stop);
+  bool more = false;
+  CHECK(paced_turn(pacer, 0.02, &more) >= 0.035);  // 2 x 20 ms, less the sleep's own slack
+  CHECK(more);
+  CHECK(std::chrono::duration<double>(pacer.waited()).count() >= 0.035);
 }
 
-TEST_CASE("slowdown: destroying the worker ends a slowed task at once") {
-  auto inner = std::make_unique<ReportedTime>(3600, Status());
-  ReportedTime* seen = inner.get();
-  Result<std::unique_ptr<device::TrainingWorker>> worker =
-      device::TrainingWorker::create(std::make_unique<device::SlowedTaskTrainer>(std::move(inner), 2.0));
-  REQUIRE(worker.ok());
-  REQUIRE((*worker)->submit(1, {}).ok());
-  CHECK((*worker)->working_on() == 1);
-  while (!seen->called.load()) std::this_thread::yield();
-  worker->reset();  // would wait an hour if the stop did not reach the slowdown
+TEST_CASE("slowdown: a stop ends the wait at once and no step follows") {
+  device::StopSignal stop;
+  device::StepPacer pacer(1e6, std::nullopt, stop);  // a step of 10 ms would wait hours
+  stop.request();
+  bool more = true;
+  CHECK(paced_turn(pacer, 0.01, &more) < 5);
+  CHECK_FALSE(more);
+}
+
+TEST_CASE("deadline: the wait ends at the deadline and no step starts after it") {
+  device::StopSignal stop;
+  const auto stop_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  device::StepPacer pacer(1e6, stop_at, stop);
+  bool more = true;
+  CHECK(paced_turn(pacer, 0.01, &more) < 5);
+  CHECK(std::chrono::steady_clock::now() >= stop_at);
+  CHECK_FALSE(more);
+}
+
+TEST_CASE("deadline: without a slowdown steps go on until the deadline") {
+  device::StopSignal stop;
+  device::StepPacer pacer(1.0, std::chrono::steady_clock::now() + std::chrono::milliseconds(60),
+                          stop);
+  bool more = false;
+  CHECK(paced_turn(pacer, 0.0, &more) < 0.05);
+  CHECK(more);
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  CHECK_FALSE(pacer.keep_going());
 }
 
 }  // namespace

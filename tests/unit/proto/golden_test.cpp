@@ -20,7 +20,7 @@ struct GoldenVersion {
 };
 constexpr GoldenVersion kVersions[] = {{"v1_0", 0x0100}, {"v1_1", 0x0101}, {"v1_2", 0x0102},
                                        {"v1_3", 0x0103}, {"v1_4", 0x0104}, {"v1_5", 0x0105},
-                                       {"v1_6", 0x0106}};
+                                       {"v1_6", 0x0106}, {"v1_7", 0x0107}};
 
 std::string golden_dir(const GoldenVersion& v) {
   return std::string(EDGEFL_SOURCE_DIR) + "/tests/golden/" + v.folder + "/";
@@ -113,6 +113,34 @@ TEST_CASE(
   CHECK(std::holds_alternative<PeerAssignment>(new_samples->messages[added + 1].second));
   CHECK(std::holds_alternative<PeerModel>(new_samples->messages[added + 2].second));
   CHECK(std::holds_alternative<PeerReport>(new_samples->messages[added + 3].second));
+}
+
+TEST_CASE(
+    "golden buffers: the v1.7 samples equal v1.6 and add a partial-sum update and a relay's Join") {
+  auto old_samples = golden::make_samples(0x0106), new_samples = golden::make_samples(0x0107);
+  REQUIRE(new_samples->messages.size() == old_samples->messages.size() + 2);
+  for (std::size_t i = 0; i < old_samples->messages.size(); ++i) {
+    CAPTURE(old_samples->messages[i].first);
+    CHECK(golden::same_message(old_samples->messages[i].second, new_samples->messages[i].second));
+  }
+  const std::size_t added = old_samples->messages.size();
+  const auto* partial = std::get_if<Update>(&new_samples->messages[added].second);
+  REQUIRE(partial != nullptr);
+  CHECK(partial->partial_sum.present());
+  CHECK(partial->metrics.partial_updates == 1);
+  const auto* relay = std::get_if<Join>(&new_samples->messages[added + 1].second);
+  REQUIRE(relay != nullptr);
+  CHECK(relay->relay);
+}
+
+TEST_CASE("golden buffers: a partial-sum update cannot be encoded for a 1.6 peer") {
+  auto samples = golden::make_samples(0x0107);
+  const Message& partial = samples->messages[golden::make_samples(0x0106)->messages.size()].second;
+  REQUIRE(std::holds_alternative<Update>(partial));
+  Result<std::vector<uint8_t>> old_bytes = encode_message(partial, 0x0106);
+  REQUIRE_FALSE(old_bytes.ok());
+  CHECK(old_bytes.status().code() == StatusCode::version_mismatch);
+  CHECK(old_bytes.status().message().find("partial-sum") != std::string::npos);
 }
 
 TEST_CASE("golden buffers: a 1.6 task encoded for a 1.5 peer leaves its standardisation out") {

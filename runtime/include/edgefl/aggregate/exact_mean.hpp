@@ -60,6 +60,16 @@ class ExactMean {
   };
   Sum sum_at(std::size_t i) const { return Sum{high_[i], low_[i]}; }
 
+  // Folds another ExactMean's sum in (a relay's partial sum): sum += high:low per parameter,
+  // count += update_count, total_weight += total_weight. Integer addition is exact and
+  // order-free, so folding partial sums gives bit for bit the sum of adding every update here.
+  // shape_mismatch for a size other than size(), invalid_argument for a zero count or weight,
+  // out_of_range when a sum would leave the capacity 2^57 (the sum is then unchanged).
+  Status add_sum(std::span<const int64_t> high, std::span<const uint64_t> low,
+                 uint64_t update_count, uint64_t total_weight);
+  std::span<const int64_t> high_words() const { return high_; }
+  std::span<const uint64_t> low_words() const { return low_; }
+
   // out = sum / total_weight, rounded once; failed_precondition when nothing was added.
   Status mean_into(std::span<float> out) const;
   void reset();

@@ -27,7 +27,7 @@ namespace edgefl {
 // Protocol version on the wire: major << 8 | minor. A peer with another major is refused with
 // Reject{version_mismatch}; minors only add fields at the end and interoperate.
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 6;
+inline constexpr uint16_t kProtocolMinor = 7;
 inline constexpr uint16_t kProtocolVersion = (kProtocolMajor << 8) | kProtocolMinor;
 
 enum class AckStatus : uint8_t { accepted = 0, duplicate = 1 };
@@ -53,6 +53,7 @@ struct Join {
   Capabilities capabilities;
   uint64_t boot_counter = 0;          // increments on every device process start
   std::string peer_endpoint;          // 1.6: its peer socket as neighbours dial it (dpsgd); empty: none
+  bool relay = false;                 // 1.7: a relay aggregator (sends partial sums)
   bool operator==(const Join&) const = default;
 };
 
@@ -140,7 +141,20 @@ struct UpdateMetrics {
   float train_loss = 0.0f;
   uint32_t steps = 0;
   std::vector<uint32_t> batch_sizes;  // batch size trajectory
+  uint32_t partial_updates = 0;  // 1.7: updates cut short by the Task's deadline (a relay: summed)
   bool operator==(const UpdateMetrics&) const = default;
+};
+
+// 1.7: what a relay sends upstream instead of a delta: the exact fixed-point sum of its devices'
+// weighted deltas (ExactMean::Sum per parameter) and its total weight. Adding sums is exact and
+// order-free, so the upstream's mean is bit for bit the one it would compute from the devices.
+struct PartialSum {
+  std::vector<int64_t> high;  // per parameter, signed high words (units of 2^-6)
+  std::vector<uint64_t> low;  // per parameter, low words (units of 2^-70)
+  uint64_t total_weight = 0;
+  uint64_t update_count = 0;  // device updates folded; 0: no partial sum
+  bool present() const { return update_count != 0; }
+  bool operator==(const PartialSum&) const = default;
 };
 
 struct Update {
@@ -153,6 +167,7 @@ struct Update {
   TensorView payload;                 // delta = local - global
   uint64_t run_id = 0;                // 1.2: the Task's run_id (0 from a 1.1 device)
   uint32_t base_hash = 0;             // 1.2: the Task's base_hash
+  PartialSum partial_sum;             // 1.7: a relay's partial sum (payload then empty)
 };
 
 struct Ack {

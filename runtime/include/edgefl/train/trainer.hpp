@@ -42,6 +42,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -81,6 +82,9 @@ struct TrainConfig {
   float clip_norm = 0.0f;        // > 0: clip each batch gradient to this global L2 norm
   PalsgdConfig palsgd;
   AdaptiveBatchConfig adaptive;
+  // Asked before every step after the first: false ends the call early with the steps done so
+  // far (a Task's deadline; a slowed board paces its steps here). Empty: every step runs.
+  std::function<bool()> keep_going;
 };
 
 struct TrainMetrics {
@@ -92,6 +96,7 @@ struct TrainMetrics {
   std::size_t next_batch_size = 0;        // batch after the last adaptive test (else the batch used)
   std::size_t batch_tests = 0;            // adaptive tests run
   std::vector<uint32_t> batch_sizes;      // batch of every local step (only with an adaptive test)
+  bool stopped_early = false;             // keep_going said stop before the last step
 };
 
 // invalid_argument unless p is in [0, 1), rho >= 0 and the pull coefficient lr * rho / p <= 1
