@@ -2,8 +2,8 @@
 // against decentralised parallel SGD (DPSGD) on a ring, across learning rates, with the same
 // model initialisation, data split and minibatch order for both (docs/dpsgd.md has the results).
 //
-//   edgefl-dpsgd-bench --epochs 10 --seeds 1,2,3 > bench/dpsgd/results.jsonl   (table on stderr)
-//   scripts/plot-dpsgd bench/dpsgd/results.jsonl --out docs/dpsgd.png
+//   edgefl-dpsgd-bench --epochs 30 --seeds 1,2,3 > docs/dpsgd_compare.jsonl   (a line per run on
+//   stderr) scripts/plot-dpsgd docs/dpsgd_compare.jsonl --out docs/dpsgd.png --table
 //
 // n learners each hold an i.i.d. shard of Fashion-MNIST and draw b samples per step from a
 // seeded shuffle of their shard, one pass after another (learner j's t-th batch is the same in
@@ -106,7 +106,8 @@ class BatchOrder {
 // The gradient of a batch at given parameters: one plain SGD step of lr 1 on a copy.
 class GradientProbe {
  public:
-  static Result<GradientProbe> create(const ModelSpec& spec, const ComputeContext& ctx, std::size_t batch) {
+  static Result<GradientProbe> create(const ModelSpec& spec, const ComputeContext& ctx,
+                                      std::size_t batch) {
     auto trainer = LocalTrainer::create(spec, ctx, {batch, true});
     if (!trainer) return trainer.status();
     GradientProbe probe(std::move(*trainer), spec.parameter_count());
@@ -114,17 +115,19 @@ class GradientProbe {
     return probe;
   }
   // out += share * g(params; positions of view)
-  Status add(std::span<const float> params, const DatasetView& view, std::span<const uint32_t> positions,
-             float share, std::vector<double>& out) {
+  Status add(std::span<const float> params, const DatasetView& view,
+             std::span<const uint32_t> positions, float share, std::vector<double>& out) {
     copy_.assign(params);
     auto done = trainer_->step(copy_.span(), view, positions);
     if (!done) return done.status();
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] += double(share) * (double(params[i]) - copy_[i]);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] += double(share) * (double(params[i]) - copy_[i]);
     return Status();
   }
 
  private:
-  GradientProbe(std::unique_ptr<LocalTrainer> trainer, std::size_t p) : trainer_(std::move(trainer)), copy_(p) {}
+  GradientProbe(std::unique_ptr<LocalTrainer> trainer, std::size_t p)
+      : trainer_(std::move(trainer)), copy_(p) {}
   std::unique_ptr<LocalTrainer> trainer_;
   FloatBuffer copy_;
 };
@@ -159,10 +162,11 @@ bool finite(std::span<const float> v) {
 
 // Encoded bytes one learner sends per step: two PeerModels on a ring (DPSGD), or its Update,
 // plus the Task it received (SSGD).
-Result<uint64_t> bytes_per_learner_step(const Run& run, const ModelSpec& spec, std::span<const float> params,
-                                        std::size_t degree) {
+Result<uint64_t> bytes_per_learner_step(const Run& run, const ModelSpec& spec,
+                                        std::span<const float> params, std::size_t degree) {
   if (run.method == "dpsgd") {
-    PeerModel model{.sender = "device-0", .epoch = 1, .step = 1, .params = f32_tensor(params), .run_id = 1};
+    PeerModel model{
+        .sender = "device-0", .epoch = 1, .step = 1, .params = f32_tensor(params), .run_id = 1};
     auto bytes = encode_message(model);
     if (!bytes) return bytes.status();
     return uint64_t(bytes->size()) * degree;
@@ -182,8 +186,9 @@ Result<uint64_t> bytes_per_learner_step(const Run& run, const ModelSpec& spec, s
   return uint64_t(down->size() + up->size());
 }
 
-Result<Summary> run_one(const Settings& s, const Run& run, const ModelSpec& spec, const ComputeContext& ctx,
-                        const Dataset& train, const DatasetView& test, const Partition& part) {
+Result<Summary> run_one(const Settings& s, const Run& run, const ModelSpec& spec,
+                        const ComputeContext& ctx, const Dataset& train, const DatasetView& test,
+                        const Partition& part) {
   const auto started = std::chrono::steady_clock::now();
   const std::size_t P = spec.parameter_count(), n = s.learners;
   const bool dpsgd = run.method == "dpsgd";
@@ -197,15 +202,17 @@ Result<Summary> run_one(const Settings& s, const Run& run, const ModelSpec& spec
   for (std::size_t j = 0; j < n; ++j) {
     auto t = LocalTrainer::create(spec, ctx, {s.batch, true});
     if (!t) return t.status();
-    // DPSGD: each learner's optimizer is SGD with momentum; SSGD: plain SGD, momentum at the server.
-    EDGEFL_RETURN_IF_ERROR((*t)->prepare(
-        {dpsgd ? OptimizerKind::momentum : OptimizerKind::sgd, run.alpha, dpsgd ? s.momentum : 0.0f},
-        part.clients[j].size()));
+    // DPSGD: each learner's optimizer is SGD with momentum; SSGD: plain SGD, momentum at the
+    // server.
+    EDGEFL_RETURN_IF_ERROR((*t)->prepare({dpsgd ? OptimizerKind::momentum : OptimizerKind::sgd,
+                                          run.alpha, dpsgd ? s.momentum : 0.0f},
+                                         part.clients[j].size()));
     trainers.push_back(std::move(*t));
     x.push_back(global.clone());
     sent.emplace_back(P);
     views.emplace_back(train, part.clients[j]);
-    orders.emplace_back(part.clients[j].size(), s.batch, splitmix64(run.seed * 0x9E3779B97F4A7C15ull ^ j));
+    orders.emplace_back(part.clients[j].size(), s.batch,
+                        splitmix64(run.seed * 0x9E3779B97F4A7C15ull ^ j));
   }
   auto topology_kind = parse_topology(s.topology);
   if (!topology_kind) return topology_kind.status();
@@ -253,7 +260,8 @@ Result<Summary> run_one(const Settings& s, const Run& run, const ModelSpec& spec
     average(mean.span());
     double consensus = 0;
     for (std::size_t j = 0; j < n; ++j) {
-      for (std::size_t i = 0; i < P; ++i) consensus += std::pow(double(x[j][i]) - mean[i], 2) / double(n);
+      for (std::size_t i = 0; i < P; ++i)
+        consensus += std::pow(double(x[j][i]) - mean[i], 2) / double(n);
     }
     std::vector<double> g_local(P, 0.0), g_mean(P, 0.0);
     for (std::size_t j = 0; j < n; ++j) {
@@ -297,7 +305,8 @@ Result<Summary> run_one(const Settings& s, const Run& run, const ModelSpec& spec
     line.add("test_accuracy", e.accuracy).add("test_loss", e.loss);
     line.add("train_loss", loss_count > 0 ? loss_epoch / double(loss_count) : std::nan(""));
     line.add("r", r_epoch.empty() ? std::nan("") : mean_of(r_epoch));
-    line.add("consensus_distance", consensus_epoch.empty() ? std::nan("") : mean_of(consensus_epoch));
+    line.add("consensus_distance",
+             consensus_epoch.empty() ? std::nan("") : mean_of(consensus_epoch));
     line.add("bytes", uint64_t(out.bytes_per_step * step));
     std::printf("%s\n", line.str().c_str());
     std::fflush(stdout);
@@ -353,12 +362,18 @@ Result<Summary> run_one(const Settings& s, const Run& run, const ModelSpec& spec
   JsonLine line;
   line.add("kind", "summary").add("method", run.method).add("alpha", double(run.alpha));
   line.add("warmup_epochs", uint64_t(run.warmup_epochs)).add("seed", run.seed);
-  line.add("epochs", uint64_t(s.epochs)).add("learners", uint64_t(n)).add("batch", uint64_t(s.batch));
-  line.add("momentum", double(s.momentum)).add("spec", spec.to_string()).add("topology", s.topology);
+  line.add("epochs", uint64_t(s.epochs))
+      .add("learners", uint64_t(n))
+      .add("batch", uint64_t(s.batch));
+  line.add("momentum", double(s.momentum))
+      .add("spec", spec.to_string())
+      .add("topology", s.topology);
   line.add("final_accuracy", out.final_accuracy).add("final_loss", out.final_loss);
   line.add("initial_loss", out.initial_loss).add("diverged", out.diverged);
   if (dpsgd) {
-    line.add("r_mean", out.r_mean).add("r_first_epoch", out.r_first).add("r_last_epoch", out.r_last);
+    line.add("r_mean", out.r_mean)
+        .add("r_first_epoch", out.r_first)
+        .add("r_last_epoch", out.r_last);
     line.add("consensus_mean", out.consensus_mean).add("consensus_last_epoch", out.consensus_last);
   } else {
     line.add("r_mean", 1.0).add("consensus_mean", 0.0);
@@ -387,23 +402,29 @@ int main(int argc, char** argv) {
   app.add_option("--momentum", s.momentum, "beta: the learners' (DPSGD) or the server's (SSGD)")
       ->capture_default_str();
   app.add_option("--alphas", s.alphas, "comma-separated learning rates")->capture_default_str();
-  app.add_option("--warmups", s.warmups, "comma-separated linear warm-up lengths in epochs")->capture_default_str();
-  app.add_option("--seeds", s.seeds, "comma-separated seeds (model init, split, batch order, topology)")
+  app.add_option("--warmups", s.warmups, "comma-separated linear warm-up lengths in epochs")
+      ->capture_default_str();
+  app.add_option("--seeds", s.seeds,
+                 "comma-separated seeds (model init, split, batch order, topology)")
       ->capture_default_str();
   app.add_option("--methods", s.methods, "comma-separated: ssgd, dpsgd")->capture_default_str();
-  app.add_option("--topology", s.topology, "ring, torus or exponential (DPSGD)")->capture_default_str();
-  app.add_option("--probe-interval", s.probe_interval, "steps between measurements of r and consensus")
+  app.add_option("--topology", s.topology, "ring, torus or exponential (DPSGD)")
+      ->capture_default_str();
+  app.add_option("--probe-interval", s.probe_interval,
+                 "steps between measurements of r and consensus")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto spec = ModelSpec::parse(s.spec);
   if (!spec) return fail(spec.status());
   if (s.learners < 2 || s.batch == 0 || s.epochs == 0 || s.probe_interval == 0)
-    return fail(make_status(StatusCode::invalid_argument,
-                            "--learners must be >= 2, --batch, --epochs and --probe-interval >= 1"));
+    return fail(
+        make_status(StatusCode::invalid_argument,
+                    "--learners must be >= 2, --batch, --epochs and --probe-interval >= 1"));
   for (const std::string& m : parse_list<std::string>(s.methods)) {
     if (m != "ssgd" && m != "dpsgd")
-      return fail(make_status(StatusCode::invalid_argument, "method '" + m + "' is neither ssgd nor dpsgd"));
+      return fail(make_status(StatusCode::invalid_argument,
+                              "method '" + m + "' is neither ssgd nor dpsgd"));
   }
   auto fm = load_fashion_mnist(s.data_dir);
   if (!fm) return fail(fm.status());
@@ -422,10 +443,12 @@ int main(int argc, char** argv) {
           const Run run{method, alpha, warmup, seed};
           auto r = run_one(s, run, *spec, **ctx, fm->train, test, *part);
           if (!r) return fail(r.status());
-          std::fprintf(stderr, "seed %llu warm-up %zu alpha %.2f %-5s: %6.2f%%%s r %.3f consensus %.3g, %.0f s\n",
-                       static_cast<unsigned long long>(seed), warmup, double(alpha), method.c_str(),
-                       100 * r->final_accuracy, r->diverged ? " (diverged)" : "", method == "dpsgd" ? r->r_mean : 1.0,
-                       r->consensus_mean, r->seconds);
+          std::fprintf(
+              stderr,
+              "seed %llu warm-up %zu alpha %.2f %-5s: %6.2f%%%s r %.3f consensus %.3g, %.0f s\n",
+              static_cast<unsigned long long>(seed), warmup, double(alpha), method.c_str(),
+              100 * r->final_accuracy, r->diverged ? " (diverged)" : "",
+              method == "dpsgd" ? r->r_mean : 1.0, r->consensus_mean, r->seconds);
         }
       }
     }

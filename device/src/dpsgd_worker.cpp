@@ -224,7 +224,8 @@ Result<uint64_t> DpsgdWorker::rejoin(State& s, std::optional<uint64_t> own, uint
   }
   s.params.assign(mean.span());
   s.trainer->reset_optimizer();
-  EDGEFL_RETURN_IF_ERROR(s.trainer->prepare(optimizer_config(s.config), options_.local_data().size()));
+  EDGEFL_RETURN_IF_ERROR(
+      s.trainer->prepare(optimizer_config(s.config), options_.local_data().size()));
   if (log_) {
     log_("adopted the neighbours' mean at step " + std::to_string(**adopted) +
          (own ? " (step " + std::to_string(*own) + " is too old)" : std::string()));

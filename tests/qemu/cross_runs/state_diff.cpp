@@ -27,7 +27,8 @@ struct State {
 edgefl::Result<State> load_state(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return edgefl::make_status(edgefl::StatusCode::io_error, "cannot open " + path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
+                             std::istreambuf_iterator<char>());
   edgefl::AlignedBytes scratch;
   auto checkpoint = edgefl::decode_checkpoint(bytes, scratch);
   if (!checkpoint) return checkpoint.status().with_context(path);
@@ -55,7 +56,8 @@ int main(int argc, char** argv) {
     }
   }
   if (a->params.size() != b->params.size() || a->params.empty()) {
-    std::fprintf(stderr, "edgefl-dpsgd-state-diff: %zu vs %zu parameters\n", a->params.size(), b->params.size());
+    std::fprintf(stderr, "edgefl-dpsgd-state-diff: %zu vs %zu parameters\n", a->params.size(),
+                 b->params.size());
     return 1;
   }
   double max_abs = 0, difference = 0, norm = 0;
@@ -69,17 +71,20 @@ int main(int argc, char** argv) {
                           .add("step_a", a->step)
                           .add("step_b", b->step)
                           .add("max_abs_difference", max_abs)
-                          .add("relative_difference", norm > 0 ? std::sqrt(difference / norm) : std::sqrt(difference))
+                          .add("relative_difference",
+                               norm > 0 ? std::sqrt(difference / norm) : std::sqrt(difference))
                           .add("norm", std::sqrt(norm))
                           .str()
                           .c_str());
   if (a->step != b->step) {
-    std::fprintf(stderr, "edgefl-dpsgd-state-diff: step %llu vs %llu\n", static_cast<unsigned long long>(a->step),
+    std::fprintf(stderr, "edgefl-dpsgd-state-diff: step %llu vs %llu\n",
+                 static_cast<unsigned long long>(a->step),
                  static_cast<unsigned long long>(b->step));
     return 1;
   }
   if (!(max_abs <= tolerance)) {
-    std::fprintf(stderr, "edgefl-dpsgd-state-diff: a parameter differs by %g > %g\n", max_abs, tolerance);
+    std::fprintf(stderr, "edgefl-dpsgd-state-diff: a parameter differs by %g > %g\n", max_abs,
+                 tolerance);
     return 1;
   }
   return 0;
