@@ -239,7 +239,6 @@ bool DpsgdWorker::pause(std::chrono::steady_clock::duration duration) {
 }
 
 Result<uint64_t> DpsgdWorker::outage(State& s, uint64_t step) {
-  ++outages_;
   if (options_.on_offline) options_.on_offline();
   if (log_)
     log_("offline for " + std::to_string(options_.offline.count()) + " ms after step " +

@@ -81,8 +81,6 @@ class DpsgdWorker {
   bool finished() const { return finished_.load(); }
   Status error() const;
   uint64_t steps_done() const { return steps_done_.load(); }
-  // Simulated outages so far.
-  uint64_t outages() const { return outages_.load(); }
 
   struct State;  // model, trainer, peer: built and used on the worker thread only
 
@@ -115,7 +113,6 @@ class DpsgdWorker {
   bool stop_ = false;
   std::atomic<bool> finished_{false};
   std::atomic<uint64_t> steps_done_{0};
-  std::atomic<uint64_t> outages_{0};
   std::thread thread_;
 };
 
