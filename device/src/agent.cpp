@@ -195,6 +195,18 @@ Status DeviceAgent::open_peer_mode() {
   options.fs = fs_;
   options.state_path = config_.state_dir + "/dpsgd_state";
   options.persist_interval = config_.peer_persist_interval;
+  options.slowdown = config_.slowdown;
+  if (config_.offline_probability > 0) {
+    options.offline_probability = config_.offline_probability;
+    options.offline = seconds_to_ms(config_.offline_s * config_.time_scale);
+    options.offline_seed = config_.simulation_seed;
+    options.offline_stream = hash_text(device_id_);
+    // The upstream link goes down with the peer socket (outages_ is made after this worker and
+    // destroyed after it).
+    options.on_offline = [this] {
+      if (outages_) outages_->go_offline();
+    };
+  }
   dpsgd_ = std::make_unique<DpsgdWorker>(std::move(options), std::move(*links),
                                          [log = log_, id = device_id_](const std::string& line) { log(id + ": " + line); });
   if (!config_.quiet) log_(device_id_ + ": peer socket on " + peer_endpoint_);

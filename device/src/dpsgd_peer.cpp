@@ -27,11 +27,34 @@ Status DpsgdPeer::assign(const PeerAssignment& assignment, std::size_t parameter
                                             std::move(neighbours), parameters, *clock_);
   if (!exchange) return exchange.status().with_context("peer assignment");
   EDGEFL_RETURN_IF_ERROR(links_->set_neighbours(addresses));
+  retired_ = counters();
   exchange_.emplace(std::move(*exchange));
   sent_ = FloatBuffer(parameters);
   incoming_ = FloatBuffer(parameters);
   distances_.clear();
   return Status();
+}
+
+ExchangeCounters DpsgdPeer::counters() const {
+  ExchangeCounters total = retired_;
+  if (exchange_) {
+    const ExchangeCounters& now = exchange_->counters();
+    total.received += now.received;
+    total.refused += now.refused;
+    total.missed += now.missed;
+    total.one_sided_misses += now.one_sided_misses;
+  }
+  return total;
+}
+
+Result<std::size_t> DpsgdPeer::discard_inbound() {
+  std::size_t dropped = 0;
+  for (;;) {
+    auto inbound = links_->receive(std::chrono::milliseconds(0));
+    if (!inbound) return inbound.status().with_context("peer socket");
+    if (!*inbound) return dropped;
+    ++dropped;
+  }
 }
 
 Result<PeerStepResult> DpsgdPeer::step(uint64_t step, std::span<float> params,

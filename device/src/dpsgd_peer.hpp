@@ -64,10 +64,12 @@ class DpsgdPeer {
   Result<std::optional<uint64_t>> adopt_neighbours(std::span<float> params,
                                                    std::chrono::milliseconds wait);
 
-  ExchangeCounters counters() const {
-    return exchange_ ? exchange_->counters() : ExchangeCounters{};
-  }
+  // Since this peer was made, across assignments (each re-wire starts a fresh exchange).
+  ExchangeCounters counters() const;
   const PeerTraffic& traffic() const { return traffic_; }
+  // Drops every message already waiting on the peer socket (what arrived while the device was
+  // off the network), unread and uncounted; returns how many.
+  Result<std::size_t> discard_inbound();
   // ||x_j - x_k||^2 per neighbour, at the last step its model arrived.
   const std::map<std::string, double>& distances() const { return distances_; }
 
@@ -85,6 +87,7 @@ class DpsgdPeer {
   const TimeSource* clock_;
   Log log_;
   std::optional<NeighbourExchange> exchange_;
+  ExchangeCounters retired_;  // of the exchanges of earlier assignments
   FloatBuffer sent_;
   FloatBuffer incoming_;  // a decoded neighbour model before the exchange copies it
   AlignedBytes scratch_;

@@ -20,6 +20,8 @@ struct DpsgdWorker::State {
   uint32_t report_interval = 1;
   uint32_t snapshot_interval = 0;
   uint64_t epoch = 0;
+  std::chrono::milliseconds step_deadline{0};
+  uint64_t staleness_bound = 0;
   std::unique_ptr<ComputeContext> compute;
   std::unique_ptr<LocalTrainer> trainer;
   FloatBuffer params;
@@ -76,6 +78,16 @@ void DpsgdWorker::run() {
 
 namespace {
 
+OptimizerConfig optimizer_config(const TaskConfig& c) {
+  return OptimizerConfig{.kind = c.optimizer,
+                         .lr = c.lr,
+                         .momentum = c.momentum,
+                         .weight_decay = c.weight_decay,
+                         .beta1 = c.beta1,
+                         .beta2 = c.beta2,
+                         .eps = c.eps};
+}
+
 // The model, trainer and initial parameters of a run's first assignment.
 Status build(DpsgdWorker::State& s, const PeerAssignment& a, const DpsgdWorkerOptions& options) {
   Result<ModelSpec> spec = ModelSpec::parse(a.start.model_spec);
@@ -95,14 +107,7 @@ Status build(DpsgdWorker::State& s, const PeerAssignment& a, const DpsgdWorkerOp
   s.params = FloatBuffer(spec->parameter_count());
   EDGEFL_RETURN_IF_ERROR(
       decode_into(a.start.params, s.params.span()).with_context("peer assignment start params"));
-  OptimizerConfig optimizer{.kind = s.config.optimizer,
-                            .lr = s.config.lr,
-                            .momentum = s.config.momentum,
-                            .weight_decay = s.config.weight_decay,
-                            .beta1 = s.config.beta1,
-                            .beta2 = s.config.beta2,
-                            .eps = s.config.eps};
-  return s.trainer->prepare(optimizer, options.local_data().size());
+  return s.trainer->prepare(optimizer_config(s.config), options.local_data().size());
 }
 
 // The positions of the next minibatch; a new seeded shuffle when a pass is used up.
@@ -192,43 +197,57 @@ Result<Bytes> report(DpsgdWorker::State& s, uint64_t step) {
 Result<uint64_t> DpsgdWorker::first_step(State& s, const PeerAssignment& a) {
   FloatBuffer persisted(s.params.size());
   const std::optional<uint64_t> own = load_persisted(options_, s, persisted.span());
+  if (own) s.params.assign(persisted.span());
   if (a.start.config.start_step == 0) {  // the run starts now: everybody begins together
     if (!own) return uint64_t{0};
-    s.params.assign(persisted.span());
     if (log_) log_("resumed the persisted state of step " + std::to_string(*own));
     return *own;
   }
   // A run in progress: what do the neighbours say?
+  return rejoin(s, own, a.start.config.start_step, "the persisted state");
+}
+
+Result<uint64_t> DpsgdWorker::rejoin(State& s, std::optional<uint64_t> own, uint64_t fallback,
+                                     std::string_view own_name) {
   FloatBuffer mean(s.params.size());
-  auto adopted =
-      s.peer->adopt_neighbours(mean.span(), std::chrono::milliseconds(2 * a.step_deadline_ms));
+  auto adopted = s.peer->adopt_neighbours(mean.span(), 2 * s.step_deadline);
   if (!adopted) return adopted.status();
-  if (own && (!*adopted || **adopted <= *own + a.staleness_bound)) {
-    s.params.assign(persisted.span());
-    if (log_) log_("resumed the persisted state of step " + std::to_string(*own));
+  if (own && (!*adopted || **adopted <= *own + s.staleness_bound)) {
+    if (log_) log_("resumed " + std::string(own_name) + " of step " + std::to_string(*own));
     return *own;
   }
   if (!*adopted) {
     if (log_)
       log_("no neighbour spoke: starting from the run's initial model at step " +
-           std::to_string(a.start.config.start_step));
-    return a.start.config.start_step;
+           std::to_string(fallback));
+    return fallback;
   }
   s.params.assign(mean.span());
   s.trainer->reset_optimizer();
-  OptimizerConfig optimizer{.kind = s.config.optimizer,
-                            .lr = s.config.lr,
-                            .momentum = s.config.momentum,
-                            .weight_decay = s.config.weight_decay,
-                            .beta1 = s.config.beta1,
-                            .beta2 = s.config.beta2,
-                            .eps = s.config.eps};
-  EDGEFL_RETURN_IF_ERROR(s.trainer->prepare(optimizer, options_.local_data().size()));
+  EDGEFL_RETURN_IF_ERROR(
+      s.trainer->prepare(optimizer_config(s.config), options_.local_data().size()));
   if (log_) {
     log_("adopted the neighbours' mean at step " + std::to_string(**adopted) +
-         (own ? " (the persisted step " + std::to_string(*own) + " is too old)" : std::string()));
+         (own ? " (step " + std::to_string(*own) + " is too old)" : std::string()));
   }
   return **adopted + 1;
+}
+
+bool DpsgdWorker::pause(std::chrono::steady_clock::duration duration) {
+  std::unique_lock lock(mutex_);
+  return !wake_.wait_for(lock, duration, [&] { return stop_; });
+}
+
+Result<uint64_t> DpsgdWorker::outage(State& s, uint64_t step) {
+  if (options_.on_offline) options_.on_offline();
+  if (log_)
+    log_("offline for " + std::to_string(options_.offline.count()) + " ms after step " +
+         std::to_string(step) + " (simulated)");
+  if (!pause(options_.offline)) return step;
+  // Nothing reached a device off the network: drop what its socket queued meanwhile.
+  auto dropped = s.peer->discard_inbound();
+  if (!dropped) return dropped.status();
+  return rejoin(s, step, step, "its own state");
 }
 
 Status DpsgdWorker::train(State& s) {
@@ -238,6 +257,7 @@ Status DpsgdWorker::train(State& s) {
     return make_status(StatusCode::failed_precondition,
                        "decentralised training without local data");
   uint64_t step = 0;
+  Rng outage_draws(options_.offline_seed, options_.offline_stream);
   for (;;) {
     std::optional<Bytes> next;
     {
@@ -262,6 +282,8 @@ Status DpsgdWorker::train(State& s) {
         step = 0;
       }
       EDGEFL_RETURN_IF_ERROR(s.peer->assign(*a, s.params.size()));
+      s.step_deadline = std::chrono::milliseconds(a->step_deadline_ms);
+      s.staleness_bound = a->staleness_bound;
       if (new_run) {
         auto first = first_step(s, *a);
         if (!first) return first.status();
@@ -285,8 +307,12 @@ Status DpsgdWorker::train(State& s) {
     const std::span<const uint32_t> batch =
         next_batch(s, samples, splitmix64(s.config.seed ^ options_.device_seed));
     auto local = [&](std::span<float> x) -> Status {
+      const auto started = std::chrono::steady_clock::now();
       auto stats = s.trainer->step(x, view, batch, BatchTest::none, nullptr, s.config.clip_norm);
       if (!stats) return stats.status();
+      if (options_.slowdown > 1.0)  // a slow board: the rest of its compute time, waited out
+        (void)pause(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            (std::chrono::steady_clock::now() - started) * (options_.slowdown - 1.0)));
       s.loss_sum += stats->loss_sum;
       s.loss_samples += batch.size();
       return Status();
@@ -307,6 +333,12 @@ Status DpsgdWorker::train(State& s) {
       if (!bytes) return bytes.status().with_context("peer report");
       std::lock_guard lock(mutex_);
       reports_.push_back(std::move(*bytes));
+    }
+    if (step < s.config.local_steps && options_.offline_probability > 0 &&
+        outage_draws.uniform() < options_.offline_probability) {
+      auto back = outage(s, step);
+      if (!back) return back.status().with_context("rejoining after an outage");
+      step = *back;
     }
   }
 }

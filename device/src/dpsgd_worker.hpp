@@ -22,11 +22,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,6 +54,16 @@ struct DpsgdWorkerOptions {
   FileSystem* fs = nullptr;        // where the state file lives (nullptr: nothing is persisted)
   std::string state_path;          // parameters and step, written atomically
   uint32_t persist_interval = 10;  // steps between writes of the state file (0: never)
+  // Simulated weak boards (simulate.slowdown / offline_probability, edgefl-sim): each local
+  // step takes `slowdown` times its compute time; after each step the device goes off the
+  // network with `offline_probability` for `offline` (draws seeded by offline_seed and the
+  // device's offline_stream), calling on_offline first so its upstream link goes down too.
+  double slowdown = 1.0;
+  float offline_probability = 0;
+  std::chrono::milliseconds offline{0};
+  uint64_t offline_seed = 0;
+  uint64_t offline_stream = 0;
+  std::function<void()> on_offline;
 };
 
 class DpsgdWorker {
@@ -76,6 +89,18 @@ class DpsgdWorker {
   Status train(State& state);
   // The step a run's first assignment starts at, with the parameters it starts from in state.
   Result<uint64_t> first_step(State& state, const PeerAssignment& assignment);
+  // After time away, at `own` (the step it would continue at, with its parameters in
+  // state.params; nullopt: none): listens to the neighbours for two step deadlines and keeps
+  // `own` if that is within the staleness bound of the newest step they sent, otherwise adopts
+  // their mean and the step after theirs with fresh optimizer state. `fallback`: the step when
+  // there is no own step and no neighbour spoke; `own_name` says what `own` is, for the log.
+  Result<uint64_t> rejoin(State& state, std::optional<uint64_t> own, uint64_t fallback,
+                          std::string_view own_name);
+  // A simulated outage after a step: silent for options_.offline, then what arrived meanwhile
+  // is dropped and the device rejoins at `step`. The step to continue at.
+  Result<uint64_t> outage(State& state, uint64_t step);
+  // Waits `duration` unless the worker is stopped first (false then).
+  bool pause(std::chrono::steady_clock::duration duration);
 
   DpsgdWorkerOptions options_;
   std::unique_ptr<PeerLinks> links_;

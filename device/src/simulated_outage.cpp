@@ -13,6 +13,7 @@ class SimulatedOutages::Link final : public DeviceChannel {
       : inner_(std::move(inner)), owner_(&owner), rng_(rng), stop_(&stop) {}
 
   Status send(ByteView message) override {
+    take_request();
     if (down_) return make_status(StatusCode::unavailable, "offline (simulated outage)");
     Status sent = inner_->send(message);
     if (owner_->first_send(message) && rng_.uniform() < owner_->options_.probability) {
@@ -23,6 +24,7 @@ class SimulatedOutages::Link final : public DeviceChannel {
   }
 
   Result<std::optional<Bytes>> receive(std::chrono::milliseconds timeout) override {
+    take_request();
     if (!down_) return inner_->receive(timeout);
     if (!waited_) {
       waited_ = true;
@@ -36,6 +38,14 @@ class SimulatedOutages::Link final : public DeviceChannel {
   }
 
  private:
+  // An outage asked for by go_offline() starts on this link.
+  void take_request() {
+    if (!down_ && owner_->offline_requested_.exchange(false)) {
+      down_ = true;
+      owner_->went_offline();
+    }
+  }
+
   std::unique_ptr<DeviceChannel> inner_;
   SimulatedOutages* owner_;
   Rng rng_;

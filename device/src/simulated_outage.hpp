@@ -8,7 +8,8 @@
 // the link draws from a generator seeded with (seed, stream + n) on the device's n-th link;
 // below `probability` the link goes down: sends fail, and the next receive waits out the
 // outage (cut short by `stop`) and then fails with `unavailable`, so the session drops the
-// link and reconnects. The same seed gives the same outages run after run.
+// link and reconnects. The same seed gives the same outages run after run. go_offline() takes
+// the link down the same way at once (a decentralised device draws its outages per step).
 #pragma once
 
 #include <atomic>
@@ -42,6 +43,8 @@ class SimulatedOutages {
   ChannelFactory wrap(ChannelFactory connect, const std::atomic<bool>& stop);
   // Outages so far.
   uint64_t periods() const { return periods_.load(); }
+  // Takes the current link (or the next one) down now, for `duration`. Any thread.
+  void go_offline() { offline_requested_.store(true); }
 
  private:
   class Link;
@@ -54,6 +57,7 @@ class SimulatedOutages {
   LogSink log_;
   uint64_t links_ = 0;
   std::atomic<uint64_t> periods_{0};
+  std::atomic<bool> offline_requested_{false};
 };
 
 }  // namespace edgefl::device

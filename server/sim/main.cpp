@@ -71,8 +71,11 @@ void bind_sim_options(SimFlags& f, edgefl::OptionTable& t) {
   t.add("partition_seed", &f.partition_seed, "seed of the split");
   t.add("shards_per_client", &f.shards_per_client, "shards per device (shards scheme)");
   t.add("max_samples", &f.max_samples, "keep at most this many samples per device (0: all)");
-  t.add("slow", &f.slow, "FRACTION:SLOWDOWN, e.g. 0.3:4: that share of devices trains that many times slower");
-  t.add("offline_probability", &f.offline_probability, "chance a device goes offline after a task");
+  t.add("slow", &f.slow,
+        "FRACTION:SLOWDOWN, e.g. 0.3:4: that share of devices trains that many times slower (dpsgd: "
+        "every step)");
+  t.add("offline_probability", &f.offline_probability,
+        "chance a device goes offline after a task (dpsgd: after each step)");
   t.add("offline_s", &f.offline_s, "length of an offline period");
   t.add("fault_drop", &f.fault_drop, "probability that a device link drops a message (both ways)");
   t.add("fault_duplicate", &f.fault_duplicate, "probability that a device link duplicates a message");

@@ -1,5 +1,6 @@
 #include "edgefl/decentral/neighbour_exchange.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -107,6 +108,9 @@ Status NeighbourExchange::offer(const PeerModelIn& model) {
                                                      std::to_string(oldest) + ")"));
   }
   if (begun_any_ && model.step > oldest + settings_.staleness_bound) {
+    // Not kept, but it says the neighbour is past every step up to it: this device does not
+    // wait for those (it is behind, and catches up).
+    slots_[i].passed = std::max(slots_[i].passed, model.step);
     return refuse(
         make_status(StatusCode::out_of_range, "peer model from '" + model.from + "' for step " +
                                                   std::to_string(model.step) + ", more than " +
@@ -153,6 +157,7 @@ bool NeighbourExchange::complete() const {
     // A neighbour that already sent a later step has passed this one: its model for it will
     // not come, so this device (behind, e.g. after a reboot) folds it without waiting.
     if (!slot.models.empty() && slot.models.rbegin()->first > step_) continue;
+    if (slot.passed > step_) continue;
     return false;
   }
   return true;

@@ -163,8 +163,9 @@ TEST_CASE(
   };
   send({.sender = "mallory", .epoch = 1, .step = 0, .params = f32_tensor(values), .run_id = 77});
   send({.sender = "dev-1", .epoch = 1, .step = 0, .params = f32_tensor(values), .run_id = 78});
-  send({.sender = "dev-1", .epoch = 1, .step = 9, .params = f32_tensor(values), .run_id = 77});
   REQUIRE(stranger->send_to("dev-0", encode_message(Heartbeat{.sequence = 1}).value()).ok());
+  // Last: a step beyond the bound is refused, but says dev-1 is past step 0 (no more waiting).
+  send({.sender = "dev-1", .epoch = 1, .step = 9, .params = f32_tensor(values), .run_id = 77});
 
   // dev-0 steps alone (dev-1 does not run): everything above is refused, dev-1 is folded.
   auto local = [](std::span<float>) { return Status(); };
@@ -226,4 +227,18 @@ TEST_CASE("a peer socket beyond loopback needs CURVE keys or insecure") {
   settings.insecure = false;
   settings.keys = generate_curve_keypair().value();
   CHECK(PeerLinks::open(settings).ok());
+}
+
+TEST_CASE("the peer's counters add up across assignments (a re-wire starts a fresh exchange)") {
+  auto devices = make_devices(2);
+  auto assignments = ring_assignments(devices, {}, /*deadline_ms=*/100);
+  REQUIRE(devices[0]->peer->assign(assignments[0], kParams).ok());
+  auto local = [](std::span<float>) { return Status(); };
+  REQUIRE(devices[0]->peer->step(0, devices[0]->x, local).ok());  // dev-1 is silent: folded
+  CHECK(devices[0]->peer->counters().missed == 1);
+  assignments[0].epoch = 2;  // the same neighbour in a new topology epoch
+  REQUIRE(devices[0]->peer->assign(assignments[0], kParams).ok());
+  CHECK(devices[0]->peer->counters().missed == 1);
+  REQUIRE(devices[0]->peer->step(1, devices[0]->x, local).ok());
+  CHECK(devices[0]->peer->counters().missed == 2);
 }

@@ -212,3 +212,28 @@ TEST_CASE("three steps on a ring equal the hand-computed mixing, with a folded l
   CHECK(nodes[3].ex->counters().missed == 1);
   CHECK(nodes[1].ex->counters().missed == 0);
 }
+
+TEST_CASE("a device further behind than the staleness bound does not wait for its neighbours") {
+  ManualTimeSource clock;
+  NeighbourExchange ex = ring_node(clock);  // staleness bound 2
+  const std::vector<float> v = {1.0f, 2.0f};
+  // Back from an outage at step 10 while both neighbours are at step 15: their models are
+  // refused (beyond the bound), but they show the neighbours are past steps 10..14.
+  REQUIRE(ex.begin_step(10).ok());
+  CHECK(ex.offer(model("left", 15, v)).code() == StatusCode::out_of_range);
+  CHECK_FALSE(ex.complete());  // "right" has said nothing yet
+  CHECK(ex.offer(model("right", 15, v)).code() == StatusCode::out_of_range);
+  CHECK(ex.complete());  // no deadline to wait out: the device catches up by its own steps
+  auto out = ex.finish();
+  REQUIRE(out.ok());
+  CHECK(out->missed.size() == 2);
+  CHECK(out->row.self_weight == doctest::Approx(1.0));
+  REQUIRE(ex.begin_step(14).ok());
+  CHECK(ex.complete());
+  REQUIRE(ex.finish().ok());
+  REQUIRE(ex.begin_step(15).ok());  // caught up: step 15 waits for its models again
+  CHECK_FALSE(ex.complete());
+  REQUIRE(ex.offer(model("left", 15, v)).ok());
+  REQUIRE(ex.offer(model("right", 15, v)).ok());
+  CHECK(ex.complete());
+}

@@ -85,10 +85,11 @@ class NeighbourExchange {
   // Takes one neighbour model or says why not: unknown_device (not a current neighbour),
   // stale (older epoch, or a step already finished), failed_precondition (a newer epoch:
   // this device has not had its new topology yet), out_of_range (beyond the staleness bound),
-  // duplicate, shape_mismatch, non_finite. A refusal changes nothing but the counters.
+  // duplicate, shape_mismatch, non_finite. A refusal changes nothing but the counters, except
+  // that a neighbour's step beyond the bound is remembered: it has passed the steps before it.
   Status offer(const PeerModelIn& model);
   // Every neighbour's model of this step is here, or the neighbour already sent a later step
-  // (it is ahead and will not send this one).
+  // (it is ahead and will not send this one; also when that step was beyond the bound).
   bool complete() const;
   bool deadline_passed() const;
   SteadyTime deadline() const { return deadline_; }
@@ -108,6 +109,7 @@ class NeighbourExchange {
   struct Slot {
     std::map<uint64_t, Arrived> models;  // by step: the current one and early ones
     bool mixed_last = false;             // its model was mixed at the last finished step
+    uint64_t passed = 0;  // the newest step it sent beyond the staleness bound (not kept)
   };
 
   NeighbourExchange(const ExchangeSettings& settings, uint64_t epoch, double self_weight,
