@@ -145,6 +145,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.direct_isa = config.direct_isa;
   options.device_seed = hash_text(agent->device_id_);
   options.process_bytes = process_bytes;
+  // On a pool, as many devices train at once as it has threads: they borrow its workspaces.
+  options.workspaces = pool != nullptr ? &pool->workspaces() : nullptr;
   agent->process_bytes_ = process_bytes;
   Result<std::unique_ptr<LocalTaskTrainer>> local = LocalTaskTrainer::create(options);
   if (!local) return local.status();

@@ -22,6 +22,7 @@
 #include "edgefl/train/memory_plan.hpp"
 #include "edgefl/proto/messages.hpp"
 #include "edgefl/base/status.hpp"
+#include "training_workspaces.hpp"
 
 namespace edgefl::device {
 
@@ -76,6 +77,9 @@ struct LocalTrainingOptions {
   DirectIsa direct_isa = DirectIsa::best;  // the widest kernel of the direct backend
   uint64_t device_seed = 0;         // mixed into every task seed so devices shuffle differently
   uint64_t process_bytes = 0;       // resident size before training state (for the memory plan)
+  // Borrow the trainer and parameter buffers for each task instead of keeping them (the
+  // simulator's pool lends them); nullptr: this device keeps its own.
+  TrainingWorkspaces* workspaces = nullptr;
 };
 
 class LocalTaskTrainer final : public TaskTrainer {

@@ -6,6 +6,8 @@
 //
 // A trainer may run on any of the pool's threads, one task at a time: the XNNPACK state it
 // builds is not tied to a thread (operators live within each call, in a per-network arena).
+// The pool also lends training workspaces (training_workspaces.hpp): as many tasks train at
+// once as it has threads, so that many workspaces serve all of its agents.
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +17,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "training_workspaces.hpp"
 
 namespace edgefl::device {
 
@@ -28,6 +32,7 @@ class TrainingPool {
 
   void post(std::function<void()> job);
   std::size_t threads() const { return threads_.size(); }
+  TrainingWorkspaces& workspaces() { return workspaces_; }
 
  private:
   void run();
@@ -36,6 +41,7 @@ class TrainingPool {
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
+  TrainingWorkspaces workspaces_;  // before the threads: they may use it until joined
   std::vector<std::thread> threads_;
 };
 
