@@ -4,8 +4,9 @@
 // to the kernel on free, but raises the threshold to the size of any such block freed: after
 // that, the simulation's megabyte-sized Tasks, Updates and ZeroMQ messages come from its heaps
 // (one per thread group), where freed blocks stay resident. A thousand devices passing a
-// round's messages through them left the process at 2.9 GB peak RSS; with the threshold fixed,
-// 1.7 GB (docs/scale.md).
+// round's messages through them left the process at 2.9-3.1 GB peak RSS; with the threshold
+// fixed, 1.5-1.7 GB, for about 1.5 times the CPU time (each buffer's pages are mapped and
+// zeroed afresh; docs/scale.md).
 #pragma once
 
 #include <cstddef>
