@@ -43,7 +43,8 @@ std::size_t SharedMessages::live_count() {
 
 void SharedMessages::forget_expired() {
   shares_since_sweep_ = 0;
-  for (auto it = held_.begin(); it != held_.end();) it = it->second.expired() ? held_.erase(it) : std::next(it);
+  for (auto it = held_.begin(); it != held_.end();)
+    it = it->second.expired() ? held_.erase(it) : std::next(it);
 }
 
 }  // namespace edgefl::device

@@ -63,7 +63,8 @@ void WalWriter::run() {
     work_.wait(lock, [this] { return stop_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopped, and everything submitted was handled
     // Every group waiting shares this fsync: the longer a sync takes, the more it carries.
-    std::vector<Group> groups(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+    std::vector<Group> groups(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.end()));
     queue_.clear();
     const bool failed = !error_.ok();
     writing_ = true;

@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 // recorded as a hold that timed out).
 class HeldSyncFileSystem final : public FileSystem {
  public:
-  HeldSyncFileSystem(FileSystem& inner, std::string held_dir) : inner_(&inner), held_dir_(std::move(held_dir)) {}
+  HeldSyncFileSystem(FileSystem& inner, std::string held_dir)
+      : inner_(&inner), held_dir_(std::move(held_dir)) {}
 
   void hold() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -55,13 +56,21 @@ class HeldSyncFileSystem final : public FileSystem {
   Result<std::unique_ptr<SequentialFile>> open_sequential(const std::string& path) override {
     return inner_->open_sequential(path);
   }
-  Result<std::uint64_t> file_size(const std::string& path) override { return inner_->file_size(path); }
-  Status truncate(const std::string& path, std::uint64_t size) override { return inner_->truncate(path, size); }
-  Status rename(const std::string& from, const std::string& to) override { return inner_->rename(from, to); }
+  Result<std::uint64_t> file_size(const std::string& path) override {
+    return inner_->file_size(path);
+  }
+  Status truncate(const std::string& path, std::uint64_t size) override {
+    return inner_->truncate(path, size);
+  }
+  Status rename(const std::string& from, const std::string& to) override {
+    return inner_->rename(from, to);
+  }
   Status remove(const std::string& path) override { return inner_->remove(path); }
   Status create_dir(const std::string& path) override { return inner_->create_dir(path); }
   Status sync_dir(const std::string& path) override { return inner_->sync_dir(path); }
-  Result<std::vector<std::string>> list_dir(const std::string& path) override { return inner_->list_dir(path); }
+  Result<std::vector<std::string>> list_dir(const std::string& path) override {
+    return inner_->list_dir(path);
+  }
 
  private:
   class File final : public WritableFile {
@@ -84,7 +93,8 @@ class HeldSyncFileSystem final : public FileSystem {
     bool gated_;
   };
 
-  Result<std::unique_ptr<WritableFile>> wrap(const std::string& path, Result<std::unique_ptr<WritableFile>> file) {
+  Result<std::unique_ptr<WritableFile>> wrap(const std::string& path,
+                                             Result<std::unique_ptr<WritableFile>> file) {
     if (!file) return file.status();
     const bool gated = path.compare(0, held_dir_.size(), held_dir_) == 0;
     return std::unique_ptr<WritableFile>(std::make_unique<File>(this, std::move(*file), gated));
@@ -113,14 +123,16 @@ class HeldSyncFileSystem final : public FileSystem {
 
 const std::vector<float> kDelta{0.1f, -0.2f, 0.3f, 0.5f};  // linear:4-1 has 4 parameters
 
-TEST_CASE("pipelined commit: receiving goes on while a batch syncs, and no Ack leaves before its fsync") {
+TEST_CASE(
+    "pipelined commit: receiving goes on while a batch syncs, and no Ack leaves before its fsync") {
   MemoryServer server;
   HeldSyncFileSystem disk(server.fs, "/state/wal");
   server::ServerConfig config = MemoryServer::config();
   config.min_devices = 3;
   config.heartbeat_s = 1000;  // liveness never expires within the test
   auto created = server::Coordinator::create(
-      config, disk, [&server](const std::string& line) { server.log.push_back(line); }, server.clock);
+      config, disk, [&server](const std::string& line) { server.log.push_back(line); },
+      server.clock);
   REQUIRE(created.ok());
   server.coordinator = std::move(*created);
   std::vector<std::unique_ptr<MemoryDevice>> devices;
