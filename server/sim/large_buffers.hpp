@@ -5,8 +5,8 @@
 // that, the simulation's megabyte-sized Tasks, Updates and ZeroMQ messages come from its heaps
 // (one per thread group), where freed blocks stay resident. A thousand devices passing a
 // round's messages through them left the process at 2.9-3.1 GB peak RSS; with the threshold
-// fixed, 1.5-1.7 GB, for about 1.5 times the CPU time (each buffer's pages are mapped and
-// zeroed afresh; docs/scale.md).
+// fixed, 1.5-1.7 GB, for more time (each buffer's pages are mapped and zeroed afresh: 49-73 CPU
+// seconds for 3 rounds instead of 40-45; docs/scale.md).
 #pragma once
 
 #include <cstddef>
