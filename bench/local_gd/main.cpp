@@ -55,6 +55,7 @@ void print_summary(const sim::LocalGdOptions& o, const sim::LocalGdProblem& p,
       .add("seconds", s.seconds)
       .add("seconds_per_round", s.rounds > 0 ? s.seconds / double(s.rounds) : 0.0)
       .add("status", s.status.ok() ? std::string("ok") : s.status.to_string());
+  if (o.kase == "r2") line.add("support_vectors", uint64_t{p.support_vectors});
   if (o.kase != "r2") {
     line.add("target", o.target)
         .add("rounds_to_target", s.rounds_to_target)
@@ -162,6 +163,8 @@ int main(int argc, char** argv) {
   app.add_option(
       "--c", o.c,
       "r2, r3: centralised step c (0: one over the loss's smoothness bound); Local-GD uses c / L");
+  app.add_option("--class-mean-norm", o.class_mean_norm,
+                 "r2: norm of the class means +-mu (0: labels set by node and position only)");
   app.add_option("--per-node", fine_tune.per_node, "r3: fine-tuning images per node");
   app.add_option("--pretrain-epochs", fine_tune.pretrain_epochs,
                  "r3: epochs of pretraining on classes 0-4");

@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 """R2 of docs/local_gd.md in float64 NumPy, apart from the C++ code: the same setting (d = 500,
 n = 100, ten nodes of 10 samples with node means of norm 3, 8 samples of class m mod 2 and 2 of
-the other, logistic loss, no bias, w0 = 0, uniform averaging, eta = c / L), its own draw of the
-data. Prints one JSON object per line:
+the other, classes moved by +-mu, logistic loss, no bias, w0 = 0, uniform averaging,
+eta = c / L), its own draw of the data. For |mu| in {0, 3, 10} (0: labels set by node and
+position only, unrelated to the features; 10: what the bench runs) it prints one JSON object:
 
   * the cosine of Local-GD (L = 10, c = 4n / lambda_max) to k steps of centralised GD with step c
     and to kL steps with step c / L, at k = 1, 10, 100;
   * the smoothness bounds lambda_max / (4 n) of the global loss and of each node's;
-  * the number of support vectors of the hard-margin SVM;
-  * the same cosine when the labels follow the features (class means +-mu, |mu| = 3).
+  * the number of support vectors of the hard-margin SVM.
 
-usage: bench/local_gd/r2_float64.py > r2_float64.jsonl   (Debian's python3 with numpy; ~1 min)
+usage: bench/local_gd/r2_float64.py > r2_float64.jsonl   (Debian's python3 with numpy; ~3 min)
 """
 import json
 
@@ -19,10 +19,10 @@ import numpy as np
 D, N, NODES, MAJORITY, MEAN_NORM = 500, 100, 10, 0.8, 3.0
 
 
-def make_data(rng, class_means):
+def make_data(rng, class_mean_norm):
     per_node = N // NODES
     mu_class = rng.standard_normal(D)
-    mu_class *= MEAN_NORM / np.linalg.norm(mu_class)
+    mu_class *= class_mean_norm / np.linalg.norm(mu_class)
     x = np.zeros((N, D))
     y = np.zeros(N)
     for m in range(NODES):
@@ -32,7 +32,7 @@ def make_data(rng, class_means):
             i = m * per_node + k
             label = m % 2 if k < round(MAJORITY * per_node) else 1 - m % 2
             y[i] = 2 * label - 1
-            x[i] = (y[i] * mu_class if class_means else mu) + rng.standard_normal(D)
+            x[i] = mu + y[i] * mu_class + rng.standard_normal(D)
     return x, y, np.repeat(np.arange(NODES), per_node)
 
 
@@ -84,13 +84,13 @@ def compare(x, y, node, local_steps, rounds, checks):
 
 
 def main():
-    for class_means in (False, True):
-        x, y, node = make_data(np.random.default_rng(1), class_means)
+    for class_mean_norm in (0.0, 3.0, 10.0):
+        x, y, node = make_data(np.random.default_rng(1), class_mean_norm)
         smooth = [np.linalg.eigvalsh(x[node == m].T @ x[node == m]).max() / (4 * N / NODES)
                   for m in range(NODES)]
         c, cosines = compare(x, y, node, 10, 100, (1, 10, 100))
         print(json.dumps({
-            "labels": "class means" if class_means else "node and position",
+            "class_mean_norm": class_mean_norm,
             "support_vectors": support_vectors(x, y),
             "smoothness_global": float(np.linalg.eigvalsh(x.T @ x).max() / (4 * N)),
             "smoothness_nodes": [min(smooth), max(smooth)],

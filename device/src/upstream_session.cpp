@@ -137,6 +137,12 @@ Status UpstreamSession::deliver(uint64_t update_id, ByteView update) {
   return Status();
 }
 
+void UpstreamSession::say_bye(ByeReason reason, const char* text) {
+  // A courtesy (docs/protocol.md §4): nothing relies on its arrival, so a failure is ignored.
+  Result<std::vector<uint8_t>> bye = encode_message(Bye{reason, text});
+  if (bye) (void)channel_->send(*bye);
+}
+
 Status UpstreamSession::send(ByteView message) {
   if (channel_ == nullptr || !joined_) {
     return make_status(StatusCode::unavailable, "no joined link to the server");
@@ -147,8 +153,7 @@ Status UpstreamSession::send(ByteView message) {
 Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client,
                                                      const std::atomic<bool>& stop) {
   if (stop.load()) {
-    Result<std::vector<uint8_t>> bye = encode_message(Bye{ByeReason::shutdown, "device stopping"});
-    if (bye) (void)channel_->send(*bye);
+    say_bye(ByeReason::shutdown, "device stopping");
     return std::optional<LinkEnd>(LinkEnd::stopped);
   }
   EDGEFL_RETURN_IF_ERROR(client.turn(*this));
@@ -167,7 +172,10 @@ Result<std::optional<LinkEnd>> UpstreamSession::turn(UpstreamClient& client,
   EDGEFL_RETURN_IF_ERROR(check_link_events());
   if (client.finishing() && client.working_on() == 0) {
     Result<std::vector<std::string>> pending = outbox_->list();
-    if (pending.ok() && pending->empty()) return std::optional<LinkEnd>(LinkEnd::finished);
+    if (pending.ok() && pending->empty()) {
+      say_bye(ByeReason::shutdown, "device did its tasks");
+      return std::optional<LinkEnd>(LinkEnd::finished);
+    }
   }
   return run_timers(client);
 }
@@ -209,8 +217,13 @@ Result<std::optional<LinkEnd>> UpstreamSession::handle(Bytes raw, UpstreamClient
   } else if (const Reject* reject = std::get_if<Reject>(&message)) {
     return handle_reject(*reject);
   } else if (const Bye* bye = std::get_if<Bye>(&message)) {
-    return std::optional<LinkEnd>(bye->reason == ByeReason::finished ? LinkEnd::finished
-                                                                     : LinkEnd::reconnect);
+    if (bye->reason == ByeReason::finished) {
+      // The confirmation lets the server end its farewell now: every Ack sent before this Bye
+      // has arrived.
+      say_bye(ByeReason::finished, "device heard the end of the run");
+      return std::optional<LinkEnd>(LinkEnd::finished);
+    }
+    return std::optional<LinkEnd>(LinkEnd::reconnect);
   }
   return std::optional<LinkEnd>();
 }

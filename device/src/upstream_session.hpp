@@ -126,6 +126,7 @@ class UpstreamSession {
   // Answers a Welcome's data_statistics_wanted.
   void send_data_statistics();
   void resend_outbox();
+  void say_bye(ByeReason reason, const char* text);
   Result<std::optional<LinkEnd>> handle(Bytes raw, UpstreamClient& client);
   Result<std::optional<LinkEnd>> handle_reject(const Reject& reject);
   // The link's security handshake failed: the server refused the key, or one side has none.

@@ -120,6 +120,12 @@ Result<std::vector<double>> svm_direction(const LinearData& data, double toleran
                      "reference: the SVM dual did not converge (data not separable?)");
 }
 
+std::size_t support_vectors(const LinearData& data, const std::vector<double>& w_svm) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < data.n; ++i) count += data.y[i] * dot(w_svm.data(), data.row(i), data.d) <= 1.0 + 1e-6;
+  return count;
+}
+
 double normalised_margin(const LinearData& data, const std::vector<double>& w) {
   double margin = INFINITY;
   for (std::size_t i = 0; i < data.n; ++i)

@@ -38,6 +38,8 @@ Result<std::vector<double>> least_squares(const LinearData& data);
 // The hard-margin SVM normal through the origin (labels +-1): dual coordinate ascent on
 // max sum(a) - |sum a_i y_i x_i|^2 / 2, a >= 0, until no KKT violation exceeds `tolerance`.
 Result<std::vector<double>> svm_direction(const LinearData& data, double tolerance = 1e-9);
+// The samples on the margin of svm_direction's w (y_i w.x_i = 1 within 1e-6): its support vectors.
+std::size_t support_vectors(const LinearData& data, const std::vector<double>& w_svm);
 // min_i y_i <w, x_i> / |w| (labels +-1).
 double normalised_margin(const LinearData& data, const std::vector<double>& w);
 // Mean logistic loss log(1 + exp(-y <w, x>)) (labels +-1) and one GD step on it.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "driven_run.hpp"
@@ -15,7 +16,9 @@ std::string data_name(const LocalGdOptions& o) {
   const std::string seed = ":seed=" + std::to_string(o.seed);
   if (o.kase == "r1") return "linreg:d=1000:n=200:nodes=10:mean_norm=3:noise=0" + seed;
   if (o.kase == "r1-control") return "linreg:d=50:n=200:nodes=10:mean_norm=3:noise=0.1" + seed;
-  return "linclass:d=500:n=100:nodes=10:mean_norm=3:majority=0.8" + seed;
+  char class_means[48];
+  std::snprintf(class_means, sizeof class_means, ":class_mean_norm=%g", o.class_mean_norm);
+  return "linclass:d=500:n=100:nodes=10:mean_norm=3:majority=0.8" + std::string(class_means) + seed;
 }
 
 // Node `index`'s samples (index = nodes: all of them), in double; class labels become +-1.
@@ -98,6 +101,7 @@ Result<LocalGdProblem> make_local_gd_problem(const LocalGdOptions& o) {
     Result<std::vector<double>> svm = svm_direction(p.all);
     if (!svm) return svm.status();
     p.reference = std::move(*svm);
+    p.support_vectors = support_vectors(p.all, p.reference);
     return p;
   }
   // One step size for every node and L: the smallest node's 0.5 n_m / lambda_max(X_m^T X_m).

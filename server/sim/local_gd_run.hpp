@@ -29,6 +29,7 @@ struct LocalGdOptions {
   double target = 1e-4;         // r1, r1-control: the round of this relative error is reported
   bool stop_at_target = false;  // end a run once it reaches `target`
   double c = 0;       // r2: centralised step (0: 4 n / lambda_max(X^T X), one over the smoothness)
+  double class_mean_norm = 10;  // r2: the classes' means are +-mu of this norm (0: labels set by node only)
   uint64_t seed = 1;  // the data
   double time_limit_s = 1800;  // per run
   std::string work_dir = "/tmp/edgefl-local-gd";
@@ -40,6 +41,7 @@ struct LocalGdProblem {
   uint32_t nodes = 10;
   LinearData all;                 // all samples (classifier labels as +-1)
   std::vector<double> reference;  // r1: w*, r1-control: least squares, r2: the SVM normal
+  std::size_t support_vectors = 0;  // r2: samples on the SVM's margin
   double step = 0;  // r1: eta (min over nodes of 0.5 n_m / lambda_max(X_m^T X_m)); r2: c
 };
 

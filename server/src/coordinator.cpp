@@ -568,7 +568,10 @@ void Coordinator::say_goodbye(ServerChannel& channel) {
       (void)send(channel, device->peer, Bye{ByeReason::finished, "training finished"});
     }
   }
+  farewell_until_ = now() + scaled(config_.farewell_s);
 }
+
+bool Coordinator::farewell_over() const { return devices_.size() == 0 || now() >= farewell_until_; }
 
 Status Coordinator::send(ServerChannel& channel, const std::string& peer, const Message& message) {
   Result<std::vector<uint8_t>> bytes = encode_message(message);

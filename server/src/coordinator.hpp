@@ -8,6 +8,7 @@
 //     EDGEFL_RETURN_IF_ERROR(coordinator->poll(channel, 50ms));    // a batch of messages + timers
 //   }
 //   coordinator->say_goodbye(channel);
+//   while (!coordinator->farewell_over() && !stop) coordinator->poll(channel, 50ms);
 //
 // This class dispatches messages and does what both schedules share, once: Join/Welcome and
 // the capacity check, heartbeats, update verification, and the order of durability around an
@@ -84,8 +85,11 @@ class Coordinator {
   Status poll(ServerChannel& channel, std::chrono::milliseconds wait);
   // Rounds closed (synchronous) or model versions produced (asynchronous) reached `rounds`.
   bool finished() const;
-  // Tells every known device the run is over (Bye finished).
+  // Tells every known device the run is over (Bye finished) and starts the farewell: polls
+  // still answer a resent update (its Ack was lost) until every device has confirmed the end
+  // with its own Bye, or farewell_s has passed.
   void say_goodbye(ServerChannel& channel);
+  bool farewell_over() const;
 
   bool asynchronous() const { return strategy_->asynchronous(); }
   // Messages handled per poll at most: a batch shares one fsync, and timers still run often.
@@ -200,6 +204,7 @@ class Coordinator {
   std::optional<UpdateLedger> ledger_;
   RoundTally tally_;         // the round or version being built
   Clock::time_point started_at_;
+  Clock::time_point farewell_until_{};
   Clock::time_point waiting_since_;
 
  private:

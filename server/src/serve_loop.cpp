@@ -15,7 +15,8 @@ class SnapshotTimer {
   void tick(const Coordinator& coordinator, bool force = false) {
     if (board_ == nullptr) return;
     const auto at = std::chrono::steady_clock::now();
-    const std::optional<Clock::time_point> deadline = coordinator.round_deadline();
+    // No deadline is min(): a plain time point, which GCC 12 does not misread as uninitialised.
+    const Clock::time_point deadline = coordinator.round_deadline().value_or(Clock::time_point::min());
     const bool changed = coordinator.rounds_closed() != rounds_ || deadline != deadline_;
     if (!force && !changed && at - published_at_ < interval_) return;
     board_->publish(coordinator.snapshot());
@@ -29,7 +30,7 @@ class SnapshotTimer {
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point published_at_{};
   uint64_t rounds_ = 0;
-  std::optional<Clock::time_point> deadline_;
+  Clock::time_point deadline_ = Clock::time_point::min();
 };
 
 }  // namespace
@@ -38,6 +39,7 @@ Status serve(Coordinator& coordinator, ServerChannel& channel, const ServeOption
   std::unique_lock<std::mutex> lock;
   if (options.poll_lock != nullptr) lock = std::unique_lock<std::mutex>(*options.poll_lock, std::defer_lock);
   SnapshotTimer snapshots(options.snapshots, options.snapshot_interval);
+  bool farewell = false;
   for (;;) {
     if (options.stop && options.stop()) return Status();
     if (options.deadline && std::chrono::steady_clock::now() >= *options.deadline) {
@@ -46,9 +48,12 @@ Status serve(Coordinator& coordinator, ServerChannel& channel, const ServeOption
     }
     if (lock.mutex() != nullptr) lock.lock();
     if (coordinator.finished()) {
-      snapshots.tick(coordinator, true);
-      coordinator.say_goodbye(channel);
-      return Status();
+      if (!farewell) {
+        snapshots.tick(coordinator, true);
+        coordinator.say_goodbye(channel);
+        farewell = true;
+      }
+      if (coordinator.farewell_over()) return Status();
     }
     Status polled = coordinator.poll(channel, options.poll_wait);
     if (polled.ok()) snapshots.tick(coordinator);

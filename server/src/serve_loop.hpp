@@ -6,7 +6,8 @@
 //   options.deadline = steady_clock::now() + 5min;             // optional
 //   Status end = serve(*coordinator, channel, options);
 //
-// Returns OK when the run finished (every known device was then told Bye) or when `stop` said
+// Returns OK when the run finished (every known device was then told Bye, and confirmed it or
+// the coordinator's farewell_s passed; resent updates are acknowledged meanwhile) or when `stop` said
 // so (no Bye: the devices keep their state for a resumed server); timeout when the deadline
 // passed first; the coordinator's error otherwise (state is safe: resume).
 #pragma once

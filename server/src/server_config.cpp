@@ -163,6 +163,7 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("status.tls_key", &c.status.tls_key, "status endpoint over HTTPS: PEM private key file");
   t.add("status.token_file", &c.status.token_file, "file with the bearer token status requests must present");
   t.add("heartbeat_s", &c.heartbeat_s, "heartbeat interval");
+  t.add("farewell_s", &c.farewell_s, "after the last round, wait at most this long for every device to confirm the end");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated devices)");
   t.add("quiet", &c.quiet, "no progress lines on the terminal");
 }
@@ -197,6 +198,9 @@ Status validate_times(const ServerConfig& c) {
     return invalid("heartbeat_s must be in [0.01, 3600] seconds");
   }
   if (3 * c.heartbeat_s * c.time_scale * 1000 > kMaxMs) return invalid("heartbeat_s * time_scale is too long");
+  if (!(std::isfinite(c.farewell_s) && c.farewell_s >= 0 && c.farewell_s <= 3600)) {
+    return invalid("farewell_s must be in [0, 3600] seconds");
+  }
   if (c.round_deadline_s * c.time_scale * 1000 > kMaxMs) {
     return invalid("round.deadline_s * time_scale must stay below 49 days");
   }

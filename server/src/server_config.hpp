@@ -170,6 +170,9 @@ struct ServerConfig {
   bool insecure = false;         // allow plaintext on a non-loopback endpoint (and status page)
   StatusConfig status;
   double heartbeat_s = 1.0;
+  // After the last round the server stays this long at most (or until every device has
+  // confirmed the end), so a device whose final Ack was lost hears it on its resend.
+  double farewell_s = 2.0;
   double time_scale = 1.0;       // multiplies every time-out (slow emulated devices)
   bool quiet = false;
 };

@@ -166,7 +166,9 @@ def saved_updates(directory):
 def federation(args, name, python_ids, rounds=3, extra=(), lr="0.05"):
     run = Run(args, name)
     with Processes(run.dir) as p:
-        p.start("server", run.server_argv(rounds, 3, extra, lr=lr))
+        # A farewell longer than the wait below: the server ends only because every device,
+        # Python or edgefl-device, confirms the end with its Bye.
+        p.start("server", run.server_argv(rounds, 3, ["--farewell-s", "120"] + list(extra), lr=lr))
         endpoint = run.endpoint()
         for index, device in enumerate(("d0", "d1", "d2")):
             if device in python_ids:

@@ -6,7 +6,7 @@ machine of §12 (join, resend, re-join, give up), an outbox (§6) and the traini
             [--partition-count K --partition-index I --partition-max-samples N] \
             [--save-updates DIR] [--max-tasks N] [--server-key F --secret-key F]
 
-Exit 0 when the server says Bye(finished) (or after --max-tasks with an empty outbox), 3 when
+Exit 0 when the server says Bye(finished) (answered with Bye(finished)) (or after --max-tasks with an empty outbox), 3 when
 the server refuses the device for good (§10 "stop"), 4 after --give-up-s without a Welcome,
 1 on other errors."""
 import argparse
@@ -184,7 +184,10 @@ class Device:
                     elif m["update_id"] is None and m["reason"] in STOP and not joined:
                         raise Refused("the server refused the join: %s: %s" % (m["reason"], m["message"]))
                 elif kind == "Bye":
-                    if m["reason"] in (1, 3):  # finished, evicted
+                    if m["reason"] == 1:  # finished: confirm, so the server's farewell ends now
+                        socket.send(wire.bye(1, "device heard the end of the run"))
+                        return True
+                    if m["reason"] == 3:  # evicted
                         return True
                     return False
             now = time.monotonic()

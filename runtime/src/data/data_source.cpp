@@ -55,15 +55,18 @@ Status parse_node_task(const std::string& name, std::span<const std::string_view
       auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
       if (error != std::errc() || end != text.data() + text.size()) return bad("seed '" + text + "' is not a number");
       c.seed = seed;
-    } else if (key == "mean_norm" || key == "noise" || (binary && key == "majority")) {
+    } else if (key == "mean_norm" || key == "noise" || (binary && (key == "majority" || key == "class_mean_norm"))) {
       char* end = nullptr;
       const double v = std::strtod(text.c_str(), &end);
       if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v) || v < 0) {
         return bad(key + " '" + text + "' is not a finite number >= 0");
       }
-      (key == "mean_norm" ? c.group_mean_norm : key == "noise" ? c.noise : c.majority) = static_cast<float>(v);
+      (key == "mean_norm"         ? c.group_mean_norm
+       : key == "noise"           ? c.noise
+       : key == "class_mean_norm" ? c.class_mean_norm
+                                  : c.majority) = static_cast<float>(v);
     } else {
-      return bad("unknown key '" + key + "' (d, n, nodes, mean_norm, " + (binary ? "majority" : "noise") + ", seed)");
+      return bad("unknown key '" + key + "' (d, n, nodes, mean_norm, " + (binary ? "majority, class_mean_norm" : "noise") + ", seed)");
     }
   }
   if (c.dim == 0 || c.samples == 0 || c.groups == 0) return bad("d=, n= and nodes= are required");

@@ -15,6 +15,17 @@ Status check_sizes(std::size_t samples, std::size_t dim) {
   return Status();
 }
 
+// A direction drawn from N(0, I), scaled to `norm`.
+void draw_direction(Rng& rng, float norm, float* out, std::size_t dim) {
+  double squares = 0;
+  for (std::size_t j = 0; j < dim; ++j) {
+    out[j] = static_cast<float>(rng.normal());
+    squares += double(out[j]) * out[j];
+  }
+  const float scale = static_cast<float>(norm / std::sqrt(squares));
+  for (std::size_t j = 0; j < dim; ++j) out[j] *= scale;
+}
+
 }  // namespace
 
 Result<Dataset> make_blobs(const BlobsConfig& c) {
@@ -48,23 +59,20 @@ Result<LinearTask> make_linear_task(const LinearTaskConfig& c) {
   if (c.majority < 0.0f || c.majority > 1.0f || (c.majority > 0.0f && !c.binary)) {
     return make_status(StatusCode::invalid_argument, "linear task: majority must be in [0, 1], and only for binary labels");
   }
+  if (!(c.class_mean_norm >= 0.0f) || (c.class_mean_norm > 0.0f && !c.binary)) {
+    return make_status(StatusCode::invalid_argument, "linear task: class_mean_norm must be >= 0, and only for binary labels");
+  }
   Rng rng(c.seed);
-  Rng weight_rng = rng.fork(1), mean_rng = rng.fork(2), sample_rng = rng.fork(3);
+  Rng weight_rng = rng.fork(1), mean_rng = rng.fork(2), sample_rng = rng.fork(3), class_rng = rng.fork(4);
   std::vector<float> w(c.dim);
   const double w_scale = 1.0 / std::sqrt(double(c.dim));
   for (float& v : w) v = static_cast<float>(w_scale * weight_rng.normal());
   std::vector<float> means(c.groups * c.dim, 0.0f);
   if (c.group_mean_norm > 0) {
-    for (std::size_t g = 0; g < c.groups; ++g) {
-      double norm = 0;
-      for (std::size_t j = 0; j < c.dim; ++j) {
-        means[g * c.dim + j] = static_cast<float>(mean_rng.normal());
-        norm += double(means[g * c.dim + j]) * means[g * c.dim + j];
-      }
-      const float scale = static_cast<float>(c.group_mean_norm / std::sqrt(norm));
-      for (std::size_t j = 0; j < c.dim; ++j) means[g * c.dim + j] *= scale;
-    }
+    for (std::size_t g = 0; g < c.groups; ++g) draw_direction(mean_rng, c.group_mean_norm, &means[g * c.dim], c.dim);
   }
+  std::vector<float> class_mean(c.dim, 0.0f);
+  if (c.class_mean_norm > 0) draw_direction(class_rng, c.class_mean_norm, class_mean.data(), c.dim);
   std::vector<float> x(c.samples * c.dim), y(c.samples);
   for (std::size_t i = 0; i < c.samples; ++i) {
     const std::size_t group = i * c.groups / c.samples;
@@ -81,6 +89,10 @@ Result<LinearTask> make_linear_task(const LinearTaskConfig& c) {
       y[i] = static_cast<float>(majority ? group % 2 : 1 - group % 2);
     } else {
       y[i] = c.binary ? (dot > 0 ? 1.0f : 0.0f) : static_cast<float>(dot + c.noise * sample_rng.normal());
+    }
+    if (c.class_mean_norm > 0) {
+      const float sign = y[i] > 0.5f ? 1.0f : -1.0f;
+      for (std::size_t j = 0; j < c.dim; ++j) x[i * c.dim + j] += sign * class_mean[j];
     }
   }
   Result<Dataset> data = Dataset::from_floats(c.dim, std::move(x), std::move(y), c.binary ? 2 : 0);

@@ -191,6 +191,39 @@ TEST_CASE("data source: linreg/linclass give partition m of M nodes node m's con
   }
 }
 
+TEST_CASE("data source: linclass class_mean_norm moves each class by its mean and changes nothing else") {
+  const ModelSpec logistic = spec_of("linear:200-1:logistic");
+  auto plain = DataSource::parse("linclass:d=200:n=100:nodes=10:mean_norm=3:majority=0.8:seed=4");
+  auto moved = DataSource::parse("linclass:d=200:n=100:nodes=10:mean_norm=3:majority=0.8:class_mean_norm=5:seed=4");
+  REQUIRE(plain.ok());
+  REQUIRE(moved.ok());
+  auto a = plain->load_test(logistic);
+  auto b = moved->load_test(logistic);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(a->size() == 100);
+  REQUIRE(b->size() == 100);
+  // Same labels and noise; row i moved by +mu (label 1) or -mu (label 0), one mu for all rows.
+  std::vector<double> mu(200);
+  for (std::size_t j = 0; j < 200; ++j) mu[j] = (b->feature(0, j) - a->feature(0, j)) * (b->target(0) > 0.5f ? 1 : -1);
+  double norm = 0;
+  for (double v : mu) norm += v * v;
+  CHECK(std::sqrt(norm) == doctest::Approx(5.0).epsilon(1e-4));
+  for (std::size_t i = 0; i < 100; ++i) {
+    CHECK(b->target(i) == a->target(i));
+    const double sign = b->target(i) > 0.5f ? 1 : -1;
+    for (std::size_t j = 0; j < 200; j += 37) {
+      CHECK(b->feature(i, j) - a->feature(i, j) == doctest::Approx(sign * mu[j]).epsilon(1e-4));
+    }
+  }
+  for (const char* bad : {"linclass:d=30:n=40:nodes=4:class_mean_norm=-1", "linreg:d=30:n=40:nodes=4:class_mean_norm=2",
+                          "linclass:d=30:n=40:nodes=4:class_mean_norm=nan"}) {
+    INFO(bad);
+    auto parsed = DataSource::parse(bad);
+    CHECK(parsed.status().code() == edgefl::StatusCode::invalid_argument);
+  }
+}
+
 TEST_CASE("data source: partition_rows of the loaded training set are every device's shard_rows") {
   // What the simulator shares: one training set, each device's rows of it.
   for (const char* name : {"blobs:8:4", "linear:3", "linreg:d=3:n=60:nodes=4"}) {

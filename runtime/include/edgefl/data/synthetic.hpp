@@ -10,7 +10,9 @@
 // x ~ N(mean, I); w_true ~ N(0, I/d); target y = x.w_true + noise * N(0,1) (regression) or
 // 1[x.w_true > 0] (binary = true), or with majority > 0 a label skew instead: the first
 // round(majority * size) samples of group g are labelled g % 2, the rest 1 - g % 2 (with
-// dim > samples such data is linearly separable almost surely).
+// dim > samples such data is linearly separable almost surely). Binary labels with
+// class_mean_norm > 0 move each sample by +mu (label 1) or -mu (label 0), mu a random direction
+// of that norm, so the classes differ in their features and not only by where they sit.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +44,7 @@ struct LinearTaskConfig {
   bool binary = false;
   uint64_t seed = 1;
   float majority = 0.0f;  // binary: > 0 labels by group (label skew), in (0, 1]
+  float class_mean_norm = 0.0f;  // binary: > 0 separates the classes' means by twice this
 };
 // The rows of group `group` (contiguous: sample i is in group i * groups / samples).
 std::pair<std::size_t, std::size_t> linear_task_group_rows(const LinearTaskConfig& config, std::size_t group);
