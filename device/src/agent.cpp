@@ -135,6 +135,8 @@ Result<std::unique_ptr<DeviceAgent>> DeviceAgent::create(const DeviceConfig& con
   options.process_bytes = process_bytes;
   options.slowdown = config.slowdown;
   options.deadline_reserve = config.deadline_reserve;
+  // On a pool, as many devices train at once as it has threads: they borrow its workspaces.
+  options.workspaces = pool != nullptr ? &pool->workspaces() : nullptr;
   agent->process_bytes_ = process_bytes;
   Result<std::unique_ptr<LocalTaskTrainer>> local = LocalTaskTrainer::create(options);
   if (!local) return local.status();

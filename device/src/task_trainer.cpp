@@ -57,16 +57,15 @@ struct LocalTaskTrainer::State {
   std::string spec_text;
   std::vector<uint32_t> trainable_layers;  // the Task's (empty: all)
   ModelSpec spec;
-  std::unique_ptr<ComputeContext> compute;
-  // Trains the whole model, or with a frozen prefix the head: `prefix_network` then computes
-  // the prefix's features once and `trainer` trains the layers after it on them.
-  std::unique_ptr<LocalTrainer> trainer;
+  std::unique_ptr<ComputeContext> compute;  // for the plan and the frozen prefix's network
+  // The trainer and the parameter buffers: the whole model's, or with a frozen prefix the
+  // head's (`prefix_network` then computes the prefix's features once and the trainer trains
+  // the layers after it on them). Kept between tasks, or borrowed for each from
+  // options_.workspaces (null between tasks).
+  std::unique_ptr<TrainingWorkspace> work;
   std::optional<FrozenPrefix> prefix;
   std::unique_ptr<Network> prefix_network;
   FeatureCache features;
-  FloatBuffer global;
-  FloatBuffer local;
-  FloatBuffer trained_part;  // the trainable slice of the delta when layers are frozen
   std::optional<UpdateEncoder> encoder;
   AlignedBytes scratch;
   std::size_t planned_micro_batch = 0;
@@ -75,6 +74,31 @@ struct LocalTaskTrainer::State {
   std::string plan_text;
   StandardScaling standardization;  // the run's, from its Tasks; applied to this device's view
 };
+
+namespace {
+
+// A trainer (of the head, with a frozen prefix) and the parameter buffers for `key`.
+Result<std::unique_ptr<TrainingWorkspace>> build_workspace(const WorkspaceKey& key, const ModelSpec& spec,
+                                                           const std::optional<FrozenPrefix>& prefix,
+                                                           const TrainableSlices& trainable) {
+  auto work = std::make_unique<TrainingWorkspace>();
+  work->key = key;
+  auto compute = ComputeContext::create(key.backend, key.threads, key.direct_isa);
+  if (!compute) return compute.status();
+  work->compute = std::move(*compute);
+  const ModelSpec& trained = prefix ? prefix->head : spec;
+  auto trainer = LocalTrainer::create(trained, *work->compute,
+                                      {.max_micro_batch = key.micro_batch, .accumulation = true});
+  if (!trainer) return trainer.status();
+  EDGEFL_RETURN_IF_ERROR((*trainer)->set_trainable(prefix ? prefix->head_trainable : key.trainable_layers));
+  work->trainer = std::move(*trainer);
+  work->global = FloatBuffer(spec.parameter_count());
+  work->local = FloatBuffer(spec.parameter_count());
+  work->trained_part = FloatBuffer(trainable.all() ? 0 : trainable.count());
+  return work;
+}
+
+}  // namespace
 
 LocalTaskTrainer::LocalTaskTrainer(const LocalTrainingOptions& options)
     : options_(options), state_(std::make_unique<State>()) {}
@@ -162,26 +186,37 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
       if (!network) return failed(network.status());
       s.prefix_network = std::move(*network);
     }
-    const ModelSpec& trained = prefix ? prefix->head : *spec;
-    auto trainer = LocalTrainer::create(trained, *s.compute,
-                                        {.max_micro_batch = micro_batch, .accumulation = true});
-    if (!trainer) return failed(trainer.status());
-    Status frozen =
-        (*trainer)->set_trainable(prefix ? prefix->head_trainable : task.trainable_layers);
-    if (!frozen.ok()) return failed(frozen);
-    s.trainer = std::move(*trainer);
+    s.work.reset();  // built for the model before
     s.prefix = std::move(prefix);
     s.features = FeatureCache();
-    s.global = FloatBuffer(spec->parameter_count());
-    s.local = FloatBuffer(spec->parameter_count());
-    s.trained_part = FloatBuffer(trainable.all() ? 0 : trainable.count());
     s.encoder.reset();
     s.spec = *spec;
     s.spec_text = task.model_spec;
     s.trainable_layers = task.trainable_layers;
+    s.planned_micro_batch = micro_batch;
   }
   const TrainableSlices trainable(s.spec, s.trainable_layers);
-  Status received = decoded->payload_into(s.global.span());
+  // Borrowed only when nothing of an earlier task may shape this one: the optimizer starts
+  // fresh, and no adaptive batch, PALSGD or frozen prefix carries state in the trainer.
+  const bool borrow = options_.workspaces != nullptr && !task.config.keep_optimizer_state &&
+                      !task.config.adaptive_batch && !task.config.palsgd && !s.prefix;
+  struct GiveBack {
+    TrainingWorkspaces* lender;
+    std::unique_ptr<TrainingWorkspace>* work;
+    ~GiveBack() {
+      if (lender != nullptr) lender->give_back(std::move(*work));
+    }
+  } give_back{borrow ? options_.workspaces : nullptr, &s.work};
+  const WorkspaceKey key{s.spec_text, s.trainable_layers, s.planned_micro_batch,
+                         options_.backend, options_.threads, options_.direct_isa};
+  if (!s.work && borrow) s.work = options_.workspaces->take(key);
+  if (!s.work) {
+    Result<std::unique_ptr<TrainingWorkspace>> built = build_workspace(key, s.spec, s.prefix, trainable);
+    if (!built) return failed(built.status());
+    s.work = std::move(*built);
+  }
+  TrainingWorkspace& w = *s.work;
+  Status received = decoded->payload_into(w.global.span());
   if (!received.ok()) return failed(received);
   // A handed-over inner optimizer state (after a gradient warm-up) replaces the device's own.
   FloatBuffer handed_state;
@@ -190,7 +225,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
     Status state = decode_into(task.optimizer_state, handed_state.span());
     if (!state.ok()) return failed(state.with_context("task.optimizer_state"));
   }
-  // The model is in s.global now: give the message's memory back before training needs it
+  // The model is in the workspace now: give the message's memory back before training needs it
   // (the decoded Task keeps its own copies of everything but the params view).
   std::vector<uint8_t>().swap(message);
   s.scratch = AlignedBytes();
@@ -202,7 +237,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
 
   // DiLoCo and PALSGD keep their inner optimizer state across tasks; FedAvg-style clients start
   // fresh. Kept state lives in memory only: a reboot starts it over.
-  if (!task.config.keep_optimizer_state) s.trainer->reset_optimizer();
+  if (!task.config.keep_optimizer_state) w.trainer->reset_optimizer();
   TrainConfig config;
   config.optimizer = OptimizerConfig{task.config.optimizer, task.config.lr, task.config.momentum,
                                      task.config.weight_decay, task.config.beta1, task.config.beta2,
@@ -234,7 +269,7 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   if (const auto& palsgd = task.config.palsgd) {
     config.palsgd = PalsgdConfig{palsgd->p, palsgd->rho, palsgd->warmup_steps};
     if (palsgd->h > 0 && !task.config.gradient_only) config.local_steps = palsgd->h;
-    pull_target = s.global.span();
+    pull_target = w.global.span();
   }
 
   if (s.prefix && task.config.gradient_only) {
@@ -244,14 +279,14 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   // With a frozen prefix the head trains on the prefix's features, its parameters in place.
   const std::size_t head_offset = s.prefix ? s.prefix->param_offset : 0;
   if (s.prefix) {
-    Status cached = s.features.refresh(*s.prefix_network, *s.prefix, s.global.span(), data);
+    Status cached = s.features.refresh(*s.prefix_network, *s.prefix, w.global.span(), data);
     if (!cached.ok()) return failed(cached);
     if (!pull_target.empty()) pull_target = pull_target.subspan(head_offset);
   }
   const DatasetView trained_data = s.prefix ? DatasetView(s.features.features()) : data;
   if (handed_state.size() > 0) {
-    Status prepared = s.trainer->prepare(config.optimizer, data.size(), config.adaptive.test);
-    if (prepared.ok()) prepared = s.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
+    Status prepared = w.trainer->prepare(config.optimizer, data.size(), config.adaptive.test);
+    if (prepared.ok()) prepared = w.trainer->optimizer()->restore(handed_state.span(), task.optimizer_steps);
     if (!prepared.ok()) return failed(prepared.with_context("restoring the handed optimizer state"));
   }
   // The Task's deadline counts from its receipt (the worker starts it at once); local steps end
@@ -266,9 +301,9 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   config.keep_going = [&pacer] { return pacer.keep_going(); };
   auto run = [&]() -> Result<TrainMetrics> {
     // A synchronous data-parallel step: only the batch's mean gradient at the Task's model.
-    if (task.config.gradient_only) return s.trainer->gradient(s.global.span(), data, config);
-    s.local.assign(s.global.span());
-    return s.trainer->train(s.local.span().subspan(head_offset), trained_data, config, pull_target);
+    if (task.config.gradient_only) return w.trainer->gradient(w.global.span(), data, config);
+    w.local.assign(w.global.span());
+    return w.trainer->train(w.local.span().subspan(head_offset), trained_data, config, pull_target);
   };
   Result<TrainMetrics> metrics = run();
   if (!metrics) return failed(metrics.status());
@@ -276,19 +311,19 @@ TrainingResult LocalTaskTrainer::train(uint64_t task_id, std::vector<uint8_t> me
   // With frozen layers an Update carries the trainable slice only (their delta is 0).
   auto uploaded = [&](std::span<const float> full) -> std::span<const float> {
     if (trainable.all()) return full;
-    trainable.gather(full, s.trained_part.span());
-    return s.trained_part.span();
+    trainable.gather(full, w.trained_part.span());
+    return w.trained_part.span();
   };
   TensorView payload;
   if (task.config.gradient_only) {
     // Uncompressed: the codec's error feedback belongs to deltas. The server averages it.
-    payload = f32_tensor(uploaded(s.trainer->gradients()));
+    payload = f32_tensor(uploaded(w.trainer->gradients()));
   } else {
     s.next_batch_size = metrics->next_batch_size;
     s.completed_steps += metrics->steps;
     // The delta is formed in place: the trained copy is not needed once it is encoded.
-    for (std::size_t i = 0; i < s.local.size(); ++i) s.local[i] -= s.global[i];
-    Result<TensorView> encoded = s.encoder->encode(uploaded(s.local.span()));
+    for (std::size_t i = 0; i < w.local.size(); ++i) w.local[i] -= w.global[i];
+    Result<TensorView> encoded = s.encoder->encode(uploaded(w.local.span()));
     if (!encoded) return failed(encoded.status());
     payload = *encoded;
   }

@@ -23,6 +23,7 @@
 #include "edgefl/train/memory_plan.hpp"
 #include "edgefl/proto/messages.hpp"
 #include "edgefl/base/status.hpp"
+#include "training_workspaces.hpp"
 
 namespace edgefl::device {
 
@@ -79,6 +80,9 @@ struct LocalTrainingOptions {
   uint64_t process_bytes = 0;       // resident size before training state (for the memory plan)
   double slowdown = 1.0;  // simulate.slowdown: every step takes this many times its compute
   double deadline_reserve = 0.25;  // share of a Task's deadline_ms left when local steps stop
+  // Borrow the trainer and parameter buffers for each task instead of keeping them (the
+  // simulator's pool lends them); nullptr: this device keeps its own.
+  TrainingWorkspaces* workspaces = nullptr;
 };
 
 class LocalTaskTrainer final : public TaskTrainer {

@@ -6,6 +6,9 @@
 //
 // A trainer may run on any of the pool's threads, one task at a time: the XNNPACK state it
 // builds is not tied to a thread (operators live within each call, in a per-network arena).
+// The pool also lends training workspaces (training_workspaces.hpp): as many tasks train at
+// once as it has threads, so that many workspaces serve all of its agents; and the Tasks that
+// wait for a thread are held once when they are the same bytes (shared_messages.hpp).
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +18,9 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "shared_messages.hpp"
+#include "training_workspaces.hpp"
 
 namespace edgefl::device {
 
@@ -28,6 +34,8 @@ class TrainingPool {
 
   void post(std::function<void()> job);
   std::size_t threads() const { return threads_.size(); }
+  TrainingWorkspaces& workspaces() { return workspaces_; }
+  SharedMessages& messages() { return messages_; }
 
  private:
   void run();
@@ -36,6 +44,8 @@ class TrainingPool {
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
+  TrainingWorkspaces workspaces_;  // before the threads: they may use these until joined
+  SharedMessages messages_;
   std::vector<std::thread> threads_;
 };
 

@@ -15,7 +15,12 @@ struct TrainingWorker::Core {
   std::condition_variable wake;  // a job arrived, the worker stops, or a job ended
   bool stopping = false;
   bool running = false;
-  std::optional<std::pair<uint64_t, std::vector<uint8_t>>> job;
+  struct Job {
+    uint64_t task_id = 0;
+    std::vector<uint8_t> message;                        // on a thread of its own
+    std::shared_ptr<const std::vector<uint8_t>> shared;  // on a pool: held once per distinct Task
+  };
+  std::optional<Job> job;
   std::optional<TrainingResult> result;
   std::atomic<uint64_t> working_on{0};
 };
@@ -55,7 +60,13 @@ Status TrainingWorker::submit(uint64_t task_id, std::vector<uint8_t> task_messag
       return make_status(StatusCode::failed_precondition, "training worker is busy");
     }
     core.working_on.store(task_id);
-    core.job.emplace(task_id, std::move(task_message));
+    Core::Job job{task_id, {}, nullptr};
+    if (pool_ != nullptr) {
+      job.shared = pool_->messages().share(std::move(task_message));
+    } else {
+      job.message = std::move(task_message);
+    }
+    core.job.emplace(std::move(job));
   }
   if (pool_ != nullptr) {
     pool_->post([core = core_] { (void)run_job(*core); });
@@ -89,7 +100,7 @@ void TrainingWorker::run_thread(Core& core) {
 }
 
 bool TrainingWorker::run_job(Core& core) {
-  std::pair<uint64_t, std::vector<uint8_t>> job;
+  Core::Job job;
   {
     std::lock_guard<std::mutex> lock(core.mutex);
     if (core.stopping) return false;
@@ -98,7 +109,13 @@ bool TrainingWorker::run_job(Core& core) {
     core.job.reset();
     core.running = true;
   }
-  TrainingResult result = core.trainer->train(job.first, std::move(job.second), core.stop);
+  // A shared Task is copied for the trainer, which consumes its message; the copy lives only
+  // while this one task trains.
+  if (job.shared) {
+    job.message.assign(job.shared->begin(), job.shared->end());
+    job.shared.reset();
+  }
+  TrainingResult result = core.trainer->train(job.task_id, std::move(job.message), core.stop);
   {
     std::lock_guard<std::mutex> lock(core.mutex);
     core.running = false;

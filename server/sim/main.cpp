@@ -24,6 +24,7 @@
 
 #include "edgefl/base/open_file_limit.hpp"
 #include "edgefl/config/option_table.hpp"
+#include "large_buffers.hpp"
 #include "rank_slice.hpp"
 #include "server_config.hpp"
 #include "simulation.hpp"
@@ -248,6 +249,8 @@ int main(int argc, char** argv) {
   options.device_log = [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); };
   if (!flags.device_log) options.device_log = [](const std::string&) {};
 
+  // Every device's Tasks and Updates pass through here: freed, they must leave the process.
+  edgefl::sim::keep_large_buffers_in_own_mappings();
   // Both ends of every link live here: two descriptors per device, besides the sockets'.
   Result<uint64_t> open_files = raise_open_file_limit();
   const uint64_t wanted_files =

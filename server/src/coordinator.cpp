@@ -195,11 +195,27 @@ Status Coordinator::restore(const Checkpoint& checkpoint) {
 }
 
 Status Coordinator::poll(ServerChannel& channel, std::chrono::milliseconds wait) {
+  Status served = handle_batch(channel, wait);
+  if (served.ok()) served = release_acks(channel);
+  if (served.ok() && !finished()) served = standardization_->pending() ? gather_statistics() : run_timers(channel);
+  // The Acks that became durable meanwhile (a round's close waits for the log); after an
+  // error, the refusals of the updates the log could not store.
+  Status released = release_acks(channel);
+  return served.ok() ? released : served;
+}
+
+Status Coordinator::handle_batch(ServerChannel& channel, std::chrono::milliseconds wait) {
+  // A disk slower than the arrivals: let it catch up before taking more into memory.
+  if (ledger_->backlog_bytes() > kMaxLogBacklog) EDGEFL_RETURN_IF_ERROR(settle_log());
+  // While the log syncs there is no sleeping on the channel: the sync's end is awaited below.
+  const bool syncing = ledger_->syncing();
   // After the end this still answers, with Bye: devices that were offline hear it too.
-  Result<std::optional<Inbound>> inbound = channel.receive(wait);
+  Result<std::optional<Inbound>> inbound = channel.receive(syncing ? std::chrono::milliseconds(0) : wait);
   // What has already arrived is handled in the same batch, so updates that came together
-  // share one fsync in flush_acks.
-  for (int handled = 0;;) {
+  // share one fsync.
+  int handled = 0;
+  batch_accepted_ = false;
+  for (;;) {
     if (!inbound) {
       warn("receive: " + inbound.status().to_string());
       break;
@@ -209,10 +225,13 @@ Status Coordinator::poll(ServerChannel& channel, std::chrono::milliseconds wait)
     if (++handled == kMaxBatch) break;
     inbound = channel.receive(std::chrono::milliseconds(0));
   }
-  EDGEFL_RETURN_IF_ERROR(flush_acks(channel));
-  if (finished()) return Status();
-  if (standardization_->pending()) return gather_statistics();
-  return run_timers(channel);
+  // Group commit, counted: one arrival batch holding new updates, and (release_acks) the
+  // fsyncs the log's thread took.
+  if (batch_accepted_) tally_.update_batch();
+  ledger_->submit();
+  // Nothing arrived to overlap with the sync: wait for it, so its Acks leave now.
+  if (handled == 0 && syncing) return settle_log();
+  return Status();
 }
 
 bool Coordinator::finished() const { return rounds_closed_ >= config_.rounds; }
@@ -253,7 +272,9 @@ Status Coordinator::handle(ServerChannel& channel, Inbound& inbound) {
       if (DeviceRecord* device = sender(inbound, at)) {
         if (ledger_->accepted(dedupe_key(device->id, *update))) {
           acknowledge(inbound.peer, device->id, *update, AckStatus::duplicate);
-          EDGEFL_RETURN_IF_ERROR(flush_acks(channel));  // the Ack before the Bye
+          ledger_->submit();
+          EDGEFL_RETURN_IF_ERROR(settle_log());
+          EDGEFL_RETURN_IF_ERROR(release_acks(channel));  // the Ack before the Bye
         }
       }
     }
@@ -425,6 +446,8 @@ Status Coordinator::apply_standardization() {
 }
 
 Status Coordinator::publish_metrics(Clock::time_point started_at) {
+  // The period's fsyncs are all counted, and the files are this thread's alone from here.
+  EDGEFL_RETURN_IF_ERROR(settle_log());
   const Clock::time_point at = now();
   RoundMetrics metrics = tally_.finish(version_);
   EDGEFL_RETURN_IF_ERROR(evaluator_.score(global_.span(), metrics));
@@ -439,7 +462,10 @@ Status Coordinator::publish_metrics(Clock::time_point started_at) {
   return Status();
 }
 
-Status Coordinator::write_metrics_line(const std::string& json) { return metrics_->write(json); }
+Status Coordinator::write_metrics_line(const std::string& json) {
+  EDGEFL_RETURN_IF_ERROR(settle_log());  // the log's thread shares the file system
+  return metrics_->write(json);
+}
 
 Status Coordinator::checkpoint_and_rotate(uint64_t generation) {
   EDGEFL_RETURN_IF_ERROR(write_checkpoint(generation));
@@ -494,6 +520,8 @@ Result<std::vector<uint8_t>> Coordinator::encode_task(uint64_t task_id, uint64_t
 
 Status Coordinator::send_task_bytes(ServerChannel& channel, DeviceRecord& device, std::span<const uint8_t> task,
                                     uint64_t task_id) {
+  // Acks that are durable leave before the task: a device hears its update was taken first.
+  EDGEFL_RETURN_IF_ERROR(release_acks(channel));
   const bool resend = device.busy_task == task_id;
   device.busy_task = task_id;
   device.task_sent_at = now();
@@ -548,6 +576,10 @@ void Coordinator::note_eligibility(DeviceRecord& device, const Heartbeat& heartb
 }
 
 void Coordinator::say_goodbye(ServerChannel& channel) {
+  // The last Acks before the Byes (a failing log refuses its updates instead).
+  ledger_->submit();
+  (void)settle_log();
+  (void)release_acks(channel);
   for (const std::string& id : devices_.live_ids(now(), Clock::duration::max())) {
     if (const DeviceRecord* device = devices_.find(id)) {
       (void)send(channel, device->peer, Bye{ByeReason::finished, "training finished"});

@@ -13,8 +13,10 @@
 // This class dispatches messages and does what both schedules share, once: Join/Welcome and
 // the capacity check, heartbeats, update verification, and the order of durability around an
 // update (dedupe, log, Ack). Updates that arrive together share one fsync (group commit): each
-// is appended to the log as it is handled, and the Acks of a batch wait until one sync at its
-// end has made them all durable. Its parts each do one job: UpdateLedger (checkpoint, write-ahead
+// is staged for the log as it is handled, the batch goes to the log's thread at its end, and
+// each Ack waits until that thread's sync has made its update durable. Meanwhile the next
+// polls keep receiving, decoding and folding; a poll that finds nothing to receive waits for
+// the sync instead. Its parts each do one job: UpdateLedger (checkpoint, write-ahead
 // log, dedupe), TaskFactory (settings -> Task), Evaluator (held-out score), MetricsSink and
 // RoundTally (metrics lines), DeviceRegistry (who is there). A schedule decides which task a
 // device gets, whether an update is admitted, what it changes, and when a model version is
@@ -24,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,8 +78,10 @@ class Coordinator {
                                                      RelayUplink* uplink = nullptr);
   virtual ~Coordinator();
 
-  // Waits up to `wait` for one message, handles it and up to kMaxBatch - 1 more that have
-  // already arrived, syncs the log once and sends the batch's Acks, then runs the timers.
+  // Waits up to `wait` for one message (not at all while the log syncs), handles it and up to
+  // kMaxBatch - 1 more that have already arrived, hands the batch's updates to the log's
+  // thread, sends the Acks of every update that is durable by then, then runs the timers. A
+  // poll that receives nothing while the log syncs waits for the sync.
   // Errors are fatal (the WAL or a checkpoint could not be written): stop serving, restart
   // with --resume.
   // Once finished, every message is answered with Bye(finished).
@@ -93,6 +98,9 @@ class Coordinator {
   bool asynchronous() const { return strategy_->asynchronous(); }
   // Messages handled per poll at most: a batch shares one fsync, and timers still run often.
   static constexpr int kMaxBatch = 64;
+  // Bytes handed to the log and not yet durable beyond which a poll waits for the log before
+  // receiving more: when the disk is slower than the arrivals, memory stays bounded.
+  static constexpr uint64_t kMaxLogBacklog = uint64_t{128} << 20;
   std::span<const float> global() const { return global_.span(); }
   uint64_t version() const { return version_; }
   // Synchronous: rounds closed. Asynchronous: model versions produced (== version()).
@@ -168,7 +176,7 @@ class Coordinator {
   // intervals, so a device heartbeating fast cannot make the server stream Tasks at it.
   bool may_resend(const DeviceRecord& device) const;
   Status send(ServerChannel& channel, const std::string& peer, const Message& message);
-  // Queues an Ack until flush_acks (an Ack may name an update whose log record is not synced).
+  // Queues an Ack until every update appended so far is durable (release_acks).
   void acknowledge(const std::string& peer, const std::string& device_id, const Update& update, AckStatus status);
   void reject(ServerChannel& channel, const std::string& peer, const Status& why, std::optional<uint64_t> update_id);
   // The log cannot store updates (disk full or failing): the device keeps this one (no Ack)
@@ -220,10 +228,15 @@ class Coordinator {
   Status restore(const Checkpoint& checkpoint);
   Status replay(const std::string& device_id, std::span<const uint8_t> update_message);
   Status handle(ServerChannel& channel, Inbound& inbound);
-  // Syncs the log once for every update appended since the last flush, then sends the queued
-  // Acks in order and runs after_ack for the accepted ones. If the sync fails the accepted
-  // updates are refused (the devices keep them) and the error is returned.
-  Status flush_acks(ServerChannel& channel);
+  // Handles one batch of messages and hands its updates to the log's thread.
+  Status handle_batch(ServerChannel& channel, std::chrono::milliseconds wait);
+  // Sends, in order, the queued Acks whose updates are durable, and runs after_ack for the
+  // accepted ones. Once the log failed, the accepted updates not durable are refused (the
+  // devices keep them) and the log's error is returned.
+  Status release_acks(ServerChannel& channel);
+  // Waits for the log's thread (every submitted update durable, or its error) and counts its
+  // fsyncs in the tally.
+  Status settle_log();
   // `version`: the Join's envelope version (a 1.5 device cannot standardise its data; a 1.6
   // device reports its eligibility).
   Status handle_join(ServerChannel& channel, const Inbound& inbound, const Join& join,
@@ -258,8 +271,11 @@ class Coordinator {
     std::string device_id;
     Update update;  // without its payload, which points into the received bytes
     AckStatus status = AckStatus::accepted;
+    uint64_t durable_at = 0;  // the log sequence that must be durable first
   };
-  std::vector<PendingAck> pending_acks_;
+  std::deque<PendingAck> pending_acks_;
+  bool batch_accepted_ = false;  // the batch being handled holds a new update
+  bool releasing_acks_ = false;  // release_acks is on the stack (after_ack sends tasks)
   uint64_t session_ = 0;
   FloatBuffer scratch_;  // one decoded update
   // With frozen layers an update carries the trainable slices only: decoded into trained_part_,

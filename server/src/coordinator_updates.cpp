@@ -57,13 +57,11 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
     return after_refusal(channel, device_id, update);
   }
 
-  // Durable before the Ack: the Ack waits in pending_acks_ for the batch's sync (flush_acks).
-  // A crash before that sync loses at most updates nobody acknowledged: their devices resend.
-  Status logged = ledger_->append(device_id, raw);
-  if (!logged.ok()) {
-    reject_unstored(channel, peer, update.update_id);
-    return logged;  // resume after freeing space
-  }
+  // Durable before the Ack: the Ack waits in pending_acks_ for the sync that covers this
+  // append (release_acks). A crash before it loses at most updates nobody acknowledged: their
+  // devices resend.
+  ledger_->append(device_id, raw);
+  batch_accepted_ = true;
   ledger_->remember(key, update.update_id);
   tally_.accepted(update, admission.staleness);
   ++activity.updates_accepted;
@@ -77,7 +75,9 @@ Status Coordinator::handle_update(ServerChannel& channel, const DeviceRecord& de
 
 void Coordinator::acknowledge(const std::string& peer, const std::string& device_id, const Update& update,
                               AckStatus status) {
-  PendingAck pending{peer, device_id, update, status};
+  // An accepted update waits for its own append; a duplicate for its original, appended
+  // earlier: either way, for everything appended so far.
+  PendingAck pending{peer, device_id, update, status, ledger_->appended()};
   pending.update.payload = TensorView{};
   pending_acks_.push_back(std::move(pending));
 }
@@ -86,31 +86,39 @@ void Coordinator::reject_unstored(ServerChannel& channel, const std::string& pee
   reject(channel, peer, make_status(StatusCode::resource_exhausted, "the server cannot store updates now"), update_id);
 }
 
-Status Coordinator::flush_acks(ServerChannel& channel) {
-  if (pending_acks_.empty()) return Status();
-  std::vector<PendingAck> acks = std::move(pending_acks_);
-  pending_acks_.clear();
-  Result<bool> synced = ledger_->sync();
-  if (!synced.ok()) {
-    for (const PendingAck& pending : acks) {
+Status Coordinator::settle_log() {
+  Status settled = ledger_->settle();
+  for (uint64_t n = ledger_->take_syncs(); n > 0; --n) tally_.wal_synced();
+  return settled;
+}
+
+Status Coordinator::release_acks(ServerChannel& channel) {
+  if (releasing_acks_) return Status();  // after_ack sending a task: the outer call goes on
+  releasing_acks_ = true;
+  struct Done {
+    bool* flag;
+    ~Done() { *flag = false; }
+  } done{&releasing_acks_};
+  for (uint64_t n = ledger_->take_syncs(); n > 0; --n) tally_.wal_synced();
+  // The failure first: once the log failed, durable_through no longer moves.
+  const Status failure = ledger_->failure();
+  const uint64_t durable = ledger_->durable_through();
+  while (!pending_acks_.empty()) {
+    // Still syncing: this Ack waits, and the ones after it wait with it, in order.
+    if (pending_acks_.front().durable_at > durable && failure.ok()) break;
+    PendingAck pending = std::move(pending_acks_.front());
+    pending_acks_.pop_front();
+    if (pending.durable_at > durable) {
       if (pending.status == AckStatus::accepted) reject_unstored(channel, pending.peer, pending.update.update_id);
+      continue;
     }
-    return synced.status();  // resume after freeing space
-  }
-  // Group commit, counted: one arrival batch holding new updates, and the fsync it took.
-  if (std::any_of(acks.begin(), acks.end(),
-                  [](const PendingAck& a) { return a.status == AckStatus::accepted; })) {
-    tally_.update_batch();
-  }
-  if (*synced) tally_.wal_synced();
-  for (const PendingAck& pending : acks) {
     const Ack ack{pending.update.update_id, pending.update.round, pending.status};
     EDGEFL_RETURN_IF_ERROR(send(channel, pending.peer, ack));
     if (pending.status == AckStatus::accepted) {
       EDGEFL_RETURN_IF_ERROR(after_ack(channel, pending.device_id, pending.update));
     }
   }
-  return Status();
+  return failure;  // resume after freeing space
 }
 
 Status Coordinator::verify_and_fold(const std::string& device_id, const Update& update, const DecodedMessage& decoded,

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -79,41 +80,56 @@ Status UpdateLedger::open_log(const Replay& replay) {
       },
       options);
   if (!wal) return wal.status().with_context("opening the write-ahead log");
-  wal_.emplace(std::move(*wal));
+  writer_ = std::make_unique<WalWriter>(std::move(*wal));
   return Status();
 }
 
-Status UpdateLedger::append(const std::string& device_id, std::span<const uint8_t> update_message) {
-  std::vector<std::byte> record = encode_log_record(device_id, update_message);
-  EDGEFL_RETURN_IF_ERROR(wal_->append(record).with_context("write-ahead log append"));
-  unsynced_ = true;
-  return Status();
+uint64_t UpdateLedger::append(const std::string& device_id, std::span<const uint8_t> update_message) {
+  staged_.push_back(encode_log_record(device_id, update_message));
+  return ++appended_;
 }
 
-Result<bool> UpdateLedger::sync() {
-  if (!unsynced_) return false;
-  EDGEFL_RETURN_IF_ERROR(wal_->sync().with_context("write-ahead log sync"));
-  unsynced_ = false;
+bool UpdateLedger::submit() {
+  if (staged_.empty()) return false;
+  writer_->submit(std::move(staged_), appended_);
+  staged_.clear();
   return true;
+}
+
+uint64_t UpdateLedger::durable_through() const {
+  return std::max(writer_->durable_through(), covered_through_);
+}
+
+uint64_t UpdateLedger::take_syncs() {
+  const uint64_t syncs = writer_->syncs();
+  const uint64_t taken = syncs - syncs_taken_;
+  syncs_taken_ = syncs;
+  return taken;
 }
 
 Status UpdateLedger::commit(Checkpoint& checkpoint, uint64_t generation) {
   checkpoint.round = generation;
   Result<std::vector<uint8_t>> bytes = encode_checkpoint(checkpoint);
   if (!bytes) return bytes.status().with_context("encoding the checkpoint");
+  // The log's thread finishes first: the files are the coordinator's alone from here.
+  EDGEFL_RETURN_IF_ERROR(writer_->wait_idle());
   // Checkpoint first, then the log: a crash in between leaves the old log, which the next
   // start deletes unread because the checkpoint names the newer generation.
   EDGEFL_RETURN_IF_ERROR(atomic_write_file(*fs_, checkpoint_path(), std::as_bytes(std::span(*bytes))));
   generation_ = generation;
   checkpoint_.reset();  // its views pointed into the bytes read at open
   checkpoint_bytes_.clear();
-  EDGEFL_RETURN_IF_ERROR(wal_->rotate(generation + 1).with_context("rotating the write-ahead log"));
-  unsynced_ = false;  // the durable checkpoint holds whatever the old log had not synced
+  // The durable checkpoint holds the staged updates too: they are not logged twice.
+  staged_.clear();
+  covered_through_ = appended_;
+  EDGEFL_RETURN_IF_ERROR(writer_->log().rotate(generation + 1).with_context("rotating the write-ahead log"));
   return Status();
 }
 
 Status UpdateLedger::rewrite_checkpoint(Checkpoint& checkpoint) {
-  if (unsynced_ || wal_->record_count() > 0) {  // records of the generation that follows
+  EDGEFL_RETURN_IF_ERROR(writer_->wait_idle());
+  // Staged or logged records of the generation that follows the checkpoint.
+  if (appended_ > covered_through_ || writer_->log().record_count() > 0) {
     return make_status(StatusCode::internal,
                        "a checkpoint rewrite with updates in the log that follows it");
   }

@@ -5,12 +5,19 @@
 //   if (const Checkpoint* cp = ledger->checkpoint()) restore(*cp);          // resume
 //   EDGEFL_RETURN_IF_ERROR(ledger->open_log(replay));                       // replays the log
 //   ...
-//   EDGEFL_RETURN_IF_ERROR(ledger->append(device_id, raw_update));   // not yet durable
+//   uint64_t mine = ledger->append(device_id, raw_update);   // staged, not yet durable
 //   ledger->remember(key, update_id);
 //   ...                                        // more updates that arrived together
-//   EDGEFL_RETURN_IF_ERROR(ledger->sync());    // one fsync for all of them: now Ack them
-//   ...
-//   EDGEFL_RETURN_IF_ERROR(ledger->commit(checkpoint));           // atomic checkpoint, new log
+//   ledger->submit();                          // the batch goes to the log's thread: one fsync
+//   ...                                        // keep serving while it syncs
+//   if (ledger->durable_through() >= mine) ... // only now Ack it
+//   EDGEFL_RETURN_IF_ERROR(ledger->commit(checkpoint, g));        // atomic checkpoint, new log
+//
+// The log is written and synced by a WalWriter thread: the server receives, decodes and folds
+// the next batch while one syncs. Appends are numbered (sequence 1, 2, ...); an update is
+// acknowledged only once durable_through() reaches its number. A checkpoint waits for the
+// thread, then covers every update folded in so far, staged ones included (they are dropped:
+// the checkpoint holds them).
 //
 // Order of durability: an update is in the log, synced, before its Ack; a checkpoint is written
 // (temp, fsync, rename, fsync dir) before the log it covers is rotated away, and names the
@@ -22,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +41,7 @@
 #include "edgefl/store/file_system.hpp"
 #include "edgefl/proto/proto.hpp"
 #include "edgefl/store/write_ahead_log.hpp"
+#include "wal_writer.hpp"
 
 namespace edgefl::server {
 
@@ -60,14 +69,31 @@ class UpdateLedger {
   uint64_t run_id() const { return run_id_; }
   // Opens the write-ahead log that follows the checkpoint and replays it through `replay`.
   Status open_log(const Replay& replay);
-  const WalRecovery& recovery() const { return wal_->recovery(); }
+  const WalRecovery& recovery() const { return writer_->log().recovery(); }
 
-  // Appends the update to the log. Not durable until sync(): acknowledge it only after that.
-  Status append(const std::string& device_id, std::span<const uint8_t> update_message);
-  // fsyncs what was appended since the last sync (nothing to do when nothing was): from here
-  // on those updates survive any crash. Returns whether it fsynced.
-  Result<bool> sync();
+  // Stages the update for the log and returns its sequence number. Not durable until
+  // durable_through() reaches it: acknowledge it only then.
+  uint64_t append(const std::string& device_id, std::span<const uint8_t> update_message);
+  // The sequence of the last append (every update appended so far is at or below it).
+  uint64_t appended() const { return appended_; }
+  // Hands the staged updates to the log's thread as one group (one fsync, or one shared with
+  // groups waiting with it). Returns whether anything was staged.
+  bool submit();
+  // Every update at or below this sequence survives a crash (in the log, synced, or in the
+  // checkpoint).
+  uint64_t durable_through() const;
+  // Whether submitted updates are still being written or synced.
+  bool syncing() const { return writer_->busy(); }
+  // Bytes submitted and not yet durable.
+  uint64_t backlog_bytes() const { return writer_->backlog_bytes(); }
+  // Waits until everything submitted is durable; the log's error if it failed (then nothing
+  // more becomes durable: stop serving and resume after fixing the disk).
+  Status settle() { return writer_->wait_idle(); }
+  Status failure() const { return writer_->error(); }
+  // fsyncs of the log since the last call.
+  uint64_t take_syncs();
   // Writes `checkpoint` atomically as generation `generation`, then starts log generation + 1.
+  // Waits for the log's thread first.
   Status commit(Checkpoint& checkpoint, uint64_t generation);
   // Writes `checkpoint` atomically as the current generation and keeps the log that follows:
   // only for state fixed while that log is still empty (the statistics before round 1).
@@ -95,8 +121,11 @@ class UpdateLedger {
   std::optional<Checkpoint> checkpoint_;
   uint64_t generation_ = 0;
   uint64_t run_id_ = 0;
-  std::optional<WriteAheadLog> wal_;
-  bool unsynced_ = false;  // appended since the last sync (or commit)
+  std::unique_ptr<WalWriter> writer_;  // owns the log once open_log has replayed it
+  std::vector<WalWriter::Record> staged_;  // appended, not yet submitted
+  uint64_t appended_ = 0;                  // sequence of the last append
+  uint64_t covered_through_ = 0;           // appends a checkpoint holds (none of them to log)
+  uint64_t syncs_taken_ = 0;
   std::map<AcceptedKey, uint64_t> accepted_;
 };
 

@@ -26,9 +26,13 @@ struct Fixture {
     data = std::move(*made);
     params = Model::create(ModelSpec::parse(kSpec).value(), 3).value().params().clone();
   }
-  std::unique_ptr<device::LocalTaskTrainer> device() {
+  // `workspaces`: the device borrows its trainer from there for each task (a pool's devices).
+  std::unique_ptr<device::LocalTaskTrainer> device(device::TrainingWorkspaces* workspaces = nullptr,
+                                                   uint64_t device_seed = 0) {
     device::LocalTrainingOptions options;
     options.data = &data;
+    options.workspaces = workspaces;
+    options.device_seed = device_seed;
     auto trainer = device::LocalTaskTrainer::create(options);
     REQUIRE(trainer.ok());
     return std::move(*trainer);
@@ -170,4 +174,31 @@ TEST_CASE(
   Fixture g;
   const std::vector<float> as_loaded = g.run(*g.device(), task(2, f.config(11, false)));
   CHECK(same_bits(f.run(*device, without), as_loaded));
+}
+
+TEST_CASE("device: devices that borrow one workspace in turn train bit for bit as devices that keep their own") {
+  Fixture f;
+  device::TrainingWorkspaces lent;
+  std::vector<std::unique_ptr<device::LocalTaskTrainer>> borrowing, owning;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    borrowing.push_back(f.device(&lent, seed));
+    owning.push_back(f.device(nullptr, seed));
+  }
+  // Interleaved, as a pool runs them: each task finds the workspace the one before left.
+  for (uint64_t id = 1; id <= 3; ++id) {
+    for (std::size_t d = 0; d < borrowing.size(); ++d) {
+      INFO("task " << id << " of device " << d);
+      const TaskConfig config = f.config(10 * id + d, false);
+      CHECK(same_bits(f.run(*borrowing[d], task(id, config)), f.run(*owning[d], task(id, config))));
+    }
+  }
+  CHECK(lent.free_count() == 1);  // one set served all three devices
+  // Tasks that keep the optimizer state (a run's setting) keep their device's own workspace:
+  // nothing is borrowed for them, and the momentum carries as on any device.
+  auto keeping = f.device(&lent, 9), keeping_own = f.device(nullptr, 9);
+  for (uint64_t id = 1; id <= 2; ++id) {
+    const TaskConfig config = f.config(90 + id, true);
+    CHECK(same_bits(f.run(*keeping, task(id, config)), f.run(*keeping_own, task(id, config))));
+  }
+  CHECK(lent.free_count() == 1);
 }
