@@ -51,16 +51,9 @@ def state_dir(work, run, index):
 
 def ring(args, run, launchers, deadline_s):
     """One run of the ring; returns the server's metrics lines."""
-    state = os.path.join(args.work, run, "server")
-    with harness.Processes(os.path.join(args.work, run)) as processes:
-        processes.start("server", server_argv(args.server, state, args.model))
-        endpoint = harness.server_endpoint(processes, "server")
-        for index, launch in enumerate(launchers):
-            processes.start("d%d" % index, device_argv(launch, endpoint, index, args.work, run))
-        codes = processes.wait_all(deadline_s)
-        if not harness.check_exit_codes(processes, codes):
-            sys.exit(1)
-    return harness.read_metrics(os.path.join(state, "metrics.jsonl"))
+    return harness.run_fleet(args.work, run, lambda state: server_argv(args.server, state, args.model),
+                             lambda index, endpoint: device_argv(launchers[index], endpoint, index, args.work, run),
+                             len(launchers), deadline_s)
 
 
 def main():

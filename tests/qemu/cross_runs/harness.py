@@ -104,3 +104,18 @@ def check_exit_codes(processes, codes):
 def read_metrics(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def run_fleet(work, run, server_argv, device_argv, devices, deadline_s):
+    """One run: the server (server_argv(state_dir)), then `devices` devices (device_argv(index,
+    endpoint)); waits for every process, exits on a failure; returns the server's metrics lines."""
+    state = os.path.join(work, run, "server")
+    with Processes(os.path.join(work, run)) as processes:
+        processes.start("server", server_argv(state))
+        endpoint = server_endpoint(processes, "server")
+        for index in range(devices):
+            processes.start("d%d" % index, device_argv(index, endpoint))
+        codes = processes.wait_all(deadline_s)
+        if not check_exit_codes(processes, codes):
+            sys.exit(1)
+    return read_metrics(os.path.join(state, "metrics.jsonl"))
