@@ -135,7 +135,7 @@ class Run:
                 "--device-id", name, "--data", "fashion-mnist", "--partition-scheme", "iid",
                 "--partition-count", "3", "--partition-index", str(index),
                 "--partition-max-samples", str(SAMPLES), "--state-dir", os.path.join(self.dir, "state-" + name),
-                "--save-updates", os.path.join(self.dir, "updates-" + name), "--memory-budget", "64M",
+                "--save-updates", os.path.join(self.dir, "updates-" + name), "--memory-budget", self.args.device_memory_budget,
                 "--max-tasks", str(rounds), "--quiet"]
 
     def python_device(self, name, index, endpoint, rounds, extra=()):
@@ -603,6 +603,9 @@ def main():
         parser.add_argument(flag, required=True)
     parser.add_argument("--generated", required=True)
     parser.add_argument("--work", required=True)
+    # edgefl-device's own memory plan: 64M is what a small board gives it; sanitised builds
+    # need more for the same work (shadow memory, redzones).
+    parser.add_argument("--device-memory-budget", default="64M")
     args = parser.parse_args()
     sys.path[:0] = [args.generated, HERE]
     os.makedirs(args.work, exist_ok=True)
