@@ -55,26 +55,31 @@ Result<Options> parse(int argc, char** argv) {
     *target = *value;
   }
   if (options.dir.empty() || options.bytes < 1 || options.record < 1) {
-    return make_status(StatusCode::invalid_argument,
-                       "usage: disk_write --dir DIR --bytes N --record N [--emulate-disk-mbps MBPS]");
+    return make_status(
+        StatusCode::invalid_argument,
+        "usage: disk_write --dir DIR --bytes N --record N [--emulate-disk-mbps MBPS]");
   }
   return options;
 }
 
 // Seconds to write and sync the file; the file is removed afterwards.
-Result<double> timed_write(FileSystem& fs, const std::string& path, uint64_t bytes, uint64_t record_bytes) {
+Result<double> timed_write(FileSystem& fs, const std::string& path, uint64_t bytes,
+                           uint64_t record_bytes) {
   std::vector<std::byte> record(record_bytes);
-  for (std::size_t i = 0; i < record.size(); ++i) record[i] = static_cast<std::byte>((i * 2654435761u) >> 24);
+  for (std::size_t i = 0; i < record.size(); ++i)
+    record[i] = static_cast<std::byte>((i * 2654435761u) >> 24);
   const auto start = std::chrono::steady_clock::now();
   Result<std::unique_ptr<WritableFile>> file = fs.new_writable(path);
   if (!file) return file.status();
   for (uint64_t written = 0; written < bytes; written += record.size()) {
-    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(record.size(), bytes - written));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<uint64_t>(record.size(), bytes - written));
     EDGEFL_RETURN_IF_ERROR((*file)->append(std::span(record.data(), n)));
   }
   EDGEFL_RETURN_IF_ERROR((*file)->sync());
   EDGEFL_RETURN_IF_ERROR((*file)->close());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EDGEFL_RETURN_IF_ERROR(fs.remove(path));
   return seconds;
 }
@@ -99,15 +104,16 @@ int main(int argc, char** argv) {
   }
   FileSystem& fs = emulated ? static_cast<FileSystem&>(*emulated) : posix_file_system();
   const auto bytes = static_cast<uint64_t>(options->bytes);
-  Result<double> seconds =
-      timed_write(fs, join_path(options->dir, "disk-write.tmp"), bytes, static_cast<uint64_t>(options->record));
+  Result<double> seconds = timed_write(fs, join_path(options->dir, "disk-write.tmp"), bytes,
+                                       static_cast<uint64_t>(options->record));
   if (!seconds) {
     std::fprintf(stderr, "disk_write: %s\n", seconds.status().to_string().c_str());
     return 1;
   }
-  std::printf("{\"bytes\": %llu, \"record_bytes\": %llu, \"emulate_disk_mbps\": %g, \"seconds\": %.4f, "
-              "\"mb_per_s\": %.2f}\n",
-              static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(options->record),
-              options->emulate_mbps, *seconds, static_cast<double>(bytes) / *seconds / 1e6);
+  std::printf(
+      "{\"bytes\": %llu, \"record_bytes\": %llu, \"emulate_disk_mbps\": %g, \"seconds\": %.4f, "
+      "\"mb_per_s\": %.2f}\n",
+      static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(options->record),
+      options->emulate_mbps, *seconds, static_cast<double>(bytes) / *seconds / 1e6);
   return 0;
 }

@@ -36,22 +36,22 @@ class RateLimitedWritableFile final : public WritableFile {
 
 }  // namespace
 
-Result<std::unique_ptr<RateLimitedFileSystem>> RateLimitedFileSystem::create(FileSystem& inner,
-                                                                             double bytes_per_second) {
+Result<std::unique_ptr<RateLimitedFileSystem>> RateLimitedFileSystem::create(
+    FileSystem& inner, double bytes_per_second) {
   return create(inner, bytes_per_second, steady_time_source(),
                 [](SteadyTime until) { std::this_thread::sleep_until(until); });
 }
 
-Result<std::unique_ptr<RateLimitedFileSystem>> RateLimitedFileSystem::create(FileSystem& inner,
-                                                                             double bytes_per_second,
-                                                                             TimeSource& clock,
-                                                                             WaitUntil wait_until) {
+Result<std::unique_ptr<RateLimitedFileSystem>> RateLimitedFileSystem::create(
+    FileSystem& inner, double bytes_per_second, TimeSource& clock, WaitUntil wait_until) {
   if (!(std::isfinite(bytes_per_second) && bytes_per_second > 0)) {
-    return make_status(StatusCode::invalid_argument,
-                       "an emulated disk's write bandwidth must be a finite number of bytes per second > 0, not " +
-                           std::to_string(bytes_per_second));
+    return make_status(
+        StatusCode::invalid_argument,
+        "an emulated disk's write bandwidth must be a finite number of bytes per second > 0, not " +
+            std::to_string(bytes_per_second));
   }
-  if (!wait_until) return make_status(StatusCode::invalid_argument, "an emulated disk needs a way to wait");
+  if (!wait_until)
+    return make_status(StatusCode::invalid_argument, "an emulated disk needs a way to wait");
   return std::unique_ptr<RateLimitedFileSystem>(
       new RateLimitedFileSystem(inner, bytes_per_second, clock, std::move(wait_until)));
 }
@@ -69,7 +69,8 @@ void RateLimitedFileSystem::wait_for_drain(SteadyTime drained) {
   if (clock_.now() < drained) wait_until_(drained);
 }
 
-Result<std::unique_ptr<WritableFile>> RateLimitedFileSystem::wrap(Result<std::unique_ptr<WritableFile>> file) {
+Result<std::unique_ptr<WritableFile>> RateLimitedFileSystem::wrap(
+    Result<std::unique_ptr<WritableFile>> file) {
   if (!file) return file.status();
   return std::unique_ptr<WritableFile>(new RateLimitedWritableFile(*this, std::move(*file)));
 }
@@ -78,15 +79,19 @@ Result<std::unique_ptr<WritableFile>> RateLimitedFileSystem::new_writable(const 
   return wrap(inner_.new_writable(path));
 }
 
-Result<std::unique_ptr<WritableFile>> RateLimitedFileSystem::open_appendable(const std::string& path) {
+Result<std::unique_ptr<WritableFile>> RateLimitedFileSystem::open_appendable(
+    const std::string& path) {
   return wrap(inner_.open_appendable(path));
 }
 
-Result<std::unique_ptr<SequentialFile>> RateLimitedFileSystem::open_sequential(const std::string& path) {
+Result<std::unique_ptr<SequentialFile>> RateLimitedFileSystem::open_sequential(
+    const std::string& path) {
   return inner_.open_sequential(path);
 }
 
-Result<std::uint64_t> RateLimitedFileSystem::file_size(const std::string& path) { return inner_.file_size(path); }
+Result<std::uint64_t> RateLimitedFileSystem::file_size(const std::string& path) {
+  return inner_.file_size(path);
+}
 
 Status RateLimitedFileSystem::truncate(const std::string& path, std::uint64_t size) {
   return inner_.truncate(path, size);
@@ -96,11 +101,17 @@ Status RateLimitedFileSystem::rename(const std::string& from, const std::string&
   return inner_.rename(from, to);
 }
 
-Status RateLimitedFileSystem::remove(const std::string& path) { return inner_.remove(path); }
+Status RateLimitedFileSystem::remove(const std::string& path) {
+  return inner_.remove(path);
+}
 
-Status RateLimitedFileSystem::create_dir(const std::string& path) { return inner_.create_dir(path); }
+Status RateLimitedFileSystem::create_dir(const std::string& path) {
+  return inner_.create_dir(path);
+}
 
-Status RateLimitedFileSystem::sync_dir(const std::string& path) { return inner_.sync_dir(path); }
+Status RateLimitedFileSystem::sync_dir(const std::string& path) {
+  return inner_.sync_dir(path);
+}
 
 Result<std::vector<std::string>> RateLimitedFileSystem::list_dir(const std::string& path) {
   return inner_.list_dir(path);

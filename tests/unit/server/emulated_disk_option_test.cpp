@@ -8,7 +8,8 @@ namespace edgefl::testing {
 namespace {
 
 Result<server::ServerConfig> with_rate(const char* rate) {
-  const char* argv[] = {"edgefl-server", "--model", "linear:4-1", "--data", "none", "--emulate-disk-mbps", rate};
+  const char* argv[] = {"edgefl-server",       "--model", "linear:4-1", "--data", "none",
+                        "--emulate-disk-mbps", rate};
   std::string help;
   return server::load_server_config(7, argv, &help);
 }

@@ -25,10 +25,11 @@ struct Device {
 
   Device() {
     REQUIRE(memory.create_dir("d").ok());
-    auto created = RateLimitedFileSystem::create(memory, kBytesPerSecond, clock, [this](SteadyTime until) {
-      waits.push_back(until);
-      if (until > clock.now()) clock.advance(until - clock.now());
-    });
+    auto created =
+        RateLimitedFileSystem::create(memory, kBytesPerSecond, clock, [this](SteadyTime until) {
+          waits.push_back(until);
+          if (until > clock.now()) clock.advance(until - clock.now());
+        });
     REQUIRE(created.ok());
     fs = std::move(*created);
   }
@@ -107,7 +108,8 @@ TEST_CASE("rate-limited fs: sync waits for the drain, and only for this file's b
   CHECK(device.since(start) == doctest::Approx(2.0).epsilon(1e-6));
 }
 
-TEST_CASE("rate-limited fs: the wrapped system's errors pass through, failed bytes are not metered") {
+TEST_CASE(
+    "rate-limited fs: the wrapped system's errors pass through, failed bytes are not metered") {
   Device device;
   auto file = device.open("d/log");
   const SteadyTime start = device.clock.now();

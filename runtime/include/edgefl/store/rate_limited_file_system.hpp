@@ -34,9 +34,12 @@ class RateLimitedFileSystem final : public FileSystem {
   using WaitUntil = std::function<void(SteadyTime until)>;
 
   // The real monotonic clock and a sleep. invalid_argument unless the rate is finite and > 0.
-  static Result<std::unique_ptr<RateLimitedFileSystem>> create(FileSystem& inner, double bytes_per_second);
-  static Result<std::unique_ptr<RateLimitedFileSystem>> create(FileSystem& inner, double bytes_per_second,
-                                                               TimeSource& clock, WaitUntil wait_until);
+  static Result<std::unique_ptr<RateLimitedFileSystem>> create(FileSystem& inner,
+                                                               double bytes_per_second);
+  static Result<std::unique_ptr<RateLimitedFileSystem>> create(FileSystem& inner,
+                                                               double bytes_per_second,
+                                                               TimeSource& clock,
+                                                               WaitUntil wait_until);
 
   double bytes_per_second() const { return bytes_per_second_; }
   // Meters `bytes` just written: returns when the device will have drained them (and all before).
@@ -56,8 +59,12 @@ class RateLimitedFileSystem final : public FileSystem {
   Result<std::vector<std::string>> list_dir(const std::string& path) override;
 
  private:
-  RateLimitedFileSystem(FileSystem& inner, double bytes_per_second, TimeSource& clock, WaitUntil wait_until)
-      : inner_(inner), bytes_per_second_(bytes_per_second), clock_(clock), wait_until_(std::move(wait_until)) {}
+  RateLimitedFileSystem(FileSystem& inner, double bytes_per_second, TimeSource& clock,
+                        WaitUntil wait_until)
+      : inner_(inner),
+        bytes_per_second_(bytes_per_second),
+        clock_(clock),
+        wait_until_(std::move(wait_until)) {}
   Result<std::unique_ptr<WritableFile>> wrap(Result<std::unique_ptr<WritableFile>> file);
 
   FileSystem& inner_;
