@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     if (!created) return fail(created.status(), 2);
     relay = std::move(*created);
   }
-  // Benchmarks: the state directory behind an emulated slow storage device (emulate_disk_mbps).
+  // Benchmarks: the log, checkpoints and metrics behind an emulated slow disk (emulate_disk_mbps).
   // Declared before the coordinator, which writes through it until destroyed.
   Result<std::optional<double>> disk_rate = server::emulated_disk_bytes_per_second(*config);
   if (!disk_rate) return fail(disk_rate.status(), 2);

@@ -180,8 +180,9 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated devices)");
   t.add("quiet", &c.quiet, "no progress lines on the terminal");
   t.add("emulate_disk_mbps", &c.emulate_disk_mbps,
-        "benchmarks: write the state directory through an emulated storage device of this many MB/s "
-        "(a slow disk such as an SD card; fsync returns once the bytes have drained at that rate)");
+        "benchmarks: write the write-ahead log, checkpoints and metrics through an emulated storage "
+        "device of this many MB/s (a slow disk such as an SD card; fsync returns once the bytes "
+        "have drained at that rate)");
 }
 
 namespace {

@@ -185,9 +185,10 @@ struct ServerConfig {
   double farewell_s = 2.0;
   double time_scale = 1.0;       // multiplies every time-out (slow emulated devices)
   bool quiet = false;
-  // Benchmarks only: the state directory is written through an emulated storage device of this
-  // many MB/s (10^6 bytes), e.g. an SD card's 20-90, on a machine whose disk is faster. Empty:
-  // the real disk as it is. A string so that an explicit 0 is refused rather than meaning off.
+  // Benchmarks only: the write-ahead log, checkpoints and metrics (not exports) are written
+  // through an emulated storage device of this many MB/s (10^6 bytes), e.g. an SD card's 20-90,
+  // on a machine whose disk is faster. Empty: the real disk as it is. A string so that an
+  // explicit 0 is refused rather than meaning off.
   std::string emulate_disk_mbps;
 };
 

@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "edgefl/base/time_source.hpp"
 #include "edgefl/store/file_system.hpp"
