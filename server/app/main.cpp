@@ -21,6 +21,7 @@
 #include "edgefl/net/zap_authenticator.hpp"
 #include "edgefl/net/zmq_transport.hpp"
 #include "edgefl/store/atomic_file.hpp"
+#include "edgefl/store/rate_limited_file_system.hpp"
 #include "model_export.hpp"
 #include "predict_command.hpp"
 #include "relay_process.hpp"
@@ -120,8 +121,20 @@ int main(int argc, char** argv) {
     if (!created) return fail(created.status(), 2);
     relay = std::move(*created);
   }
+  // Benchmarks: the log, checkpoints and metrics behind an emulated slow disk (emulate_disk_mbps).
+  // Declared before the coordinator, which writes through it until destroyed.
+  Result<std::optional<double>> disk_rate = server::emulated_disk_bytes_per_second(*config);
+  if (!disk_rate) return fail(disk_rate.status(), 2);
+  std::unique_ptr<RateLimitedFileSystem> emulated_disk;
+  if (*disk_rate) {
+    Result<std::unique_ptr<RateLimitedFileSystem>> created =
+        RateLimitedFileSystem::create(posix_file_system(), **disk_rate);
+    if (!created) return fail(created.status(), 2);
+    emulated_disk = std::move(*created);
+  }
+  FileSystem& state_fs = emulated_disk ? static_cast<FileSystem&>(*emulated_disk) : posix_file_system();
   Result<std::unique_ptr<server::Coordinator>> coordinator = server::Coordinator::create(
-      *config, posix_file_system(), log, steady_time_source(), relay ? &relay->uplink() : nullptr);
+      *config, state_fs, log, steady_time_source(), relay ? &relay->uplink() : nullptr);
   if (!coordinator) return fail(coordinator.status(), 2);
   if (relay) {
     std::fprintf(stderr, "edgefl-server: relay listening on %s, upstream %s, model %s%s\n",

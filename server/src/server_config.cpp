@@ -179,6 +179,10 @@ void bind_server_options(ServerConfig& c, OptionTable& t) {
   t.add("farewell_s", &c.farewell_s, "after the last round, wait at most this long for every device to confirm the end");
   t.add("time_scale", &c.time_scale, "multiply every time-out (slow or emulated devices)");
   t.add("quiet", &c.quiet, "no progress lines on the terminal");
+  t.add("emulate_disk_mbps", &c.emulate_disk_mbps,
+        "benchmarks: write the write-ahead log, checkpoints and metrics through an emulated storage "
+        "device of this many MB/s (a slow disk such as an SD card; fsync returns once the bytes "
+        "have drained at that rate)");
 }
 
 namespace {
@@ -299,6 +303,16 @@ Result<std::vector<double>> parse_numbers(const std::string& text, const char* k
 }
 
 }  // namespace
+
+Result<std::optional<double>> emulated_disk_bytes_per_second(const ServerConfig& c) {
+  if (c.emulate_disk_mbps.empty()) return std::optional<double>();
+  Result<std::vector<double>> mbps = parse_numbers(c.emulate_disk_mbps, "emulate_disk_mbps");
+  if (!mbps) return mbps.status();
+  if (mbps->size() != 1 || !((*mbps)[0] > 0)) {
+    return invalid("emulate_disk_mbps must be one number of MB/s > 0, not '" + c.emulate_disk_mbps + "'");
+  }
+  return std::optional<double>((*mbps)[0] * 1e6);
+}
 
 Result<Standardization> configured_standardization(const ServerConfig& c, const ModelSpec& spec) {
   const StandardizeConfig& s = c.standardize;
@@ -466,6 +480,7 @@ Status validate_server_config(const ServerConfig& c) {
     return invalid("secret_key and allowed_keys go together (CURVE needs both)");
   }
   EDGEFL_RETURN_IF_ERROR(check_status_security(c.status, c.insecure));
+  EDGEFL_RETURN_IF_ERROR(emulated_disk_bytes_per_second(c).status());
   return Status();
 }
 

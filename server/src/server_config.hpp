@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,11 @@ struct ServerConfig {
   double farewell_s = 2.0;
   double time_scale = 1.0;       // multiplies every time-out (slow emulated devices)
   bool quiet = false;
+  // Benchmarks only: the write-ahead log, checkpoints and metrics (not exports) are written
+  // through an emulated storage device of this many MB/s (10^6 bytes), e.g. an SD card's 20-90,
+  // on a machine whose disk is faster. Empty: the real disk as it is. A string so that an
+  // explicit 0 is refused rather than meaning off.
+  std::string emulate_disk_mbps;
 };
 
 // Parses flags (and the --config file they may name). `help_text` receives usage text when
@@ -204,6 +210,9 @@ Status resolve_model_file(ServerConfig& config);
 
 // Range and name checks shared by both sources.
 Status validate_server_config(const ServerConfig& config);
+// emulate_disk_mbps in bytes per second; nullopt when it is empty. invalid_argument unless it is
+// one finite number > 0.
+Result<std::optional<double>> emulated_disk_bytes_per_second(const ServerConfig& config);
 // The trainable layers of train.trainable_layers for the model (validated).
 Result<std::vector<uint32_t>> trainable_layers(const ServerConfig& config, const ModelSpec& spec);
 
