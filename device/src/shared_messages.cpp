@@ -1,7 +1,5 @@
 #include "shared_messages.hpp"
 
-#include <cstring>
-
 namespace edgefl::device {
 
 namespace {
@@ -24,8 +22,7 @@ std::shared_ptr<const SharedMessages::Bytes> SharedMessages::share(Bytes message
   auto [first, last] = held_.equal_range(key);
   for (auto it = first; it != last; ++it) {
     std::shared_ptr<const Bytes> known = it->second.lock();
-    if (known && known->size() == message.size() &&
-        std::memcmp(known->data(), message.data(), message.size()) == 0) {
+    if (known && *known == message) {  // not memcmp: an empty message has no data pointer
       return known;
     }
   }
