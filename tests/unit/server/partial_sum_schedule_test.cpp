@@ -56,17 +56,34 @@ Update relay_update(const Task& task, std::size_t first) {
   return update;
 }
 
-TEST_CASE("partial sums: two relays of three devices give the flat model of six, bit for bit") {
-  const std::vector<float> flat = flat_model();
+// A server whose round waits for two relays, both joined and asked.
+struct TwoRelays {
   MemoryServer server;
   server::ServerConfig config = MemoryServer::config();
-  config.min_devices = 2;
-  REQUIRE(server.start(config).ok());
-  MemoryDevice first(server.net, "relay-a");
-  MemoryDevice second(server.net, "relay-b");
-  first.join();
-  second.join();
-  server.deliver();
+  MemoryDevice first{server.net, "relay-a"};
+  MemoryDevice second{server.net, "relay-b"};
+
+  TwoRelays() {
+    config.min_devices = 2;
+    REQUIRE(server.start(config).ok());
+    first.join();
+    second.join();
+    server.deliver();
+  }
+  // The global model equals `flat` byte for byte.
+  void check_model(const std::vector<float>& flat) {
+    const std::span<const float> tiered = server.coordinator->global();
+    REQUIRE(tiered.size() == flat.size());
+    CHECK(std::memcmp(tiered.data(), flat.data(), flat.size() * sizeof(float)) == 0);
+  }
+};
+
+TEST_CASE("partial sums: two relays of three devices give the flat model of six, bit for bit") {
+  const std::vector<float> flat = flat_model();
+  TwoRelays run;
+  MemoryServer& server = run.server;
+  MemoryDevice& first = run.first;
+  MemoryDevice& second = run.second;
   // The second relay's sum arrives first: the order must not matter.
   second.send(relay_update(second.tasks().at(0), 3));
   first.send(relay_update(first.tasks().at(0), 0));
@@ -75,30 +92,23 @@ TEST_CASE("partial sums: two relays of three devices give the flat model of six,
   CHECK(server.coordinator->history()[0].answered == 2);
   CHECK(first.take<Ack>().size() == 1);
   CHECK(second.take<Ack>().size() == 1);
-  const std::span<const float> tiered = server.coordinator->global();
-  REQUIRE(tiered.size() == flat.size());
-  CHECK(std::memcmp(tiered.data(), flat.data(), flat.size() * sizeof(float)) == 0);
+  run.check_model(flat);
 }
 
 TEST_CASE("partial sums: a server killed after logging one relay's sum resumes to the flat model") {
   const std::vector<float> flat = flat_model();
-  MemoryServer server;
-  server::ServerConfig config = MemoryServer::config();
-  config.min_devices = 2;
-  REQUIRE(server.start(config).ok());
-  MemoryDevice first(server.net, "relay-a");
-  MemoryDevice second(server.net, "relay-b");
-  first.join();
-  second.join();
-  server.deliver();
+  TwoRelays run;
+  MemoryServer& server = run.server;
+  MemoryDevice& first = run.first;
+  MemoryDevice& second = run.second;
   const Update logged = relay_update(first.tasks().at(0), 0);
   const Task second_task = second.tasks().at(0);
   first.send(logged);
   server.deliver();
   REQUIRE(first.take<Ack>().size() == 1);  // durable in the write-ahead log
   server.coordinator.reset();              // killed: the open round lives only in the log
-  config.resume = true;
-  REQUIRE(server.start(config).ok());
+  run.config.resume = true;
+  REQUIRE(server.start(run.config).ok());
   for (MemoryDevice* relay : {&first, &second}) {
     relay->reconnect();
     relay->join();
@@ -111,9 +121,7 @@ TEST_CASE("partial sums: a server killed after logging one relay's sum resumes t
   REQUIRE(acks.size() == 1);
   CHECK(acks[0].status == AckStatus::duplicate);
   REQUIRE(server.coordinator->rounds_closed() == 1);
-  const std::span<const float> tiered = server.coordinator->global();
-  REQUIRE(tiered.size() == flat.size());
-  CHECK(std::memcmp(tiered.data(), flat.data(), flat.size() * sizeof(float)) == 0);
+  run.check_model(flat);
 }
 
 TEST_CASE("partial sums: an asynchronous strategy refuses one, naming the strategy") {
