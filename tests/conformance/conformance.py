@@ -489,8 +489,10 @@ def case_restart(args):
     with Processes(run.dir) as p:
         p.start("server", run.server_argv(rounds, 2))
         endpoint = run.endpoint()
+        # More tasks allowed than rounds: the devices stay until the resumed server's Bye, however
+        # far the first server got before the kill (rounds take milliseconds here).
         for index, name in enumerate(("p0", "p1")):
-            p.start(name, run.python_device(name, index, endpoint, rounds), env=python_env(args))
+            p.start(name, run.python_device(name, index, endpoint, rounds + 2), env=python_env(args))
         wait_for(lambda: len(run.metrics()) >= 2, 60, "round 2 to close")
         p.kill("server")
         os.remove(run.endpoint_file)
